@@ -1,0 +1,332 @@
+//! Caller identity: every RPC carries a signed bearer token (EdDSA JWT) naming the agent or
+//! calling system and its roles. Services verify with the public key only; signing keys stay
+//! with the issuer (the local stack's key in development).
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    fmt,
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ServiceError;
+
+/// Metadata key carrying the token of the agent a calling service acts for.
+pub const ON_BEHALF_OF_HEADER: &str = "x-secal-on-behalf-of";
+
+/// Roles known to the suite. A token may carry any strings; policies name these.
+pub mod roles {
+    /// Everything an operator may do, except where a rule of separation says otherwise.
+    pub const ADMIN: &str = "admin";
+    /// Another SECAL service calling.
+    pub const SERVICE: &str = "service";
+    /// Case officer: applications and dossiers.
+    pub const CASE_OFFICER: &str = "case-officer";
+    /// Registers persons in the registry (never the one who looks their incomes up).
+    pub const REGISTRAR: &str = "registrar";
+    /// May read personal data of persons and dossiers.
+    pub const PERSONAL_DATA_READER: &str = "personal-data-reader";
+    /// Income look-ups in social-security sources.
+    pub const INCOME_LOOKUP: &str = "income-lookup";
+    /// Reads and verifies the access log (oversight).
+    pub const AUDITOR: &str = "auditor";
+    /// Maintains dated reference data (CPI, rates, caps, brackets).
+    pub const REFERENCE_DATA_ADMIN: &str = "reference-data-admin";
+    /// Uses the calculation engine.
+    pub const CALCULATION_USER: &str = "calculation-user";
+    /// Operates the ledger, runs, payouts.
+    pub const PAYMENTS_OPERATOR: &str = "payments-operator";
+    /// The tax administration's compensation system.
+    pub const TAX_REFUND_SYSTEM: &str = "tax-refund-system";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    /// A person working for the service.
+    Agent,
+    /// A system: one of our services or an external system (tax administration).
+    System,
+}
+
+/// The claims of a SECAL token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub kind: PrincipalKind,
+    pub roles: Vec<String>,
+    pub iss: String,
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+/// A verified principal.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub id: String,
+    pub kind: PrincipalKind,
+    pub roles: BTreeSet<String>,
+}
+
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}:{} {:?}", self.kind, self.id, self.roles)
+    }
+}
+
+impl Principal {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.contains(role)
+    }
+}
+
+/// Who is calling: the verified token's principal, and, when a system relays a person's
+/// action, the agent on whose behalf (verified from that agent's own token).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub principal: Principal,
+    pub on_behalf_of: Option<Principal>,
+    /// The acting agent's own token, so that a service can relay it on calls it makes for
+    /// that agent. Never logged.
+    agent_token: Option<String>,
+}
+
+impl fmt::Debug for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Caller")
+            .field("principal", &self.principal)
+            .field("on_behalf_of", &self.on_behalf_of)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Caller {
+    /// The person accountable for the call: the agent acted for, else the caller itself.
+    pub fn actor(&self) -> &Principal {
+        self.on_behalf_of.as_ref().unwrap_or(&self.principal)
+    }
+
+    /// The system the call came through, when an agent acted through one.
+    pub fn via(&self) -> Option<&str> {
+        self.on_behalf_of.as_ref().map(|_| self.principal.id.as_str())
+    }
+
+    /// The token to relay as `x-secal-on-behalf-of` when calling another service for the
+    /// agent behind this call.
+    pub fn agent_token(&self) -> Option<&str> {
+        self.agent_token.as_deref()
+    }
+
+    /// The caller from a request's extensions, put there by the authentication layer.
+    pub fn of<T>(request: &tonic::Request<T>) -> Result<Caller, ServiceError> {
+        request
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ServiceError::unauthenticated("no verified caller"))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing bearer token")]
+    Missing,
+    #[error("malformed authorization header")]
+    Malformed,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    #[error("bad key: {0}")]
+    BadKey(String),
+}
+
+/// Verifies tokens with the issuer's public key.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenVerifier").finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_ISSUER: &str = "secal-dev";
+pub const AUDIENCE: &str = "secal";
+
+impl TokenVerifier {
+    pub fn from_public_pem(pem: &[u8], issuer: &str) -> Result<Self, AuthError> {
+        let key = DecodingKey::from_ed_pem(pem).map_err(|e| AuthError::BadKey(e.to_string()))?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.leeway = 30;
+        Ok(Self { key, validation })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let c = data.claims;
+        if c.sub.trim().is_empty() {
+            return Err(AuthError::Invalid("empty subject".into()));
+        }
+        Ok(Principal {
+            id: c.sub,
+            kind: c.kind,
+            roles: c.roles.into_iter().collect(),
+        })
+    }
+
+    /// Verifies `authorization: Bearer …` and the optional on-behalf-of token.
+    pub fn caller_from_headers(&self, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
+        let value = headers
+            .get(http::header::AUTHORIZATION)
+            .ok_or(AuthError::Missing)?
+            .to_str()
+            .map_err(|_| AuthError::Malformed)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or(AuthError::Malformed)?;
+        let principal = self.verify(token.trim())?;
+        let mut agent_token =
+            (principal.kind == PrincipalKind::Agent).then(|| token.trim().to_owned());
+        let on_behalf_of = match headers.get(ON_BEHALF_OF_HEADER) {
+            None => None,
+            Some(v) => {
+                // Only systems relay agents; an agent cannot claim to be another agent.
+                if principal.kind != PrincipalKind::System {
+                    return Err(AuthError::Invalid(
+                        "only a system may act on behalf of an agent".into(),
+                    ));
+                }
+                let relayed = v.to_str().map_err(|_| AuthError::Malformed)?.trim();
+                let agent = self.verify(relayed)?;
+                if agent.kind != PrincipalKind::Agent {
+                    return Err(AuthError::Invalid("on-behalf-of token is not an agent's".into()));
+                }
+                agent_token = Some(relayed.to_owned());
+                Some(agent)
+            }
+        };
+        Ok(Caller {
+            principal,
+            on_behalf_of,
+            agent_token,
+        })
+    }
+}
+
+/// Mints tokens. Used by the local stack, tests and the dev token command — never by a
+/// service in production, which is handed its token.
+#[derive(Clone)]
+pub struct TokenSigner {
+    key: EncodingKey,
+    issuer: String,
+}
+
+impl fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSigner").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}
+
+impl TokenSigner {
+    pub fn from_private_pem(pem: &[u8], issuer: &str) -> Result<Self, AuthError> {
+        let key = EncodingKey::from_ed_pem(pem).map_err(|e| AuthError::BadKey(e.to_string()))?;
+        Ok(Self {
+            key,
+            issuer: issuer.to_owned(),
+        })
+    }
+
+    pub fn mint(
+        &self,
+        subject: &str,
+        kind: PrincipalKind,
+        roles: &[&str],
+        ttl_secs: u64,
+    ) -> Result<String, AuthError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let claims = Claims {
+            sub: subject.to_owned(),
+            kind,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + ttl_secs,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
+            .map_err(|e| AuthError::Invalid(e.to_string()))
+    }
+}
+
+/// Which roles may call which method. A method that is not listed is refused: forgetting
+/// to declare a new RPC fails closed.
+#[derive(Debug, Clone, Default)]
+pub struct AuthPolicy {
+    methods: HashMap<String, Vec<&'static str>>,
+}
+
+/// Paths every caller may use without a token: probes and API discovery.
+const PUBLIC_PREFIXES: [&str; 3] = [
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+];
+
+pub enum Decision {
+    Public,
+    Allowed,
+    Denied(String),
+}
+
+impl AuthPolicy {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `method` is the RPC name within `service` (full name, e.g. `secal.v1.IntakeService`);
+    /// any one of `roles` suffices. `admin` is always allowed unless a handler refuses it.
+    pub fn allow(mut self, service: &str, method: &str, roles: &[&'static str]) -> Self {
+        self.methods
+            .insert(format!("/{service}/{method}"), roles.to_vec());
+        self
+    }
+
+    pub fn is_public(path: &str) -> bool {
+        PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
+    }
+
+    pub fn decide(&self, path: &str, caller: &Caller) -> Decision {
+        if Self::is_public(path) {
+            return Decision::Public;
+        }
+        let Some(required) = self.methods.get(path) else {
+            return Decision::Denied(format!("no role may call {path}"));
+        };
+        let p = &caller.principal;
+        if p.has_role(roles::ADMIN) || required.iter().any(|r| p.has_role(r)) {
+            Decision::Allowed
+        } else {
+            Decision::Denied(format!("{path} requires one of the roles {required:?}"))
+        }
+    }
+}
+
+/// Shared by the tower layer.
+#[derive(Clone, Debug)]
+pub struct Authenticator {
+    pub verifier: Arc<TokenVerifier>,
+    pub policy: Arc<AuthPolicy>,
+}

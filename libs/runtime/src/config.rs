@@ -1,0 +1,105 @@
+//! Settings every service shares, from flags or `SECAL_*` environment variables. A bad
+//! value stops the service with one line naming the setting.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use crate::telemetry::LogFormat;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "SECAL_LISTEN_ADDR", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    /// PostgreSQL URL of this service's own role, e.g. postgres://intake@127.0.0.1:5432/secal
+    #[arg(long, env = "SECAL_DATABASE_URL")]
+    pub database_url: String,
+
+    #[arg(long, env = "SECAL_DB_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub db_max_connections: u32,
+
+    /// PEM file with the token issuer's Ed25519 public key.
+    #[arg(long, env = "SECAL_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: PathBuf,
+
+    /// Expected `iss` of caller tokens.
+    #[arg(long, env = "SECAL_JWT_ISSUER", default_value = crate::auth::DEFAULT_ISSUER)]
+    pub jwt_issuer: String,
+
+    /// File holding this service's own token, sent on the calls it makes to other services.
+    #[arg(long, env = "SECAL_SERVICE_TOKEN_FILE")]
+    pub service_token_file: Option<PathBuf>,
+
+    /// Longest time one RPC may take (e.g. 30s, 500ms, 2m).
+    #[arg(long, env = "SECAL_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Requests handled at once; beyond it new requests are shed with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "SECAL_MAX_CONCURRENT_REQUESTS", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+
+    /// How long in-flight calls may run after SIGTERM before the server stops anyway.
+    #[arg(long, env = "SECAL_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
+    #[arg(long, env = "SECAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+}
+
+/// Parses `250ms`, `30s`, `5m`, `1h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("'{s}' has no unit (use ms, s, m or h)"))?;
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().map_err(|_| format!("'{s}' does not start with a number"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        other => return Err(format!("unknown unit '{other}' (use ms, s, m or h)")),
+    };
+    if d.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Args {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    #[test]
+    fn durations_parse_with_units_only() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("30").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("3 weeks").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Args::try_parse_from([
+            "svc",
+            "--database-url=postgres://x@h/db",
+            "--jwt-public-key-file=/k.pem",
+            "--listen=nonsense",
+        ])
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--listen"), "{err}");
+    }
+}

@@ -1,0 +1,183 @@
+//! The tower layers every server runs, in the order `server::serve` stacks them:
+//! request context (request id, trace span with the remote parent) then authentication.
+
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+    time::Instant,
+};
+
+use tonic::body::Body;
+use tower::{Layer, Service};
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::auth::{AuthPolicy, Authenticator, Decision};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the current request, from the caller's `x-request-id` or generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestContextLayer;
+
+impl<S> Layer<S> for RequestContextLayer {
+    type Service = RequestContext<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestContext { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestContext<S> {
+    inner: S,
+}
+
+fn acceptable_request_id(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
+}
+
+impl<S> Service<http::Request<Body>> for RequestContext<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<Body>) -> Self::Future {
+        let request_id = req
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| acceptable_request_id(v))
+            .map(str::to_owned)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let path = req.uri().path().to_owned();
+        let (service, method) = path
+            .trim_start_matches('/')
+            .split_once('/')
+            .unwrap_or(("", ""));
+        let span = tracing::info_span!(
+            "grpc.request",
+            otel.name = %path.trim_start_matches('/'),
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            request_id = %request_id,
+            rpc.grpc.status_code = tracing::field::Empty,
+        );
+        let _ = span.set_parent(crate::telemetry::extract_parent(req.headers()));
+        req.extensions_mut().insert(RequestId(request_id.clone()));
+        let quiet = AuthPolicy::is_public(&path);
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let started = Instant::now();
+        Box::pin(
+            async move {
+                let mut res = inner.call(req).await?;
+                // Unary errors come back "trailers-only": the status is in the headers.
+                let status = res
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("0")
+                    .to_owned();
+                tracing::Span::current().record("rpc.grpc.status_code", status.as_str());
+                if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+                    res.headers_mut().insert(REQUEST_ID_HEADER, v);
+                }
+                if !quiet {
+                    tracing::info!(
+                        grpc.status = %status,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "rpc handled"
+                    );
+                }
+                Ok(res)
+            }
+            .instrument(span),
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthLayer {
+    auth: Authenticator,
+}
+
+impl AuthLayer {
+    pub fn new(auth: Authenticator) -> Self {
+        Self { auth }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = Auth<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        Auth {
+            inner,
+            auth: self.auth.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Auth<S> {
+    inner: S,
+    auth: Authenticator,
+}
+
+impl<S> Service<http::Request<Body>> for Auth<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<Body>) -> Self::Future {
+        let path = req.uri().path().to_owned();
+        if !AuthPolicy::is_public(&path) {
+            let refusal = match self.auth.verifier.caller_from_headers(req.headers()) {
+                Err(e) => {
+                    tracing::warn!(reason = %e, "unauthenticated call refused");
+                    Some(tonic::Status::unauthenticated(e.to_string()))
+                }
+                Ok(caller) => match self.auth.policy.decide(&path, &caller) {
+                    Decision::Denied(why) => {
+                        tracing::warn!(caller = ?caller.principal, reason = %why, "call refused");
+                        Some(tonic::Status::permission_denied(why))
+                    }
+                    Decision::Allowed | Decision::Public => {
+                        req.extensions_mut().insert(caller);
+                        None
+                    }
+                },
+            };
+            if let Some(status) = refusal {
+                return Box::pin(async move { Ok(status.into_http()) });
+            }
+        }
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move { inner.call(req).await })
+    }
+}

@@ -1,0 +1,169 @@
+//! The gRPC server every service runs: health, reflection, the tower stack (built here and
+//! nowhere else) and graceful shutdown.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tower::ServiceBuilder;
+
+use crate::{
+    auth::{AuthPolicy, Authenticator, TokenVerifier},
+    config::CommonArgs,
+    middleware::{AuthLayer, RequestContextLayer},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot read the token public key {path}: {reason}")]
+    Key { path: String, reason: String },
+    #[error("cannot build reflection: {0}")]
+    Reflection(String),
+    #[error("gRPC server failed: {0}")]
+    Transport(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+}
+
+/// What the server needs besides the service's own routes.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub verifier: Arc<TokenVerifier>,
+    pub request_timeout: Duration,
+    pub max_concurrent_requests: usize,
+    pub shutdown_grace: Duration,
+}
+
+impl ServerSettings {
+    pub fn from_args(args: &CommonArgs) -> Result<Self, ServeError> {
+        let path = args.jwt_public_key_file.display().to_string();
+        let pem = std::fs::read(&args.jwt_public_key_file).map_err(|e| ServeError::Key {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let verifier = TokenVerifier::from_public_pem(&pem, &args.jwt_issuer).map_err(|e| {
+            ServeError::Key {
+                path,
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Self {
+            verifier: Arc::new(verifier),
+            request_timeout: args.request_timeout,
+            max_concurrent_requests: args.max_concurrent_requests as usize,
+            shutdown_grace: args.shutdown_grace,
+        })
+    }
+
+    pub fn with_verifier(verifier: TokenVerifier) -> Self {
+        Self {
+            verifier: Arc::new(verifier),
+            request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 512,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).await.map_err(|e| ServeError::Bind {
+        addr,
+        reason: e.to_string(),
+    })
+}
+
+/// Serves `routes` (the service's own gRPC services, whose full names are `service_names`)
+/// plus health and reflection, until `shutdown` completes; then reports NOT_SERVING, stops
+/// accepting, and lets in-flight calls finish for up to the grace period.
+pub async fn serve(
+    settings: ServerSettings,
+    policy: AuthPolicy,
+    routes: Routes,
+    service_names: &[&str],
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_service_status("", ServingStatus::Serving).await;
+    for name in service_names {
+        health.set_service_status(*name, ServingStatus::Serving).await;
+    }
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(secal_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServeError::Reflection(e.to_string()))?;
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(secal_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| ServeError::Reflection(e.to_string()))?;
+    let routes = routes
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(reflection_alpha);
+
+    let auth = Authenticator {
+        verifier: settings.verifier.clone(),
+        policy: Arc::new(policy),
+    };
+    let stack = ServiceBuilder::new()
+        .layer(RequestContextLayer)
+        .layer(AuthLayer::new(auth));
+
+    let names: Vec<String> = service_names.iter().map(|s| (*s).to_owned()).collect();
+    let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: draining in-flight calls");
+        health.set_service_status("", ServingStatus::NotServing).await;
+        for name in &names {
+            health.set_service_status(name.as_str(), ServingStatus::NotServing).await;
+        }
+        let _ = drain_tx.send(true);
+    };
+    let server = tonic::transport::Server::builder()
+        .timeout(settings.request_timeout)
+        .load_shed(true)
+        .concurrency_limit_per_connection(settings.max_concurrent_requests)
+        .layer(stack)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    let grace = settings.shutdown_grace;
+    let mut drain_rx = drain_rx;
+    let deadline = async move {
+        let _ = drain_rx.wait_for(|draining| *draining).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result.map_err(|e| ServeError::Transport(e.to_string())),
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs(), "calls still running after the grace period; stopping");
+            Ok(())
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,129 @@
+//! Conversions between the shared proto types and Rust values, with the offending field
+//! named in every error.
+
+use chrono::{Datelike, NaiveDate};
+use secal_proto::v1 as pb;
+
+use crate::error::{ServiceError, ServiceResult};
+
+pub fn date_to_pb(d: NaiveDate) -> pb::Date {
+    pb::Date {
+        year: d.year(),
+        month: d.month() as i32,
+        day: d.day() as i32,
+    }
+}
+
+pub fn date_from_pb(field: &str, d: Option<&pb::Date>) -> ServiceResult<NaiveDate> {
+    let d = d.ok_or_else(|| ServiceError::invalid_field(field, "a date is required"))?;
+    optional_date_from_pb(field, Some(d))?
+        .ok_or_else(|| ServiceError::invalid_field(field, "a date is required"))
+}
+
+/// An absent date, or one with all parts zero, is `None`.
+pub fn optional_date_from_pb(field: &str, d: Option<&pb::Date>) -> ServiceResult<Option<NaiveDate>> {
+    match d {
+        None => Ok(None),
+        Some(pb::Date { year: 0, month: 0, day: 0 }) => Ok(None),
+        Some(d) => {
+            let (Ok(month), Ok(day)) = (u32::try_from(d.month), u32::try_from(d.day)) else {
+                return Err(ServiceError::invalid_field(field, "not a calendar date"));
+            };
+            NaiveDate::from_ymd_opt(d.year, month, day)
+                .filter(|d| (1900..=2999).contains(&d.year()))
+                .map(Some)
+                .ok_or_else(|| {
+                    ServiceError::invalid_field(
+                        field,
+                        format!("{:04}-{:02}-{:02} is not a calendar date", d.year, d.month, d.day),
+                    )
+                })
+        }
+    }
+}
+
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A page of at most `size` items after the opaque cursor `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub size: i64,
+    pub after: Option<i64>,
+}
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 500;
+
+/// Keyset pagination over an increasing integer key: the token is that key, versioned so
+/// that the format can change.
+pub fn page_from_pb(field: &str, page: Option<&pb::PageRequest>) -> ServiceResult<Page> {
+    let (size, token) = page
+        .map(|p| (p.page_size, p.page_token.as_str()))
+        .unwrap_or((0, ""));
+    let size = match size {
+        0 => DEFAULT_PAGE_SIZE,
+        n if n < 0 || i64::from(n) > MAX_PAGE_SIZE => {
+            return Err(ServiceError::invalid_field(
+                format!("{field}.page_size"),
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        n => i64::from(n),
+    };
+    let after = if token.is_empty() {
+        None
+    } else {
+        let key = token
+            .strip_prefix("v1.")
+            .and_then(|k| k.parse::<i64>().ok())
+            .ok_or_else(|| {
+                ServiceError::invalid_field(format!("{field}.page_token"), "not a token this server issued")
+            })?;
+        Some(key)
+    };
+    Ok(Page { size, after })
+}
+
+/// The response page: a next token only when the page is full.
+pub fn page_to_pb(page: &Page, returned: usize, last_key: Option<i64>) -> pb::PageResponse {
+    let full = i64::try_from(returned).unwrap_or(i64::MAX) >= page.size;
+    pb::PageResponse {
+        next_page_token: match (full, last_key) {
+            (true, Some(k)) => format!("v1.{k}"),
+            _ => String::new(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_checked() {
+        let ok = pb::Date { year: 2024, month: 2, day: 29 };
+        assert_eq!(
+            date_from_pb("d", Some(&ok)).ok(),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        let bad = pb::Date { year: 2023, month: 2, day: 29 };
+        let err = date_from_pb("birth_date", Some(&bad)).unwrap_err();
+        assert_eq!(err.violations()[0].field, "birth_date");
+        assert!(date_from_pb("d", None).is_err());
+    }
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_forgeries() {
+        let p = page_from_pb("page", None).unwrap();
+        assert_eq!(p, Page { size: 50, after: None });
+        let resp = page_to_pb(&Page { size: 2, after: None }, 2, Some(41));
+        let next = pb::PageRequest { page_size: 2, page_token: resp.next_page_token };
+        assert_eq!(page_from_pb("page", Some(&next)).unwrap().after, Some(41));
+        let forged = pb::PageRequest { page_size: 2, page_token: "41".into() };
+        assert!(page_from_pb("page", Some(&forged)).is_err());
+        let huge = pb::PageRequest { page_size: 10_000, page_token: String::new() };
+        assert_eq!(page_from_pb("page", Some(&huge)).unwrap_err().violations()[0].field, "page.page_size");
+    }
+}
