@@ -9,6 +9,7 @@ pub mod error;
 pub mod idempotency;
 pub mod middleware;
 pub mod server;
+pub mod service;
 pub mod telemetry;
 pub mod wire;
 

@@ -1,1 +1,22 @@
-fn main() {}
+use clap::Parser;
+use secal_runtime::{config::CommonArgs, server::shutdown_signal, service};
+
+/// SECAL data-exchange service: income look-ups and the access log.
+#[derive(Debug, Parser)]
+#[command(name = "secal-data-exchange", version)]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    config: secal_data_exchange::Config,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let result = service::run(secal_data_exchange::SPEC, &args.common, args.config, |ctx, config, listener| {
+        Box::pin(secal_data_exchange::serve(ctx, config, listener, shutdown_signal()))
+    })
+    .await;
+    service::exit_code(secal_data_exchange::SPEC.name, result)
+}

@@ -1,1 +1,22 @@
-fn main() {}
+use clap::Parser;
+use secal_runtime::{config::CommonArgs, server::shutdown_signal, service};
+
+/// SECAL payments service: ledger, advances, payments, payouts, tax-refund compensation.
+#[derive(Debug, Parser)]
+#[command(name = "secal-payments", version)]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    config: secal_payments::Config,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let result = service::run(secal_payments::SPEC, &args.common, args.config, |ctx, config, listener| {
+        Box::pin(secal_payments::serve(ctx, config, listener, shutdown_signal()))
+    })
+    .await;
+    service::exit_code(secal_payments::SPEC.name, result)
+}
