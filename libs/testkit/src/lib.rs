@@ -1,1 +1,10 @@
-//! stub
+//! The test kit: a throwaway PostgreSQL from the system binaries (one per test process,
+//! one database per test) and any set of SECAL services started in-process on
+//! `127.0.0.1:0` against it, with real gRPC over loopback.
+
+pub mod keys;
+pub mod postgres;
+mod suite;
+
+pub use postgres::{PgError, PgServer};
+pub use suite::{Suite, Svc};

@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, raw_sql};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
@@ -311,35 +311,33 @@ impl PgServer {
             .fetch_one(&mut admin)
             .await?;
         if !exists {
-            admin
-                .execute(format!("CREATE DATABASE \"{database}\"").as_str())
+            // Names come from this crate (generated or the stack's constant), never from input.
+            raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+                .execute(&mut admin)
                 .await?;
         }
         for (_, role) in SERVICE_ROLES {
             // Roles are cluster-wide and tests provision concurrently: tolerate the race.
-            admin
-                .execute(
-                    format!(
-                        "DO $$ BEGIN CREATE ROLE {role} LOGIN; \
-                         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-                    )
-                    .as_str(),
-                )
-                .await?;
+            raw_sql(AssertSqlSafe(format!(
+                "DO $$ BEGIN CREATE ROLE {role} LOGIN; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            )))
+            .execute(&mut admin)
+            .await?;
         }
         admin.close().await?;
         let mut db = self.admin_connection(database).await?;
-        db.execute(format!("REVOKE ALL ON DATABASE \"{database}\" FROM PUBLIC").as_str())
-            .await?;
-        db.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC").await?;
+        raw_sql(AssertSqlSafe(format!(
+            "REVOKE ALL ON DATABASE \"{database}\" FROM PUBLIC; REVOKE ALL ON SCHEMA public FROM PUBLIC"
+        )))
+        .execute(&mut db)
+        .await?;
         for (schema, role) in SERVICE_ROLES {
-            db.execute(
-                format!(
-                    "CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}; \
-                     GRANT CONNECT ON DATABASE \"{database}\" TO {role}"
-                )
-                .as_str(),
-            )
+            raw_sql(AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}; \
+                 GRANT CONNECT ON DATABASE \"{database}\" TO {role}"
+            )))
+            .execute(&mut db)
             .await?;
         }
         db.close().await?;

@@ -21,18 +21,15 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrator: &MIGRATOR,
 };
 
-const SERVICE: &str = "secal.v1.CalculationService";
+const GRPC_SERVICE: &str = "secal.v1.CalculationService";
 
 pub fn policy() -> AuthPolicy {
-    use roles::*;
     AuthPolicy::new().allow(
-        SERVICE,
+        GRPC_SERVICE,
         "ListReferenceValues",
-        &[CALCULATION_USER, REFERENCE_DATA_ADMIN, CASE_OFFICER, SERVICE_ROLE],
+        &[roles::CALCULATION_USER, roles::REFERENCE_DATA_ADMIN, roles::CASE_OFFICER, roles::SERVICE],
     )
 }
-
-use roles::SERVICE as SERVICE_ROLE;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Config {}
@@ -45,5 +42,5 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let api = reference::CalculationApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(CalculationServiceServer::new(api));
-    server::serve(ctx.settings, policy(), routes, &[SERVICE], listener, shutdown).await
+    server::serve(ctx.settings, policy(), routes, &[GRPC_SERVICE], listener, shutdown).await
 }

@@ -21,10 +21,10 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrator: &MIGRATOR,
 };
 
-const SERVICE: &str = "secal.v1.DataExchangeService";
+const GRPC_SERVICE: &str = "secal.v1.DataExchangeService";
 
 pub fn policy() -> AuthPolicy {
-    AuthPolicy::new().allow(SERVICE, "ListAccessLogEntries", &[roles::AUDITOR])
+    AuthPolicy::new().allow(GRPC_SERVICE, "ListAccessLogEntries", &[roles::AUDITOR])
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -38,5 +38,5 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let api = access_log::DataExchangeApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(DataExchangeServiceServer::new(api));
-    server::serve(ctx.settings, policy(), routes, &[SERVICE], listener, shutdown).await
+    server::serve(ctx.settings, policy(), routes, &[GRPC_SERVICE], listener, shutdown).await
 }

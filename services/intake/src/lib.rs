@@ -20,17 +20,18 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrator: &MIGRATOR,
 };
 
-const SERVICE: &str = "secal.v1.IntakeService";
+const GRPC_SERVICE: &str = "secal.v1.IntakeService";
 
 /// Who may call what. Reading personal data needs a role that is entitled to it.
 pub fn policy() -> AuthPolicy {
-    use roles::*;
     AuthPolicy::new()
-        .allow(SERVICE, "RegisterPerson", &[REGISTRAR])
-        .allow(SERVICE, "GetPerson", &[REGISTRAR, CASE_OFFICER, PERSONAL_DATA_READER, SERVICE_ROLE])
+        .allow(GRPC_SERVICE, "RegisterPerson", &[roles::REGISTRAR])
+        .allow(
+            GRPC_SERVICE,
+            "GetPerson",
+            &[roles::REGISTRAR, roles::CASE_OFFICER, roles::PERSONAL_DATA_READER, roles::SERVICE],
+        )
 }
-
-use roles::SERVICE as SERVICE_ROLE;
 
 /// Service-specific settings.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -44,5 +45,5 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let api = persons::IntakeApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(IntakeServiceServer::new(api));
-    server::serve(ctx.settings, policy(), routes, &[SERVICE], listener, shutdown).await
+    server::serve(ctx.settings, policy(), routes, &[GRPC_SERVICE], listener, shutdown).await
 }

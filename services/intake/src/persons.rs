@@ -49,6 +49,7 @@ impl PersonRow {
                 at: wire::timestamp(self.registered_at),
                 via: self.registered_via.unwrap_or_default(),
             }),
+            ..Default::default()
         }
     }
 }

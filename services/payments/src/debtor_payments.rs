@@ -55,6 +55,7 @@ impl PaymentRow {
                 at: wire::timestamp(self.recorded_at),
                 via: self.recorded_via.clone().unwrap_or_default(),
             }),
+            ..Default::default()
         }
     }
 }

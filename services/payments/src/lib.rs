@@ -21,13 +21,12 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrator: &MIGRATOR,
 };
 
-const SERVICE: &str = "secal.v1.PaymentsService";
+const GRPC_SERVICE: &str = "secal.v1.PaymentsService";
 
 pub fn policy() -> AuthPolicy {
-    use roles::*;
     AuthPolicy::new()
-        .allow(SERVICE, "RecordDebtorPayment", &[PAYMENTS_OPERATOR])
-        .allow(SERVICE, "ListDebtorPayments", &[PAYMENTS_OPERATOR, CASE_OFFICER])
+        .allow(GRPC_SERVICE, "RecordDebtorPayment", &[roles::PAYMENTS_OPERATOR])
+        .allow(GRPC_SERVICE, "ListDebtorPayments", &[roles::PAYMENTS_OPERATOR, roles::CASE_OFFICER])
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -41,5 +40,5 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let api = debtor_payments::PaymentsApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(PaymentsServiceServer::new(api));
-    server::serve(ctx.settings, policy(), routes, &[SERVICE], listener, shutdown).await
+    server::serve(ctx.settings, policy(), routes, &[GRPC_SERVICE], listener, shutdown).await
 }

@@ -1,0 +1,233 @@
+//! Services started in-process for a test.
+
+use std::{collections::HashMap, net::SocketAddr, sync::OnceLock};
+
+use anyhow::{Context, anyhow};
+use secal_runtime::{
+    auth::{PrincipalKind, TokenSigner, TokenVerifier},
+    server::{ServeError, ServerSettings},
+    service::{ServiceContext, ServiceSpec},
+};
+use sqlx::PgPool;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic::transport::Channel;
+
+use crate::postgres::{PgServer, SERVICE_ROLES};
+
+/// One of our services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Svc {
+    Intake,
+    Calculation,
+    DataExchange,
+    Payments,
+}
+
+impl Svc {
+    pub const ALL: [Svc; 4] = [Svc::Intake, Svc::Calculation, Svc::DataExchange, Svc::Payments];
+
+    pub fn spec(self) -> ServiceSpec {
+        match self {
+            Svc::Intake => secal_intake::SPEC,
+            Svc::Calculation => secal_calculation::SPEC,
+            Svc::DataExchange => secal_data_exchange::SPEC,
+            Svc::Payments => secal_payments::SPEC,
+        }
+    }
+
+    /// The Postgres role the service connects as.
+    pub fn role(self) -> &'static str {
+        let schema = self.spec().schema;
+        SERVICE_ROLES
+            .iter()
+            .find(|(s, _)| *s == schema)
+            .map(|(_, r)| *r)
+            .unwrap_or("missing-role")
+    }
+
+    /// The gRPC service's full name.
+    pub fn grpc_name(self) -> &'static str {
+        match self {
+            Svc::Intake => "secal.v1.IntakeService",
+            Svc::Calculation => "secal.v1.CalculationService",
+            Svc::DataExchange => "secal.v1.DataExchangeService",
+            Svc::Payments => "secal.v1.PaymentsService",
+        }
+    }
+
+    fn serve(
+        self,
+        ctx: ServiceContext,
+        listener: TcpListener,
+        shutdown: oneshot::Receiver<()>,
+    ) -> JoinHandle<Result<(), ServeError>> {
+        let stop = async move {
+            let _ = shutdown.await;
+        };
+        match self {
+            Svc::Intake => tokio::spawn(secal_intake::serve(ctx, Default::default(), listener, stop)),
+            Svc::Calculation => {
+                tokio::spawn(secal_calculation::serve(ctx, Default::default(), listener, stop))
+            }
+            Svc::DataExchange => {
+                tokio::spawn(secal_data_exchange::serve(ctx, Default::default(), listener, stop))
+            }
+            Svc::Payments => tokio::spawn(secal_payments::serve(ctx, Default::default(), listener, stop)),
+        }
+    }
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), ServeError>>,
+}
+
+struct Issuer {
+    signer: TokenSigner,
+    verifier: TokenVerifier,
+}
+
+const ISSUER: &str = "secal-test";
+
+fn issuer() -> anyhow::Result<&'static Issuer> {
+    static ISSUER_KEYS: OnceLock<Result<Issuer, String>> = OnceLock::new();
+    ISSUER_KEYS
+        .get_or_init(|| {
+            let (private, public) = crate::keys::generate().map_err(|e| e.to_string())?;
+            Ok(Issuer {
+                signer: TokenSigner::from_private_pem(private.as_bytes(), ISSUER).map_err(|e| e.to_string())?,
+                verifier: TokenVerifier::from_public_pem(public.as_bytes(), ISSUER)
+                    .map_err(|e| e.to_string())?,
+            })
+        })
+        .as_ref()
+        .map_err(|e| anyhow!("{e}"))
+}
+
+/// The Postgres server of this test process, started on first use.
+pub fn pg() -> anyhow::Result<&'static PgServer> {
+    static PG: OnceLock<Result<PgServer, String>> = OnceLock::new();
+    PG.get_or_init(|| PgServer::start_throwaway().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| anyhow!("{e}"))
+}
+
+/// A database of its own and the services a test asked for.
+pub struct Suite {
+    database: String,
+    running: HashMap<Svc, Running>,
+}
+
+impl Suite {
+    /// Creates a fresh database and starts `services` in-process.
+    pub async fn start(services: &[Svc]) -> anyhow::Result<Suite> {
+        let pg = pg()?;
+        let database = format!("t_{}", uuid::Uuid::new_v4().simple());
+        pg.provision(&database).await.context("provisioning the test database")?;
+        let mut suite = Suite {
+            database,
+            running: HashMap::new(),
+        };
+        for svc in services {
+            suite.start_service(*svc).await?;
+        }
+        Ok(suite)
+    }
+
+    /// Starts (or starts again) one service: connects as its role, migrates, serves.
+    pub async fn start_service(&mut self, svc: Svc) -> anyhow::Result<SocketAddr> {
+        let pg = pg()?;
+        let spec = svc.spec();
+        let pool = secal_runtime::db::connect_and_migrate(
+            &pg.role_url(&self.database, svc.role()),
+            spec.schema,
+            5,
+            spec.migrator,
+        )
+        .await
+        .with_context(|| format!("starting {}", spec.name))?;
+        let verifier = issuer()?.verifier.clone();
+        let service_token = self.token(&format!("secal-{}", spec.name), PrincipalKind::System, &["service"])?;
+        let ctx = ServiceContext {
+            pool,
+            settings: ServerSettings::with_verifier(verifier),
+            service_token: Some(service_token),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, rx) = oneshot::channel();
+        let task = svc.serve(ctx, listener, rx);
+        self.running.insert(svc, Running { addr, stop, task });
+        Ok(addr)
+    }
+
+    /// Stops one service gracefully and waits until it has drained.
+    pub async fn stop_service(&mut self, svc: Svc) -> anyhow::Result<()> {
+        let running = self
+            .running
+            .remove(&svc)
+            .ok_or_else(|| anyhow!("{svc:?} is not running"))?;
+        let _ = running.stop.send(());
+        running.task.await??;
+        Ok(())
+    }
+
+    pub fn addr(&self, svc: Svc) -> anyhow::Result<SocketAddr> {
+        self.running
+            .get(&svc)
+            .map(|r| r.addr)
+            .ok_or_else(|| anyhow!("{svc:?} is not running"))
+    }
+
+    /// A channel to a running service.
+    pub async fn channel(&self, svc: Svc) -> anyhow::Result<Channel> {
+        let addr = self.addr(svc)?;
+        Ok(tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+            .connect()
+            .await?)
+    }
+
+    /// A token signed by the issuer the services trust.
+    pub fn token(&self, subject: &str, kind: PrincipalKind, roles: &[&str]) -> anyhow::Result<String> {
+        Ok(issuer()?.signer.mint(subject, kind, roles, 3600)?)
+    }
+
+    /// An agent's token.
+    pub fn agent_token(&self, agent: &str, roles: &[&str]) -> anyhow::Result<String> {
+        self.token(agent, PrincipalKind::Agent, roles)
+    }
+
+    /// Wraps a message with `authorization: Bearer <token>`.
+    pub fn request<T>(&self, token: &str, message: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(message);
+        if let Ok(v) = format!("Bearer {token}").parse() {
+            r.metadata_mut().insert("authorization", v);
+        }
+        r
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The superuser's pool on this test's database: for checks and deliberate tampering
+    /// that no service role may do.
+    pub async fn admin_pool(&self) -> anyhow::Result<PgPool> {
+        Ok(PgPool::connect(&pg()?.admin_url(&self.database)).await?)
+    }
+
+    /// A pool connected as a service's own role (to test what that role may not do).
+    pub async fn role_pool(&self, svc: Svc) -> anyhow::Result<PgPool> {
+        Ok(PgPool::connect(&pg()?.role_url(&self.database, svc.role())).await?)
+    }
+}
+
+impl Drop for Suite {
+    fn drop(&mut self) {
+        for (_, r) in self.running.drain() {
+            let _ = r.stop.send(());
+            r.task.abort();
+        }
+    }
+}
