@@ -5,19 +5,29 @@ use secal_proto::v1 as pb;
 use tonic::Code;
 
 pub fn key(v: &str) -> Option<pb::IdempotencyKey> {
-    Some(pb::IdempotencyKey { value: v.to_owned() })
+    Some(pb::IdempotencyKey {
+        value: v.to_owned(),
+    })
 }
 
 pub fn nn(v: &str) -> Option<pb::NationalNumber> {
-    Some(pb::NationalNumber { value: v.to_owned() })
+    Some(pb::NationalNumber {
+        value: v.to_owned(),
+    })
 }
 
 pub fn money(v: &str) -> Option<pb::Money> {
-    Some(pb::Money { amount: v.to_owned() })
+    Some(pb::Money {
+        amount: v.to_owned(),
+    })
 }
 
 pub fn date(y: i32, m: i32, d: i32) -> Option<pb::Date> {
-    Some(pb::Date { year: y, month: m, day: d })
+    Some(pb::Date {
+        year: y,
+        month: m,
+        day: d,
+    })
 }
 
 /// The fields named in a status's google.rpc.BadRequest details.
@@ -30,7 +40,10 @@ pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub fn assert_code<T: std::fmt::Debug>(result: Result<T, tonic::Status>, code: Code) -> tonic::Status {
+pub fn assert_code<T: std::fmt::Debug>(
+    result: Result<T, tonic::Status>,
+    code: Code,
+) -> tonic::Status {
     match result {
         Ok(v) => panic!("expected {code:?}, got Ok({v:?})"),
         Err(s) => {

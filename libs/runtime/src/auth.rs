@@ -112,7 +112,9 @@ impl Caller {
 
     /// The system the call came through, when an agent acted through one.
     pub fn via(&self) -> Option<&str> {
-        self.on_behalf_of.as_ref().map(|_| self.principal.id.as_str())
+        self.on_behalf_of
+            .as_ref()
+            .map(|_| self.principal.id.as_str())
     }
 
     /// The token to relay as `x-secal-on-behalf-of` when calling another service for the
@@ -209,7 +211,9 @@ impl TokenVerifier {
                 let relayed = v.to_str().map_err(|_| AuthError::Malformed)?.trim();
                 let agent = self.verify(relayed)?;
                 if agent.kind != PrincipalKind::Agent {
-                    return Err(AuthError::Invalid("on-behalf-of token is not an agent's".into()));
+                    return Err(AuthError::Invalid(
+                        "on-behalf-of token is not an agent's".into(),
+                    ));
                 }
                 agent_token = Some(relayed.to_owned());
                 Some(agent)
@@ -233,7 +237,9 @@ pub struct TokenSigner {
 
 impl fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenSigner").field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("TokenSigner")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
     }
 }
 

@@ -48,6 +48,51 @@ pub struct CommonArgs {
     pub log_format: LogFormat,
 }
 
+/// Parses the command line and environment; on a bad or missing setting, prints one line
+/// naming the flag and its environment variable and exits with status 2. `--help` and
+/// `--version` print as usual.
+pub fn parse_or_exit<T: clap::Parser>() -> T {
+    match T::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let command = T::command();
+            eprintln!("{}: {}", command.get_name(), one_line_error(&command, &e));
+            std::process::exit(2);
+        }
+    }
+}
+
+/// clap's message without its usage block, on one line, with the environment variable of
+/// every flag it names.
+fn one_line_error(command: &clap::Command, error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let mut text = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(rest) = text.strip_prefix("error: ") {
+        text = rest.to_owned();
+    }
+    let envs: Vec<String> = command
+        .get_arguments()
+        .filter_map(|arg| {
+            let long = arg.get_long()?;
+            let env = arg.get_env()?.to_string_lossy().into_owned();
+            text.contains(&format!("--{long}"))
+                .then(|| format!("--{long} or {env}"))
+        })
+        .collect();
+    if envs.is_empty() {
+        text
+    } else {
+        format!("{text} (set {})", envs.join(", "))
+    }
+}
+
 /// Parses `250ms`, `30s`, `5m`, `1h`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -55,7 +100,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .ok_or_else(|| format!("'{s}' has no unit (use ms, s, m or h)"))?;
     let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().map_err(|_| format!("'{s}' does not start with a number"))?;
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("'{s}' does not start with a number"))?;
     let d = match unit {
         "ms" => Duration::from_millis(n),
         "s" => Duration::from_secs(n),
@@ -101,5 +148,17 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("--listen"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_setting_is_one_line_naming_its_variable() {
+        let command = <Args as clap::CommandFactory>::command();
+        let err = Args::try_parse_from(["svc", "--jwt-public-key-file=/k.pem"])
+            .map(|_| ())
+            .unwrap_err();
+        let line = one_line_error(&command, &err);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.contains("SECAL_DATABASE_URL"), "{line}");
+        assert!(!line.contains("Usage"), "{line}");
     }
 }

@@ -27,6 +27,22 @@ pub enum DbError {
     Migrate { schema: String, reason: String },
 }
 
+/// True when the URL carries a user, in the authority (`user@host`) or as `?user=`.
+fn names_user(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (authority, query) = match rest.split_once('?') {
+        Some((head, query)) => (head.split('/').next().unwrap_or_default(), query),
+        None => (rest.split('/').next().unwrap_or_default(), ""),
+    };
+    let in_authority = authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| !userinfo.split(':').next().unwrap_or_default().is_empty());
+    in_authority
+        || query
+            .split('&')
+            .any(|pair| pair.strip_prefix("user=").is_some_and(|u| !u.is_empty()))
+}
+
 /// Opens the pool with `search_path` set to the service's schema, checks that the schema is
 /// there and runs the migrations. sqlx takes an advisory lock while migrating, so replicas
 /// starting together do not race.
@@ -37,7 +53,9 @@ pub async fn connect_and_migrate(
     migrator: &Migrator,
 ) -> Result<PgPool, DbError> {
     let options = PgConnectOptions::from_str(url).map_err(|e| DbError::BadUrl(e.to_string()))?;
-    if options.get_username().is_empty() {
+    // sqlx falls back to $USER/$PGUSER when the URL names no user, which would make a service
+    // silently connect as whoever runs it; we insist on the service's own role.
+    if !names_user(url) {
         return Err(DbError::NoUser {
             schema: schema.to_owned(),
         });
@@ -79,4 +97,23 @@ pub async fn connect_and_migrate(
         reason: e.to_string(),
     })?;
     Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_user;
+
+    #[test]
+    fn a_url_must_name_its_user() {
+        assert!(names_user("postgres://secal_intake@127.0.0.1:5432/secal"));
+        assert!(names_user(
+            "postgres://secal_intake:pw@db/secal?sslmode=require"
+        ));
+        assert!(names_user(
+            "postgresql://db/secal?sslmode=disable&user=secal_payments"
+        ));
+        assert!(!names_user("postgres://127.0.0.1/secal"));
+        assert!(!names_user("postgres://:pw@127.0.0.1/secal"));
+        assert!(!names_user("postgres://127.0.0.1/secal?user="));
+    }
 }

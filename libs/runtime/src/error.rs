@@ -135,7 +135,10 @@ impl ServiceError {
         self
     }
 
-    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         self.source = Some(source.into());
         self
     }
@@ -180,7 +183,11 @@ impl From<ServiceError> for tonic::Status {
             details.set_request_info(reference, "");
         }
         if let Some(reason) = &err.reason {
-            details.set_error_info(reason.clone(), ERROR_DOMAIN, std::collections::HashMap::new());
+            details.set_error_info(
+                reason.clone(),
+                ERROR_DOMAIN,
+                std::collections::HashMap::new(),
+            );
         }
         tonic::Status::with_error_details(err.code.grpc_code(), message, details)
     }
@@ -196,7 +203,9 @@ impl From<sqlx::Error> for ServiceError {
             }
             sqlx::Error::Database(db) => match db.code().as_deref() {
                 Some("23505") => Some((ErrorCode::AlreadyExists, "already exists")),
-                Some("23503") => Some((ErrorCode::FailedPrecondition, "refers to a missing record")),
+                Some("23503") => {
+                    Some((ErrorCode::FailedPrecondition, "refers to a missing record"))
+                }
                 Some("23514") | Some("23502") => {
                     Some((ErrorCode::FailedPrecondition, "refused by a data rule"))
                 }
@@ -237,7 +246,11 @@ mod tests {
         assert_eq!(status.code(), Code::InvalidArgument);
         let details = status.get_error_details();
         let bad = details.bad_request().map(|b| b.field_violations.clone());
-        let fields: Vec<_> = bad.unwrap_or_default().into_iter().map(|v| v.field).collect();
+        let fields: Vec<_> = bad
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
         assert_eq!(fields, ["national_number", "amount"]);
     }
 

@@ -14,10 +14,16 @@ use crate::error::{ServiceError, ServiceResult};
 pub const MAX_KEY_LEN: usize = 128;
 
 /// Checks the key's form; `field` names it in the error.
-pub fn validate_key(key: Option<&secal_proto::v1::IdempotencyKey>, field: &str) -> ServiceResult<String> {
+pub fn validate_key(
+    key: Option<&secal_proto::v1::IdempotencyKey>,
+    field: &str,
+) -> ServiceResult<String> {
     let value = key.map(|k| k.value.trim()).unwrap_or_default();
     if value.is_empty() {
-        return Err(ServiceError::invalid_field(field, "an idempotency key is required"));
+        return Err(ServiceError::invalid_field(
+            field,
+            "an idempotency key is required",
+        ));
     }
     if value.len() > MAX_KEY_LEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ServiceError::invalid_field(
@@ -76,7 +82,9 @@ pub async fn claim<Req: Message, Resp: Message + Default>(
         ));
     }
     let bytes = response.ok_or_else(|| {
-        ServiceError::internal(std::io::Error::other("idempotency key committed without response"))
+        ServiceError::internal(std::io::Error::other(
+            "idempotency key committed without response",
+        ))
     })?;
     let resp = Resp::decode(bytes.as_slice()).map_err(ServiceError::internal)?;
     Ok(Claim::Replay(resp))

@@ -43,7 +43,7 @@ impl Drop for TelemetryGuard {
 pub fn init(service_name: &str, format: LogFormat) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new("info"))
+        .or_else(|_| EnvFilter::try_new("info,sqlx::postgres::notice=warn"))
         .map_err(|e| TelemetryError::Filter(e.to_string()))?;
     let fmt = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -53,7 +53,9 @@ pub fn init(service_name: &str, format: LogFormat) -> Result<TelemetryGuard, Tel
             .boxed(),
         LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
     };
-    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().filter(|v| !v.is_empty());
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .ok()
+        .filter(|v| !v.is_empty());
     let (provider, otel) = match endpoint {
         Some(_) => {
             // The exporter reads the endpoint and headers from the standard OTEL_* variables.
@@ -62,12 +64,19 @@ pub fn init(service_name: &str, format: LogFormat) -> Result<TelemetryGuard, Tel
                 .build()
                 .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
             let provider = SdkTracerProvider::builder()
-                .with_resource(Resource::builder().with_service_name(service_name.to_owned()).build())
+                .with_resource(
+                    Resource::builder()
+                        .with_service_name(service_name.to_owned())
+                        .build(),
+                )
                 .with_batch_exporter(exporter)
                 .build();
             let tracer = provider.tracer(format!("secal-{service_name}"));
             opentelemetry::global::set_tracer_provider(provider.clone());
-            (Some(provider), Some(tracing_opentelemetry::layer().with_tracer(tracer)))
+            (
+                Some(provider),
+                Some(tracing_opentelemetry::layer().with_tracer(tracer)),
+            )
         }
         None => (None, None),
     };

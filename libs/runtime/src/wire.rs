@@ -21,10 +21,17 @@ pub fn date_from_pb(field: &str, d: Option<&pb::Date>) -> ServiceResult<NaiveDat
 }
 
 /// An absent date, or one with all parts zero, is `None`.
-pub fn optional_date_from_pb(field: &str, d: Option<&pb::Date>) -> ServiceResult<Option<NaiveDate>> {
+pub fn optional_date_from_pb(
+    field: &str,
+    d: Option<&pb::Date>,
+) -> ServiceResult<Option<NaiveDate>> {
     match d {
         None => Ok(None),
-        Some(pb::Date { year: 0, month: 0, day: 0 }) => Ok(None),
+        Some(pb::Date {
+            year: 0,
+            month: 0,
+            day: 0,
+        }) => Ok(None),
         Some(d) => {
             let (Ok(month), Ok(day)) = (u32::try_from(d.month), u32::try_from(d.day)) else {
                 return Err(ServiceError::invalid_field(field, "not a calendar date"));
@@ -35,7 +42,10 @@ pub fn optional_date_from_pb(field: &str, d: Option<&pb::Date>) -> ServiceResult
                 .ok_or_else(|| {
                     ServiceError::invalid_field(
                         field,
-                        format!("{:04}-{:02}-{:02} is not a calendar date", d.year, d.month, d.day),
+                        format!(
+                            "{:04}-{:02}-{:02} is not a calendar date",
+                            d.year, d.month, d.day
+                        ),
                     )
                 })
         }
@@ -79,7 +89,10 @@ pub fn page_from_pb(field: &str, page: Option<&pb::PageRequest>) -> ServiceResul
             .strip_prefix("v1.")
             .and_then(|k| k.parse::<i64>().ok())
             .ok_or_else(|| {
-                ServiceError::invalid_field(format!("{field}.page_token"), "not a token this server issued")
+                ServiceError::invalid_field(
+                    format!("{field}.page_token"),
+                    "not a token this server issued",
+                )
             })?;
         Some(key)
     };
@@ -103,12 +116,20 @@ mod tests {
 
     #[test]
     fn dates_are_checked() {
-        let ok = pb::Date { year: 2024, month: 2, day: 29 };
+        let ok = pb::Date {
+            year: 2024,
+            month: 2,
+            day: 29,
+        };
         assert_eq!(
             date_from_pb("d", Some(&ok)).ok(),
             NaiveDate::from_ymd_opt(2024, 2, 29)
         );
-        let bad = pb::Date { year: 2023, month: 2, day: 29 };
+        let bad = pb::Date {
+            year: 2023,
+            month: 2,
+            day: 29,
+        };
         let err = date_from_pb("birth_date", Some(&bad)).unwrap_err();
         assert_eq!(err.violations()[0].field, "birth_date");
         assert!(date_from_pb("d", None).is_err());
@@ -117,13 +138,38 @@ mod tests {
     #[test]
     fn page_tokens_round_trip_and_reject_forgeries() {
         let p = page_from_pb("page", None).unwrap();
-        assert_eq!(p, Page { size: 50, after: None });
-        let resp = page_to_pb(&Page { size: 2, after: None }, 2, Some(41));
-        let next = pb::PageRequest { page_size: 2, page_token: resp.next_page_token };
+        assert_eq!(
+            p,
+            Page {
+                size: 50,
+                after: None
+            }
+        );
+        let resp = page_to_pb(
+            &Page {
+                size: 2,
+                after: None,
+            },
+            2,
+            Some(41),
+        );
+        let next = pb::PageRequest {
+            page_size: 2,
+            page_token: resp.next_page_token,
+        };
         assert_eq!(page_from_pb("page", Some(&next)).unwrap().after, Some(41));
-        let forged = pb::PageRequest { page_size: 2, page_token: "41".into() };
+        let forged = pb::PageRequest {
+            page_size: 2,
+            page_token: "41".into(),
+        };
         assert!(page_from_pb("page", Some(&forged)).is_err());
-        let huge = pb::PageRequest { page_size: 10_000, page_token: String::new() };
-        assert_eq!(page_from_pb("page", Some(&huge)).unwrap_err().violations()[0].field, "page.page_size");
+        let huge = pb::PageRequest {
+            page_size: 10_000,
+            page_token: String::new(),
+        };
+        assert_eq!(
+            page_from_pb("page", Some(&huge)).unwrap_err().violations()[0].field,
+            "page.page_size"
+        );
     }
 }

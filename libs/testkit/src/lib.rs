@@ -4,6 +4,7 @@
 
 pub mod keys;
 pub mod postgres;
+pub mod process;
 mod suite;
 
 pub use postgres::{PgError, PgServer};

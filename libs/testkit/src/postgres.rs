@@ -18,7 +18,9 @@ pub enum PgError {
          `apt-get install -y postgresql`"
     )]
     BinariesMissing,
-    #[error("running as root, but there is no 'postgres' user to run the server as: install the `postgresql` package")]
+    #[error(
+        "running as root, but there is no 'postgres' user to run the server as: install the `postgresql` package"
+    )]
     NoPostgresUser,
     #[error("{step} failed: {detail}")]
     Command { step: String, detail: String },
@@ -119,7 +121,7 @@ impl PgServer {
             .tempdir()
             .map_err(io_err(Path::new("temporary folder")))?;
         let data_dir = temp.path().join("data");
-        let mut server = Self::init(&data_dir)?;
+        let mut server = Self::init(&data_dir, true)?;
         server._temp = Some(temp);
         let mut last = None;
         for _ in 0..3 {
@@ -140,7 +142,7 @@ impl PgServer {
         let mut server = if data_dir.join("PG_VERSION").exists() {
             Self::existing(data_dir)?
         } else {
-            Self::init(data_dir)?
+            Self::init(data_dir, false)?
         };
         server.port = port;
         // A previous run that was killed may have left the server running.
@@ -160,24 +162,39 @@ impl PgServer {
         })
     }
 
-    fn init(data_dir: &Path) -> Result<Self, PgError> {
+    /// `own_parent`: the parent folder is ours alone (a temporary folder) and the server's
+    /// user may own it too.
+    fn init(data_dir: &Path, own_parent: bool) -> Result<Self, PgError> {
         let server = Self::existing(data_dir)?;
         std::fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
         if server.as_postgres_user {
-            if Command::new("id").arg("postgres").output().map(|o| !o.status.success()).unwrap_or(true) {
+            if Command::new("id")
+                .arg("postgres")
+                .output()
+                .map(|o| !o.status.success())
+                .unwrap_or(true)
+            {
                 return Err(PgError::NoPostgresUser);
             }
             // The server refuses to run as root: hand its folder (and the temp parent) over.
-            let parent = data_dir.parent().unwrap_or(data_dir);
+            let parent = data_dir.parent().filter(|_| own_parent).unwrap_or(data_dir);
             for dir in [parent, data_dir] {
-                server.run("chown", Command::new("chown").arg("postgres:postgres").arg(dir))?;
+                server.run(
+                    "chown",
+                    Command::new("chown").arg("postgres:postgres").arg(dir),
+                )?;
             }
         }
         let initdb = server.bin_dir.join("initdb");
         let mut cmd = server.command(&initdb);
-        cmd.arg("-D")
-            .arg(data_dir)
-            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]);
+        cmd.arg("-D").arg(data_dir).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ]);
         server.run("initdb", &mut cmd)?;
         Ok(server)
     }
@@ -233,7 +250,11 @@ impl PgServer {
     /// Stops the server when `pid` (this process) is gone, then removes a throwaway folder.
     fn spawn_watchdog(&self) -> Result<(), PgError> {
         let pg_ctl = self.bin_dir.join("pg_ctl");
-        let as_user = if self.as_postgres_user { "runuser -u postgres -- " } else { "" };
+        let as_user = if self.as_postgres_user {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
         let remove = self
             ._temp
             .as_ref()
@@ -271,7 +292,11 @@ impl PgServer {
 
     /// Starts a stopped server again on the same port.
     pub fn restart(&self) -> Result<(), PgError> {
-        let durability = if self._temp.is_some() { Durability::Throwaway } else { Durability::Durable };
+        let durability = if self._temp.is_some() {
+            Durability::Throwaway
+        } else {
+            Durability::Durable
+        };
         self.start(durability)
     }
 
@@ -306,10 +331,11 @@ impl PgServer {
     /// service's role, so that a role can touch its own schema only.
     pub async fn provision(&self, database: &str) -> Result<(), PgError> {
         let mut admin = self.admin_connection("postgres").await?;
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(database)
-            .fetch_one(&mut admin)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(database)
+                .fetch_one(&mut admin)
+                .await?;
         if !exists {
             // Names come from this crate (generated or the stack's constant), never from input.
             raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))

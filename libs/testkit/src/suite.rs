@@ -24,7 +24,12 @@ pub enum Svc {
 }
 
 impl Svc {
-    pub const ALL: [Svc; 4] = [Svc::Intake, Svc::Calculation, Svc::DataExchange, Svc::Payments];
+    pub const ALL: [Svc; 4] = [
+        Svc::Intake,
+        Svc::Calculation,
+        Svc::DataExchange,
+        Svc::Payments,
+    ];
 
     pub fn spec(self) -> ServiceSpec {
         match self {
@@ -65,14 +70,27 @@ impl Svc {
             let _ = shutdown.await;
         };
         match self {
-            Svc::Intake => tokio::spawn(secal_intake::serve(ctx, Default::default(), listener, stop)),
-            Svc::Calculation => {
-                tokio::spawn(secal_calculation::serve(ctx, Default::default(), listener, stop))
+            Svc::Intake => {
+                tokio::spawn(secal_intake::serve(ctx, Default::default(), listener, stop))
             }
-            Svc::DataExchange => {
-                tokio::spawn(secal_data_exchange::serve(ctx, Default::default(), listener, stop))
-            }
-            Svc::Payments => tokio::spawn(secal_payments::serve(ctx, Default::default(), listener, stop)),
+            Svc::Calculation => tokio::spawn(secal_calculation::serve(
+                ctx,
+                Default::default(),
+                listener,
+                stop,
+            )),
+            Svc::DataExchange => tokio::spawn(secal_data_exchange::serve(
+                ctx,
+                Default::default(),
+                listener,
+                stop,
+            )),
+            Svc::Payments => tokio::spawn(secal_payments::serve(
+                ctx,
+                Default::default(),
+                listener,
+                stop,
+            )),
         }
     }
 }
@@ -86,9 +104,11 @@ struct Running {
 struct Issuer {
     signer: TokenSigner,
     verifier: TokenVerifier,
+    public_pem: String,
 }
 
-const ISSUER: &str = "secal-test";
+/// The `iss` of test tokens.
+pub const ISSUER: &str = "secal-test";
 
 fn issuer() -> anyhow::Result<&'static Issuer> {
     static ISSUER_KEYS: OnceLock<Result<Issuer, String>> = OnceLock::new();
@@ -96,9 +116,11 @@ fn issuer() -> anyhow::Result<&'static Issuer> {
         .get_or_init(|| {
             let (private, public) = crate::keys::generate().map_err(|e| e.to_string())?;
             Ok(Issuer {
-                signer: TokenSigner::from_private_pem(private.as_bytes(), ISSUER).map_err(|e| e.to_string())?,
+                signer: TokenSigner::from_private_pem(private.as_bytes(), ISSUER)
+                    .map_err(|e| e.to_string())?,
                 verifier: TokenVerifier::from_public_pem(public.as_bytes(), ISSUER)
                     .map_err(|e| e.to_string())?,
+                public_pem: public,
             })
         })
         .as_ref()
@@ -124,7 +146,9 @@ impl Suite {
     pub async fn start(services: &[Svc]) -> anyhow::Result<Suite> {
         let pg = pg()?;
         let database = format!("t_{}", uuid::Uuid::new_v4().simple());
-        pg.provision(&database).await.context("provisioning the test database")?;
+        pg.provision(&database)
+            .await
+            .context("provisioning the test database")?;
         let mut suite = Suite {
             database,
             running: HashMap::new(),
@@ -148,7 +172,11 @@ impl Suite {
         .await
         .with_context(|| format!("starting {}", spec.name))?;
         let verifier = issuer()?.verifier.clone();
-        let service_token = self.token(&format!("secal-{}", spec.name), PrincipalKind::System, &["service"])?;
+        let service_token = self.token(
+            &format!("secal-{}", spec.name),
+            PrincipalKind::System,
+            &["service"],
+        )?;
         let ctx = ServiceContext {
             pool,
             settings: ServerSettings::with_verifier(verifier),
@@ -183,13 +211,20 @@ impl Suite {
     /// A channel to a running service.
     pub async fn channel(&self, svc: Svc) -> anyhow::Result<Channel> {
         let addr = self.addr(svc)?;
-        Ok(tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-            .connect()
-            .await?)
+        Ok(
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+                .connect()
+                .await?,
+        )
     }
 
     /// A token signed by the issuer the services trust.
-    pub fn token(&self, subject: &str, kind: PrincipalKind, roles: &[&str]) -> anyhow::Result<String> {
+    pub fn token(
+        &self,
+        subject: &str,
+        kind: PrincipalKind,
+        roles: &[&str],
+    ) -> anyhow::Result<String> {
         Ok(issuer()?.signer.mint(subject, kind, roles, 3600)?)
     }
 
@@ -205,6 +240,16 @@ impl Suite {
             r.metadata_mut().insert("authorization", v);
         }
         r
+    }
+
+    /// The issuer's public key (PEM), for service processes started outside the test.
+    pub fn issuer_public_pem(&self) -> anyhow::Result<&'static str> {
+        Ok(&issuer()?.public_pem)
+    }
+
+    /// The URL a service's own role connects with.
+    pub fn role_url(&self, svc: Svc) -> anyhow::Result<String> {
+        Ok(pg()?.role_url(&self.database, svc.role()))
     }
 
     pub fn database(&self) -> &str {

@@ -27,7 +27,12 @@ pub fn policy() -> AuthPolicy {
     AuthPolicy::new().allow(
         GRPC_SERVICE,
         "ListReferenceValues",
-        &[roles::CALCULATION_USER, roles::REFERENCE_DATA_ADMIN, roles::CASE_OFFICER, roles::SERVICE],
+        &[
+            roles::CALCULATION_USER,
+            roles::REFERENCE_DATA_ADMIN,
+            roles::CASE_OFFICER,
+            roles::SERVICE,
+        ],
     )
 }
 
@@ -42,5 +47,13 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let api = reference::CalculationApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(CalculationServiceServer::new(api));
-    server::serve(ctx.settings, policy(), routes, &[GRPC_SERVICE], listener, shutdown).await
+    server::serve(
+        ctx.settings,
+        policy(),
+        routes,
+        &[GRPC_SERVICE],
+        listener,
+        shutdown,
+    )
+    .await
 }

@@ -47,7 +47,10 @@ impl CalculationApi {
             .ok()
             .and_then(|k| kind_column(k).map(|c| (k, c)));
         let Some((kind, column)) = kind else {
-            return Err(ServiceError::invalid_field("kind", "unknown or unspecified reference kind"));
+            return Err(ServiceError::invalid_field(
+                "kind",
+                "unknown or unspecified reference kind",
+            ));
         };
         let page = wire::page_from_pb("page", req.page.as_ref())?;
         let rows: Vec<ValueRow> = sqlx::query_as(
@@ -93,6 +96,8 @@ impl CalculationService for CalculationApi {
         &self,
         request: Request<pb::ListReferenceValuesRequest>,
     ) -> Result<Response<pb::ListReferenceValuesResponse>, Status> {
-        Ok(Response::new(self.list_reference_values(request.into_inner()).await?))
+        Ok(Response::new(
+            self.list_reference_values(request.into_inner()).await?,
+        ))
     }
 }

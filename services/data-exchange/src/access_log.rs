@@ -56,10 +56,11 @@ pub async fn append(conn: &mut PgConnection, e: &NewEntry<'_>) -> ServiceResult<
     sqlx::query("LOCK TABLE access_log IN EXCLUSIVE MODE")
         .execute(&mut *conn)
         .await?;
-    let last: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT sequence, entry_hash FROM access_log ORDER BY sequence DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
+    let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT sequence, entry_hash FROM access_log ORDER BY sequence DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     let (sequence, prev) = match last {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_vec()),
@@ -194,6 +195,8 @@ impl DataExchangeService for DataExchangeApi {
         request: Request<pb::ListAccessLogEntriesRequest>,
     ) -> Result<Response<pb::ListAccessLogEntriesResponse>, Status> {
         let caller = Caller::of(&request)?;
-        Ok(Response::new(self.list_entries(caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.list_entries(caller, request.into_inner()).await?,
+        ))
     }
 }

@@ -38,5 +38,13 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let api = access_log::DataExchangeApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(DataExchangeServiceServer::new(api));
-    server::serve(ctx.settings, policy(), routes, &[GRPC_SERVICE], listener, shutdown).await
+    server::serve(
+        ctx.settings,
+        policy(),
+        routes,
+        &[GRPC_SERVICE],
+        listener,
+        shutdown,
+    )
+    .await
 }

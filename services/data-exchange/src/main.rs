@@ -13,10 +13,20 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args = Args::parse();
-    let result = service::run(secal_data_exchange::SPEC, &args.common, args.config, |ctx, config, listener| {
-        Box::pin(secal_data_exchange::serve(ctx, config, listener, shutdown_signal()))
-    })
+    let args: Args = secal_runtime::config::parse_or_exit();
+    let result = service::run(
+        secal_data_exchange::SPEC,
+        &args.common,
+        args.config,
+        |ctx, config, listener| {
+            Box::pin(secal_data_exchange::serve(
+                ctx,
+                config,
+                listener,
+                shutdown_signal(),
+            ))
+        },
+    )
     .await;
     service::exit_code(secal_data_exchange::SPEC.name, result)
 }

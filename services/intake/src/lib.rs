@@ -29,7 +29,12 @@ pub fn policy() -> AuthPolicy {
         .allow(
             GRPC_SERVICE,
             "GetPerson",
-            &[roles::REGISTRAR, roles::CASE_OFFICER, roles::PERSONAL_DATA_READER, roles::SERVICE],
+            &[
+                roles::REGISTRAR,
+                roles::CASE_OFFICER,
+                roles::PERSONAL_DATA_READER,
+                roles::SERVICE,
+            ],
         )
 }
 
@@ -45,5 +50,13 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let api = persons::IntakeApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(IntakeServiceServer::new(api));
-    server::serve(ctx.settings, policy(), routes, &[GRPC_SERVICE], listener, shutdown).await
+    server::serve(
+        ctx.settings,
+        policy(),
+        routes,
+        &[GRPC_SERVICE],
+        listener,
+        shutdown,
+    )
+    .await
 }

@@ -62,7 +62,10 @@ macro_rules! person_columns {
     };
 }
 
-fn parse_national_number(field: &str, nn: Option<&pb::NationalNumber>) -> Result<NationalNumber, FieldViolation> {
+fn parse_national_number(
+    field: &str,
+    nn: Option<&pb::NationalNumber>,
+) -> Result<NationalNumber, FieldViolation> {
     let raw = nn.map(|n| n.value.as_str()).unwrap_or_default();
     if raw.trim().is_empty() {
         return Err(FieldViolation::new(field, "a national number is required"));
@@ -78,7 +81,10 @@ fn required_name(field: &str, value: &str, violations: &mut Vec<FieldViolation>)
     } else if v.chars().count() > 200 {
         violations.push(FieldViolation::new(field, "at most 200 characters"));
     } else if v.chars().any(char::is_control) {
-        violations.push(FieldViolation::new(field, "control characters are not allowed"));
+        violations.push(FieldViolation::new(
+            field,
+            "control characters are not allowed",
+        ));
     }
     v.to_owned()
 }
@@ -104,7 +110,9 @@ impl IntakeApi {
         };
 
         let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(resp) = idempotency::claim(&mut tx, "RegisterPerson", &key, &req).await? {
+        if let Claim::Replay(resp) =
+            idempotency::claim(&mut tx, "RegisterPerson", &key, &req).await?
+        {
             return Ok(resp);
         }
         let actor = caller.actor().id.clone();
@@ -156,10 +164,14 @@ impl IntakeApi {
             Some(Lookup::PersonId(id)) => {
                 let id = Uuid::parse_str(id.trim())
                     .map_err(|_| ServiceError::invalid_field("person_id", "not a person id"))?;
-                sqlx::query_as(concat!("SELECT ", person_columns!(), " FROM persons WHERE public_id = $1"))
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    person_columns!(),
+                    " FROM persons WHERE public_id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
             }
             Some(Lookup::NationalNumber(nn)) => {
                 let nn = parse_national_number("national_number", Some(&nn))
@@ -169,9 +181,9 @@ impl IntakeApi {
                     person_columns!(),
                     " FROM persons WHERE national_number = $1"
                 ))
-                    .bind(nn.as_digits())
-                    .fetch_optional(&self.pool)
-                    .await?
+                .bind(nn.as_digits())
+                .fetch_optional(&self.pool)
+                .await?
             }
             None => {
                 return Err(ServiceError::invalid_field(
@@ -194,7 +206,9 @@ impl IntakeService for IntakeApi {
         request: Request<pb::RegisterPersonRequest>,
     ) -> Result<Response<pb::RegisterPersonResponse>, Status> {
         let caller = Caller::of(&request)?;
-        Ok(Response::new(self.register_person(caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.register_person(caller, request.into_inner()).await?,
+        ))
     }
 
     async fn get_person(

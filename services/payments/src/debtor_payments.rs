@@ -44,12 +44,13 @@ impl PaymentRow {
                 amount: Money::from_cents(self.amount_cents).to_string(),
             }),
             received_on: Some(wire::date_to_pb(self.received_on)),
-            for_month: self.for_month.and_then(|d| YearMonth::from_date(d).ok()).map(|m| {
-                pb::YearMonth {
+            for_month: self
+                .for_month
+                .and_then(|d| YearMonth::from_date(d).ok())
+                .map(|m| pb::YearMonth {
                     year: m.year(),
                     month: m.month() as i32,
-                }
-            }),
+                }),
             recorded: Some(pb::AuditStamp {
                 actor: self.recorded_by.clone(),
                 at: wire::timestamp(self.recorded_at),
@@ -99,7 +100,10 @@ fn validate(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<ValidPayment>
             None
         }
         Some(Ok(m)) if !m.is_positive() => {
-            v.push(FieldViolation::new("amount.amount", "must be more than zero"));
+            v.push(FieldViolation::new(
+                "amount.amount",
+                "must be more than zero",
+            ));
             None
         }
         Some(Ok(m)) => match m.to_cents() {
@@ -124,7 +128,9 @@ fn validate(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<ValidPayment>
         },
     };
     match (key, dossier, cents, received_on, for_month) {
-        (Some(key), Some(dossier), Some(cents), Some(received_on), Some(for_month)) if v.is_empty() => {
+        (Some(key), Some(dossier), Some(cents), Some(received_on), Some(for_month))
+            if v.is_empty() =>
+        {
             Ok(ValidPayment {
                 key,
                 dossier,
@@ -176,8 +182,12 @@ impl PaymentsApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list(&self, req: pb::ListDebtorPaymentsRequest) -> ServiceResult<pb::ListDebtorPaymentsResponse> {
-        let dossier = dossier("dossier_number", &req.dossier_number).map_err(|v| ServiceError::invalid(vec![v]))?;
+    async fn list(
+        &self,
+        req: pb::ListDebtorPaymentsRequest,
+    ) -> ServiceResult<pb::ListDebtorPaymentsResponse> {
+        let dossier = dossier("dossier_number", &req.dossier_number)
+            .map_err(|v| ServiceError::invalid(vec![v]))?;
         let page = wire::page_from_pb("page", req.page.as_ref())?;
         let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -192,7 +202,11 @@ impl PaymentsApi {
         .await?;
         Ok(pb::ListDebtorPaymentsResponse {
             payments: rows.iter().map(PaymentRow::to_pb).collect(),
-            page: Some(wire::page_to_pb(&page, rows.len(), rows.last().map(|r| r.id))),
+            page: Some(wire::page_to_pb(
+                &page,
+                rows.len(),
+                rows.last().map(|r| r.id),
+            )),
         })
     }
 }
@@ -204,7 +218,9 @@ impl PaymentsService for PaymentsApi {
         request: Request<pb::RecordDebtorPaymentRequest>,
     ) -> Result<Response<pb::RecordDebtorPaymentResponse>, Status> {
         let caller = Caller::of(&request)?;
-        Ok(Response::new(self.record(caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.record(caller, request.into_inner()).await?,
+        ))
     }
 
     async fn list_debtor_payments(

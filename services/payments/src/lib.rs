@@ -25,8 +25,16 @@ const GRPC_SERVICE: &str = "secal.v1.PaymentsService";
 
 pub fn policy() -> AuthPolicy {
     AuthPolicy::new()
-        .allow(GRPC_SERVICE, "RecordDebtorPayment", &[roles::PAYMENTS_OPERATOR])
-        .allow(GRPC_SERVICE, "ListDebtorPayments", &[roles::PAYMENTS_OPERATOR, roles::CASE_OFFICER])
+        .allow(
+            GRPC_SERVICE,
+            "RecordDebtorPayment",
+            &[roles::PAYMENTS_OPERATOR],
+        )
+        .allow(
+            GRPC_SERVICE,
+            "ListDebtorPayments",
+            &[roles::PAYMENTS_OPERATOR, roles::CASE_OFFICER],
+        )
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -40,5 +48,13 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let api = debtor_payments::PaymentsApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(PaymentsServiceServer::new(api));
-    server::serve(ctx.settings, policy(), routes, &[GRPC_SERVICE], listener, shutdown).await
+    server::serve(
+        ctx.settings,
+        policy(),
+        routes,
+        &[GRPC_SERVICE],
+        listener,
+        shutdown,
+    )
+    .await
 }

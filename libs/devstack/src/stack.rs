@@ -1,0 +1,310 @@
+//! `secal-dev up`.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use secal_runtime::auth::{PrincipalKind, roles};
+use secal_testkit::{PgServer, Svc};
+use tokio::process::{Child, Command};
+
+use crate::tokens;
+
+const DATABASE: &str = "secal";
+
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// Port of the local PostgreSQL.
+    #[arg(long, env = "SECAL_DEV_PG_PORT", default_value_t = 55432)]
+    pub pg_port: u16,
+    /// First gRPC port: intake, calculation, data-exchange and payments take four in a row.
+    #[arg(long, env = "SECAL_DEV_BASE_PORT", default_value_t = 50051)]
+    pub base_port: u16,
+    /// Address the services listen on.
+    #[arg(long, env = "SECAL_DEV_HOST", default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+}
+
+fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .context("no folder for the current executable")?;
+    let path = dir.join(format!("secal-{}", svc.spec().name));
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: build the services first (cargo build --bins)",
+        path.display()
+    );
+    Ok(path)
+}
+
+struct Supervised {
+    svc: Svc,
+    addr: SocketAddr,
+    child: Child,
+    restarts: u32,
+}
+
+struct Stack {
+    dir: PathBuf,
+    pg: PgServer,
+    children: Vec<Supervised>,
+}
+
+fn env_name(svc: Svc) -> &'static str {
+    match svc {
+        Svc::Intake => "SECAL_INTAKE_ADDR",
+        Svc::Calculation => "SECAL_CALCULATION_ADDR",
+        Svc::DataExchange => "SECAL_DATA_EXCHANGE_ADDR",
+        Svc::Payments => "SECAL_PAYMENTS_ADDR",
+    }
+}
+
+impl Stack {
+    fn spawn(&self, svc: Svc, addr: SocketAddr) -> anyhow::Result<Child> {
+        let name = svc.spec().name;
+        let logs = self.dir.join("logs");
+        std::fs::create_dir_all(&logs)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logs.join(format!("{name}.log")))?;
+        let mut cmd = Command::new(binary(svc)?);
+        cmd.env("SECAL_LISTEN_ADDR", addr.to_string())
+            .env("SECAL_DATABASE_URL", self.pg.role_url(DATABASE, svc.role()))
+            .env(
+                "SECAL_JWT_PUBLIC_KEY_FILE",
+                tokens::public_key_path(&self.dir),
+            )
+            .env(
+                "SECAL_SERVICE_TOKEN_FILE",
+                self.dir.join(format!("tokens/{name}.jwt")),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        for other in Svc::ALL {
+            if let Some(s) = self.children.iter().find(|c| c.svc == other) {
+                cmd.env(env_name(other), s.addr.to_string());
+            }
+        }
+        cmd.spawn()
+            .with_context(|| format!("starting secal-{name}"))
+    }
+
+    /// Sends SIGTERM so that each service drains, then waits a while before killing.
+    async fn stop_children(&mut self) {
+        for c in &self.children {
+            if let Some(pid) = c.child.id() {
+                let _ = Command::new("kill")
+                    .arg("-TERM")
+                    .arg(pid.to_string())
+                    .status()
+                    .await;
+            }
+        }
+        for c in &mut self.children {
+            if tokio::time::timeout(Duration::from_secs(25), c.child.wait())
+                .await
+                .is_err()
+            {
+                let _ = c.child.kill().await;
+            }
+        }
+    }
+}
+
+async fn wait_serving(svc: Svc, addr: SocketAddr, child: &mut Child) -> anyhow::Result<()> {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    for _ in 0..150 {
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "secal-{} exited ({status}) while starting; see .secal/logs/{}.log",
+                svc.spec().name,
+                svc.spec().name
+            );
+        }
+        if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+            .connect()
+            .await
+        {
+            let reply = HealthClient::new(ch)
+                .check(HealthCheckRequest {
+                    service: svc.grpc_name().into(),
+                })
+                .await;
+            if reply.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bail!("secal-{} did not report SERVING on {addr}", svc.spec().name)
+}
+
+fn write_tokens(dir: &Path) -> anyhow::Result<String> {
+    let signer = tokens::signer(dir)?;
+    std::fs::create_dir_all(dir.join("tokens"))?;
+    for svc in Svc::ALL {
+        let name = svc.spec().name;
+        let token = signer.mint(
+            &format!("secal-{name}"),
+            PrincipalKind::System,
+            &[roles::SERVICE],
+            30 * 24 * 3600,
+        )?;
+        tokens::write_private(&dir.join(format!("tokens/{name}.jwt")), &token)?;
+    }
+    Ok(signer.mint(
+        "dev-admin",
+        PrincipalKind::Agent,
+        &[roles::ADMIN],
+        24 * 3600,
+    )?)
+}
+
+pub async fn up(dir: &Path, args: UpArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    tokens::ensure_keys(&dir)?;
+    let admin_token = write_tokens(&dir)?;
+
+    println!(
+        "Starting PostgreSQL (data in {}) ...",
+        dir.join("pgdata").display()
+    );
+    let pg = PgServer::start_persistent(&dir.join("pgdata"), args.pg_port)?;
+    let mut stack = Stack {
+        dir: dir.clone(),
+        pg,
+        children: Vec::new(),
+    };
+    let result = run_stack(&mut stack, &args, &admin_token).await;
+    stack.stop_children().await;
+    println!("Stopping PostgreSQL ...");
+    stack.pg.stop()?;
+    println!("Stopped. Data kept in {}.", dir.display());
+    result
+}
+
+async fn run_stack(stack: &mut Stack, args: &UpArgs, admin_token: &str) -> anyhow::Result<()> {
+    stack.pg.provision(DATABASE).await?;
+    let mut addrs = HashMap::new();
+    for (i, svc) in Svc::ALL.into_iter().enumerate() {
+        let addr = SocketAddr::new(args.host, args.base_port + i as u16);
+        if std::net::TcpListener::bind(addr).is_err() {
+            bail!("port {addr} is taken: stop what uses it or pass --base-port");
+        }
+        addrs.insert(svc, addr);
+    }
+    for svc in Svc::ALL {
+        let addr = addrs[&svc];
+        let mut child = stack.spawn(svc, addr)?;
+        wait_serving(svc, addr, &mut child).await?;
+        stack.children.push(Supervised {
+            svc,
+            addr,
+            child,
+            restarts: 0,
+        });
+    }
+    write_env(&stack.dir, &addrs, admin_token)?;
+    print_banner(&stack.dir, &addrs, admin_token);
+
+    let shutdown = secal_runtime::server::shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            () = &mut shutdown => {
+                println!("\nStopping services ...");
+                return Ok(());
+            }
+            _ = tick.tick() => supervise(stack).await?,
+        }
+    }
+}
+
+/// A service that died (crash, kill -9) is started again, up to a limit.
+async fn supervise(stack: &mut Stack) -> anyhow::Result<()> {
+    for i in 0..stack.children.len() {
+        let Some(status) = stack.children[i].child.try_wait()? else {
+            continue;
+        };
+        let (svc, addr, restarts) = {
+            let c = &stack.children[i];
+            (c.svc, c.addr, c.restarts)
+        };
+        let name = svc.spec().name;
+        if restarts >= 5 {
+            bail!(
+                "secal-{name} keeps exiting ({status}); see {}/logs/{name}.log",
+                stack.dir.display()
+            );
+        }
+        println!("secal-{name} exited ({status}); restarting");
+        let mut child = stack.spawn(svc, addr)?;
+        wait_serving(svc, addr, &mut child).await?;
+        stack.children[i].child = child;
+        stack.children[i].restarts = restarts + 1;
+    }
+    Ok(())
+}
+
+fn write_env(
+    dir: &Path,
+    addrs: &HashMap<Svc, SocketAddr>,
+    admin_token: &str,
+) -> anyhow::Result<()> {
+    let mut env = String::new();
+    for svc in Svc::ALL {
+        env.push_str(&format!("{}={}\n", env_name(svc), addrs[&svc]));
+    }
+    env.push_str(&format!("SECAL_TOKEN={admin_token}\n"));
+    tokens::write_private(&dir.join("stack.env"), &env)
+}
+
+fn print_banner(dir: &Path, addrs: &HashMap<Svc, SocketAddr>, admin_token: &str) {
+    println!("\nSECAL local stack is up.\n");
+    for svc in Svc::ALL {
+        println!(
+            "  {:<14} {}   ({})",
+            svc.spec().name,
+            addrs[&svc],
+            svc.grpc_name()
+        );
+    }
+    let intake = addrs[&Svc::Intake];
+    println!(
+        "\nAdministrator token (24 h), also in {}/stack.env as SECAL_TOKEN:\n\n{admin_token}\n",
+        dir.display()
+    );
+    println!("Try it (buf from `pip install buf-bin`, or grpcurl):");
+    println!("  source {}/stack.env", dir.display());
+    println!(
+        "  buf curl --protocol grpc --http2-prior-knowledge --list-methods http://$SECAL_INTAKE_ADDR"
+    );
+    println!(
+        "  buf curl --protocol grpc --http2-prior-knowledge -H \"Authorization: Bearer $SECAL_TOKEN\" \\\n    \
+         -d '{{\"kind\":\"REFERENCE_KIND_LEGAL_INTEREST_RATE\"}}' \\\n    \
+         http://$SECAL_CALCULATION_ADDR/secal.v1.CalculationService/ListReferenceValues"
+    );
+    println!("  grpcurl -plaintext {intake} list");
+    println!("\nMint a token for any agent and roles:");
+    println!(
+        "  target/debug/secal-dev token --subject agent-42 --roles case-officer,personal-data-reader"
+    );
+    println!(
+        "\nLogs: {}/logs/.  Ctrl-C stops everything; the data stays.",
+        dir.display()
+    );
+}

@@ -1,0 +1,143 @@
+//! A service run as its real binary, for tests of what only a process shows: kill -9 and
+//! restart, start-up errors, SIGTERM draining.
+
+use std::{net::SocketAddr, path::Path, process::Stdio, time::Duration};
+
+use anyhow::{Context, bail};
+use tokio::process::{Child, Command};
+
+use crate::suite::{ISSUER, Suite, Svc};
+
+pub struct ServiceProcess {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+/// The environment a service binary needs to run against the suite's database, with the
+/// public key written into `dir`.
+pub fn service_env(
+    suite: &Suite,
+    svc: Svc,
+    dir: &Path,
+    addr: SocketAddr,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let key = dir.join("issuer.pub.pem");
+    std::fs::write(&key, suite.issuer_public_pem()?)?;
+    Ok(vec![
+        ("SECAL_LISTEN_ADDR".into(), addr.to_string()),
+        ("SECAL_DATABASE_URL".into(), suite.role_url(svc)?),
+        (
+            "SECAL_JWT_PUBLIC_KEY_FILE".into(),
+            key.display().to_string(),
+        ),
+        ("SECAL_JWT_ISSUER".into(), ISSUER.into()),
+        ("SECAL_LOG_FORMAT".into(), "text".into()),
+        ("RUST_LOG".into(), "warn".into()),
+    ])
+}
+
+fn free_addr() -> anyhow::Result<SocketAddr> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+impl ServiceProcess {
+    /// Starts `binary` and waits until its health service reports SERVING.
+    pub async fn start(binary: &Path, suite: &Suite, svc: Svc, dir: &Path) -> anyhow::Result<Self> {
+        let addr = free_addr()?;
+        Self::start_on(binary, suite, svc, dir, addr).await
+    }
+
+    pub async fn start_on(
+        binary: &Path,
+        suite: &Suite,
+        svc: Svc,
+        dir: &Path,
+        addr: SocketAddr,
+    ) -> anyhow::Result<Self> {
+        let child = Command::new(binary)
+            .envs(service_env(suite, svc, dir, addr)?)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let mut process = Self { addr, child };
+        process.wait_serving(svc).await?;
+        Ok(process)
+    }
+
+    async fn wait_serving(&mut self, svc: Svc) -> anyhow::Result<()> {
+        use tonic_health::pb::{
+            HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+        };
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("{svc:?} exited while starting: {status}");
+            }
+            if let Ok(ch) =
+                tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))?
+                    .connect()
+                    .await
+            {
+                let reply = HealthClient::new(ch)
+                    .check(HealthCheckRequest {
+                        service: svc.grpc_name().into(),
+                    })
+                    .await;
+                if reply.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("{svc:?} did not report SERVING")
+    }
+
+    pub async fn channel(&self) -> anyhow::Result<tonic::transport::Channel> {
+        Ok(
+            tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))?
+                .connect()
+                .await?,
+        )
+    }
+
+    /// SIGKILL: no chance to flush or drain, as in a crash.
+    pub async fn kill9(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+
+    /// SIGTERM, then the exit status.
+    pub async fn terminate(mut self) -> anyhow::Result<std::process::ExitStatus> {
+        let pid = self.child.id().context("process already gone")?;
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await?;
+        Ok(tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await??)
+    }
+}
+
+/// Runs `binary` with `env` (plus `args`) and returns its exit success and stderr.
+pub async fn run_to_exit(
+    binary: &Path,
+    env: &[(String, String)],
+    args: &[&str],
+) -> anyhow::Result<(bool, String)> {
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        Command::new(binary)
+            .env_clear()
+            .envs(env.iter().cloned())
+            .args(args)
+            .stdin(Stdio::null())
+            .output(),
+    )
+    .await??;
+    Ok((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
