@@ -2,6 +2,8 @@
 //! and calls all four services; without a token it is refused. `scripts/install-deps`
 //! installs `buf` (PyPI `buf-bin`).
 
+#![allow(clippy::expect_used)] // test helpers: a failure is the test failing
+
 use std::net::SocketAddr;
 
 use secal_runtime::{auth::PrincipalKind, roles};

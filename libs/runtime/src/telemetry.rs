@@ -56,30 +56,27 @@ pub fn init(service_name: &str, format: LogFormat) -> Result<TelemetryGuard, Tel
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .ok()
         .filter(|v| !v.is_empty());
-    let (provider, otel) = match endpoint {
-        Some(_) => {
-            // The exporter reads the endpoint and headers from the standard OTEL_* variables.
-            let exporter = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .build()
-                .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
-            let provider = SdkTracerProvider::builder()
-                .with_resource(
-                    Resource::builder()
-                        .with_service_name(service_name.to_owned())
-                        .build(),
-                )
-                .with_batch_exporter(exporter)
-                .build();
-            let tracer = provider.tracer(format!("secal-{service_name}"));
-            opentelemetry::global::set_tracer_provider(provider.clone());
-            (
-                Some(provider),
-                Some(tracing_opentelemetry::layer().with_tracer(tracer)),
-            )
-        }
-        None => (None, None),
-    };
+    // A tracer provider is installed even without an exporter: spans then still get W3C
+    // trace ids, so an incoming `traceparent` is continued on outgoing calls and the trace id
+    // shows in the logs, whether or not anything collects the spans.
+    let mut builder = SdkTracerProvider::builder().with_resource(
+        Resource::builder()
+            .with_service_name(format!("secal-{service_name}"))
+            .build(),
+    );
+    if endpoint.is_some() {
+        // The exporter reads the endpoint and headers from the standard OTEL_* variables.
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .build()
+            .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer(format!("secal-{service_name}"));
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+    let provider = Some(provider);
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
