@@ -24,6 +24,8 @@ pub enum ErrorCode {
     /// A dependency (database, another service, a source) is unavailable; retry later.
     Unavailable,
     DeadlineExceeded,
+    /// The method exists in the contract but this version does not serve it.
+    Unimplemented,
     Internal,
 }
 
@@ -33,6 +35,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => Code::InvalidArgument,
             ErrorCode::NotFound => Code::NotFound,
             ErrorCode::AlreadyExists => Code::AlreadyExists,
+            ErrorCode::Unimplemented => Code::Unimplemented,
             ErrorCode::FailedPrecondition => Code::FailedPrecondition,
             ErrorCode::Aborted => Code::Aborted,
             ErrorCode::Unauthenticated => Code::Unauthenticated,

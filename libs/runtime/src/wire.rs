@@ -2,6 +2,7 @@
 //! named in every error.
 
 use chrono::{Datelike, NaiveDate};
+use secal_domain::{Money, YearMonth};
 use secal_proto::v1 as pb;
 
 use crate::error::{ServiceError, ServiceResult};
@@ -45,6 +46,67 @@ pub fn optional_date_from_pb(
                         format!(
                             "{:04}-{:02}-{:02} is not a calendar date",
                             d.year, d.month, d.day
+                        ),
+                    )
+                })
+        }
+    }
+}
+
+pub fn money_to_pb(m: Money) -> pb::Money {
+    pb::Money {
+        amount: m.to_string(),
+    }
+}
+
+/// A required amount; any decimal with at most 2 fraction digits.
+pub fn money_from_pb(field: &str, m: Option<&pb::Money>) -> ServiceResult<Money> {
+    optional_money_from_pb(field, m)?
+        .ok_or_else(|| ServiceError::invalid_field(field, "an amount is required"))
+}
+
+/// An absent amount, or one with an empty string, is `None`.
+pub fn optional_money_from_pb(field: &str, m: Option<&pb::Money>) -> ServiceResult<Option<Money>> {
+    match m {
+        None => Ok(None),
+        Some(m) if m.amount.trim().is_empty() => Ok(None),
+        Some(m) => Money::parse(m.amount.trim())
+            .map(Some)
+            .map_err(|e| ServiceError::invalid_field(field, e.to_string())),
+    }
+}
+
+pub fn year_month_to_pb(m: YearMonth) -> pb::YearMonth {
+    pb::YearMonth {
+        year: m.year(),
+        month: m.month() as i32,
+    }
+}
+
+pub fn year_month_from_pb(field: &str, m: Option<&pb::YearMonth>) -> ServiceResult<YearMonth> {
+    optional_year_month_from_pb(field, m)?
+        .ok_or_else(|| ServiceError::invalid_field(field, "a month is required"))
+}
+
+/// An absent month, or one with both parts zero, is `None`; years 1900–2999.
+pub fn optional_year_month_from_pb(
+    field: &str,
+    m: Option<&pb::YearMonth>,
+) -> ServiceResult<Option<YearMonth>> {
+    match m {
+        None | Some(pb::YearMonth { year: 0, month: 0 }) => Ok(None),
+        Some(m) => {
+            let month = u32::try_from(m.month).ok();
+            month
+                .and_then(|month| YearMonth::new(m.year, month).ok())
+                .filter(|ym| (1900..=2999).contains(&ym.year()))
+                .map(Some)
+                .ok_or_else(|| {
+                    ServiceError::invalid_field(
+                        field,
+                        format!(
+                            "{:04}-{:02} is not a month of years 1900-2999",
+                            m.year, m.month
                         ),
                     )
                 })

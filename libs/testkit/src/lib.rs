@@ -2,6 +2,7 @@
 //! one database per test) and any set of SECAL services started in-process on
 //! `127.0.0.1:0` against it, with real gRPC over loopback.
 
+pub mod json;
 pub mod keys;
 pub mod postgres;
 pub mod process;

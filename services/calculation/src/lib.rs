@@ -1,7 +1,13 @@
 //! The calculation service: the rules engine of maintenance claims and the dated
 //! reference data it owns.
 
+mod api;
+mod arrears_api;
+mod convert;
+mod income_api;
 mod reference;
+
+pub use api::CalculationApi;
 
 use std::future::Future;
 
@@ -23,17 +29,38 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 
 const GRPC_SERVICE: &str = "secal.v1.CalculationService";
 
+/// Who may call what. Calculations are pure and open to every internal user of the rules;
+/// changing reference data is for its administrators only.
 pub fn policy() -> AuthPolicy {
-    AuthPolicy::new().allow(
-        GRPC_SERVICE,
-        "ListReferenceValues",
-        &[
-            roles::CALCULATION_USER,
-            roles::REFERENCE_DATA_ADMIN,
-            roles::CASE_OFFICER,
-            roles::SERVICE,
-        ],
-    )
+    const READERS: &[&str] = &[
+        roles::CALCULATION_USER,
+        roles::REFERENCE_DATA_ADMIN,
+        roles::CASE_OFFICER,
+        roles::SERVICE,
+    ];
+    const CALCULATORS: &[&str] = &[roles::CALCULATION_USER, roles::CASE_OFFICER, roles::SERVICE];
+    let mut policy = AuthPolicy::new()
+        .allow(GRPC_SERVICE, "ListReferenceValues", READERS)
+        .allow(GRPC_SERVICE, "GetReferenceValue", READERS)
+        .allow(
+            GRPC_SERVICE,
+            "AddReferenceValue",
+            &[roles::REFERENCE_DATA_ADMIN],
+        );
+    for method in [
+        "IndexAmount",
+        "ComputeArrears",
+        "ComputePrescription",
+        "ComputeInterest",
+        "CheckAdmissibility",
+        "ComputeAdvance",
+        "ComputeAdvances",
+        "ComputeSeizableIncome",
+        "ComputeSurcharge",
+    ] {
+        policy = policy.allow(GRPC_SERVICE, method, CALCULATORS);
+    }
+    policy
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -45,7 +72,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let api = reference::CalculationApi::new(ctx.pool.clone());
+    let api = CalculationApi::new(ctx.pool.clone());
     let routes = tonic::service::Routes::new(CalculationServiceServer::new(api));
     server::serve(
         ctx.settings,

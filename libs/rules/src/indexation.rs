@@ -1,0 +1,225 @@
+//! Indexation of a title's monthly amount (old Civil Code art. 203quater), or explicit
+//! amounts per period as a title or the seed tables give them.
+//!
+//! Rules: `INDEXATION_BASE` (before the first adjustment the base amount applies),
+//! `INDEXATION_CPI` (base × CPI(reference month) ÷ CPI(base month), always from the original
+//! base, rounded to the cent once), `INDEXATION_EXPLICIT` (the amount of the period that
+//! holds the month).
+
+use rust_decimal::Decimal;
+use secal_domain::{Money, YearMonth};
+
+use crate::{
+    error::{RuleError, Violations},
+    explain::{Explainer, Rule},
+};
+
+pub const INDEXATION_BASE: Rule = Rule {
+    id: "INDEXATION_BASE",
+    legal_basis: "old Civil Code art. 203quater",
+};
+pub const INDEXATION_CPI: Rule = Rule {
+    id: "INDEXATION_CPI",
+    legal_basis: "old Civil Code art. 203quater",
+};
+pub const INDEXATION_EXPLICIT: Rule = Rule {
+    id: "INDEXATION_EXPLICIT",
+    legal_basis: "executory title",
+};
+
+/// How a title fixes one creditor's monthly amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmountRule {
+    Cpi(CpiIndexation),
+    Explicit(Vec<AmountPeriod>),
+}
+
+/// Indexation by the CPI formula. For an adjustment taking effect in month K (every 12 months
+/// from `first_adjustment_month`) the reference month is K − 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpiIndexation {
+    pub base_amount: Money,
+    pub base_month: YearMonth,
+    pub first_adjustment_month: YearMonth,
+}
+
+/// One period of an explicit schedule; `last` inclusive, `None` until the next period starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmountPeriod {
+    pub first: YearMonth,
+    pub last: Option<YearMonth>,
+    pub amount: Money,
+}
+
+/// The amount due for one month and how it was obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedAmount {
+    /// Rounded to the cent.
+    pub amount: Money,
+    /// CPI month used (CPI formula after the first adjustment only).
+    pub reference_month: Option<YearMonth>,
+    /// Month the amount in force was last adjusted, or the period's first month.
+    pub adjusted_in: Option<YearMonth>,
+    /// The formula's unrounded result (CPI formula only).
+    pub unrounded: Option<Decimal>,
+    /// The explanation step that produced it.
+    pub step_id: String,
+}
+
+impl AmountRule {
+    /// Checks the rule's own consistency; `field` is the path of the `MaintenanceAmount`.
+    pub fn validate(&self, field: &str, v: &mut Violations) {
+        match self {
+            AmountRule::Cpi(c) => {
+                v.check(
+                    c.base_amount.is_positive(),
+                    format!("{field}.cpi_indexation.base_amount"),
+                    "must be positive",
+                );
+                v.check(
+                    c.base_amount.is_whole_cents(),
+                    format!("{field}.cpi_indexation.base_amount"),
+                    "must be in whole cents",
+                );
+                v.check(
+                    c.first_adjustment_month > c.base_month,
+                    format!("{field}.cpi_indexation.first_adjustment_month"),
+                    "must be after the base month",
+                );
+            }
+            AmountRule::Explicit(periods) => {
+                let f = format!("{field}.explicit_schedule.periods");
+                v.check(!periods.is_empty(), &f, "at least one period is required");
+                for (i, p) in periods.iter().enumerate() {
+                    v.check(
+                        !p.amount.is_negative() && p.amount.is_whole_cents(),
+                        format!("{f}[{i}].amount"),
+                        "must be zero or positive, in whole cents",
+                    );
+                    if let Some(last) = p.last {
+                        v.check(
+                            last >= p.first,
+                            format!("{f}[{i}].last_month"),
+                            "must not be before first_month",
+                        );
+                    }
+                    if let Some(prev) = i.checked_sub(1).and_then(|j| periods.get(j)) {
+                        let prev_end_ok = prev.last.is_none_or(|l| l < p.first);
+                        v.check(
+                            p.first > prev.first && prev_end_ok,
+                            format!("{f}[{i}].first_month"),
+                            "periods must be in order and must not overlap",
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The amount due for `month`. `subject` names the creditor in the explanation.
+    pub fn amount_for(
+        &self,
+        month: YearMonth,
+        refs: &crate::ReferenceTable,
+        ex: &mut Explainer,
+        subject: &str,
+    ) -> Result<IndexedAmount, RuleError> {
+        let subject = || format!("{subject} {month}");
+        match self {
+            AmountRule::Cpi(c) if month < c.first_adjustment_month => {
+                let step = ex.step(
+                    INDEXATION_BASE,
+                    subject(),
+                    || {
+                        format!(
+                            "before the first adjustment ({}): base amount {}",
+                            c.first_adjustment_month, c.base_amount
+                        )
+                    },
+                    Some(c.base_amount.to_string()),
+                    &[],
+                );
+                Ok(IndexedAmount {
+                    amount: c.base_amount,
+                    reference_month: None,
+                    adjusted_in: None,
+                    unrounded: None,
+                    step_id: step,
+                })
+            }
+            AmountRule::Cpi(c) => {
+                let years = month.months_since(c.first_adjustment_month) / 12;
+                let adjusted_in = c
+                    .first_adjustment_month
+                    .add_months(years * 12)
+                    .ok_or_else(|| RuleError::invalid("month", "out of range"))?;
+                let reference_month = adjusted_in
+                    .prev()
+                    .ok_or_else(|| RuleError::invalid("month", "out of range"))?;
+                let (cpi_ref, ref_value) = refs.cpi(reference_month)?;
+                let (cpi_base, base_value) = refs.cpi(c.base_month)?;
+                let unrounded = c.base_amount.amount() * cpi_ref / cpi_base;
+                let amount = Money::from_decimal(unrounded).round_cents();
+                let step = ex.step(
+                    INDEXATION_CPI,
+                    subject(),
+                    || {
+                        format!(
+                            "{} × CPI {reference_month} {} ÷ CPI {} {} = {} → {amount} (adjusted in {adjusted_in})",
+                            c.base_amount,
+                            cpi_ref.normalize(),
+                            c.base_month,
+                            cpi_base.normalize(),
+                            unrounded.round_dp(6).normalize(),
+                        )
+                    },
+                    Some(amount.to_string()),
+                    &[ref_value, base_value],
+                );
+                Ok(IndexedAmount {
+                    amount,
+                    reference_month: Some(reference_month),
+                    adjusted_in: Some(adjusted_in),
+                    unrounded: Some(unrounded),
+                    step_id: step,
+                })
+            }
+            AmountRule::Explicit(periods) => {
+                let found = periods.iter().enumerate().find(|(i, p)| {
+                    let end = p
+                        .last
+                        .or_else(|| periods.get(i + 1).and_then(|n| n.first.prev()));
+                    p.first <= month && end.is_none_or(|e| month <= e)
+                });
+                let Some((_, period)) = found else {
+                    return Err(RuleError::invalid(
+                        "amount.explicit_schedule",
+                        format!("no period gives the amount of {month}"),
+                    ));
+                };
+                let step = ex.step(
+                    INDEXATION_EXPLICIT,
+                    subject(),
+                    || {
+                        format!(
+                            "amount of the period from {}: {}",
+                            period.first, period.amount
+                        )
+                    },
+                    Some(period.amount.to_string()),
+                    &[],
+                );
+                Ok(IndexedAmount {
+                    amount: period.amount,
+                    reference_month: None,
+                    adjusted_in: Some(period.first),
+                    unrounded: None,
+                    step_id: step,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
