@@ -8,11 +8,18 @@
 //!
 //! Rounding to the cent (half away from zero) happens once per figure a rule shows.
 
+pub mod admissibility;
+pub mod advances;
+pub mod arrears;
 pub mod dates;
 pub mod error;
 pub mod explain;
 pub mod indexation;
+pub mod interest;
+pub mod prescription;
 pub mod reference;
+pub mod seizable;
+pub mod surcharge;
 
 pub use error::{RuleError, Violation};
 pub use explain::{Explainer, Explanation, Rule, Step};
