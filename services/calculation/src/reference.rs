@@ -1,122 +1,115 @@
-//! Dated reference data.
+//! Dated reference data: the store the rules read through a cached snapshot, and the RPCs
+//! that list, get and add values (`read`, `add`). History is append-only; see the
+//! migrations for the schema.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
-use secal_proto::v1::{self as pb, ReferenceKind};
-use secal_runtime::{ServiceError, ServiceResult, wire};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use secal_rules::{ReferenceTable, reference::OverlapError};
+use secal_runtime::{ServiceError, ServiceResult};
 use sqlx::PgPool;
 
-use crate::api::CalculationApi;
+// A macro, not a const, so that queries stay `&'static str` (sqlx refuses built strings).
+// Reads `reference_values v`; superseded_by comes from the row that names v as replaced.
+macro_rules! value_columns {
+    () => {
+        "v.id, v.kind, v.key, v.valid_from, v.valid_to, v.value, v.threshold_a, v.threshold_b, \
+         v.threshold_c, v.threshold_d, v.child_increment, v.debtor_percent, v.creditor_percent, \
+         v.abolished, v.source, v.supersedes_id, v.reason, v.recorded_by, v.recorded_via, \
+         v.recorded_at, \
+         (SELECT s.id FROM reference_values s WHERE s.supersedes_id = v.id) AS superseded_by"
+    };
+}
+
+mod add;
+mod read;
+mod row;
+mod validate;
+
+use row::ValueRow;
 
 /// The reference values the rules use, cached and refreshed when the table changes.
 pub struct ReferenceStore {
     pool: PgPool,
+    cached: RwLock<Option<Cached>>,
+    // One reload at a time: a burst of calls after a change loads the table once.
+    reload: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    version: i64,
+    // A broken table stays broken until the data changes: no point reloading it per call.
+    table: Result<Arc<ReferenceTable>, OverlapError>,
 }
 
 impl ReferenceStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            cached: RwLock::new(None),
+            reload: tokio::sync::Mutex::new(()),
+        }
     }
 
-    /// The values in force (superseded ones left out), as the rules need them.
-    pub async fn snapshot(&self) -> ServiceResult<std::sync::Arc<secal_rules::ReferenceTable>> {
-        let _ = &self.pool;
-        Ok(std::sync::Arc::new(secal_rules::ReferenceTable::default()))
+    /// The values in force (superseded ones left out), as the rules need them. Costs one
+    /// read of the table's version; the values are loaded again only after a change, by
+    /// whichever replica made it.
+    #[tracing::instrument(skip_all)]
+    pub async fn snapshot(&self) -> ServiceResult<Arc<ReferenceTable>> {
+        let version: i64 = sqlx::query_scalar("SELECT version FROM reference_data_version")
+            .fetch_one(&self.pool)
+            .await?;
+        if let Some(hit) = self.cached_at(version) {
+            return hit;
+        }
+        let _loading = self.reload.lock().await;
+        if let Some(hit) = self.cached_at(version) {
+            return hit;
+        }
+        let loaded = self.load().await?;
+        let table = loaded.table.clone();
+        *self.cached.write().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
+        table.map_err(ServiceError::internal)
     }
-}
 
-fn kind_column(kind: ReferenceKind) -> Option<&'static str> {
-    match kind {
-        ReferenceKind::Cpi => Some("cpi"),
-        ReferenceKind::LegalInterestRate => Some("legal_interest_rate"),
-        ReferenceKind::AdvanceCap => Some("advance_cap"),
-        _ => None,
+    /// The cached table if it is at least as new as `version` (a concurrent reload may
+    /// already have read a later one).
+    fn cached_at(&self, version: i64) -> Option<ServiceResult<Arc<ReferenceTable>>> {
+        let cached = self.cached.read().unwrap_or_else(PoisonError::into_inner);
+        cached
+            .as_ref()
+            .filter(|c| c.version >= version)
+            .map(|c| c.table.clone().map_err(ServiceError::internal))
     }
-}
 
-#[derive(sqlx::FromRow)]
-struct ValueRow {
-    id: i64,
-    value: Decimal,
-    valid_from: NaiveDate,
-    valid_to: Option<NaiveDate>,
-    source: String,
-    recorded_by: String,
-    recorded_at: DateTime<Utc>,
-}
-
-impl CalculationApi {
-    #[tracing::instrument(skip_all, fields(kind = req.kind))]
-    pub(crate) async fn list_reference_values(
-        &self,
-        req: pb::ListReferenceValuesRequest,
-    ) -> ServiceResult<pb::ListReferenceValuesResponse> {
-        let kind = ReferenceKind::try_from(req.kind)
-            .ok()
-            .and_then(|k| kind_column(k).map(|c| (k, c)));
-        let Some((kind, column)) = kind else {
-            return Err(ServiceError::invalid_field(
-                "kind",
-                "unknown or unspecified reference kind",
-            ));
-        };
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
-        let rows: Vec<ValueRow> = sqlx::query_as(
-            "SELECT id, value, valid_from, valid_to, source, recorded_by, recorded_at
-             FROM reference_values
-             WHERE kind = $1
-               AND ($2::bigint IS NULL OR (valid_from, id) >
-                    (SELECT valid_from, id FROM reference_values WHERE id = $2))
-             ORDER BY valid_from, id
-             LIMIT $3",
-        )
-        .bind(column)
-        .bind(page.after)
-        .bind(page.size)
-        .fetch_all(&self.pool)
+    /// The live values and the version they belong to, read in one snapshot.
+    #[tracing::instrument(skip_all)]
+    async fn load(&self) -> ServiceResult<Cached> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM reference_data_version")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows: Vec<ValueRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            value_columns!(),
+            " FROM reference_values v JOIN reference_live l ON l.value_id = v.id"
+        ))
+        .fetch_all(&mut *tx)
         .await?;
-        let next = wire::page_to_pb(&page, rows.len(), rows.last().map(|r| r.id));
-        Ok(pb::ListReferenceValuesResponse {
-            values: rows
-                .into_iter()
-                .map(|r| pb::ReferenceValue {
-                    kind: kind as i32,
-                    value: r.value.normalize().to_string(),
-                    valid_from: Some(wire::date_to_pb(r.valid_from)),
-                    valid_to: r.valid_to.map(wire::date_to_pb),
-                    source: r.source,
-                    recorded: Some(pb::AuditStamp {
-                        actor: r.recorded_by,
-                        at: wire::timestamp(r.recorded_at),
-                        via: String::new(),
-                    }),
-                    ..Default::default()
-                })
-                .collect(),
-            page: Some(next),
-        })
+        tx.commit().await?;
+        let values = rows
+            .into_iter()
+            .map(|r| r.to_rule_value())
+            .collect::<ServiceResult<Vec<_>>>()?;
+        let count = values.len();
+        let table = ReferenceTable::new(values).map(Arc::new);
+        tracing::info!(version, count, "reference data loaded");
+        Ok(Cached { version, table })
     }
 }
 
-impl CalculationApi {
-    pub(crate) async fn get_reference_value(
-        &self,
-        _req: pb::GetReferenceValueRequest,
-    ) -> ServiceResult<pb::GetReferenceValueResponse> {
-        Err(ServiceError::new(
-            secal_runtime::ErrorCode::Unimplemented,
-            "not yet",
-        ))
-    }
-
-    pub(crate) async fn add_reference_value(
-        &self,
-        _caller: &secal_runtime::Caller,
-        _req: pb::AddReferenceValueRequest,
-    ) -> ServiceResult<pb::AddReferenceValueResponse> {
-        Err(ServiceError::new(
-            secal_runtime::ErrorCode::Unimplemented,
-            "not yet",
-        ))
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,73 @@
+//! The snapshot against a real database: what it holds, and that it is reloaded only when
+//! the data changed.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use secal_rules::{RefKind, RefPayload};
+use secal_testkit::{Suite, Svc};
+
+use super::ReferenceStore;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+#[tokio::test]
+async fn the_snapshot_holds_the_live_values_and_follows_changes() -> anyhow::Result<()> {
+    let suite = Suite::start(&[]).await?;
+    let pool = secal_runtime::db::connect_and_migrate(
+        &suite.role_url(Svc::Calculation)?,
+        "calculation",
+        2,
+        &crate::MIGRATOR,
+    )
+    .await?;
+    let store = ReferenceStore::new(pool.clone());
+
+    let first = store.snapshot().await?;
+    let (rate, value) = first.number(RefKind::LegalInterestRate, d(2007, 5, 1))?;
+    assert_eq!(rate.to_string(), "6.00");
+    assert!(!value.source.is_empty());
+    assert!(value.id.parse::<i64>().is_ok());
+    assert_eq!(
+        first
+            .in_force(RefKind::ApplicantIncomeCeiling, "", d(2021, 1, 1))?
+            .payload,
+        RefPayload::Abolished
+    );
+    assert!(matches!(
+        first.in_force(RefKind::SeizureBrackets, "", d(2024, 3, 1))?.payload,
+        RefPayload::Brackets(b) if b.child_increment.to_string() == "83.00"
+    ));
+    assert!(
+        first
+            .number(RefKind::LegalInterestRate, d(2027, 1, 1))
+            .is_err()
+    );
+
+    let again = store.snapshot().await?;
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "unchanged data is not reloaded"
+    );
+
+    // A correction: the superseded value leaves the snapshot, its replacement enters.
+    sqlx::query(
+        "INSERT INTO reference_values (kind, valid_from, valid_to, value, source, recorded_by,
+                                       supersedes_id)
+         SELECT kind, valid_from, valid_to, 6.5, 'correction', 'test', id
+         FROM reference_values WHERE kind = 'legal_interest_rate' AND valid_from = '2007-01-01'",
+    )
+    .execute(&pool)
+    .await?;
+    let changed = store.snapshot().await?;
+    assert!(!Arc::ptr_eq(&first, &changed));
+    let (rate, value) = changed.number(RefKind::LegalInterestRate, d(2007, 5, 1))?;
+    assert_eq!(
+        (rate.to_string().as_str(), value.source.as_str()),
+        ("6.5", "correction")
+    );
+    assert_eq!(changed.len(), first.len(), "one value replaced another");
+    Ok(())
+}

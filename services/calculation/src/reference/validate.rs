@@ -1,0 +1,418 @@
+//! Checking an AddReferenceValue request, every field at once, before anything is read or
+//! written. The database repeats the essential checks as constraints.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use secal_domain::{Money, YearMonth};
+use secal_proto::v1 as pb;
+use secal_rules::{RefKind, RefPayload, SeizureBrackets, SurchargeRule};
+use secal_runtime::{FieldViolation, ServiceError, ServiceResult, idempotency, wire};
+
+use crate::convert::ref_kind_from_pb;
+
+const MAX_SOURCE_LEN: usize = 500;
+const MAX_REASON_LEN: usize = 1000;
+
+/// A checked request to add a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct NewValue {
+    pub idempotency_key: String,
+    pub kind: RefKind,
+    pub key: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub payload: RefPayload,
+    pub source: String,
+    pub end_open: Option<i64>,
+    pub supersedes: Option<i64>,
+    pub reason: String,
+}
+
+/// A CPI key is "YYYY-MM"; the other kinds have none.
+pub(super) fn key_form(field: &str, kind: RefKind, key: &str) -> Result<(), FieldViolation> {
+    match kind {
+        RefKind::Cpi => cpi_month(field, key).map(|_| ()),
+        _ if key.is_empty() => Ok(()),
+        _ => Err(FieldViolation::new(
+            field,
+            format!("{kind} values have no key; leave it empty"),
+        )),
+    }
+}
+
+fn cpi_month(field: &str, key: &str) -> Result<YearMonth, FieldViolation> {
+    let well_formed = key.len() == 7
+        && key.bytes().enumerate().all(|(i, b)| match i {
+            4 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    well_formed
+        .then(|| key.parse::<YearMonth>().ok())
+        .flatten()
+        .ok_or_else(|| FieldViolation::new(field, "a CPI value's key is its month, \"YYYY-MM\""))
+}
+
+/// A plain non-negative decimal (`6`, `2.75`, `101.84`): no sign, exponent or separator, at
+/// most `max_decimals` decimals.
+fn decimal(text: &str, max_decimals: u32) -> Result<Decimal, String> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || text.ends_with('.') {
+        return Err("a non-negative decimal like 2.75 is required".into());
+    }
+    if fraction.len() > max_decimals as usize {
+        return Err(format!("at most {max_decimals} decimals"));
+    }
+    if whole.trim_start_matches('0').len() > 9 {
+        return Err("too large".into());
+    }
+    Decimal::from_str_exact(text).map_err(|_| "not a decimal".into())
+}
+
+fn percent(field: String, text: &str, out: &mut Vec<FieldViolation>) -> Option<Decimal> {
+    let checked = decimal(text.trim(), 4).and_then(|p| {
+        if p > Decimal::ONE_HUNDRED {
+            Err("a percentage between 0 and 100 is required".into())
+        } else {
+            Ok(p)
+        }
+    });
+    checked
+        .map_err(|e| out.push(FieldViolation::new(field, e)))
+        .ok()
+}
+
+fn number(kind: RefKind, text: &str, out: &mut Vec<FieldViolation>) -> Option<Decimal> {
+    const FIELD: &str = "value.value";
+    let max_decimals = match kind {
+        RefKind::AdvanceCap
+        | RefKind::ApplicantIncomeCeiling
+        | RefKind::ApplicantIncomeCeilingChildIncrement => 2,
+        _ => 6,
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        out.push(FieldViolation::new(FIELD, format!("{kind} needs a value")));
+        return None;
+    }
+    let checked = decimal(text, max_decimals).and_then(|n| match kind {
+        RefKind::Cpi if n.is_zero() => Err("an index is positive".to_owned()),
+        RefKind::LegalInterestRate if n > Decimal::ONE_HUNDRED => {
+            Err("a rate between 0 and 100 percent is required".to_owned())
+        }
+        _ => Ok(n),
+    });
+    checked
+        .map_err(|e| out.push(FieldViolation::new(FIELD, e)))
+        .ok()
+}
+
+fn brackets(b: &pb::SeizureBrackets, out: &mut Vec<FieldViolation>) -> Option<SeizureBrackets> {
+    let names = ["threshold_a", "threshold_b", "threshold_c", "threshold_d"];
+    let amount = |name: &str, m: Option<&pb::Money>, out: &mut Vec<FieldViolation>| {
+        let field = format!("value.seizure_brackets.{name}");
+        match wire::money_from_pb(&field, m) {
+            Ok(m) if m.is_negative() => {
+                out.push(FieldViolation::new(field, "must not be negative"));
+                None
+            }
+            Ok(m) => Some(m),
+            Err(e) => {
+                out.extend(e.violations().iter().cloned());
+                None
+            }
+        }
+    };
+    let thresholds: Vec<Option<Money>> = [
+        &b.threshold_a,
+        &b.threshold_b,
+        &b.threshold_c,
+        &b.threshold_d,
+    ]
+    .into_iter()
+    .zip(names)
+    .map(|(m, name)| amount(name, m.as_ref(), out))
+    .collect();
+    let child = amount("child_increment", b.child_increment.as_ref(), out);
+    for i in 1..thresholds.len() {
+        if let (Some(Some(lower)), Some(Some(upper))) = (thresholds.get(i - 1), thresholds.get(i))
+            && upper <= lower
+        {
+            out.push(FieldViolation::new(
+                format!("value.seizure_brackets.{}", names[i]),
+                format!("must be greater than {} ({lower})", names[i - 1]),
+            ));
+        }
+    }
+    match (thresholds.as_slice(), child) {
+        ([Some(a), Some(b), Some(c), Some(d)], Some(child_increment))
+            if a < b && b < c && c < d =>
+        {
+            Some(SeizureBrackets {
+                a: *a,
+                b: *b,
+                c: *c,
+                d: *d,
+                child_increment,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn payload(
+    kind: RefKind,
+    v: &pb::ReferenceValue,
+    out: &mut Vec<FieldViolation>,
+) -> Option<RefPayload> {
+    use pb::reference_value::StructuredValue;
+    let structured_field = match &v.structured_value {
+        Some(StructuredValue::SeizureBrackets(_)) => Some("value.seizure_brackets"),
+        Some(StructuredValue::SurchargeRule(_)) => Some("value.surcharge_rule"),
+        None => None,
+    };
+    let no_number = |why: &str, out: &mut Vec<FieldViolation>| {
+        if !v.value.trim().is_empty() {
+            out.push(FieldViolation::new(
+                "value.value",
+                format!("must be empty {why}"),
+            ));
+        }
+    };
+    if v.abolished {
+        if !matches!(
+            kind,
+            RefKind::ApplicantIncomeCeiling | RefKind::ApplicantIncomeCeilingChildIncrement
+        ) {
+            out.push(FieldViolation::new(
+                "value.abolished",
+                "only the applicant income ceiling and its child increment can be abolished",
+            ));
+            return None;
+        }
+        no_number("for an abolished value", out);
+        if let Some(field) = structured_field {
+            out.push(FieldViolation::new(
+                field,
+                "must be absent for an abolished value",
+            ));
+        }
+        return Some(RefPayload::Abolished);
+    }
+    match (kind, &v.structured_value) {
+        (RefKind::SeizureBrackets, Some(StructuredValue::SeizureBrackets(b))) => {
+            no_number("for seizure brackets (they go in seizure_brackets)", out);
+            brackets(b, out).map(RefPayload::Brackets)
+        }
+        (RefKind::DebtorSurcharge, Some(StructuredValue::SurchargeRule(s))) => {
+            no_number("for a surcharge rule (it goes in surcharge_rule)", out);
+            let debtor = percent(
+                "value.surcharge_rule.debtor_surcharge_percent".into(),
+                &s.debtor_surcharge_percent,
+                out,
+            );
+            let creditor = percent(
+                "value.surcharge_rule.creditor_deduction_percent".into(),
+                &s.creditor_deduction_percent,
+                out,
+            );
+            Some(RefPayload::Surcharge(SurchargeRule {
+                debtor_percent: debtor?,
+                creditor_percent: creditor?,
+            }))
+        }
+        (RefKind::SeizureBrackets, _) => {
+            out.push(FieldViolation::new(
+                "value.seizure_brackets",
+                "seizure brackets are required",
+            ));
+            None
+        }
+        (RefKind::DebtorSurcharge, _) => {
+            out.push(FieldViolation::new(
+                "value.surcharge_rule",
+                "a surcharge rule is required",
+            ));
+            None
+        }
+        (_, _) => {
+            if let Some(field) = structured_field {
+                out.push(FieldViolation::new(
+                    field,
+                    format!("not used by {kind}; give value"),
+                ));
+            }
+            number(kind, &v.value, out).map(RefPayload::Number)
+        }
+    }
+}
+
+/// Validity: a CPI value covers exactly its month (derived from the key when left out).
+fn validity(
+    kind: RefKind,
+    key: &str,
+    v: &pb::ReferenceValue,
+    out: &mut Vec<FieldViolation>,
+) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    let mut date = |field: &str, d: Option<&pb::Date>| {
+        wire::optional_date_from_pb(field, d)
+            .map_err(|e| out.extend(e.violations().iter().cloned()))
+    };
+    let from = date("value.valid_from", v.valid_from.as_ref());
+    let to = date("value.valid_to", v.valid_to.as_ref());
+    let (Ok(from), Ok(to)) = (from, to) else {
+        return None;
+    };
+    if kind == RefKind::Cpi {
+        let month = cpi_month("value.key", key).ok()?;
+        let (first, last) = (month.first_day(), month.last_day());
+        if from.is_some_and(|f| f != first) {
+            out.push(FieldViolation::new(
+                "value.valid_from",
+                format!("a CPI value covers its month: {first}"),
+            ));
+        }
+        if to.is_some_and(|t| t != last) {
+            out.push(FieldViolation::new(
+                "value.valid_to",
+                format!("a CPI value covers its month: {last}"),
+            ));
+        }
+        return Some((first, Some(last)));
+    }
+    let Some(from) = from else {
+        out.push(FieldViolation::new(
+            "value.valid_from",
+            "a date is required",
+        ));
+        return None;
+    };
+    if to.is_some_and(|t| t < from) {
+        out.push(FieldViolation::new(
+            "value.valid_to",
+            "must not be before valid_from",
+        ));
+        return None;
+    }
+    Some((from, to))
+}
+
+fn text(
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+    out: &mut Vec<FieldViolation>,
+) -> String {
+    let v = value.trim();
+    if required && v.is_empty() {
+        out.push(FieldViolation::new(field, "is required"));
+    } else if v.chars().count() > max {
+        out.push(FieldViolation::new(
+            field,
+            format!("at most {max} characters"),
+        ));
+    } else if v.chars().any(char::is_control) {
+        out.push(FieldViolation::new(
+            field,
+            "control characters are not allowed",
+        ));
+    }
+    v.to_owned()
+}
+
+fn value_id(field: &str, id: &str, out: &mut Vec<FieldViolation>) -> Option<i64> {
+    let id = id.trim();
+    if id.is_empty() {
+        return None;
+    }
+    match id.parse::<i64>() {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            out.push(FieldViolation::new(field, "not a reference value id"));
+            None
+        }
+    }
+}
+
+/// Checks the whole request; every offending field is reported at once.
+pub(super) fn new_value(req: &pb::AddReferenceValueRequest) -> ServiceResult<NewValue> {
+    let mut out = Vec::new();
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
+        .map_err(|e| out.extend(e.violations().iter().cloned()))
+        .ok();
+    let end_open = value_id("end_open_value_id", &req.end_open_value_id, &mut out);
+    let supersedes = value_id(
+        "supersedes_reference_value_id",
+        &req.supersedes_reference_value_id,
+        &mut out,
+    );
+    if end_open.is_some() && supersedes.is_some() {
+        out.push(FieldViolation::new(
+            "supersedes_reference_value_id",
+            "give end_open_value_id or supersedes_reference_value_id, not both",
+        ));
+    }
+    let replaces = !req.end_open_value_id.trim().is_empty()
+        || !req.supersedes_reference_value_id.trim().is_empty();
+    let reason = text("reason", &req.reason, MAX_REASON_LEN, replaces, &mut out);
+    let value = match &req.value {
+        None => {
+            out.push(FieldViolation::new("value", "the value to add is required"));
+            None
+        }
+        Some(v) => value_fields(v, &mut out),
+    };
+    match (key, value) {
+        (Some(idempotency_key), Some((kind, key, (valid_from, valid_to), payload, source)))
+            if out.is_empty() =>
+        {
+            Ok(NewValue {
+                idempotency_key,
+                kind,
+                key,
+                valid_from,
+                valid_to,
+                payload,
+                source,
+                end_open,
+                supersedes,
+                reason,
+            })
+        }
+        _ => Err(ServiceError::invalid(out)),
+    }
+}
+
+type ValueFields = (
+    RefKind,
+    String,
+    (NaiveDate, Option<NaiveDate>),
+    RefPayload,
+    String,
+);
+
+fn value_fields(v: &pb::ReferenceValue, out: &mut Vec<FieldViolation>) -> Option<ValueFields> {
+    let source = text("value.source", &v.source, MAX_SOURCE_LEN, true, out);
+    let Some(kind) = ref_kind_from_pb(v.kind) else {
+        out.push(FieldViolation::new(
+            "value.kind",
+            "a known reference kind is required",
+        ));
+        return None;
+    };
+    let key = v.key.trim().to_owned();
+    let key_ok = key_form("value.key", kind, &key)
+        .map_err(|e| out.push(e))
+        .is_ok();
+    let dates = if key_ok {
+        validity(kind, &key, v, out)
+    } else {
+        None
+    };
+    let payload = payload(kind, v, out);
+    Some((kind, key, dates?, payload?, source))
+}
+
+#[cfg(test)]
+mod tests;
