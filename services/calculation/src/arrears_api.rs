@@ -1,46 +1,266 @@
 //! Titles and arrears: indexation, the arrears table, prescription, interest, admissibility.
+//! Requests are read from the wire (every problem reported at once, with its proto field
+//! path), handed to `secal_rules`, and the answers written back.
+//!
+//! Spans carry counts only (and the dossier number a caller gives for tracing): amounts,
+//! dates and creditors' identifiers stay out of them.
+
+mod collect;
+mod from_pb;
+mod to_pb;
 
 use secal_proto::v1 as pb;
-use secal_runtime::{ServiceError, ServiceResult};
+use secal_rules::{Explainer, admissibility, arrears, error::Violations, interest, prescription};
+use secal_runtime::{ServiceError, ServiceResult, wire};
 
-use crate::api::CalculationApi;
+use crate::{
+    api::CalculationApi,
+    convert::{self, explanation_to_pb, rule_error, rule_error_at},
+};
+use from_pb::Reader;
 
-fn unimplemented<T>(what: &str) -> ServiceResult<T> {
-    Err(ServiceError::new(
-        secal_runtime::ErrorCode::Unimplemented,
-        format!("{what} is not implemented yet"),
-    ))
+const CASE: &str = "arrears_case";
+
+fn explainer(compact: bool) -> Explainer {
+    if compact {
+        Explainer::compact()
+    } else {
+        Explainer::new()
+    }
+}
+
+/// Runs a calculation off the threads that serve other calls: a century of lines is
+/// milliseconds of CPU work.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .await
+        .map_err(ServiceError::internal)
+}
+
+/// The case of a request and the date it is judged on, checked by the rules.
+fn read_case(
+    r: &mut Reader,
+    case: Option<&pb::ArrearsCase>,
+    date_field: &str,
+    date: Option<&pb::Date>,
+) -> (arrears::ArrearsCase, chrono::NaiveDate) {
+    let case = from_pb::case(r, CASE, case);
+    // Unreadable, it stands in as a date before any instalment, so that no line is counted.
+    let as_of = r
+        .col
+        .take_or(wire::date_from_pb(date_field, date), chrono::NaiveDate::MIN);
+    // Without a wire problem the calculation's own check reports the same violations.
+    if !r.col.is_empty() {
+        let mut v = Violations::new();
+        arrears::validate(&case, as_of, &mut v);
+        r.col.merge_rules(CASE, v.into_result());
+    }
+    (case, as_of)
+}
+
+/// What admissibility is judged on, as read from the request.
+enum Basis {
+    Case(arrears::ArrearsCase),
+    Declared(admissibility::DeclaredArrears),
+}
+
+fn case_counts(case: Option<&pb::ArrearsCase>) -> (usize, usize, usize) {
+    case.map_or((0, 0, 0), |c| {
+        let creditors = c.title.as_ref().map_or(0, |t| t.creditors.len());
+        (creditors, c.payments.len(), c.acts.len())
+    })
 }
 
 impl CalculationApi {
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn index_amount(
         &self,
-        _req: pb::IndexAmountRequest,
+        req: pb::IndexAmountRequest,
     ) -> ServiceResult<pb::IndexAmountResponse> {
-        unimplemented("IndexAmount")
+        let mut r = Reader::new()?;
+        let rule = r
+            .col
+            .take(convert::amount_rule("amount", req.amount.as_ref()));
+        let month = r
+            .col
+            .take(wire::year_month_from_pb("month", req.month.as_ref()));
+        if let Some(rule) = &rule {
+            let mut v = Violations::new();
+            rule.validate("amount", &mut v);
+            r.col.merge_rules("", v.into_result());
+        }
+        r.col.finish()?;
+        let (Some(rule), Some(month)) = (rule, month) else {
+            return Err(ServiceError::invalid_field("amount", "required"));
+        };
+        let refs = self.references.snapshot().await?;
+        let mut ex = Explainer::new();
+        let a = rule
+            .amount_for(month, &refs, &mut ex, "amount")
+            .map_err(rule_error)?;
+        Ok(pb::IndexAmountResponse {
+            amount: Some(wire::money_to_pb(a.amount)),
+            reference_month: a.reference_month.map(wire::year_month_to_pb),
+            adjusted_in: a.adjusted_in.map(wire::year_month_to_pb),
+            unrounded_amount: a
+                .unrounded
+                .map(|u| u.normalize().to_string())
+                .unwrap_or_default(),
+            explanation: Some(explanation_to_pb(ex.finish())),
+        })
     }
+
+    #[tracing::instrument(skip_all, fields(
+        creditors = case_counts(req.arrears_case.as_ref()).0,
+        payments = case_counts(req.arrears_case.as_ref()).1,
+        acts = case_counts(req.arrears_case.as_ref()).2,
+        dossier = %req.dossier_number,
+    ))]
     pub(crate) async fn compute_arrears(
         &self,
-        _req: pb::ComputeArrearsRequest,
+        req: pb::ComputeArrearsRequest,
     ) -> ServiceResult<pb::ComputeArrearsResponse> {
-        unimplemented("ComputeArrears")
+        let mut r = Reader::new()?;
+        let (case, as_of) = read_case(
+            &mut r,
+            req.arrears_case.as_ref(),
+            "calculation_date",
+            req.calculation_date.as_ref(),
+        );
+        r.col.finish()?;
+        let refs = self.references.snapshot().await?;
+        let ex = explainer(req.compact_explanation);
+        blocking(move || arrears::compute(&case, as_of, &refs, ex).map(to_pb::arrears))
+            .await?
+            .map_err(|e| rule_error_at(CASE, e))
     }
+
+    #[tracing::instrument(skip_all, fields(
+        creditors = case_counts(req.arrears_case.as_ref()).0,
+        payments = case_counts(req.arrears_case.as_ref()).1,
+        acts = case_counts(req.arrears_case.as_ref()).2,
+    ))]
     pub(crate) async fn compute_prescription(
         &self,
-        _req: pb::ComputePrescriptionRequest,
+        req: pb::ComputePrescriptionRequest,
     ) -> ServiceResult<pb::ComputePrescriptionResponse> {
-        unimplemented("ComputePrescription")
+        let mut r = Reader::new()?;
+        let (case, as_of) = read_case(
+            &mut r,
+            req.arrears_case.as_ref(),
+            "as_of",
+            req.as_of.as_ref(),
+        );
+        r.col.finish()?;
+        let refs = self.references.snapshot().await?;
+        blocking(move || {
+            prescription::compute(&case, as_of, &refs, Explainer::new()).map(to_pb::prescription)
+        })
+        .await?
+        .map_err(|e| rule_error_at(CASE, e))
     }
+
+    #[tracing::instrument(skip_all, fields(claims = req.claims.len()))]
     pub(crate) async fn compute_interest(
         &self,
-        _req: pb::ComputeInterestRequest,
+        req: pb::ComputeInterestRequest,
     ) -> ServiceResult<pb::ComputeInterestResponse> {
-        unimplemented("ComputeInterest")
+        let mut r = Reader::new()?;
+        match (&req.arrears_case, req.claims.is_empty()) {
+            (Some(_), false) => r.col.push("claims", "set arrears_case or claims, not both"),
+            (None, true) => r
+                .col
+                .push(CASE, "an arrears case or interest claims are required"),
+            _ => {}
+        }
+        if req.arrears_case.is_some() {
+            let (case, as_of) = read_case(
+                &mut r,
+                req.arrears_case.as_ref(),
+                "calculation_date",
+                req.calculation_date.as_ref(),
+            );
+            r.col.finish()?;
+            let refs = self.references.snapshot().await?;
+            return blocking(move || {
+                interest::for_case(&case, as_of, &refs, Explainer::new()).map(to_pb::interest)
+            })
+            .await?
+            .map_err(|e| rule_error_at(CASE, e));
+        }
+        let claims = from_pb::claims(&mut r, &req.claims);
+        // Only needed for a claim without an end date.
+        let date = r.col.take_or(
+            wire::optional_date_from_pb("calculation_date", req.calculation_date.as_ref()),
+            None,
+        );
+        let date = match date {
+            Some(d) => d,
+            None if claims.iter().any(|c| c.end.is_none()) => {
+                r.col
+                    .push("calculation_date", "required for a claim without end_date");
+                chrono::NaiveDate::MAX
+            }
+            None => claims
+                .iter()
+                .filter_map(|c| c.end)
+                .max()
+                .unwrap_or_default(),
+        };
+        let mut v = Violations::new();
+        interest::validate_claims(&claims, date, &mut v);
+        r.col.merge_rules("", v.into_result());
+        r.col.finish()?;
+        let refs = self.references.snapshot().await?;
+        interest::for_claims(&claims, date, &refs, Explainer::new())
+            .map(to_pb::interest)
+            .map_err(rule_error)
     }
+
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn check_admissibility(
         &self,
-        _req: pb::CheckAdmissibilityRequest,
+        req: pb::CheckAdmissibilityRequest,
     ) -> ServiceResult<pb::CheckAdmissibilityResponse> {
-        unimplemented("CheckAdmissibility")
+        use pb::check_admissibility_request::Basis as Pb;
+        let mut r = Reader::new()?;
+        let date_field = "application_date";
+        let application = req.application_date.as_ref();
+        let basis = match &req.basis {
+            Some(Pb::ArrearsCase(c)) => {
+                let (case, date) = read_case(&mut r, Some(c), date_field, application);
+                Some((date, Basis::Case(case)))
+            }
+            Some(Pb::DeclaredArrears(d)) => {
+                let f = "declared_arrears";
+                let declared = from_pb::declared(&mut r, f, d);
+                let date = from_pb::date(&mut r, date_field, application);
+                let mut v = Violations::new();
+                admissibility::validate_declared(&declared, &mut v);
+                r.col.merge_rules(f, v.into_result());
+                Some((date, Basis::Declared(declared)))
+            }
+            None => {
+                r.col
+                    .push(CASE, "an arrears case or a declared table is required");
+                None
+            }
+        };
+        r.col.finish()?;
+        let Some((date, basis)) = basis else {
+            return Err(ServiceError::invalid_field(CASE, "required"));
+        };
+        let refs = self.references.snapshot().await?;
+        blocking(move || {
+            let (rules_basis, prefix) = match &basis {
+                Basis::Case(case) => (admissibility::Basis::Case(case), CASE),
+                Basis::Declared(d) => (admissibility::Basis::Declared(d), "declared_arrears"),
+            };
+            admissibility::check(date, rules_basis, &refs, Explainer::new())
+                .map_err(|e| rule_error_at(prefix, e))
+        })
+        .await?
+        .map(to_pb::admissibility)
     }
 }

@@ -1,40 +1,116 @@
-//! Advances, seizable income and the surcharge.
+//! Advances, seizable income and the surcharge: requests read from the wire (every problem
+//! reported at once, with its proto field path), handed to `secal_rules`, answers written back.
+//!
+//! Spans carry counts only: incomes, birth dates and amounts are personal data.
+
+mod advance;
+mod collect;
+mod seizable;
 
 use secal_proto::v1 as pb;
-use secal_runtime::{ServiceError, ServiceResult};
+use secal_rules::{Explainer, advances, surcharge};
+use secal_runtime::{ServiceError, ServiceResult, wire};
 
-use crate::api::CalculationApi;
-
-fn unimplemented<T>(what: &str) -> ServiceResult<T> {
-    Err(ServiceError::new(
-        secal_runtime::ErrorCode::Unimplemented,
-        format!("{what} is not implemented yet"),
-    ))
-}
+use crate::{
+    api::CalculationApi,
+    convert::{explanation_to_pb, rule_error, rule_error_at},
+};
+use collect::Collector;
 
 impl CalculationApi {
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn compute_advance(
         &self,
-        _req: pb::ComputeAdvanceRequest,
+        req: pb::ComputeAdvanceRequest,
     ) -> ServiceResult<pb::ComputeAdvanceResponse> {
-        unimplemented("ComputeAdvance")
+        let mut col = Collector::new();
+        let case = advance::case_from_pb("advance_case", req.advance_case.as_ref(), &mut col);
+        col.finish()?;
+        let Some(case) = case else {
+            return Err(ServiceError::invalid_field(
+                "advance_case",
+                "an advance case is required",
+            ));
+        };
+        let refs = self.references.snapshot().await?;
+        let assessment = advances::assess(&case, &refs, Explainer::new())
+            .map_err(|e| rule_error_at("advance_case", e))?;
+        Ok(pb::ComputeAdvanceResponse {
+            assessment: Some(advance::assessment_to_pb(assessment)),
+        })
     }
+
+    #[tracing::instrument(skip_all, fields(items = req.items.len()))]
     pub(crate) async fn compute_advances(
         &self,
-        _req: pb::ComputeAdvancesRequest,
+        req: pb::ComputeAdvancesRequest,
     ) -> ServiceResult<pb::ComputeAdvancesResponse> {
-        unimplemented("ComputeAdvances")
+        if req.items.len() > advance::MAX_BATCH {
+            return Err(ServiceError::invalid_field(
+                "items",
+                format!(
+                    "at most {} items per call, got {}",
+                    advance::MAX_BATCH,
+                    req.items.len()
+                ),
+            ));
+        }
+        let refs = self.references.snapshot().await?;
+        // Thousands of items are CPU work: keep it off the threads that serve other calls.
+        let span = tracing::Span::current();
+        let results = tokio::task::spawn_blocking(move || {
+            span.in_scope(|| advance::batch(&req.items, req.compact_explanation, &refs))
+        })
+        .await
+        .map_err(ServiceError::internal)?;
+        Ok(pb::ComputeAdvancesResponse { results })
     }
+
+    #[tracing::instrument(skip_all, fields(incomes = req.incomes.len()))]
     pub(crate) async fn compute_seizable_income(
         &self,
-        _req: pb::ComputeSeizableIncomeRequest,
+        req: pb::ComputeSeizableIncomeRequest,
     ) -> ServiceResult<pb::ComputeSeizableIncomeResponse> {
-        unimplemented("ComputeSeizableIncome")
+        let request = seizable::request_from_pb(&req)?;
+        let refs = self.references.snapshot().await?;
+        let result = secal_rules::seizable::compute(&request, &refs, Explainer::new())
+            .map_err(rule_error)?;
+        Ok(seizable::response_to_pb(result))
     }
+
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn compute_surcharge(
         &self,
-        _req: pb::ComputeSurchargeRequest,
+        req: pb::ComputeSurchargeRequest,
     ) -> ServiceResult<pb::ComputeSurchargeResponse> {
-        unimplemented("ComputeSurcharge")
+        let mut col = Collector::new();
+        let date = col.take(wire::date_from_pb(
+            "application_date",
+            req.application_date.as_ref(),
+        ));
+        let principal = col.take(wire::money_from_pb("principal", req.principal.as_ref()));
+        if let Some(principal) = principal {
+            let mut v = secal_rules::error::Violations::new();
+            surcharge::validate(principal, "principal", &mut v);
+            col.merge_rules("", v.into_result());
+        }
+        col.finish()?;
+        let (Some(date), Some(principal)) = (date, principal) else {
+            return Err(ServiceError::invalid_field(
+                "principal",
+                "an application date and a principal are required",
+            ));
+        };
+        let refs = self.references.snapshot().await?;
+        let s = surcharge::compute(date, principal, &refs, Explainer::new()).map_err(rule_error)?;
+        Ok(pb::ComputeSurchargeResponse {
+            debtor_surcharge: Some(wire::money_to_pb(s.debtor_surcharge)),
+            debtor_surcharge_percent: s.debtor_percent.normalize().to_string(),
+            creditor_deduction: Some(wire::money_to_pb(s.creditor_deduction)),
+            creditor_deduction_percent: s.creditor_percent.normalize().to_string(),
+            debtor_total: Some(wire::money_to_pb(s.debtor_total)),
+            creditor_net: Some(wire::money_to_pb(s.creditor_net)),
+            explanation: Some(explanation_to_pb(s.explanation)),
+        })
     }
 }

@@ -1,0 +1,128 @@
+//! Gathers every problem of a request — the fields that could not be read from the wire and
+//! what the rules find — so that the client hears about all of them at once.
+
+use secal_rules::RuleError;
+use secal_runtime::{FieldViolation, ServiceError, ServiceResult};
+
+#[derive(Debug, Default)]
+pub(super) struct Collector {
+    violations: Vec<FieldViolation>,
+}
+
+impl Collector {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value, or `None` with its violations recorded.
+    pub fn take<T>(&mut self, result: ServiceResult<T>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if e.violations().is_empty() {
+                    self.push("", e.message());
+                } else {
+                    self.violations.extend(e.violations().iter().cloned());
+                }
+                None
+            }
+        }
+    }
+
+    /// Like [`Collector::take`], with a stand-in so that the rest of the request can still be
+    /// checked; the stand-in is never computed on, since the request is then refused.
+    pub fn take_or<T>(&mut self, result: ServiceResult<T>, stand_in: T) -> T {
+        self.take(result).unwrap_or(stand_in)
+    }
+
+    pub fn push(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.violations
+            .push(FieldViolation::new(field, description));
+    }
+
+    /// Adds the rules' violations, named relative to `prefix`. A list entry with a field that
+    /// could not be read holds a stand-in: what the rules say about that entry is left out.
+    pub fn merge_rules(&mut self, prefix: &str, checked: Result<(), RuleError>) {
+        let Err(RuleError::Invalid(found)) = checked else {
+            return;
+        };
+        let unreadable: Vec<String> = self
+            .violations
+            .iter()
+            .map(|v| entry(&v.field).to_owned())
+            .collect();
+        for v in found {
+            let field = join(prefix, &v.field);
+            let about_unreadable = unreadable.iter().any(|u| {
+                field == *u
+                    || field
+                        .strip_prefix(u.as_str())
+                        .is_some_and(|rest| rest.starts_with(['.', '[']))
+            });
+            if !about_unreadable {
+                self.violations.push(FieldViolation::new(field, v.reason));
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// `Ok` when nothing was recorded, else INVALID_ARGUMENT naming every field.
+    pub fn finish(self) -> ServiceResult<()> {
+        if self.violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::invalid(self.violations))
+        }
+    }
+}
+
+/// The list entry a field belongs to (`a.payments[3].amount` → `a.payments[3]`), or the field
+/// itself outside lists.
+fn entry(field: &str) -> &str {
+    match field.find(']') {
+        Some(i) => &field[..=i],
+        None => field,
+    }
+}
+
+/// `prefix.field`, or `field` at the request's top level.
+pub(super) fn join(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{prefix}.{field}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secal_rules::Violation;
+
+    #[test]
+    fn what_the_rules_say_about_an_unreadable_entry_is_left_out() {
+        let mut col = Collector::new();
+        col.push("arrears_case.payments[1].paid_on", "not a calendar date");
+        col.merge_rules(
+            "arrears_case",
+            Err(RuleError::Invalid(vec![
+                Violation::new("payments[1].amount", "must be positive"),
+                Violation::new("payments[10].amount", "must be positive"),
+                Violation::new("title.due_day", "must be between 1 and 31"),
+            ])),
+        );
+        let err = col.finish().unwrap_err();
+        let fields: Vec<&str> = err.violations().iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "arrears_case.payments[1].paid_on",
+                "arrears_case.payments[10].amount",
+                "arrears_case.title.due_day",
+            ]
+        );
+    }
+}
