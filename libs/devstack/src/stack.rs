@@ -55,6 +55,9 @@ struct Stack {
     dir: PathBuf,
     pg: PgServer,
     children: Vec<Supervised>,
+    /// Every service's address, known before any starts, so that each is told where the
+    /// services it calls are (intake: calculation and payments).
+    addrs: HashMap<Svc, SocketAddr>,
 }
 
 fn env_name(svc: Svc) -> &'static str {
@@ -90,9 +93,9 @@ impl Stack {
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true);
-        for other in Svc::ALL {
-            if let Some(s) = self.children.iter().find(|c| c.svc == other) {
-                cmd.env(env_name(other), s.addr.to_string());
+        for (other, other_addr) in &self.addrs {
+            if *other != svc {
+                cmd.env(env_name(*other), other_addr.to_string());
             }
         }
         cmd.spawn()
@@ -187,6 +190,7 @@ pub async fn up(dir: &Path, args: UpArgs) -> anyhow::Result<()> {
         dir: dir.clone(),
         pg,
         children: Vec::new(),
+        addrs: HashMap::new(),
     };
     let result = run_stack(&mut stack, &args, &admin_token).await;
     stack.stop_children().await;
@@ -206,7 +210,11 @@ async fn run_stack(stack: &mut Stack, args: &UpArgs, admin_token: &str) -> anyho
         }
         addrs.insert(svc, addr);
     }
-    for svc in Svc::ALL {
+    stack.addrs = addrs.clone();
+    // Called services first: intake asks calculation and relays to payments on start-up.
+    let mut order = Svc::ALL.to_vec();
+    order.sort_by_key(|s| s.start_rank());
+    for svc in order {
         let addr = addrs[&svc];
         let mut child = stack.spawn(svc, addr)?;
         wait_serving(svc, addr, &mut child).await?;

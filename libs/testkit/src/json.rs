@@ -3,6 +3,7 @@
 //! are kept in this form so that `buf curl -d @file` can send them too.
 
 use anyhow::Context;
+use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage};
 use std::sync::OnceLock;
 

@@ -60,19 +60,45 @@ impl Svc {
         }
     }
 
+    /// Services a service calls come first, so that it can be given their addresses.
+    pub fn start_rank(self) -> u8 {
+        match self {
+            Svc::Calculation => 0,
+            Svc::Payments => 1,
+            Svc::Intake => 2,
+            Svc::DataExchange => 3,
+        }
+    }
+
+    /// The intake service's settings: the addresses of the services it calls, and a quick
+    /// outbox relay for tests.
+    pub fn intake_config(peers: &HashMap<Svc, SocketAddr>) -> secal_intake::Config {
+        secal_intake::Config {
+            calculation_addr: peers.get(&Svc::Calculation).map(ToString::to_string),
+            payments_addr: peers.get(&Svc::Payments).map(ToString::to_string),
+            outbox_poll_interval: std::time::Duration::from_millis(100),
+            outbox_max_backoff: std::time::Duration::from_secs(2),
+            ..Default::default()
+        }
+    }
+
     fn serve(
         self,
         ctx: ServiceContext,
         listener: TcpListener,
         shutdown: oneshot::Receiver<()>,
+        peers: &HashMap<Svc, SocketAddr>,
     ) -> JoinHandle<Result<(), ServeError>> {
         let stop = async move {
             let _ = shutdown.await;
         };
         match self {
-            Svc::Intake => {
-                tokio::spawn(secal_intake::serve(ctx, Default::default(), listener, stop))
-            }
+            Svc::Intake => tokio::spawn(secal_intake::serve(
+                ctx,
+                Self::intake_config(peers),
+                listener,
+                stop,
+            )),
             Svc::Calculation => tokio::spawn(secal_calculation::serve(
                 ctx,
                 Default::default(),
@@ -142,6 +168,9 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// Database connections of each in-process service.
+    pub const SERVICE_POOL_SIZE: u32 = 5;
+
     /// Creates a fresh database and starts `services` in-process.
     pub async fn start(services: &[Svc]) -> anyhow::Result<Suite> {
         let pg = pg()?;
@@ -153,8 +182,11 @@ impl Suite {
             database,
             running: HashMap::new(),
         };
-        for svc in services {
-            suite.start_service(*svc).await?;
+        let mut ordered = services.to_vec();
+        ordered.sort_by_key(|s| s.start_rank());
+        ordered.dedup();
+        for svc in ordered {
+            suite.start_service(svc).await?;
         }
         Ok(suite)
     }
@@ -166,7 +198,7 @@ impl Suite {
         let pool = secal_runtime::db::connect_and_migrate(
             &pg.role_url(&self.database, svc.role()),
             spec.schema,
-            5,
+            Self::SERVICE_POOL_SIZE,
             spec.migrator,
         )
         .await
@@ -185,7 +217,9 @@ impl Suite {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, rx) = oneshot::channel();
-        let task = svc.serve(ctx, listener, rx);
+        let peers: HashMap<Svc, SocketAddr> =
+            self.running.iter().map(|(s, r)| (*s, r.addr)).collect();
+        let task = svc.serve(ctx, listener, rx, &peers);
         self.running.insert(svc, Running { addr, stop, task });
         Ok(addr)
     }
@@ -242,6 +276,12 @@ impl Suite {
         r
     }
 
+    /// Settings of a server that trusts the suite's tokens (for extra servers a test or a
+    /// benchmark builds itself, e.g. a baseline).
+    pub fn server_settings(&self) -> anyhow::Result<ServerSettings> {
+        Ok(ServerSettings::with_verifier(issuer()?.verifier.clone()))
+    }
+
     /// The issuer's public key (PEM), for service processes started outside the test.
     pub fn issuer_public_pem(&self) -> anyhow::Result<&'static str> {
         Ok(&issuer()?.public_pem)
@@ -254,6 +294,11 @@ impl Suite {
 
     pub fn database(&self) -> &str {
         &self.database
+    }
+
+    /// The superuser's URL of this test's database (for pools a benchmark sizes itself).
+    pub fn admin_url(&self) -> anyhow::Result<String> {
+        Ok(pg()?.admin_url(&self.database))
     }
 
     /// The superuser's pool on this test's database: for checks and deliberate tampering

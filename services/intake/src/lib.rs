@@ -1,16 +1,32 @@
 //! The intake service: applications, dossiers and the persons registry.
 
+mod admissibility;
+mod api;
+mod applications;
+mod lifecycle;
+mod outbox;
+mod party_roles;
+mod pbjson;
 mod persons;
+mod registry;
+mod relay;
+mod search;
+mod store;
+mod validate;
 
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
 use secal_proto::v1::intake_service_server::IntakeServiceServer;
 use secal_runtime::{
-    AuthPolicy, roles,
+    AuthPolicy,
+    config::parse_duration,
+    roles,
     server::{self, ServeError},
     service::{ServiceContext, ServiceSpec},
 };
 use tokio::net::TcpListener;
+
+pub use relay::RelaySettings;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -22,35 +38,151 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 
 const GRPC_SERVICE: &str = "secal.v1.IntakeService";
 
-/// Who may call what. Reading personal data needs a role that is entitled to it.
+/// Who may call what. Reading personal data needs a role that is entitled to it; dossier
+/// work is the case officers'; the data-exchange service asks as "service".
 pub fn policy() -> AuthPolicy {
-    AuthPolicy::new()
-        .allow(GRPC_SERVICE, "RegisterPerson", &[roles::REGISTRAR])
+    use roles::{AUDITOR, CASE_OFFICER, PERSONAL_DATA_READER, REGISTRAR, SERVICE};
+    const DOSSIER_WORK: &[&str] = &[
+        "SubmitApplication",
+        "CompleteApplication",
+        "MarkApplicationIncomplete",
+        "NotifyDebtor",
+        "AcceptApplication",
+        "RefuseApplication",
+        "ProposeMandate",
+        "RecordMandateSigned",
+        "ActivateDossier",
+        "CloseDossier",
+        "AmendDossier",
+        "AssignDossierAgent",
+        "UnassignDossierAgent",
+    ];
+    const PERSONAL_READS: &[&str] = &[
+        "GetPerson",
+        "ListPersonChanges",
+        "ListPersonDossierRoles",
+        "GetDossier",
+        "SearchDossiers",
+        "ListDossierHistory",
+    ];
+    let mut policy = AuthPolicy::new()
+        .allow(GRPC_SERVICE, "RegisterPerson", &[REGISTRAR])
         .allow(
             GRPC_SERVICE,
-            "GetPerson",
-            &[
-                roles::REGISTRAR,
-                roles::CASE_OFFICER,
-                roles::PERSONAL_DATA_READER,
-                roles::SERVICE,
-            ],
+            "RecordPersonChange",
+            &[REGISTRAR, CASE_OFFICER],
         )
+        .allow(GRPC_SERVICE, "CheckPersonActiveDossier", &[SERVICE])
+        .allow(
+            GRPC_SERVICE,
+            "ListDossiersByDecisionDeadline",
+            &[CASE_OFFICER, AUDITOR],
+        )
+        .allow(GRPC_SERVICE, "ListDossierEvents", &[SERVICE, AUDITOR]);
+    for m in DOSSIER_WORK {
+        policy = policy.allow(GRPC_SERVICE, m, &[CASE_OFFICER]);
+    }
+    for m in PERSONAL_READS {
+        policy = policy.allow(
+            GRPC_SERVICE,
+            m,
+            &[REGISTRAR, CASE_OFFICER, PERSONAL_DATA_READER, SERVICE],
+        );
+    }
+    policy
+}
+
+fn parse_addr(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    secal_runtime::client::channel(s, Default::default())
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 /// Service-specific settings.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct Config {}
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Address of the calculation service, asked for admissibility (host:port).
+    #[arg(long, env = "SECAL_CALCULATION_ADDR", value_parser = parse_addr)]
+    pub calculation_addr: Option<String>,
+    /// Address of the payments service, to which dossier events are relayed (host:port).
+    #[arg(long, env = "SECAL_PAYMENTS_ADDR", value_parser = parse_addr)]
+    pub payments_addr: Option<String>,
+    /// Holds outbox events undelivered (they stay stored and are relayed once unpaused).
+    #[arg(long, env = "SECAL_OUTBOX_RELAY_PAUSED", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub outbox_relay_paused: bool,
+    /// Pause of the outbox relay when nothing is due (e.g. 500ms).
+    #[arg(long, env = "SECAL_OUTBOX_POLL_INTERVAL", default_value = "500ms",
+          value_parser = parse_duration)]
+    pub outbox_poll_interval: Duration,
+    /// Longest wait before an undelivered event is retried.
+    #[arg(long, env = "SECAL_OUTBOX_MAX_BACKOFF", default_value = "30s",
+          value_parser = parse_duration)]
+    pub outbox_max_backoff: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            calculation_addr: None,
+            payments_addr: None,
+            outbox_relay_paused: false,
+            outbox_poll_interval: Duration::from_millis(500),
+            outbox_max_backoff: Duration::from_secs(30),
+        }
+    }
+}
 
 pub async fn serve(
     ctx: ServiceContext,
-    _config: Config,
+    config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let api = persons::IntakeApi::new(ctx.pool.clone());
+    let token = ctx.service_token.as_deref();
+    let client_error = |what: &str, e: secal_runtime::client::ClientError| {
+        ServeError::Transport(format!("{what}: {e}"))
+    };
+    let calculation = match (&config.calculation_addr, token) {
+        (Some(addr), Some(token)) => Some(
+            admissibility::Calculation::new(addr, token)
+                .map_err(|e| client_error("calculation client", e))?,
+        ),
+        (Some(_), None) => {
+            tracing::warn!("no service token: admissibility will not be assessed");
+            None
+        }
+        (None, _) => None,
+    };
+    let payments = match (&config.payments_addr, token) {
+        (Some(addr), Some(token)) => Some(
+            relay::Payments::new(addr, token).map_err(|e| client_error("payments client", e))?,
+        ),
+        _ => {
+            tracing::warn!(
+                "no payments address or service token: dossier events stay in the outbox"
+            );
+            None
+        }
+    };
+    let (stop_relay, stopped) = tokio::sync::watch::channel(false);
+    let relay = match payments {
+        Some(payments) if !config.outbox_relay_paused => Some(tokio::spawn(relay::run(
+            ctx.pool.clone(),
+            payments,
+            RelaySettings {
+                poll_interval: config.outbox_poll_interval,
+                max_backoff: config.outbox_max_backoff,
+                batch: 100,
+            },
+            stopped,
+        ))),
+        _ => None,
+    };
+    let api = api::IntakeApi::new(ctx.pool.clone(), calculation);
     let routes = tonic::service::Routes::new(IntakeServiceServer::new(api));
-    server::serve(
+    let served = server::serve(
         ctx.settings,
         policy(),
         routes,
@@ -58,5 +190,10 @@ pub async fn serve(
         listener,
         shutdown,
     )
-    .await
+    .await;
+    let _ = stop_relay.send(true);
+    if let Some(relay) = relay {
+        let _ = relay.await;
+    }
+    served
 }

@@ -2,28 +2,20 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::NationalNumber;
-use secal_proto::v1::{self as pb, intake_service_server::IntakeService};
+use secal_proto::v1 as pb;
 use secal_runtime::{
     Caller, FieldViolation, ServiceError, ServiceResult,
     idempotency::{self, Claim},
     wire,
 };
-use sqlx::PgPool;
-use tonic::{Request, Response, Status};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub struct IntakeApi {
-    pool: PgPool,
-}
-
-impl IntakeApi {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
+use crate::api::IntakeApi;
 
 #[derive(sqlx::FromRow)]
-struct PersonRow {
+pub(crate) struct PersonRow {
+    pub id: i64,
     public_id: Uuid,
     national_number: String,
     family_name: String,
@@ -35,7 +27,7 @@ struct PersonRow {
 }
 
 impl PersonRow {
-    fn into_pb(self) -> pb::Person {
+    pub fn into_pb(self) -> pb::Person {
         pb::Person {
             person_id: self.public_id.to_string(),
             national_number: Some(pb::NationalNumber {
@@ -57,12 +49,13 @@ impl PersonRow {
 // A macro, not a const, so that queries stay `&'static str` (sqlx refuses built strings).
 macro_rules! person_columns {
     () => {
-        "public_id, national_number, family_name, given_names, birth_date, \
+        "id, public_id, national_number, family_name, given_names, birth_date, \
          registered_by, registered_via, registered_at"
     };
 }
+pub(crate) use person_columns;
 
-fn parse_national_number(
+pub(crate) fn parse_national_number(
     field: &str,
     nn: Option<&pb::NationalNumber>,
 ) -> Result<NationalNumber, FieldViolation> {
@@ -91,7 +84,7 @@ fn required_name(field: &str, value: &str, violations: &mut Vec<FieldViolation>)
 
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
-    async fn register_person(
+    pub(crate) async fn register_person(
         &self,
         caller: Caller,
         req: pb::RegisterPersonRequest,
@@ -147,8 +140,25 @@ impl IntakeApi {
                 (row, false)
             }
         };
+        let person_db_id = row.id;
+        if created && let Some(address) = req.address.clone() {
+            let change = pb::PersonChange {
+                person_id: row.public_id.to_string(),
+                kind: pb::PersonChangeKind::Address as i32,
+                effective_from: Some(wire::date_to_pb(chrono::Utc::now().date_naive())),
+                value: Some(pb::person_change::Value::Address(address)),
+                address_kind: req.address_kind,
+                source: pb::ChangeSource::CaseOfficer as i32,
+                note: "address at registration".into(),
+                ..Default::default()
+            };
+            let today = chrono::Utc::now().date_naive();
+            crate::registry::append_change(&mut tx, person_db_id, today, change, &caller).await?;
+        }
+        let mut person = row.into_pb();
+        crate::registry::fill_current(&mut tx, person_db_id, &mut person).await?;
         let resp = pb::RegisterPersonResponse {
-            person: Some(row.into_pb()),
+            person: Some(person),
             created,
         };
         idempotency::complete(&mut tx, "RegisterPerson", &key, &resp).await?;
@@ -158,7 +168,10 @@ impl IntakeApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_person(&self, req: pb::GetPersonRequest) -> ServiceResult<pb::GetPersonResponse> {
+    pub(crate) async fn get_person(
+        &self,
+        req: pb::GetPersonRequest,
+    ) -> ServiceResult<pb::GetPersonResponse> {
         use pb::get_person_request::Lookup;
         let row: Option<PersonRow> = match req.lookup {
             Some(Lookup::PersonId(id)) => {
@@ -193,28 +206,52 @@ impl IntakeApi {
             }
         };
         let row = row.ok_or_else(|| ServiceError::not_found("no such person"))?;
+        let person_db_id = row.id;
+        let mut person = row.into_pb();
+        let mut conn = self.pool.acquire().await?;
+        crate::registry::fill_current(&mut conn, person_db_id, &mut person).await?;
         Ok(pb::GetPersonResponse {
-            person: Some(row.into_pb()),
+            person: Some(person),
         })
     }
 }
 
-#[tonic::async_trait]
-impl IntakeService for IntakeApi {
-    async fn register_person(
-        &self,
-        request: Request<pb::RegisterPersonRequest>,
-    ) -> Result<Response<pb::RegisterPersonResponse>, Status> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(
-            self.register_person(caller, request.into_inner()).await?,
-        ))
-    }
-
-    async fn get_person(
-        &self,
-        request: Request<pb::GetPersonRequest>,
-    ) -> Result<Response<pb::GetPersonResponse>, Status> {
-        Ok(Response::new(self.get_person(request.into_inner()).await?))
-    }
+/// Registry ids by national number for several persons, registering the new ones (by the
+/// submitting agent) in one statement; existing persons are never overwritten. Callers pass
+/// persons in one fixed order so that concurrent transactions cannot deadlock.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn ensure_all(
+    conn: &mut PgConnection,
+    people: &[(&NationalNumber, &str, &str)],
+    caller: &Caller,
+) -> ServiceResult<std::collections::HashMap<String, i64>> {
+    let ids: Vec<Uuid> = people.iter().map(|_| Uuid::new_v4()).collect();
+    let digits: Vec<&str> = people.iter().map(|p| p.0.as_digits()).collect();
+    let family: Vec<&str> = people.iter().map(|p| p.1).collect();
+    let given: Vec<&str> = people.iter().map(|p| p.2).collect();
+    let births: Vec<Option<chrono::NaiveDate>> = people.iter().map(|p| p.0.birth_date()).collect();
+    sqlx::query(
+        "INSERT INTO persons (public_id, national_number, family_name, given_names, birth_date,
+                              registered_by, registered_via)
+         SELECT DISTINCT ON (n) i, n, f, g, b, $6, $7
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[])
+                AS u(i, n, f, g, b)
+          ORDER BY n
+         ON CONFLICT (national_number) DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(&digits)
+    .bind(&family)
+    .bind(&given)
+    .bind(&births)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .execute(&mut *conn)
+    .await?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT national_number, id FROM persons WHERE national_number = ANY($1)")
+            .bind(&digits)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.into_iter().collect())
 }

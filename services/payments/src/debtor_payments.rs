@@ -229,4 +229,14 @@ impl PaymentsService for PaymentsApi {
     ) -> Result<Response<pb::ListDebtorPaymentsResponse>, Status> {
         Ok(Response::new(self.list(request.into_inner()).await?))
     }
+
+    async fn receive_dossier_event(
+        &self,
+        request: Request<pb::ReceiveDossierEventRequest>,
+    ) -> Result<Response<pb::ReceiveDossierEventResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            crate::dossier_events::receive(&self.pool, &caller, request.into_inner()).await?,
+        ))
+    }
 }

@@ -2,6 +2,7 @@
 //! compensation.
 
 mod debtor_payments;
+mod dossier_events;
 
 use std::future::Future;
 
@@ -30,6 +31,7 @@ pub fn policy() -> AuthPolicy {
             "RecordDebtorPayment",
             &[roles::PAYMENTS_OPERATOR],
         )
+        .allow(GRPC_SERVICE, "ReceiveDossierEvent", &[roles::SERVICE])
         .allow(
             GRPC_SERVICE,
             "ListDebtorPayments",

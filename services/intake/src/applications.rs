@@ -1,0 +1,432 @@
+//! SubmitApplication and CompleteApplication: the form checked, stored whole per revision,
+//! its parties registered, admissibility asked, all in one transaction.
+
+use chrono::{Months, NaiveDate, Utc};
+use secal_domain::NationalNumber;
+use secal_proto::v1 as pb;
+use secal_runtime::{
+    Caller, ServiceError, ServiceResult,
+    idempotency::{self, Claim},
+    wire,
+};
+use sqlx::{PgConnection, types::Json};
+use uuid::Uuid;
+
+use crate::{
+    admissibility,
+    api::IntakeApi,
+    pbjson, persons,
+    store::{self, Entry},
+    validate::{self, Issue},
+};
+
+/// A party of the form, with what the registry needs.
+struct Party {
+    role: &'static str,
+    creditor_key: String,
+    nn: NationalNumber,
+    family_name: String,
+    given_names: String,
+}
+
+/// Persons the form names well enough to register (national number and names given).
+fn parties(form: &pb::ApplicationForm) -> Vec<Party> {
+    let person = |nn: Option<&pb::NationalNumber>, family: &str, given: &str| {
+        let nn = nn?.value.trim().parse::<NationalNumber>().ok()?;
+        (!family.trim().is_empty() && !given.trim().is_empty())
+            .then(|| (nn, family.trim().to_owned(), given.trim().to_owned()))
+    };
+    let applicant = form
+        .applicant
+        .as_ref()
+        .and_then(|a| person(a.national_number.as_ref(), &a.family_name, &a.given_names));
+    let mut out = Vec::new();
+    let mut push = |role, key: &str, p: Option<(NationalNumber, String, String)>| {
+        if let Some((nn, family_name, given_names)) = p {
+            out.push(Party {
+                role,
+                creditor_key: key.trim().to_owned(),
+                nn,
+                family_name,
+                given_names,
+            });
+        }
+    };
+    push("APPLICANT", "", applicant.clone());
+    if let Some(d) = &form.debtor {
+        push(
+            "DEBTOR",
+            "",
+            person(d.national_number.as_ref(), &d.family_name, &d.given_names),
+        );
+    }
+    for c in &form.creditors {
+        let p = if c.kind == pb::CreditorKind::Applicant as i32 {
+            applicant.clone()
+        } else {
+            person(c.national_number.as_ref(), &c.family_name, &c.given_names)
+        };
+        push("CREDITOR", &c.creditor_key, p);
+    }
+    // One order for every transaction, so that concurrent submissions naming the same
+    // persons cannot deadlock.
+    out.sort_by(|a, b| a.nn.as_digits().cmp(b.nn.as_digits()));
+    out
+}
+
+/// Registers the parties and links them to the dossier, a few statements for all of them
+/// (one per step, not per person: this is the hot path of every submission).
+#[tracing::instrument(skip_all)]
+async fn link_parties(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    form: &pb::ApplicationForm,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let parties = parties(form);
+    if parties.is_empty() {
+        return Ok(());
+    }
+    let digits: Vec<&str> = parties.iter().map(|p| p.nn.as_digits()).collect();
+    let ids = persons::ensure_all(
+        conn,
+        &parties
+            .iter()
+            .map(|p| (&p.nn, p.family_name.as_str(), p.given_names.as_str()))
+            .collect::<Vec<_>>(),
+        caller,
+    )
+    .await?;
+    let person_ids: Vec<i64> = digits
+        .iter()
+        .map(|d| ids.get(*d).copied().unwrap_or_default())
+        .collect();
+    let roles: Vec<&str> = parties.iter().map(|p| p.role).collect();
+    let keys: Vec<&str> = parties.iter().map(|p| p.creditor_key.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO dossier_parties (dossier_id, person_id, role, creditor_key, registered_by,
+                                      registered_via)
+         SELECT $1, p, r, k, $5, $6 FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(p, r, k)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(dossier_id)
+    .bind(&person_ids)
+    .bind(&roles)
+    .bind(&keys)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .execute(&mut *conn)
+    .await?;
+    let find = |role: &str| {
+        parties
+            .iter()
+            .find(|p| p.role == role)
+            .and_then(|p| ids.get(p.nn.as_digits()).copied())
+    };
+    sqlx::query(
+        "UPDATE dossiers SET applicant_person_id = COALESCE($2, applicant_person_id),
+                debtor_person_id = COALESCE($3, debtor_person_id) WHERE id = $1",
+    )
+    .bind(dossier_id)
+    .bind(find("APPLICANT"))
+    .bind(find("DEBTOR"))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn missing_json(missing: &[Issue]) -> ServiceResult<serde_json::Value> {
+    Ok(serde_json::Value::Array(
+        missing
+            .iter()
+            .map(|m| pbjson::to_json(pbjson::FIELD_VIOLATION, &m.to_pb()))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+pub(crate) fn decision_deadline(completed_on: NaiveDate) -> Option<NaiveDate> {
+    completed_on.checked_add_months(Months::new(1))
+}
+
+#[tracing::instrument(skip_all)]
+async fn store_form(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    revision: i32,
+    form: &pb::ApplicationForm,
+    effective_from: Option<NaiveDate>,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO application_forms (dossier_id, revision, form, effective_from, recorded_by,
+                                        recorded_via)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(dossier_id)
+    .bind(revision)
+    .bind(Json(pbjson::to_json(pbjson::FORM, form)?))
+    .bind(effective_from)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A new revision of the form, with any new parties it names.
+pub(crate) async fn store_revision(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    revision: i32,
+    form: &pb::ApplicationForm,
+    effective_from: Option<NaiveDate>,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    store_form(conn, dossier_id, revision, form, effective_from, caller).await?;
+    link_parties(conn, dossier_id, form, caller).await?;
+    Ok(())
+}
+
+fn assessment_note(a: &pb::AdmissibilityAssessment) -> String {
+    if admissibility::is_assessed(a) {
+        format!(
+            "admissible: {} ({} unpaid months in the year before the application)",
+            a.admissible, a.unpaid_month_count
+        )
+    } else {
+        format!("not assessed: {}", a.not_assessed_reason)
+    }
+}
+
+fn admissible_column(a: &pb::AdmissibilityAssessment) -> Option<bool> {
+    admissibility::is_assessed(a).then_some(a.admissible)
+}
+
+impl IntakeApi {
+    #[tracing::instrument(skip_all, fields(application_id, status))]
+    pub(crate) async fn submit_application(
+        &self,
+        caller: Caller,
+        req: pb::SubmitApplicationRequest,
+    ) -> ServiceResult<pb::SubmitApplicationResponse> {
+        let today = Utc::now().date_naive();
+        let mut extra = Vec::new();
+        let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
+            .map_err(|e| extra.extend(e.violations().iter().cloned()))
+            .ok();
+        let received_on = match wire::optional_date_from_pb("received_on", req.received_on.as_ref())
+        {
+            Ok(Some(d)) if d > today => {
+                extra.push(secal_runtime::FieldViolation::new(
+                    "received_on",
+                    "DATE_IN_FUTURE: cannot be later than today",
+                ));
+                today
+            }
+            Ok(d) => d.unwrap_or(today),
+            Err(e) => {
+                extra.extend(e.violations().iter().cloned());
+                today
+            }
+        };
+        let checked = validate::check_form(req.form.as_ref(), received_on);
+        let missing = checked.missing.clone();
+        if let Some(err) = checked.into_error() {
+            extra.extend(err.violations().iter().cloned());
+        }
+        let (Some(key), Some(form), true) = (key, req.form.as_ref(), extra.is_empty()) else {
+            return Err(ServiceError::invalid(extra));
+        };
+
+        let assessment =
+            admissibility::assess(self.calculation.as_ref(), &caller, form, received_on).await;
+
+        let mut tx = self.pool.begin().await?;
+        if let Claim::Replay(resp) =
+            idempotency::claim(&mut tx, "SubmitApplication", &key, &req).await?
+        {
+            return Ok(resp);
+        }
+        let status = if missing.is_empty() {
+            pb::DossierStatus::Complete
+        } else {
+            pb::DossierStatus::Incomplete
+        };
+        let completed_on = missing.is_empty().then_some(received_on);
+        let application_id = Uuid::new_v4();
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO dossiers (application_id, status, kind, channel, received_on,
+                                   completed_on, decision_deadline, missing_items, creditor_count,
+                                   admissible, admissibility, created_by, created_via,
+                                   changed_by, changed_via)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $13)
+             RETURNING id",
+        )
+        .bind(application_id)
+        .bind(store::status_db(status))
+        .bind(i16::try_from(form.kind).unwrap_or_default())
+        .bind(i16::try_from(req.channel).unwrap_or_default())
+        .bind(received_on)
+        .bind(completed_on)
+        .bind(completed_on.and_then(decision_deadline))
+        .bind(Json(missing_json(&missing)?))
+        .bind(i32::try_from(form.creditors.len()).unwrap_or(i32::MAX))
+        .bind(admissible_column(&assessment))
+        .bind(Json(pbjson::to_json(pbjson::ADMISSIBILITY, &assessment)?))
+        .bind(&caller.actor().id)
+        .bind(caller.via())
+        .fetch_one(&mut *tx)
+        .await?;
+        store_form(&mut tx, id, 1, form, None, &caller).await?;
+        link_parties(&mut tx, id, form, &caller).await?;
+        let note = if missing.is_empty() {
+            String::from("complete on receipt")
+        } else {
+            format!("{} item(s) missing", missing.len())
+        };
+        store::append_history(
+            &mut tx,
+            id,
+            Entry::transition(
+                &caller,
+                pb::DossierStatus::Received,
+                status,
+                Some(received_on),
+                note,
+            ),
+        )
+        .await?;
+        store::append_history(
+            &mut tx,
+            id,
+            Entry::other(
+                &caller,
+                pb::DossierHistoryKind::AdmissibilityAssessed,
+                assessment_note(&assessment),
+            ),
+        )
+        .await?;
+        let row = store::find_by_id(&mut tx, id).await?;
+        let resp = pb::SubmitApplicationResponse {
+            dossier: Some(store::load_with(&mut tx, &row, form.clone()).await?),
+            created: true,
+        };
+        idempotency::complete(&mut tx, "SubmitApplication", &key, &resp).await?;
+        tx.commit().await?;
+        let span = tracing::Span::current();
+        span.record("application_id", tracing::field::display(application_id));
+        span.record("status", status.as_str_name());
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all, fields(status))]
+    pub(crate) async fn complete_application(
+        &self,
+        caller: Caller,
+        req: pb::CompleteApplicationRequest,
+    ) -> ServiceResult<pb::CompleteApplicationResponse> {
+        let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+        let dossier_key = store::dossier_key("dossier", req.dossier.as_ref())?;
+        let form = req
+            .form
+            .as_ref()
+            .ok_or_else(|| ServiceError::invalid_field("form", "FORM_REQUIRED: the whole form"))?;
+        // The receipt date is needed to judge the form; read it before the transaction.
+        let received_on = {
+            let mut conn = self.pool.acquire().await?;
+            store::find(&mut conn, &dossier_key, false)
+                .await?
+                .received_on
+        };
+        let checked = validate::check_form(Some(form), received_on);
+        let missing = checked.missing.clone();
+        if let Some(err) = checked.into_error() {
+            return Err(err);
+        }
+        let assessment =
+            admissibility::assess(self.calculation.as_ref(), &caller, form, received_on).await;
+
+        let mut tx = self.pool.begin().await?;
+        if let Claim::Replay(resp) =
+            idempotency::claim(&mut tx, "CompleteApplication", &key, &req).await?
+        {
+            return Ok(resp);
+        }
+        let row = store::find(&mut tx, &dossier_key, true).await?;
+        store::check_version(&row, req.expected_version)?;
+        store::require_status(
+            &row,
+            &[pb::DossierStatus::Incomplete],
+            pb::DossierStatus::Complete,
+        )?;
+        let revision = row.form_revision + 1;
+        let status = if missing.is_empty() {
+            pb::DossierStatus::Complete
+        } else {
+            pb::DossierStatus::Incomplete
+        };
+        let today = Utc::now().date_naive();
+        let completed_on = missing.is_empty().then_some(today);
+        // Status and deadline change together: the table checks they agree.
+        sqlx::query(
+            "UPDATE dossiers SET form_revision = $2, missing_items = $3, completed_on = $4,
+                    decision_deadline = $5, admissible = $6, admissibility = $7, kind = $8,
+                    creditor_count = $9, status = $10
+              WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(revision)
+        .bind(Json(missing_json(&missing)?))
+        .bind(completed_on)
+        .bind(completed_on.and_then(decision_deadline))
+        .bind(admissible_column(&assessment))
+        .bind(Json(pbjson::to_json(pbjson::ADMISSIBILITY, &assessment)?))
+        .bind(i16::try_from(form.kind).unwrap_or_default())
+        .bind(i32::try_from(form.creditors.len()).unwrap_or(i32::MAX))
+        .bind(store::status_db(status))
+        .execute(&mut *tx)
+        .await?;
+        store_form(&mut tx, row.id, revision, form, None, &caller).await?;
+        link_parties(&mut tx, row.id, form, &caller).await?;
+        store::set_status(&mut tx, row.id, status, &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::other(
+                &caller,
+                pb::DossierHistoryKind::FormRevised,
+                format!(
+                    "revision {revision}: {} item(s) still missing",
+                    missing.len()
+                ),
+            ),
+        )
+        .await?;
+        if status == pb::DossierStatus::Complete {
+            store::append_history(
+                &mut tx,
+                row.id,
+                Entry::transition(&caller, row.status(), status, Some(today), "completed"),
+            )
+            .await?;
+        }
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::other(
+                &caller,
+                pb::DossierHistoryKind::AdmissibilityAssessed,
+                assessment_note(&assessment),
+            ),
+        )
+        .await?;
+        let row = store::find_by_id(&mut tx, row.id).await?;
+        let resp = pb::CompleteApplicationResponse {
+            dossier: Some(store::load_with(&mut tx, &row, form.clone()).await?),
+        };
+        idempotency::complete(&mut tx, "CompleteApplication", &key, &resp).await?;
+        tx.commit().await?;
+        tracing::Span::current().record("status", status.as_str_name());
+        Ok(resp)
+    }
+}

@@ -1,0 +1,196 @@
+//! Agents assigned to dossiers, per task; an assignment is ended, never deleted.
+
+use chrono::NaiveDate;
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+
+use super::{Begun, Problems, finish, reload, vouched};
+use crate::{
+    api::IntakeApi,
+    store::{self, Entry},
+};
+use pb::DossierStatus as S;
+
+fn task(p: &mut Problems, raw: i32) -> pb::AgentTask {
+    let t = pb::AgentTask::try_from(raw).unwrap_or_default();
+    if t == pb::AgentTask::Unspecified {
+        p.push("task", "case handling, income look-up or recovery");
+    }
+    t
+}
+
+fn agent(p: &mut Problems, id: &str) -> String {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+        p.push("agent_id", "an agent id of 1 to 128 characters");
+    }
+    id.to_owned()
+}
+
+impl IntakeApi {
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn assign_dossier_agent(
+        &self,
+        caller: Caller,
+        req: pb::AssignDossierAgentRequest,
+    ) -> ServiceResult<pb::AssignDossierAgentResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        let agent_id = agent(&mut p, &req.agent_id);
+        let task = task(&mut p, req.task);
+        let start = p
+            .take(wire::optional_date_from_pb(
+                "start_date",
+                req.start_date.as_ref(),
+            ))
+            .flatten()
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let end = p
+            .take(wire::optional_date_from_pb(
+                "end_date",
+                req.end_date.as_ref(),
+            ))
+            .flatten();
+        if end.is_some_and(|e| e < start) {
+            p.push("end_date", "cannot be before start_date");
+        }
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        const M: &str = "AssignDossierAgent";
+        let (mut tx, row) = match self.begin(M, &key, &req, &dossier, 0).await? {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        if matches!(row.status(), S::Refused | S::Closed) {
+            return Err(ServiceError::failed_precondition(
+                "DOSSIER_FINAL",
+                format!(
+                    "a dossier in status {} takes no assignment",
+                    row.status().as_str_name()
+                ),
+            ));
+        }
+        let overlapping: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM dossier_agents
+              WHERE dossier_id = $1 AND agent_id = $2 AND task = $3
+                AND (end_date IS NULL OR end_date >= $4) AND ($5::date IS NULL OR start_date <= $5)
+              LIMIT 1",
+        )
+        .bind(row.id)
+        .bind(&agent_id)
+        .bind(task as i16)
+        .bind(start)
+        .bind(end)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if overlapping.is_some() {
+            return Err(ServiceError::failed_precondition(
+                "ALREADY_ASSIGNED",
+                "the agent is already assigned to this dossier for this task in that period",
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO dossier_agents (dossier_id, agent_id, task, start_date, end_date,
+                                         assigned_by, assigned_via)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(row.id)
+        .bind(&agent_id)
+        .bind(task as i16)
+        .bind(start)
+        .bind(end)
+        .bind(&caller.actor().id)
+        .bind(caller.via())
+        .execute(&mut *tx)
+        .await?;
+        store::set_status(&mut tx, row.id, row.status(), &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::other(
+                &caller,
+                pb::DossierHistoryKind::AgentAssigned,
+                format!("{agent_id} for {} from {start}", task.as_str_name()),
+            ),
+        )
+        .await?;
+        let resp = pb::AssignDossierAgentResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn unassign_dossier_agent(
+        &self,
+        caller: Caller,
+        req: pb::UnassignDossierAgentRequest,
+    ) -> ServiceResult<pb::UnassignDossierAgentResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        let agent_id = agent(&mut p, &req.agent_id);
+        let task = task(&mut p, req.task);
+        let end = p
+            .take(wire::optional_date_from_pb(
+                "end_date",
+                req.end_date.as_ref(),
+            ))
+            .flatten()
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        const M: &str = "UnassignDossierAgent";
+        let (mut tx, row) = match self.begin(M, &key, &req, &dossier, 0).await? {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        let current: Option<(i64, NaiveDate)> = sqlx::query_as(
+            "SELECT id, start_date FROM dossier_agents
+              WHERE dossier_id = $1 AND agent_id = $2 AND task = $3
+                AND (end_date IS NULL OR end_date > $4)
+              ORDER BY id DESC LIMIT 1",
+        )
+        .bind(row.id)
+        .bind(&agent_id)
+        .bind(task as i16)
+        .bind(end)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((assignment, start)) = current else {
+            return Err(ServiceError::failed_precondition(
+                "NOT_ASSIGNED",
+                "the agent has no current assignment to this dossier for this task",
+            ));
+        };
+        if end < start {
+            return Err(ServiceError::invalid_field(
+                "end_date",
+                format!("cannot be before the assignment's start ({start})"),
+            ));
+        }
+        sqlx::query("UPDATE dossier_agents SET end_date = $2 WHERE id = $1")
+            .bind(assignment)
+            .bind(end)
+            .execute(&mut *tx)
+            .await?;
+        store::set_status(&mut tx, row.id, row.status(), &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::other(
+                &caller,
+                pb::DossierHistoryKind::AgentUnassigned,
+                format!("{agent_id} for {} until {end}", task.as_str_name()),
+            ),
+        )
+        .await?;
+        let resp = pb::UnassignDossierAgentResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+}

@@ -1,0 +1,166 @@
+//! Amending an active dossier: a new revision of the form, effective from a date, and a
+//! CHANGED event saying what changed.
+
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+
+use super::{Begun, Problems, finish, reload, vouched};
+use crate::{
+    api::IntakeApi,
+    outbox,
+    store::{self, Entry},
+    validate,
+};
+use pb::DossierStatus as S;
+
+/// What an amendment changes, as payments needs to know it.
+fn changes(old: &pb::ApplicationForm, new: &pb::ApplicationForm) -> Vec<pb::DossierChangeKind> {
+    use pb::DossierChangeKind as C;
+    let mut out = Vec::new();
+    let amounts = |f: &pb::ApplicationForm| -> Vec<(String, Option<pb::Money>)> {
+        f.creditors
+            .iter()
+            .map(|c| (c.creditor_key.clone(), c.monthly_amount.clone()))
+            .collect()
+    };
+    if old.title != new.title || amounts(old) != amounts(new) {
+        out.push(C::Title);
+    }
+    let who = |f: &pb::ApplicationForm| -> Vec<(String, i32, bool, bool)> {
+        f.creditors
+            .iter()
+            .map(|c| {
+                (
+                    c.creditor_key.clone(),
+                    c.kind,
+                    c.advances_requested,
+                    c.family_allowance_entitled,
+                )
+            })
+            .collect()
+    };
+    if who(old) != who(new) || old.kind != new.kind {
+        out.push(C::Creditors);
+    }
+    if old.payout != new.payout {
+        out.push(C::PayoutAccount);
+    }
+    let means = |f: &pb::ApplicationForm| {
+        f.applicant.as_ref().map(|a| {
+            (
+                a.net_monthly_income.clone(),
+                a.dependent_child_count,
+                a.disabled_dependent_child_count,
+            )
+        })
+    };
+    if means(old) != means(new) || old.other_dependent_children != new.other_dependent_children {
+        out.push(C::ApplicantMeans);
+    }
+    let details = |f: &pb::ApplicationForm| {
+        (
+            f.applicant.as_ref().map(|a| a.official_address.clone()),
+            f.debtor.as_ref().map(|d| {
+                (
+                    d.last_known_address.clone(),
+                    d.employer.clone(),
+                    d.profession.clone(),
+                )
+            }),
+        )
+    };
+    if details(old) != details(new) {
+        out.push(C::PartyDetails);
+    }
+    out
+}
+
+impl IntakeApi {
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn amend_dossier(
+        &self,
+        caller: Caller,
+        req: pb::AmendDossierRequest,
+    ) -> ServiceResult<pb::AmendDossierResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        let effective_from = p.take(wire::date_from_pb(
+            "effective_from",
+            req.effective_from.as_ref(),
+        ));
+        if req.reason.trim().is_empty() {
+            p.push("reason", "say why the dossier is amended");
+        }
+        p.done()?;
+        let (key, dossier, effective_from) =
+            (vouched(key)?, vouched(dossier)?, vouched(effective_from)?);
+        const M: &str = "AmendDossier";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        store::require_status(&row, &[S::Active], S::Active)?;
+        // An active dossier's form must stay whole: what would make an application
+        // incomplete refuses the amendment.
+        let mut checked = validate::check_form(req.form.as_ref(), row.received_on);
+        checked.invalid.append(&mut checked.missing);
+        if let Some(err) = checked.into_error() {
+            return Err(err);
+        }
+        let form = req.form.clone().unwrap_or_default();
+        let old = store::current_form(&mut tx, row.id).await?;
+        let changed = changes(&old, &form);
+        if changed.is_empty() {
+            return Err(ServiceError::invalid_field(
+                "form",
+                "AMENDMENT_CHANGES_NOTHING: the form is the current one",
+            ));
+        }
+        let revision = row.form_revision + 1;
+        sqlx::query(
+            "UPDATE dossiers SET form_revision = $2, kind = $3, creditor_count = $4 WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(revision)
+        .bind(i16::try_from(form.kind).unwrap_or_default())
+        .bind(i32::try_from(form.creditors.len()).unwrap_or(i32::MAX))
+        .execute(&mut *tx)
+        .await?;
+        crate::applications::store_revision(
+            &mut tx,
+            row.id,
+            revision,
+            &form,
+            Some(effective_from),
+            &caller,
+        )
+        .await?;
+        store::set_status(&mut tx, row.id, S::Active, &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::other(
+                &caller,
+                pb::DossierHistoryKind::FormRevised,
+                format!(
+                    "revision {revision} from {effective_from}: {}",
+                    req.reason.trim()
+                ),
+            ),
+        )
+        .await?;
+        let mut e = outbox::Emit::new(pb::DossierEventType::Changed, effective_from, &caller);
+        e.changes = changed;
+        let event_id = outbox::emit(&mut tx, row.id, e).await?;
+        let resp = pb::AmendDossierResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+            event_id,
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+}

@@ -1,0 +1,389 @@
+//! From a complete file to the decision: back to incomplete, debtor notified, accepted with
+//! a dossier number, or refused.
+
+use chrono::{Days, NaiveDate};
+use secal_domain::DossierNumber;
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use sqlx::{PgConnection, types::Json};
+
+use super::{Begun, Problems, finish, not_before, reload, vouched};
+use crate::{
+    admissibility,
+    api::IntakeApi,
+    pbjson,
+    store::{self, Entry},
+};
+use pb::DossierStatus as S;
+
+/// The debtor's window to prove payment after the registered letter.
+const DEBTOR_WINDOW_DAYS: u64 = 15;
+
+/// The next number of the decision's year; the counter row serialises concurrent decisions.
+async fn next_dossier_number(conn: &mut PgConnection, year: i32) -> ServiceResult<DossierNumber> {
+    let (seq,): (i32,) = sqlx::query_as(
+        "INSERT INTO dossier_number_counters (year, last_sequence) VALUES ($1, 1)
+         ON CONFLICT (year) DO UPDATE SET last_sequence = dossier_number_counters.last_sequence + 1
+         RETURNING last_sequence",
+    )
+    .bind(year)
+    .fetch_one(&mut *conn)
+    .await?;
+    let seq = u32::try_from(seq).map_err(ServiceError::internal)?;
+    DossierNumber::new(year, seq)
+        .map_err(|e| ServiceError::failed_precondition("DOSSIER_NUMBERS_EXHAUSTED", e.to_string()))
+}
+
+impl IntakeApi {
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn mark_application_incomplete(
+        &self,
+        caller: Caller,
+        req: pb::MarkApplicationIncompleteRequest,
+    ) -> ServiceResult<pb::MarkApplicationIncompleteResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        if req.missing_items.is_empty() {
+            p.push("missing_items", "name at least one missing item");
+        }
+        for (i, m) in req.missing_items.iter().enumerate() {
+            if m.field.trim().is_empty() || m.code.trim().is_empty() {
+                p.push(
+                    &format!("missing_items[{i}]"),
+                    "each item needs a field and a code",
+                );
+            }
+        }
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        const M: &str = "MarkApplicationIncomplete";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        store::require_status(&row, &[S::Complete], S::Incomplete)?;
+        let missing = req
+            .missing_items
+            .iter()
+            .map(|m| pbjson::to_json(pbjson::FIELD_VIOLATION, m))
+            .collect::<Result<Vec<_>, _>>()?;
+        sqlx::query(
+            "UPDATE dossiers SET missing_items = $2, completed_on = NULL, decision_deadline = NULL,
+                    status = 'INCOMPLETE'
+              WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(Json(serde_json::Value::Array(missing)))
+        .execute(&mut *tx)
+        .await?;
+        store::set_status(&mut tx, row.id, S::Incomplete, &caller).await?;
+        let codes: Vec<&str> = req.missing_items.iter().map(|m| m.code.as_str()).collect();
+        let note = format!("missing: {}. {}", codes.join(", "), req.note.trim());
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::transition(&caller, row.status(), S::Incomplete, None, note),
+        )
+        .await?;
+        let resp = pb::MarkApplicationIncompleteResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn notify_debtor(
+        &self,
+        caller: Caller,
+        req: pb::NotifyDebtorRequest,
+    ) -> ServiceResult<pb::NotifyDebtorResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        if req.notified_on.is_none() {
+            p.push(
+                "notified_on",
+                "the date of the registered letter is required",
+            );
+        }
+        let notified_on = p.date("notified_on", req.notified_on.as_ref());
+        if req.registered_letter_reference.trim().is_empty() {
+            p.push(
+                "registered_letter_reference",
+                "the registered letter's reference is required",
+            );
+        }
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        const M: &str = "NotifyDebtor";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        store::require_status(&row, &[S::Complete], S::DebtorNotified)?;
+        not_before(
+            "notified_on",
+            notified_on,
+            row.completed_on,
+            "the completion",
+        )?;
+        let deadline = notified_on
+            .checked_add_days(Days::new(DEBTOR_WINDOW_DAYS))
+            .ok_or_else(|| ServiceError::invalid_field("notified_on", "out of range"))?;
+        let notification = pb::DebtorNotification {
+            notified_on: Some(wire::date_to_pb(notified_on)),
+            registered_letter_reference: req.registered_letter_reference.trim().to_owned(),
+            response_deadline: Some(wire::date_to_pb(deadline)),
+        };
+        sqlx::query(
+            "UPDATE dossiers SET debtor_notified_on = $2, debtor_response_deadline = $3,
+                    debtor_notification = $4 WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(notified_on)
+        .bind(deadline)
+        .bind(Json(pbjson::to_json(pbjson::NOTIFICATION, &notification)?))
+        .execute(&mut *tx)
+        .await?;
+        store::set_status(&mut tx, row.id, S::DebtorNotified, &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::transition(
+                &caller,
+                row.status(),
+                S::DebtorNotified,
+                Some(notified_on),
+                format!("debtor may prove payment until {deadline}"),
+            ),
+        )
+        .await?;
+        let resp = pb::NotifyDebtorResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all, fields(dossier_number))]
+    pub(crate) async fn accept_application(
+        &self,
+        caller: Caller,
+        req: pb::AcceptApplicationRequest,
+    ) -> ServiceResult<pb::AcceptApplicationResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        let decided_on = p.date("decided_on", req.decided_on.as_ref());
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        // An application stored "not assessed" is asked again, outside the transaction.
+        let reassessed = {
+            let mut conn = self.pool.acquire().await?;
+            let row = store::find(&mut conn, &dossier, false).await?;
+            match row.admissible {
+                Some(_) => None,
+                None => {
+                    let form = store::current_form(&mut conn, row.id).await?;
+                    Some(
+                        admissibility::assess(
+                            self.calculation.as_ref(),
+                            &caller,
+                            &form,
+                            row.received_on,
+                        )
+                        .await,
+                    )
+                }
+            }
+        };
+        const M: &str = "AcceptApplication";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        store::require_status(&row, &[S::DebtorNotified], S::Accepted)?;
+        let window_end: Option<NaiveDate> =
+            sqlx::query_scalar("SELECT debtor_response_deadline FROM dossiers WHERE id = $1")
+                .bind(row.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if let Some(end) = window_end
+            && decided_on <= end
+        {
+            return Err(ServiceError::failed_precondition(
+                "DEBTOR_WINDOW_OPEN",
+                format!("the debtor may prove payment until {end}; decide after it"),
+            ));
+        }
+        let mut admissible = row.admissible;
+        if let (None, Some(a)) = (admissible, &reassessed) {
+            admissible = admissibility::is_assessed(a).then_some(a.admissible);
+            sqlx::query("UPDATE dossiers SET admissible = $2, admissibility = $3 WHERE id = $1")
+                .bind(row.id)
+                .bind(admissible)
+                .bind(Json(pbjson::to_json(pbjson::ADMISSIBILITY, a)?))
+                .execute(&mut *tx)
+                .await?;
+            store::append_history(
+                &mut tx,
+                row.id,
+                Entry::other(
+                    &caller,
+                    pb::DossierHistoryKind::AdmissibilityAssessed,
+                    format!("reassessed on acceptance: {admissible:?}"),
+                ),
+            )
+            .await?;
+        }
+        match admissible {
+            Some(true) => {}
+            Some(false) => {
+                return Err(ServiceError::failed_precondition(
+                    "NOT_ADMISSIBLE",
+                    "the application is not admissible (fewer than 2 unpaid instalments in the \
+                     year before it): refuse it instead",
+                ));
+            }
+            // The contract refuses only a negative answer: a file the calculation service
+            // could not judge is decided by the case officer, and the history says so.
+            None => {
+                let reason = reassessed
+                    .map(|a| a.not_assessed_reason)
+                    .unwrap_or_default();
+                store::append_history(
+                    &mut tx,
+                    row.id,
+                    Entry::other(
+                        &caller,
+                        pb::DossierHistoryKind::AdmissibilityAssessed,
+                        format!("accepted without an admissibility assessment: {reason}"),
+                    ),
+                )
+                .await?;
+            }
+        }
+        let number = next_dossier_number(&mut tx, chrono::Datelike::year(&decided_on)).await?;
+        let decision = pb::DossierDecision {
+            outcome: pb::DecisionOutcome::Accepted as i32,
+            decided_on: Some(wire::date_to_pb(decided_on)),
+            refusal_reasons: Vec::new(),
+            motivation: req.motivation.trim().to_owned(),
+            decided: Some(store::caller_stamp(&caller)),
+        };
+        sqlx::query(
+            "UPDATE dossiers SET dossier_number = $2, decided_on = $3, decision = $4 WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(number.to_string())
+        .bind(decided_on)
+        .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
+        .execute(&mut *tx)
+        .await?;
+        store::set_status(&mut tx, row.id, S::Accepted, &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::transition(
+                &caller,
+                row.status(),
+                S::Accepted,
+                Some(decided_on),
+                format!("accepted as {number}"),
+            ),
+        )
+        .await?;
+        let resp = pb::AcceptApplicationResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+        };
+        finish(tx, M, &key, &resp).await?;
+        tracing::Span::current().record("dossier_number", tracing::field::display(number));
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn refuse_application(
+        &self,
+        caller: Caller,
+        req: pb::RefuseApplicationRequest,
+    ) -> ServiceResult<pb::RefuseApplicationResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        let decided_on = p.date("decided_on", req.decided_on.as_ref());
+        if req.reasons.is_empty() {
+            p.push("reasons", "at least one reason");
+        }
+        for (i, r) in req.reasons.iter().enumerate() {
+            if pb::RefusalReason::try_from(*r).unwrap_or_default() == pb::RefusalReason::Unspecified
+            {
+                p.push(&format!("reasons[{i}]"), "not a refusal reason");
+            }
+        }
+        if req.motivation.trim().is_empty() {
+            p.push("motivation", "a refusal is motivated");
+        }
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        const M: &str = "RefuseApplication";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        store::require_status(&row, &[S::Complete, S::DebtorNotified], S::Refused)?;
+        let decision = pb::DossierDecision {
+            outcome: pb::DecisionOutcome::Refused as i32,
+            decided_on: Some(wire::date_to_pb(decided_on)),
+            refusal_reasons: req.reasons.clone(),
+            motivation: req.motivation.trim().to_owned(),
+            decided: Some(store::caller_stamp(&caller)),
+        };
+        sqlx::query("UPDATE dossiers SET decided_on = $2, decision = $3 WHERE id = $1")
+            .bind(row.id)
+            .bind(decided_on)
+            .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
+            .execute(&mut *tx)
+            .await?;
+        store::set_status(&mut tx, row.id, S::Refused, &caller).await?;
+        let reasons: Vec<&str> = req
+            .reasons
+            .iter()
+            .map(|r| {
+                pb::RefusalReason::try_from(*r)
+                    .unwrap_or_default()
+                    .as_str_name()
+            })
+            .collect();
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::transition(
+                &caller,
+                row.status(),
+                S::Refused,
+                Some(decided_on),
+                format!("{}: {}", reasons.join(", "), req.motivation.trim()),
+            ),
+        )
+        .await?;
+        let resp = pb::RefuseApplicationResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+}

@@ -1,0 +1,299 @@
+//! From the decision to the end: mandate proposed and signed, active, amended, closed.
+
+use chrono::NaiveDate;
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceResult, wire};
+use sqlx::types::Json;
+
+use super::{Begun, Problems, finish, not_before, reload, vouched};
+use crate::{
+    api::IntakeApi,
+    outbox, pbjson,
+    store::{self, Entry},
+};
+use pb::DossierStatus as S;
+
+fn mandate_of(v: &Option<Json<serde_json::Value>>) -> ServiceResult<pb::Mandate> {
+    match v {
+        Some(j) => Ok(pbjson::from_json(pbjson::MANDATE, &j.0)?),
+        None => Ok(pb::Mandate::default()),
+    }
+}
+
+fn date_of(d: Option<&pb::Date>) -> Option<NaiveDate> {
+    wire::optional_date_from_pb("", d).ok().flatten()
+}
+
+impl IntakeApi {
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn propose_mandate(
+        &self,
+        caller: Caller,
+        req: pb::ProposeMandateRequest,
+    ) -> ServiceResult<pb::ProposeMandateResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        let proposed_on = p.date("proposed_on", req.proposed_on.as_ref());
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        // The figures come from the calculation service, outside the transaction.
+        let figures = {
+            let mut conn = self.pool.acquire().await?;
+            let row = store::find(&mut conn, &dossier, false).await?;
+            let form = store::current_form(&mut conn, row.id).await?;
+            super::figures::compute(self.calculation.as_ref(), &caller, &form, proposed_on).await
+        };
+        const M: &str = "ProposeMandate";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        store::require_status(&row, &[S::Accepted], S::MandateProposed)?;
+        let decided_on: Option<NaiveDate> =
+            sqlx::query_scalar("SELECT decided_on FROM dossiers WHERE id = $1")
+                .bind(row.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        not_before("proposed_on", proposed_on, decided_on, "the decision")?;
+        let (totals, explanation, note) = match figures {
+            Ok(r) => (r.totals.unwrap_or_default(), r.explanation, String::new()),
+            Err(why) => (
+                pb::ArrearsTotals::default(),
+                None,
+                format!("figures not computed: {why}"),
+            ),
+        };
+        let mandate = pb::Mandate {
+            proposed_on: Some(wire::date_to_pb(proposed_on)),
+            proposal_document_key: req.proposal_document_key.trim().to_owned(),
+            arrears_claimable: totals.claimable,
+            interest: totals.interest,
+            explanation,
+            ..Default::default()
+        };
+        sqlx::query("UPDATE dossiers SET mandate = $2 WHERE id = $1")
+            .bind(row.id)
+            .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
+            .execute(&mut *tx)
+            .await?;
+        store::set_status(&mut tx, row.id, S::MandateProposed, &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::transition(
+                &caller,
+                row.status(),
+                S::MandateProposed,
+                Some(proposed_on),
+                note,
+            ),
+        )
+        .await?;
+        let resp = pb::ProposeMandateResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn record_mandate_signed(
+        &self,
+        caller: Caller,
+        req: pb::RecordMandateSignedRequest,
+    ) -> ServiceResult<pb::RecordMandateSignedResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        if req.signed_on.is_none() {
+            p.push("signed_on", "the date the applicant signed is required");
+        }
+        let signed_on = p.date("signed_on", req.signed_on.as_ref());
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        const M: &str = "RecordMandateSigned";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        store::require_status(&row, &[S::MandateProposed], S::MandateSigned)?;
+        let mut mandate = mandate_of(&row.mandate)?;
+        not_before(
+            "signed_on",
+            signed_on,
+            date_of(mandate.proposed_on.as_ref()),
+            "the proposal",
+        )?;
+        mandate.signed_on = Some(wire::date_to_pb(signed_on));
+        mandate.signed_document_key = req.signed_document_key.trim().to_owned();
+        sqlx::query("UPDATE dossiers SET mandate = $2 WHERE id = $1")
+            .bind(row.id)
+            .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
+            .execute(&mut *tx)
+            .await?;
+        store::set_status(&mut tx, row.id, S::MandateSigned, &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::transition(&caller, row.status(), S::MandateSigned, Some(signed_on), ""),
+        )
+        .await?;
+        let resp = pb::RecordMandateSignedResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn activate_dossier(
+        &self,
+        caller: Caller,
+        req: pb::ActivateDossierRequest,
+    ) -> ServiceResult<pb::ActivateDossierResponse> {
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        let active_from = p.take(wire::date_from_pb("active_from", req.active_from.as_ref()));
+        p.done()?;
+        let (key, dossier, active_from) = (vouched(key)?, vouched(dossier)?, vouched(active_from)?);
+        const M: &str = "ActivateDossier";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        store::require_status(&row, &[S::MandateSigned], S::Active)?;
+        let mandate = mandate_of(&row.mandate)?;
+        not_before(
+            "active_from",
+            active_from,
+            date_of(mandate.signed_on.as_ref()),
+            "the signed mandate",
+        )?;
+        sqlx::query("UPDATE dossiers SET active_from = $2 WHERE id = $1")
+            .bind(row.id)
+            .bind(active_from)
+            .execute(&mut *tx)
+            .await?;
+        store::set_status(&mut tx, row.id, S::Active, &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::transition(&caller, row.status(), S::Active, Some(active_from), ""),
+        )
+        .await?;
+        let event_id = outbox::emit(
+            &mut tx,
+            row.id,
+            outbox::Emit::new(pb::DossierEventType::Activated, active_from, &caller),
+        )
+        .await?;
+        let resp = pb::ActivateDossierResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+            event_id,
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn close_dossier(
+        &self,
+        caller: Caller,
+        req: pb::CloseDossierRequest,
+    ) -> ServiceResult<pb::CloseDossierResponse> {
+        use pb::ClosureReason as R;
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let dossier = p.dossier(req.dossier.as_ref());
+        let closed_on = p.date("closed_on", req.closed_on.as_ref());
+        let reason = R::try_from(req.reason).unwrap_or_default();
+        if reason == R::Unspecified {
+            p.push("reason", "withdrawn, title ended, settled or other");
+        }
+        if reason == R::Other && req.note.trim().is_empty() {
+            p.push("note", "state the reason");
+        }
+        p.done()?;
+        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        const M: &str = "CloseDossier";
+        let (mut tx, row) = match self
+            .begin(M, &key, &req, &dossier, req.expected_version)
+            .await?
+        {
+            Begun::Replay(r) => return Ok(r),
+            Begun::Go(tx, row) => (tx, row),
+        };
+        let was_active = row.status() == S::Active;
+        if reason == R::Withdrawn {
+            store::require_status(
+                &row,
+                &[
+                    S::Incomplete,
+                    S::Complete,
+                    S::DebtorNotified,
+                    S::Accepted,
+                    S::MandateProposed,
+                    S::MandateSigned,
+                    S::Active,
+                ],
+                S::Closed,
+            )?;
+        } else {
+            store::require_status(&row, &[S::Active], S::Closed)?;
+        }
+        not_before("closed_on", closed_on, row.active_from, "the activation")?;
+        let closure = pb::DossierClosure {
+            reason: reason as i32,
+            closed_on: Some(wire::date_to_pb(closed_on)),
+            note: req.note.trim().to_owned(),
+        };
+        sqlx::query(
+            "UPDATE dossiers SET closed_on = $2, closure = $3, status = 'CLOSED',
+                    decision_deadline = CASE WHEN status IN ('COMPLETE', 'DEBTOR_NOTIFIED')
+                                             THEN NULL ELSE decision_deadline END
+              WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(closed_on)
+        .bind(Json(pbjson::to_json(pbjson::CLOSURE, &closure)?))
+        .execute(&mut *tx)
+        .await?;
+        store::set_status(&mut tx, row.id, S::Closed, &caller).await?;
+        store::append_history(
+            &mut tx,
+            row.id,
+            Entry::transition(
+                &caller,
+                row.status(),
+                S::Closed,
+                Some(closed_on),
+                format!("{}. {}", reason.as_str_name(), req.note.trim()),
+            ),
+        )
+        .await?;
+        let event_id = if was_active {
+            let mut e = outbox::Emit::new(pb::DossierEventType::Closed, closed_on, &caller);
+            e.closure_reason = reason;
+            outbox::emit(&mut tx, row.id, e).await?
+        } else {
+            String::new()
+        };
+        let resp = pb::CloseDossierResponse {
+            dossier: Some(reload(&mut tx, row.id).await?),
+            event_id,
+        };
+        finish(tx, M, &key, &resp).await?;
+        Ok(resp)
+    }
+}

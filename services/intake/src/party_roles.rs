@@ -1,0 +1,195 @@
+//! A person's roles in dossiers, and whether a person is in a dossier active on a date (the
+//! data-exchange service asks before every income look-up).
+
+use chrono::NaiveDate;
+use secal_proto::v1 as pb;
+use secal_runtime::{ServiceError, ServiceResult, wire};
+use uuid::Uuid;
+
+use crate::{
+    api::IntakeApi,
+    persons::parse_national_number,
+    registry::today,
+    store::{self, role_from_db, stamp},
+};
+
+#[derive(sqlx::FromRow)]
+struct RoleRow {
+    cursor: i64,
+    application_id: Uuid,
+    dossier_number: Option<String>,
+    role: String,
+    status: String,
+    creditor_key: String,
+    registered_by: String,
+    registered_via: Option<String>,
+    registered_at: chrono::DateTime<chrono::Utc>,
+    active_from: Option<NaiveDate>,
+    closed_on: Option<NaiveDate>,
+    public_id: Uuid,
+}
+
+#[derive(sqlx::FromRow)]
+struct ActiveRow {
+    dossier_id: i64,
+    dossier_number: Option<String>,
+    role: String,
+    active_from: Option<NaiveDate>,
+    registered_by: String,
+}
+
+impl IntakeApi {
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn list_person_dossier_roles(
+        &self,
+        req: pb::ListPersonDossierRolesRequest,
+    ) -> ServiceResult<pb::ListPersonDossierRolesResponse> {
+        use pb::list_person_dossier_roles_request::Person;
+        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let (by_id, by_nn) = match &req.person {
+            Some(Person::PersonId(id)) => (
+                Some(
+                    Uuid::parse_str(id.trim())
+                        .map_err(|_| ServiceError::invalid_field("person_id", "not a person id"))?,
+                ),
+                None,
+            ),
+            Some(Person::NationalNumber(nn)) => (
+                None,
+                Some(
+                    parse_national_number("national_number", Some(nn))
+                        .map_err(|v| ServiceError::invalid(vec![v]))?,
+                ),
+            ),
+            None => {
+                return Err(ServiceError::invalid_field(
+                    "person",
+                    "give person_id or national_number",
+                ));
+            }
+        };
+        // The cursor orders a dossier's roles: dossier id × 4 + the role's rank.
+        let rows: Vec<RoleRow> = sqlx::query_as(
+            "SELECT d.id * 4 + CASE dp.role WHEN 'APPLICANT' THEN 1 WHEN 'CREDITOR' THEN 2 ELSE 3 END
+                        AS cursor,
+                    d.application_id, d.dossier_number, dp.role, d.status, dp.creditor_key,
+                    dp.registered_by, dp.registered_via, dp.registered_at, d.active_from,
+                    d.closed_on, p.public_id
+               FROM persons p
+               JOIN dossier_parties dp ON dp.person_id = p.id
+               JOIN dossiers d ON d.id = dp.dossier_id
+              WHERE (p.public_id = $1 OR p.national_number = $2)
+                AND ($3::bigint IS NULL OR d.id * 4 + CASE dp.role WHEN 'APPLICANT' THEN 1
+                     WHEN 'CREDITOR' THEN 2 ELSE 3 END > $3)
+              ORDER BY cursor LIMIT $4",
+        )
+        .bind(by_id)
+        .bind(by_nn.as_ref().map(|n| n.as_digits()))
+        .bind(page.after)
+        .bind(page.size)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(pb::ListPersonDossierRolesResponse {
+            page: Some(wire::page_to_pb(
+                &page,
+                rows.len(),
+                rows.last().map(|r| r.cursor),
+            )),
+            roles: rows
+                .into_iter()
+                .map(|r| pb::PersonDossierRole {
+                    person_id: r.public_id.to_string(),
+                    application_id: r.application_id.to_string(),
+                    dossier_number: r.dossier_number.unwrap_or_default(),
+                    role: role_from_db(&r.role) as i32,
+                    dossier_status: store::status_from_db(&r.status) as i32,
+                    creditor_key: r.creditor_key,
+                    registered: Some(stamp(
+                        &r.registered_by,
+                        r.registered_via.as_deref(),
+                        r.registered_at,
+                    )),
+                    active_from: r.active_from.map(wire::date_to_pb),
+                    closed_on: r.closed_on.map(wire::date_to_pb),
+                })
+                .collect(),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(in_active_dossier))]
+    pub(crate) async fn check_person_active_dossier(
+        &self,
+        req: pb::CheckPersonActiveDossierRequest,
+    ) -> ServiceResult<pb::CheckPersonActiveDossierResponse> {
+        let nn = parse_national_number("national_number", req.national_number.as_ref())
+            .map_err(|v| ServiceError::invalid(vec![v]))?;
+        let on =
+            wire::optional_date_from_pb("on_date", req.on_date.as_ref())?.unwrap_or_else(today);
+        let number = match req.dossier_number.trim() {
+            "" => None,
+            n => Some(
+                n.parse::<secal_domain::DossierNumber>()
+                    .map_err(|e| ServiceError::invalid_field("dossier_number", e.to_string()))?
+                    .to_string(),
+            ),
+        };
+        let mut conn = self.pool.acquire().await?;
+        let person: Option<(i64, Uuid, String)> = sqlx::query_as(
+            "SELECT id, public_id, registered_by FROM persons WHERE national_number = $1",
+        )
+        .bind(nn.as_digits())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((person_db_id, public_id, registered_by)) = person else {
+            return Ok(pb::CheckPersonActiveDossierResponse::default());
+        };
+        // Active on D: activated on or before D and not closed by then (a dossier closed on
+        // D no longer justifies a look-up that day).
+        let rows: Vec<ActiveRow> = sqlx::query_as(
+            "SELECT d.id AS dossier_id, d.dossier_number, dp.role, d.active_from, dp.registered_by
+               FROM dossier_parties dp JOIN dossiers d ON d.id = dp.dossier_id
+              WHERE dp.person_id = $1 AND d.status IN ('ACTIVE', 'CLOSED')
+                AND d.active_from <= $2 AND (d.closed_on IS NULL OR d.closed_on > $2)
+                AND ($3::text IS NULL OR d.dossier_number = $3)
+              ORDER BY d.id, dp.role",
+        )
+        .bind(person_db_id)
+        .bind(on)
+        .bind(number)
+        .fetch_all(&mut *conn)
+        .await?;
+        let agent = req.agent_id.trim();
+        let mut roles = Vec::with_capacity(rows.len());
+        for r in rows {
+            let tasks: Vec<i16> = if agent.is_empty() {
+                Vec::new()
+            } else {
+                sqlx::query_scalar(
+                    "SELECT DISTINCT task FROM dossier_agents
+                      WHERE dossier_id = $1 AND agent_id = $2 AND start_date <= $3
+                        AND (end_date IS NULL OR end_date >= $3) ORDER BY task",
+                )
+                .bind(r.dossier_id)
+                .bind(agent)
+                .bind(on)
+                .fetch_all(&mut *conn)
+                .await?
+            };
+            roles.push(pb::ActiveDossierRole {
+                dossier_number: r.dossier_number.unwrap_or_default(),
+                role: role_from_db(&r.role) as i32,
+                active_from: r.active_from.map(wire::date_to_pb),
+                registered_by_agent_id: r.registered_by,
+                agent_assigned: !tasks.is_empty(),
+                agent_tasks: tasks.into_iter().map(i32::from).collect(),
+            });
+        }
+        tracing::Span::current().record("in_active_dossier", !roles.is_empty());
+        Ok(pb::CheckPersonActiveDossierResponse {
+            in_active_dossier: !roles.is_empty(),
+            roles,
+            person_id: public_id.to_string(),
+            registered_by_agent_id: registered_by,
+        })
+    }
+}

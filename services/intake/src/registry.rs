@@ -1,0 +1,312 @@
+//! The persons registry beyond registration: dated changes (appended, never overwritten),
+//! current values derived from them, roles in dossiers, and "is this person in an active
+//! dossier on date D" for the data-exchange service.
+
+use chrono::{NaiveDate, Utc};
+use secal_proto::v1 as pb;
+use secal_runtime::{
+    Caller, ServiceError, ServiceResult,
+    idempotency::{self, Claim},
+    wire,
+};
+use sqlx::{PgConnection, types::Json};
+use uuid::Uuid;
+
+use crate::{
+    api::IntakeApi,
+    lifecycle::Problems,
+    outbox, pbjson, persons,
+    store::{self, Entry},
+};
+
+/// Current address, account, employer and profession: the latest change of each kind in
+/// force today.
+pub(crate) async fn fill_current(
+    conn: &mut PgConnection,
+    person_db_id: i64,
+    person: &mut pb::Person,
+) -> ServiceResult<()> {
+    use pb::person_change::Value;
+    let rows: Vec<(Json<serde_json::Value>,)> = sqlx::query_as(
+        "SELECT DISTINCT ON (kind) change FROM person_changes
+          WHERE person_id = $1 AND effective_from <= current_date
+          ORDER BY kind, effective_from DESC, id DESC",
+    )
+    .bind(person_db_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (json,) in rows {
+        let change: pb::PersonChange = pbjson::from_json(pbjson::PERSON_CHANGE, &json.0)?;
+        match change.value {
+            Some(Value::Address(a)) => {
+                person.current_address = Some(a);
+                person.current_address_kind = change.address_kind;
+            }
+            Some(Value::BankAccount(b)) => person.current_bank_account = Some(b),
+            Some(Value::Employer(e)) => person.current_employer = Some(e),
+            Some(Value::EmploymentEnded(_)) => person.current_employer = None,
+            Some(Value::Profession(p)) => person.current_profession = p,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Appends one change; `change.change_id` and `recorded` are set here.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn append_change(
+    conn: &mut PgConnection,
+    person_db_id: i64,
+    effective_from: NaiveDate,
+    mut change: pb::PersonChange,
+    caller: &Caller,
+) -> ServiceResult<pb::PersonChange> {
+    let id = Uuid::new_v4();
+    change.change_id = id.to_string();
+    change.recorded = Some(store::caller_stamp(caller));
+    sqlx::query(
+        "INSERT INTO person_changes (public_id, person_id, kind, effective_from, change,
+                                     recorded_by, recorded_via)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(person_db_id)
+    .bind(i16::try_from(change.kind).unwrap_or_default())
+    .bind(effective_from)
+    .bind(Json(pbjson::to_json(pbjson::PERSON_CHANGE, &change)?))
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .execute(&mut *conn)
+    .await?;
+    Ok(change)
+}
+
+fn person_uuid(field: &str, raw: &str) -> ServiceResult<Uuid> {
+    Uuid::parse_str(raw.trim()).map_err(|_| ServiceError::invalid_field(field, "not a person id"))
+}
+
+async fn person_row(conn: &mut PgConnection, id: Uuid) -> ServiceResult<persons::PersonRow> {
+    let row: Option<persons::PersonRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        persons::person_columns!(),
+        " FROM persons WHERE public_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.ok_or_else(|| ServiceError::not_found("no such person"))
+}
+
+impl IntakeApi {
+    #[tracing::instrument(skip_all, fields(kind))]
+    pub(crate) async fn record_person_change(
+        &self,
+        caller: Caller,
+        req: pb::RecordPersonChangeRequest,
+    ) -> ServiceResult<pb::RecordPersonChangeResponse> {
+        use pb::{PersonChangeKind as K, record_person_change_request::Value as V};
+        let mut p = Problems::default();
+        let key = p.key(req.idempotency_key.as_ref());
+        let person_id = p.take(person_uuid("person_id", &req.person_id));
+        let effective_from = p.take(wire::date_from_pb(
+            "effective_from",
+            req.effective_from.as_ref(),
+        ));
+        let (kind, value) = match &req.value {
+            None => {
+                p.push(
+                    "value",
+                    "give an address, bank account, employer or profession",
+                );
+                (K::Unspecified, None)
+            }
+            Some(V::Address(a)) => {
+                if pb::AddressKind::try_from(req.address_kind).unwrap_or_default()
+                    == pb::AddressKind::Unspecified
+                {
+                    p.push("address_kind", "official, former or residence");
+                }
+                if a.municipality.trim().is_empty() && a.extra_lines.is_empty() {
+                    p.push("address.municipality", "an address names a place");
+                }
+                (
+                    K::Address,
+                    Some(pb::person_change::Value::Address(a.clone())),
+                )
+            }
+            Some(V::BankAccount(b)) => {
+                let raw: String = b
+                    .iban
+                    .as_ref()
+                    .map(|i| i.value.chars().filter(|c| !c.is_whitespace()).collect())
+                    .unwrap_or_default();
+                match raw.to_ascii_uppercase().parse::<secal_domain::Iban>() {
+                    Ok(iban) => {
+                        let mut b = b.clone();
+                        b.iban = Some(pb::Iban {
+                            value: iban.electronic().to_owned(),
+                        });
+                        (
+                            K::BankAccount,
+                            Some(pb::person_change::Value::BankAccount(b)),
+                        )
+                    }
+                    Err(e) => {
+                        p.push("bank_account.iban", format!("IBAN_INVALID: {e}"));
+                        (K::BankAccount, None)
+                    }
+                }
+            }
+            Some(V::Employer(e)) => {
+                if e.name.trim().is_empty() {
+                    p.push("employer.name", "the employer's name is required");
+                }
+                (
+                    K::Employer,
+                    Some(pb::person_change::Value::Employer(e.clone())),
+                )
+            }
+            Some(V::EmploymentEnded(e)) => (
+                K::Employer,
+                Some(pb::person_change::Value::EmploymentEnded(e.clone())),
+            ),
+            Some(V::Profession(s)) => {
+                if s.trim().is_empty() {
+                    p.push("profession", "say the profession");
+                }
+                (
+                    K::Profession,
+                    Some(pb::person_change::Value::Profession(s.trim().to_owned())),
+                )
+            }
+        };
+        if pb::ChangeSource::try_from(req.source).unwrap_or_default()
+            == pb::ChangeSource::Unspecified
+        {
+            p.push("source", "who reported the change");
+        }
+        p.done()?;
+        let (Some(key), Some(person_id), Some(effective_from), Some(value)) =
+            (key, person_id, effective_from, value)
+        else {
+            return Err(ServiceError::invalid_field("request", "invalid request"));
+        };
+        tracing::Span::current().record("kind", kind.as_str_name());
+
+        const M: &str = "RecordPersonChange";
+        let mut tx = self.pool.begin().await?;
+        if let Claim::Replay(r) = idempotency::claim(&mut tx, M, &key, &req).await? {
+            return Ok(r);
+        }
+        let person = person_row(&mut tx, person_id).await?;
+        let person_db_id = person.id;
+        let change = pb::PersonChange {
+            person_id: person_id.to_string(),
+            kind: kind as i32,
+            effective_from: Some(wire::date_to_pb(effective_from)),
+            value: Some(value),
+            address_kind: req.address_kind,
+            source: req.source,
+            note: req.note.trim().to_owned(),
+            ..Default::default()
+        };
+        let change = append_change(&mut tx, person_db_id, effective_from, change, &caller).await?;
+
+        // Every active dossier of the person hears of it (payments acts on addresses and
+        // accounts); the applicant's account is the payout account payments must confirm.
+        let active: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT d.id, dp.role FROM dossiers d
+               JOIN dossier_parties dp ON dp.dossier_id = d.id
+              WHERE dp.person_id = $1 AND d.status = 'ACTIVE' ORDER BY d.id, dp.role
+                FOR UPDATE OF d",
+        )
+        .bind(person_db_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut notified = Vec::new();
+        let mut last = None;
+        for (dossier_id, role) in active {
+            if last == Some(dossier_id) {
+                continue;
+            }
+            last = Some(dossier_id);
+            let row = store::find_by_id(&mut tx, dossier_id).await?;
+            store::set_status(&mut tx, dossier_id, row.status(), &caller).await?;
+            store::append_history(
+                &mut tx,
+                dossier_id,
+                Entry::other(
+                    &caller,
+                    pb::DossierHistoryKind::FormRevised,
+                    format!(
+                        "{} of a party ({role}) changed from {effective_from}",
+                        kind.as_str_name()
+                    ),
+                ),
+            )
+            .await?;
+            let change_kind = if kind == K::BankAccount && role == "APPLICANT" {
+                pb::DossierChangeKind::PayoutAccount
+            } else {
+                pb::DossierChangeKind::PartyDetails
+            };
+            let mut e = outbox::Emit::new(pb::DossierEventType::Changed, effective_from, &caller);
+            e.changes = vec![change_kind];
+            outbox::emit(&mut tx, dossier_id, e).await?;
+            notified.extend(row.dossier_number);
+        }
+        let mut person_pb = person.into_pb();
+        fill_current(&mut tx, person_db_id, &mut person_pb).await?;
+        let resp = pb::RecordPersonChangeResponse {
+            change: Some(change),
+            person: Some(person_pb),
+            notified_dossier_numbers: notified,
+        };
+        idempotency::complete(&mut tx, M, &key, &resp).await?;
+        tx.commit().await?;
+        Ok(resp)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn list_person_changes(
+        &self,
+        req: pb::ListPersonChangesRequest,
+    ) -> ServiceResult<pb::ListPersonChangesResponse> {
+        let person_id = person_uuid("person_id", &req.person_id)?;
+        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let kind = pb::PersonChangeKind::try_from(req.kind).unwrap_or_default();
+        let mut conn = self.pool.acquire().await?;
+        let person = person_row(&mut conn, person_id).await?;
+        // Oldest effective date first; the page token is the last change's row id.
+        let rows: Vec<(i64, Json<serde_json::Value>)> = sqlx::query_as(
+            "SELECT c.id, c.change FROM person_changes c
+              WHERE c.person_id = $1 AND ($2 = 0 OR c.kind = $2)
+                AND ($3::bigint IS NULL OR (c.effective_from, c.id) >
+                     (SELECT effective_from, id FROM person_changes WHERE id = $3))
+              ORDER BY c.effective_from, c.id LIMIT $4",
+        )
+        .bind(person.id)
+        .bind(kind as i16)
+        .bind(page.after)
+        .bind(page.size)
+        .fetch_all(&mut *conn)
+        .await?;
+        let changes = rows
+            .iter()
+            .map(|(_, j)| pbjson::from_json(pbjson::PERSON_CHANGE, &j.0))
+            .collect::<Result<Vec<pb::PersonChange>, _>>()?;
+        Ok(pb::ListPersonChangesResponse {
+            changes,
+            page: Some(wire::page_to_pb(
+                &page,
+                rows.len(),
+                rows.last().map(|r| r.0),
+            )),
+        })
+    }
+}
+
+/// Today, for reads that default to it.
+pub(crate) fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}

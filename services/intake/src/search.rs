@@ -1,0 +1,224 @@
+//! Reading dossiers: one by reference, searches (newest first), the deadline list (overdue
+//! first) and the history. Pages are keyset pages: the token is the last row's key.
+
+use chrono::NaiveDate;
+use secal_proto::v1 as pb;
+use secal_runtime::{ServiceError, ServiceResult, wire};
+
+use crate::{
+    api::IntakeApi,
+    persons::parse_national_number,
+    registry::today,
+    store::{self, DossierRow, dossier_columns, status_db},
+};
+
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    sequence: i64,
+    kind: i16,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    effective_on: Option<NaiveDate>,
+    actor: String,
+    via: Option<String>,
+    at: chrono::DateTime<chrono::Utc>,
+    note: String,
+    form_revision: i32,
+    dossier_version: i64,
+}
+
+fn role_db(r: pb::DossierRole) -> Option<&'static str> {
+    match r {
+        pb::DossierRole::Unspecified => None,
+        pb::DossierRole::Applicant => Some("APPLICANT"),
+        pb::DossierRole::Creditor => Some("CREDITOR"),
+        pb::DossierRole::Debtor => Some("DEBTOR"),
+    }
+}
+
+impl IntakeApi {
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn get_dossier(
+        &self,
+        req: pb::GetDossierRequest,
+    ) -> ServiceResult<pb::GetDossierResponse> {
+        let key = store::dossier_key("dossier", req.dossier.as_ref())?;
+        let mut conn = self.pool.acquire().await?;
+        let row = store::find(&mut conn, &key, false).await?;
+        Ok(pb::GetDossierResponse {
+            dossier: Some(store::load(&mut conn, &row).await?),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn search_dossiers(
+        &self,
+        req: pb::SearchDossiersRequest,
+    ) -> ServiceResult<pb::SearchDossiersResponse> {
+        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let number = match req.dossier_number.trim() {
+            "" => None,
+            n => Some(
+                n.parse::<secal_domain::DossierNumber>()
+                    .map_err(|e| ServiceError::invalid_field("dossier_number", e.to_string()))?
+                    .to_string(),
+            ),
+        };
+        let nn = match &req.national_number {
+            Some(n) if !n.value.trim().is_empty() => Some(
+                parse_national_number("national_number", Some(n))
+                    .map_err(|v| ServiceError::invalid(vec![v]))?,
+            ),
+            _ => None,
+        };
+        let role = role_db(pb::DossierRole::try_from(req.role).unwrap_or_default());
+        if role.is_some() && nn.is_none() {
+            return Err(ServiceError::invalid_field(
+                "role",
+                "a role narrows a search by national number",
+            ));
+        }
+        let mut statuses = Vec::new();
+        for (i, s) in req.statuses.iter().enumerate() {
+            match pb::DossierStatus::try_from(*s).unwrap_or_default() {
+                pb::DossierStatus::Unspecified | pb::DossierStatus::Received => {
+                    return Err(ServiceError::invalid_field(
+                        format!("statuses[{i}]"),
+                        "not a stored status",
+                    ));
+                }
+                s => statuses.push(status_db(s)),
+            }
+        }
+        let rows: Vec<DossierRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            dossier_columns!(),
+            " FROM dossiers d
+              WHERE ($1::text IS NULL OR d.dossier_number = $1)
+                AND ($2::text IS NULL OR EXISTS (
+                     SELECT 1 FROM dossier_parties dp JOIN persons p ON p.id = dp.person_id
+                      WHERE dp.dossier_id = d.id AND p.national_number = $2
+                        AND ($3::text IS NULL OR dp.role = $3)))
+                AND (cardinality($4::text[]) = 0 OR d.status = ANY($4))
+                AND ($5::bigint IS NULL OR d.id < $5)
+              ORDER BY d.id DESC LIMIT $6"
+        ))
+        .bind(number)
+        .bind(nn.as_ref().map(|n| n.as_digits()))
+        .bind(role)
+        .bind(&statuses)
+        .bind(page.after)
+        .bind(page.size)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(pb::SearchDossiersResponse {
+            page: Some(wire::page_to_pb(
+                &page,
+                rows.len(),
+                rows.last().map(|r| r.id),
+            )),
+            dossiers: rows.iter().map(DossierRow::summary).collect(),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn list_dossiers_by_decision_deadline(
+        &self,
+        req: pb::ListDossiersByDecisionDeadlineRequest,
+    ) -> ServiceResult<pb::ListDossiersByDecisionDeadlineResponse> {
+        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let as_of = wire::optional_date_from_pb("as_of", req.as_of.as_ref())?.unwrap_or_else(today);
+        let agent = req.assigned_agent_id.trim();
+        // Ascending deadlines put the most overdue first, then the nearest.
+        let rows: Vec<DossierRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            dossier_columns!(),
+            " FROM dossiers d
+              WHERE d.status IN ('COMPLETE', 'DEBTOR_NOTIFIED')
+                AND (NOT $1 OR d.decision_deadline < $2)
+                AND ($3 = '' OR EXISTS (
+                     SELECT 1 FROM dossier_agents a WHERE a.dossier_id = d.id AND a.agent_id = $3
+                        AND a.start_date <= $2 AND (a.end_date IS NULL OR a.end_date >= $2)))
+                AND ($4::bigint IS NULL OR (d.decision_deadline, d.id) >
+                     (SELECT decision_deadline, id FROM dossiers WHERE id = $4))
+              ORDER BY d.decision_deadline, d.id LIMIT $5"
+        ))
+        .bind(req.overdue_only)
+        .bind(as_of)
+        .bind(agent)
+        .bind(page.after)
+        .bind(page.size)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(pb::ListDossiersByDecisionDeadlineResponse {
+            page: Some(wire::page_to_pb(
+                &page,
+                rows.len(),
+                rows.last().map(|r| r.id),
+            )),
+            dossiers: rows
+                .iter()
+                .map(|r| {
+                    let days = r
+                        .decision_deadline
+                        .map(|d| (as_of - d).num_days())
+                        .unwrap_or_default();
+                    pb::DossierDeadline {
+                        dossier: Some(r.summary()),
+                        decision_deadline: r.decision_deadline.map(wire::date_to_pb),
+                        days_overdue: i32::try_from(days).unwrap_or(i32::MAX),
+                    }
+                })
+                .collect(),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn list_dossier_history(
+        &self,
+        req: pb::ListDossierHistoryRequest,
+    ) -> ServiceResult<pb::ListDossierHistoryResponse> {
+        let key = store::dossier_key("dossier", req.dossier.as_ref())?;
+        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let mut conn = self.pool.acquire().await?;
+        let dossier = store::find(&mut conn, &key, false).await?;
+        let rows: Vec<HistoryRow> = sqlx::query_as(
+            "SELECT sequence, kind, from_status, to_status, effective_on, actor, via, at, note,
+                    form_revision, dossier_version
+               FROM dossier_history WHERE dossier_id = $1 AND sequence > $2
+              ORDER BY sequence LIMIT $3",
+        )
+        .bind(dossier.id)
+        .bind(page.after.unwrap_or(0))
+        .bind(page.size)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(pb::ListDossierHistoryResponse {
+            page: Some(wire::page_to_pb(
+                &page,
+                rows.len(),
+                rows.last().map(|r| r.sequence),
+            )),
+            entries: rows
+                .into_iter()
+                .map(|r| pb::DossierHistoryEntry {
+                    sequence: r.sequence,
+                    kind: i32::from(r.kind),
+                    from_status: r
+                        .from_status
+                        .map(|s| store::status_from_db(&s) as i32)
+                        .unwrap_or_default(),
+                    to_status: r
+                        .to_status
+                        .map(|s| store::status_from_db(&s) as i32)
+                        .unwrap_or_default(),
+                    effective_on: r.effective_on.map(wire::date_to_pb),
+                    stamp: Some(store::stamp(&r.actor, r.via.as_deref(), r.at)),
+                    note: r.note,
+                    form_revision: r.form_revision,
+                    dossier_version: r.dossier_version,
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,365 @@
+//! Dossier rows: locking, reading back as the contract's `Dossier`, versions and history.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secal_domain::DossierNumber;
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use sqlx::{PgConnection, types::Json};
+use uuid::Uuid;
+
+use crate::pbjson;
+
+mod view;
+pub(crate) use view::{load, load_with, role_from_db};
+
+/// The columns every dossier read takes, as a macro so that queries stay `&'static str`.
+macro_rules! dossier_columns {
+    () => {
+        "d.id, d.application_id, d.dossier_number, d.status, d.version, d.kind, d.form_revision, \
+         d.received_on, d.completed_on, d.decision_deadline, d.missing_items, d.creditor_count, \
+         d.admissible, d.admissibility, d.debtor_notification, d.decision, d.mandate, \
+         d.active_from, d.closed_on, d.closure, d.created_by, d.created_via, d.created_at, \
+         d.changed_by, d.changed_via, d.changed_at, \
+         (SELECT public_id FROM persons p WHERE p.id = d.applicant_person_id) AS applicant_public_id, \
+         (SELECT public_id FROM persons p WHERE p.id = d.debtor_person_id) AS debtor_public_id"
+    };
+}
+pub(crate) use dossier_columns;
+
+#[derive(sqlx::FromRow, Debug)]
+pub(crate) struct DossierRow {
+    pub id: i64,
+    pub application_id: Uuid,
+    pub dossier_number: Option<String>,
+    pub status: String,
+    pub version: i64,
+    pub kind: i16,
+    pub form_revision: i32,
+    pub received_on: NaiveDate,
+    pub completed_on: Option<NaiveDate>,
+    pub decision_deadline: Option<NaiveDate>,
+    pub missing_items: Json<serde_json::Value>,
+    pub creditor_count: i32,
+    pub admissible: Option<bool>,
+    pub admissibility: Json<serde_json::Value>,
+    pub debtor_notification: Option<Json<serde_json::Value>>,
+    pub decision: Option<Json<serde_json::Value>>,
+    pub mandate: Option<Json<serde_json::Value>>,
+    pub active_from: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub closure: Option<Json<serde_json::Value>>,
+    pub created_by: String,
+    pub created_via: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub changed_by: String,
+    pub changed_via: Option<String>,
+    pub changed_at: DateTime<Utc>,
+    pub applicant_public_id: Option<Uuid>,
+    pub debtor_public_id: Option<Uuid>,
+}
+
+impl DossierRow {
+    pub fn status(&self) -> pb::DossierStatus {
+        status_from_db(&self.status)
+    }
+
+    pub fn summary(&self) -> pb::DossierSummary {
+        pb::DossierSummary {
+            application_id: self.application_id.to_string(),
+            dossier_number: self.dossier_number.clone().unwrap_or_default(),
+            status: self.status() as i32,
+            kind: i32::from(self.kind),
+            received_on: Some(wire::date_to_pb(self.received_on)),
+            decision_deadline: self.decision_deadline.map(wire::date_to_pb),
+            active_from: self.active_from.map(wire::date_to_pb),
+            applicant_person_id: self
+                .applicant_public_id
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            debtor_person_id: self
+                .debtor_public_id
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            creditor_count: self.creditor_count,
+        }
+    }
+}
+
+pub(crate) fn status_db(s: pb::DossierStatus) -> &'static str {
+    use pb::DossierStatus as S;
+    match s {
+        S::Unspecified | S::Received => "RECEIVED",
+        S::Incomplete => "INCOMPLETE",
+        S::Complete => "COMPLETE",
+        S::DebtorNotified => "DEBTOR_NOTIFIED",
+        S::Accepted => "ACCEPTED",
+        S::Refused => "REFUSED",
+        S::MandateProposed => "MANDATE_PROPOSED",
+        S::MandateSigned => "MANDATE_SIGNED",
+        S::Active => "ACTIVE",
+        S::Closed => "CLOSED",
+    }
+}
+
+pub(crate) fn status_from_db(s: &str) -> pb::DossierStatus {
+    pb::DossierStatus::from_str_name(&format!("DOSSIER_STATUS_{s}")).unwrap_or_default()
+}
+
+pub(crate) fn stamp(actor: &str, via: Option<&str>, at: DateTime<Utc>) -> pb::AuditStamp {
+    pb::AuditStamp {
+        actor: actor.to_owned(),
+        at: wire::timestamp(at),
+        via: via.unwrap_or_default().to_owned(),
+    }
+}
+
+pub(crate) fn caller_stamp(caller: &Caller) -> pb::AuditStamp {
+    stamp(&caller.actor().id, caller.via(), Utc::now())
+}
+
+pub(super) fn json_opt<M: prost::Message + Default>(
+    name: &'static str,
+    v: &Option<Json<serde_json::Value>>,
+) -> ServiceResult<Option<M>> {
+    v.as_ref()
+        .map(|j| pbjson::from_json(name, &j.0))
+        .transpose()
+        .map_err(Into::into)
+}
+
+/// Which dossier a request names.
+pub(crate) enum DossierKey {
+    Application(Uuid),
+    Number(String),
+}
+
+pub(crate) fn dossier_key(field: &str, r: Option<&pb::DossierRef>) -> ServiceResult<DossierKey> {
+    use pb::dossier_ref::Id;
+    match r.and_then(|r| r.id.as_ref()) {
+        Some(Id::ApplicationId(id)) => Uuid::parse_str(id.trim())
+            .map(DossierKey::Application)
+            .map_err(|_| {
+                ServiceError::invalid_field(
+                    format!("{field}.application_id"),
+                    "not an application id",
+                )
+            }),
+        Some(Id::DossierNumber(n)) => n
+            .trim()
+            .parse::<DossierNumber>()
+            .map(|n| DossierKey::Number(n.to_string()))
+            .map_err(|e| {
+                ServiceError::invalid_field(format!("{field}.dossier_number"), e.to_string())
+            }),
+        None => Err(ServiceError::invalid_field(
+            field,
+            "give application_id or dossier_number",
+        )),
+    }
+}
+
+/// The dossier row, locked for the rest of the transaction when `lock` is set.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn find(
+    conn: &mut PgConnection,
+    key: &DossierKey,
+    lock: bool,
+) -> ServiceResult<DossierRow> {
+    let row: Option<DossierRow> = match (key, lock) {
+        (DossierKey::Application(id), true) => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                dossier_columns!(),
+                " FROM dossiers d WHERE d.application_id = $1 FOR UPDATE"
+            ))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        (DossierKey::Application(id), false) => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                dossier_columns!(),
+                " FROM dossiers d WHERE d.application_id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        (DossierKey::Number(n), true) => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                dossier_columns!(),
+                " FROM dossiers d WHERE d.dossier_number = $1 FOR UPDATE"
+            ))
+            .bind(n)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        (DossierKey::Number(n), false) => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                dossier_columns!(),
+                " FROM dossiers d WHERE d.dossier_number = $1"
+            ))
+            .bind(n)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+    };
+    row.ok_or_else(|| ServiceError::not_found("no such dossier"))
+}
+
+pub(crate) async fn find_by_id(conn: &mut PgConnection, id: i64) -> ServiceResult<DossierRow> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        dossier_columns!(),
+        " FROM dossiers d WHERE d.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The current form of a dossier.
+pub(crate) async fn current_form(
+    conn: &mut PgConnection,
+    id: i64,
+) -> ServiceResult<pb::ApplicationForm> {
+    let (form,): (Json<serde_json::Value>,) = sqlx::query_as(
+        "SELECT form FROM application_forms WHERE dossier_id = $1 ORDER BY revision DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(pbjson::from_json(pbjson::FORM, &form.0)?)
+}
+
+/// Refuses a call whose expected_version is set and stale.
+pub(crate) fn check_version(row: &DossierRow, expected: i64) -> ServiceResult<()> {
+    if expected != 0 && expected != row.version {
+        return Err(ServiceError::new(
+            secal_runtime::ErrorCode::Aborted,
+            format!(
+                "the dossier is at version {}, not {expected}: someone else changed it",
+                row.version
+            ),
+        )
+        .with_reason("DOSSIER_VERSION_MISMATCH"));
+    }
+    Ok(())
+}
+
+/// FAILED_PRECONDITION naming the current status and the one asked for.
+pub(crate) fn require_status(
+    row: &DossierRow,
+    allowed: &[pb::DossierStatus],
+    target: pb::DossierStatus,
+) -> ServiceResult<()> {
+    let current = row.status();
+    if allowed.contains(&current) {
+        return Ok(());
+    }
+    Err(ServiceError::failed_precondition(
+        "LIFECYCLE_TRANSITION_REFUSED",
+        format!(
+            "a dossier in status {} cannot go to {}",
+            current.as_str_name(),
+            target.as_str_name()
+        ),
+    ))
+}
+
+/// Moves the dossier to `to`, bumping its version; returns the new version.
+pub(crate) async fn set_status(
+    conn: &mut PgConnection,
+    id: i64,
+    to: pb::DossierStatus,
+    caller: &Caller,
+) -> ServiceResult<i64> {
+    let (version,): (i64,) = sqlx::query_as(
+        "UPDATE dossiers SET status = $2, version = version + 1, changed_by = $3,
+                changed_via = $4, changed_at = now()
+          WHERE id = $1 RETURNING version",
+    )
+    .bind(id)
+    .bind(status_db(to))
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(version)
+}
+
+/// One history entry to append.
+pub(crate) struct Entry<'a> {
+    pub kind: pb::DossierHistoryKind,
+    pub from: Option<pb::DossierStatus>,
+    pub to: Option<pb::DossierStatus>,
+    pub effective_on: Option<NaiveDate>,
+    pub note: String,
+    pub caller: &'a Caller,
+}
+
+impl<'a> Entry<'a> {
+    pub fn transition(
+        caller: &'a Caller,
+        from: pb::DossierStatus,
+        to: pb::DossierStatus,
+        effective_on: Option<NaiveDate>,
+        note: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: pb::DossierHistoryKind::Transition,
+            from: Some(from),
+            to: Some(to),
+            effective_on,
+            note: note.into(),
+            caller,
+        }
+    }
+
+    pub fn other(
+        caller: &'a Caller,
+        kind: pb::DossierHistoryKind,
+        note: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            from: None,
+            to: None,
+            effective_on: None,
+            note: note.into(),
+            caller,
+        }
+    }
+}
+
+/// Appends to the history, with the dossier's form revision and version as they now are.
+/// The dossier row is locked by the caller, so the next sequence cannot be taken twice.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn append_history(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    e: Entry<'_>,
+) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO dossier_history (dossier_id, sequence, kind, from_status, to_status,
+                effective_on, actor, via, note, form_revision, dossier_version)
+         SELECT d.id,
+                COALESCE((SELECT max(sequence) FROM dossier_history h WHERE h.dossier_id = d.id), 0) + 1,
+                $2, $3, $4, $5, $6, $7, $8, d.form_revision, d.version
+           FROM dossiers d WHERE d.id = $1",
+    )
+    .bind(dossier_id)
+    .bind(e.kind as i16)
+    .bind(e.from.map(status_db))
+    .bind(e.to.map(status_db))
+    .bind(e.effective_on)
+    .bind(&e.caller.actor().id)
+    .bind(e.caller.via())
+    .bind(&e.note)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

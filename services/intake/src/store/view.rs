@@ -1,0 +1,131 @@
+//! A dossier row read back as the contract's `Dossier`, with its form, parties and agents.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secal_proto::v1 as pb;
+use secal_runtime::{ServiceResult, wire};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{DossierRow, current_form, json_opt, stamp};
+use crate::pbjson;
+
+#[derive(sqlx::FromRow)]
+struct PartyRow {
+    public_id: Uuid,
+    role: String,
+    creditor_key: String,
+    registered_by: String,
+    registered_via: Option<String>,
+    registered_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AgentRow {
+    agent_id: String,
+    task: i16,
+    start_date: NaiveDate,
+    end_date: Option<NaiveDate>,
+    assigned_by: String,
+    assigned_via: Option<String>,
+    assigned_at: DateTime<Utc>,
+}
+
+pub(crate) fn role_from_db(s: &str) -> pb::DossierRole {
+    pb::DossierRole::from_str_name(&format!("DOSSIER_ROLE_{s}")).unwrap_or_default()
+}
+
+/// The whole dossier as the contract shows it.
+pub(crate) async fn load(conn: &mut PgConnection, row: &DossierRow) -> ServiceResult<pb::Dossier> {
+    let form = current_form(conn, row.id).await?;
+    load_with(conn, row, form).await
+}
+
+/// The dossier with its current form given (just written), not read back.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn load_with(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    form: pb::ApplicationForm,
+) -> ServiceResult<pb::Dossier> {
+    let parties: Vec<PartyRow> = sqlx::query_as(
+        "SELECT p.public_id, dp.role, dp.creditor_key, dp.registered_by, dp.registered_via,
+                dp.registered_at
+           FROM dossier_parties dp JOIN persons p ON p.id = dp.person_id
+          WHERE dp.dossier_id = $1 ORDER BY dp.role, dp.creditor_key, p.id",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let agents: Vec<AgentRow> = sqlx::query_as(
+        "SELECT agent_id, task, start_date, end_date, assigned_by, assigned_via, assigned_at
+           FROM dossier_agents WHERE dossier_id = $1 ORDER BY id",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let missing: Vec<pb::FieldViolation> = match row.missing_items.0.as_array() {
+        Some(items) => items
+            .iter()
+            .map(|v| pbjson::from_json(pbjson::FIELD_VIOLATION, v))
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    Ok(pb::Dossier {
+        application_id: row.application_id.to_string(),
+        dossier_number: row.dossier_number.clone().unwrap_or_default(),
+        status: row.status() as i32,
+        version: row.version,
+        form: Some(form),
+        form_revision: row.form_revision,
+        received_on: Some(wire::date_to_pb(row.received_on)),
+        completed_on: row.completed_on.map(wire::date_to_pb),
+        decision_deadline: row.decision_deadline.map(wire::date_to_pb),
+        missing_items: missing,
+        admissibility: Some(pbjson::from_json(
+            pbjson::ADMISSIBILITY,
+            &row.admissibility.0,
+        )?),
+        debtor_notification: json_opt(pbjson::NOTIFICATION, &row.debtor_notification)?,
+        decision: json_opt(pbjson::DECISION, &row.decision)?,
+        mandate: json_opt(pbjson::MANDATE, &row.mandate)?,
+        active_from: row.active_from.map(wire::date_to_pb),
+        closure: json_opt(pbjson::CLOSURE, &row.closure)?,
+        parties: parties
+            .into_iter()
+            .map(|p| pb::DossierParty {
+                person_id: p.public_id.to_string(),
+                role: role_from_db(&p.role) as i32,
+                creditor_key: p.creditor_key,
+                registered: Some(stamp(
+                    &p.registered_by,
+                    p.registered_via.as_deref(),
+                    p.registered_at,
+                )),
+            })
+            .collect(),
+        agents: agents
+            .into_iter()
+            .map(|a| pb::DossierAgentAssignment {
+                agent_id: a.agent_id,
+                task: i32::from(a.task),
+                start_date: Some(wire::date_to_pb(a.start_date)),
+                end_date: a.end_date.map(wire::date_to_pb),
+                assigned: Some(stamp(
+                    &a.assigned_by,
+                    a.assigned_via.as_deref(),
+                    a.assigned_at,
+                )),
+            })
+            .collect(),
+        created: Some(stamp(
+            &row.created_by,
+            row.created_via.as_deref(),
+            row.created_at,
+        )),
+        last_changed: Some(stamp(
+            &row.changed_by,
+            row.changed_via.as_deref(),
+            row.changed_at,
+        )),
+    })
+}

@@ -1,0 +1,213 @@
+//! The application form checked as a case officer would: every problem at once, each with
+//! its exact field path and a stable code. Two kinds of problems: `invalid` (the form
+//! contradicts itself or holds malformed data: INVALID_ARGUMENT, nothing is stored) and
+//! `missing` (well-formed but incomplete: stored as INCOMPLETE with the list).
+
+mod frames;
+mod parties;
+mod payout;
+
+use chrono::NaiveDate;
+use secal_domain::{Iban, Money, NationalNumber, NationalNumberError};
+use secal_proto::v1 as pb;
+use secal_runtime::{FieldViolation, ServiceError};
+
+/// One problem with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub field: String,
+    pub code: &'static str,
+    pub description: String,
+}
+
+impl Issue {
+    pub fn to_pb(&self) -> pb::FieldViolation {
+        pb::FieldViolation {
+            field: self.field.clone(),
+            description: self.description.clone(),
+            code: self.code.to_owned(),
+        }
+    }
+}
+
+/// The outcome of checking a form.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub invalid: Vec<Issue>,
+    pub missing: Vec<Issue>,
+}
+
+impl Checked {
+    /// INVALID_ARGUMENT with every violation; the stable code leads the description because
+    /// google.rpc.BadRequest has no field for it.
+    pub fn into_error(self) -> Option<ServiceError> {
+        if self.invalid.is_empty() {
+            return None;
+        }
+        Some(ServiceError::invalid(
+            self.invalid
+                .into_iter()
+                .map(|i| FieldViolation::new(i.field, format!("{}: {}", i.code, i.description)))
+                .collect(),
+        ))
+    }
+}
+
+/// Collects issues while walking the form.
+pub(crate) struct Check {
+    pub received_on: NaiveDate,
+    pub out: Checked,
+}
+
+impl Check {
+    fn invalid(&mut self, field: impl Into<String>, code: &'static str, d: impl Into<String>) {
+        self.out.invalid.push(Issue {
+            field: field.into(),
+            code,
+            description: d.into(),
+        });
+    }
+
+    fn missing(&mut self, field: impl Into<String>, code: &'static str, d: impl Into<String>) {
+        self.out.missing.push(Issue {
+            field: field.into(),
+            code,
+            description: d.into(),
+        });
+    }
+
+    /// A national number: absent is `None` (the caller decides whether that is missing);
+    /// present but wrong is invalid.
+    fn national_number(
+        &mut self,
+        field: &str,
+        nn: Option<&pb::NationalNumber>,
+    ) -> Option<NationalNumber> {
+        let raw = nn.map(|n| n.value.trim()).unwrap_or_default();
+        if raw.is_empty() {
+            return None;
+        }
+        match raw.parse::<NationalNumber>() {
+            Ok(nn) => Some(nn),
+            Err(e) => {
+                let code = match e {
+                    NationalNumberError::BadCheckDigits => "NATIONAL_NUMBER_CHECK_DIGITS",
+                    NationalNumberError::InvalidBirthDate => "NATIONAL_NUMBER_BIRTH_DATE",
+                    _ => "NATIONAL_NUMBER_MALFORMED",
+                };
+                self.invalid(field, code, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn iban(&mut self, field: &str, iban: Option<&pb::Iban>) -> Option<Iban> {
+        let raw: String = iban
+            .map(|i| i.value.chars().filter(|c| !c.is_whitespace()).collect())
+            .unwrap_or_default();
+        if raw.is_empty() {
+            return None;
+        }
+        match raw.to_ascii_uppercase().parse::<Iban>() {
+            Ok(i) => Some(i),
+            Err(e) => {
+                self.invalid(field, "IBAN_INVALID", e.to_string());
+                None
+            }
+        }
+    }
+
+    /// A euro amount that must be strictly positive when given.
+    fn positive_amount(&mut self, field: &str, m: Option<&pb::Money>) -> Option<Money> {
+        let raw = m.map(|m| m.amount.trim()).unwrap_or_default();
+        if raw.is_empty() {
+            return None;
+        }
+        match Money::parse(raw) {
+            Ok(m) if m.is_positive() => Some(m),
+            Ok(_) => {
+                self.invalid(
+                    field,
+                    "AMOUNT_NOT_POSITIVE",
+                    "must be a positive euro amount",
+                );
+                None
+            }
+            Err(e) => {
+                self.invalid(field, "AMOUNT_MALFORMED", e.to_string());
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, field: &str, d: Option<&pb::Date>) -> Option<NaiveDate> {
+        match secal_runtime::wire::optional_date_from_pb(field, d) {
+            Ok(d) => d,
+            Err(_) => {
+                self.invalid(field, "DATE_INVALID", "not a calendar date");
+                None
+            }
+        }
+    }
+
+    fn not_after_receipt(&mut self, field: &str, d: Option<&pb::Date>) -> Option<NaiveDate> {
+        let d = self.date(field, d)?;
+        if d > self.received_on {
+            self.invalid(
+                field,
+                "DATE_AFTER_APPLICATION",
+                "cannot be later than the date the application was received",
+            );
+        }
+        Some(d)
+    }
+
+    fn required_text(&mut self, field: &str, value: &str, code: &'static str) {
+        if value.trim().is_empty() {
+            self.missing(field, code, "is required");
+        } else if value.chars().count() > 200 || value.chars().any(char::is_control) {
+            self.invalid(
+                field,
+                "TEXT_INVALID",
+                "at most 200 characters, no control characters",
+            );
+        }
+    }
+}
+
+/// Age in whole years on `on`.
+pub(crate) fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
+    on.years_since(birth).unwrap_or(0)
+}
+
+/// Checks a whole form as received on `received_on`; `prefix` is the form's path in the
+/// request (e.g. "form").
+pub fn check_form(form: Option<&pb::ApplicationForm>, received_on: NaiveDate) -> Checked {
+    let mut c = Check {
+        received_on,
+        out: Checked::default(),
+    };
+    let Some(form) = form else {
+        c.invalid("form", "FORM_REQUIRED", "the application form is required");
+        return c.out;
+    };
+    let kind = pb::ApplicationKind::try_from(form.kind).unwrap_or_default();
+    if kind == pb::ApplicationKind::Unspecified {
+        c.invalid(
+            "form.kind",
+            "KIND_REQUIRED",
+            "arrears only, arrears and future maintenance, or with advances",
+        );
+    }
+    parties::check(&mut c, form, kind);
+    frames::check(&mut c, form, kind);
+    c.out
+}
+
+/// An absent date, or one with all parts zero.
+pub(crate) fn absent_date(d: Option<&pb::Date>) -> bool {
+    d.is_none_or(|d| *d == pb::Date::default())
+}
+
+#[cfg(test)]
+mod tests;

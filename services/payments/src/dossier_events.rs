@@ -1,0 +1,162 @@
+//! Dossier events from the intake outbox, consumed idempotently: stored once by event id (a
+//! redelivery is answered as the first delivery was, flagged duplicate), and applied only
+//! when newer than the dossier's last applied version.
+
+use secal_domain::DossierNumber;
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult};
+use sqlx::PgPool;
+use tonic_prost::prost::Message;
+use uuid::Uuid;
+
+struct Valid {
+    event_id: Uuid,
+    number: DossierNumber,
+    event: pb::DossierEvent,
+}
+
+fn validate(req: pb::ReceiveDossierEventRequest) -> ServiceResult<Valid> {
+    let mut violations = Vec::new();
+    let Some(event) = req.event else {
+        return Err(ServiceError::invalid_field(
+            "event",
+            "the event is required",
+        ));
+    };
+    let event_id = Uuid::parse_str(event.event_id.trim())
+        .map_err(|_| {
+            violations.push(secal_runtime::FieldViolation::new(
+                "event.event_id",
+                "not a UUID",
+            ))
+        })
+        .ok();
+    let key = req.idempotency_key.map(|k| k.value).unwrap_or_default();
+    if key.trim() != event.event_id.trim() {
+        violations.push(secal_runtime::FieldViolation::new(
+            "idempotency_key",
+            "must equal event.event_id",
+        ));
+    }
+    let number = event
+        .dossier_number
+        .parse::<DossierNumber>()
+        .map_err(|e| {
+            violations.push(secal_runtime::FieldViolation::new(
+                "event.dossier_number",
+                e.to_string(),
+            ))
+        })
+        .ok();
+    if pb::DossierEventType::try_from(event.event_type).unwrap_or_default()
+        == pb::DossierEventType::Unspecified
+    {
+        violations.push(secal_runtime::FieldViolation::new(
+            "event.event_type",
+            "activated, changed or closed",
+        ));
+    }
+    if event.dossier_version < 1 {
+        violations.push(secal_runtime::FieldViolation::new(
+            "event.dossier_version",
+            "must be positive",
+        ));
+    }
+    match (event_id, number, violations.is_empty()) {
+        (Some(event_id), Some(number), true) => Ok(Valid {
+            event_id,
+            number,
+            event,
+        }),
+        _ => Err(ServiceError::invalid(violations)),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(event_id, dossier = tracing::field::Empty, outcome))]
+pub(crate) async fn receive(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ReceiveDossierEventRequest,
+) -> ServiceResult<pb::ReceiveDossierEventResponse> {
+    let v = validate(req)?;
+    let span = tracing::Span::current();
+    span.record("event_id", tracing::field::display(v.event_id));
+    span.record("dossier", tracing::field::display(v.number));
+    let mut tx = pool.begin().await?;
+    // Serialises deliveries of one dossier, so that the version comparison holds.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(v.number.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let seen: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT response FROM dossier_events WHERE event_id = $1")
+            .bind(v.event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(first) = seen {
+        let mut resp = pb::ReceiveDossierEventResponse::decode(first.as_slice())
+            .map_err(ServiceError::internal)?;
+        resp.duplicate = true;
+        span.record("outcome", "duplicate");
+        return Ok(resp);
+    }
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT dossier_version FROM dossier_states WHERE dossier_number = $1")
+            .bind(v.number.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let kind = pb::DossierEventType::try_from(v.event.event_type)
+        .unwrap_or_default()
+        .as_str_name();
+    let resp = match last {
+        Some(last) if last >= v.event.dossier_version => pb::ReceiveDossierEventResponse {
+            duplicate: false,
+            stale: true,
+            applied: false,
+            note: format!(
+                "{kind} at version {} is not newer than the applied version {last}",
+                v.event.dossier_version
+            ),
+        },
+        _ => pb::ReceiveDossierEventResponse {
+            duplicate: false,
+            stale: false,
+            applied: true,
+            note: format!("{kind} applied at version {}", v.event.dossier_version),
+        },
+    };
+    sqlx::query(
+        "INSERT INTO dossier_events (event_id, dossier_number, dossier_version, event_type,
+                                     intake_sequence, payload, response, received_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(v.event_id)
+    .bind(v.number.to_string())
+    .bind(v.event.dossier_version)
+    .bind(i16::try_from(v.event.event_type).unwrap_or_default())
+    .bind(v.event.sequence)
+    .bind(v.event.encode_to_vec())
+    .bind(resp.encode_to_vec())
+    .bind(&caller.actor().id)
+    .execute(&mut *tx)
+    .await?;
+    if resp.applied {
+        let snapshot = v.event.snapshot.clone().unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO dossier_states (dossier_number, dossier_version, status, snapshot, last_event_id)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (dossier_number) DO UPDATE SET dossier_version = $2, status = $3,
+                    snapshot = $4, last_event_id = $5, updated_at = now()",
+        )
+        .bind(v.number.to_string())
+        .bind(v.event.dossier_version)
+        .bind(i16::try_from(snapshot.status).unwrap_or_default())
+        .bind(snapshot.encode_to_vec())
+        .bind(v.event_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    span.record("outcome", if resp.applied { "applied" } else { "stale" });
+    Ok(resp)
+}

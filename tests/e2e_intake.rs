@@ -1,0 +1,421 @@
+//! Intake end to end, through gRPC on a real PostgreSQL with the calculation and payments
+//! services: the seed's mother-of-three application to an active dossier and its event at
+//! payments, retries, completion later, and the lifecycle's refusals.
+
+mod common;
+#[path = "e2e_intake_form.rs"]
+mod form;
+
+use common::{assert_code, violated_fields};
+use form::*;
+use secal_proto::v1::{
+    self as pb, calculation_service_client::CalculationServiceClient,
+    intake_service_client::IntakeServiceClient, payments_service_client::PaymentsServiceClient,
+};
+use secal_runtime::{auth::PrincipalKind, roles};
+use secal_testkit::{Suite, Svc};
+use tonic::Code;
+
+const OFFICER: &str = "agent-officer";
+
+async fn setup() -> anyhow::Result<(
+    Suite,
+    IntakeServiceClient<tonic::transport::Channel>,
+    String,
+)> {
+    let suite = Suite::start(&[Svc::Calculation, Svc::Payments, Svc::Intake]).await?;
+    let client = IntakeServiceClient::new(suite.channel(Svc::Intake).await?);
+    let token = suite.agent_token(OFFICER, &[roles::CASE_OFFICER])?;
+    Ok((suite, client, token))
+}
+
+/// What the calculation service answers for the form, when it answers at all.
+async fn real_admissibility(
+    suite: &Suite,
+) -> anyhow::Result<Option<pb::CheckAdmissibilityResponse>> {
+    let token = suite.token("secal-intake", PrincipalKind::System, &[roles::SERVICE])?;
+    let f = mother_of_three();
+    let req = pb::CheckAdmissibilityRequest {
+        application_date: date(2007, 8, 1),
+        basis: Some(pb::check_admissibility_request::Basis::DeclaredArrears(
+            pb::DeclaredArrears {
+                due_day: 1,
+                months: f
+                    .arrears
+                    .unwrap_or_default()
+                    .unpaid_months
+                    .into_iter()
+                    .map(|m| pb::DeclaredUnpaidMonth {
+                        creditor_id: m.creditor_key,
+                        month: m.month,
+                        unpaid: m.unpaid,
+                    })
+                    .collect(),
+            },
+        )),
+    };
+    let mut calc = CalculationServiceClient::new(suite.channel(Svc::Calculation).await?);
+    match calc.check_admissibility(suite.request(&token, req)).await {
+        Ok(r) => Ok(Some(r.into_inner())),
+        Err(s) if s.code() == Code::Unimplemented => Ok(None),
+        Err(s) => Err(s.into()),
+    }
+}
+
+async fn wait_for_payments_event(suite: &Suite, event_id: &str) -> anyhow::Result<i64> {
+    let admin = suite.admin_pool().await?;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM payments.dossier_events WHERE event_id = $1::uuid",
+        )
+        .bind(event_id)
+        .fetch_one(&admin)
+        .await?;
+        if n > 0 {
+            return Ok(n);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("event {event_id} never reached payments")
+}
+
+#[tokio::test]
+async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_event_at_payments()
+-> anyhow::Result<()> {
+    let (suite, mut client, token) = setup().await?;
+    let resp = client
+        .submit_application(suite.request(&token, submit("m3-submit", mother_of_three())))
+        .await?
+        .into_inner();
+    assert!(resp.created);
+    let d = resp.dossier.clone().unwrap_or_default();
+    assert_eq!(d.status(), pb::DossierStatus::Complete);
+    assert!(d.missing_items.is_empty(), "{:?}", d.missing_items);
+    assert_eq!(d.form.as_ref().map(|f| f.creditors.len()), Some(4));
+    assert_eq!(d.received_on, date(2007, 8, 1));
+    assert_eq!(
+        d.decision_deadline,
+        date(2007, 9, 1),
+        "one month from the complete file"
+    );
+    // Applicant, debtor and four creditors (the mother is applicant and creditor).
+    let roles: Vec<_> = d
+        .parties
+        .iter()
+        .map(|p| (p.role(), p.creditor_key.as_str()))
+        .collect();
+    assert_eq!(d.parties.len(), 6, "{roles:?}");
+    assert!(
+        d.parties
+            .iter()
+            .all(|p| p.registered.as_ref().is_some_and(|s| s.actor == OFFICER))
+    );
+
+    let stored = d.admissibility.clone().unwrap_or_default();
+    let calculation_answers = stored.outcome() != pb::AdmissibilityOutcome::NotAssessed;
+    println!(
+        "admissibility as stored: {:?} {}",
+        stored.outcome(),
+        stored.not_assessed_reason
+    );
+    match real_admissibility(&suite).await? {
+        Some(real) => {
+            assert_eq!(stored.outcome(), pb::AdmissibilityOutcome::Admissible);
+            assert!(stored.admissible);
+            assert_eq!(stored.unpaid_month_count, real.unpaid_month_count);
+            assert_eq!(stored.unpaid_months, real.unpaid_months);
+            assert_eq!(
+                real.unpaid_month_count, 12,
+                "Aug 2006 – Jul 2007 all unpaid"
+            );
+        }
+        None => {
+            assert_eq!(stored.outcome(), pb::AdmissibilityOutcome::NotAssessed);
+            assert!(
+                stored.not_assessed_reason.contains("Unimplemented"),
+                "{}",
+                stored.not_assessed_reason
+            );
+        }
+    }
+
+    let activated = to_active(&mut client, &suite, &token, &d.application_id, "m3").await?;
+    let active = activated.dossier.unwrap_or_default();
+    assert_eq!(active.status(), pb::DossierStatus::Active);
+    let mandate = active.mandate.clone().unwrap_or_default();
+    if calculation_answers {
+        // Nothing is time-barred on 28 August 2007 (the table starts in September 2003) and no
+        // act started interest: the four tables of the guide's example 1, 4 × 7,174.89.
+        assert_eq!(mandate.arrears_claimable, money("28699.56"));
+        assert_eq!(mandate.interest, money("0.00"));
+        assert!(mandate.explanation.is_some());
+    }
+    let number: secal_domain::DossierNumber = active.dossier_number.parse()?;
+    assert_eq!(number.year(), 2007, "numbered in the year of the decision");
+    assert_eq!(active.active_from, date(2007, 10, 1));
+    assert!(!activated.event_id.is_empty());
+
+    // The event reaches payments through the outbox relay, once.
+    assert_eq!(
+        wait_for_payments_event(&suite, &activated.event_id).await?,
+        1
+    );
+    let service = suite.token("secal-intake", PrincipalKind::System, &[roles::SERVICE])?;
+    let events = client
+        .list_dossier_events(suite.request(
+            &service,
+            pb::ListDossierEventsRequest {
+                dossier_number: active.dossier_number.clone(),
+                ..Default::default()
+            },
+        ))
+        .await?
+        .into_inner()
+        .events;
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.event_type(), pb::DossierEventType::Activated);
+    assert_eq!(event.event_id, activated.event_id);
+    assert_eq!(event.dossier_version, active.version);
+    let snapshot = event.snapshot.clone().unwrap_or_default();
+    assert_eq!(snapshot.creditors.len(), 4);
+    assert_eq!(
+        snapshot
+            .applicant
+            .and_then(|a| a.national_number)
+            .map(|n| n.value),
+        Some(MOTHER.to_owned())
+    );
+    // A redelivery is answered without effect.
+    let mut payments = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+    let again = payments
+        .receive_dossier_event(suite.request(
+            &service,
+            pb::ReceiveDossierEventRequest {
+                idempotency_key: key(&event.event_id),
+                event: Some(event.clone()),
+            },
+        ))
+        .await?
+        .into_inner();
+    assert!(again.duplicate && again.applied, "{again:?}");
+    assert_eq!(
+        wait_for_payments_event(&suite, &activated.event_id).await?,
+        1
+    );
+
+    // The history tells the whole story, oldest first.
+    let history = client
+        .list_dossier_history(suite.request(
+            &token,
+            pb::ListDossierHistoryRequest {
+                dossier: by_id(&d.application_id),
+                page: None,
+            },
+        ))
+        .await?
+        .into_inner()
+        .entries;
+    let transitions: Vec<_> = history
+        .iter()
+        .filter(|e| e.kind() == pb::DossierHistoryKind::Transition)
+        .map(|e| e.to_status())
+        .collect();
+    use pb::DossierStatus as S;
+    assert_eq!(
+        transitions,
+        [
+            S::Complete,
+            S::DebtorNotified,
+            S::Accepted,
+            S::MandateProposed,
+            S::MandateSigned,
+            S::Active
+        ]
+    );
+    assert!(
+        history
+            .iter()
+            .all(|e| e.stamp.as_ref().is_some_and(|s| s.actor == OFFICER))
+    );
+    assert!(history.windows(2).all(|w| w[0].sequence < w[1].sequence));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_retried_submission_does_not_duplicate_and_a_reused_key_is_refused() -> anyhow::Result<()>
+{
+    let (suite, mut client, token) = setup().await?;
+    let first = client
+        .submit_application(suite.request(&token, submit("retry-1", mother_of_three())))
+        .await?
+        .into_inner();
+    let again = client
+        .submit_application(suite.request(&token, submit("retry-1", mother_of_three())))
+        .await?
+        .into_inner();
+    assert_eq!(again, first, "the retry is answered with the first result");
+    let mut other = mother_of_three();
+    if let Some(a) = other.applicant.as_mut() {
+        a.phone = "+32 4 000 00 00".into();
+    }
+    let reused = client
+        .submit_application(suite.request(&token, submit("retry-1", other)))
+        .await;
+    assert_code(reused, Code::FailedPrecondition);
+    let admin = suite.admin_pool().await?;
+    let (dossiers, forms): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM intake.dossiers), (SELECT count(*) FROM intake.application_forms)",
+    )
+    .fetch_one(&admin)
+    .await?;
+    assert_eq!((dossiers, forms), (1, 1));
+    // The persons were registered once, though a second application names them again.
+    client
+        .submit_application(suite.request(&token, submit("retry-2", mother_of_three())))
+        .await?;
+    let persons: i64 = sqlx::query_scalar("SELECT count(*) FROM intake.persons")
+        .fetch_one(&admin)
+        .await?;
+    assert_eq!(persons, 5, "mother, debtor, three children");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_incomplete_application_is_stored_with_what_is_missing_and_completed_later()
+-> anyhow::Result<()> {
+    let (suite, mut client, token) = setup().await?;
+    let mut f = mother_of_three();
+    if let Some(a) = f.applicant.as_mut() {
+        a.national_number = None;
+    }
+    f.documents
+        .retain(|d| d.kind() != pb::DocumentKind::PaySlip);
+    f.documents[0].executory_formula_present = false;
+    let d = client
+        .submit_application(suite.request(&token, submit("inc-1", f)))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    assert_eq!(d.status(), pb::DossierStatus::Incomplete);
+    assert_eq!(d.decision_deadline, None);
+    let mut missing: Vec<_> = d
+        .missing_items
+        .iter()
+        .map(|m| (m.field.as_str(), m.code.as_str()))
+        .collect();
+    missing.sort();
+    assert_eq!(
+        missing,
+        [
+            (
+                "form.applicant.national_number",
+                "APPLICANT_NATIONAL_NUMBER_MISSING"
+            ),
+            ("form.documents", "PAY_SLIPS_MISSING"),
+            (
+                "form.documents[0].executory_formula_present",
+                "EXECUTORY_FORMULA_MISSING"
+            ),
+        ]
+    );
+    // Nothing is lost: the form as given is kept.
+    assert_eq!(d.form.as_ref().map(|f| f.creditors.len()), Some(4));
+
+    // Still incomplete after a partial completion, then complete.
+    let mut partial = mother_of_three();
+    partial
+        .documents
+        .retain(|d| d.kind() != pb::DocumentKind::PaySlip);
+    let d2 = client
+        .complete_application(suite.request(
+            &token,
+            pb::CompleteApplicationRequest {
+                idempotency_key: key("inc-2"),
+                dossier: by_id(&d.application_id),
+                form: Some(partial),
+                expected_version: d.version,
+            },
+        ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    assert_eq!(d2.status(), pb::DossierStatus::Incomplete);
+    assert_eq!(d2.missing_items.len(), 1);
+    assert_eq!(d2.form_revision, 2);
+    let d3 = client
+        .complete_application(suite.request(
+            &token,
+            pb::CompleteApplicationRequest {
+                idempotency_key: key("inc-3"),
+                dossier: by_id(&d.application_id),
+                form: Some(mother_of_three()),
+                expected_version: d2.version,
+            },
+        ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    assert_eq!(d3.status(), pb::DossierStatus::Complete);
+    assert_eq!(d3.form_revision, 3);
+    assert!(d3.missing_items.is_empty());
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(
+        d3.completed_on,
+        Some(secal_runtime::wire::date_to_pb(today))
+    );
+    let deadline = today.checked_add_months(chrono::Months::new(1));
+    assert_eq!(
+        d3.decision_deadline,
+        deadline.map(secal_runtime::wire::date_to_pb)
+    );
+    // A stale expected_version is ABORTED.
+    let stale = client
+        .complete_application(suite.request(
+            &token,
+            pb::CompleteApplicationRequest {
+                idempotency_key: key("inc-4"),
+                dossier: by_id(&d.application_id),
+                form: Some(mother_of_three()),
+                expected_version: d.version,
+            },
+        ))
+        .await;
+    assert_code(stale, Code::Aborted);
+    Ok(())
+}
+
+#[tokio::test]
+async fn malformed_applications_are_refused_whole_and_store_nothing() -> anyhow::Result<()> {
+    let (suite, mut client, token) = setup().await?;
+    let mut f = mother_of_three();
+    f.creditors[1].national_number = nn("95050300296");
+    if let Some(a) = f.payout.as_mut().and_then(|p| p.account.as_mut()) {
+        a.iban = Some(pb::Iban {
+            value: "BE68539007547035".into(),
+        });
+    }
+    let status = assert_code(
+        client
+            .submit_application(suite.request(&token, submit("bad-1", f)))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(
+        violated_fields(&status),
+        [
+            "form.creditors[1].national_number",
+            "form.payout.account.iban"
+        ],
+        "every problem at once"
+    );
+    let admin = suite.admin_pool().await?;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM intake.dossiers")
+        .fetch_one(&admin)
+        .await?;
+    assert_eq!(n, 0, "no partial write");
+    Ok(())
+}
