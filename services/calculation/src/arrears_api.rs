@@ -10,7 +10,9 @@ mod from_pb;
 mod to_pb;
 
 use secal_proto::v1 as pb;
-use secal_rules::{Explainer, admissibility, arrears, error::Violations, interest, prescription};
+use secal_rules::{
+    Explainer, ReferenceTable, admissibility, arrears, error::Violations, interest, prescription,
+};
 use secal_runtime::{ServiceError, ServiceResult, wire};
 
 use crate::{
@@ -57,6 +59,43 @@ fn read_case(
         r.col.merge_rules(CASE, v.into_result());
     }
     (case, as_of)
+}
+
+/// A ComputeArrears request read and checked: what the rules need, nothing from the wire.
+pub struct ArrearsRequest {
+    case: arrears::ArrearsCase,
+    as_of: chrono::NaiveDate,
+    compact: bool,
+}
+
+impl ArrearsRequest {
+    /// Every problem of the request at once, as `INVALID_ARGUMENT` with field paths.
+    pub fn read(req: &pb::ComputeArrearsRequest) -> ServiceResult<Self> {
+        let mut r = Reader::new()?;
+        let (case, as_of) = read_case(
+            &mut r,
+            req.arrears_case.as_ref(),
+            "calculation_date",
+            req.calculation_date.as_ref(),
+        );
+        r.col.finish()?;
+        Ok(Self {
+            case,
+            as_of,
+            compact: req.compact_explanation,
+        })
+    }
+
+    /// The case and date as the rules take them (for the library's own benchmark).
+    pub fn rules_case(&self) -> (&arrears::ArrearsCase, chrono::NaiveDate) {
+        (&self.case, self.as_of)
+    }
+
+    pub fn compute(&self, refs: &ReferenceTable) -> ServiceResult<pb::ComputeArrearsResponse> {
+        arrears::compute(&self.case, self.as_of, refs, explainer(self.compact))
+            .map(to_pb::arrears)
+            .map_err(|e| rule_error_at(CASE, e))
+    }
 }
 
 /// What admissibility is judged on, as read from the request.
@@ -121,19 +160,9 @@ impl CalculationApi {
         &self,
         req: pb::ComputeArrearsRequest,
     ) -> ServiceResult<pb::ComputeArrearsResponse> {
-        let mut r = Reader::new()?;
-        let (case, as_of) = read_case(
-            &mut r,
-            req.arrears_case.as_ref(),
-            "calculation_date",
-            req.calculation_date.as_ref(),
-        );
-        r.col.finish()?;
+        let request = ArrearsRequest::read(&req)?;
         let refs = self.references.snapshot().await?;
-        let ex = explainer(req.compact_explanation);
-        blocking(move || arrears::compute(&case, as_of, &refs, ex).map(to_pb::arrears))
-            .await?
-            .map_err(|e| rule_error_at(CASE, e))
+        blocking(move || request.compute(&refs)).await?
     }
 
     #[tracing::instrument(skip_all, fields(

@@ -5,9 +5,11 @@ mod api;
 mod arrears_api;
 mod convert;
 mod income_api;
+pub mod offline;
 mod reference;
 
 pub use api::CalculationApi;
+pub use reference::ReferenceStore;
 
 use std::future::Future;
 
