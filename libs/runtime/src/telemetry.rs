@@ -122,3 +122,23 @@ pub fn inject_current(metadata: &mut tonic::metadata::MetadataMap) {
         p.inject_context(&cx, &mut MetadataInjector(metadata))
     });
 }
+
+/// The current span's W3C `traceparent`, to be stored with work done later (an outbox event)
+/// so that the later work continues the same trace.
+pub fn current_traceparent() -> Option<String> {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let cx = tracing::Span::current().context();
+    let mut carrier = std::collections::HashMap::new();
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&cx, &mut carrier));
+    carrier.remove("traceparent")
+}
+
+/// Makes `span` a child of the context a stored `traceparent` names (ignored if malformed:
+/// the span then starts its own trace).
+pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let carrier =
+        std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let cx = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
+    let _ = span.set_parent(cx);
+}

@@ -36,7 +36,7 @@ pub fn service_env(
     ])
 }
 
-fn free_addr() -> anyhow::Result<SocketAddr> {
+pub fn free_addr() -> anyhow::Result<SocketAddr> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
 
@@ -54,8 +54,21 @@ impl ServiceProcess {
         dir: &Path,
         addr: SocketAddr,
     ) -> anyhow::Result<Self> {
+        Self::start_with_env(binary, suite, svc, dir, addr, &[]).await
+    }
+
+    /// As `start_on`, with settings of its own (peers' addresses, OTLP endpoint, …) added.
+    pub async fn start_with_env(
+        binary: &Path,
+        suite: &Suite,
+        svc: Svc,
+        dir: &Path,
+        addr: SocketAddr,
+        extra: &[(String, String)],
+    ) -> anyhow::Result<Self> {
         let child = Command::new(binary)
             .envs(service_env(suite, svc, dir, addr)?)
+            .envs(extra.iter().cloned())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

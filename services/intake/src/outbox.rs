@@ -152,14 +152,16 @@ pub(crate) async fn emit(
         stamp: Some(store::caller_stamp(e.caller)),
     };
     sqlx::query(
-        "INSERT INTO dossier_events (event_id, dossier_id, dossier_number, event_type, payload)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO dossier_events
+                (event_id, dossier_id, dossier_number, event_type, payload, traceparent)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(event_id)
     .bind(dossier_id)
     .bind(&number)
     .bind(e.event_type as i16)
     .bind(event.encode_to_vec())
+    .bind(secal_runtime::telemetry::current_traceparent())
     .execute(&mut *conn)
     .await?;
     store::append_history(

@@ -10,6 +10,7 @@ use secal_runtime::client::{self, ChannelSettings, ClientError, Credentials};
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tonic::transport::Channel;
+use tracing::Instrument;
 
 /// Why a relay pass stopped early; the next pass tries again.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,7 @@ struct Pending {
     sequence: i64,
     payload: Vec<u8>,
     attempts: i32,
+    traceparent: Option<String>,
 }
 
 fn backoff(settings: &RelaySettings, attempts: i32) -> Duration {
@@ -81,8 +83,9 @@ async fn pass(pool: &PgPool, payments: &Payments, s: &RelaySettings) -> Result<u
         return Ok(0);
     }
     let due: Vec<Pending> = sqlx::query_as(
-        "SELECT sequence, payload, attempts FROM (
-             SELECT DISTINCT ON (dossier_id) sequence, payload, attempts, next_attempt_at
+        "SELECT sequence, payload, attempts, traceparent FROM (
+             SELECT DISTINCT ON (dossier_id) sequence, payload, attempts, traceparent,
+                    next_attempt_at
                FROM dossier_events WHERE delivered_at IS NULL
               ORDER BY dossier_id, sequence) heads
           WHERE next_attempt_at <= now() ORDER BY sequence LIMIT $1",
@@ -107,7 +110,12 @@ async fn pass(pool: &PgPool, payments: &Payments, s: &RelaySettings) -> Result<u
             payments.channel.clone(),
             payments.credentials.clone(),
         );
-        match client.receive_dossier_event(request).await {
+        // The delivery belongs to the trace of the change that wrote the event.
+        let span = tracing::info_span!("deliver_dossier_event", sequence = p.sequence);
+        if let Some(tp) = &p.traceparent {
+            secal_runtime::telemetry::continue_trace(&span, tp);
+        }
+        match client.receive_dossier_event(request).instrument(span).await {
             Ok(_) => {
                 sqlx::query(
                     "UPDATE dossier_events SET delivered_at = now(), attempts = attempts + 1,

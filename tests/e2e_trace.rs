@@ -1,0 +1,220 @@
+//! One trace across the services. Intake, calculation and payments run as their real
+//! binaries, each exporting spans by OTLP/gRPC to a receiver in this test. An application
+//! submitted under the test's own `traceparent` is assessed by calculation: the spans of both
+//! services carry that trace id, each child pointing at its parent across the process
+//! boundary. The dossier's activation writes an outbox event; its later delivery to payments
+//! continues the activation's trace (intake stores the `traceparent` with the event).
+//!
+//! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
+
+mod common;
+#[path = "e2e_intake_form.rs"]
+mod form;
+#[path = "e2e_trace/otlp.rs"]
+mod otlp;
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+use form::*;
+use otlp::{Received, Receiver};
+use secal_proto::v1::intake_service_client::IntakeServiceClient;
+use secal_runtime::{auth::PrincipalKind, roles};
+use secal_testkit::{
+    Suite, Svc,
+    process::{ServiceProcess, free_addr},
+};
+
+const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+const CALLER_SPAN: &str = "b7ad6b7169203331";
+
+fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
+    // This test runs from target/<profile>/deps; the service binaries sit one level up.
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .context("no target folder")?;
+    let path = dir.join(format!("secal-{}", svc.spec().name));
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: build the services first (cargo build --bins)",
+        path.display()
+    );
+    Ok(path)
+}
+
+fn env(pairs: &[(&str, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// Waits until `found` sees what it needs in the received spans.
+async fn wait_for<T>(
+    receiver: &Receiver,
+    what: &str,
+    found: impl Fn(&[Received]) -> Option<T>,
+) -> anyhow::Result<T> {
+    for _ in 0..150 {
+        if let Some(t) = found(&receiver.spans()) {
+            return Ok(t);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let names: Vec<_> = receiver
+        .spans()
+        .iter()
+        .map(|s| format!("{} {} {}", s.service, s.name, s.trace_id))
+        .collect();
+    bail!("never received {what}; got {names:#?}")
+}
+
+/// The spans of one service that lead from `span` up to the first span of another service
+/// or the trace's root; the last one is where the service was entered.
+fn chain_within_service<'a>(spans: &'a [Received], span: &'a Received) -> Vec<&'a Received> {
+    let mut chain = vec![span];
+    let mut current = span;
+    while let Some(parent) = spans.iter().find(|s| {
+        s.span_id == current.parent_span_id
+            && s.trace_id == current.trace_id
+            && s.service == span.service
+    }) {
+        chain.push(parent);
+        current = parent;
+    }
+    chain
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Result<()> {
+    let suite = Suite::start(&[]).await?;
+    let (receiver, otlp_addr) = Receiver::start().await?;
+    let dir = tempfile::tempdir()?;
+    let telemetry = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp_addr}")),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+
+    let calculation_addr = free_addr()?;
+    let payments_addr = free_addr()?;
+    let intake_addr = free_addr()?;
+    let _calculation = ServiceProcess::start_with_env(
+        &binary(Svc::Calculation)?,
+        &suite,
+        Svc::Calculation,
+        dir.path(),
+        calculation_addr,
+        &env(&telemetry),
+    )
+    .await?;
+    let _payments = ServiceProcess::start_with_env(
+        &binary(Svc::Payments)?,
+        &suite,
+        Svc::Payments,
+        dir.path(),
+        payments_addr,
+        &env(&telemetry),
+    )
+    .await?;
+    let token_file = dir.path().join("intake.token");
+    std::fs::write(
+        &token_file,
+        suite.token("secal-intake", PrincipalKind::System, &[roles::SERVICE])?,
+    )?;
+    let mut intake_env = telemetry.to_vec();
+    intake_env.extend([
+        ("SECAL_CALCULATION_ADDR", calculation_addr.to_string()),
+        ("SECAL_PAYMENTS_ADDR", payments_addr.to_string()),
+        ("SECAL_SERVICE_TOKEN_FILE", token_file.display().to_string()),
+        ("SECAL_OUTBOX_POLL_INTERVAL", "100ms".to_owned()),
+    ]);
+    let intake = ServiceProcess::start_with_env(
+        &binary(Svc::Intake)?,
+        &suite,
+        Svc::Intake,
+        dir.path(),
+        intake_addr,
+        &env(&intake_env),
+    )
+    .await?;
+
+    let mut client = IntakeServiceClient::new(intake.channel().await?);
+    let token = suite.agent_token("agent-trace", &[roles::CASE_OFFICER])?;
+    let mut submit_request = suite.request(&token, submit("trace-submit", mother_of_three()));
+    submit_request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{TRACE_ID}-{CALLER_SPAN}-01").parse()?,
+    );
+    let submitted = client
+        .submit_application(submit_request)
+        .await?
+        .into_inner();
+    let application_id = submitted.dossier.unwrap_or_default().application_id;
+
+    // Submission: intake's server span is the child of the caller's; calculation's server span
+    // is in the same trace, its parent a span of intake's.
+    let (intake_root, calc_root) = wait_for(&receiver, "the submission's spans", |spans| {
+        let intake_root = spans.iter().find(|s| {
+            s.service == "secal-intake" && s.trace_id == TRACE_ID && s.parent_span_id == CALLER_SPAN
+        })?;
+        let calc = spans.iter().find(|s| {
+            s.service == "secal-calculation"
+                && s.trace_id == TRACE_ID
+                && s.name.ends_with("CalculationService/CheckAdmissibility")
+        })?;
+        Some((intake_root.clone(), calc.clone()))
+    })
+    .await?;
+    assert_eq!(intake_root.name, "secal.v1.IntakeService/SubmitApplication");
+    let spans = receiver.spans();
+    let caller = spans
+        .iter()
+        .find(|s| s.service == "secal-intake" && s.span_id == calc_root.parent_span_id)
+        .context("calculation's parent is a span of intake's")?;
+    assert_eq!(caller.trace_id, TRACE_ID);
+    let up = chain_within_service(&spans, caller);
+    assert_eq!(
+        up.last().map(|s| s.span_id.as_str()),
+        Some(intake_root.span_id.as_str()),
+        "the calling span descends from intake's server span: {up:#?}"
+    );
+
+    // Activation: the event's delivery to payments continues the activation's trace.
+    let activated = to_active(&mut client, &suite, &token, &application_id, "trace").await?;
+    assert!(!activated.event_id.is_empty());
+    let (activate, delivery, received) = wait_for(&receiver, "the event's delivery", |spans| {
+        let activate = spans.iter().find(|s| {
+            s.service == "secal-intake" && s.name == "secal.v1.IntakeService/ActivateDossier"
+        })?;
+        let received = spans.iter().find(|s| {
+            s.service == "secal-payments" && s.name.ends_with("PaymentsService/ReceiveDossierEvent")
+        })?;
+        let delivery = spans
+            .iter()
+            .find(|s| s.service == "secal-intake" && s.span_id == received.parent_span_id)?;
+        Some((activate.clone(), delivery.clone(), received.clone()))
+    })
+    .await?;
+    assert_eq!(delivery.name, "deliver_dossier_event");
+    assert_eq!(received.trace_id, activate.trace_id, "one trace");
+    assert_eq!(delivery.trace_id, activate.trace_id);
+    assert_ne!(
+        activate.trace_id, TRACE_ID,
+        "another request, another trace"
+    );
+    let spans = receiver.spans();
+    let emitted_in = spans
+        .iter()
+        .find(|s| s.span_id == delivery.parent_span_id)
+        .context("the delivery's parent was exported")?;
+    let up = chain_within_service(&spans, emitted_in);
+    assert_eq!(
+        up.last().map(|s| s.span_id.as_str()),
+        Some(activate.span_id.as_str()),
+        "the delivery hangs under the activation that wrote the event: {up:#?}"
+    );
+    Ok(())
+}
