@@ -5,6 +5,8 @@
 //! boundary. The dossier's activation writes an outbox event; its later delivery to payments
 //! continues the activation's trace (intake stores the `traceparent` with the event).
 //!
+//! RPC metrics (rate, errors, latency) reach the same receiver.
+//!
 //! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
 
 mod common;
@@ -95,6 +97,7 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
     let telemetry = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp_addr}")),
         ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "200".to_owned()),
         ("RUST_LOG", "info".to_owned()),
     ];
 
@@ -216,5 +219,62 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
         Some(activate.span_id.as_str()),
         "the delivery hangs under the activation that wrote the event: {up:#?}"
     );
+
+    // Metrics: every RPC counted, with its latency, per service and method; a refused call
+    // counts as an error.
+    let refused = client
+        .submit_application(suite.request("not-a-token", submit("x", mother_of_three())))
+        .await;
+    assert!(refused.is_err());
+    let metric = |points: &[otlp::Point], service: &str, name: &str, method: &str, status: &str| {
+        points
+            .iter()
+            .filter(|p| {
+                p.service == service && p.metric == name && p.method == method && p.status == status
+            })
+            .map(|p| p.value)
+            .fold(0.0, f64::max)
+    };
+    wait_for(&receiver, "the RPC metrics", |_| {
+        let points = receiver.points();
+        let ok = metric(
+            &points,
+            "secal-intake",
+            "rpc.server.requests",
+            "SubmitApplication",
+            "0",
+        );
+        let errors = metric(
+            &points,
+            "secal-intake",
+            "rpc.server.errors",
+            "SubmitApplication",
+            "16",
+        );
+        let latency = metric(
+            &points,
+            "secal-intake",
+            "rpc.server.duration",
+            "SubmitApplication",
+            "0",
+        );
+        let calc = metric(
+            &points,
+            "secal-calculation",
+            "rpc.server.requests",
+            "CheckAdmissibility",
+            "0",
+        );
+        let paid = metric(
+            &points,
+            "secal-payments",
+            "rpc.server.requests",
+            "ReceiveDossierEvent",
+            "0",
+        );
+        (ok >= 1.0 && errors >= 1.0 && latency >= 1.0 && calc >= 1.0 && paid >= 1.0).then_some(())
+    })
+    .await
+    .with_context(|| format!("{:#?}", receiver.points()))?;
     Ok(())
 }

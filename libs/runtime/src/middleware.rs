@@ -67,7 +67,8 @@ where
         let (service, method) = path
             .trim_start_matches('/')
             .split_once('/')
-            .unwrap_or(("", ""));
+            .map(|(s, m)| (s.to_owned(), m.to_owned()))
+            .unwrap_or_default();
         let span = tracing::info_span!(
             "grpc.request",
             otel.name = %path.trim_start_matches('/'),
@@ -99,6 +100,7 @@ where
                     res.headers_mut().insert(REQUEST_ID_HEADER, v);
                 }
                 if !quiet {
+                    rpc_metrics().record(&service, &method, &status, started.elapsed());
                     tracing::info!(
                         grpc.status = %status,
                         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -110,6 +112,55 @@ where
             .instrument(span),
         )
     }
+}
+
+/// RPC rate, errors and latency per method, under the OpenTelemetry RPC conventions' names.
+struct RpcMetrics {
+    requests: opentelemetry::metrics::Counter<u64>,
+    errors: opentelemetry::metrics::Counter<u64>,
+    duration: opentelemetry::metrics::Histogram<f64>,
+}
+
+impl RpcMetrics {
+    fn record(&self, service: &str, method: &str, status: &str, elapsed: std::time::Duration) {
+        use opentelemetry::KeyValue;
+        let attributes = [
+            KeyValue::new("rpc.system", "grpc"),
+            KeyValue::new("rpc.service", service.to_owned()),
+            KeyValue::new("rpc.method", method.to_owned()),
+            KeyValue::new("rpc.grpc.status_code", status.to_owned()),
+        ];
+        self.requests.add(1, &attributes);
+        if status != "0" {
+            self.errors.add(1, &attributes);
+        }
+        self.duration
+            .record(elapsed.as_secs_f64() * 1000.0, &attributes);
+    }
+}
+
+/// Created on first use, after telemetry is installed (instruments taken from the global
+/// meter before that would stay no-ops).
+fn rpc_metrics() -> &'static RpcMetrics {
+    static METRICS: std::sync::OnceLock<RpcMetrics> = std::sync::OnceLock::new();
+    METRICS.get_or_init(|| {
+        let meter = crate::telemetry::meter();
+        RpcMetrics {
+            requests: meter
+                .u64_counter("rpc.server.requests")
+                .with_description("RPCs handled")
+                .build(),
+            errors: meter
+                .u64_counter("rpc.server.errors")
+                .with_description("RPCs answered with a non-OK status")
+                .build(),
+            duration: meter
+                .f64_histogram("rpc.server.duration")
+                .with_unit("ms")
+                .with_description("time to answer an RPC")
+                .build(),
+        }
+    })
 }
 
 #[derive(Debug, Clone)]

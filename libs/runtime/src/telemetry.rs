@@ -6,7 +6,10 @@ use opentelemetry::{
     propagation::{Extractor, Injector},
     trace::TracerProvider as _,
 };
-use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use opentelemetry_sdk::{
+    Resource, metrics::SdkMeterProvider, propagation::TraceContextPropagator,
+    trace::SdkTracerProvider,
+};
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -29,12 +32,16 @@ pub enum TelemetryError {
 #[derive(Debug)]
 pub struct TelemetryGuard {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         if let Some(p) = self.provider.take() {
             let _ = p.shutdown();
+        }
+        if let Some(m) = self.meters.take() {
+            let _ = m.shutdown();
         }
     }
 }
@@ -59,12 +66,23 @@ pub fn init(service_name: &str, format: LogFormat) -> Result<TelemetryGuard, Tel
     // A tracer provider is installed even without an exporter: spans then still get W3C
     // trace ids, so an incoming `traceparent` is continued on outgoing calls and the trace id
     // shows in the logs, whether or not anything collects the spans.
-    let mut builder = SdkTracerProvider::builder().with_resource(
-        Resource::builder()
-            .with_service_name(format!("secal-{service_name}"))
-            .build(),
-    );
+    let resource = Resource::builder()
+        .with_service_name(format!("secal-{service_name}"))
+        .build();
+    let mut builder = SdkTracerProvider::builder().with_resource(resource.clone());
+    let mut meters = None;
     if endpoint.is_some() {
+        // Metrics go the same way as traces, every OTEL_METRIC_EXPORT_INTERVAL (60 s default).
+        let exporter = opentelemetry_otlp::MetricExporter::builder()
+            .with_tonic()
+            .build()
+            .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+        let provider = SdkMeterProvider::builder()
+            .with_resource(resource)
+            .with_periodic_exporter(exporter)
+            .build();
+        opentelemetry::global::set_meter_provider(provider.clone());
+        meters = Some(provider);
         // The exporter reads the endpoint and headers from the standard OTEL_* variables.
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -82,7 +100,7 @@ pub fn init(service_name: &str, format: LogFormat) -> Result<TelemetryGuard, Tel
         .with(fmt)
         .with(otel)
         .try_init();
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard { provider, meters })
 }
 
 struct HeaderExtractor<'a>(&'a http::HeaderMap);
@@ -141,4 +159,11 @@ pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
         std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
     let cx = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
     let _ = span.set_parent(cx);
+}
+
+/// The suite's meter: RPC metrics (`middleware`) and business counters (e.g. advances paid).
+/// Exported by OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise a no-op. Instruments
+/// must be created after `init`, which the services' start-up order guarantees.
+pub fn meter() -> opentelemetry::metrics::Meter {
+    opentelemetry::global::meter("secal")
 }
