@@ -80,6 +80,8 @@ impl Stack {
             .open(logs.join(format!("{name}.log")))?;
         let mut cmd = Command::new(binary(svc)?);
         cmd.env("SECAL_LISTEN_ADDR", addr.to_string())
+            // The local stack is the one place without mutual TLS.
+            .env("SECAL_PLAINTEXT", "true")
             .env("SECAL_DATABASE_URL", self.pg.role_url(DATABASE, svc.role()))
             .env(
                 "SECAL_JWT_PUBLIC_KEY_FILE",

@@ -335,4 +335,6 @@ impl AuthPolicy {
 pub struct Authenticator {
     pub verifier: Arc<TokenVerifier>,
     pub policy: Arc<AuthPolicy>,
+    /// Checked on TLS connections only: which certificate identity may call which method.
+    pub peers: Arc<crate::tls::PeerPolicy>,
 }

@@ -36,16 +36,23 @@ impl Default for ChannelSettings {
 }
 
 /// A lazily connected channel to `addr` (`host:port` or a full `http://` URI).
+/// With mutual TLS installed (`tls::install_for_clients`), the channel presents this
+/// workload's certificate and checks the server's against the cluster CA.
 pub fn channel(addr: &str, settings: ChannelSettings) -> Result<Channel, ClientError> {
-    let uri = if addr.contains("://") {
-        addr.to_owned()
-    } else {
-        format!("http://{addr}")
-    };
-    let endpoint = Endpoint::from_shared(uri).map_err(|e| ClientError::BadAddress {
+    let tls = crate::tls::client_material();
+    let host_port = addr.split_once("://").map_or(addr, |(_, rest)| rest);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let bad = |reason: String| ClientError::BadAddress {
         addr: addr.to_owned(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let mut endpoint =
+        Endpoint::from_shared(format!("{scheme}://{host_port}")).map_err(|e| bad(e.to_string()))?;
+    if let Some(material) = tls {
+        endpoint = endpoint
+            .tls_config(material.client_config())
+            .map_err(|e| bad(e.to_string()))?;
+    }
     Ok(endpoint
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.request_timeout)

@@ -46,6 +46,34 @@ pub struct CommonArgs {
 
     #[arg(long, env = "SECAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
+
+    /// PEM certificate of this workload (URI SAN spiffe://secal/<identity>), for mutual TLS.
+    #[arg(long, env = "SECAL_TLS_CERT_FILE", requires_all = ["tls_key_file", "tls_ca_file"])]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// PEM private key of that certificate.
+    #[arg(long, env = "SECAL_TLS_KEY_FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
+
+    /// PEM certificate of the CA that peers' certificates must chain to.
+    #[arg(long, env = "SECAL_TLS_CA_FILE", requires = "tls_cert_file")]
+    pub tls_ca_file: Option<PathBuf>,
+
+    /// Client systems (certificate identities) that may call any method, besides the suite's
+    /// own services (which may call only what ARCHITECTURE.md draws). Comma-separated.
+    #[arg(long, env = "SECAL_TLS_CLIENTS", value_delimiter = ',')]
+    pub tls_clients: Vec<String>,
+
+    /// Serve and call without TLS. For the local stack only: without it, a service with no
+    /// certificate refuses to start.
+    #[arg(long, env = "SECAL_PLAINTEXT", default_value_t = false, action = clap::ArgAction::Set,
+          conflicts_with = "tls_cert_file")]
+    pub plaintext: bool,
+
+    /// A plaintext listener serving only grpc.health.v1 (for kubelet probes, which cannot
+    /// present a client certificate).
+    #[arg(long, env = "SECAL_HEALTH_LISTEN_ADDR")]
+    pub health_listen: Option<SocketAddr>,
 }
 
 /// Parses the command line and environment; on a bad or missing setting, prints one line

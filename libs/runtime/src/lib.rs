@@ -11,6 +11,7 @@ pub mod middleware;
 pub mod server;
 pub mod service;
 pub mod telemetry;
+pub mod tls;
 pub mod wire;
 
 pub use auth::{AuthPolicy, Caller, roles};

@@ -206,11 +206,30 @@ where
 
     fn call(&mut self, mut req: http::Request<Body>) -> Self::Future {
         let path = req.uri().path().to_owned();
+        let peer = match crate::tls::peer_identity(req.extensions()) {
+            Ok(peer) => peer,
+            Err(why) => return refuse(tonic::Status::unauthenticated(why)),
+        };
+        if let Some(id) = &peer
+            && !AuthPolicy::is_public(&path)
+            && !self.auth.peers.permits(id, &path)
+        {
+            tracing::warn!(peer = %id, path = %path, "call from a workload not allowed to make it");
+            return refuse(tonic::Status::permission_denied(format!(
+                "the workload {id} may not call {path}"
+            )));
+        }
         if !AuthPolicy::is_public(&path) {
             let refusal = match self.auth.verifier.caller_from_headers(req.headers()) {
                 Err(e) => {
                     tracing::warn!(reason = %e, "unauthenticated call refused");
                     Some(tonic::Status::unauthenticated(e.to_string()))
+                }
+                Ok(caller) if !token_matches_peer(&caller, peer.as_deref()) => {
+                    tracing::warn!(caller = ?caller.principal, peer = ?peer, "token of another system");
+                    Some(tonic::Status::permission_denied(
+                        "the system token names another workload than the client certificate",
+                    ))
                 }
                 Ok(caller) => match self.auth.policy.decide(&path, &caller) {
                     Decision::Denied(why) => {
@@ -224,11 +243,26 @@ where
                 },
             };
             if let Some(status) = refusal {
-                return Box::pin(async move { Ok(status.into_http()) });
+                return refuse(status);
             }
         }
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move { inner.call(req).await })
+    }
+}
+
+fn refuse<E: Send + 'static>(status: tonic::Status) -> BoxFuture<http::Response<Body>, E> {
+    Box::pin(async move { Ok(status.into_http()) })
+}
+
+/// A system's token is valid only from that system's own workload: a stolen service token
+/// is useless without the matching certificate. Agents' tokens come through any allowed peer.
+fn token_matches_peer(caller: &crate::auth::Caller, peer: Option<&str>) -> bool {
+    match peer {
+        Some(id) if caller.principal.kind == crate::auth::PrincipalKind::System => {
+            caller.principal.id == id
+        }
+        _ => true,
     }
 }

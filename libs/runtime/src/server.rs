@@ -13,6 +13,7 @@ use crate::{
     auth::{AuthPolicy, Authenticator, TokenVerifier},
     config::CommonArgs,
     middleware::{AuthLayer, RequestContextLayer},
+    tls::{PeerPolicy, TlsMaterial},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,8 @@ pub enum ServeError {
     Key { path: String, reason: String },
     #[error("cannot build reflection: {0}")]
     Reflection(String),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("gRPC server failed: {0}")]
     Transport(String),
     #[error("cannot listen on {addr}: {reason}")]
@@ -34,6 +37,11 @@ pub struct ServerSettings {
     pub request_timeout: Duration,
     pub max_concurrent_requests: usize,
     pub shutdown_grace: Duration,
+    /// Mutual TLS; `None` is plaintext (local stack and in-process tests).
+    pub tls: Option<TlsMaterial>,
+    pub peers: Arc<PeerPolicy>,
+    /// Plaintext health-only listener, for probes that cannot do mutual TLS.
+    pub health_listen: Option<SocketAddr>,
 }
 
 impl ServerSettings {
@@ -49,11 +57,36 @@ impl ServerSettings {
                 reason: e.to_string(),
             }
         })?;
+        let tls = match (&args.tls_cert_file, &args.tls_key_file, &args.tls_ca_file) {
+            (Some(cert), Some(key), Some(ca)) => Some(
+                TlsMaterial::from_files(cert, key, ca)
+                    .map_err(|e| ServeError::Tls(e.to_string()))?,
+            ),
+            _ if args.plaintext => None,
+            _ => {
+                return Err(ServeError::Tls(
+                    "no certificate: set SECAL_TLS_CERT_FILE, SECAL_TLS_KEY_FILE and \
+                     SECAL_TLS_CA_FILE, or SECAL_PLAINTEXT=true (local stack only)"
+                        .into(),
+                ));
+            }
+        };
+        if let Some(material) = &tls {
+            crate::tls::install_for_clients(material.clone());
+        }
+        let peers = args
+            .tls_clients
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+            .fold(crate::tls::suite_call_graph(), |p, c| p.allow_all(c.trim()));
         Ok(Self {
             verifier: Arc::new(verifier),
             request_timeout: args.request_timeout,
             max_concurrent_requests: args.max_concurrent_requests as usize,
             shutdown_grace: args.shutdown_grace,
+            tls,
+            peers: Arc::new(peers),
+            health_listen: args.health_listen,
         })
     }
 
@@ -63,6 +96,9 @@ impl ServerSettings {
             request_timeout: Duration::from_secs(30),
             max_concurrent_requests: 512,
             shutdown_grace: Duration::from_secs(20),
+            tls: None,
+            peers: Arc::new(crate::tls::suite_call_graph()),
+            health_listen: None,
         }
     }
 }
@@ -112,13 +148,14 @@ pub async fn serve(
         .build_v1alpha()
         .map_err(|e| ServeError::Reflection(e.to_string()))?;
     let routes = routes
-        .add_service(health_service)
+        .add_service(health_service.clone())
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
 
     let auth = Authenticator {
         verifier: settings.verifier.clone(),
         policy: Arc::new(policy),
+        peers: settings.peers.clone(),
     };
     let stack = ServiceBuilder::new()
         .layer(RequestContextLayer)
@@ -139,7 +176,27 @@ pub async fn serve(
         }
         let _ = drain_tx.send(true);
     };
-    let server = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &settings.tls {
+        builder = builder
+            .tls_config(tls.server_config())
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
+    }
+    if let Some(addr) = settings.health_listen {
+        let probes = bind(addr).await?;
+        // Lives as long as the process, reporting NOT_SERVING while the main server drains.
+        let health = health_service.clone();
+        tokio::spawn(async move {
+            let served = tonic::transport::Server::builder()
+                .add_service(health)
+                .serve_with_incoming(TcpListenerStream::new(probes))
+                .await;
+            if let Err(e) = served {
+                tracing::warn!(error = %e, "health listener failed");
+            }
+        });
+    }
+    let server = builder
         .timeout(settings.request_timeout)
         .load_shed(true)
         .concurrency_limit_per_connection(settings.max_concurrent_requests)

@@ -32,6 +32,7 @@ pub fn service_env(
         ),
         ("SECAL_JWT_ISSUER".into(), ISSUER.into()),
         ("SECAL_LOG_FORMAT".into(), "text".into()),
+        ("SECAL_PLAINTEXT".into(), "true".into()),
         ("RUST_LOG".into(), "warn".into()),
     ])
 }
@@ -57,7 +58,9 @@ impl ServiceProcess {
         Self::start_with_env(binary, suite, svc, dir, addr, &[]).await
     }
 
-    /// As `start_on`, with settings of its own (peers' addresses, OTLP endpoint, …) added.
+    /// As `start_on`, with settings of its own (peers' addresses, OTLP endpoint, …) added;
+    /// an empty value unsets a variable. With `SECAL_HEALTH_LISTEN_ADDR` among them, readiness
+    /// is read there (a server with mutual TLS answers no plaintext probe).
     pub async fn start_with_env(
         binary: &Path,
         suite: &Suite,
@@ -66,9 +69,22 @@ impl ServiceProcess {
         addr: SocketAddr,
         extra: &[(String, String)],
     ) -> anyhow::Result<Self> {
-        let child = Command::new(binary)
-            .envs(service_env(suite, svc, dir, addr)?)
-            .envs(extra.iter().cloned())
+        let mut command = Command::new(binary);
+        command.envs(service_env(suite, svc, dir, addr)?);
+        for (k, v) in extra {
+            if v.is_empty() {
+                command.env_remove(k);
+            } else {
+                command.env(k, v);
+            }
+        }
+        let probe = extra
+            .iter()
+            .find(|(k, v)| k == "SECAL_HEALTH_LISTEN_ADDR" && !v.is_empty())
+            .map(|(_, v)| v.parse::<SocketAddr>())
+            .transpose()?
+            .unwrap_or(addr);
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -76,11 +92,11 @@ impl ServiceProcess {
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let mut process = Self { addr, child };
-        process.wait_serving(svc).await?;
+        process.wait_serving(svc, probe).await?;
         Ok(process)
     }
 
-    async fn wait_serving(&mut self, svc: Svc) -> anyhow::Result<()> {
+    async fn wait_serving(&mut self, svc: Svc, probe: SocketAddr) -> anyhow::Result<()> {
         use tonic_health::pb::{
             HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
         };
@@ -88,10 +104,9 @@ impl ServiceProcess {
             if let Some(status) = self.child.try_wait()? {
                 bail!("{svc:?} exited while starting: {status}");
             }
-            if let Ok(ch) =
-                tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))?
-                    .connect()
-                    .await
+            if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{probe}"))?
+                .connect()
+                .await
             {
                 let reply = HealthClient::new(ch)
                     .check(HealthCheckRequest {

@@ -114,6 +114,13 @@ async fn bad_settings_stop_the_service_with_one_clear_line() -> anyhow::Result<(
             "SECAL_DATABASE_URL",
         ),
     ];
+    // Outside the local stack a service needs its certificate.
+    let no_tls: Vec<_> = good
+        .iter()
+        .filter(|(k, _)| k != "SECAL_PLAINTEXT")
+        .cloned()
+        .collect();
+    let cases = cases.into_iter().chain([(no_tls, "SECAL_TLS_CERT_FILE")]);
     for (env, expected) in cases {
         let (ok, stderr) = run_to_exit(Path::new(BIN), &env, &[]).await?;
         assert!(!ok, "must not start: {expected}");

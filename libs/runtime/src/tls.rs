@@ -1,0 +1,226 @@
+//! Mutual TLS between services (rustls through tonic). Each service holds a certificate issued
+//! by the cluster CA, naming it by a URI SAN `spiffe://secal/<identity>` (e.g.
+//! `spiffe://secal/secal-intake`); it accepts only peers whose certificate chains to that CA,
+//! and the peer's identity is then checked against who may call what (`PeerPolicy`).
+//! Plaintext is for the local stack only, and must be asked for (`SECAL_PLAINTEXT=true`).
+
+use std::{collections::HashMap, path::Path, sync::OnceLock};
+
+use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
+
+/// The URI SAN prefix that names a SECAL workload.
+pub const IDENTITY_URI_PREFIX: &str = "spiffe://secal/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{0}")]
+    Settings(String),
+}
+
+/// This workload's certificate and key, and the CA its peers must chain to.
+#[derive(Clone)]
+pub struct TlsMaterial {
+    identity: Identity,
+    ca: Certificate,
+}
+
+impl std::fmt::Debug for TlsMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsMaterial").finish_non_exhaustive()
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|e| TlsError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+impl TlsMaterial {
+    pub fn from_pem(cert: &[u8], key: &[u8], ca: &[u8]) -> Self {
+        Self {
+            identity: Identity::from_pem(cert, key),
+            ca: Certificate::from_pem(ca),
+        }
+    }
+
+    pub fn from_files(cert: &Path, key: &Path, ca: &Path) -> Result<Self, TlsError> {
+        Ok(Self::from_pem(&read(cert)?, &read(key)?, &read(ca)?))
+    }
+
+    /// Client certificates are required: a peer without one never reaches a handler.
+    pub fn server_config(&self) -> ServerTlsConfig {
+        ServerTlsConfig::new()
+            .identity(self.identity.clone())
+            .client_ca_root(self.ca.clone())
+    }
+
+    pub fn client_config(&self) -> ClientTlsConfig {
+        ClientTlsConfig::new()
+            .identity(self.identity.clone())
+            .ca_certificate(self.ca.clone())
+    }
+}
+
+static CLIENT_TLS: OnceLock<TlsMaterial> = OnceLock::new();
+
+/// Makes every channel this process opens (`client::channel`) use mutual TLS. Set once at
+/// start-up; a second call is ignored.
+pub fn install_for_clients(material: TlsMaterial) {
+    let _ = CLIENT_TLS.set(material);
+}
+
+pub(crate) fn client_material() -> Option<&'static TlsMaterial> {
+    CLIENT_TLS.get()
+}
+
+/// The identity a verified peer certificate names, from its first `spiffe://secal/` URI SAN.
+pub fn identity_from_der(der: &[u8]) -> Option<String> {
+    use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let san = cert.subject_alternative_name().ok()??;
+    san.value.general_names.iter().find_map(|name| match name {
+        GeneralName::URI(uri) => uri
+            .strip_prefix(IDENTITY_URI_PREFIX)
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+            .map(str::to_owned),
+        _ => None,
+    })
+}
+
+/// The peer's identity on a TLS connection: `Ok(None)` on plaintext, `Err` when the peer
+/// presented a certificate that names no SECAL identity.
+pub fn peer_identity(extensions: &http::Extensions) -> Result<Option<String>, String> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let Some(info) = extensions.get::<TlsConnectInfo<TcpConnectInfo>>() else {
+        return Ok(None);
+    };
+    let certs = info
+        .peer_certs()
+        .ok_or_else(|| "no client certificate".to_owned())?;
+    let leaf = certs
+        .first()
+        .ok_or_else(|| "no client certificate".to_owned())?;
+    identity_from_der(leaf.as_ref())
+        .map(Some)
+        .ok_or_else(|| format!("the client certificate names no {IDENTITY_URI_PREFIX} identity"))
+}
+
+/// Who may call what, by certificate identity. Services list the other services that call
+/// them and which methods; client systems named in configuration (`SECAL_TLS_CLIENTS`) may
+/// call any method, their tokens' roles still deciding.
+#[derive(Debug, Clone, Default)]
+pub struct PeerPolicy {
+    // identity → full method paths ("/pkg.Service/Method"); "*" for any.
+    allowed: HashMap<String, Vec<String>>,
+}
+
+impl PeerPolicy {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `identity` may call `methods` (RPC names) of `service` (full name).
+    pub fn allow(mut self, identity: &str, service: &str, methods: &[&str]) -> Self {
+        let paths = self.allowed.entry(identity.to_owned()).or_default();
+        paths.extend(methods.iter().map(|m| format!("/{service}/{m}")));
+        self
+    }
+
+    /// `identity` may call every method.
+    pub fn allow_all(mut self, identity: &str) -> Self {
+        self.allowed
+            .entry(identity.to_owned())
+            .or_default()
+            .push("*".to_owned());
+        self
+    }
+
+    pub fn permits(&self, identity: &str, path: &str) -> bool {
+        self.allowed
+            .get(identity)
+            .is_some_and(|paths| paths.iter().any(|p| p == "*" || p == path))
+    }
+}
+
+/// The calls between the suite's workloads, as ARCHITECTURE.md draws them (the cluster's
+/// NetworkPolicies allow the same and nothing else).
+pub fn suite_call_graph() -> PeerPolicy {
+    const CALCULATION: &str = "secal.v1.CalculationService";
+    const INTAKE: &str = "secal.v1.IntakeService";
+    const PAYMENTS: &str = "secal.v1.PaymentsService";
+    PeerPolicy::new()
+        .allow(
+            "secal-intake",
+            CALCULATION,
+            &["CheckAdmissibility", "ComputeArrears", "IndexAmount"],
+        )
+        .allow("secal-intake", PAYMENTS, &["ReceiveDossierEvent"])
+        .allow(
+            "secal-payments",
+            CALCULATION,
+            &[
+                "ListReferenceValues",
+                "IndexAmount",
+                "ComputeArrears",
+                "ComputeInterest",
+                "ComputeAdvance",
+                "ComputeAdvances",
+                "ComputeSeizableIncome",
+                "ComputeSurcharge",
+            ],
+        )
+        .allow(
+            "secal-data-exchange",
+            INTAKE,
+            &[
+                "CheckPersonActiveDossier",
+                "ListPersonDossierRoles",
+                "GetPerson",
+                "GetDossier",
+            ],
+        )
+        .allow(
+            "tax-refunds",
+            PAYMENTS,
+            &[
+                "ProposeTaxRefundOffset",
+                "ConfirmTaxRefundOffset",
+                "CancelTaxRefundOffset",
+                "GetTaxRefundOffset",
+                "ListCertifiedDebts",
+            ],
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_may_call_only_what_it_is_given() {
+        let p = PeerPolicy::new()
+            .allow(
+                "secal-intake",
+                "secal.v1.PaymentsService",
+                &["ReceiveDossierEvent"],
+            )
+            .allow_all("case-officer-portal");
+        assert!(p.permits(
+            "secal-intake",
+            "/secal.v1.PaymentsService/ReceiveDossierEvent"
+        ));
+        assert!(!p.permits(
+            "secal-intake",
+            "/secal.v1.PaymentsService/RecordDebtorPayment"
+        ));
+        assert!(p.permits("case-officer-portal", "/secal.v1.PaymentsService/Anything"));
+        assert!(!p.permits(
+            "secal-data-exchange",
+            "/secal.v1.PaymentsService/ReceiveDossierEvent"
+        ));
+    }
+}
