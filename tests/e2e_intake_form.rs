@@ -3,6 +3,7 @@
 //! advances for the children. Shared by the intake end-to-end tests (`#[path]` module).
 #![allow(dead_code)]
 
+use chrono::{Datelike, NaiveDate};
 use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};
 use tonic::transport::Channel;
 
@@ -345,6 +346,52 @@ pub fn example_2_form() -> pb::ApplicationForm {
     }
     for d in &mut f.documents {
         d.document_date = date(2007, 5, 2);
+    }
+    f
+}
+
+/// A valid national number for a birth date and serial (post-2000 rule included).
+pub fn national_number(birth: NaiveDate, serial: u32) -> String {
+    let head = format!(
+        "{:02}{:02}{:02}{:03}",
+        birth.year() % 100,
+        birth.month(),
+        birth.day(),
+        serial
+    );
+    let mut n: u64 = head.parse().unwrap_or_default();
+    if birth.year() >= 2000 {
+        n += 2_000_000_000;
+    }
+    format!("{head}{:02}", 97 - n % 97)
+}
+
+pub fn pb_date(d: NaiveDate) -> Option<pb::Date> {
+    date(d.year(), d.month() as i32, d.day() as i32)
+}
+
+/// The mother-of-three form with persons of their own for application `i` (distinct for
+/// every `i` below 997 × 3,650): for loads and benchmarks.
+pub fn form_for(i: usize) -> pb::ApplicationForm {
+    let serial = (i % 997) as u32 + 1;
+    let shift = chrono::Days::new((i / 997) as u64);
+    let born = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default() + shift;
+    let mut f = mother_of_three();
+    let mother = born(1970, 4, 12);
+    if let Some(a) = f.applicant.as_mut() {
+        a.national_number = nn(&national_number(mother, serial));
+        a.birth_date = pb_date(mother);
+    }
+    f.creditors[0].national_number = nn(&national_number(mother, serial));
+    let debtor = born(1968, 2, 11);
+    if let Some(d) = f.debtor.as_mut() {
+        d.national_number = nn(&national_number(debtor, serial));
+        d.birth_date = pb_date(debtor);
+    }
+    for (c, (y, m, d)) in [(1, (1995, 5, 3)), (2, (1998, 9, 21)), (3, (2001, 12, 5))] {
+        let b = born(y, m, d);
+        f.creditors[c].national_number = nn(&national_number(b, serial));
+        f.creditors[c].birth_date = pb_date(b);
     }
     f
 }

@@ -9,4 +9,4 @@ pub mod process;
 mod suite;
 
 pub use postgres::{PgError, PgServer};
-pub use suite::{Suite, Svc};
+pub use suite::{Suite, Svc, pg};

@@ -290,6 +290,13 @@ impl PgServer {
         self.pg_ctl(&["stop", "-m", "immediate", "-w"])
     }
 
+    /// Starts a stopped server again with full durability (fsync, synchronous commit), so
+    /// that a crash loses nothing a client was told is committed — for fault tests; the
+    /// throwaway settings would lose the last commits, as they are meant to.
+    pub fn start_durable(&self) -> Result<(), PgError> {
+        self.start(Durability::Durable)
+    }
+
     /// Starts a stopped server again on the same port.
     pub fn restart(&self) -> Result<(), PgError> {
         let durability = if self._temp.is_some() {

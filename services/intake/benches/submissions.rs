@@ -18,8 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use chrono::{Datelike, NaiveDate};
-use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};
+use secal_proto::v1::intake_service_client::IntakeServiceClient;
 use secal_runtime::roles;
 use secal_testkit::{Suite, Svc};
 use tokio::sync::Semaphore;
@@ -31,51 +30,6 @@ fn setting(name: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
         .clamp(1, 100_000)
-}
-
-/// A valid national number for a birth date and serial (post-2000 rule included).
-fn national_number(birth: NaiveDate, serial: u32) -> String {
-    let head = format!(
-        "{:02}{:02}{:02}{:03}",
-        birth.year() % 100,
-        birth.month(),
-        birth.day(),
-        serial
-    );
-    let mut n: u64 = head.parse().unwrap();
-    if birth.year() >= 2000 {
-        n += 2_000_000_000;
-    }
-    format!("{head}{:02}", 97 - n % 97)
-}
-
-fn pb_date(d: NaiveDate) -> Option<pb::Date> {
-    form::date(d.year(), d.month() as i32, d.day() as i32)
-}
-
-/// The mother-of-three form with persons of their own for application `i`.
-fn form_for(i: usize) -> pb::ApplicationForm {
-    let serial = (i % 997) as u32 + 1;
-    let shift = chrono::Days::new((i / 997) as u64);
-    let born = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap() + shift;
-    let mut f = form::mother_of_three();
-    let mother = born(1970, 4, 12);
-    if let Some(a) = f.applicant.as_mut() {
-        a.national_number = form::nn(&national_number(mother, serial));
-        a.birth_date = pb_date(mother);
-    }
-    f.creditors[0].national_number = form::nn(&national_number(mother, serial));
-    let debtor = born(1968, 2, 11);
-    if let Some(d) = f.debtor.as_mut() {
-        d.national_number = form::nn(&national_number(debtor, serial));
-        d.birth_date = pb_date(debtor);
-    }
-    for (c, (y, m, d)) in [(1, (1995, 5, 3)), (2, (1998, 9, 21)), (3, (2001, 12, 5))] {
-        let b = born(y, m, d);
-        f.creditors[c].national_number = form::nn(&national_number(b, serial));
-        f.creditors[c].birth_date = pb_date(b);
-    }
-    f
 }
 
 async fn submit_all(
@@ -91,7 +45,7 @@ async fn submit_all(
     for i in ids {
         let permit = gate.clone().acquire_owned().await.unwrap();
         let mut client = client.clone();
-        let request = form::submit(&format!("bench-{i}"), form_for(i));
+        let request = form::submit(&format!("bench-{i}"), form::form_for(i));
         let mut attempt = suite.request(token, request.clone());
         let token = token.to_owned();
         let retry = move || {

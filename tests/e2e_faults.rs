@@ -1,0 +1,200 @@
+//! Faults under load: intake, calculation and payments run as their real binaries while the
+//! load generator's mixed workload runs; each service in turn is killed (SIGKILL) and
+//! restarted on its address, then the PostgreSQL server itself is killed and restarted.
+//! The server runs with full durability, as in production. Afterwards: every operation
+//! eventually succeeded (callers retry with the same
+//! idempotency key), every acknowledged submission is stored, and none is stored twice.
+//! Bounded: 400 operations, 8 in flight.
+//!
+//! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
+
+mod common;
+#[path = "load/engine.rs"]
+mod engine;
+#[path = "e2e_intake_form.rs"]
+mod form;
+
+use std::{collections::HashSet, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use secal_proto::v1 as pb;
+use secal_runtime::{auth::PrincipalKind, roles};
+use secal_testkit::{
+    Suite, Svc,
+    json::fixture,
+    pg,
+    process::{ServiceProcess, free_addr},
+};
+
+fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .context("no target folder")?;
+    let path = dir.join(format!("secal-{}", svc.spec().name));
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: build the services first (cargo build --bins)",
+        path.display()
+    );
+    Ok(path)
+}
+
+struct Service {
+    svc: Svc,
+    addr: std::net::SocketAddr,
+    env: Vec<(String, String)>,
+    process: Option<ServiceProcess>,
+}
+
+impl Service {
+    async fn start(
+        suite: &Suite,
+        svc: Svc,
+        dir: &std::path::Path,
+        env: Vec<(String, String)>,
+        addr: std::net::SocketAddr,
+    ) -> anyhow::Result<Self> {
+        let process =
+            ServiceProcess::start_with_env(&binary(svc)?, suite, svc, dir, addr, &env).await?;
+        Ok(Self {
+            svc,
+            addr,
+            env,
+            process: Some(process),
+        })
+    }
+
+    async fn crash_and_restart(
+        &mut self,
+        suite: &Suite,
+        dir: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        if let Some(p) = self.process.take() {
+            p.kill9().await?;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.process = Some(
+            ServiceProcess::start_with_env(
+                &binary(self.svc)?,
+                suite,
+                self.svc,
+                dir,
+                self.addr,
+                &self.env,
+            )
+            .await?,
+        );
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow::Result<()> {
+    // What the product runs on: a server that keeps what it acknowledged through a crash.
+    let server = pg()?;
+    server.stop()?;
+    server.start_durable()?;
+    let suite = Suite::start(&[]).await?;
+    let dir = tempfile::tempdir()?;
+    let (calc_addr, pay_addr, intake_addr) = (free_addr()?, free_addr()?, free_addr()?);
+    let token_file = dir.path().join("intake.token");
+    std::fs::write(
+        &token_file,
+        suite.token("secal-intake", PrincipalKind::System, &[roles::SERVICE])?,
+    )?;
+    let mut calculation =
+        Service::start(&suite, Svc::Calculation, dir.path(), vec![], calc_addr).await?;
+    let mut payments = Service::start(&suite, Svc::Payments, dir.path(), vec![], pay_addr).await?;
+    let intake_env = vec![
+        ("SECAL_CALCULATION_ADDR".to_owned(), calc_addr.to_string()),
+        ("SECAL_PAYMENTS_ADDR".to_owned(), pay_addr.to_string()),
+        (
+            "SECAL_SERVICE_TOKEN_FILE".to_owned(),
+            token_file.display().to_string(),
+        ),
+    ];
+    let mut intake =
+        Service::start(&suite, Svc::Intake, dir.path(), intake_env, intake_addr).await?;
+
+    let channel = |addr: std::net::SocketAddr| -> anyhow::Result<tonic::transport::Channel> {
+        Ok(
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+                .connect_timeout(Duration::from_secs(2))
+                .timeout(Duration::from_secs(20))
+                .connect_lazy(),
+        )
+    };
+    let targets = engine::Targets {
+        intake: channel(intake_addr)?,
+        calculation: channel(calc_addr)?,
+        token: suite.agent_token("agent-load", &[roles::CASE_OFFICER])?,
+        arrears: fixture::<pb::ComputeArrearsRequest>(
+            "secal.v1.ComputeArrearsRequest",
+            "calculation/seed_example_1.json",
+        )?,
+    };
+    let plan = engine::Plan {
+        requests: 400,
+        duration: Duration::from_secs(240),
+        concurrency: 8,
+        run: 1,
+        retry_for: Duration::from_secs(60),
+    };
+    let load = tokio::spawn(engine::run(targets, plan));
+
+    for service in [&mut calculation, &mut intake, &mut payments] {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        service.crash_and_restart(&suite, dir.path()).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.kill()?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.start_durable()?;
+
+    let report = load.await?;
+    report.print();
+    let failed: u64 = report.ops.values().map(|s| s.failed).sum();
+    assert_eq!(
+        failed, 0,
+        "every operation succeeded in the end: {:?}",
+        report.errors
+    );
+    let retried: u64 = report.ops.values().map(|s| s.retries).sum();
+    assert!(retried > 0, "the faults were felt by the load");
+
+    let admin = suite.admin_pool().await?;
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT application_id::text FROM intake.dossiers")
+        .fetch_all(&admin)
+        .await?;
+    let stored: HashSet<String> = stored.into_iter().map(|(id,)| id).collect();
+    let keys: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM intake.idempotency_keys WHERE method = 'SubmitApplication'",
+    )
+    .fetch_one(&admin)
+    .await?;
+    let acked: HashSet<&str> = report
+        .acknowledged
+        .iter()
+        .map(|(_, id)| id.as_str())
+        .collect();
+    assert_eq!(
+        acked.len(),
+        report.acknowledged.len(),
+        "one application per key"
+    );
+    assert!(!acked.is_empty());
+    for id in &acked {
+        assert!(
+            stored.contains(*id),
+            "acknowledged application {id} was lost"
+        );
+    }
+    assert_eq!(
+        i64::try_from(stored.len())?,
+        keys,
+        "each submission key stored one application, no more"
+    );
+    Ok(())
+}

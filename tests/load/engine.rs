@@ -1,0 +1,283 @@
+//! A bounded mixed workload across the suite: submissions to intake (mutating, idempotent by
+//! key, retried with the same key through failures), reads of submitted dossiers, and arrears
+//! calculations. Latencies go into HDR histograms per operation; every acknowledged
+//! submission is remembered so that a test can check none was lost or duplicated.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use hdrhistogram::Histogram;
+use secal_proto::v1::{
+    self as pb, calculation_service_client::CalculationServiceClient,
+    intake_service_client::IntakeServiceClient,
+};
+use tonic::{Code, Status, transport::Channel};
+
+use super::form;
+
+#[derive(Clone)]
+pub struct Targets {
+    pub intake: Channel,
+    pub calculation: Channel,
+    /// An agent token with the case-officer role.
+    pub token: String,
+    /// An arrears request (the seed's example 1).
+    pub arrears: pb::ComputeArrearsRequest,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// At most this many operations …
+    pub requests: u64,
+    /// … and no longer than this.
+    pub duration: Duration,
+    pub concurrency: usize,
+    /// In the idempotency keys, so that runs do not collide.
+    pub run: u32,
+    /// How long one operation is retried through unavailability before it counts as failed.
+    pub retry_for: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Op {
+    Submit,
+    GetDossier,
+    ComputeArrears,
+}
+
+pub struct OpStats {
+    pub ok: u64,
+    pub failed: u64,
+    pub retries: u64,
+    /// Microseconds, from the first attempt to the answer.
+    pub latency: Histogram<u64>,
+}
+
+impl OpStats {
+    fn new() -> Self {
+        Self {
+            ok: 0,
+            failed: 0,
+            retries: 0,
+            latency: Histogram::new_with_bounds(1, 120_000_000, 3)
+                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
+        }
+    }
+}
+
+pub struct Report {
+    pub elapsed: Duration,
+    pub ops: BTreeMap<Op, OpStats>,
+    /// (idempotency key, application id) of every submission answered OK.
+    pub acknowledged: Vec<(String, String)>,
+    /// Failures' codes and messages, first few only.
+    pub errors: Vec<String>,
+}
+
+impl Report {
+    pub fn print(&self) {
+        let secs = self.elapsed.as_secs_f64().max(f64::EPSILON);
+        let total: u64 = self.ops.values().map(|s| s.ok).sum();
+        println!(
+            "{total} operations in {secs:.1} s: {:.0} ops/s",
+            total as f64 / secs
+        );
+        println!(
+            "{:<16} {:>7} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9}",
+            "operation", "ok", "failed", "retries", "p50 ms", "p90 ms", "p99 ms", "max ms"
+        );
+        for (op, s) in &self.ops {
+            let ms = |q: f64| s.latency.value_at_quantile(q) as f64 / 1000.0;
+            println!(
+                "{:<16} {:>7} {:>6} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+                format!("{op:?}"),
+                s.ok,
+                s.failed,
+                s.retries,
+                ms(0.5),
+                ms(0.9),
+                ms(0.99),
+                s.latency.max() as f64 / 1000.0
+            );
+        }
+        for e in &self.errors {
+            println!("  error: {e}");
+        }
+    }
+}
+
+struct Shared {
+    targets: Targets,
+    plan: Plan,
+    next: AtomicU64,
+    started: Instant,
+    stats: Mutex<BTreeMap<Op, OpStats>>,
+    acknowledged: Mutex<Vec<(String, String)>>,
+    errors: Mutex<Vec<String>>,
+}
+
+/// What a retry cannot make worse: the server did not answer, or answered "try again".
+fn transient(s: &Status) -> bool {
+    matches!(
+        s.code(),
+        Code::Unavailable
+            | Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::Cancelled
+            | Code::ResourceExhausted
+            | Code::Internal
+            | Code::Aborted
+    )
+}
+
+fn with_token<T>(token: &str, message: T) -> Result<tonic::Request<T>, Status> {
+    let mut r = tonic::Request::new(message);
+    let value = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| Status::internal("token is not ASCII"))?;
+    r.metadata_mut().insert("authorization", value);
+    Ok(r)
+}
+
+impl Shared {
+    fn pick(&self, i: u64) -> Op {
+        let has_some = !self
+            .acknowledged
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty();
+        match i % 10 {
+            0..=3 => Op::Submit,
+            4..=6 if has_some => Op::GetDossier,
+            _ => Op::ComputeArrears,
+        }
+    }
+
+    async fn attempt(&self, op: Op, i: u64) -> Result<(), Status> {
+        let t = &self.targets;
+        match op {
+            Op::Submit => {
+                let key = format!("load-{}-{i}", self.plan.run);
+                // The same persons for the same i in every run (the registry keeps one
+                // record per national number); the birth dates stay plausible up to 50,000.
+                let n = usize::try_from(i % 50_000).unwrap_or(0);
+                let request = form::submit(&key, form::form_for(n));
+                let answer = IntakeServiceClient::new(t.intake.clone())
+                    .submit_application(with_token(&t.token, request)?)
+                    .await?
+                    .into_inner();
+                let id = answer.dossier.map(|d| d.application_id).unwrap_or_default();
+                self.acknowledged
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((key, id));
+            }
+            Op::GetDossier => {
+                let id = {
+                    let acked = self
+                        .acknowledged
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    let k = usize::try_from(i).unwrap_or(0) % acked.len().max(1);
+                    acked.get(k).map(|(_, id)| id.clone()).unwrap_or_default()
+                };
+                let request = pb::GetDossierRequest {
+                    dossier: form::by_id(&id),
+                };
+                IntakeServiceClient::new(t.intake.clone())
+                    .get_dossier(with_token(&t.token, request)?)
+                    .await?;
+            }
+            Op::ComputeArrears => {
+                CalculationServiceClient::new(t.calculation.clone())
+                    .max_decoding_message_size(64 << 20)
+                    .compute_arrears(with_token(&t.token, t.arrears.clone())?)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn one(&self, i: u64) {
+        let op = self.pick(i);
+        let start = Instant::now();
+        let mut retries = 0;
+        let outcome = loop {
+            match self.attempt(op, i).await {
+                Ok(()) => break Ok(()),
+                Err(s) if transient(&s) && start.elapsed() < self.plan.retry_for => {
+                    retries += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * retries.min(10))).await;
+                }
+                Err(s) => break Err(s),
+            }
+        };
+        let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = stats.entry(op).or_insert_with(OpStats::new);
+        s.retries += retries;
+        match outcome {
+            Ok(()) => {
+                s.ok += 1;
+                let _ = s.latency.record(micros.max(1));
+            }
+            Err(status) => {
+                s.failed += 1;
+                let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
+                if errors.len() < 10 {
+                    errors.push(format!(
+                        "{op:?} #{i}: {:?} {}",
+                        status.code(),
+                        status.message()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn take<T: Default>(m: &Mutex<T>) -> T {
+    std::mem::take(&mut *m.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+pub async fn run(targets: Targets, plan: Plan) -> Report {
+    let shared = Arc::new(Shared {
+        targets,
+        plan: plan.clone(),
+        next: AtomicU64::new(0),
+        started: Instant::now(),
+        stats: Mutex::new(BTreeMap::new()),
+        acknowledged: Mutex::new(Vec::new()),
+        errors: Mutex::new(Vec::new()),
+    });
+    let workers: Vec<_> = (0..plan.concurrency.max(1))
+        .map(|_| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                loop {
+                    let i = shared.next.fetch_add(1, Ordering::Relaxed);
+                    if i >= shared.plan.requests || shared.started.elapsed() >= shared.plan.duration
+                    {
+                        break;
+                    }
+                    shared.one(i).await;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.await;
+    }
+    Report {
+        elapsed: shared.started.elapsed(),
+        ops: take(&shared.stats),
+        acknowledged: take(&shared.acknowledged),
+        errors: take(&shared.errors),
+    }
+}
