@@ -5,7 +5,6 @@
 //! Spans carry counts only (and the dossier number a caller gives for tracing): amounts,
 //! dates and creditors' identifiers stay out of them.
 
-mod collect;
 mod from_pb;
 mod to_pb;
 

@@ -4,18 +4,17 @@
 //! Spans carry counts only: incomes, birth dates and amounts are personal data.
 
 mod advance;
-mod collect;
 mod seizable;
 
 use secal_proto::v1 as pb;
 use secal_rules::{Explainer, advances, surcharge};
 use secal_runtime::{ServiceError, ServiceResult, wire};
 
+use crate::collect::Collector;
 use crate::{
     api::CalculationApi,
     convert::{explanation_to_pb, rule_error, rule_error_at},
 };
-use collect::Collector;
 
 impl CalculationApi {
     #[tracing::instrument(skip_all)]

@@ -3,6 +3,7 @@
 
 mod api;
 mod arrears_api;
+mod collect;
 mod convert;
 mod income_api;
 pub mod offline;

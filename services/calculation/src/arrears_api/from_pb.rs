@@ -14,7 +14,7 @@ use secal_rules::{
 };
 use secal_runtime::{ServiceError, ServiceResult, wire};
 
-use super::collect::Collector;
+use crate::collect::Collector;
 use crate::convert;
 
 /// The collector of a request's problems, with the stand-ins its readers use.
@@ -28,7 +28,7 @@ impl Reader {
     pub fn new() -> ServiceResult<Self> {
         let far = YearMonth::new(2999, 12).map_err(ServiceError::internal)?;
         Ok(Self {
-            col: Collector::new(),
+            col: Collector::per_entry(),
             far,
         })
     }

@@ -11,7 +11,7 @@ use secal_rules::{
 };
 use secal_runtime::wire;
 
-use super::collect::{Collector, join};
+use crate::collect::{Collector, join};
 use crate::convert::{amount_rule, explanation_to_pb};
 
 /// The case at `prefix`, or `None` with every problem recorded in `col` (the rules' checks

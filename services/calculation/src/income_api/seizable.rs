@@ -8,7 +8,7 @@ use secal_rules::seizable::{
 };
 use secal_runtime::{ServiceError, ServiceResult, wire};
 
-use super::collect::Collector;
+use crate::collect::Collector;
 use crate::convert::explanation_to_pb;
 
 /// The request as the rules take it, or INVALID_ARGUMENT naming every offending field.

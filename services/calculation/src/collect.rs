@@ -1,17 +1,29 @@
 //! Gathers every problem of a request — the fields that could not be read from the wire and
-//! what the rules find — so that the client hears about all of them at once.
+//! what the rules find — so that the client hears about all of them at once. Shared by the
+//! arrears and income APIs.
 
 use secal_rules::RuleError;
 use secal_runtime::{FieldViolation, ServiceError, ServiceResult};
 
 #[derive(Debug, Default)]
-pub(super) struct Collector {
+pub(crate) struct Collector {
     violations: Vec<FieldViolation>,
+    /// Whether an unreadable field silences the rules about its whole list entry (arrears:
+    /// an entry's stand-in makes its other fields meaningless) or about that field only.
+    per_entry: bool,
 }
 
 impl Collector {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A collector for requests whose list entries hold stand-ins as a whole.
+    pub fn per_entry() -> Self {
+        Self {
+            per_entry: true,
+            ..Self::default()
+        }
     }
 
     /// The value, or `None` with its violations recorded.
@@ -40,8 +52,9 @@ impl Collector {
             .push(FieldViolation::new(field, description));
     }
 
-    /// Adds the rules' violations, named relative to `prefix`. A list entry with a field that
-    /// could not be read holds a stand-in: what the rules say about that entry is left out.
+    /// Adds the rules' violations, named relative to `prefix`. A field that could not be read
+    /// holds a stand-in: what the rules say about it (or, `per_entry`, about its list entry)
+    /// is left out.
     pub fn merge_rules(&mut self, prefix: &str, checked: Result<(), RuleError>) {
         let Err(RuleError::Invalid(found)) = checked else {
             return;
@@ -49,7 +62,13 @@ impl Collector {
         let unreadable: Vec<String> = self
             .violations
             .iter()
-            .map(|v| entry(&v.field).to_owned())
+            .map(|v| {
+                if self.per_entry {
+                    entry(&v.field).to_owned()
+                } else {
+                    v.field.clone()
+                }
+            })
             .collect();
         for v in found {
             let field = join(prefix, &v.field);
@@ -70,6 +89,10 @@ impl Collector {
     }
 
     /// `Ok` when nothing was recorded, else INVALID_ARGUMENT naming every field.
+    pub fn into_violations(self) -> Vec<FieldViolation> {
+        self.violations
+    }
+
     pub fn finish(self) -> ServiceResult<()> {
         if self.violations.is_empty() {
             Ok(())
@@ -89,7 +112,7 @@ fn entry(field: &str) -> &str {
 }
 
 /// `prefix.field`, or `field` at the request's top level.
-pub(super) fn join(prefix: &str, field: &str) -> String {
+pub(crate) fn join(prefix: &str, field: &str) -> String {
     if prefix.is_empty() {
         field.to_owned()
     } else {
@@ -104,7 +127,7 @@ mod tests {
 
     #[test]
     fn what_the_rules_say_about_an_unreadable_entry_is_left_out() {
-        let mut col = Collector::new();
+        let mut col = Collector::per_entry();
         col.push("arrears_case.payments[1].paid_on", "not a calendar date");
         col.merge_rules(
             "arrears_case",
