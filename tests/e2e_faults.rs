@@ -14,32 +14,16 @@ mod engine;
 #[path = "e2e_intake_form.rs"]
 mod form;
 
-use std::{collections::HashSet, path::PathBuf, time::Duration};
+use std::{collections::HashSet, time::Duration};
 
-use anyhow::Context;
 use secal_proto::v1 as pb;
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{
     Suite, Svc,
     json::fixture,
     pg,
-    process::{ServiceProcess, free_addr},
+    process::{ServiceProcess, free_addr, service_binary},
 };
-
-fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .context("no target folder")?;
-    let path = dir.join(format!("secal-{}", svc.spec().name));
-    anyhow::ensure!(
-        path.exists(),
-        "{} is missing: build the services first (cargo build --bins)",
-        path.display()
-    );
-    Ok(path)
-}
 
 struct Service {
     svc: Svc,
@@ -57,7 +41,8 @@ impl Service {
         addr: std::net::SocketAddr,
     ) -> anyhow::Result<Self> {
         let process =
-            ServiceProcess::start_with_env(&binary(svc)?, suite, svc, dir, addr, &env).await?;
+            ServiceProcess::start_with_env(&service_binary(svc)?, suite, svc, dir, addr, &env)
+                .await?;
         Ok(Self {
             svc,
             addr,
@@ -77,7 +62,7 @@ impl Service {
         tokio::time::sleep(Duration::from_millis(300)).await;
         self.process = Some(
             ServiceProcess::start_with_env(
-                &binary(self.svc)?,
+                &service_binary(self.svc)?,
                 suite,
                 self.svc,
                 dir,

@@ -15,9 +15,8 @@ mod form;
 #[path = "e2e_mtls/pki.rs"]
 mod pki;
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
-use anyhow::Context;
 use form::*;
 use pki::{Ca, Workload};
 use secal_proto::v1::{
@@ -27,7 +26,7 @@ use secal_proto::v1::{
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{
     Suite, Svc,
-    process::{ServiceProcess, free_addr},
+    process::{ServiceProcess, free_addr, service_binary},
 };
 use tonic::{
     Code,
@@ -36,21 +35,6 @@ use tonic::{
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
-
-fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .context("no target folder")?;
-    let path = dir.join(format!("secal-{}", svc.spec().name));
-    anyhow::ensure!(
-        path.exists(),
-        "{} is missing: build the services first (cargo build --bins)",
-        path.display()
-    );
-    Ok(path)
-}
 
 /// A channel presenting `who`'s certificate (or none), trusting `ca`'s.
 async fn tls_channel(
@@ -90,7 +74,7 @@ async fn start(
     env.push(("SECAL_HEALTH_LISTEN_ADDR".into(), health.to_string()));
     env.extend(more.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let process =
-        ServiceProcess::start_with_env(&binary(svc)?, suite, svc, dir, addr, &env).await?;
+        ServiceProcess::start_with_env(&service_binary(svc)?, suite, svc, dir, addr, &env).await?;
     Ok(Running {
         addr,
         health,

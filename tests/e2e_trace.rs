@@ -15,7 +15,7 @@ mod form;
 #[path = "e2e_trace/otlp.rs"]
 mod otlp;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use form::*;
@@ -24,27 +24,11 @@ use secal_proto::v1::intake_service_client::IntakeServiceClient;
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{
     Suite, Svc,
-    process::{ServiceProcess, free_addr},
+    process::{ServiceProcess, free_addr, service_binary},
 };
 
 const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 const CALLER_SPAN: &str = "b7ad6b7169203331";
-
-fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
-    // This test runs from target/<profile>/deps; the service binaries sit one level up.
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .context("no target folder")?;
-    let path = dir.join(format!("secal-{}", svc.spec().name));
-    anyhow::ensure!(
-        path.exists(),
-        "{} is missing: build the services first (cargo build --bins)",
-        path.display()
-    );
-    Ok(path)
-}
 
 fn env(pairs: &[(&str, String)]) -> Vec<(String, String)> {
     pairs
@@ -105,7 +89,7 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
     let payments_addr = free_addr()?;
     let intake_addr = free_addr()?;
     let _calculation = ServiceProcess::start_with_env(
-        &binary(Svc::Calculation)?,
+        &service_binary(Svc::Calculation)?,
         &suite,
         Svc::Calculation,
         dir.path(),
@@ -114,7 +98,7 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
     )
     .await?;
     let _payments = ServiceProcess::start_with_env(
-        &binary(Svc::Payments)?,
+        &service_binary(Svc::Payments)?,
         &suite,
         Svc::Payments,
         dir.path(),
@@ -135,7 +119,7 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
         ("SECAL_OUTBOX_POLL_INTERVAL", "100ms".to_owned()),
     ]);
     let intake = ServiceProcess::start_with_env(
-        &binary(Svc::Intake)?,
+        &service_binary(Svc::Intake)?,
         &suite,
         Svc::Intake,
         dir.path(),

@@ -37,6 +37,24 @@ pub fn service_env(
     ])
 }
 
+/// The built binary of `svc`, beside the running test's folder (`target/<profile>/deps`).
+/// Integration tests of another package get no `CARGO_BIN_EXE_*`; `cargo build --bins`
+/// (which `scripts/test` runs) puts the binaries there.
+pub fn service_binary(svc: Svc) -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .context("no target folder")?;
+    let path = dir.join(format!("secal-{}", svc.spec().name));
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: build the services first (cargo build --bins)",
+        path.display()
+    );
+    Ok(path)
+}
+
 pub fn free_addr() -> anyhow::Result<SocketAddr> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
