@@ -22,7 +22,8 @@ pub struct UpArgs {
     /// Port of the local PostgreSQL.
     #[arg(long, env = "SECAL_DEV_PG_PORT", default_value_t = 55432)]
     pub pg_port: u16,
-    /// First gRPC port: intake, calculation, data-exchange and payments take four in a row.
+    /// First gRPC port: intake, calculation, data-exchange and payments take four in a row,
+    /// the social-security network simulator the fifth.
     #[arg(long, env = "SECAL_DEV_BASE_PORT", default_value_t = 50051)]
     pub base_port: u16,
     /// Address the services listen on.
@@ -58,6 +59,37 @@ struct Stack {
     /// Every service's address, known before any starts, so that each is told where the
     /// services it calls are (intake: calculation and payments).
     addrs: HashMap<Svc, SocketAddr>,
+    /// The social-security network SIMULATOR (synthetic people) data-exchange talks to.
+    simulator: Option<(SocketAddr, Child)>,
+}
+
+/// Starts `secal-ssn-simulator` (synthetic data only) next to the services.
+fn spawn_simulator(dir: &Path, addr: SocketAddr) -> anyhow::Result<Child> {
+    let exe = std::env::current_exe()?;
+    let path = exe
+        .parent()
+        .context("no folder for the current executable")?
+        .join("secal-ssn-simulator");
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: build the services first (cargo build --bins)",
+        path.display()
+    );
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logs.join("ssn-simulator.log"))?;
+    Command::new(path)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting secal-ssn-simulator")
 }
 
 fn env_name(svc: Svc) -> &'static str {
@@ -95,6 +127,9 @@ impl Stack {
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true);
+        if let Some((ssn, _)) = &self.simulator {
+            cmd.env("SECAL_SSN_ADDR", ssn.to_string());
+        }
         for (other, other_addr) in &self.addrs {
             if *other != svc {
                 cmd.env(env_name(*other), other_addr.to_string());
@@ -193,6 +228,7 @@ pub async fn up(dir: &Path, args: UpArgs) -> anyhow::Result<()> {
         pg,
         children: Vec::new(),
         addrs: HashMap::new(),
+        simulator: None,
     };
     let result = run_stack(&mut stack, &args, &admin_token).await;
     stack.stop_children().await;
@@ -213,6 +249,12 @@ async fn run_stack(stack: &mut Stack, args: &UpArgs, admin_token: &str) -> anyho
         addrs.insert(svc, addr);
     }
     stack.addrs = addrs.clone();
+    let ssn = SocketAddr::new(args.host, args.base_port + Svc::ALL.len() as u16);
+    if std::net::TcpListener::bind(ssn).is_err() {
+        bail!("port {ssn} (social-security network simulator) is taken: pass --base-port");
+    }
+    stack.simulator = Some((ssn, spawn_simulator(&stack.dir, ssn)?));
+    println!("Social-security network SIMULATOR (synthetic data) on {ssn}");
     // Called services first: intake asks calculation and relays to payments on start-up.
     let mut order = Svc::ALL.to_vec();
     order.sort_by_key(|s| s.start_rank());

@@ -1,0 +1,205 @@
+//! Look-ups with the access log against the same look-ups with logging switched off, side by
+//! side in one run: two data-exchange servers on the same database, intake and simulator,
+//! measured in alternating rounds. Prints both rates and their ratio (goal: >= 0.5).
+//!
+//! Run: `cargo bench -p secal-data-exchange --bench lookups`
+//! (SECAL_BENCH_LOOKUPS, SECAL_BENCH_CONCURRENCY and SECAL_BENCH_ROUNDS change the size.)
+
+// A benchmark stops on the first failure; that is what `expect` does here.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[path = "../../../tests/e2e_intake_form.rs"]
+mod form;
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use secal_proto::v1::{
+    self as pb, data_exchange_service_client::DataExchangeServiceClient,
+    intake_service_client::IntakeServiceClient,
+};
+use secal_runtime::{auth::PrincipalKind, roles, service::ServiceContext};
+use secal_testkit::{Suite, Svc};
+use tokio::sync::Semaphore;
+use tonic::transport::Channel;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+        .clamp(1, 100_000)
+}
+
+async fn instance(suite: &Suite, with_log: bool) -> DataExchangeServiceClient<Channel> {
+    let spec = secal_data_exchange::SPEC;
+    let pool = secal_runtime::db::connect_and_migrate(
+        &suite.role_url(Svc::DataExchange).unwrap(),
+        spec.schema,
+        10,
+        spec.migrator,
+    )
+    .await
+    .unwrap();
+    let peers = HashMap::from([(Svc::Intake, suite.addr(Svc::Intake).unwrap())]);
+    let mut config = Svc::data_exchange_config(&peers, Some(suite.simulator().unwrap().addr()));
+    config.checkpoint_every = 100;
+    config.lookup_flag_per_hour = u32::MAX;
+    config.lookup_limit_per_hour = u32::MAX;
+    config.source_timeout = Duration::from_secs(5);
+    config.bench_without_access_log = !with_log;
+    let ctx = ServiceContext {
+        pool,
+        settings: suite.server_settings().unwrap(),
+        service_token: Some(
+            suite
+                .token("secal-data-exchange", PrincipalKind::System, &["service"])
+                .unwrap(),
+        ),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(secal_data_exchange::serve(
+        ctx,
+        config,
+        listener,
+        std::future::pending(),
+    ));
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap();
+    for _ in 0..50 {
+        if let Ok(ch) = endpoint.connect().await {
+            return DataExchangeServiceClient::new(ch);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("data-exchange did not start");
+}
+
+async fn run(
+    suite: &Suite,
+    client: &DataExchangeServiceClient<Channel>,
+    token: &str,
+    request: &pb::LookUpIncomesRequest,
+    n: usize,
+    concurrency: usize,
+) -> Duration {
+    let gate = Arc::new(Semaphore::new(concurrency));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let permit = gate.clone().acquire_owned().await.unwrap();
+        let mut c = client.clone();
+        let req = suite.request(token, request.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = c.look_up_incomes(req).await;
+            drop(permit);
+            r.expect("look-up");
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    started.elapsed()
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let n = setting("SECAL_BENCH_LOOKUPS", 2000);
+        let concurrency = setting("SECAL_BENCH_CONCURRENCY", 8);
+        let rounds = setting("SECAL_BENCH_ROUNDS", 4);
+        let suite = Suite::start(&[
+            Svc::Calculation,
+            Svc::Payments,
+            Svc::Intake,
+            Svc::DataExchange,
+        ])
+        .await
+        .unwrap();
+        let mut intake = IntakeServiceClient::new(suite.channel(Svc::Intake).await.unwrap());
+        let officer = suite
+            .agent_token("agent-officer", &[roles::CASE_OFFICER])
+            .unwrap();
+        let d = intake
+            .submit_application(
+                suite.request(&officer, form::submit("b-1", form::mother_of_three())),
+            )
+            .await
+            .unwrap()
+            .into_inner()
+            .dossier
+            .unwrap();
+        let active = form::to_active(&mut intake, &suite, &officer, &d.application_id, "b")
+            .await
+            .unwrap()
+            .dossier
+            .unwrap();
+        intake
+            .assign_dossier_agent(suite.request(
+                &officer,
+                pb::AssignDossierAgentRequest {
+                    idempotency_key: form::key("b-assign"),
+                    dossier: Some(pb::DossierRef {
+                        id: Some(pb::dossier_ref::Id::DossierNumber(
+                            active.dossier_number.clone(),
+                        )),
+                    }),
+                    agent_id: "agent-lookup".into(),
+                    task: pb::AgentTask::IncomeLookup as i32,
+                    start_date: form::date(2007, 10, 1),
+                    end_date: None,
+                },
+            ))
+            .await
+            .unwrap();
+        let token = suite
+            .agent_token("agent-lookup", &[roles::INCOME_LOOKUP])
+            .unwrap();
+        let request = pb::LookUpIncomesRequest {
+            subject: form::nn(form::DEBTOR),
+            dossier_number: active.dossier_number.clone(),
+            purpose: pb::LookupPurpose::RecoveryStrategy as i32,
+            sources: Vec::new(),
+            scope: Some(pb::look_up_incomes_request::Scope::Period(pb::MonthRange {
+                first_month: Some(pb::YearMonth {
+                    year: 2025,
+                    month: 1,
+                }),
+                last_month: Some(pb::YearMonth {
+                    year: 2025,
+                    month: 12,
+                }),
+            })),
+            justification: "bench".into(),
+        };
+        let logged = instance(&suite, true).await;
+        let unlogged = instance(&suite, false).await;
+        // Warm-up of both paths.
+        run(&suite, &logged, &token, &request, 50, concurrency).await;
+        run(&suite, &unlogged, &token, &request, 50, concurrency).await;
+        let per_round = n.div_ceil(rounds);
+        let (mut with_log, mut without_log) = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..rounds {
+            without_log += run(&suite, &unlogged, &token, &request, per_round, concurrency).await;
+            with_log += run(&suite, &logged, &token, &request, per_round, concurrency).await;
+        }
+        let total = (per_round * rounds) as f64;
+        let rate_on = total / with_log.as_secs_f64();
+        let rate_off = total / without_log.as_secs_f64();
+        println!(
+            "look-ups: {total} each way, concurrency {concurrency}, {rounds} alternating rounds"
+        );
+        println!("  with access log:    {rate_on:>9.1} look-ups/s");
+        println!("  without access log: {rate_off:>9.1} look-ups/s");
+        println!(
+            "  ratio with/without: {:.3} (goal >= 0.5)",
+            rate_on / rate_off
+        );
+    });
+}

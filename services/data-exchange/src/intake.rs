@@ -1,0 +1,122 @@
+//! What the intake service says about a person and a dossier at the time of a look-up.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};
+use secal_runtime::{
+    client::{self, ChannelSettings, ClientError, Credentials, RetryPolicy},
+    wire,
+};
+use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
+
+#[derive(Clone)]
+pub struct Intake {
+    channel: Channel,
+    credentials: Credentials,
+}
+
+const RETRIES: RetryPolicy = RetryPolicy {
+    attempts: 3,
+    first_backoff: Duration::from_millis(50),
+    max_backoff: Duration::from_millis(400),
+};
+
+/// The facts the access rules need, as intake knows them on the day of the request.
+#[derive(Debug, Clone, Default)]
+pub struct DossierFacts {
+    /// The person's creditor or debtor role in the dossier, active on the day.
+    pub party_in_active_dossier: bool,
+    /// The person is a creditor or debtor of the dossier, whether it is active or not.
+    pub party_to_dossier: bool,
+    pub agent_assigned_for_lookups: bool,
+    /// Who registered the person, and who added the person to the dossier.
+    pub registered_by: Vec<String>,
+}
+
+impl Intake {
+    pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
+        Ok(Self {
+            channel: client::channel(
+                addr,
+                ChannelSettings {
+                    connect_timeout: Duration::from_secs(2),
+                    request_timeout: Duration::from_secs(5),
+                },
+            )?,
+            credentials: Credentials::new(service_token)?,
+        })
+    }
+
+    fn client(&self) -> IntakeServiceClient<InterceptedService<Channel, Credentials>> {
+        IntakeServiceClient::with_interceptor(self.channel.clone(), self.credentials.clone())
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn facts(
+        &self,
+        subject: &pb::NationalNumber,
+        dossier_number: &str,
+        agent_id: &str,
+        on: NaiveDate,
+    ) -> Result<DossierFacts, Status> {
+        let check = pb::CheckPersonActiveDossierRequest {
+            national_number: Some(subject.clone()),
+            on_date: Some(wire::date_to_pb(on)),
+            dossier_number: dossier_number.to_owned(),
+            agent_id: agent_id.to_owned(),
+        };
+        let answer = client::with_retries(RETRIES, || {
+            let mut c = self.client();
+            let req = check.clone();
+            async move { c.check_person_active_dossier(req).await }
+        })
+        .await?
+        .into_inner();
+        let party =
+            |r: i32| r == pb::DossierRole::Creditor as i32 || r == pb::DossierRole::Debtor as i32;
+        let roles: Vec<&pb::ActiveDossierRole> = answer
+            .roles
+            .iter()
+            .filter(|r| r.dossier_number == dossier_number)
+            .collect();
+        let mut facts = DossierFacts {
+            party_in_active_dossier: roles.iter().any(|r| party(r.role)),
+            party_to_dossier: roles.iter().any(|r| party(r.role)),
+            agent_assigned_for_lookups: roles.iter().any(|r| {
+                r.agent_assigned
+                    && r.agent_tasks
+                        .contains(&(pb::AgentTask::IncomeLookup as i32))
+            }),
+            registered_by: std::iter::once(answer.registered_by_agent_id.clone())
+                .chain(roles.iter().map(|r| r.registered_by_agent_id.clone()))
+                .filter(|a| !a.is_empty())
+                .collect(),
+        };
+        if !facts.party_in_active_dossier && !answer.person_id.is_empty() {
+            // Not in the dossier today: is it that the dossier is not active, or that the
+            // person is not in it at all? Only the refusal path asks.
+            let list = pb::ListPersonDossierRolesRequest {
+                person: Some(
+                    pb::list_person_dossier_roles_request::Person::NationalNumber(subject.clone()),
+                ),
+                page: Some(pb::PageRequest {
+                    page_size: 500,
+                    page_token: String::new(),
+                }),
+            };
+            let all = client::with_retries(RETRIES, || {
+                let mut c = self.client();
+                let req = list.clone();
+                async move { c.list_person_dossier_roles(req).await }
+            })
+            .await?
+            .into_inner();
+            facts.party_to_dossier = all
+                .roles
+                .iter()
+                .any(|r| r.dossier_number == dossier_number && party(r.role));
+        }
+        Ok(facts)
+    }
+}

@@ -1,0 +1,361 @@
+//! LookUpIncomes: validate, apply the access rules, ask the sources, log, answer. Every
+//! attempt, granted or refused, is logged before the answer leaves.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use prost::Message;
+use secal_domain::YearMonth;
+use secal_proto::v1::{
+    self as pb, AccessAction, IncomeSource, LookupPurpose, SourceStatus,
+    look_up_incomes_request::Scope, query_source_request::Scope as SourceScope,
+};
+use secal_runtime::{Caller, FieldViolation, ServiceError, wire};
+use sha2::{Digest, Sha256};
+use tonic::Status;
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::{api::State, log::Entry, rules};
+
+const MAX_MONTHS: usize = 24;
+const MAX_JUSTIFICATION: usize = 1000;
+
+fn trace_id() -> String {
+    secal_runtime::telemetry::current_traceparent()
+        .and_then(|tp| tp.split('-').nth(1).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn with_sequence(code: tonic::Code, reason: &str, message: String, sequence: i64) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(
+        reason,
+        "secal.be",
+        HashMap::from([("access_log_sequence".to_owned(), sequence.to_string())]),
+    );
+    Status::with_error_details(code, message, details)
+}
+
+/// The sources asked and the scope, validated.
+struct Asked {
+    sources: Vec<IncomeSource>,
+    scope: SourceScope,
+}
+
+fn validate(req: &pb::LookUpIncomesRequest) -> Result<Asked, ServiceError> {
+    let mut violations = Vec::new();
+    let mut sources = Vec::new();
+    for (i, s) in req.sources.iter().enumerate() {
+        match IncomeSource::try_from(*s) {
+            Ok(src) if src != IncomeSource::Unspecified && !sources.contains(&src) => {
+                sources.push(src)
+            }
+            _ => violations.push(FieldViolation::new(
+                format!("sources[{i}]"),
+                "unknown, unspecified or repeated source",
+            )),
+        }
+    }
+    if sources.is_empty() {
+        sources = vec![
+            IncomeSource::Employment,
+            IncomeSource::HolidayPay,
+            IncomeSource::Unemployment,
+            IncomeSource::SicknessBenefits,
+            IncomeSource::Pensions,
+        ];
+    }
+    sources.sort_by_key(|s| *s as i32);
+    if req
+        .dossier_number
+        .trim()
+        .parse::<secal_domain::DossierNumber>()
+        .is_err()
+    {
+        violations.push(FieldViolation::new(
+            "dossier_number",
+            "not a dossier number",
+        ));
+    }
+    if req.justification.chars().count() > MAX_JUSTIFICATION {
+        violations.push(FieldViolation::new(
+            "justification",
+            format!("at most {MAX_JUSTIFICATION} characters"),
+        ));
+    }
+    let scope = match &req.scope {
+        None => {
+            violations.push(FieldViolation::new(
+                "scope",
+                "a period, a date or the last known situation is required",
+            ));
+            None
+        }
+        Some(Scope::Period(p)) => {
+            let first = wire::year_month_from_pb("period.first_month", p.first_month.as_ref());
+            let last = wire::year_month_from_pb("period.last_month", p.last_month.as_ref());
+            match (first, last) {
+                (Ok(f), Ok(l)) if f <= l && months_between(f, l) <= MAX_MONTHS => {
+                    Some(SourceScope::Period(*p))
+                }
+                (Ok(_), Ok(_)) => {
+                    violations.push(FieldViolation::new(
+                        "period",
+                        format!("first_month <= last_month, at most {MAX_MONTHS} months"),
+                    ));
+                    None
+                }
+                (f, l) => {
+                    for e in [f.err(), l.err()].into_iter().flatten() {
+                        violations.extend(e.violations().iter().cloned());
+                    }
+                    None
+                }
+            }
+        }
+        Some(Scope::SituationOn(d)) => match wire::date_from_pb("situation_on", Some(d)) {
+            Ok(_) => Some(SourceScope::SituationOn(*d)),
+            Err(e) => {
+                violations.extend(e.violations().iter().cloned());
+                None
+            }
+        },
+        Some(Scope::LastKnown(_)) => Some(SourceScope::LastKnown(pb::LastKnownSituation {})),
+    };
+    match scope {
+        Some(scope) if violations.is_empty() => Ok(Asked { sources, scope }),
+        _ => Err(ServiceError::invalid(violations)),
+    }
+}
+
+fn months_between(first: YearMonth, last: YearMonth) -> usize {
+    let n = (last.year() - first.year()) * 12 + last.month() as i32 - first.month() as i32 + 1;
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// What the log records of the request, whether or not it is valid.
+fn base_entry(state: &State, caller: &Caller, req: &pb::LookUpIncomesRequest) -> Entry {
+    let month_day = |m: Option<&pb::YearMonth>, last: bool| {
+        m.and_then(|m| YearMonth::new(m.year, u32::try_from(m.month).ok()?).ok())
+            .map(|m| if last { m.last_day() } else { m.first_day() })
+    };
+    let (period_from, period_to, situation_on, last_known) = match &req.scope {
+        Some(Scope::Period(p)) => (
+            month_day(p.first_month.as_ref(), false),
+            month_day(p.last_month.as_ref(), true),
+            None,
+            false,
+        ),
+        Some(Scope::SituationOn(d)) => (
+            None,
+            None,
+            NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32),
+            false,
+        ),
+        Some(Scope::LastKnown(_)) => (None, None, None, true),
+        None => (None, None, None, false),
+    };
+    let digits = req
+        .subject
+        .as_ref()
+        .and_then(|s| s.value.trim().parse::<secal_domain::NationalNumber>().ok());
+    let actor = caller.actor();
+    Entry {
+        at: state.clock.now(),
+        action: AccessAction::IncomeLookup.as_str_name().into(),
+        agent_id: actor.id.clone(),
+        via_system: caller.via().map(str::to_owned),
+        subject_masked: digits.as_ref().map_or_else(|| "-".into(), |n| n.masked()),
+        subject_digest: digits
+            .as_ref()
+            .map(|n| state.log.keys().subject_digest(n.as_digits())),
+        purpose: LookupPurpose::try_from(req.purpose)
+            .unwrap_or(LookupPurpose::Unspecified)
+            .as_str_name()
+            .into(),
+        dossier_number: Some(req.dossier_number.trim().to_owned()).filter(|d| !d.is_empty()),
+        sources: req
+            .sources
+            .iter()
+            .map(|s| {
+                IncomeSource::try_from(*s)
+                    .map_or_else(|_| s.to_string(), |s| s.as_str_name().to_owned())
+            })
+            .collect(),
+        period_from,
+        period_to,
+        situation_on,
+        last_known,
+        outcome: "refused".into(),
+        justification: req.justification.chars().take(MAX_JUSTIFICATION).collect(),
+        trace_id: trace_id(),
+        ..Default::default()
+    }
+}
+
+impl State {
+    async fn log(&self, entry: Entry) -> Result<i64, Status> {
+        if !self.log_lookups {
+            return Ok(0);
+        }
+        Ok(self.log.append(entry).await?)
+    }
+
+    async fn refused(&self, mut entry: Entry, rule: &str, error: Status) -> Status {
+        entry.refusal_rule = Some(rule.to_owned());
+        match self.log(entry).await {
+            Ok(seq) => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info(
+                    rule,
+                    "secal.be",
+                    HashMap::from([("access_log_sequence".to_owned(), seq.to_string())]),
+                );
+                for v in error
+                    .get_error_details()
+                    .bad_request()
+                    .iter()
+                    .flat_map(|b| b.field_violations.iter())
+                {
+                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                }
+                Status::with_error_details(error.code(), error.message(), details)
+            }
+            // Not logged, not answered.
+            Err(e) => e,
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(outcome, rule))]
+    pub(crate) async fn look_up(
+        &self,
+        caller: &Caller,
+        req: pb::LookUpIncomesRequest,
+    ) -> Result<pb::LookUpIncomesResponse, Status> {
+        let mut entry = base_entry(self, caller, &req);
+        let span = tracing::Span::current();
+        let refuse = |r: rules::Refusal| {
+            span.record("outcome", "refused");
+            span.record("rule", r.rule.as_str_name());
+            (
+                r.rule.as_str_name(),
+                Status::from(ServiceError::permission_denied(
+                    r.rule.as_str_name(),
+                    r.message,
+                )),
+            )
+        };
+        let subject = match rules::caller_purpose_subject(caller, req.purpose, req.subject.as_ref())
+        {
+            Ok(s) => s,
+            Err(r) => {
+                let (rule, status) = refuse(r);
+                return Err(self.refused(entry, rule, status).await);
+            }
+        };
+        let asked = match validate(&req) {
+            Ok(a) => a,
+            Err(e) => return Err(self.refused(entry, "INVALID_ARGUMENT", e.into()).await),
+        };
+        entry.sources = asked
+            .sources
+            .iter()
+            .map(|s| s.as_str_name().to_owned())
+            .collect();
+        let agent = caller.actor().id.clone();
+        let dossier = req.dossier_number.trim().to_owned();
+        let subject_pb = pb::NationalNumber {
+            value: subject.as_digits().to_owned(),
+        };
+        let facts = match &self.intake {
+            Some(intake) => intake
+                .facts(&subject_pb, &dossier, &agent, self.clock.today())
+                .await
+                .map_err(|e| {
+                    tracing::warn!(code = ?e.code(), "intake could not confirm the dossier");
+                }),
+            None => Err(()),
+        };
+        let checked = match facts {
+            Ok(f) => rules::dossier(&f, &agent)
+                .and_then(|()| rules::volume(&self.rate, &agent, entry.at)),
+            Err(()) => Err(rules::Refusal {
+                rule: pb::AccessRule::DossierCheckUnavailable,
+                message: "the intake service could not confirm the dossier",
+            }),
+        };
+        match checked {
+            Ok(flagged) => entry.flagged_unusual_volume = flagged,
+            Err(r) => {
+                entry.flagged_unusual_volume = r.rule == pb::AccessRule::RateLimit;
+                let (rule, status) = refuse(r);
+                return Err(self.refused(entry, rule, status).await);
+            }
+        }
+
+        let results: Vec<pb::SourceResult> = match &self.sources {
+            Some(c) => {
+                futures::future::join_all(
+                    asked
+                        .sources
+                        .iter()
+                        .map(|s| c.query(*s, Some(asked.scope), &subject_pb)),
+                )
+                .await
+            }
+            None => asked
+                .sources
+                .iter()
+                .map(|s| pb::SourceResult {
+                    source: *s as i32,
+                    status: SourceStatus::Unavailable as i32,
+                    status_detail: "no social-security network configured".into(),
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        let digest = Sha256::digest(
+            pb::LookUpIncomesResponse {
+                sources: results.clone(),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        )
+        .to_vec();
+        entry.outcome = "granted".into();
+        entry.result_digest = Some(digest.clone());
+        entry.source_outcomes = results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}={}",
+                    IncomeSource::try_from(r.source)
+                        .unwrap_or_default()
+                        .as_str_name(),
+                    SourceStatus::try_from(r.status)
+                        .unwrap_or_default()
+                        .as_str_name()
+                )
+            })
+            .collect();
+        let sequence = self.log(entry).await?;
+        span.record("outcome", "granted");
+        if results
+            .iter()
+            .all(|r| r.status == SourceStatus::Unavailable as i32)
+        {
+            return Err(with_sequence(
+                tonic::Code::Unavailable,
+                "SOURCES_UNAVAILABLE",
+                "no source asked could answer; retry later".into(),
+                sequence,
+            ));
+        }
+        Ok(pb::LookUpIncomesResponse {
+            access_log_sequence: sequence,
+            sources: results,
+            result_digest: hex::encode(digest),
+            subject_masked: subject.masked(),
+        })
+    }
+}
