@@ -82,12 +82,35 @@ impl Svc {
         }
     }
 
+    /// The data-exchange service's settings: intake and the social-security network
+    /// simulator's addresses, fixed test keys, frequent checkpoints and quick source timeouts.
+    pub fn data_exchange_config(
+        peers: &HashMap<Svc, SocketAddr>,
+        ssn: Option<SocketAddr>,
+    ) -> secal_data_exchange::Config {
+        secal_data_exchange::Config {
+            intake_addr: peers.get(&Svc::Intake).map(ToString::to_string),
+            ssn_addr: ssn.map(|a| a.to_string()),
+            signing_seed_hex: Some("11".repeat(32)),
+            subject_key_hex: Some("22".repeat(32)),
+            checkpoint_every: 5,
+            lookup_flag_per_hour: 10,
+            lookup_limit_per_hour: 15,
+            source_timeout: std::time::Duration::from_millis(500),
+            source_attempts: 2,
+            breaker_threshold: 3,
+            breaker_cooldown: std::time::Duration::from_secs(1),
+            ..Default::default()
+        }
+    }
+
     fn serve(
         self,
         ctx: ServiceContext,
         listener: TcpListener,
         shutdown: oneshot::Receiver<()>,
         peers: &HashMap<Svc, SocketAddr>,
+        ssn: Option<SocketAddr>,
     ) -> JoinHandle<Result<(), ServeError>> {
         let stop = async move {
             let _ = shutdown.await;
@@ -107,13 +130,15 @@ impl Svc {
             )),
             Svc::DataExchange => tokio::spawn(secal_data_exchange::serve(
                 ctx,
-                Default::default(),
+                Self::data_exchange_config(peers, ssn),
                 listener,
                 stop,
             )),
             Svc::Payments => tokio::spawn(secal_payments::serve(
                 ctx,
-                Default::default(),
+                secal_payments::Config {
+                    calculation_addr: peers.get(&Svc::Calculation).map(ToString::to_string),
+                },
                 listener,
                 stop,
             )),
@@ -165,6 +190,8 @@ pub fn pg() -> anyhow::Result<&'static PgServer> {
 pub struct Suite {
     database: String,
     running: HashMap<Svc, Running>,
+    /// The social-security network simulator, started with data-exchange.
+    simulator: Option<secal_data_exchange::simulator::Simulator>,
 }
 
 impl Suite {
@@ -181,6 +208,7 @@ impl Suite {
         let mut suite = Suite {
             database,
             running: HashMap::new(),
+            simulator: None,
         };
         let mut ordered = services.to_vec();
         ordered.sort_by_key(|s| s.start_rank());
@@ -219,7 +247,12 @@ impl Suite {
         let (stop, rx) = oneshot::channel();
         let peers: HashMap<Svc, SocketAddr> =
             self.running.iter().map(|(s, r)| (*s, r.addr)).collect();
-        let task = svc.serve(ctx, listener, rx, &peers);
+        if svc == Svc::DataExchange && self.simulator.is_none() {
+            let sim = TcpListener::bind("127.0.0.1:0").await?;
+            self.simulator = Some(secal_data_exchange::simulator::Simulator::start(sim)?);
+        }
+        let ssn = self.simulator.as_ref().map(|s| s.addr());
+        let task = svc.serve(ctx, listener, rx, &peers, ssn);
         self.running.insert(svc, Running { addr, stop, task });
         Ok(addr)
     }
@@ -232,6 +265,23 @@ impl Suite {
             .ok_or_else(|| anyhow!("{svc:?} is not running"))?;
         let _ = running.stop.send(());
         running.task.await??;
+        Ok(())
+    }
+
+    /// The social-security network simulator (running once data-exchange was started).
+    pub fn simulator(&self) -> anyhow::Result<&secal_data_exchange::simulator::Simulator> {
+        self.simulator
+            .as_ref()
+            .ok_or_else(|| anyhow!("the simulator is not running"))
+    }
+
+    /// Stops the whole simulator: the social-security network is down.
+    pub async fn stop_simulator(&mut self) -> anyhow::Result<()> {
+        let sim = self
+            .simulator
+            .take()
+            .ok_or_else(|| anyhow!("the simulator is not running"))?;
+        sim.stop().await;
         Ok(())
     }
 

@@ -2,23 +2,27 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::{DossierNumber, Money, YearMonth};
-use secal_proto::v1::{self as pb, payments_service_server::PaymentsService};
+use secal_proto::v1 as pb;
 use secal_runtime::{
     Caller, FieldViolation, ServiceError, ServiceResult,
     idempotency::{self, Claim},
     wire,
 };
 use sqlx::PgPool;
-use tonic::{Request, Response, Status};
+
+use crate::allocation::{self, Line};
+use crate::booking;
+use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use uuid::Uuid;
 
 pub struct PaymentsApi {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
+    pub(crate) calculation: Option<crate::calc_client::Calculation>,
 }
 
 impl PaymentsApi {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, calculation: Option<crate::calc_client::Calculation>) -> Self {
+        Self { pool, calculation }
     }
 }
 
@@ -61,6 +65,39 @@ impl PaymentRow {
     }
 }
 
+/// The wire form of an allocation (lines in the order they were filled).
+pub(crate) fn allocation_pb(
+    payment_id: &str,
+    cents: i64,
+    lines: &[Line],
+    rest: i64,
+    transfer_ids: Vec<String>,
+) -> pb::PaymentAllocation {
+    pb::PaymentAllocation {
+        payment_id: payment_id.to_owned(),
+        amount: Some(ledger::cents_pb(cents)),
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| pb::AllocationLine {
+                position: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                target: l.target as i32,
+                month: l.month.map(ledger::month_pb),
+                creditor_person_id: l.creditor.clone().unwrap_or_default(),
+                amount: Some(ledger::cents_pb(l.cents)),
+                beneficiary: if l.to_service {
+                    pb::AllocationBeneficiary::Service
+                } else {
+                    pb::AllocationBeneficiary::Creditor
+                } as i32,
+            })
+            .collect(),
+        unallocated: Some(ledger::cents_pb(rest)),
+        transfer_ids,
+        allocation_order_version: allocation::ORDER_VERSION.to_owned(),
+    }
+}
+
 macro_rules! payment_columns {
     () => {
         "id, public_id, dossier_number, amount_cents, received_on, for_month, recorded_by, \
@@ -68,7 +105,7 @@ macro_rules! payment_columns {
     };
 }
 
-fn dossier(field: &str, raw: &str) -> Result<DossierNumber, FieldViolation> {
+pub(crate) fn dossier(field: &str, raw: &str) -> Result<DossierNumber, FieldViolation> {
     raw.trim()
         .parse::<DossierNumber>()
         .map_err(|e| FieldViolation::new(field, e.to_string()))
@@ -145,7 +182,7 @@ fn validate(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<ValidPayment>
 
 impl PaymentsApi {
     #[tracing::instrument(skip_all)]
-    async fn record(
+    pub(crate) async fn record(
         &self,
         caller: Caller,
         req: pb::RecordDebtorPaymentRequest,
@@ -172,8 +209,38 @@ impl PaymentsApi {
         .bind(caller.via())
         .fetch_one(&mut *tx)
         .await?;
+        let payment_id = row.public_id.to_string();
+        let dossier = p.dossier.to_string();
+        let receipt = NewTransfer {
+            reference: payment_id.clone(),
+            for_month: row.for_month,
+            ..NewTransfer::posted(
+                format!("pay/{payment_id}"),
+                AccountKey::service(K::Bank),
+                AccountKey::dossier(K::MoneyReceived, &dossier),
+                p.cents,
+                pb::TransferCode::DebtorPayment,
+                p.received_on,
+            )
+        };
+        let actor = &caller.actor().id;
+        ledger::create_transfers(&mut tx, actor, std::slice::from_ref(&receipt)).await?;
+        let (lines, rest, mut ids) = booking::allocate_received(
+            &mut tx,
+            actor,
+            &dossier,
+            &payment_id,
+            p.cents,
+            row.for_month,
+            p.received_on,
+        )
+        .await?;
+        ids.insert(0, receipt.id.clone());
+        booking::refresh_certified_debt(&mut tx, &dossier).await?;
+        let mut payment = row.to_pb();
+        payment.allocation = Some(allocation_pb(&payment_id, p.cents, &lines, rest, ids));
         let resp = pb::RecordDebtorPaymentResponse {
-            payment: Some(row.to_pb()),
+            payment: Some(payment),
         };
         idempotency::complete(&mut tx, "RecordDebtorPayment", &p.key, &resp).await?;
         tx.commit().await?;
@@ -182,7 +249,7 @@ impl PaymentsApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list(
+    pub(crate) async fn list(
         &self,
         req: pb::ListDebtorPaymentsRequest,
     ) -> ServiceResult<pb::ListDebtorPaymentsResponse> {
@@ -208,35 +275,5 @@ impl PaymentsApi {
                 rows.last().map(|r| r.id),
             )),
         })
-    }
-}
-
-#[tonic::async_trait]
-impl PaymentsService for PaymentsApi {
-    async fn record_debtor_payment(
-        &self,
-        request: Request<pb::RecordDebtorPaymentRequest>,
-    ) -> Result<Response<pb::RecordDebtorPaymentResponse>, Status> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(
-            self.record(caller, request.into_inner()).await?,
-        ))
-    }
-
-    async fn list_debtor_payments(
-        &self,
-        request: Request<pb::ListDebtorPaymentsRequest>,
-    ) -> Result<Response<pb::ListDebtorPaymentsResponse>, Status> {
-        Ok(Response::new(self.list(request.into_inner()).await?))
-    }
-
-    async fn receive_dossier_event(
-        &self,
-        request: Request<pb::ReceiveDossierEventRequest>,
-    ) -> Result<Response<pb::ReceiveDossierEventResponse>, Status> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(
-            crate::dossier_events::receive(&self.pool, &caller, request.into_inner()).await?,
-        ))
     }
 }

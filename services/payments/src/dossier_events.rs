@@ -142,19 +142,33 @@ pub(crate) async fn receive(
     .await?;
     if resp.applied {
         let snapshot = v.event.snapshot.clone().unwrap_or_default();
+        let debtor = snapshot.debtor.as_ref();
+        // Kept as digits so that a tax-refund request finds the debtor's dossiers.
+        let debtor_nn = debtor
+            .and_then(|d| d.national_number.as_ref())
+            .and_then(|n| n.value.parse::<secal_domain::NationalNumber>().ok())
+            .map(|n| n.as_digits().to_owned());
+        let debtor_nn = debtor_nn.as_deref();
         sqlx::query(
-            "INSERT INTO dossier_states (dossier_number, dossier_version, status, snapshot, last_event_id)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO dossier_states (dossier_number, dossier_version, status, snapshot, last_event_id,
+                                         debtor_national_number, debtor_person_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (dossier_number) DO UPDATE SET dossier_version = $2, status = $3,
-                    snapshot = $4, last_event_id = $5, updated_at = now()",
+                    snapshot = $4, last_event_id = $5, debtor_national_number = $6,
+                    debtor_person_id = $7, updated_at = now()",
         )
         .bind(v.number.to_string())
         .bind(v.event.dossier_version)
         .bind(i16::try_from(snapshot.status).unwrap_or_default())
         .bind(snapshot.encode_to_vec())
         .bind(v.event_id)
+        .bind(debtor_nn)
+        .bind(debtor.map(|d| d.person_id.clone()).filter(|p| !p.is_empty()))
         .execute(&mut *tx)
         .await?;
+        if let Some(nn) = debtor_nn {
+            crate::booking::refresh_certified_debtor(&mut tx, nn).await?;
+        }
     }
     tx.commit().await?;
     span.record("outcome", if resp.applied { "applied" } else { "stale" });

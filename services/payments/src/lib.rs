@@ -1,8 +1,17 @@
 //! The payments service: ledger, advances runs, debtor payments, payouts and tax-refund
 //! compensation.
 
+mod advances;
+mod allocation;
+mod api;
+mod booking;
+mod calc_client;
+mod certified;
 mod debtor_payments;
 mod dossier_events;
+pub mod ledger;
+mod ledger_api;
+mod tax_refund;
 
 use std::future::Future;
 
@@ -37,18 +46,97 @@ pub fn policy() -> AuthPolicy {
             "ListDebtorPayments",
             &[roles::PAYMENTS_OPERATOR, roles::CASE_OFFICER],
         )
+        .allow_all(
+            &[
+                "CreateLedgerTransfers",
+                "PostPendingTransfer",
+                "VoidPendingTransfer",
+                "RecognizeDebtorDebt",
+                "GrantSuspension",
+                "RunMonthlyAdvances",
+            ],
+            &[roles::PAYMENTS_OPERATOR, roles::SERVICE],
+        )
+        .allow_all(
+            &[
+                "GetLedgerAccount",
+                "ListLedgerTransfers",
+                "GetDossierLedger",
+                "GetAdvancesRun",
+                "ListAdvancesRunItems",
+            ],
+            &[
+                roles::PAYMENTS_OPERATOR,
+                roles::CASE_OFFICER,
+                roles::AUDITOR,
+            ],
+        )
+        .allow_all(
+            &[
+                "ProposeTaxRefundOffset",
+                "ConfirmTaxRefundOffset",
+                "CancelTaxRefundOffset",
+                "GetTaxRefundOffset",
+                "ListCertifiedDebts",
+            ],
+            &[roles::TAX_REFUND_SYSTEM, roles::PAYMENTS_OPERATOR],
+        )
+}
+
+/// Allows `roles` on each of `methods` of the payments service.
+trait AllowAll {
+    fn allow_all(self, methods: &[&'static str], roles: &[&'static str]) -> Self;
+}
+
+impl AllowAll for AuthPolicy {
+    fn allow_all(self, methods: &[&'static str], roles: &[&'static str]) -> Self {
+        methods
+            .iter()
+            .fold(self, |p, m| p.allow(GRPC_SERVICE, m, roles))
+    }
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct Config {}
+pub struct Config {
+    /// Address of the calculation service, asked for advance eligibility (host:port).
+    #[arg(long, env = "SECAL_CALCULATION_ADDR")]
+    pub calculation_addr: Option<String>,
+}
+
+/// Voids pending transfers whose timeout passed, every 10 seconds, so that balances release
+/// them even when nobody posts or voids (settling also expires due ones first).
+async fn expire_pending_transfers(pool: sqlx::PgPool) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    while !pool.is_closed() {
+        tick.tick().await;
+        if let Ok(mut conn) = pool.acquire().await {
+            match ledger::expire_due(&mut conn).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "pending transfers expired"),
+                Err(e) => tracing::warn!(error = %e, "expiring pending transfers failed"),
+            }
+        }
+    }
+}
 
 pub async fn serve(
     ctx: ServiceContext,
-    _config: Config,
+    config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let api = debtor_payments::PaymentsApi::new(ctx.pool.clone());
+    let calculation = match (&config.calculation_addr, ctx.service_token.as_deref()) {
+        (Some(addr), Some(token)) => Some(
+            calc_client::Calculation::new(addr, token)
+                .map_err(|e| ServeError::Transport(format!("calculation client: {e}")))?,
+        ),
+        _ => {
+            tracing::warn!("no calculation address or service token: advances runs cannot assess");
+            None
+        }
+    };
+    tokio::spawn(expire_pending_transfers(ctx.pool.clone()));
+    let api = debtor_payments::PaymentsApi::new(ctx.pool.clone(), calculation);
     let routes = tonic::service::Routes::new(PaymentsServiceServer::new(api));
     server::serve(
         ctx.settings,

@@ -1,0 +1,75 @@
+//! The children a month's run considers, read from the dossier snapshots intake sent.
+
+use secal_domain::YearMonth;
+use secal_proto::v1 as pb;
+
+/// One child of an active dossier, with the advance case to assess (`None`: no maintenance
+/// is due for the child in the month, so nothing to assess).
+#[derive(Debug, Clone)]
+pub struct Child {
+    pub dossier: String,
+    pub child: String,
+    pub case: Option<pb::AdvanceCase>,
+}
+
+fn ym(m: YearMonth) -> pb::YearMonth {
+    secal_runtime::wire::year_month_to_pb(m)
+}
+
+fn before(a: &pb::YearMonth, b: &pb::YearMonth) -> bool {
+    (a.year, a.month) < (b.year, b.month)
+}
+
+/// The children with advances requested. House choice: the snapshot has no separate flag for
+/// future maintenance; an advance request implies it (intake only accepts advance requests
+/// with future maintenance claimed).
+/// `dossier` is the number the state is stored under (the snapshot's own copy is not trusted).
+pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> Vec<Child> {
+    let m = ym(month);
+    let title = s.title.clone().unwrap_or_default();
+    s.creditors
+        .iter()
+        .filter(|c| c.advances_requested)
+        .map(|c| {
+            let person = c.person.clone().unwrap_or_default();
+            let child = if person.person_id.is_empty() {
+                c.creditor_key.clone()
+            } else {
+                person.person_id.clone()
+            };
+            let started = title.first_month.as_ref().is_none_or(|f| !before(&m, f));
+            let ended = c.last_month.as_ref().is_some_and(|l| before(l, &m));
+            let case = (started && !ended && c.monthly_amount.is_some()).then(|| pb::AdvanceCase {
+                month: Some(m),
+                application_date: s.application_date,
+                future_maintenance_claimed: true,
+                child_birth_date: person.birth_date,
+                family_allowance_entitled: c.family_allowance_entitled,
+                adult_entitlement_valid_until: c.entitlement_valid_until,
+                maintenance: Some(if title.indexed {
+                    pb::advance_case::Maintenance::MaintenanceAmount(pb::MaintenanceAmount {
+                        method: Some(pb::maintenance_amount::Method::CpiIndexation(
+                            pb::CpiIndexation {
+                                base_amount: c.monthly_amount.clone(),
+                                base_month: title.index_base_month,
+                                first_adjustment_month: title.first_adjustment_month,
+                            },
+                        )),
+                    })
+                } else {
+                    pb::advance_case::Maintenance::MaintenanceDue(
+                        c.monthly_amount.clone().unwrap_or_default(),
+                    )
+                }),
+                applicant_net_monthly_income: s.applicant_net_monthly_income.clone(),
+                dependent_children: s.dependent_child_count,
+                disabled_dependent_children: s.disabled_dependent_child_count,
+            });
+            Child {
+                dossier: dossier.to_owned(),
+                child,
+                case,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,351 @@
+//! The run's tables and its batch transaction.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secal_domain::YearMonth;
+use secal_proto::v1::{self as pb, AdvancesRunState as RunState, TransferCode};
+use secal_runtime::{ServiceError, ServiceResult, wire};
+use sqlx::PgPool;
+
+use super::{Child, Outcome};
+use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, cents_pb};
+
+pub async fn start(pool: &PgPool, month: YearMonth, actor: &str) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO advances_runs (month, state, first_started_by) VALUES ($1, 1, $2)
+         ON CONFLICT (month) DO UPDATE SET attempts = advances_runs.attempts + 1, state = 1,
+                started_at = now(), finished_at = NULL",
+    )
+    .bind(month.first_day())
+    .bind(actor)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_total(pool: &PgPool, month: YearMonth, total: i64) -> ServiceResult<()> {
+    sqlx::query("UPDATE advances_runs SET children_total = $2 WHERE month = $1")
+        .bind(month.first_day())
+        .bind(total)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn done_in(
+    conn: &mut sqlx::PgConnection,
+    month: YearMonth,
+    batch: &[Child],
+) -> ServiceResult<HashSet<(String, String)>> {
+    let dossiers: Vec<String> = batch.iter().map(|c| c.dossier.clone()).collect();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT dossier_number, child FROM advances_run_items
+         WHERE month = $1 AND status IN (1, 2) AND dossier_number = ANY($2)",
+    )
+    .bind(month.first_day())
+    .bind(&dossiers)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Children of the batch already paid or judged not eligible.
+pub async fn done(
+    pool: &PgPool,
+    month: YearMonth,
+    batch: &[Child],
+) -> ServiceResult<HashSet<(String, String)>> {
+    let mut conn = pool.acquire().await?;
+    done_in(&mut conn, month, batch).await
+}
+
+fn transfer_base(month: YearMonth, c: &Child) -> String {
+    format!(
+        "advance/{:04}-{:02}/{}/{}",
+        month.year(),
+        month.month(),
+        c.dossier,
+        c.child
+    )
+}
+
+/// The batch's transfers and items in one transaction; children another start finished in
+/// the meantime are skipped (returned as the count of raced children).
+pub async fn write_batch(
+    pool: &PgPool,
+    month: YearMonth,
+    actor: &str,
+    todo: &[Child],
+    outcomes: &[Outcome],
+) -> ServiceResult<(Vec<Outcome>, i64)> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('advances:' || $1))")
+        .bind(month.first_day().to_string())
+        .execute(&mut *tx)
+        .await?;
+    let done = done_in(&mut tx, month, todo).await?;
+    let first = month.first_day();
+    let mut transfers = Vec::new();
+    let mut written = Vec::new();
+    let mut raced = 0;
+    let mut cols = ItemCols::default();
+    for (c, o) in todo.iter().zip(outcomes) {
+        if done.contains(&(c.dossier.clone(), c.child.clone())) {
+            raced += 1;
+            continue;
+        }
+        let base = transfer_base(month, c);
+        let claim = AccountKey::party(K::CreditorClaim, &c.dossier, &c.child);
+        let due = match o {
+            Outcome::Paid { due, .. } | Outcome::NotEligible { due, .. } => *due,
+            Outcome::Failed(_) => 0,
+        };
+        let t = |id: String, d: AccountKey, cr: AccountKey, cents: i64, code: TransferCode| {
+            NewTransfer {
+                for_month: Some(first),
+                reference: format!("advances-run/{first}"),
+                ..NewTransfer::posted(id, d, cr, cents, code, first)
+            }
+        };
+        if due > 0 {
+            transfers.push(t(
+                format!("{base}/maint"),
+                AccountKey::dossier(K::DebtorPrincipal, &c.dossier),
+                claim.clone(),
+                due,
+                TransferCode::DebtRecognition,
+            ));
+        }
+        let (status, cents, reasons, transfer, error) = match o {
+            Outcome::Paid { cents, .. } => {
+                transfers.push(t(
+                    format!("{base}/sub"),
+                    claim.clone(),
+                    AccountKey::party(K::ServiceAdvanceClaim, &c.dossier, &c.child),
+                    *cents,
+                    TransferCode::Advance,
+                ));
+                transfers.push(t(
+                    format!("{base}/pay"),
+                    AccountKey::service(K::AdvancesFunding),
+                    AccountKey::party(K::Payable, &c.dossier, &c.child),
+                    *cents,
+                    TransferCode::Advance,
+                ));
+                (
+                    1i16,
+                    *cents,
+                    "{}".to_owned(),
+                    Some(format!("{base}/pay")),
+                    None,
+                )
+            }
+            Outcome::NotEligible { reasons, .. } => {
+                let r = reasons
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                (2, 0, format!("{{{r}}}"), None, None)
+            }
+            Outcome::Failed(e) => (3, 0, "{}".to_owned(), None, Some(e.clone())),
+        };
+        cols.0.push(c.dossier.clone());
+        cols.1.push(c.child.clone());
+        cols.2.push(status);
+        cols.3.push(cents);
+        cols.4.push(reasons);
+        cols.5.push(transfer);
+        cols.6.push(error);
+        written.push(o.clone());
+    }
+    for chunk in transfers.chunks(10_000) {
+        ledger::create_unreturned(&mut tx, actor, chunk).await?;
+    }
+    sqlx::query(
+        "INSERT INTO advances_run_items (month, dossier_number, child, status, amount_cents, reasons, transfer_id, error)
+         SELECT $1, d, c, s, a, r::smallint[], t, e
+         FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)
+         ON CONFLICT (month, dossier_number, child) DO UPDATE
+           SET status = EXCLUDED.status, amount_cents = EXCLUDED.amount_cents, reasons = EXCLUDED.reasons,
+               transfer_id = EXCLUDED.transfer_id, error = EXCLUDED.error
+           WHERE advances_run_items.status = 3",
+    )
+    .bind(first)
+    .bind(&cols.0)
+    .bind(&cols.1)
+    .bind(&cols.2)
+    .bind(&cols.3)
+    .bind(&cols.4)
+    .bind(&cols.5)
+    .bind(&cols.6)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((written, raced))
+}
+
+/// The items of a batch, column by column (one INSERT ... unnest).
+#[derive(Default)]
+#[allow(clippy::type_complexity)]
+struct ItemCols(
+    Vec<String>,
+    Vec<String>,
+    Vec<i16>,
+    Vec<i64>,
+    Vec<String>,
+    Vec<Option<String>>,
+    Vec<Option<String>>,
+);
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    month: NaiveDate,
+    state: i16,
+    attempts: i32,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    first_started_by: String,
+    first_started_at: DateTime<Utc>,
+}
+
+async fn load(pool: &PgPool, month: NaiveDate) -> ServiceResult<Option<pb::AdvancesRun>> {
+    let Some(r) = sqlx::query_as::<_, RunRow>("SELECT month, state, attempts, started_at, finished_at, first_started_by, first_started_at FROM advances_runs WHERE month = $1")
+        .bind(month)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (paid, not_eligible, failed, cents, total): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 1), count(*) FILTER (WHERE status = 2),
+                count(*) FILTER (WHERE status = 3), COALESCE(sum(amount_cents) FILTER (WHERE status = 1), 0)::bigint,
+                count(*)
+         FROM advances_run_items WHERE month = $1",
+    )
+    .bind(month)
+    .fetch_one(pool)
+    .await?;
+    // The ledger's side of the control totals: the month's advance legs into payable.
+    let (ledger_count, ledger_cents): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), COALESCE(sum(t.amount), 0)::bigint FROM ledger_transfers t
+         JOIN ledger_accounts ca ON ca.id = t.credit_account
+         WHERE t.for_month = $1 AND t.code = $2 AND t.state = 2 AND ca.kind = $3",
+    )
+    .bind(month)
+    .bind(TransferCode::Advance as i16)
+    .bind(K::Payable as i16)
+    .fetch_one(pool)
+    .await?;
+    Ok(Some(pb::AdvancesRun {
+        run_id: format!("advances-run/{month}"),
+        month: crate::ledger::month_pb(r.month).into(),
+        state: i32::from(r.state),
+        attempts: r.attempts,
+        started_at: wire::timestamp(r.started_at),
+        finished_at: r.finished_at.map(wire::timestamp).unwrap_or_default(),
+        totals: Some(pb::AdvancesRunTotals {
+            children_considered: total,
+            advances_paid: paid,
+            not_eligible,
+            failed,
+            amount_paid: Some(cents_pb(cents)),
+            ledger_transfer_count: ledger_count,
+            ledger_amount: Some(cents_pb(ledger_cents)),
+            reconciled: ledger_count == paid && ledger_cents == cents,
+        }),
+        first_started: Some(pb::AuditStamp {
+            actor: r.first_started_by,
+            at: wire::timestamp(r.first_started_at),
+            via: String::new(),
+        }),
+    }))
+}
+
+pub async fn finish(pool: &PgPool, month: YearMonth) -> ServiceResult<pb::AdvancesRun> {
+    let failed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM advances_run_items WHERE month = $1 AND status = 3",
+    )
+    .bind(month.first_day())
+    .fetch_one(pool)
+    .await?;
+    let state = if failed > 0 {
+        RunState::CompletedWithFailures
+    } else {
+        RunState::Completed
+    };
+    sqlx::query("UPDATE advances_runs SET state = $2, finished_at = now() WHERE month = $1")
+        .bind(month.first_day())
+        .bind(state as i16)
+        .execute(pool)
+        .await?;
+    load(pool, month.first_day())
+        .await?
+        .ok_or_else(|| ServiceError::not_found("advances run"))
+}
+
+pub async fn get_run(
+    pool: &PgPool,
+    req: pb::GetAdvancesRunRequest,
+) -> ServiceResult<pb::GetAdvancesRunResponse> {
+    let month = wire::year_month_from_pb("month", req.month.as_ref())?;
+    let run = load(pool, month.first_day())
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("no advances run for {month}")))?;
+    Ok(pb::GetAdvancesRunResponse { run: Some(run) })
+}
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    dossier_number: String,
+    child: String,
+    status: i16,
+    amount_cents: i64,
+    reasons: Vec<i16>,
+    transfer_id: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn list_items(
+    pool: &PgPool,
+    req: pb::ListAdvancesRunItemsRequest,
+) -> ServiceResult<pb::ListAdvancesRunItemsResponse> {
+    let month = wire::year_month_from_pb("month", req.month.as_ref())?;
+    let page = wire::page_from_pb("page", req.page.as_ref())?;
+    let offset = page.after.unwrap_or(0);
+    let rows: Vec<ItemRow> = sqlx::query_as(
+        "SELECT dossier_number, child, status, amount_cents, reasons, transfer_id, error FROM advances_run_items
+         WHERE month = $1 AND ($2 = 0 OR status = $2) AND ($3 = '' OR dossier_number = $3)
+         ORDER BY dossier_number, child OFFSET $4 LIMIT $5",
+    )
+    .bind(month.first_day())
+    .bind(i16::try_from(req.status).unwrap_or(0))
+    .bind(req.dossier_number.trim())
+    .bind(offset)
+    .bind(page.size)
+    .fetch_all(pool)
+    .await?;
+    let m = wire::year_month_to_pb(month);
+    Ok(pb::ListAdvancesRunItemsResponse {
+        items: rows
+            .iter()
+            .map(|r| pb::AdvancesRunItem {
+                dossier_number: r.dossier_number.clone(),
+                child_person_id: r.child.clone(),
+                month: Some(m),
+                status: i32::from(r.status),
+                amount: Some(cents_pb(r.amount_cents)),
+                reasons: r.reasons.iter().map(|x| i32::from(*x)).collect(),
+                transfer_id: r.transfer_id.clone().unwrap_or_default(),
+                error: r.error.clone().unwrap_or_default(),
+                explanation: None,
+            })
+            .collect(),
+        page: Some(wire::page_to_pb(
+            &page,
+            rows.len(),
+            Some(offset + rows.len() as i64),
+        )),
+    })
+}

@@ -1,0 +1,248 @@
+//! Booking debts and debtor money in the ledger: what is open per creditor and month (read
+//! back from the ledger itself), receipts and their allocation, and the certified-debt list
+//! kept in step with every change.
+//!
+//! Transfer conventions (the ledger is the only record of amounts):
+//! - debt: debtor-principal -> creditor-claim/C (DEBT_RECOGNITION, month); interest:
+//!   debtor-interest -> creditor-claim/C (INTEREST); surcharge: debtor-surcharge -> fee-income;
+//! - advance: creditor-claim/C -> service-advance-claim/C (SECAL steps into the creditor's
+//!   rights) and advances-funding -> payable/C (ADVANCE, month);
+//! - receipt: bank (or tax-offset-clearing) -> money-received;
+//! - allocation line: money-received -> debtor-principal|interest|surcharge, and for SECAL's
+//!   share service-advance-claim/C -> advances-funding, for the creditor's share
+//!   creditor-claim/C -> payable/C (ALLOCATION, month).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use secal_proto::v1::TransferCode;
+use sqlx::PgConnection;
+
+use crate::allocation::{self, Line, MonthDebt, OpenDebts, Target};
+use crate::ledger::{self, AccountKey, AccountKind as K, LedgerError, NewTransfer};
+
+#[derive(sqlx::FromRow)]
+struct Sum {
+    debit_kind: i16,
+    debit_party: Option<String>,
+    credit_kind: i16,
+    credit_party: Option<String>,
+    code: i16,
+    for_month: Option<NaiveDate>,
+    cents: i64,
+}
+
+/// What the debtor still owes on a dossier, per creditor and month, from posted transfers.
+pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDebts, LedgerError> {
+    let sums: Vec<Sum> = sqlx::query_as(
+        "SELECT da.kind AS debit_kind, da.party_person_id AS debit_party, ca.kind AS credit_kind,
+                ca.party_person_id AS credit_party, t.code, t.for_month, sum(t.amount)::bigint AS cents
+         FROM ledger_transfers t
+         JOIN ledger_accounts da ON da.id = t.debit_account
+         JOIN ledger_accounts ca ON ca.id = t.credit_account
+         WHERE t.dossier_number = $1 AND t.state = 2
+         GROUP BY 1, 2, 3, 4, 5, 6",
+    )
+    .bind(dossier)
+    .fetch_all(conn)
+    .await?;
+    // (creditor, month) -> [due, advanced, reimbursed, paid to creditor]
+    let mut months: BTreeMap<(String, NaiveDate), [i64; 4]> = BTreeMap::new();
+    let mut interest: BTreeMap<String, i64> = BTreeMap::new();
+    let mut surcharge = 0;
+    let (claim, service, alloc) = (
+        K::CreditorClaim as i16,
+        K::ServiceAdvanceClaim as i16,
+        TransferCode::Allocation as i16,
+    );
+    for s in sums {
+        let code = TransferCode::try_from(i32::from(s.code)).unwrap_or_default();
+        let cell = |months: &mut BTreeMap<_, [i64; 4]>, party: &Option<String>, i: usize| {
+            if let (Some(p), Some(m)) = (party, s.for_month) {
+                months.entry((p.clone(), m)).or_default()[i] += s.cents;
+            }
+        };
+        match code {
+            TransferCode::DebtRecognition if s.credit_kind == claim => {
+                cell(&mut months, &s.credit_party, 0)
+            }
+            TransferCode::Advance if s.debit_kind == claim => cell(&mut months, &s.debit_party, 1),
+            TransferCode::Allocation if s.debit_kind == service => {
+                cell(&mut months, &s.debit_party, 2)
+            }
+            TransferCode::Allocation if s.debit_kind == claim && s.for_month.is_some() => {
+                cell(&mut months, &s.debit_party, 3)
+            }
+            TransferCode::Allocation if s.debit_kind == claim => {
+                *interest
+                    .entry(s.debit_party.clone().unwrap_or_default())
+                    .or_default() -= s.cents
+            }
+            TransferCode::Interest if s.credit_kind == claim => {
+                *interest
+                    .entry(s.credit_party.clone().unwrap_or_default())
+                    .or_default() += s.cents
+            }
+            TransferCode::Surcharge if s.debit_kind == K::DebtorSurcharge as i16 => {
+                surcharge += s.cents
+            }
+            _ if s.code == alloc && s.credit_kind == K::DebtorSurcharge as i16 => {
+                surcharge -= s.cents
+            }
+            _ => {}
+        }
+    }
+    Ok(OpenDebts {
+        months: months
+            .into_iter()
+            .map(|((creditor, month), [due, adv, reimb, paid])| MonthDebt {
+                month,
+                creditor,
+                service_open: (adv - reimb).max(0),
+                creditor_open: (due - adv - paid).max(0),
+            })
+            .filter(|m| m.service_open + m.creditor_open > 0)
+            .collect(),
+        interest: interest.into_iter().filter(|(_, c)| *c > 0).collect(),
+        surcharge: surcharge.max(0),
+    })
+}
+
+/// The ledger transfers of one allocation (ids `<prefix>/a<n>` and `<prefix>/c<n>`).
+pub fn allocation_transfers(
+    dossier: &str,
+    prefix: &str,
+    lines: &[Line],
+    value_date: NaiveDate,
+) -> Vec<NewTransfer> {
+    let mut out = Vec::new();
+    let received = AccountKey::dossier(K::MoneyReceived, dossier);
+    for (i, l) in lines.iter().enumerate() {
+        let n = i + 1;
+        let debt = match l.target {
+            Target::Interest => K::DebtorInterest,
+            Target::Surcharge => K::DebtorSurcharge,
+            _ => K::DebtorPrincipal,
+        };
+        let base = |id: String, debit: AccountKey, credit: AccountKey| NewTransfer {
+            for_month: l.month,
+            reference: prefix.to_owned(),
+            ..NewTransfer::posted(
+                id,
+                debit,
+                credit,
+                l.cents,
+                TransferCode::Allocation,
+                value_date,
+            )
+        };
+        out.push(base(
+            format!("{prefix}/a{n}"),
+            received.clone(),
+            AccountKey::dossier(debt, dossier),
+        ));
+        let Some(creditor) = &l.creditor else {
+            continue;
+        };
+        let (debit, credit) = if l.to_service {
+            (
+                AccountKey::party(K::ServiceAdvanceClaim, dossier, creditor),
+                AccountKey::service(K::AdvancesFunding),
+            )
+        } else {
+            (
+                AccountKey::party(K::CreditorClaim, dossier, creditor),
+                AccountKey::party(K::Payable, dossier, creditor),
+            )
+        };
+        out.push(base(format!("{prefix}/c{n}"), debit, credit));
+    }
+    out
+}
+
+/// Allocates `cents` already credited to the dossier's money-received account; writes the
+/// transfers and the allocation lines under `payment_id`. Returns the lines and the rest.
+pub async fn allocate_received(
+    conn: &mut PgConnection,
+    actor: &str,
+    dossier: &str,
+    payment_id: &str,
+    cents: i64,
+    for_month: Option<NaiveDate>,
+    value_date: NaiveDate,
+) -> Result<(Vec<Line>, i64, Vec<String>), LedgerError> {
+    let debts = open_debts(&mut *conn, dossier).await?;
+    let (lines, rest) = allocation::allocate(cents, for_month, &debts);
+    let transfers =
+        allocation_transfers(dossier, &format!("alloc/{payment_id}"), &lines, value_date);
+    let created = ledger::create_transfers(&mut *conn, actor, &transfers).await?;
+    for (i, l) in lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO payment_allocations (payment_id, position, target, for_month, creditor, amount_cents, beneficiary)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(payment_id)
+        .bind(i32::try_from(i + 1).unwrap_or(i32::MAX))
+        .bind(l.target as i16)
+        .bind(l.month)
+        .bind(&l.creditor)
+        .bind(l.cents)
+        .bind(if l.to_service { 2i16 } else { 1 })
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok((
+        lines,
+        rest,
+        created.into_iter().map(|t| t.transfer_id).collect(),
+    ))
+}
+
+/// Rewrites the certified debt of the dossier's debtor when it changed (new change sequence):
+/// called in the same transaction as every change to a debtor's debt or suspension.
+pub async fn refresh_certified_debt(
+    conn: &mut PgConnection,
+    dossier: &str,
+) -> Result<(), LedgerError> {
+    let nn: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT debtor_national_number FROM dossier_states WHERE dossier_number = $1",
+    )
+    .bind(dossier)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match nn.flatten() {
+        Some(nn) => refresh_certified_debtor(conn, &nn).await,
+        None => Ok(()),
+    }
+}
+
+pub async fn refresh_certified_debtor(
+    conn: &mut PgConnection,
+    nn: &str,
+) -> Result<(), LedgerError> {
+    sqlx::query(
+        "WITH d AS (
+            SELECT COALESCE(sum(a.debits_posted - a.credits_posted) FILTER (WHERE a.kind IN (3, 4, 5)), 0)::bigint AS amount,
+                   COALESCE(array_agg(DISTINCT s.dossier_number ORDER BY s.dossier_number), '{}') AS dossiers,
+                   EXISTS (SELECT 1 FROM suspensions x WHERE x.debtor_person_id IN
+                             (SELECT debtor_person_id FROM dossier_states WHERE debtor_national_number = $1)
+                           AND x.lifted_on IS NULL AND x.effective_from <= current_date) AS suspended
+            FROM dossier_states s LEFT JOIN ledger_accounts a ON a.dossier_number = s.dossier_number
+            WHERE s.debtor_national_number = $1)
+         INSERT INTO certified_debts AS c (debtor_national_number, amount_cents, since, dossier_numbers, change_sequence, withdrawn)
+         SELECT $1, amount, CASE WHEN amount > 0 AND NOT suspended THEN current_date END, dossiers,
+                nextval('certified_debt_changes'), amount = 0 OR suspended
+         FROM d
+         ON CONFLICT (debtor_national_number) DO UPDATE
+           SET amount_cents = EXCLUDED.amount_cents,
+               since = CASE WHEN c.withdrawn THEN EXCLUDED.since ELSE COALESCE(c.since, EXCLUDED.since) END,
+               dossier_numbers = EXCLUDED.dossier_numbers,
+               change_sequence = EXCLUDED.change_sequence, withdrawn = EXCLUDED.withdrawn
+           WHERE (c.amount_cents, c.withdrawn, c.dossier_numbers)
+                 IS DISTINCT FROM (EXCLUDED.amount_cents, EXCLUDED.withdrawn, EXCLUDED.dossier_numbers)",
+    )
+    .bind(nn)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! The calculation service client: advance eligibility and amounts, in batches.
+
+use std::time::Duration;
+
+use secal_proto::v1::{self as pb, calculation_service_client::CalculationServiceClient};
+use secal_runtime::client::{self, ChannelSettings, ClientError, Credentials, RetryPolicy};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// The calculation service accepts at most this many items per ComputeAdvances call.
+pub const MAX_BATCH: usize = 10_000;
+
+/// A batch of 10,000 assessments with compact explanations is several MB: far above tonic's
+/// 4 MB default decode limit.
+const MAX_MESSAGE: usize = 256 * 1024 * 1024;
+
+const RETRIES: RetryPolicy = RetryPolicy {
+    attempts: 3,
+    first_backoff: Duration::from_millis(200),
+    max_backoff: Duration::from_secs(2),
+};
+
+#[derive(Clone)]
+pub struct Calculation {
+    channel: Channel,
+    credentials: Credentials,
+}
+
+impl Calculation {
+    pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
+        Ok(Self {
+            channel: client::channel(
+                addr,
+                ChannelSettings {
+                    connect_timeout: Duration::from_secs(2),
+                    request_timeout: Duration::from_secs(120),
+                },
+            )?,
+            credentials: Credentials::new(service_token)?,
+        })
+    }
+
+    fn client(&self) -> CalculationServiceClient<InterceptedService<Channel, Credentials>> {
+        CalculationServiceClient::with_interceptor(self.channel.clone(), self.credentials.clone())
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE)
+    }
+
+    /// Assesses a batch (at most [`MAX_BATCH`] items), retrying transient failures.
+    pub async fn compute_advances(
+        &self,
+        items: Vec<pb::AdvanceBatchItem>,
+    ) -> Result<Vec<pb::AdvanceBatchResult>, tonic::Status> {
+        let req = pb::ComputeAdvancesRequest {
+            items,
+            compact_explanation: true,
+        };
+        let resp = client::with_retries(RETRIES, || {
+            let mut c = self.client();
+            let req = req.clone();
+            async move { c.compute_advances(req).await }
+        })
+        .await?;
+        Ok(resp.into_inner().results)
+    }
+}

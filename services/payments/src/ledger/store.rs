@@ -1,0 +1,365 @@
+//! Writing transfers. Every function takes the caller's transaction: a group of transfers is
+//! linked simply by being created in one transaction (all or none).
+
+use std::collections::{BTreeSet, HashMap};
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{AccountKey, LedgerError, NewTransfer, State, Transfer};
+
+/// 24 hours, the default timeout of a pending transfer.
+const DEFAULT_TIMEOUT_SECS: i64 = 86_400;
+
+pub(crate) const TRANSFER_COLUMNS: &str = "t.id, t.transfer_id, da.code AS debit_code, \
+     ca.code AS credit_code, t.amount, t.code, t.value_date, t.state, \
+     p.transfer_id AS pending_transfer_id, t.linked_group, t.expires_at, \
+     c.transfer_id AS corrects_transfer_id, t.for_month, t.reference, t.description, \
+     t.dossier_number, t.recorded_by, t.recorded_at";
+
+pub(crate) const TRANSFER_FROM: &str = "ledger_transfers t \
+     JOIN ledger_accounts da ON da.id = t.debit_account \
+     JOIN ledger_accounts ca ON ca.id = t.credit_account \
+     LEFT JOIN ledger_transfers p ON p.id = t.pending_id \
+     LEFT JOIN ledger_transfers c ON c.id = t.corrects_id";
+
+async fn by_ids(conn: &mut PgConnection, ids: &[String]) -> Result<Vec<Transfer>, LedgerError> {
+    let sql =
+        format!("SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM} WHERE t.transfer_id = ANY($1)");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(ids)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Opens the accounts that do not exist yet and returns every account's row id by code.
+async fn open_accounts(
+    conn: &mut PgConnection,
+    actor: &str,
+    keys: &BTreeSet<&AccountKey>,
+) -> Result<HashMap<String, i64>, LedgerError> {
+    let codes: Vec<String> = keys.iter().map(|k| k.code()).collect();
+    let kinds: Vec<i16> = keys.iter().map(|k| k.kind as i16).collect();
+    let dossiers: Vec<Option<String>> = keys.iter().map(|k| k.dossier.clone()).collect();
+    let parties: Vec<Option<String>> = keys.iter().map(|k| k.party.clone()).collect();
+    let rules: Vec<i16> = keys.iter().map(|k| k.kind.balance_rule()).collect();
+    // Sorted by code so that concurrent openers lock in the same order.
+    sqlx::query(
+        "INSERT INTO ledger_accounts (code, kind, dossier_number, party_person_id, balance_rule, opened_by)
+         SELECT * , $6 FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[], $5::smallint[])
+         ORDER BY 1
+         ON CONFLICT (code) DO NOTHING",
+    )
+    .bind(&codes)
+    .bind(&kinds)
+    .bind(&dossiers)
+    .bind(&parties)
+    .bind(&rules)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT code, id FROM ledger_accounts WHERE code = ANY($1)")
+            .bind(&codes)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+fn validate(specs: &[NewTransfer]) -> Result<(), LedgerError> {
+    let mut seen = BTreeSet::new();
+    for (i, s) in specs.iter().enumerate() {
+        let f = |name: &str| format!("transfers[{i}].{name}");
+        if s.id.trim().is_empty() || s.id.len() > 200 || !s.id.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(LedgerError::invalid(
+                f("transfer_id"),
+                "1 to 200 printable ASCII characters",
+            ));
+        }
+        if !seen.insert(s.id.as_str()) {
+            return Err(LedgerError::invalid(
+                f("transfer_id"),
+                "appears twice in the request",
+            ));
+        }
+        if s.cents <= 0 {
+            return Err(LedgerError::invalid(f("amount"), "must be more than zero"));
+        }
+        if s.debit == s.credit {
+            return Err(LedgerError::invalid(
+                f("credit_account_id"),
+                "must differ from the debit account",
+            ));
+        }
+        if s.pending_timeout_secs
+            .is_some_and(|t| !(0..=31_536_000).contains(&t))
+        {
+            return Err(LedgerError::invalid(f("timeout_seconds"), "0 to 31536000"));
+        }
+        if (s.code == secal_proto::v1::TransferCode::Correction) != s.corrects.is_some() {
+            return Err(LedgerError::invalid(
+                f("corrects_transfer_id"),
+                "required with TRANSFER_CODE_CORRECTION, and only with it",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates transfers, all or none. A transfer whose id exists already with the same content
+/// is returned as stored (a retry); with other content it is [`LedgerError::Conflict`].
+pub async fn create_transfers(
+    conn: &mut PgConnection,
+    actor: &str,
+    specs: &[NewTransfer],
+) -> Result<Vec<Transfer>, LedgerError> {
+    create_unreturned(conn, actor, specs).await?;
+    let ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
+    let mut all: HashMap<String, Transfer> = by_ids(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.transfer_id.clone(), t))
+        .collect();
+    ids.iter()
+        .map(|id| {
+            all.remove(id)
+                .ok_or_else(|| LedgerError::TransferNotFound(id.clone()))
+        })
+        .collect()
+}
+
+/// As [`create_transfers`], without reading the transfers back (bulk writers such as the
+/// advances run); returns how many were new.
+pub async fn create_unreturned(
+    conn: &mut PgConnection,
+    actor: &str,
+    specs: &[NewTransfer],
+) -> Result<usize, LedgerError> {
+    validate(specs)?;
+    let ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
+    let existing: HashMap<String, Transfer> = by_ids(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.transfer_id.clone(), t))
+        .collect();
+    let mut new = Vec::new();
+    for s in specs {
+        match existing.get(&s.id) {
+            Some(t) if t.same_as(s) => {}
+            Some(_) => return Err(LedgerError::Conflict(s.id.clone())),
+            None => new.push(s),
+        }
+    }
+    if !new.is_empty() {
+        insert(conn, actor, &new).await?;
+    }
+    Ok(new.len())
+}
+
+async fn insert(
+    conn: &mut PgConnection,
+    actor: &str,
+    new: &[&NewTransfer],
+) -> Result<(), LedgerError> {
+    let keys: BTreeSet<&AccountKey> = new.iter().flat_map(|s| [&s.debit, &s.credit]).collect();
+    let accounts = open_accounts(conn, actor, &keys).await?;
+    let account = |k: &AccountKey| {
+        accounts
+            .get(&k.code())
+            .copied()
+            .ok_or_else(|| LedgerError::AccountNotFound(k.code()))
+    };
+    let group = Uuid::new_v4();
+    let mut cols = Columns::default();
+    for s in new {
+        cols.id.push(s.id.clone());
+        cols.debit.push(account(&s.debit)?);
+        cols.credit.push(account(&s.credit)?);
+        cols.amount.push(s.cents);
+        cols.code.push(s.code as i16);
+        cols.value_date.push(s.value_date);
+        let pending = s
+            .pending_timeout_secs
+            .map(|t| if t == 0 { DEFAULT_TIMEOUT_SECS } else { t });
+        cols.state.push(if pending.is_some() {
+            State::Pending
+        } else {
+            State::Posted
+        } as i16);
+        cols.timeout.push(pending);
+        cols.corrects.push(s.corrects.clone());
+        cols.for_month.push(s.for_month);
+        cols.reference.push(s.reference.clone());
+        cols.description.push(s.description.clone());
+        cols.dossier.push(s.dossier().map(str::to_owned));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO ledger_transfers (transfer_id, debit_account, credit_account, amount, code,
+             value_date, state, expires_at, corrects_id, for_month, reference, description,
+             dossier_number, linked_group, recorded_by)
+         SELECT n.id, n.debit, n.credit, n.amount, n.code, n.value_date, n.state,
+                CASE WHEN n.timeout IS NULL THEN NULL ELSE now() + make_interval(secs => n.timeout) END,
+                c.id, n.for_month, n.reference, n.description, n.dossier, $14, $15
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::smallint[],
+                     $6::date[], $7::smallint[], $8::bigint[], $9::text[], $10::date[],
+                     $11::text[], $12::text[], $13::text[])
+              AS n(id, debit, credit, amount, code, value_date, state, timeout, corrects,
+                   for_month, reference, description, dossier)
+         LEFT JOIN ledger_transfers c ON c.transfer_id = n.corrects",
+    )
+    .bind(&cols.id)
+    .bind(&cols.debit)
+    .bind(&cols.credit)
+    .bind(&cols.amount)
+    .bind(&cols.code)
+    .bind(&cols.value_date)
+    .bind(&cols.state)
+    .bind(&cols.timeout)
+    .bind(&cols.corrects)
+    .bind(&cols.for_month)
+    .bind(&cols.reference)
+    .bind(&cols.description)
+    .bind(&cols.dossier)
+    .bind(group)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() != new.len() as u64 {
+        return Err(LedgerError::Db(sqlx::Error::RowNotFound));
+    }
+    // A correction must name an existing transfer: the LEFT JOIN leaves corrects_id NULL.
+    for s in new {
+        if let Some(c) = &s.corrects {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM ledger_transfers WHERE transfer_id = $1")
+                    .bind(c)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if found.is_none() {
+                return Err(LedgerError::invalid(
+                    "corrects_transfer_id",
+                    format!("transfer {c} does not exist"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Columns {
+    id: Vec<String>,
+    debit: Vec<i64>,
+    credit: Vec<i64>,
+    amount: Vec<i64>,
+    code: Vec<i16>,
+    value_date: Vec<chrono::NaiveDate>,
+    state: Vec<i16>,
+    timeout: Vec<Option<i64>>,
+    corrects: Vec<Option<String>>,
+    for_month: Vec<Option<chrono::NaiveDate>>,
+    reference: Vec<String>,
+    description: Vec<String>,
+    dossier: Vec<Option<String>>,
+}
+
+/// The second phase of a pending transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Post this many cents (`None`: the full amount); the rest is released.
+    Post(Option<i64>),
+    Void,
+}
+
+/// Voids the pending transfers whose timeout passed; returns how many.
+pub async fn expire_due(conn: &mut PgConnection) -> Result<i32, LedgerError> {
+    Ok(sqlx::query_scalar("SELECT ledger_expire_due()")
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Posts or voids a pending transfer with a new transfer `settlement_id`. A retry (same
+/// settlement id, same decision) returns the first result.
+pub async fn settle_pending(
+    conn: &mut PgConnection,
+    actor: &str,
+    pending_id: &str,
+    settlement_id: &str,
+    how: Settle,
+    description: &str,
+) -> Result<Transfer, LedgerError> {
+    expire_due(conn).await?;
+    let sql = format!(
+        "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM} WHERE t.transfer_id = $1 FOR UPDATE OF t"
+    );
+    let pending: Transfer = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(pending_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| LedgerError::TransferNotFound(pending_id.to_owned()))?;
+    if pending.state != State::Pending as i16 {
+        return Err(LedgerError::NotPending {
+            id: pending_id.to_owned(),
+            why: "it was created posted".into(),
+        });
+    }
+    let state = match how {
+        Settle::Post(_) => State::Posted,
+        Settle::Void => State::Voided,
+    };
+    let amount = match how {
+        Settle::Post(Some(c)) if c <= 0 || c > pending.amount => {
+            return Err(LedgerError::invalid(
+                "amount",
+                format!("must be 0.01 to the pending {} cents", pending.amount),
+            ));
+        }
+        Settle::Post(Some(c)) => c,
+        _ => pending.amount,
+    };
+    let settled =
+        format!("SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM} WHERE p.transfer_id = $1");
+    if let Some(done) = sqlx::query_as::<_, Transfer>(sqlx::AssertSqlSafe(settled))
+        .bind(pending_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        if done.transfer_id == settlement_id && done.state == state as i16 && done.amount == amount
+        {
+            return Ok(done);
+        }
+        let why = match done.state {
+            2 => "already posted",
+            3 => "already voided",
+            _ => "expired: its timeout passed",
+        };
+        return Err(LedgerError::NotPending {
+            id: pending_id.to_owned(),
+            why: format!("{why} by {}", done.transfer_id),
+        });
+    }
+    if !by_ids(conn, &[settlement_id.to_owned()]).await?.is_empty() {
+        return Err(LedgerError::Conflict(settlement_id.to_owned()));
+    }
+    sqlx::query(
+        "INSERT INTO ledger_transfers (transfer_id, debit_account, credit_account, amount, code,
+             value_date, state, pending_id, linked_group, for_month, reference, description,
+             dossier_number, recorded_by)
+         SELECT $1, debit_account, credit_account, $2, code, value_date, $3, id,
+                linked_group, for_month, reference, $4, dossier_number, $5
+         FROM ledger_transfers WHERE id = $6",
+    )
+    .bind(settlement_id)
+    .bind(amount)
+    .bind(state as i16)
+    .bind(description)
+    .bind(actor)
+    .bind(pending.id)
+    .execute(&mut *conn)
+    .await?;
+    by_ids(conn, &[settlement_id.to_owned()])
+        .await?
+        .pop()
+        .ok_or_else(|| LedgerError::TransferNotFound(settlement_id.to_owned()))
+}

@@ -1,0 +1,378 @@
+//! Tax-refund compensation: the tax administration asks how much of a refund is offset
+//! against the taxpayer's maintenance debts (a pending hold), then confirms (post, allocate
+//! like a debtor payment) or cancels (void). Idempotent by refund id.
+//!
+//! House choices: a taxpayer's dossiers are served oldest dossier number first; the hold
+//! lasts 30 days (the tax administration pays within that window, else it expires); what is
+//! offsettable on a dossier is its open debt minus money already received and not allocated
+//! and minus other open holds.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secal_domain::NationalNumber;
+use secal_proto::v1::{self as pb, TaxRefundOffsetState as S, TaxRefundZeroReason as Z};
+use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::booking;
+use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
+
+const HOLD_SECS: i64 = 30 * 86_400;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    refund_id: String,
+    taxpayer: String,
+    assessment_year: i32,
+    refund_cents: i64,
+    offset_cents: i64,
+    state: i16,
+    zero_reason: i16,
+    hold_expires_at: Option<DateTime<Utc>>,
+    proposed_by: String,
+    proposed_at: DateTime<Utc>,
+    settled_by: Option<String>,
+    settled_at: Option<DateTime<Utc>>,
+    debtor_payment_ids: Vec<Uuid>,
+}
+
+fn hold_id(refund: &str, dossier: &str) -> String {
+    format!("taxrefund/{refund}/{dossier}")
+}
+
+async fn load(
+    conn: &mut PgConnection,
+    refund_id: &str,
+) -> ServiceResult<Option<pb::TaxRefundOffset>> {
+    let Some(r) = sqlx::query_as::<_, Row>("SELECT * FROM tax_refund_offsets WHERE refund_id = $1")
+        .bind(refund_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let parts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT dossier_number, amount_cents FROM tax_refund_offset_parts WHERE refund_id = $1 ORDER BY dossier_number",
+    )
+    .bind(refund_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let stamp = |actor: &str, at: DateTime<Utc>| pb::AuditStamp {
+        actor: actor.to_owned(),
+        at: wire::timestamp(at),
+        via: String::new(),
+    };
+    Ok(Some(pb::TaxRefundOffset {
+        refund_id: r.refund_id.clone(),
+        taxpayer: Some(pb::NationalNumber { value: r.taxpayer }),
+        assessment_year: r.assessment_year,
+        refund_amount: Some(ledger::cents_pb(r.refund_cents)),
+        offset_amount: Some(ledger::cents_pb(r.offset_cents)),
+        remainder: Some(ledger::cents_pb(r.refund_cents - r.offset_cents)),
+        state: i32::from(r.state),
+        zero_reason: i32::from(r.zero_reason),
+        parts: parts
+            .into_iter()
+            .map(|(d, c)| pb::TaxRefundOffsetPart {
+                pending_transfer_id: hold_id(&r.refund_id, &d),
+                dossier_number: d,
+                amount: Some(ledger::cents_pb(c)),
+            })
+            .collect(),
+        hold_expires_at: r.hold_expires_at.map(wire::timestamp).unwrap_or_default(),
+        proposed: Some(stamp(&r.proposed_by, r.proposed_at)),
+        settled: r
+            .settled_by
+            .as_deref()
+            .zip(r.settled_at)
+            .map(|(a, t)| stamp(a, t)),
+        debtor_payment_ids: r.debtor_payment_ids.iter().map(Uuid::to_string).collect(),
+    }))
+}
+
+fn refund_id(raw: &str) -> ServiceResult<String> {
+    let id = raw.trim();
+    if id.is_empty() || id.len() > 100 || !id.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+        return Err(ServiceError::invalid_field(
+            "refund_id",
+            "1 to 100 printable ASCII characters, no '/'",
+        ));
+    }
+    Ok(id.to_owned())
+}
+
+/// What can still be offset on a dossier now.
+async fn offsettable(conn: &mut PgConnection, dossier: &str) -> ServiceResult<i64> {
+    let open = booking::open_debts(&mut *conn, dossier).await?.total();
+    let held: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT credits_posted, debits_posted, credits_pending FROM ledger_accounts WHERE code = $1 FOR UPDATE",
+    )
+    .bind(AccountKey::dossier(K::MoneyReceived, dossier).code())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (cp, dp, pend) = held.unwrap_or_default();
+    Ok((open - (cp - dp) - pend).max(0))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn propose(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ProposeTaxRefundOffsetRequest,
+) -> ServiceResult<pb::ProposeTaxRefundOffsetResponse> {
+    idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let refund = refund_id(&req.refund_id)?;
+    let nn = req
+        .taxpayer
+        .as_ref()
+        .map(|t| t.value.parse::<NationalNumber>())
+        .ok_or_else(|| ServiceError::invalid_field("taxpayer", "required"))?
+        .map_err(|e| ServiceError::invalid_field("taxpayer.value", e.to_string()))?;
+    let nn = nn.as_digits().to_owned();
+    let cents = crate::ledger_api::cents("refund_amount", req.refund_amount.as_ref())?;
+    if !(2000..=2999).contains(&req.assessment_year) {
+        return Err(ServiceError::invalid_field(
+            "assessment_year",
+            "a year 2000-2999",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    // One taxpayer's proposals in turn, so that two refunds never hold the same debt.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('taxrefund:' || $1))")
+        .bind(&nn)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(first) = load(&mut tx, &refund).await? {
+        let same = first.taxpayer.as_ref().map(|t| t.value.as_str()) == Some(nn.as_str())
+            && first.refund_amount == Some(ledger::cents_pb(cents))
+            && first.assessment_year == req.assessment_year;
+        if !same {
+            return Err(ServiceError::new(
+                secal_runtime::ErrorCode::AlreadyExists,
+                format!("refund {refund} was proposed with another taxpayer, amount or year"),
+            ));
+        }
+        return Ok(pb::ProposeTaxRefundOffsetResponse {
+            offset: Some(first),
+        });
+    }
+    ledger::expire_due(&mut tx).await?;
+    let dossiers: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT dossier_number, debtor_person_id FROM dossier_states
+         WHERE debtor_national_number = $1 AND status = $2 ORDER BY dossier_number",
+    )
+    .bind(&nn)
+    .bind(pb::DossierStatus::Active as i16)
+    .fetch_all(&mut *tx)
+    .await?;
+    let suspended: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM suspensions WHERE debtor_person_id = ANY($1)
+                        AND lifted_on IS NULL AND effective_from <= current_date)",
+    )
+    .bind(
+        dossiers
+            .iter()
+            .filter_map(|(_, p)| p.clone())
+            .collect::<Vec<_>>(),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut parts = Vec::new();
+    let mut left = cents;
+    if !suspended {
+        for (d, _) in &dossiers {
+            let c = offsettable(&mut tx, d).await?.min(left);
+            if c > 0 {
+                left -= c;
+                parts.push((d.clone(), c));
+            }
+        }
+    }
+    let offset = cents - left;
+    let reason = match () {
+        _ if offset > 0 => Z::Unspecified,
+        _ if dossiers.is_empty() => Z::NotADebtor,
+        _ if suspended => Z::IndefiniteSuspension,
+        _ => Z::NoEnforceableDebt,
+    };
+    let today = Utc::now().date_naive();
+    let holds: Vec<NewTransfer> = parts
+        .iter()
+        .map(|(d, c)| NewTransfer {
+            pending_timeout_secs: Some(HOLD_SECS),
+            reference: refund.clone(),
+            ..NewTransfer::posted(
+                hold_id(&refund, d),
+                AccountKey::service(K::TaxOffsetClearing),
+                AccountKey::dossier(K::MoneyReceived, d),
+                *c,
+                pb::TransferCode::TaxRefundOffset,
+                today,
+            )
+        })
+        .collect();
+    let created = ledger::create_transfers(&mut tx, &caller.actor().id, &holds).await?;
+    sqlx::query(
+        "INSERT INTO tax_refund_offsets (refund_id, taxpayer, assessment_year, refund_cents, offset_cents,
+             state, zero_reason, hold_expires_at, proposed_by)
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)",
+    )
+    .bind(&refund)
+    .bind(&nn)
+    .bind(req.assessment_year)
+    .bind(cents)
+    .bind(offset)
+    .bind(reason as i16)
+    .bind(created.first().and_then(|t| t.expires_at))
+    .bind(&caller.actor().id)
+    .execute(&mut *tx)
+    .await?;
+    for (d, c) in &parts {
+        sqlx::query("INSERT INTO tax_refund_offset_parts (refund_id, dossier_number, amount_cents) VALUES ($1, $2, $3)")
+            .bind(&refund)
+            .bind(d)
+            .bind(c)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let offset = load(&mut tx, &refund).await?;
+    tx.commit().await?;
+    tracing::info!(
+        offset_cents = offset.as_ref().map(|_| cents - left),
+        "tax refund offset proposed"
+    );
+    Ok(pb::ProposeTaxRefundOffsetResponse { offset })
+}
+
+/// Confirms (`Some(paid_on)`) or cancels (`None`) a proposed offset.
+#[tracing::instrument(skip_all)]
+pub async fn settle(
+    pool: &PgPool,
+    caller: &Caller,
+    key: Option<&pb::IdempotencyKey>,
+    raw_refund: &str,
+    paid_on: Option<NaiveDate>,
+) -> ServiceResult<pb::TaxRefundOffset> {
+    idempotency::validate_key(key, "idempotency_key")?;
+    let refund = refund_id(raw_refund)?;
+    let actor = &caller.actor().id;
+    let mut tx = pool.begin().await?;
+    let state: Option<i16> =
+        sqlx::query_scalar("SELECT state FROM tax_refund_offsets WHERE refund_id = $1 FOR UPDATE")
+            .bind(&refund)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let state = state.ok_or_else(|| {
+        ServiceError::not_found(format!("no offset proposed for refund {refund}"))
+    })?;
+    let wanted = if paid_on.is_some() {
+        S::Confirmed
+    } else {
+        S::Cancelled
+    };
+    if state == wanted as i16 {
+        return load(&mut tx, &refund)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("offset"));
+    }
+    if state != S::Proposed as i16 {
+        let now = S::try_from(i32::from(state))
+            .unwrap_or_default()
+            .as_str_name();
+        return Err(ServiceError::failed_precondition(
+            "OFFSET_SETTLED",
+            format!("refund {refund} is {now}"),
+        ));
+    }
+    let parts: Vec<(String, i64)> = sqlx::query_as("SELECT dossier_number, amount_cents FROM tax_refund_offset_parts WHERE refund_id = $1 ORDER BY dossier_number")
+        .bind(&refund)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut payment_ids = Vec::new();
+    for (d, c) in &parts {
+        let hold = hold_id(&refund, d);
+        match paid_on {
+            Some(paid_on) => {
+                let settled = ledger::settle_pending(
+                    &mut tx,
+                    actor,
+                    &hold,
+                    &format!("{hold}/post"),
+                    Settle::Post(None),
+                    "refund paid",
+                )
+                .await;
+                if let Err(ledger::LedgerError::NotPending { .. }) = settled {
+                    drop(tx);
+                    return expired(pool, &refund).await;
+                }
+                settled?;
+                let id = Uuid::new_v4();
+                sqlx::query(
+                    "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on, recorded_by, recorded_via)
+                     VALUES ($1, $2, $3, $4, $5, 'tax-refund-offset')",
+                )
+                .bind(id)
+                .bind(d)
+                .bind(c)
+                .bind(paid_on)
+                .bind(actor)
+                .execute(&mut *tx)
+                .await?;
+                booking::allocate_received(&mut tx, actor, d, &id.to_string(), *c, None, paid_on)
+                    .await?;
+                payment_ids.push(id);
+            }
+            None => {
+                ledger::settle_pending(
+                    &mut tx,
+                    actor,
+                    &hold,
+                    &format!("{hold}/void"),
+                    Settle::Void,
+                    "refund not offset",
+                )
+                .await?;
+            }
+        }
+        booking::refresh_certified_debt(&mut tx, d).await?;
+    }
+    sqlx::query("UPDATE tax_refund_offsets SET state = $2, settled_by = $3, settled_at = now(), debtor_payment_ids = $4 WHERE refund_id = $1")
+        .bind(&refund)
+        .bind(wanted as i16)
+        .bind(actor)
+        .bind(&payment_ids)
+        .execute(&mut *tx)
+        .await?;
+    let out = load(&mut tx, &refund)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("offset"))?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The hold timed out before confirmation: recorded as expired, and the caller is told.
+async fn expired(pool: &PgPool, refund: &str) -> ServiceResult<pb::TaxRefundOffset> {
+    sqlx::query("UPDATE tax_refund_offsets SET state = 4, settled_by = 'ledger', settled_at = now() WHERE refund_id = $1 AND state = 1")
+        .bind(refund)
+        .execute(pool)
+        .await?;
+    Err(ServiceError::failed_precondition(
+        "OFFSET_EXPIRED",
+        format!("the hold of refund {refund} expired; propose again"),
+    ))
+}
+
+pub async fn get(
+    pool: &PgPool,
+    req: pb::GetTaxRefundOffsetRequest,
+) -> ServiceResult<pb::GetTaxRefundOffsetResponse> {
+    let refund = refund_id(&req.refund_id)?;
+    let mut conn = pool.acquire().await?;
+    let offset = load(&mut conn, &refund)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("no offset for refund {refund}")))?;
+    Ok(pb::GetTaxRefundOffsetResponse {
+        offset: Some(offset),
+    })
+}

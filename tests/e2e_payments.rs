@@ -1,0 +1,642 @@
+//! Payments through gRPC against a real Postgres: the double-entry ledger (idempotent,
+//! linked, two-phase, balance rules in the database), a dossier's life with advances, a
+//! partial debtor payment and a tax-refund offset, checked against hand calculations.
+
+mod common;
+
+use common::{NISS_1985, assert_code, date, key, money, nn};
+use secal_domain::DossierNumber;
+use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_runtime::roles;
+use secal_testkit::{Suite, Svc};
+use tonic::Code;
+use tonic::transport::Channel;
+
+type Client = PaymentsServiceClient<Channel>;
+
+struct Ctx {
+    suite: Suite,
+    client: Client,
+    token: String,
+}
+
+impl Ctx {
+    async fn start() -> anyhow::Result<Self> {
+        let suite = Suite::start(&[Svc::Payments]).await?;
+        let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+        let token = suite.agent_token(
+            "agent-pay",
+            &[
+                roles::PAYMENTS_OPERATOR,
+                roles::SERVICE,
+                roles::TAX_REFUND_SYSTEM,
+            ],
+        )?;
+        Ok(Self {
+            suite,
+            client,
+            token,
+        })
+    }
+
+    fn req<T>(&self, m: T) -> tonic::Request<T> {
+        self.suite.request(&self.token, m)
+    }
+
+    async fn transfers(
+        &mut self,
+        k: &str,
+        specs: Vec<pb::LedgerTransferSpec>,
+    ) -> Result<Vec<pb::LedgerTransfer>, tonic::Status> {
+        let r = self.req(pb::CreateLedgerTransfersRequest {
+            idempotency_key: key(k),
+            transfers: specs,
+        });
+        Ok(self
+            .client
+            .create_ledger_transfers(r)
+            .await?
+            .into_inner()
+            .transfers)
+    }
+
+    async fn balance(&mut self, account: &str) -> anyhow::Result<String> {
+        let r = self.req(pb::GetLedgerAccountRequest {
+            account_id: account.into(),
+            as_of: None,
+        });
+        let a = self
+            .client
+            .get_ledger_account(r)
+            .await?
+            .into_inner()
+            .account
+            .unwrap_or_default();
+        Ok(a.balance.unwrap_or_default().amount)
+    }
+}
+
+fn dossier(seq: u32) -> String {
+    DossierNumber::new(2024, seq)
+        .map(|d| d.to_string())
+        .unwrap_or_default()
+}
+
+fn spec(
+    id: &str,
+    debit: &str,
+    credit: &str,
+    amount: &str,
+    code: pb::TransferCode,
+) -> pb::LedgerTransferSpec {
+    pb::LedgerTransferSpec {
+        transfer_id: id.into(),
+        debit_account_id: debit.into(),
+        credit_account_id: credit.into(),
+        amount: money(amount),
+        code: code as i32,
+        value_date: date(2024, 5, 2),
+        ..Default::default()
+    }
+}
+
+fn month(m: i32) -> Option<pb::YearMonth> {
+    Some(pb::YearMonth {
+        year: 2024,
+        month: m,
+    })
+}
+
+/// Money amounts compare as decimals ("25" == "25.00").
+fn eur(s: &str) -> rust_decimal::Decimal {
+    s.parse().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let d = dossier(11);
+    let payable = format!("payable/{d}/child-1");
+    let paid = format!("paid-out/{d}/child-1");
+    let fund = spec(
+        "t-fund",
+        "advances-funding",
+        &payable,
+        "100.00",
+        pb::TransferCode::Advance,
+    );
+    let first = c.transfers("k1", vec![fund.clone()]).await?;
+    // A retry under another key returns the first result; other content under the id is refused.
+    let again = c.transfers("k2", vec![fund.clone()]).await?;
+    assert_eq!(first, again);
+    let mut other = fund.clone();
+    other.amount = money("100.01");
+    let s = assert_code(c.transfers("k3", vec![other]).await, Code::AlreadyExists);
+    assert!(s.message().contains("t-fund"), "{s:?}");
+
+    // Payout beyond payable: refused by the database rule, naming the account; and linked:
+    // the first (valid) leg of the group is not kept either.
+    let ok_leg = spec(
+        "t-ok",
+        "bank",
+        "suspense",
+        "5.00",
+        pb::TransferCode::UnmatchedReceipt,
+    );
+    let too_much = spec(
+        "t-payout",
+        &payable,
+        &paid,
+        "100.01",
+        pb::TransferCode::Payout,
+    );
+    let s = assert_code(
+        c.transfers("k4", vec![ok_leg, too_much]).await,
+        Code::FailedPrecondition,
+    );
+    assert!(s.message().contains(&payable), "{s:?}");
+    assert_eq!(
+        eur(&c.balance("bank").await.unwrap_or_default()),
+        eur("0"),
+        "linked: none kept"
+    );
+    let s = assert_code(
+        c.balance("suspense")
+            .await
+            .map_err(|e| tonic::Status::not_found(e.to_string())),
+        Code::NotFound,
+    );
+    assert!(!s.message().is_empty());
+
+    // Two-phase: a pending payout reserves; a second one beyond the rest is refused.
+    let mut pending = spec("t-pend", &payable, &paid, "60.00", pb::TransferCode::Payout);
+    pending.pending = true;
+    c.transfers("k5", vec![pending]).await?;
+    let mut second = spec(
+        "t-pend2",
+        &payable,
+        &paid,
+        "50.00",
+        pb::TransferCode::Payout,
+    );
+    second.pending = true;
+    assert_code(
+        c.transfers("k6", vec![second]).await,
+        Code::FailedPrecondition,
+    );
+    // Post 40 of the 60: the other 20 is released.
+    let post = |k: &str, id: &str, amount: Option<pb::Money>| pb::PostPendingTransferRequest {
+        idempotency_key: key(k),
+        pending_transfer_id: "t-pend".into(),
+        transfer_id: id.into(),
+        amount,
+    };
+    let posted = c
+        .client
+        .post_pending_transfer(c.req(post("k7", "t-pend/post", money("40"))))
+        .await?
+        .into_inner();
+    let retried = c
+        .client
+        .post_pending_transfer(c.req(post("k8", "t-pend/post", money("40"))))
+        .await?
+        .into_inner();
+    assert_eq!(posted, retried);
+    assert_eq!(eur(&c.balance(&payable).await?), eur("60"));
+    let void = pb::VoidPendingTransferRequest {
+        idempotency_key: key("k9"),
+        pending_transfer_id: "t-pend".into(),
+        transfer_id: "t-pend/void".into(),
+        reason: "late".into(),
+    };
+    let s = assert_code(
+        c.client.void_pending_transfer(c.req(void)).await,
+        Code::FailedPrecondition,
+    );
+    assert!(s.message().contains("already posted"), "{s:?}");
+
+    // A pending transfer past its timeout is voided: posting it is refused.
+    let mut short = spec(
+        "t-short",
+        &payable,
+        &paid,
+        "10.00",
+        pb::TransferCode::Payout,
+    );
+    short.pending = true;
+    short.timeout_seconds = 1;
+    c.transfers("k10", vec![short]).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let mut late = post("k11", "t-short/post", None);
+    late.pending_transfer_id = "t-short".into();
+    let s = assert_code(
+        c.client.post_pending_transfer(c.req(late)).await,
+        Code::FailedPrecondition,
+    );
+    assert!(s.message().contains("expired"), "{s:?}");
+
+    // A correction is a new transfer; history shows running balances, as of any date.
+    let mut fix = spec(
+        "t-fix",
+        &payable,
+        "advances-funding",
+        "10.00",
+        pb::TransferCode::Correction,
+    );
+    fix.corrects_transfer_id = "t-fund".into();
+    fix.value_date = date(2024, 6, 1);
+    c.transfers("k12", vec![fix]).await?;
+    let hist = c
+        .client
+        .list_ledger_transfers(c.req(pb::ListLedgerTransfersRequest {
+            account_id: payable.clone(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .transfers;
+    let running: Vec<_> = hist
+        .iter()
+        .filter(|t| t.state == pb::TransferState::Posted as i32)
+        .map(|t| eur(&t.running_balance.clone().unwrap_or_default().amount))
+        .collect();
+    assert_eq!(running, [eur("100"), eur("60"), eur("50")]);
+    let as_of_may = c
+        .client
+        .get_ledger_account(c.req(pb::GetLedgerAccountRequest {
+            account_id: payable.clone(),
+            as_of: date(2024, 5, 31),
+        }))
+        .await?
+        .into_inner()
+        .account
+        .unwrap_or_default();
+    assert_eq!(
+        eur(&as_of_may.balance.unwrap_or_default().amount),
+        eur("60")
+    );
+
+    // Transfers are immutable even for the service's own database role.
+    let pool = c.suite.role_pool(Svc::Payments).await?;
+    let edit =
+        sqlx::query("UPDATE payments.ledger_transfers SET amount = 1 WHERE transfer_id = 't-fund'")
+            .execute(&pool)
+            .await;
+    assert!(edit.is_err());
+
+    // Bad input names the field.
+    let bad = spec(
+        "t-bad",
+        "payable/nope",
+        &paid,
+        "-1",
+        pb::TransferCode::Payout,
+    );
+    let s = assert_code(c.transfers("k13", vec![bad]).await, Code::InvalidArgument);
+    assert_eq!(
+        common::violated_fields(&s),
+        ["transfers[0].debit_account_id"]
+    );
+    Ok(())
+}
+
+fn activated(d: &str, debtor_nn: &str) -> pb::ReceiveDossierEventRequest {
+    let id = format!(
+        "00000000-0000-4000-8000-{:012}",
+        d.len() + debtor_nn.len() * 1000 + d.bytes().map(usize::from).sum::<usize>()
+    );
+    pb::ReceiveDossierEventRequest {
+        idempotency_key: key(&id),
+        event: Some(pb::DossierEvent {
+            event_id: id,
+            event_type: pb::DossierEventType::Activated as i32,
+            dossier_number: d.into(),
+            dossier_version: 1,
+            sequence: 1,
+            snapshot: Some(pb::DossierSnapshot {
+                dossier_number: d.into(),
+                status: pb::DossierStatus::Active as i32,
+                debtor: Some(pb::DossierPerson {
+                    person_id: format!("debtor-{debtor_nn}"),
+                    national_number: nn(debtor_nn),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+    }
+}
+
+#[tokio::test]
+async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let d = dossier(21);
+    c.client
+        .receive_dossier_event(c.req(activated(&d, NISS_1985)))
+        .await?;
+    // Maintenance 200/month for March-May 2024, owed to child-1; interest 10; surcharge 13%.
+    let item = |m: i32| pb::DebtItem {
+        component: pb::DebtComponent::Principal as i32,
+        creditor_person_id: "child-1".into(),
+        month: month(m),
+        amount: money("200.00"),
+        enforceable_since: date(2024, m, 1),
+    };
+    let mut items: Vec<_> = (3..=5).map(item).collect();
+    items.push(pb::DebtItem {
+        component: pb::DebtComponent::Interest as i32,
+        creditor_person_id: "child-1".into(),
+        amount: money("10.00"),
+        enforceable_since: date(2024, 5, 1),
+        ..Default::default()
+    });
+    items.push(pb::DebtItem {
+        component: pb::DebtComponent::Surcharge as i32,
+        amount: money("78.00"),
+        enforceable_since: date(2024, 5, 1),
+        ..Default::default()
+    });
+    let r = pb::RecognizeDebtorDebtRequest {
+        idempotency_key: key("debt-1"),
+        dossier_number: d.clone(),
+        items,
+        basis: "mandate".into(),
+        ..Default::default()
+    };
+    c.client.recognize_debtor_debt(c.req(r)).await?;
+    // Advances of 175 for each month: SECAL steps into the creditor's rights.
+    let claim = format!("creditor-claim/{d}/child-1");
+    let service = format!("service-advance-claim/{d}/child-1");
+    let payable = format!("payable/{d}/child-1");
+    let mut adv = Vec::new();
+    for m in 3..=5 {
+        let mut sub = spec(
+            &format!("adv/{m}/sub"),
+            &claim,
+            &service,
+            "175.00",
+            pb::TransferCode::Advance,
+        );
+        let mut pay = spec(
+            &format!("adv/{m}/pay"),
+            "advances-funding",
+            &payable,
+            "175.00",
+            pb::TransferCode::Advance,
+        );
+        sub.for_month = month(m);
+        pay.for_month = month(m);
+        adv.extend([sub, pay]);
+    }
+    c.transfers("adv", adv).await?;
+
+    // A partial payment of 300 for May: May's advance 175, May's rest 25, then March
+    // (oldest arrears): advance 100 of 175.
+    let pay = pb::RecordDebtorPaymentRequest {
+        idempotency_key: key("pay-1"),
+        dossier_number: d.clone(),
+        amount: money("300.00"),
+        received_on: date(2024, 5, 20),
+        for_month: month(5),
+        ..Default::default()
+    };
+    let p = c
+        .client
+        .record_debtor_payment(c.req(pay.clone()))
+        .await?
+        .into_inner()
+        .payment
+        .unwrap_or_default();
+    let again = c
+        .client
+        .record_debtor_payment(c.req(pay))
+        .await?
+        .into_inner()
+        .payment
+        .unwrap_or_default();
+    assert_eq!(p, again);
+    let lines: Vec<_> = p
+        .allocation
+        .unwrap_or_default()
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.target,
+                l.month.map(|m| m.month),
+                eur(&l.amount.clone().unwrap_or_default().amount),
+            )
+        })
+        .collect();
+    use pb::AllocationTarget as T;
+    assert_eq!(
+        lines,
+        [
+            (T::AdvanceReimbursement as i32, Some(5), eur("175")),
+            (T::MonthMaintenance as i32, Some(5), eur("25")),
+            (T::Arrears as i32, Some(3), eur("100")),
+        ]
+    );
+
+    // Tax refund of 1,000: open is 600 + 10 + 78 − 300 = 388 offset, 612 paid to the taxpayer.
+    let propose = pb::ProposeTaxRefundOffsetRequest {
+        idempotency_key: key("tr-1"),
+        refund_id: "R-1".into(),
+        taxpayer: nn(NISS_1985),
+        refund_amount: money("1000.00"),
+        assessment_year: 2024,
+        ..Default::default()
+    };
+    let o = c
+        .client
+        .propose_tax_refund_offset(c.req(propose.clone()))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(
+        eur(&o.offset_amount.clone().unwrap_or_default().amount),
+        eur("388")
+    );
+    assert_eq!(
+        eur(&o.remainder.clone().unwrap_or_default().amount),
+        eur("612")
+    );
+    let o2 = c
+        .client
+        .propose_tax_refund_offset(c.req(propose.clone()))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(o, o2, "idempotent by refund id");
+    let mut changed = propose.clone();
+    changed.refund_amount = money("999.00");
+    assert_code(
+        c.client.propose_tax_refund_offset(c.req(changed)).await,
+        Code::AlreadyExists,
+    );
+    // While held, a second refund finds nothing left to offset.
+    let mut r2 = propose.clone();
+    r2.refund_id = "R-2".into();
+    let o3 = c
+        .client
+        .propose_tax_refund_offset(c.req(r2))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(
+        o3.zero_reason,
+        pb::TaxRefundZeroReason::NoEnforceableDebt as i32
+    );
+    let cancel = pb::CancelTaxRefundOffsetRequest {
+        idempotency_key: key("tr-c2"),
+        refund_id: "R-2".into(),
+        reason: String::new(),
+    };
+    c.client.cancel_tax_refund_offset(c.req(cancel)).await?;
+    let confirm = pb::ConfirmTaxRefundOffsetRequest {
+        idempotency_key: key("tr-c1"),
+        refund_id: "R-1".into(),
+        paid_on: date(2024, 6, 10),
+    };
+    let done = c
+        .client
+        .confirm_tax_refund_offset(c.req(confirm.clone()))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(done.state, pb::TaxRefundOffsetState::Confirmed as i32);
+    assert_eq!(
+        done,
+        c.client
+            .confirm_tax_refund_offset(c.req(confirm))
+            .await?
+            .into_inner()
+            .offset
+            .unwrap_or_default()
+    );
+
+    // Hand calculation for child-1: advances 3 × 175 = 525, plus what the debtor paid beyond
+    // the advances: 25 (May) + 25 (March) + 25 (April) + 10 interest = 85 → payable 610.
+    assert_eq!(eur(&c.balance(&payable).await?), eur("610"));
+    assert_eq!(
+        eur(&c.balance(&service).await?),
+        eur("0"),
+        "every advance recovered"
+    );
+    assert_eq!(eur(&c.balance(&claim).await?), eur("0"));
+    let ledger = c
+        .client
+        .get_dossier_ledger(c.req(pb::GetDossierLedgerRequest {
+            dossier_number: d.clone(),
+            as_of: None,
+        }))
+        .await?
+        .into_inner();
+    assert_eq!(
+        eur(&ledger.debtor_outstanding.unwrap_or_default().amount),
+        eur("0")
+    );
+    // Advances funding: 525 paid out, 525 recovered. Fee income: the 78 surcharge.
+    assert_eq!(eur(&c.balance("advances-funding").await?), eur("0"));
+    assert_eq!(eur(&c.balance("fee-income").await?), eur("78"));
+    // The certified debt is withdrawn now that nothing is owed.
+    let debts = c
+        .client
+        .list_certified_debts(c.req(pb::ListCertifiedDebtsRequest {
+            page: None,
+            changed_after_sequence: 1,
+        }))
+        .await?
+        .into_inner()
+        .debts;
+    let last = debts
+        .iter()
+        .rfind(|x| x.debtor.as_ref().map(|n| n.value.as_str()) == Some(NISS_1985));
+    assert!(last.is_some_and(|x| x.withdrawn), "{debts:?}");
+
+    // Double entry: total debits = total credits, and the account totals kept by the
+    // database trigger equal a recomputation from the posted transfers.
+    let pool = c.suite.admin_pool().await?;
+    let (debits, credits): (i64, i64) = sqlx::query_as("SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_accounts").fetch_one(&pool).await?;
+    let posted: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(amount), 0)::bigint FROM payments.ledger_transfers WHERE state = 2",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!((debits, credits), (posted, posted));
+    let pending: (i64, i64) = sqlx::query_as("SELECT sum(debits_pending)::bigint, sum(credits_pending)::bigint FROM payments.ledger_accounts").fetch_one(&pool).await?;
+    assert_eq!(pending, (0, 0), "every hold settled");
+    Ok(())
+}
+
+#[tokio::test]
+async fn suspended_or_debt_free_debtors_get_a_zero_offset() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let d = dossier(31);
+    let other = "90010101707";
+    c.client
+        .receive_dossier_event(c.req(activated(&d, other)))
+        .await?;
+    let propose = |id: &str, who: &str| pb::ProposeTaxRefundOffsetRequest {
+        idempotency_key: key(id),
+        refund_id: id.into(),
+        taxpayer: nn(who),
+        refund_amount: money("50.00"),
+        assessment_year: 2024,
+        ..Default::default()
+    };
+    let zero = |o: pb::ProposeTaxRefundOffsetResponse| o.offset.unwrap_or_default().zero_reason;
+    let r = c
+        .client
+        .propose_tax_refund_offset(c.req(propose("Z-1", other)))
+        .await?
+        .into_inner();
+    assert_eq!(zero(r), pb::TaxRefundZeroReason::NoEnforceableDebt as i32);
+    let r = c
+        .client
+        .propose_tax_refund_offset(c.req(propose("Z-2", NISS_1985)))
+        .await?
+        .into_inner();
+    assert_eq!(zero(r), pb::TaxRefundZeroReason::NotADebtor as i32);
+    let item = pb::DebtItem {
+        component: pb::DebtComponent::Principal as i32,
+        creditor_person_id: "c".into(),
+        month: month(1),
+        amount: money("40.00"),
+        enforceable_since: date(2024, 1, 1),
+    };
+    c.client
+        .recognize_debtor_debt(c.req(pb::RecognizeDebtorDebtRequest {
+            idempotency_key: key("d"),
+            dossier_number: d.clone(),
+            items: vec![item],
+            ..Default::default()
+        }))
+        .await?;
+    let grant = pb::GrantSuspensionRequest {
+        idempotency_key: key("s"),
+        debtor_person_id: format!("debtor-{other}"),
+        effective_from: date(2024, 1, 1),
+        review_on: date(2030, 1, 1),
+        grounds: "insolvent".into(),
+        ..Default::default()
+    };
+    c.client.grant_suspension(c.req(grant)).await?;
+    let r = c
+        .client
+        .propose_tax_refund_offset(c.req(propose("Z-3", other)))
+        .await?
+        .into_inner();
+    let o = r.offset.unwrap_or_default();
+    assert_eq!(
+        o.zero_reason,
+        pb::TaxRefundZeroReason::IndefiniteSuspension as i32
+    );
+    assert_eq!(eur(&o.remainder.unwrap_or_default().amount), eur("50"));
+    Ok(())
+}
