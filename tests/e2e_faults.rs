@@ -2,8 +2,8 @@
 //! load generator's mixed workload runs; each service in turn is killed (SIGKILL) and
 //! restarted on its address, then the PostgreSQL server itself is killed and restarted.
 //! The server runs with full durability, as in production. Afterwards: every operation
-//! eventually succeeded (callers retry with the same
-//! idempotency key), every acknowledged submission is stored, and none is stored twice.
+//! eventually succeeded (callers retry with the same idempotency key), every acknowledged
+//! submission and ledger booking is stored, none twice, and the ledger balances.
 //! Bounded: 400 operations, 8 in flight.
 //!
 //! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
@@ -114,7 +114,11 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
     let targets = engine::Targets {
         intake: channel(intake_addr)?,
         calculation: channel(calc_addr)?,
-        token: suite.agent_token("agent-load", &[roles::CASE_OFFICER])?,
+        payments: channel(pay_addr)?,
+        token: suite.agent_token(
+            "agent-load",
+            &[roles::CASE_OFFICER, roles::PAYMENTS_OPERATOR],
+        )?,
         arrears: fixture::<pb::ComputeArrearsRequest>(
             "secal.v1.ComputeArrearsRequest",
             "calculation/seed_example_1.json",
@@ -181,5 +185,34 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
         keys,
         "each submission key stored one application, no more"
     );
+
+    // The ledger: every acknowledged booking is there, once, with both its legs; nothing
+    // stored beyond what was asked; and it balances.
+    assert!(!report.booked.is_empty());
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT transfer_id FROM payments.ledger_transfers WHERE transfer_id LIKE 'load-%'",
+    )
+    .fetch_all(&admin)
+    .await?;
+    let ids: HashSet<String> = ids.into_iter().map(|(id,)| id).collect();
+    for i in &report.booked {
+        let (fund, payout) = engine::booking_ids(1, *i);
+        assert!(
+            ids.contains(&fund) && ids.contains(&payout),
+            "booking {i} lost"
+        );
+    }
+    let funds = ids.iter().filter(|id| id.ends_with("-fund")).count();
+    assert_eq!(funds * 2, ids.len(), "legs stored all or none");
+    let (debits, credits, posted): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT sum(debits_posted) FROM payments.ledger_accounts)::bigint,
+                (SELECT sum(credits_posted) FROM payments.ledger_accounts)::bigint,
+                (SELECT COALESCE(sum(amount), 0) FROM payments.ledger_transfers
+                  WHERE state = 2)::bigint",
+    )
+    .fetch_one(&admin)
+    .await?;
+    assert_eq!((debits, credits), (posted, posted), "the ledger balances");
+    assert_eq!(posted, i64::try_from(ids.len())? * 175, "1.75 a leg");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! A bounded mixed workload across the suite: submissions to intake (mutating, idempotent by
-//! key, retried with the same key through failures), reads of submitted dossiers, and arrears
-//! calculations. Latencies go into HDR histograms per operation; every acknowledged
+//! key, retried with the same key through failures), reads of submitted dossiers, arrears
+//! calculations, and ledger bookings at payments (an advance funded and paid out, as one
+//! all-or-none group under caller-chosen transfer ids). Latencies go into HDR histograms per operation; every acknowledged
 //! submission is remembered so that a test can check none was lost or duplicated.
 
 use std::{
@@ -15,7 +16,7 @@ use std::{
 use hdrhistogram::Histogram;
 use secal_proto::v1::{
     self as pb, calculation_service_client::CalculationServiceClient,
-    intake_service_client::IntakeServiceClient,
+    intake_service_client::IntakeServiceClient, payments_service_client::PaymentsServiceClient,
 };
 use tonic::{Code, Status, transport::Channel};
 
@@ -25,7 +26,8 @@ use super::form;
 pub struct Targets {
     pub intake: Channel,
     pub calculation: Channel,
-    /// An agent token with the case-officer role.
+    pub payments: Channel,
+    /// A token with the case-officer and payments-operator roles.
     pub token: String,
     /// An arrears request (the seed's example 1).
     pub arrears: pb::ComputeArrearsRequest,
@@ -49,6 +51,17 @@ pub enum Op {
     Submit,
     GetDossier,
     ComputeArrears,
+    LedgerBooking,
+}
+
+/// The dossier the load books on, and the creditor account of booking `i`.
+pub const LOAD_DOSSIER_SEQ: u32 = 999_001;
+
+pub fn booking_ids(run: u32, i: u64) -> (String, String) {
+    (
+        format!("load-{run}-{i}-fund"),
+        format!("load-{run}-{i}-payout"),
+    )
 }
 
 pub struct OpStats {
@@ -76,6 +89,8 @@ pub struct Report {
     pub ops: BTreeMap<Op, OpStats>,
     /// (idempotency key, application id) of every submission answered OK.
     pub acknowledged: Vec<(String, String)>,
+    /// Operation numbers of the ledger bookings answered OK.
+    pub booked: Vec<u64>,
     /// Failures' codes and messages, first few only.
     pub errors: Vec<String>,
 }
@@ -119,6 +134,7 @@ struct Shared {
     started: Instant,
     stats: Mutex<BTreeMap<Op, OpStats>>,
     acknowledged: Mutex<Vec<(String, String)>>,
+    booked: Mutex<Vec<u64>>,
     errors: Mutex<Vec<String>>,
 }
 
@@ -153,9 +169,10 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner)
             .is_empty();
         match i % 10 {
-            0..=3 => Op::Submit,
-            4..=6 if has_some => Op::GetDossier,
-            _ => Op::ComputeArrears,
+            0..=2 => Op::Submit,
+            3..=4 if has_some => Op::GetDossier,
+            3..=5 => Op::ComputeArrears,
+            _ => Op::LedgerBooking,
         }
     }
 
@@ -193,6 +210,58 @@ impl Shared {
                 IntakeServiceClient::new(t.intake.clone())
                     .get_dossier(with_token(&t.token, request)?)
                     .await?;
+            }
+            Op::LedgerBooking => {
+                let dossier = secal_domain::DossierNumber::new(2024, LOAD_DOSSIER_SEQ)
+                    .map_err(|e| Status::internal(e.to_string()))?
+                    .to_string();
+                let creditor = format!("child-{}", i % 4);
+                let payable = format!("payable/{dossier}/{creditor}");
+                let (fund, payout) = booking_ids(self.plan.run, i);
+                let leg = |id: String, debit: &str, credit: &str, code: pb::TransferCode| {
+                    pb::LedgerTransferSpec {
+                        transfer_id: id,
+                        debit_account_id: debit.to_owned(),
+                        credit_account_id: credit.to_owned(),
+                        amount: Some(pb::Money {
+                            amount: "1.75".into(),
+                        }),
+                        code: code as i32,
+                        value_date: Some(pb::Date {
+                            year: 2024,
+                            month: 5,
+                            day: 2,
+                        }),
+                        reference: format!("load run {}", self.plan.run),
+                        ..Default::default()
+                    }
+                };
+                let request = pb::CreateLedgerTransfersRequest {
+                    idempotency_key: Some(pb::IdempotencyKey {
+                        value: fund.clone(),
+                    }),
+                    transfers: vec![
+                        leg(
+                            fund,
+                            "advances-funding",
+                            &payable,
+                            pb::TransferCode::Advance,
+                        ),
+                        leg(
+                            payout,
+                            &payable,
+                            &format!("paid-out/{dossier}/{creditor}"),
+                            pb::TransferCode::Payout,
+                        ),
+                    ],
+                };
+                PaymentsServiceClient::new(t.payments.clone())
+                    .create_ledger_transfers(with_token(&t.token, request)?)
+                    .await?;
+                self.booked
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(i);
             }
             Op::ComputeArrears => {
                 CalculationServiceClient::new(t.calculation.clone())
@@ -254,6 +323,7 @@ pub async fn run(targets: Targets, plan: Plan) -> Report {
         started: Instant::now(),
         stats: Mutex::new(BTreeMap::new()),
         acknowledged: Mutex::new(Vec::new()),
+        booked: Mutex::new(Vec::new()),
         errors: Mutex::new(Vec::new()),
     });
     let workers: Vec<_> = (0..plan.concurrency.max(1))
@@ -278,6 +348,7 @@ pub async fn run(targets: Targets, plan: Plan) -> Report {
         elapsed: shared.started.elapsed(),
         ops: take(&shared.stats),
         acknowledged: take(&shared.acknowledged),
+        booked: take(&shared.booked),
         errors: take(&shared.errors),
     }
 }

@@ -27,7 +27,11 @@ struct Args {
     /// Calculation address (host:port).
     #[arg(long, env = "SECAL_CALCULATION_ADDR")]
     calculation: String,
-    /// A token allowed to submit applications and compute (the local stack's SECAL_TOKEN).
+    /// Payments address (host:port).
+    #[arg(long, env = "SECAL_PAYMENTS_ADDR")]
+    payments: String,
+    /// A token allowed to submit applications, compute and book (the local stack's
+    /// SECAL_TOKEN).
     #[arg(long, env = "SECAL_TOKEN", hide_env_values = true)]
     token: String,
     /// Most operations to run.
@@ -68,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
     let targets = engine::Targets {
         intake: channel(&args.intake)?,
         calculation: channel(&args.calculation)?,
+        payments: channel(&args.payments)?,
         token: args.token,
         arrears,
     };
@@ -84,7 +89,11 @@ async fn main() -> anyhow::Result<()> {
     );
     let report = engine::run(targets, plan).await;
     report.print();
-    println!("{} submissions acknowledged", report.acknowledged.len());
+    println!(
+        "{} submissions acknowledged, {} ledger bookings",
+        report.acknowledged.len(),
+        report.booked.len()
+    );
     let failed: u64 = report.ops.values().map(|s| s.failed).sum();
     anyhow::ensure!(failed == 0, "{failed} operations failed");
     Ok(())

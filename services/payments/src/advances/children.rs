@@ -20,6 +20,41 @@ fn before(a: &pb::YearMonth, b: &pb::YearMonth) -> bool {
     (a.year, a.month) < (b.year, b.month)
 }
 
+/// The indexation terms of an indexed title, with the defaults the form leaves implicit:
+/// the base is the CPI of the month before the judgment (intake's contract says so), and the
+/// first adjustment falls on the judgment's first anniversary month — the usual clause, and
+/// the one of the seed's worked examples (judgment of September 2003, first indexed amount
+/// September 2004). Without a title date both stay unset and the calculation refuses the case
+/// by name, so the child's item fails visibly rather than being paid on a guess.
+fn indexation_terms(title: &pb::ExecutoryTitle) -> (Option<pb::YearMonth>, Option<pb::YearMonth>) {
+    let judged = title.title_date.map(|d| pb::YearMonth {
+        year: d.year,
+        month: d.month,
+    });
+    let base = title.index_base_month.or_else(|| {
+        judged.map(|j| {
+            if j.month == 1 {
+                pb::YearMonth {
+                    year: j.year - 1,
+                    month: 12,
+                }
+            } else {
+                pb::YearMonth {
+                    year: j.year,
+                    month: j.month - 1,
+                }
+            }
+        })
+    });
+    let first = title.first_adjustment_month.or_else(|| {
+        judged.map(|j| pb::YearMonth {
+            year: j.year + 1,
+            month: j.month,
+        })
+    });
+    (base, first)
+}
+
 /// The children with advances requested. House choice: the snapshot has no separate flag for
 /// future maintenance; an advance request implies it (intake only accepts advance requests
 /// with future maintenance claimed).
@@ -27,6 +62,7 @@ fn before(a: &pb::YearMonth, b: &pb::YearMonth) -> bool {
 pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> Vec<Child> {
     let m = ym(month);
     let title = s.title.clone().unwrap_or_default();
+    let (index_base_month, first_adjustment_month) = indexation_terms(&title);
     s.creditors
         .iter()
         .filter(|c| c.advances_requested)
@@ -51,8 +87,8 @@ pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> 
                         method: Some(pb::maintenance_amount::Method::CpiIndexation(
                             pb::CpiIndexation {
                                 base_amount: c.monthly_amount.clone(),
-                                base_month: title.index_base_month,
-                                first_adjustment_month: title.first_adjustment_month,
+                                base_month: index_base_month,
+                                first_adjustment_month,
                             },
                         )),
                     })

@@ -239,6 +239,7 @@ pub async fn run(
                 Outcome::Paid { cents, .. } => {
                     c.paid += 1;
                     c.cents += cents;
+                    business_metrics().paid(cents);
                 }
                 Outcome::NotEligible { .. } => c.not_eligible += 1,
                 Outcome::Failed(_) => c.failed += 1,
@@ -257,4 +258,36 @@ pub async fn run(
         }))
         .await;
     Ok(())
+}
+
+/// Advances paid, exported with the RPC metrics (only what this run wrote: a child already
+/// paid by an earlier attempt is not counted twice).
+struct BusinessMetrics {
+    paid: opentelemetry::metrics::Counter<u64>,
+    cents: opentelemetry::metrics::Counter<u64>,
+}
+
+impl BusinessMetrics {
+    fn paid(&self, cents: i64) {
+        self.paid.add(1, &[]);
+        self.cents.add(u64::try_from(cents).unwrap_or(0), &[]);
+    }
+}
+
+fn business_metrics() -> &'static BusinessMetrics {
+    static METRICS: std::sync::OnceLock<BusinessMetrics> = std::sync::OnceLock::new();
+    METRICS.get_or_init(|| {
+        let meter = secal_runtime::telemetry::meter();
+        BusinessMetrics {
+            paid: meter
+                .u64_counter("secal.advances.paid")
+                .with_description("advances paid to children")
+                .build(),
+            cents: meter
+                .u64_counter("secal.advances.paid_cents")
+                .with_unit("cent")
+                .with_description("euro cents of advances paid")
+                .build(),
+        }
+    })
 }
