@@ -5,7 +5,8 @@
 //! boundary. The dossier's activation writes an outbox event; its later delivery to payments
 //! continues the activation's trace (intake stores the `traceparent` with the event).
 //!
-//! RPC metrics (rate, errors, latency) reach the same receiver.
+//! RPC metrics (rate, errors, latency) and a business counter (advances paid) reach the
+//! same receiver.
 //!
 //! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
 
@@ -20,7 +21,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use form::*;
 use otlp::{Received, Receiver};
-use secal_proto::v1::intake_service_client::IntakeServiceClient;
+use secal_proto::v1::{
+    self as pb, intake_service_client::IntakeServiceClient,
+    payments_service_client::PaymentsServiceClient,
+};
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{
     Suite, Svc,
@@ -73,6 +77,94 @@ fn chain_within_service<'a>(spans: &'a [Received], span: &'a Received) -> Vec<&'
     chain
 }
 
+/// A dossier with one child, activated at payments, and the May 2024 advances run: how many
+/// advances it paid.
+async fn pay_one_advance(suite: &Suite, payments: &ServiceProcess) -> anyhow::Result<i64> {
+    let dossier = secal_domain::DossierNumber::new(2023, 77)?.to_string();
+    let event_id = "00000000-0000-4000-9000-000000000077".to_owned();
+    let service = suite.token("secal-intake", PrincipalKind::System, &[roles::SERVICE])?;
+    let mut client = PaymentsServiceClient::new(payments.channel().await?);
+    let child = pb::DossierCreditor {
+        person: Some(pb::DossierPerson {
+            person_id: "child-77".into(),
+            birth_date: Some(pb::Date {
+                year: 2015,
+                month: 3,
+                day: 1,
+            }),
+            ..Default::default()
+        }),
+        creditor_key: "child-77".into(),
+        monthly_amount: Some(pb::Money {
+            amount: "200.00".into(),
+        }),
+        advances_requested: true,
+        family_allowance_entitled: true,
+        ..Default::default()
+    };
+    let event = pb::DossierEvent {
+        event_id: event_id.clone(),
+        event_type: pb::DossierEventType::Activated as i32,
+        dossier_number: dossier.clone(),
+        dossier_version: 1,
+        sequence: 1,
+        snapshot: Some(pb::DossierSnapshot {
+            dossier_number: dossier,
+            status: pb::DossierStatus::Active as i32,
+            application_date: Some(pb::Date {
+                year: 2023,
+                month: 1,
+                day: 15,
+            }),
+            creditors: vec![child],
+            title: Some(pb::ExecutoryTitle {
+                first_month: Some(pb::YearMonth {
+                    year: 2022,
+                    month: 1,
+                }),
+                ..Default::default()
+            }),
+            applicant_net_monthly_income: Some(pb::Money {
+                amount: "1500.00".into(),
+            }),
+            dependent_child_count: 1,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    client
+        .receive_dossier_event(suite.request(
+            &service,
+            pb::ReceiveDossierEventRequest {
+                idempotency_key: Some(pb::IdempotencyKey { value: event_id }),
+                event: Some(event),
+            },
+        ))
+        .await?;
+    let operator = suite.agent_token("agent-payments", &[roles::PAYMENTS_OPERATOR])?;
+    let run = pb::RunMonthlyAdvancesRequest {
+        idempotency_key: Some(pb::IdempotencyKey {
+            value: "trace-run".into(),
+        }),
+        month: Some(pb::YearMonth {
+            year: 2024,
+            month: 5,
+        }),
+        progress_every: 0,
+    };
+    let mut stream = client
+        .run_monthly_advances(suite.request(&operator, run))
+        .await?
+        .into_inner();
+    let mut paid = 0;
+    while let Some(msg) = stream.message().await? {
+        if let Some(pb::run_monthly_advances_response::Update::Run(r)) = msg.update {
+            paid = r.totals.unwrap_or_default().advances_paid;
+        }
+    }
+    Ok(paid)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Result<()> {
     let suite = Suite::start(&[]).await?;
@@ -97,13 +189,26 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
         &env(&telemetry),
     )
     .await?;
-    let _payments = ServiceProcess::start_with_env(
+    let payments_token = dir.path().join("payments.token");
+    std::fs::write(
+        &payments_token,
+        suite.token("secal-payments", PrincipalKind::System, &[roles::SERVICE])?,
+    )?;
+    let mut payments_env = telemetry.to_vec();
+    payments_env.extend([
+        ("SECAL_CALCULATION_ADDR", calculation_addr.to_string()),
+        (
+            "SECAL_SERVICE_TOKEN_FILE",
+            payments_token.display().to_string(),
+        ),
+    ]);
+    let payments = ServiceProcess::start_with_env(
         &service_binary(Svc::Payments)?,
         &suite,
         Svc::Payments,
         dir.path(),
         payments_addr,
-        &env(&telemetry),
+        &env(&payments_env),
     )
     .await?;
     let token_file = dir.path().join("intake.token");
@@ -204,6 +309,10 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
         "the delivery hangs under the activation that wrote the event: {up:#?}"
     );
 
+    // A business counter: an advances run pays a child of an active dossier (2024 figures).
+    let paid = pay_one_advance(&suite, &payments).await?;
+    assert_eq!(paid, 1, "the run paid the child's advance");
+
     // Metrics: every RPC counted, with its latency, per service and method; a refused call
     // counts as an error.
     let refused = client
@@ -249,14 +358,21 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
             "CheckAdmissibility",
             "0",
         );
-        let paid = metric(
+        let advances = metric(&points, "secal-payments", "secal.advances.paid", "", "");
+        let received = metric(
             &points,
             "secal-payments",
             "rpc.server.requests",
             "ReceiveDossierEvent",
             "0",
         );
-        (ok >= 1.0 && errors >= 1.0 && latency >= 1.0 && calc >= 1.0 && paid >= 1.0).then_some(())
+        (ok >= 1.0
+            && errors >= 1.0
+            && latency >= 1.0
+            && calc >= 1.0
+            && received >= 1.0
+            && advances >= 1.0)
+            .then_some(())
     })
     .await
     .with_context(|| format!("{:#?}", receiver.points()))?;
