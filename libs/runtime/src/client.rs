@@ -60,6 +60,34 @@ pub fn channel(addr: &str, settings: ChannelSettings) -> Result<Channel, ClientE
         .connect_lazy())
 }
 
+/// A lazily connected channel to another service and this service's credentials: what
+/// every client of a peer holds.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub channel: Channel,
+    pub credentials: Credentials,
+}
+
+impl Peer {
+    /// Connects in at most 2 s; `request_timeout` bounds each call.
+    pub fn connect(
+        addr: &str,
+        service_token: &str,
+        request_timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        Ok(Self {
+            channel: channel(
+                addr,
+                ChannelSettings {
+                    connect_timeout: Duration::from_secs(2),
+                    request_timeout,
+                },
+            )?,
+            credentials: Credentials::new(service_token)?,
+        })
+    }
+}
+
 /// Adds the service's token, the agent acted for and the current trace context to every
 /// outgoing call.
 #[derive(Clone)]

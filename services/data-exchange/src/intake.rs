@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};
 use secal_runtime::{
-    client::{self, ChannelSettings, ClientError, Credentials, RetryPolicy},
+    client::{self, ClientError, Credentials, RetryPolicy},
     wire,
 };
 use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
@@ -36,15 +36,13 @@ pub struct DossierFacts {
 
 impl Intake {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
+        let client::Peer {
+            channel,
+            credentials,
+        } = client::Peer::connect(addr, service_token, Duration::from_secs(5))?;
         Ok(Self {
-            channel: client::channel(
-                addr,
-                ChannelSettings {
-                    connect_timeout: Duration::from_secs(2),
-                    request_timeout: Duration::from_secs(5),
-                },
-            )?,
-            credentials: Credentials::new(service_token)?,
+            channel,
+            credentials,
         })
     }
 

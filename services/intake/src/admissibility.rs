@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use secal_proto::v1::{self as pb, calculation_service_client::CalculationServiceClient};
 use secal_runtime::{
     Caller,
-    client::{self, ChannelSettings, ClientError, Credentials, RetryPolicy},
+    client::{self, ClientError, Credentials, RetryPolicy},
     wire,
 };
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
@@ -22,15 +22,13 @@ pub struct Calculation {
 
 impl Calculation {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
+        let client::Peer {
+            channel,
+            credentials,
+        } = client::Peer::connect(addr, service_token, Duration::from_secs(5))?;
         Ok(Self {
-            channel: client::channel(
-                addr,
-                ChannelSettings {
-                    connect_timeout: Duration::from_secs(2),
-                    request_timeout: Duration::from_secs(5),
-                },
-            )?,
-            credentials: Credentials::new(service_token)?,
+            channel,
+            credentials,
         })
     }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
-use secal_runtime::client::{self, ChannelSettings, ClientError, Credentials};
+use secal_runtime::client::{self, ClientError, Credentials};
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tonic::transport::Channel;
@@ -39,15 +39,13 @@ pub struct Payments {
 
 impl Payments {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
+        let client::Peer {
+            channel,
+            credentials,
+        } = client::Peer::connect(addr, service_token, Duration::from_secs(5))?;
         Ok(Self {
-            channel: client::channel(
-                addr,
-                ChannelSettings {
-                    connect_timeout: Duration::from_secs(2),
-                    request_timeout: Duration::from_secs(5),
-                },
-            )?,
-            credentials: Credentials::new(service_token)?,
+            channel,
+            credentials,
         })
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use secal_proto::v1::{self as pb, calculation_service_client::CalculationServiceClient};
-use secal_runtime::client::{self, ChannelSettings, ClientError, Credentials, RetryPolicy};
+use secal_runtime::client::{self, ClientError, Credentials, RetryPolicy};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -28,15 +28,13 @@ pub struct Calculation {
 
 impl Calculation {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
+        let client::Peer {
+            channel,
+            credentials,
+        } = client::Peer::connect(addr, service_token, Duration::from_secs(120))?;
         Ok(Self {
-            channel: client::channel(
-                addr,
-                ChannelSettings {
-                    connect_timeout: Duration::from_secs(2),
-                    request_timeout: Duration::from_secs(120),
-                },
-            )?,
-            credentials: Credentials::new(service_token)?,
+            channel,
+            credentials,
         })
     }
 
