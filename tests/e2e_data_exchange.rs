@@ -211,14 +211,15 @@ async fn every_rule_is_enforced_naming_itself_and_every_attempt_is_logged() -> a
         AccessRule::DossierNotActive,
     );
 
-    // 10. Intake cannot answer: refused (fail closed), still logged.
+    // 10. Intake cannot answer: refused (fail closed) as UNAVAILABLE, worth a retry, still
+    // logged.
     let mut fx = fx;
     fx.suite.stop_service(Svc::Intake).await?;
     let r = fx.look_up(&lookup, fx.request(DEBTOR)).await;
     note(
         &mut expected,
         LOOKUP,
-        refused(r, AccessRule::DossierCheckUnavailable),
+        refused_with(r, AccessRule::DossierCheckUnavailable, Code::Unavailable),
         AccessRule::DossierCheckUnavailable,
     );
 

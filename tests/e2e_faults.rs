@@ -1,9 +1,11 @@
-//! Faults under load: intake, calculation and payments run as their real binaries while the
+//! Faults under load: intake, calculation, payments and data-exchange (with the network
+//! simulator) run as their real binaries while the
 //! load generator's mixed workload runs; each service in turn is killed (SIGKILL) and
 //! restarted on its address, then the PostgreSQL server itself is killed and restarted.
 //! The server runs with full durability, as in production. Afterwards: every operation
 //! eventually succeeded (callers retry with the same idempotency key), every acknowledged
-//! submission and ledger booking is stored, none twice, and the ledger balances.
+//! submission and ledger booking is stored, none twice, the ledger balances, every answered
+//! look-up is in the access log and its hash chain verifies.
 //! Bounded: 400 operations, 8 in flight.
 //!
 //! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
@@ -16,7 +18,10 @@ mod form;
 
 use std::{collections::HashSet, time::Duration};
 
-use secal_proto::v1 as pb;
+use secal_proto::v1::{
+    self as pb, data_exchange_service_client::DataExchangeServiceClient,
+    intake_service_client::IntakeServiceClient,
+};
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{
     Suite, Svc,
@@ -75,6 +80,86 @@ impl Service {
     }
 }
 
+/// The social-security network simulator, as its own process.
+async fn start_simulator(addr: std::net::SocketAddr) -> anyhow::Result<tokio::process::Child> {
+    let binary = service_binary(Svc::DataExchange)?.with_file_name("secal-ssn-simulator");
+    let child = tokio::process::Command::new(binary)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(child);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the simulator did not listen on {addr}")
+}
+
+/// An active dossier with an agent assigned to look up incomes, and the look-up (of the
+/// debtor) that the load repeats.
+async fn lookups(
+    suite: &Suite,
+    intake: tonic::transport::Channel,
+    data_exchange: tonic::transport::Channel,
+) -> anyhow::Result<engine::Lookups> {
+    use chrono::Datelike;
+    let mut client = IntakeServiceClient::new(intake);
+    let officer = suite.agent_token("agent-officer", &[roles::CASE_OFFICER])?;
+    let submitted = client
+        .submit_application(
+            suite.request(&officer, form::submit("faults-dx", form::mother_of_three())),
+        )
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let active = form::to_active(
+        &mut client,
+        suite,
+        &officer,
+        &submitted.application_id,
+        "fx",
+    )
+    .await?
+    .dossier
+    .unwrap_or_default();
+    let dossier = active.dossier_number;
+    client
+        .assign_dossier_agent(suite.request(
+            &officer,
+            pb::AssignDossierAgentRequest {
+                idempotency_key: form::key("faults-assign"),
+                dossier: Some(pb::DossierRef {
+                    id: Some(pb::dossier_ref::Id::DossierNumber(dossier.clone())),
+                }),
+                agent_id: "agent-lookup".into(),
+                task: pb::AgentTask::IncomeLookup as i32,
+                start_date: form::date(2007, 10, 1),
+                end_date: None,
+            },
+        ))
+        .await?;
+    let year = chrono::Utc::now().year() - 1;
+    Ok(engine::Lookups {
+        data_exchange,
+        token: suite.agent_token("agent-lookup", &[roles::INCOME_LOOKUP])?,
+        request: pb::LookUpIncomesRequest {
+            subject: form::nn(form::DEBTOR),
+            dossier_number: dossier,
+            purpose: pb::LookupPurpose::RecoveryStrategy as i32,
+            sources: Vec::new(),
+            scope: Some(pb::look_up_incomes_request::Scope::Period(pb::MonthRange {
+                first_month: Some(pb::YearMonth { year, month: 1 }),
+                last_month: Some(pb::YearMonth { year, month: 6 }),
+            })),
+            justification: "load under faults".into(),
+        },
+    })
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow::Result<()> {
     // What the product runs on: a server that keeps what it acknowledged through a crash.
@@ -102,6 +187,34 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
     ];
     let mut intake =
         Service::start(&suite, Svc::Intake, dir.path(), intake_env, intake_addr).await?;
+    let (ssn_addr, dx_addr) = (free_addr()?, free_addr()?);
+    let _simulator = start_simulator(ssn_addr).await?;
+    let dx_token = dir.path().join("dx.token");
+    std::fs::write(
+        &dx_token,
+        suite.token(
+            "secal-data-exchange",
+            PrincipalKind::System,
+            &[roles::SERVICE],
+        )?,
+    )?;
+    let dx_env = vec![
+        ("SECAL_INTAKE_ADDR".to_owned(), intake_addr.to_string()),
+        ("SECAL_SSN_ADDR".to_owned(), ssn_addr.to_string()),
+        (
+            "SECAL_SERVICE_TOKEN_FILE".to_owned(),
+            dx_token.display().to_string(),
+        ),
+        // Fixed keys: the log's checkpoints stay verifiable across the restart.
+        ("SECAL_ACCESS_LOG_SIGNING_SEED".to_owned(), "11".repeat(32)),
+        ("SECAL_ACCESS_LOG_SUBJECT_KEY".to_owned(), "22".repeat(32)),
+        (
+            "SECAL_ACCESS_LOG_CHECKPOINT_EVERY".to_owned(),
+            "10".to_owned(),
+        ),
+    ];
+    let mut data_exchange =
+        Service::start(&suite, Svc::DataExchange, dir.path(), dx_env, dx_addr).await?;
 
     let channel = |addr: std::net::SocketAddr| -> anyhow::Result<tonic::transport::Channel> {
         Ok(
@@ -123,6 +236,7 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
             "secal.v1.ComputeArrearsRequest",
             "calculation/seed_example_1.json",
         )?,
+        lookups: Some(lookups(&suite, channel(intake_addr)?, channel(dx_addr)?).await?),
     };
     let plan = engine::Plan {
         requests: 400,
@@ -133,7 +247,12 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
     };
     let load = tokio::spawn(engine::run(targets, plan));
 
-    for service in [&mut calculation, &mut intake, &mut payments] {
+    for service in [
+        &mut calculation,
+        &mut intake,
+        &mut payments,
+        &mut data_exchange,
+    ] {
         tokio::time::sleep(Duration::from_millis(700)).await;
         service.crash_and_restart(&suite, dir.path()).await?;
     }
@@ -214,5 +333,28 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
     .await?;
     assert_eq!((debits, credits), (posted, posted), "the ledger balances");
     assert_eq!(posted, i64::try_from(ids.len())? * 175, "1.75 a leg");
+
+    // The access log: every acknowledged look-up logged, and the chain intact through the
+    // crashes of data-exchange and of PostgreSQL.
+    let looked_up = report
+        .ops
+        .get(&engine::Op::LookUpIncomes)
+        .map_or(0, |s| s.ok);
+    assert!(looked_up > 0);
+    let auditor = suite.agent_token("agent-auditor", &[roles::AUDITOR])?;
+    let verified = DataExchangeServiceClient::new(channel(dx_addr)?)
+        .verify_access_log(suite.request(&auditor, pb::VerifyAccessLogRequest::default()))
+        .await?
+        .into_inner();
+    assert!(verified.intact, "{verified:?}");
+    let granted: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM data_exchange.access_log WHERE outcome = 'granted'",
+    )
+    .fetch_one(&admin)
+    .await?;
+    assert!(
+        granted >= i64::try_from(looked_up)?,
+        "{granted} logged, {looked_up} answered"
+    );
     Ok(())
 }

@@ -180,11 +180,20 @@ pub fn logged_failure(status: &Status) -> (String, i64) {
 
 /// Asserts a refusal by `rule` and returns the access-log sequence it names.
 pub fn refused<T: std::fmt::Debug>(result: Result<T, Status>, rule: pb::AccessRule) -> i64 {
+    refused_with(result, rule, Code::PermissionDenied)
+}
+
+/// A refusal by `rule` answered with `code` (UNAVAILABLE when a check could not be made).
+pub fn refused_with<T: std::fmt::Debug>(
+    result: Result<T, Status>,
+    rule: pb::AccessRule,
+    code: Code,
+) -> i64 {
     let status = match result {
         Ok(v) => panic!("expected a refusal by {rule:?}, got {v:?}"),
         Err(s) => s,
     };
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert_eq!(status.code(), code, "{status:?}");
     let (reason, seq) = logged_failure(&status);
     assert_eq!(reason, rule.as_str_name(), "{status:?}");
     assert!(seq > 0, "the refusal names its log entry: {status:?}");

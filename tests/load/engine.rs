@@ -1,7 +1,8 @@
 //! A bounded mixed workload across the suite: submissions to intake (mutating, idempotent by
 //! key, retried with the same key through failures), reads of submitted dossiers, arrears
 //! calculations, and ledger bookings at payments (an advance funded and paid out, as one
-//! all-or-none group under caller-chosen transfer ids). Latencies go into HDR histograms per operation; every acknowledged
+//! all-or-none group under caller-chosen transfer ids), and — when given an assigned agent —
+//! income look-ups at data-exchange. Latencies go into HDR histograms per operation; every acknowledged
 //! submission is remembered so that a test can check none was lost or duplicated.
 
 use std::{
@@ -16,11 +17,20 @@ use std::{
 use hdrhistogram::Histogram;
 use secal_proto::v1::{
     self as pb, calculation_service_client::CalculationServiceClient,
+    data_exchange_service_client::DataExchangeServiceClient,
     intake_service_client::IntakeServiceClient, payments_service_client::PaymentsServiceClient,
 };
 use tonic::{Code, Status, transport::Channel};
 
 use super::form;
+
+/// Income look-ups by an agent assigned to a dossier (each one is logged).
+#[derive(Clone)]
+pub struct Lookups {
+    pub data_exchange: Channel,
+    pub token: String,
+    pub request: pb::LookUpIncomesRequest,
+}
 
 #[derive(Clone)]
 pub struct Targets {
@@ -31,6 +41,7 @@ pub struct Targets {
     pub token: String,
     /// An arrears request (the seed's example 1).
     pub arrears: pb::ComputeArrearsRequest,
+    pub lookups: Option<Lookups>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +63,7 @@ pub enum Op {
     GetDossier,
     ComputeArrears,
     LedgerBooking,
+    LookUpIncomes,
 }
 
 /// The dossier the load books on, and the creditor account of booking `i`.
@@ -172,6 +184,7 @@ impl Shared {
             0..=2 => Op::Submit,
             3..=4 if has_some => Op::GetDossier,
             3..=5 => Op::ComputeArrears,
+            9 if self.targets.lookups.is_some() => Op::LookUpIncomes,
             _ => Op::LedgerBooking,
         }
     }
@@ -262,6 +275,14 @@ impl Shared {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .push(i);
+            }
+            Op::LookUpIncomes => {
+                let Some(l) = &t.lookups else {
+                    return Ok(());
+                };
+                DataExchangeServiceClient::new(l.data_exchange.clone())
+                    .look_up_incomes(with_token(&l.token, l.request.clone())?)
+                    .await?;
             }
             Op::ComputeArrears => {
                 CalculationServiceClient::new(t.calculation.clone())

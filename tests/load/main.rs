@@ -75,6 +75,8 @@ async fn main() -> anyhow::Result<()> {
         payments: channel(&args.payments)?,
         token: args.token,
         arrears,
+        // Look-ups need an agent assigned to a dossier: the fault test sets one up.
+        lookups: None,
     };
     let plan = engine::Plan {
         requests: args.requests,

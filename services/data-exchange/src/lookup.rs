@@ -237,13 +237,15 @@ impl State {
         let refuse = |r: rules::Refusal| {
             span.record("outcome", "refused");
             span.record("rule", r.rule.as_str_name());
-            (
-                r.rule.as_str_name(),
-                Status::from(ServiceError::permission_denied(
-                    r.rule.as_str_name(),
-                    r.message,
-                )),
-            )
+            // Fail closed either way; but a check that could not be made is worth retrying,
+            // a rule that said no is not.
+            let error = if r.rule == pb::AccessRule::DossierCheckUnavailable {
+                ServiceError::new(secal_runtime::ErrorCode::Unavailable, r.message)
+                    .with_reason(r.rule.as_str_name())
+            } else {
+                ServiceError::permission_denied(r.rule.as_str_name(), r.message)
+            };
+            (r.rule.as_str_name(), Status::from(error))
         };
         let subject = match rules::caller_purpose_subject(caller, req.purpose, req.subject.as_ref())
         {
