@@ -180,6 +180,72 @@ fn validate(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<ValidPayment>
     }
 }
 
+/// A debtor payment to book: `from` is where the money sits now (the bank account, or
+/// suspense for a statement line a person assigned).
+pub(crate) struct NewPayment {
+    pub public_id: Uuid,
+    pub dossier: String,
+    pub cents: i64,
+    pub received_on: NaiveDate,
+    pub for_month: Option<NaiveDate>,
+    pub from: AccountKey,
+}
+
+/// The one path by which money becomes a debtor payment: the record, the receipt transfer
+/// and its allocation, and the certified debt, inside the caller's transaction.
+pub(crate) async fn book_payment(
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    via: Option<&str>,
+    p: NewPayment,
+) -> ServiceResult<pb::DebtorPayment> {
+    let row: PaymentRow = sqlx::query_as(concat!(
+        "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on,
+                                      for_month, recorded_by, recorded_via)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        payment_columns!()
+    ))
+    .bind(p.public_id)
+    .bind(&p.dossier)
+    .bind(p.cents)
+    .bind(p.received_on)
+    .bind(p.for_month)
+    .bind(actor)
+    .bind(via)
+    .fetch_one(&mut *tx)
+    .await?;
+    let payment_id = row.public_id.to_string();
+    let dossier = &p.dossier;
+    let receipt = NewTransfer {
+        reference: payment_id.clone(),
+        for_month: row.for_month,
+        ..NewTransfer::posted(
+            format!("pay/{payment_id}"),
+            p.from,
+            AccountKey::dossier(K::MoneyReceived, dossier),
+            p.cents,
+            pb::TransferCode::DebtorPayment,
+            p.received_on,
+        )
+    };
+    ledger::create_transfers(&mut *tx, actor, std::slice::from_ref(&receipt)).await?;
+    let (lines, rest, mut ids) = booking::allocate_received(
+        &mut *tx,
+        actor,
+        dossier,
+        &payment_id,
+        p.cents,
+        row.for_month,
+        p.received_on,
+    )
+    .await?;
+    ids.insert(0, receipt.id.clone());
+    booking::refresh_certified_debt(&mut *tx, dossier).await?;
+    let mut payment = row.to_pb();
+    payment.allocation = Some(allocation_pb(&payment_id, p.cents, &lines, rest, ids));
+    Ok(payment)
+}
+
 impl PaymentsApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn record(
@@ -194,51 +260,20 @@ impl PaymentsApi {
         {
             return Ok(resp);
         }
-        let row: PaymentRow = sqlx::query_as(concat!(
-            "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on,
-                                          for_month, recorded_by, recorded_via)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-            payment_columns!()
-        ))
-        .bind(Uuid::new_v4())
-        .bind(p.dossier.to_string())
-        .bind(p.cents)
-        .bind(p.received_on)
-        .bind(p.for_month.map(|m| m.first_day()))
-        .bind(&caller.actor().id)
-        .bind(caller.via())
-        .fetch_one(&mut *tx)
-        .await?;
-        let payment_id = row.public_id.to_string();
-        let dossier = p.dossier.to_string();
-        let receipt = NewTransfer {
-            reference: payment_id.clone(),
-            for_month: row.for_month,
-            ..NewTransfer::posted(
-                format!("pay/{payment_id}"),
-                AccountKey::service(K::Bank),
-                AccountKey::dossier(K::MoneyReceived, &dossier),
-                p.cents,
-                pb::TransferCode::DebtorPayment,
-                p.received_on,
-            )
-        };
-        let actor = &caller.actor().id;
-        ledger::create_transfers(&mut tx, actor, std::slice::from_ref(&receipt)).await?;
-        let (lines, rest, mut ids) = booking::allocate_received(
+        let payment = book_payment(
             &mut tx,
-            actor,
-            &dossier,
-            &payment_id,
-            p.cents,
-            row.for_month,
-            p.received_on,
+            &caller.actor().id,
+            caller.via(),
+            NewPayment {
+                public_id: Uuid::new_v4(),
+                dossier: p.dossier.to_string(),
+                cents: p.cents,
+                received_on: p.received_on,
+                for_month: p.for_month.map(|m| m.first_day()),
+                from: AccountKey::service(K::Bank),
+            },
         )
         .await?;
-        ids.insert(0, receipt.id.clone());
-        booking::refresh_certified_debt(&mut tx, &dossier).await?;
-        let mut payment = row.to_pb();
-        payment.allocation = Some(allocation_pb(&payment_id, p.cents, &lines, rest, ids));
         let resp = pb::RecordDebtorPaymentResponse {
             payment: Some(payment),
         };

@@ -11,6 +11,8 @@ mod debtor_payments;
 mod dossier_events;
 pub mod ledger;
 mod ledger_api;
+mod payouts;
+pub mod statements;
 mod tax_refund;
 
 use std::future::Future;
@@ -41,6 +43,15 @@ pub fn policy() -> AuthPolicy {
             &[roles::PAYMENTS_OPERATOR],
         )
         .allow(GRPC_SERVICE, "ReceiveDossierEvent", &[roles::SERVICE])
+        .allow_all(
+            &["ImportBankStatement", "ResolveStatementLine"],
+            &[roles::PAYMENTS_OPERATOR],
+        )
+        .allow(
+            GRPC_SERVICE,
+            "ListUnmatchedStatementLines",
+            &[roles::PAYMENTS_OPERATOR, roles::AUDITOR],
+        )
         .allow(
             GRPC_SERVICE,
             "ListDebtorPayments",
@@ -80,6 +91,21 @@ pub fn policy() -> AuthPolicy {
                 "ListCertifiedDebts",
             ],
             &[roles::TAX_REFUND_SYSTEM, roles::PAYMENTS_OPERATOR],
+        )
+        .allow_all(
+            &[
+                "CreatePayoutBatch",
+                "ConfirmPayouts",
+                "RecordPayoutReturn",
+                "RequestPayoutAccountChange",
+                "ConfirmPayoutAccountChange",
+                "RejectPayoutAccountChange",
+            ],
+            &[roles::PAYMENTS_OPERATOR],
+        )
+        .allow_all(
+            &["GetPayoutBatch", "ListPayouts", "ListPayoutAccounts"],
+            &[roles::PAYMENTS_OPERATOR, roles::AUDITOR],
         )
 }
 

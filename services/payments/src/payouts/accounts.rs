@@ -1,0 +1,340 @@
+//! Payout accounts: a change takes effect only once another agent confirms it (separation of
+//! duties); the account in use is blocked after a returned payout.
+
+use chrono::{DateTime, Utc};
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use sqlx::{PgConnection, PgPool};
+use tracing::instrument;
+
+use super::{audit, new_id, run_once};
+
+pub const PENDING: i16 = 1;
+pub const ACTIVE: i16 = 2;
+pub const REPLACED: i16 = 4;
+pub const BLOCKED: i16 = 5;
+
+const COLUMNS: &str = "id, dossier_number, iban, bic, holder_name, bank_name, holding, lawyer_name, \
+    lawyer_bar, lawyer_document_key, status, has_received_payout, source_reference, \
+    confirmation_method, evidence_reference, note, requested_by, requested_at, decided_by, decided_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub dossier_number: String,
+    pub iban: String,
+    pub bic: String,
+    pub holder_name: String,
+    pub bank_name: String,
+    pub holding: i16,
+    pub lawyer_name: String,
+    pub lawyer_bar: String,
+    pub lawyer_document_key: String,
+    pub status: i16,
+    pub has_received_payout: bool,
+    pub source_reference: String,
+    pub confirmation_method: i16,
+    pub evidence_reference: String,
+    pub note: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl AccountRow {
+    pub fn to_pb(&self) -> pb::PayoutAccount {
+        pb::PayoutAccount {
+            payout_account_id: self.id.clone(),
+            dossier_number: self.dossier_number.clone(),
+            account: Some(pb::BankAccount {
+                iban: Some(pb::Iban {
+                    value: self.iban.clone(),
+                }),
+                bic: self.bic.clone(),
+                holder_name: self.holder_name.clone(),
+                bank_name: self.bank_name.clone(),
+            }),
+            holding: i32::from(self.holding),
+            lawyer_authorisation: (!self.lawyer_name.is_empty()).then(|| pb::LawyerAuthorisation {
+                lawyer_name: self.lawyer_name.clone(),
+                bar: self.lawyer_bar.clone(),
+                authorised_on: None,
+                document_key: self.lawyer_document_key.clone(),
+            }),
+            status: i32::from(self.status),
+            has_received_payout: self.has_received_payout,
+            source_reference: self.source_reference.clone(),
+            confirmation_method: i32::from(self.confirmation_method),
+            evidence_reference: self.evidence_reference.clone(),
+            requested: Some(audit(&self.requested_by, self.requested_at)),
+            decided: self
+                .decided_by
+                .as_deref()
+                .zip(self.decided_at)
+                .map(|(by, at)| audit(by, at)),
+            note: self.note.clone(),
+        }
+    }
+}
+
+pub async fn by_id(conn: &mut PgConnection, id: &str) -> ServiceResult<AccountRow> {
+    let sql = format!("SELECT {COLUMNS} FROM payout_accounts WHERE id = $1 FOR UPDATE");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("no payout account {id}")))
+}
+
+/// The account payouts of a dossier go to now (active or blocked).
+pub async fn current(conn: &mut PgConnection, dossier: &str) -> ServiceResult<Option<AccountRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payout_accounts WHERE dossier_number = $1 AND status IN (2, 5)"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(dossier)
+        .fetch_optional(conn)
+        .await?)
+}
+
+fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 140 {
+        return Err(ServiceError::invalid_field(
+            field,
+            "1 to 140 characters required",
+        ));
+    }
+    Ok(v)
+}
+
+#[instrument(skip_all, fields(method = "RequestPayoutAccountChange"))]
+pub async fn request(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::RequestPayoutAccountChangeRequest,
+) -> ServiceResult<pb::RequestPayoutAccountChangeResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let dossier = required("dossier_number", &req.dossier_number)?.to_owned();
+    let account = req
+        .account
+        .as_ref()
+        .ok_or_else(|| ServiceError::invalid_field("account", "required"))?;
+    let iban: secal_domain::Iban = account
+        .iban
+        .as_ref()
+        .map(|i| i.value.parse())
+        .ok_or_else(|| ServiceError::invalid_field("account.iban", "required"))?
+        .map_err(|_| ServiceError::invalid_field("account.iban", "not a valid IBAN"))?;
+    let bic = account.bic.trim();
+    if !bic.is_empty() && bic.parse::<secal_iso20022::Bic>().is_err() {
+        return Err(ServiceError::invalid_field(
+            "account.bic",
+            "not a valid BIC",
+        ));
+    }
+    let holder = required("account.holder_name", &account.holder_name)?;
+    let holding = match pb::AccountHolding::try_from(req.holding) {
+        Ok(
+            h @ (pb::AccountHolding::Sole | pb::AccountHolding::Joint | pb::AccountHolding::Lawyer),
+        ) => h,
+        _ => {
+            return Err(ServiceError::invalid_field(
+                "holding",
+                "sole, joint or lawyer",
+            ));
+        }
+    };
+    let lawyer = req.lawyer_authorisation.clone().unwrap_or_default();
+    if holding == pb::AccountHolding::Lawyer {
+        required("lawyer_authorisation.lawyer_name", &lawyer.lawyer_name)?;
+        required("lawyer_authorisation.document_key", &lawyer.document_key)?;
+    } else if req.lawyer_authorisation.is_some() {
+        return Err(ServiceError::invalid_field(
+            "lawyer_authorisation",
+            "only with a lawyer's account",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let method = "RequestPayoutAccountChange";
+    let resp = run_once(&mut tx, method, &key, &req, async |conn| {
+        let id = new_id("pa");
+        let sql = format!(
+            "INSERT INTO payout_accounts (id, dossier_number, iban, bic, holder_name, bank_name, \
+             holding, lawyer_name, lawyer_bar, lawyer_document_key, status, source_reference, \
+             requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12) \
+             RETURNING {COLUMNS}"
+        );
+        let row: AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&id)
+            .bind(&dossier)
+            .bind(iban.electronic())
+            .bind(bic.to_uppercase())
+            .bind(holder)
+            .bind(account.bank_name.trim())
+            .bind(holding as i16)
+            .bind(lawyer.lawyer_name.trim())
+            .bind(lawyer.bar.trim())
+            .bind(lawyer.document_key.trim())
+            .bind(req.source_reference.trim())
+            .bind(&caller.actor().id)
+            .fetch_one(conn)
+            .await?;
+        Ok(pb::RequestPayoutAccountChangeResponse {
+            payout_account: Some(row.to_pb()),
+        })
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(resp)
+}
+
+#[instrument(skip_all, fields(method = "ConfirmPayoutAccountChange"))]
+pub async fn confirm(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ConfirmPayoutAccountChangeRequest,
+) -> ServiceResult<pb::ConfirmPayoutAccountChangeResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let id = required("payout_account_id", &req.payout_account_id)?.to_owned();
+    if matches!(
+        pb::ConfirmationMethod::try_from(req.method),
+        Err(_) | Ok(pb::ConfirmationMethod::Unspecified)
+    ) {
+        return Err(ServiceError::invalid_field("method", "required"));
+    }
+    let evidence = required("evidence_reference", &req.evidence_reference)?.to_owned();
+    let actor = caller.actor().id.clone();
+    let mut tx = pool.begin().await?;
+    let resp = run_once(
+        &mut tx,
+        "ConfirmPayoutAccountChange",
+        &key,
+        &req,
+        async |conn| {
+            let row = decidable(conn, &id, &actor).await?;
+            let replaced = match current(conn, &row.dossier_number).await? {
+                Some(old) => {
+                    set_status(conn, &old.id, REPLACED).await?;
+                    Some(by_id(conn, &old.id).await?.to_pb())
+                }
+                None => None,
+            };
+            sqlx::query(
+                "UPDATE payout_accounts SET status = 2, confirmation_method = $2, \
+             evidence_reference = $3, decided_by = $4, decided_at = now() WHERE id = $1",
+            )
+            .bind(&id)
+            .bind(i16::try_from(req.method).unwrap_or_default())
+            .bind(&evidence)
+            .bind(&actor)
+            .execute(&mut *conn)
+            .await?;
+            Ok(pb::ConfirmPayoutAccountChangeResponse {
+                payout_account: Some(by_id(conn, &id).await?.to_pb()),
+                replaced,
+            })
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(resp)
+}
+
+#[instrument(skip_all, fields(method = "RejectPayoutAccountChange"))]
+pub async fn reject(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::RejectPayoutAccountChangeRequest,
+) -> ServiceResult<pb::RejectPayoutAccountChangeResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let id = required("payout_account_id", &req.payout_account_id)?.to_owned();
+    let reason = required("reason", &req.reason)?.to_owned();
+    let actor = caller.actor().id.clone();
+    let mut tx = pool.begin().await?;
+    let resp = run_once(
+        &mut tx,
+        "RejectPayoutAccountChange",
+        &key,
+        &req,
+        async |conn| {
+            decidable(conn, &id, &actor).await?;
+            sqlx::query(
+                "UPDATE payout_accounts SET status = 3, note = $2, decided_by = $3, \
+             decided_at = now() WHERE id = $1",
+            )
+            .bind(&id)
+            .bind(&reason)
+            .bind(&actor)
+            .execute(&mut *conn)
+            .await?;
+            Ok(pb::RejectPayoutAccountChangeResponse {
+                payout_account: Some(by_id(conn, &id).await?.to_pb()),
+            })
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(resp)
+}
+
+/// A pending account, decided by someone other than its requester.
+async fn decidable(conn: &mut PgConnection, id: &str, actor: &str) -> ServiceResult<AccountRow> {
+    let row = by_id(conn, id).await?;
+    if row.status != PENDING {
+        return Err(ServiceError::failed_precondition(
+            "PAYOUT_ACCOUNT_NOT_PENDING",
+            "the payout account is not awaiting confirmation",
+        ));
+    }
+    if row.requested_by == actor {
+        return Err(ServiceError::permission_denied(
+            "SEPARATION_OF_DUTIES",
+            "the agent who requested the account may not decide on it",
+        ));
+    }
+    Ok(row)
+}
+
+pub async fn set_status(conn: &mut PgConnection, id: &str, status: i16) -> ServiceResult<()> {
+    sqlx::query("UPDATE payout_accounts SET status = $2 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[instrument(skip_all, fields(method = "ListPayoutAccounts"))]
+pub async fn list(
+    pool: &PgPool,
+    req: pb::ListPayoutAccountsRequest,
+) -> ServiceResult<pb::ListPayoutAccountsResponse> {
+    let dossier = required("dossier_number", &req.dossier_number)?;
+    let page = wire::page_from_pb("page", req.page.as_ref())?;
+    let sql = format!(
+        "SELECT {COLUMNS}, seq FROM payout_accounts WHERE dossier_number = $1 AND seq < $2 \
+         ORDER BY seq DESC LIMIT $3"
+    );
+    let rows: Vec<(AccountRow, i64)> = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(dossier)
+        .bind(page.after.unwrap_or(i64::MAX))
+        .bind(page.size)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            use sqlx::{FromRow, Row};
+            Ok((AccountRow::from_row(r)?, r.try_get("seq")?))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(pb::ListPayoutAccountsResponse {
+        page: Some(wire::page_to_pb(
+            &page,
+            rows.len(),
+            rows.last().map(|r| r.1),
+        )),
+        payout_accounts: rows.iter().map(|r| r.0.to_pb()).collect(),
+    })
+}

@@ -1,0 +1,322 @@
+//! A pain.001 batch: one pending ledger transfer payable -> paid-out per payable account with
+//! a positive available balance and a usable payout account. The database balance rule
+//! refuses any payout beyond what is payable.
+
+use chrono::{NaiveDate, Utc};
+use rust_decimal::Decimal;
+use secal_iso20022::{CreditTransfer, CreditTransferInitiation, Debtor, Remittance, write_pain001};
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+use tracing::instrument;
+
+use super::accounts::{self, ACTIVE};
+use super::rows::payouts_of;
+use super::{audit, debtor_setting, new_id, run_once};
+use crate::ledger::{self, AccountKey, AccountKind, NewTransfer};
+
+/// A payout stays pending this long at most: the bank answers within days.
+const PENDING_TIMEOUT_SECS: i64 = 90 * 24 * 3600;
+
+fn debtor() -> ServiceResult<Debtor> {
+    let name = debtor_setting("SECAL_PAYOUT_DEBTOR_NAME", "SECAL - SPF Finances");
+    let iban = debtor_setting("SECAL_PAYOUT_DEBTOR_IBAN", "BE68539007547034");
+    let bic = debtor_setting("SECAL_PAYOUT_DEBTOR_BIC", "BPOTBEB1");
+    let bad = |what: &str| ServiceError::internal(std::io::Error::other(format!("bad {what}")));
+    Ok(Debtor {
+        name,
+        iban: iban.parse().map_err(|_| bad("SECAL_PAYOUT_DEBTOR_IBAN"))?,
+        bic: bic.parse().map_err(|_| bad("SECAL_PAYOUT_DEBTOR_BIC"))?,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct Payable {
+    code: String,
+    dossier_number: String,
+    party_person_id: String,
+    available: i64,
+}
+
+#[instrument(skip_all, fields(method = "CreatePayoutBatch"))]
+pub async fn create_batch(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::CreatePayoutBatchRequest,
+) -> ServiceResult<pb::CreatePayoutBatchResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let exec = wire::date_from_pb(
+        "requested_execution_date",
+        req.requested_execution_date.as_ref(),
+    )?;
+    if req.max_payouts < 0 {
+        return Err(ServiceError::invalid_field(
+            "max_payouts",
+            "must not be negative",
+        ));
+    }
+    let debtor = debtor()?;
+    let actor = caller.actor().id.clone();
+    let mut tx = pool.begin().await?;
+    let resp = run_once(&mut tx, "CreatePayoutBatch", &key, &req, async |conn| {
+        build(conn, &actor, &req, exec, debtor).await
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(resp)
+}
+
+async fn build(
+    conn: &mut PgConnection,
+    actor: &str,
+    req: &pb::CreatePayoutBatchRequest,
+    exec: NaiveDate,
+    debtor: Debtor,
+) -> ServiceResult<pb::CreatePayoutBatchResponse> {
+    // One batch at a time: a concurrent one would reserve the same payable amounts and fail
+    // on the balance rule as a whole.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('payments.payout_batch'))")
+        .execute(&mut *conn)
+        .await?;
+    ledger::expire_due(conn).await?;
+    let payables: Vec<Payable> = sqlx::query_as(
+        "SELECT code, dossier_number, party_person_id, \
+                credits_posted - debits_posted - debits_pending AS available \
+         FROM ledger_accounts WHERE kind = $1 \
+           AND (cardinality($2::text[]) = 0 OR dossier_number = ANY($2)) \
+           AND credits_posted - debits_posted - debits_pending > 0 ORDER BY code",
+    )
+    .bind(AccountKind::Payable as i16)
+    .bind(&req.dossier_numbers)
+    .fetch_all(&mut *conn)
+    .await?;
+    let limit = usize::try_from(req.max_payouts).unwrap_or(0);
+    let batch_id = new_id("pb");
+    let (mut staged, mut transfers, mut skipped, mut specs) = (vec![], vec![], vec![], vec![]);
+    for p in payables {
+        if limit > 0 && staged.len() >= limit {
+            break;
+        }
+        let mut skip = |reason: pb::PayoutSkipReason| {
+            skipped.push(pb::SkippedPayable {
+                dossier_number: p.dossier_number.clone(),
+                creditor_person_id: p.party_person_id.clone(),
+                amount: Some(ledger::cents_pb(p.available)),
+                reason: reason as i32,
+            });
+        };
+        let pending: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM payouts WHERE dossier_number = $1 AND creditor = $2 \
+             AND state = 1)",
+        )
+        .bind(&p.dossier_number)
+        .bind(&p.party_person_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if pending {
+            skip(pb::PayoutSkipReason::PayoutPending);
+            continue;
+        }
+        let Some(acct) = accounts::current(conn, &p.dossier_number).await? else {
+            skip(pb::PayoutSkipReason::NoConfirmedAccount);
+            continue;
+        };
+        if acct.status != ACTIVE {
+            skip(pb::PayoutSkipReason::AccountBlocked);
+            continue;
+        }
+        // Every payout to an account nothing was confirmed to yet is flagged for a check.
+        let first = !acct.has_received_payout;
+        let s = Staged {
+            payout_id: new_id("po"),
+            e2e: new_id("E"),
+            dossier: p.dossier_number.clone(),
+            creditor: p.party_person_id.clone(),
+            account_id: acct.id.clone(),
+            cents: p.available,
+            remittance: format!("SECAL {}", p.dossier_number),
+            first,
+        };
+        let debit = AccountKey::parse(&p.code).map_err(|e| internal(&e))?;
+        transfers.push(NewTransfer {
+            pending_timeout_secs: Some(PENDING_TIMEOUT_SECS),
+            reference: s.e2e.clone(),
+            description: "payout".into(),
+            ..NewTransfer::posted(
+                s.pending_id(),
+                debit,
+                AccountKey::party(AccountKind::PaidOut, &s.dossier, &s.creditor),
+                s.cents,
+                pb::TransferCode::Payout,
+                Utc::now().date_naive(),
+            )
+        });
+        specs.push(CreditTransfer {
+            end_to_end_id: s.e2e.clone(),
+            amount: Decimal::new(s.cents, 2),
+            creditor_name: acct.holder_name.clone(),
+            creditor_iban: acct.iban.parse().map_err(|_| internal("stored IBAN"))?,
+            creditor_bic: acct.bic.parse().ok(),
+            remittance: Some(Remittance::Unstructured(s.remittance.clone())),
+        });
+        staged.push(s);
+    }
+    if staged.is_empty() {
+        return Ok(pb::CreatePayoutBatchResponse {
+            skipped,
+            ..Default::default()
+        });
+    }
+    let message_id = format!("SECAL-{}", &batch_id[2..26]);
+    let doc = write_pain001(&CreditTransferInitiation {
+        message_id: message_id.clone(),
+        created_at: Utc::now(),
+        debtor,
+        requested_execution_date: exec,
+        batch_booking: false,
+        payments: specs,
+    })
+    .map_err(|e| ServiceError::invalid_field("payouts", e.to_string()))?;
+    ledger::create_transfers(conn, actor, &transfers).await?;
+    let total: i64 = staged.iter().map(|s| s.cents).sum();
+    let firsts = staged.iter().filter(|s| s.first).count();
+    sqlx::query(
+        "INSERT INTO payout_batches (id, message_id, requested_execution_date, payout_count, \
+         control_sum_cents, first_payout_count, file_name, file_sha256, xml, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&batch_id)
+    .bind(&message_id)
+    .bind(exec)
+    .bind(i32::try_from(staged.len()).unwrap_or(i32::MAX))
+    .bind(total)
+    .bind(i32::try_from(firsts).unwrap_or(i32::MAX))
+    .bind(format!("{message_id}.xml"))
+    .bind(hex::encode(Sha256::digest(doc.xml.as_bytes())))
+    .bind(&doc.xml)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    for s in &staged {
+        sqlx::query(
+            "INSERT INTO payouts (id, end_to_end_id, batch_id, dossier_number, creditor, \
+             payout_account_id, amount_cents, remittance, state, first_payout, \
+             pending_transfer_id, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)",
+        )
+        .bind(&s.payout_id)
+        .bind(&s.e2e)
+        .bind(&batch_id)
+        .bind(&s.dossier)
+        .bind(&s.creditor)
+        .bind(&s.account_id)
+        .bind(s.cents)
+        .bind(&s.remittance)
+        .bind(s.first)
+        .bind(s.pending_id())
+        .bind(actor)
+        .execute(&mut *conn)
+        .await?;
+    }
+    tracing::info!(payouts = staged.len(), "payout batch created");
+    Ok(pb::CreatePayoutBatchResponse {
+        batch: Some(batch_pb(conn, &batch_id).await?.0),
+        pain001: doc.xml.into_bytes(),
+        payouts: payouts_of(conn, &batch_id).await?,
+        skipped,
+    })
+}
+
+struct Staged {
+    payout_id: String,
+    e2e: String,
+    dossier: String,
+    creditor: String,
+    account_id: String,
+    cents: i64,
+    remittance: String,
+    first: bool,
+}
+
+impl Staged {
+    fn pending_id(&self) -> String {
+        format!("payout/{}", self.payout_id)
+    }
+}
+
+pub(super) fn internal(what: &str) -> ServiceError {
+    ServiceError::internal(std::io::Error::other(what.to_owned()))
+}
+
+/// The batch and its file; its state follows from its payouts' states.
+pub(super) async fn batch_pb(
+    conn: &mut PgConnection,
+    id: &str,
+) -> ServiceResult<(pb::PayoutBatch, String)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        message_id: String,
+        requested_execution_date: NaiveDate,
+        payout_count: i32,
+        control_sum_cents: i64,
+        first_payout_count: i32,
+        file_name: String,
+        file_sha256: String,
+        xml: String,
+        created_by: String,
+        created_at: chrono::DateTime<Utc>,
+        pending: i64,
+    }
+    let r: Row = sqlx::query_as(
+        "SELECT b.message_id, b.requested_execution_date, b.payout_count, b.control_sum_cents, \
+                b.first_payout_count, b.file_name, b.file_sha256, b.xml, b.created_by, \
+                b.created_at, \
+                (SELECT count(*) FROM payouts p WHERE p.batch_id = b.id AND p.state = 1) AS pending \
+         FROM payout_batches b WHERE b.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| ServiceError::not_found(format!("no payout batch {id}")))?;
+    let state = match r.pending {
+        0 => pb::PayoutBatchState::Settled,
+        n if n == i64::from(r.payout_count) => pb::PayoutBatchState::Pending,
+        _ => pb::PayoutBatchState::PartlySettled,
+    };
+    Ok((
+        pb::PayoutBatch {
+            batch_id: id.to_owned(),
+            message_id: r.message_id,
+            requested_execution_date: Some(wire::date_to_pb(r.requested_execution_date)),
+            payout_count: r.payout_count,
+            control_sum: Some(ledger::cents_pb(r.control_sum_cents)),
+            first_payout_count: r.first_payout_count,
+            state: state as i32,
+            file_name: r.file_name,
+            file_sha256: r.file_sha256,
+            created: Some(audit(&r.created_by, r.created_at)),
+        },
+        r.xml,
+    ))
+}
+
+#[instrument(skip_all, fields(method = "GetPayoutBatch"))]
+pub async fn get_batch(
+    pool: &PgPool,
+    req: pb::GetPayoutBatchRequest,
+) -> ServiceResult<pb::GetPayoutBatchResponse> {
+    if req.batch_id.trim().is_empty() {
+        return Err(ServiceError::invalid_field("batch_id", "required"));
+    }
+    let mut conn = pool.acquire().await?;
+    let (batch, xml) = batch_pb(&mut conn, req.batch_id.trim()).await?;
+    Ok(pb::GetPayoutBatchResponse {
+        batch: Some(batch),
+        pain001: if req.include_file {
+            xml.into_bytes()
+        } else {
+            Vec::new()
+        },
+    })
+}

@@ -1,0 +1,135 @@
+//! Payouts as stored, and the listing of them.
+
+use chrono::{NaiveDate, Utc};
+use secal_proto::v1 as pb;
+use secal_runtime::{ServiceError, ServiceResult, wire};
+use sqlx::{PgConnection, PgPool};
+use tracing::instrument;
+
+use super::audit;
+use crate::ledger;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct PayoutRow {
+    pub seq: i64,
+    pub id: String,
+    pub end_to_end_id: String,
+    pub batch_id: String,
+    pub dossier_number: String,
+    pub creditor: String,
+    pub payout_account_id: String,
+    pub amount_cents: i64,
+    pub remittance: String,
+    pub state: i16,
+    pub first_payout: bool,
+    pub pending_transfer_id: String,
+    pub confirmed_on: Option<NaiveDate>,
+    pub returned_on: Option<NaiveDate>,
+    pub return_reason_code: String,
+    pub return_reason_text: String,
+    pub return_by: Option<String>,
+    pub return_at: Option<chrono::DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<Utc>,
+    pub iban: String,
+    pub bic: String,
+    pub holder_name: String,
+    pub holding: i16,
+    pub requested_execution_date: NaiveDate,
+}
+
+pub(super) const PAYOUT_SELECT: &str = "SELECT p.seq, p.id, p.end_to_end_id, p.batch_id, \
+    p.dossier_number, p.creditor, p.payout_account_id, p.amount_cents, p.remittance, p.state, \
+    p.first_payout, p.pending_transfer_id, p.confirmed_on, p.returned_on, p.return_reason_code, \
+    p.return_reason_text, p.return_by, p.return_at, p.created_by, p.created_at, a.iban, a.bic, \
+    a.holder_name, a.holding, b.requested_execution_date \
+    FROM payouts p JOIN payout_accounts a ON a.id = p.payout_account_id \
+    JOIN payout_batches b ON b.id = p.batch_id";
+
+impl PayoutRow {
+    pub fn to_pb(&self) -> pb::Payout {
+        pb::Payout {
+            payout_id: self.id.clone(),
+            end_to_end_id: self.end_to_end_id.clone(),
+            batch_id: self.batch_id.clone(),
+            dossier_number: self.dossier_number.clone(),
+            creditor_person_id: self.creditor.clone(),
+            payout_account_id: self.payout_account_id.clone(),
+            payee: Some(pb::BankAccount {
+                iban: Some(pb::Iban {
+                    value: self.iban.clone(),
+                }),
+                bic: self.bic.clone(),
+                holder_name: self.holder_name.clone(),
+                bank_name: String::new(),
+            }),
+            holding: i32::from(self.holding),
+            amount: Some(ledger::cents_pb(self.amount_cents)),
+            remittance_information: self.remittance.clone(),
+            state: i32::from(self.state),
+            first_payout_to_account: self.first_payout,
+            requested_execution_date: Some(wire::date_to_pb(self.requested_execution_date)),
+            confirmed_on: self.confirmed_on.map(wire::date_to_pb),
+            return_info: self.returned_on.map(|d| pb::PayoutReturn {
+                returned_on: Some(wire::date_to_pb(d)),
+                amount: Some(ledger::cents_pb(self.amount_cents)),
+                reason_code: self.return_reason_code.clone(),
+                reason_text: self.return_reason_text.clone(),
+                recorded: self
+                    .return_by
+                    .as_deref()
+                    .zip(self.return_at)
+                    .map(|(by, at)| audit(by, at)),
+            }),
+            pending_transfer_id: self.pending_transfer_id.clone(),
+            created: Some(audit(&self.created_by, self.created_at)),
+        }
+    }
+}
+
+pub(super) async fn payouts_of(
+    conn: &mut PgConnection,
+    batch_id: &str,
+) -> ServiceResult<Vec<pb::Payout>> {
+    let sql = format!("{PAYOUT_SELECT} WHERE p.batch_id = $1 ORDER BY p.seq");
+    let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(batch_id)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.iter().map(PayoutRow::to_pb).collect())
+}
+
+#[instrument(skip_all, fields(method = "ListPayouts"))]
+pub async fn list_payouts(
+    pool: &PgPool,
+    req: pb::ListPayoutsRequest,
+) -> ServiceResult<pb::ListPayoutsResponse> {
+    let page = wire::page_from_pb("page", req.page.as_ref())?;
+    let state = match pb::PayoutState::try_from(req.state) {
+        Ok(pb::PayoutState::Unspecified) => 0_i16,
+        Ok(s) => s as i16,
+        Err(_) => return Err(ServiceError::invalid_field("state", "unknown state")),
+    };
+    let sql = format!(
+        "{PAYOUT_SELECT} WHERE ($1 = '' OR p.dossier_number = $1) AND ($2 = '' OR p.batch_id = $2) \
+         AND ($3 = 0 OR p.state = $3) AND (NOT $4 OR p.first_payout) AND p.seq < $5 \
+         ORDER BY p.seq DESC LIMIT $6"
+    );
+    let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(req.dossier_number.trim())
+        .bind(req.batch_id.trim())
+        .bind(state)
+        .bind(req.first_payouts_only)
+        .bind(page.after.unwrap_or(i64::MAX))
+        .bind(page.size)
+        .fetch_all(pool)
+        .await?;
+    Ok(pb::ListPayoutsResponse {
+        page: Some(wire::page_to_pb(
+            &page,
+            rows.len(),
+            rows.last().map(|r| r.seq),
+        )),
+        payouts: rows.iter().map(PayoutRow::to_pb).collect(),
+    })
+}

@@ -1,0 +1,217 @@
+//! The bank's answers: executed payouts are posted; a rejected or returned payout puts its
+//! amount back on the payable account (void while pending, a return transfer once posted).
+
+use chrono::Utc;
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use sqlx::PgPool;
+use tracing::instrument;
+
+use super::accounts::{self, ACTIVE, BLOCKED};
+use super::batch::batch_pb;
+use super::rows::{PAYOUT_SELECT, PayoutRow};
+use super::run_once;
+use crate::ledger::{self, AccountKey, AccountKind, NewTransfer, Settle};
+
+const PENDING: i16 = 1;
+const CONFIRMED: i16 = 2;
+const RETURNED: i16 = 3;
+
+#[instrument(skip_all, fields(method = "ConfirmPayouts"))]
+pub async fn confirm(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ConfirmPayoutsRequest,
+) -> ServiceResult<pb::ConfirmPayoutsResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let batch_id = req.batch_id.trim().to_owned();
+    if batch_id.is_empty() {
+        return Err(ServiceError::invalid_field("batch_id", "required"));
+    }
+    let booked_on = wire::date_from_pb("booked_on", req.booked_on.as_ref())?;
+    let actor = caller.actor().id.clone();
+    let mut tx = pool.begin().await?;
+    let resp = run_once(&mut tx, "ConfirmPayouts", &key, &req, async |conn| {
+        let sql = format!("{PAYOUT_SELECT} WHERE p.batch_id = $1 ORDER BY p.seq FOR UPDATE OF p");
+        let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&batch_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        if rows.is_empty() {
+            return Err(ServiceError::not_found(format!(
+                "no payout batch {batch_id}"
+            )));
+        }
+        for (i, id) in req.payout_ids.iter().enumerate() {
+            match rows.iter().find(|r| r.id == *id) {
+                None => {
+                    return Err(ServiceError::invalid_field(
+                        format!("payout_ids[{i}]"),
+                        "not a payout of this batch",
+                    ));
+                }
+                Some(r) if r.state != PENDING => {
+                    return Err(ServiceError::failed_precondition(
+                        "PAYOUT_NOT_PENDING",
+                        format!("payout {id} is no longer pending"),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let mut confirmed = Vec::new();
+        for r in rows.iter().filter(|r| {
+            r.state == PENDING && (req.payout_ids.is_empty() || req.payout_ids.contains(&r.id))
+        }) {
+            let settlement = format!("{}#posted", r.pending_transfer_id);
+            ledger::settle_pending(
+                conn,
+                &actor,
+                &r.pending_transfer_id,
+                &settlement,
+                Settle::Post(None),
+                "executed by the bank",
+            )
+            .await?;
+            sqlx::query("UPDATE payouts SET state = 2, confirmed_on = $2 WHERE id = $1")
+                .bind(&r.id)
+                .bind(booked_on)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("UPDATE payout_accounts SET has_received_payout = true WHERE id = $1")
+                .bind(&r.payout_account_id)
+                .execute(&mut *conn)
+                .await?;
+            confirmed.push(r.id.clone());
+        }
+        let sql = format!("{PAYOUT_SELECT} WHERE p.id = ANY($1) ORDER BY p.seq");
+        let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&confirmed)
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(pb::ConfirmPayoutsResponse {
+            payouts: rows.iter().map(PayoutRow::to_pb).collect(),
+            batch: Some(batch_pb(conn, &batch_id).await?.0),
+        })
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(resp)
+}
+
+#[instrument(skip_all, fields(method = "RecordPayoutReturn"))]
+pub async fn record_return(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::RecordPayoutReturnRequest,
+) -> ServiceResult<pb::RecordPayoutReturnResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let (by, field) = match (req.payout_id.trim(), req.end_to_end_id.trim()) {
+        ("", "") => {
+            return Err(ServiceError::invalid_field(
+                "payout_id",
+                "or end_to_end_id required",
+            ));
+        }
+        (id, "") => (id.to_owned(), "p.id"),
+        ("", e2e) => (e2e.to_owned(), "p.end_to_end_id"),
+        _ => {
+            return Err(ServiceError::invalid_field(
+                "end_to_end_id",
+                "give payout_id or end_to_end_id, not both",
+            ));
+        }
+    };
+    let returned_on = wire::date_from_pb("returned_on", req.returned_on.as_ref())?;
+    let code = req.reason_code.trim().to_owned();
+    if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ServiceError::invalid_field(
+            "reason_code",
+            "an ISO 20022 4-character code",
+        ));
+    }
+    let amount = match req.amount {
+        Some(_) => Some(crate::ledger_api::cents("amount", req.amount.as_ref())?),
+        None => None,
+    };
+    let actor = caller.actor().id.clone();
+    let mut tx = pool.begin().await?;
+    let resp = run_once(&mut tx, "RecordPayoutReturn", &key, &req, async |conn| {
+        let sql = format!("{PAYOUT_SELECT} WHERE {field} = $1 FOR UPDATE OF p");
+        let p: PayoutRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&by)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("no such payout"))?;
+        if amount.is_some_and(|a| a != p.amount_cents) {
+            return Err(ServiceError::invalid_field(
+                "amount",
+                "must be the payout's whole amount",
+            ));
+        }
+        match p.state {
+            PENDING => {
+                let settlement = format!("{}#voided", p.pending_transfer_id);
+                ledger::settle_pending(
+                    conn,
+                    &actor,
+                    &p.pending_transfer_id,
+                    &settlement,
+                    Settle::Void,
+                    "returned by the bank",
+                )
+                .await?;
+            }
+            CONFIRMED => {
+                let back = NewTransfer {
+                    reference: p.end_to_end_id.clone(),
+                    description: format!("payout returned ({code})"),
+                    ..NewTransfer::posted(
+                        format!("{}#returned", p.pending_transfer_id),
+                        AccountKey::party(AccountKind::PaidOut, &p.dossier_number, &p.creditor),
+                        AccountKey::party(AccountKind::Payable, &p.dossier_number, &p.creditor),
+                        p.amount_cents,
+                        pb::TransferCode::PayoutReturn,
+                        Utc::now().date_naive(),
+                    )
+                };
+                ledger::create_transfers(conn, &actor, &[back]).await?;
+            }
+            _ => {
+                return Err(ServiceError::failed_precondition(
+                    "PAYOUT_ALREADY_RETURNED",
+                    "the payout was already returned",
+                ));
+            }
+        }
+        sqlx::query(
+            "UPDATE payouts SET state = $2, returned_on = $3, return_reason_code = $4, \
+             return_reason_text = $5, return_by = $6, return_at = now() WHERE id = $1",
+        )
+        .bind(&p.id)
+        .bind(RETURNED)
+        .bind(returned_on)
+        .bind(&code)
+        .bind(req.reason_text.trim())
+        .bind(&actor)
+        .execute(&mut *conn)
+        .await?;
+        let acct = accounts::by_id(conn, &p.payout_account_id).await?;
+        if acct.status == ACTIVE {
+            accounts::set_status(conn, &acct.id, BLOCKED).await?;
+        }
+        let sql = format!("{PAYOUT_SELECT} WHERE p.id = $1");
+        let p: PayoutRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&p.id)
+            .fetch_one(&mut *conn)
+            .await?;
+        tracing::info!(reason_code = %code, "payout returned");
+        Ok(pb::RecordPayoutReturnResponse {
+            payout: Some(p.to_pb()),
+            payout_account: Some(accounts::by_id(conn, &acct.id).await?.to_pb()),
+        })
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(resp)
+}

@@ -1,0 +1,258 @@
+//! ImportBankStatement: parse, store every booked line once, book matched credits as debtor
+//! payments and unmatched ones to suspense.
+
+use chrono::Utc;
+use secal_iso20022::CreditorReference;
+use secal_proto::v1 as pb;
+use secal_runtime::{
+    Caller, ServiceError, ServiceResult,
+    idempotency::{self, Claim},
+};
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+use tonic_prost::prost::Message;
+
+use super::{LineKind, ParsedLine, dossier_of_reference, lines_of, stable_id};
+use crate::debtor_payments::{NewPayment, book_payment};
+use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
+
+const METHOD: &str = "ImportBankStatement";
+
+fn parse(
+    req: &pb::ImportBankStatementRequest,
+) -> ServiceResult<(String, secal_iso20022::camt053::Statement)> {
+    let doc = secal_iso20022::parse_camt053_bytes(&req.camt053).map_err(|e| {
+        let field = match e.path() {
+            Some(path) => format!("camt053: {path}"),
+            None => "camt053".to_owned(),
+        };
+        ServiceError::invalid_field(field, e.to_string())
+    })?;
+    let mut statements = doc.statements.into_iter();
+    match (statements.next(), statements.next()) {
+        (Some(s), None) => Ok((doc.message_id, s)),
+        _ => Err(ServiceError::invalid_field(
+            "camt053: BkToCstmrStmt/Stmt",
+            "exactly one statement per file is accepted",
+        )),
+    }
+}
+
+/// Why a credit does not lead to a dossier, or the dossier it leads to.
+async fn match_credit(
+    conn: &mut PgConnection,
+    line: &ParsedLine,
+) -> ServiceResult<Result<String, String>> {
+    if line.several_references {
+        return Ok(Err("several different structured references".to_owned()));
+    }
+    let reference = match &line.reference {
+        None => return Ok(Err("no structured reference".to_owned())),
+        Some(CreditorReference::Iso(_)) => {
+            return Ok(Err(
+                "an RF reference: SECAL issues Belgian structured communications".to_owned(),
+            ));
+        }
+        Some(CreditorReference::Belgian(r)) => r,
+    };
+    let Some(dossier) = dossier_of_reference(reference) else {
+        return Ok(Err(
+            "the structured communication is not a SECAL dossier reference".to_owned(),
+        ));
+    };
+    let dossier = dossier.to_string();
+    let known: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM dossier_states WHERE dossier_number = $1)",
+    )
+    .bind(&dossier)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(if known {
+        Ok(dossier)
+    } else {
+        Err("no dossier with this structured communication".to_owned())
+    })
+}
+
+#[tracing::instrument(skip_all)]
+pub(crate) async fn import(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ImportBankStatementRequest,
+) -> ServiceResult<pb::ImportBankStatementResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let (message_id, stmt) = parse(&req)?;
+    let (lines, not_booked) = lines_of(&stmt)?;
+    let account = stmt.account_iban.electronic().to_owned();
+    let statement_id = stable_id("statement", &[&account, &stmt.id]);
+    let actor = &caller.actor().id;
+    let mut tx = pool.begin().await?;
+    if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &key, &req).await? {
+        return Ok(resp);
+    }
+    // The same statement imported again (under another key) is answered as the first time;
+    // a concurrent import of it waits here on the unique key.
+    let claimed = sqlx::query(
+        "INSERT INTO bank_statements (public_id, account_iban, statement_identification, message_id,
+                                      file_sha256, file_name, response, imported_by)
+         VALUES ($1, $2, $3, '', '', '', '', $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(statement_id)
+    .bind(&account)
+    .bind(&stmt.id)
+    .bind(actor)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        let first: Vec<u8> =
+            sqlx::query_scalar("SELECT response FROM bank_statements WHERE public_id = $1")
+                .bind(statement_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let resp = pb::ImportBankStatementResponse::decode(first.as_slice())
+            .map_err(ServiceError::internal)?;
+        idempotency::complete(&mut tx, METHOD, &key, &resp).await?;
+        tx.commit().await?;
+        return Ok(resp);
+    }
+    let mut summary = pb::BankStatement {
+        statement_id: statement_id.to_string(),
+        message_id,
+        statement_identification: stmt.id.clone(),
+        account: Some(pb::Iban {
+            value: account.clone(),
+        }),
+        entry_count: i32::try_from(stmt.entries.len()).unwrap_or(i32::MAX),
+        ignored_count: i32::try_from(not_booked).unwrap_or(i32::MAX),
+        ..Default::default()
+    };
+    let dates: Vec<_> = lines
+        .iter()
+        .filter_map(|l| l.booking_date.or(l.value_date))
+        .collect();
+    if let (Some(from), Some(to)) = (dates.iter().min(), dates.iter().max()) {
+        summary.period = Some(pb::DateRange {
+            start_date: Some(secal_runtime::wire::date_to_pb(*from)),
+            end_date: Some(secal_runtime::wire::date_to_pb(*to)),
+        });
+    }
+    let (mut matched_cents, mut unmatched_cents) = (0i64, 0i64);
+    let mut unmatched = Vec::new();
+    for line in &lines {
+        let line_id = stable_id("line", &[&account, &line.bank_reference]);
+        let payment_id = stable_id("payment", &[&account, &line.bank_reference]);
+        let outcome = match line.kind {
+            LineKind::Credit if line.cents > 0 => Some(match_credit(&mut tx, line).await?),
+            _ => None,
+        };
+        let (status, reason, payment) = match &outcome {
+            None => (pb::StatementLineStatus::Ignored, String::new(), None),
+            Some(Ok(_)) => (
+                pb::StatementLineStatus::Matched,
+                String::new(),
+                Some(payment_id),
+            ),
+            Some(Err(why)) => (pb::StatementLineStatus::Unmatched, why.clone(), None),
+        };
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO statement_lines (public_id, statement_id, account_iban, bank_reference, kind,
+                 booking_date, value_date, amount_cents, counterparty_name, counterparty_iban,
+                 structured_reference, unstructured_remittance, status, reason, debtor_payment_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (account_iban, bank_reference) DO NOTHING RETURNING id",
+        )
+        .bind(line_id)
+        .bind(statement_id)
+        .bind(&account)
+        .bind(&line.bank_reference)
+        .bind(line.kind as i16)
+        .bind(line.booking_date)
+        .bind(line.value_date)
+        .bind(line.cents)
+        .bind(&line.counterparty_name)
+        .bind(&line.counterparty_iban)
+        .bind(line.reference.as_ref().map(|r| r.electronic()).unwrap_or_default())
+        .bind(&line.unstructured)
+        .bind(status as i16)
+        .bind(&reason)
+        .bind(payment)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if inserted.is_none() {
+            summary.duplicate_count += 1;
+            continue;
+        }
+        let on = line
+            .value_date
+            .or(line.booking_date)
+            .unwrap_or_else(|| Utc::now().date_naive());
+        match outcome {
+            None => summary.ignored_count += 1,
+            Some(Ok(dossier)) => {
+                book_payment(
+                    &mut tx,
+                    actor,
+                    caller.via(),
+                    NewPayment {
+                        public_id: payment_id,
+                        dossier,
+                        cents: line.cents,
+                        received_on: on,
+                        for_month: None,
+                        from: AccountKey::service(K::Bank),
+                    },
+                )
+                .await?;
+                summary.matched_count += 1;
+                matched_cents += line.cents;
+            }
+            Some(Err(_)) => {
+                let parked = NewTransfer {
+                    reference: line_id.to_string(),
+                    ..NewTransfer::posted(
+                        format!("susp/{line_id}"),
+                        AccountKey::service(K::Bank),
+                        AccountKey::service(K::Suspense),
+                        line.cents,
+                        pb::TransferCode::UnmatchedReceipt,
+                        on,
+                    )
+                };
+                ledger::create_transfers(&mut tx, actor, std::slice::from_ref(&parked)).await?;
+                summary.unmatched_count += 1;
+                unmatched_cents += line.cents;
+                unmatched.push(line_id);
+            }
+        }
+    }
+    summary.matched_amount = Some(ledger::cents_pb(matched_cents));
+    summary.unmatched_amount = Some(ledger::cents_pb(unmatched_cents));
+    summary.file_sha256 = hex::encode(Sha256::digest(&req.camt053));
+    summary.imported = Some(pb::AuditStamp {
+        actor: actor.clone(),
+        at: secal_runtime::wire::timestamp(Utc::now()),
+        via: caller.via().unwrap_or_default().to_owned(),
+    });
+    let resp = pb::ImportBankStatementResponse {
+        statement: Some(summary),
+        unmatched_lines: super::resolve::lines_by_id(&mut tx, &unmatched).await?,
+    };
+    sqlx::query(
+        "UPDATE bank_statements SET file_sha256 = $2, file_name = $3, response = $4 WHERE public_id = $1",
+    )
+    .bind(statement_id)
+    .bind(resp.statement.as_ref().map(|s| s.file_sha256.clone()).unwrap_or_default())
+    .bind(&req.file_name)
+    .bind(resp.encode_to_vec())
+    .execute(&mut *tx)
+    .await?;
+    idempotency::complete(&mut tx, METHOD, &key, &resp).await?;
+    tx.commit().await?;
+    tracing::info!(
+        lines = lines.len(),
+        matched = resp.statement.as_ref().map_or(0, |s| s.matched_count),
+        "bank statement imported"
+    );
+    Ok(resp)
+}

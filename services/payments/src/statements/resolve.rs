@@ -1,0 +1,299 @@
+//! The lines waiting for a person, and their resolution.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secal_proto::v1 as pb;
+use secal_runtime::{
+    Caller, FieldViolation, ServiceError, ServiceResult,
+    idempotency::{self, Claim},
+    wire,
+};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::stable_id;
+use crate::debtor_payments::{NewPayment, book_payment, dossier};
+use crate::ledger::{AccountKey, AccountKind as K};
+
+const METHOD: &str = "ResolveStatementLine";
+
+macro_rules! line_columns {
+    () => {
+        "l.id, l.public_id, l.statement_id, l.account_iban, l.bank_reference, l.booking_date,
+         l.value_date, l.amount_cents, l.counterparty_name, l.counterparty_iban,
+         l.structured_reference, l.unstructured_remittance, l.status, l.reason,
+         l.debtor_payment_id, l.resolution, l.resolution_note, l.resolved_by, l.resolved_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct LineRow {
+    id: i64,
+    public_id: Uuid,
+    statement_id: Uuid,
+    account_iban: String,
+    bank_reference: String,
+    booking_date: Option<NaiveDate>,
+    value_date: Option<NaiveDate>,
+    amount_cents: i64,
+    counterparty_name: String,
+    counterparty_iban: String,
+    structured_reference: String,
+    unstructured_remittance: String,
+    status: i16,
+    reason: String,
+    debtor_payment_id: Option<Uuid>,
+    resolution: i16,
+    resolution_note: String,
+    resolved_by: Option<String>,
+    resolved_at: Option<DateTime<Utc>>,
+}
+
+impl LineRow {
+    fn to_pb(&self) -> pb::StatementLine {
+        // The reason a line is unmatched travels in the note until a person resolves it.
+        let note = if self.resolution_note.is_empty() {
+            self.reason.clone()
+        } else {
+            self.resolution_note.clone()
+        };
+        pb::StatementLine {
+            line_id: self.public_id.to_string(),
+            statement_id: self.statement_id.to_string(),
+            bank_reference: self.bank_reference.clone(),
+            booking_date: self.booking_date.map(wire::date_to_pb),
+            value_date: self.value_date.map(wire::date_to_pb),
+            amount: Some(crate::ledger::cents_pb(self.amount_cents)),
+            counterparty_name: self.counterparty_name.clone(),
+            counterparty_iban: (!self.counterparty_iban.is_empty()).then(|| pb::Iban {
+                value: self.counterparty_iban.clone(),
+            }),
+            structured_reference: self.structured_reference.clone(),
+            unstructured_remittance: self.unstructured_remittance.clone(),
+            status: i32::from(self.status),
+            debtor_payment_id: self
+                .debtor_payment_id
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            resolution: i32::from(self.resolution),
+            resolution_note: note,
+            resolved: match (&self.resolved_by, self.resolved_at) {
+                (Some(by), Some(at)) => Some(pb::AuditStamp {
+                    actor: by.clone(),
+                    at: wire::timestamp(at),
+                    via: String::new(),
+                }),
+                _ => None,
+            },
+        }
+    }
+}
+
+pub(super) async fn lines_by_id(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> ServiceResult<Vec<pb::StatementLine>> {
+    let rows: Vec<LineRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        line_columns!(),
+        " FROM statement_lines l WHERE l.public_id = ANY($1) ORDER BY l.id"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(LineRow::to_pb).collect())
+}
+
+#[tracing::instrument(skip_all)]
+pub(crate) async fn list_unmatched(
+    pool: &PgPool,
+    req: pb::ListUnmatchedStatementLinesRequest,
+) -> ServiceResult<pb::ListUnmatchedStatementLinesResponse> {
+    let page = wire::page_from_pb("page", req.page.as_ref())?;
+    let statement = match req.statement_id.trim() {
+        "" => None,
+        s => Some(
+            s.parse::<Uuid>()
+                .map_err(|_| ServiceError::invalid_field("statement_id", "not a statement id"))?,
+        ),
+    };
+    let rows: Vec<LineRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        line_columns!(),
+        " FROM statement_lines l WHERE l.status = 2 AND ($1::uuid IS NULL OR l.statement_id = $1)
+           AND ($2::bigint IS NULL OR l.id > $2) ORDER BY l.id LIMIT $3"
+    ))
+    .bind(statement)
+    .bind(page.after)
+    .bind(page.size)
+    .fetch_all(pool)
+    .await?;
+    Ok(pb::ListUnmatchedStatementLinesResponse {
+        lines: rows.iter().map(LineRow::to_pb).collect(),
+        page: Some(wire::page_to_pb(
+            &page,
+            rows.len(),
+            rows.last().map(|r| r.id),
+        )),
+    })
+}
+
+struct Valid {
+    key: String,
+    line: Uuid,
+    kind: pb::StatementLineResolutionKind,
+    dossier: Option<String>,
+    for_month: Option<NaiveDate>,
+    note: String,
+}
+
+fn validate(req: &pb::ResolveStatementLineRequest) -> ServiceResult<Valid> {
+    use pb::StatementLineResolutionKind as R;
+    let mut v = Vec::new();
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
+        .map_err(|e| v.extend(e.violations().iter().cloned()))
+        .ok();
+    let line = req
+        .line_id
+        .trim()
+        .parse::<Uuid>()
+        .map_err(|_| v.push(FieldViolation::new("line_id", "not a statement line id")))
+        .ok();
+    let kind = match R::try_from(req.resolution) {
+        Ok(k) if k != R::Unspecified => Some(k),
+        _ => {
+            v.push(FieldViolation::new(
+                "resolution",
+                "a resolution is required",
+            ));
+            None
+        }
+    };
+    let dossier = match kind {
+        Some(R::Assigned) => dossier("dossier_number", &req.dossier_number)
+            .map(|d| Some(d.to_string()))
+            .map_err(|e| v.push(e))
+            .ok(),
+        _ if !req.dossier_number.is_empty() => {
+            v.push(FieldViolation::new(
+                "dossier_number",
+                "only for an assigned line",
+            ));
+            None
+        }
+        _ => Some(None),
+    };
+    let for_month = wire::optional_year_month_from_pb("for_month", req.for_month.as_ref())
+        .map_err(|e| v.extend(e.violations().iter().cloned()))
+        .ok()
+        .map(|m| m.map(|m| m.first_day()));
+    let note = req.note.trim().to_owned();
+    if note.is_empty() {
+        v.push(FieldViolation::new("note", "say why"));
+    }
+    match (key, line, kind, dossier, for_month) {
+        (Some(key), Some(line), Some(kind), Some(dossier), Some(for_month)) if v.is_empty() => {
+            Ok(Valid {
+                key,
+                line,
+                kind,
+                dossier,
+                for_month,
+                note,
+            })
+        }
+        _ => Err(ServiceError::invalid(v)),
+    }
+}
+
+/// Assigning books the line as a debtor payment from suspense (suspense -> money received,
+/// then the usual allocation). Returning to sender and "not a debtor payment" only record
+/// the decision: the money stays in suspense until the refund or other booking is made.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn resolve(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ResolveStatementLineRequest,
+) -> ServiceResult<pb::ResolveStatementLineResponse> {
+    let v = validate(&req)?;
+    let actor = &caller.actor().id;
+    let mut tx = pool.begin().await?;
+    if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &v.key, &req).await? {
+        return Ok(resp);
+    }
+    let row: Option<LineRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        line_columns!(),
+        " FROM statement_lines l WHERE l.public_id = $1 FOR UPDATE"
+    ))
+    .bind(v.line)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row = row.ok_or_else(|| ServiceError::not_found("no such statement line"))?;
+    if row.status != pb::StatementLineStatus::Unmatched as i16 {
+        return Err(ServiceError::failed_precondition(
+            "LINE_NOT_UNMATCHED",
+            "the statement line is not waiting for a resolution",
+        ));
+    }
+    let mut payment = None;
+    if let Some(dossier) = &v.dossier {
+        let known: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM dossier_states WHERE dossier_number = $1)",
+        )
+        .bind(dossier)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !known {
+            return Err(ServiceError::failed_precondition(
+                "UNKNOWN_DOSSIER",
+                "the payments service has no such dossier",
+            ));
+        }
+        let mut p = book_payment(
+            &mut tx,
+            actor,
+            caller.via(),
+            NewPayment {
+                public_id: stable_id("payment", &[&row.account_iban, &row.bank_reference]),
+                dossier: dossier.clone(),
+                cents: row.amount_cents,
+                received_on: row
+                    .value_date
+                    .or(row.booking_date)
+                    .unwrap_or_else(|| Utc::now().date_naive()),
+                for_month: v.for_month,
+                from: AccountKey::service(K::Suspense),
+            },
+        )
+        .await?;
+        p.bank_reference = row.bank_reference.clone();
+        p.statement_line_id = row.public_id.to_string();
+        p.structured_reference = row.structured_reference.clone();
+        payment = Some(p);
+    }
+    let updated: LineRow = sqlx::query_as(concat!(
+        "UPDATE statement_lines l SET status = 3, resolution = $2, resolution_note = $3,
+             resolved_by = $4, resolved_at = now(), debtor_payment_id = $5
+         WHERE l.public_id = $1 RETURNING ",
+        line_columns!()
+    ))
+    .bind(v.line)
+    .bind(v.kind as i16)
+    .bind(&v.note)
+    .bind(actor)
+    .bind(
+        payment
+            .as_ref()
+            .and_then(|p| p.payment_id.parse::<Uuid>().ok()),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let resp = pb::ResolveStatementLineResponse {
+        line: Some(updated.to_pb()),
+        payment,
+    };
+    idempotency::complete(&mut tx, METHOD, &v.key, &resp).await?;
+    tx.commit().await?;
+    tracing::info!(resolution = v.kind as i32, "statement line resolved");
+    Ok(resp)
+}

@@ -1,0 +1,347 @@
+//! Payouts through gRPC against a real Postgres: a payout account confirmed by a second
+//! agent, a pain.001 batch valid against the ISO 20022 schema, bank confirmation and
+//! returns that put the money back on the payable account, with hand-calculated balances.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use common::{assert_code, date, key, money, violated_fields};
+use secal_domain::DossierNumber;
+use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_runtime::roles;
+use secal_testkit::{Suite, Svc};
+use tonic::Code;
+use tonic::transport::Channel;
+
+struct Ctx {
+    suite: Suite,
+    client: PaymentsServiceClient<Channel>,
+    alice: String,
+    bob: String,
+}
+
+impl Ctx {
+    async fn start() -> anyhow::Result<Self> {
+        let suite = Suite::start(&[Svc::Payments]).await?;
+        let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+        let alice = suite.agent_token("agent-alice", &[roles::PAYMENTS_OPERATOR])?;
+        let bob = suite.agent_token("agent-bob", &[roles::PAYMENTS_OPERATOR])?;
+        Ok(Self {
+            suite,
+            client,
+            alice,
+            bob,
+        })
+    }
+
+    fn a<T>(&self, m: T) -> tonic::Request<T> {
+        self.suite.request(&self.alice, m)
+    }
+
+    fn b<T>(&self, m: T) -> tonic::Request<T> {
+        self.suite.request(&self.bob, m)
+    }
+
+    async fn fund(&mut self, id: &str, account: &str, amount: &str) -> anyhow::Result<()> {
+        let r = self.a(pb::CreateLedgerTransfersRequest {
+            idempotency_key: key(id),
+            transfers: vec![pb::LedgerTransferSpec {
+                transfer_id: id.into(),
+                debit_account_id: "advances-funding".into(),
+                credit_account_id: account.into(),
+                amount: money(amount),
+                code: pb::TransferCode::Advance as i32,
+                value_date: date(2024, 5, 2),
+                ..Default::default()
+            }],
+        });
+        self.client.create_ledger_transfers(r).await?;
+        Ok(())
+    }
+
+    /// (posted balance, debits pending) of an account.
+    async fn balance(&mut self, account: &str) -> anyhow::Result<(Dec, Dec)> {
+        let r = self.a(pb::GetLedgerAccountRequest {
+            account_id: account.into(),
+            as_of: None,
+        });
+        let a = self.client.get_ledger_account(r).await?.into_inner();
+        let a = a.account.unwrap_or_default();
+        Ok((eur(a.balance.as_ref()), eur(a.debits_pending.as_ref())))
+    }
+
+    async fn batch(
+        &mut self,
+        k: &str,
+        d: &[&str],
+    ) -> Result<pb::CreatePayoutBatchResponse, tonic::Status> {
+        let r = self.a(pb::CreatePayoutBatchRequest {
+            idempotency_key: key(k),
+            requested_execution_date: date(2024, 6, 3),
+            dossier_numbers: d.iter().map(|s| (*s).to_owned()).collect(),
+            max_payouts: 0,
+        });
+        Ok(self.client.create_payout_batch(r).await?.into_inner())
+    }
+
+    async fn give_back(
+        &mut self,
+        k: &str,
+        p: &pb::Payout,
+    ) -> anyhow::Result<pb::RecordPayoutReturnResponse> {
+        let r = self.a(pb::RecordPayoutReturnRequest {
+            idempotency_key: key(k),
+            end_to_end_id: p.end_to_end_id.clone(),
+            returned_on: date(2024, 6, 10),
+            amount: p.amount.clone(),
+            reason_code: "AC04".into(),
+            reason_text: "closed account".into(),
+            ..Default::default()
+        });
+        Ok(self.client.record_payout_return(r).await?.into_inner())
+    }
+}
+
+type Dec = rust_decimal::Decimal;
+
+fn eur(m: Option<&pb::Money>) -> Dec {
+    m.map(|m| m.amount.parse().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn d(s: &str) -> Dec {
+    s.parse().unwrap_or_default()
+}
+
+fn dossier(seq: u32) -> String {
+    DossierNumber::new(2024, seq)
+        .map(|d| d.to_string())
+        .unwrap_or_default()
+}
+
+fn account_change(k: &str, dossier: &str, iban: &str) -> pb::RequestPayoutAccountChangeRequest {
+    pb::RequestPayoutAccountChangeRequest {
+        idempotency_key: key(k),
+        dossier_number: dossier.into(),
+        account: Some(pb::BankAccount {
+            iban: Some(pb::Iban { value: iban.into() }),
+            bic: "GEBABEBB".into(),
+            holder_name: "Marie Dupont".into(),
+            bank_name: String::new(),
+        }),
+        holding: pb::AccountHolding::Sole as i32,
+        lawyer_authorisation: None,
+        source_reference: "letter-1".into(),
+    }
+}
+
+/// `xmllint --noout --schema` against the ISO 20022 XSD ($SECAL_SCHEMAS_DIR or
+/// ../shared/schemas beside the repository); a missing xmllint or schema fails the test.
+fn assert_schema_valid(xml: &[u8], xsd: &str) -> anyhow::Result<()> {
+    let dir = std::env::var_os("SECAL_SCHEMAS_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/schemas"),
+        PathBuf::from,
+    );
+    let schema = dir.join(xsd);
+    anyhow::ensure!(schema.is_file(), "schema {} not found", schema.display());
+    let mut child = Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(&schema)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("xmllint (Debian package libxml2-utils): {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("stdin not piped"))?
+        .write_all(xml)?;
+    let out = child.wait_with_output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "pain.001 invalid: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let (da, db) = (dossier(61), dossier(62));
+    let (pay1, pay2) = (
+        format!("payable/{da}/child-1"),
+        format!("payable/{da}/child-2"),
+    );
+    let (out1, out2) = (
+        format!("paid-out/{da}/child-1"),
+        format!("paid-out/{da}/child-2"),
+    );
+    let pay_b = format!("payable/{db}/child-1");
+    c.fund("f1", &pay1, "150.00").await?;
+    c.fund("f2", &pay2, "50.25").await?;
+    c.fund("f3", &pay_b, "30.00").await?;
+
+    // Bad input names its field; a lawyer's account needs the authorisation.
+    let bad = c.a(account_change("bad-1", &da, "BE00 0000 0000 0000"));
+    let s = assert_code(
+        c.client.request_payout_account_change(bad).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["account.iban"]);
+    let mut lawyer = account_change("bad-2", &da, "BE71 0961 2345 6769");
+    lawyer.holding = pb::AccountHolding::Lawyer as i32;
+    let s = assert_code(
+        c.client.request_payout_account_change(c.a(lawyer)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["lawyer_authorisation.lawyer_name"]);
+
+    let req = c.a(account_change("acc-a", &da, "BE71 0961 2345 6769"));
+    let acc = c
+        .client
+        .request_payout_account_change(req)
+        .await?
+        .into_inner();
+    let acc = acc.payout_account.unwrap_or_default();
+    assert_eq!(
+        acc.status,
+        pb::PayoutAccountStatus::PendingConfirmation as i32
+    );
+    let req = c.a(account_change("acc-b", &db, "BE71 0961 2345 6769"));
+    c.client.request_payout_account_change(req).await?;
+
+    // Separation of duties: the requester cannot confirm; another agent can.
+    let confirm = |k: &str| pb::ConfirmPayoutAccountChangeRequest {
+        idempotency_key: key(k),
+        payout_account_id: acc.payout_account_id.clone(),
+        method: pb::ConfirmationMethod::BankCertificate as i32,
+        evidence_reference: "doc-42".into(),
+    };
+    let s = assert_code(
+        c.client
+            .confirm_payout_account_change(c.a(confirm("c1")))
+            .await,
+        Code::PermissionDenied,
+    );
+    assert!(s.message().contains("requested"), "{s:?}");
+    let done = c
+        .client
+        .confirm_payout_account_change(c.b(confirm("c2")))
+        .await?;
+    let done = done.into_inner().payout_account.unwrap_or_default();
+    assert_eq!(done.status, pb::PayoutAccountStatus::Active as i32);
+
+    // One batch: both creditors of dossier A; B has no confirmed account.
+    let first = c.batch("b1", &[&da, &db]).await?;
+    let batch = first.batch.clone().unwrap_or_default();
+    assert_eq!(batch.payout_count, 2);
+    assert_eq!(eur(batch.control_sum.as_ref()), d("200.25"));
+    assert_eq!(batch.first_payout_count, 2);
+    assert_eq!(first.payouts.len(), 2);
+    assert!(first.payouts.iter().all(|p| p.first_payout_to_account));
+    assert_eq!(first.skipped.len(), 1);
+    assert_eq!(first.skipped[0].dossier_number, db);
+    assert_eq!(
+        first.skipped[0].reason,
+        pb::PayoutSkipReason::NoConfirmedAccount as i32
+    );
+    assert_schema_valid(&first.pain001, "pain.001.001.03.xsd")?;
+    let xml = String::from_utf8_lossy(&first.pain001).into_owned();
+    assert!(xml.contains("<CtrlSum>200.25</CtrlSum>"), "{xml}");
+    assert!(xml.contains("BE71096123456769"), "{xml}");
+
+    // A retry returns the same batch; the key with another request is refused.
+    let again = c.batch("b1", &[&da, &db]).await?;
+    assert_eq!(again, first);
+    assert_code(c.batch("b1", &[&da]).await, Code::FailedPrecondition);
+    // Reserved: nothing more is payable for A; payable keeps its posted balance.
+    let none = c.batch("b2", &[&da]).await?;
+    assert!(none.batch.is_none() && none.payouts.is_empty(), "{none:?}");
+    assert_eq!(c.balance(&pay1).await?, (d("150"), d("150")));
+    let got = c.client.get_payout_batch(c.a(pb::GetPayoutBatchRequest {
+        batch_id: batch.batch_id.clone(),
+        include_file: true,
+    }));
+    let got = got.await?.into_inner();
+    assert_eq!(got.pain001, first.pain001);
+
+    // The bank executes child-1's payout only.
+    let (p1, p2) = match first
+        .payouts
+        .iter()
+        .find(|p| p.creditor_person_id == "child-1")
+    {
+        Some(p) if first.payouts[0] == *p => (first.payouts[0].clone(), first.payouts[1].clone()),
+        _ => (first.payouts[1].clone(), first.payouts[0].clone()),
+    };
+    assert_eq!(eur(p1.amount.as_ref()), d("150"));
+    let conf = c.client.confirm_payouts(c.a(pb::ConfirmPayoutsRequest {
+        idempotency_key: key("conf-1"),
+        batch_id: batch.batch_id.clone(),
+        payout_ids: vec![p1.payout_id.clone()],
+        booked_on: date(2024, 6, 3),
+        bank_reference: "bank-1".into(),
+    }));
+    let conf = conf.await?.into_inner();
+    assert_eq!(conf.payouts.len(), 1);
+    assert_eq!(conf.payouts[0].state, pb::PayoutState::Confirmed as i32);
+    let state = conf.batch.unwrap_or_default().state;
+    assert_eq!(state, pb::PayoutBatchState::PartlySettled as i32);
+    assert_eq!(c.balance(&pay1).await?, (d("0"), d("0")));
+    assert_eq!(c.balance(&out1).await?.0, d("150"));
+
+    // child-2's payout is rejected while pending: voided, payable again; the account blocks.
+    let ret = c.give_back("r2", &p2).await?;
+    assert_eq!(
+        ret.payout.unwrap_or_default().state,
+        pb::PayoutState::Returned as i32
+    );
+    let acct = ret.payout_account.unwrap_or_default();
+    assert_eq!(acct.status, pb::PayoutAccountStatus::Blocked as i32);
+    assert_eq!(c.balance(&pay2).await?, (d("50.25"), d("0")));
+    // child-1's executed payout comes back: booked back from paid-out to payable.
+    c.give_back("r1", &p1).await?;
+    assert_eq!(c.balance(&pay1).await?, (d("150"), d("0")));
+    assert_eq!(c.balance(&out1).await?.0, d("0"));
+    assert_eq!(c.balance(&out2).await?.0, d("0"));
+    // A retried return replays; nothing is booked twice.
+    c.give_back("r1", &p1).await?;
+    assert_eq!(c.balance(&pay1).await?, (d("150"), d("0")));
+
+    // Blocked account: nothing is paid until a new account is confirmed.
+    let blocked = c.batch("b3", &[&da]).await?;
+    assert!(blocked.batch.is_none());
+    assert!(
+        blocked
+            .skipped
+            .iter()
+            .all(|s| s.reason == pb::PayoutSkipReason::AccountBlocked as i32)
+    );
+    assert_eq!(blocked.skipped.len(), 2);
+    let returned = c.client.list_payouts(c.a(pb::ListPayoutsRequest {
+        dossier_number: da.clone(),
+        state: pb::PayoutState::Returned as i32,
+        ..Default::default()
+    }));
+    let returned = returned.await?.into_inner().payouts;
+    assert_eq!(returned.len(), 2);
+    assert!(returned.iter().all(|p| {
+        p.return_info
+            .as_ref()
+            .is_some_and(|r| r.reason_code == "AC04")
+    }));
+    let list = c
+        .client
+        .list_payout_accounts(c.a(pb::ListPayoutAccountsRequest {
+            dossier_number: da.clone(),
+            page: None,
+        }));
+    assert_eq!(list.await?.into_inner().payout_accounts.len(), 1);
+    Ok(())
+}

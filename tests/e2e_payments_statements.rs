@@ -1,0 +1,392 @@
+//! Bank statement import (camt.053) through gRPC against a real Postgres: a credit carrying
+//! the dossier's structured communication becomes an allocated debtor payment, the others
+//! wait in the unmatched list with their money in suspense, a person resolves one, a
+//! re-import changes nothing and the ledger stays balanced.
+
+mod common;
+
+use common::{assert_code, date, key, money, nn};
+use secal_domain::{DossierNumber, StructuredReference};
+use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_runtime::roles;
+use secal_testkit::{Suite, Svc};
+use tonic::Code;
+use tonic::transport::Channel;
+
+type Client = PaymentsServiceClient<Channel>;
+
+struct Ctx {
+    suite: Suite,
+    client: Client,
+    token: String,
+}
+
+impl Ctx {
+    fn req<T>(&self, m: T) -> tonic::Request<T> {
+        self.suite.request(&self.token, m)
+    }
+
+    async fn balance(&mut self, account: &str) -> anyhow::Result<rust_decimal::Decimal> {
+        let r = self.req(pb::GetLedgerAccountRequest {
+            account_id: account.into(),
+            as_of: None,
+        });
+        let a = self.client.get_ledger_account(r).await?.into_inner();
+        let amount = a.account.and_then(|a| a.balance).unwrap_or_default().amount;
+        Ok(amount.parse()?)
+    }
+
+    async fn import(
+        &mut self,
+        k: &str,
+        xml: &str,
+    ) -> Result<pb::ImportBankStatementResponse, tonic::Status> {
+        let r = self.req(pb::ImportBankStatementRequest {
+            idempotency_key: key(k),
+            camt053: xml.as_bytes().to_vec(),
+            file_name: "statement.xml".into(),
+        });
+        Ok(self.client.import_bank_statement(r).await?.into_inner())
+    }
+
+    async fn unmatched(
+        &mut self,
+        size: i32,
+        token: &str,
+    ) -> anyhow::Result<pb::ListUnmatchedStatementLinesResponse> {
+        let r = self.req(pb::ListUnmatchedStatementLinesRequest {
+            page: Some(pb::PageRequest {
+                page_size: size,
+                page_token: token.into(),
+            }),
+            statement_id: String::new(),
+        });
+        Ok(self
+            .client
+            .list_unmatched_statement_lines(r)
+            .await?
+            .into_inner())
+    }
+}
+
+fn eur(s: &str) -> rust_decimal::Decimal {
+    s.parse().unwrap_or_default()
+}
+
+/// One booked entry of a camt.053 statement.
+fn entry(bank_ref: &str, amount: &str, cdt_dbt: &str, name: &str, remittance: &str) -> String {
+    format!(
+        r#"<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{cdt_dbt}</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>2024-05-20</Dt></BookgDt><ValDt><Dt>2024-05-20</Dt></ValDt>
+<AcctSvcrRef>{bank_ref}</AcctSvcrRef>
+<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+<NtryDtls><TxDtls><RltdPties><Dbtr><Nm>{name}</Nm></Dbtr>
+<DbtrAcct><Id><IBAN>BE71096123456769</IBAN></Id></DbtrAcct></RltdPties>
+<RmtInf>{remittance}</RmtInf></TxDtls></NtryDtls></Ntry>"#
+    )
+}
+
+fn structured(reference: &str) -> String {
+    format!(
+        "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>BBA</Issr></Tp>\
+         <Ref>{reference}</Ref></CdtrRefInf></Strd>"
+    )
+}
+
+fn statement(entries: &[String]) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+<BkToCstmrStmt><GrpHdr><MsgId>STMT-20240520</MsgId><CreDtTm>2024-05-20T22:00:00+02:00</CreDtTm></GrpHdr>
+<Stmt><Id>BE68539007547034-2024-05-20</Id><CreDtTm>2024-05-20T22:00:00+02:00</CreDtTm>
+<Acct><Id><IBAN>BE68539007547034</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">245.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2024-05-20</Dt></Dt></Bal>
+{}
+</Stmt></BkToCstmrStmt></Document>"#,
+        entries.concat()
+    )
+}
+
+/// `xmllint --noout --schema` against the camt.053 XSD ($SECAL_SCHEMAS_DIR or
+/// ../shared/schemas beside the repository): the statement the test imports is one a bank
+/// could send. A missing xmllint or schema fails the test.
+fn assert_camt053_valid(xml: &str) -> anyhow::Result<()> {
+    let dir = std::env::var_os("SECAL_SCHEMAS_DIR").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/schemas"),
+        std::path::PathBuf::from,
+    );
+    let schema = dir.join("camt.053.001.02.xsd");
+    anyhow::ensure!(schema.is_file(), "schema {} not found", schema.display());
+    let file = std::env::temp_dir().join(format!("secal-camt053-{}.xml", std::process::id()));
+    std::fs::write(&file, xml)?;
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(&schema)
+        .arg(&file)
+        .output();
+    std::fs::remove_file(&file)?;
+    let out = out?;
+    anyhow::ensure!(
+        out.status.success(),
+        "camt.053 not schema-valid: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
+    let id = "00000000-0000-4000-8000-000000000531".to_owned();
+    pb::ReceiveDossierEventRequest {
+        idempotency_key: key(&id),
+        event: Some(pb::DossierEvent {
+            event_id: id,
+            event_type: pb::DossierEventType::Activated as i32,
+            dossier_number: d.into(),
+            dossier_version: 1,
+            sequence: 1,
+            snapshot: Some(pb::DossierSnapshot {
+                dossier_number: d.into(),
+                status: pb::DossierStatus::Active as i32,
+                debtor: Some(pb::DossierPerson {
+                    person_id: "debtor-1".into(),
+                    national_number: nn(common::NISS_1985),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+    }
+}
+
+#[tokio::test]
+async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() -> anyhow::Result<()>
+{
+    let suite = Suite::start(&[Svc::Payments]).await?;
+    let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+    let token = suite.agent_token("agent-pay", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
+    let mut c = Ctx {
+        suite,
+        client,
+        token,
+    };
+    let d = DossierNumber::new(2024, 31)?.to_string();
+    c.client.receive_dossier_event(c.req(activated(&d))).await?;
+    // May 2024: 200 owed to child-1.
+    c.client
+        .recognize_debtor_debt(c.req(pb::RecognizeDebtorDebtRequest {
+            idempotency_key: key("debt"),
+            dossier_number: d.clone(),
+            items: vec![pb::DebtItem {
+                component: pb::DebtComponent::Principal as i32,
+                creditor_person_id: "child-1".into(),
+                month: Some(pb::YearMonth {
+                    year: 2024,
+                    month: 5,
+                }),
+                amount: money("200.00"),
+                enforceable_since: date(2024, 5, 1),
+            }],
+            basis: "mandate".into(),
+            ..Default::default()
+        }))
+        .await?;
+    // The dossier's communication: base YYYYNNNNNN = 2024000031, check digits mod 97.
+    let ours = StructuredReference::from_base(2_024_000_031)?;
+    assert_eq!(ours.to_string(), "+++202/4000/03168+++");
+    let unknown = StructuredReference::from_base(2_024_000_099)?;
+    let xml = statement(&[
+        entry(
+            "BR-1",
+            "150.00",
+            "CRDT",
+            "Jan Peeters",
+            &structured(&ours.digits()),
+        ),
+        entry(
+            "BR-2",
+            "80.00",
+            "CRDT",
+            "Jan Peeters",
+            "<Ustrd>pension mai</Ustrd>",
+        ),
+        entry("BR-3", "30.00", "DBIT", "Bank", "<Ustrd>fees</Ustrd>"),
+        entry(
+            "BR-4",
+            "45.00",
+            "CRDT",
+            "Luc Maes",
+            &structured(&unknown.digits()),
+        ),
+    ]);
+    assert_camt053_valid(&xml)?;
+
+    let first = c.import("imp-1", &xml).await?;
+    let s = first.statement.clone().unwrap_or_default();
+    assert_eq!(
+        (
+            s.entry_count,
+            s.matched_count,
+            s.unmatched_count,
+            s.ignored_count,
+            s.duplicate_count
+        ),
+        (4, 1, 2, 1, 0)
+    );
+    assert_eq!(
+        eur(&s.matched_amount.unwrap_or_default().amount),
+        eur("150")
+    );
+    assert_eq!(
+        eur(&s.unmatched_amount.unwrap_or_default().amount),
+        eur("125")
+    );
+    let refs: Vec<_> = first
+        .unmatched_lines
+        .iter()
+        .map(|l| l.bank_reference.as_str())
+        .collect();
+    assert_eq!(refs, ["BR-2", "BR-4"]);
+    assert!(
+        first
+            .unmatched_lines
+            .iter()
+            .all(|l| !l.resolution_note.is_empty())
+    );
+
+    // The matched credit is a debtor payment, allocated to May (payable to the creditor).
+    let payments = c
+        .client
+        .list_debtor_payments(c.req(pb::ListDebtorPaymentsRequest {
+            dossier_number: d.clone(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .payments;
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        eur(&payments[0].amount.clone().unwrap_or_default().amount),
+        eur("150")
+    );
+    let payable = format!("payable/{d}/child-1");
+    assert_eq!(c.balance(&payable).await?, eur("150"));
+    assert_eq!(c.balance("suspense").await?, eur("125"));
+    assert_eq!(
+        c.balance("bank").await?,
+        eur("275"),
+        "debits are not debtor payments"
+    );
+
+    // The unmatched list, one per page, oldest first.
+    let p1 = c.unmatched(1, "").await?;
+    let token = p1.page.clone().unwrap_or_default().next_page_token;
+    assert_eq!(p1.lines.len(), 1);
+    assert!(!token.is_empty());
+    let p2 = c.unmatched(1, &token).await?;
+    assert_eq!(p2.lines.len(), 1);
+    assert_eq!(p2.lines[0].bank_reference, "BR-4");
+    let line = p1.lines[0].clone();
+    assert_eq!(line.bank_reference, "BR-2");
+    assert_eq!(line.counterparty_name, "Jan Peeters");
+    assert_eq!(
+        line.counterparty_iban.clone().unwrap_or_default().value,
+        "BE71096123456769"
+    );
+
+    // A person assigns BR-2 to the dossier for May: 50 completes May, 30 is unallocated.
+    let resolve = pb::ResolveStatementLineRequest {
+        idempotency_key: key("res-1"),
+        line_id: line.line_id.clone(),
+        resolution: pb::StatementLineResolutionKind::Assigned as i32,
+        dossier_number: d.clone(),
+        for_month: Some(pb::YearMonth {
+            year: 2024,
+            month: 5,
+        }),
+        note: "the debtor phoned: May".into(),
+    };
+    let done = c
+        .client
+        .resolve_statement_line(c.req(resolve.clone()))
+        .await?
+        .into_inner();
+    let again = c
+        .client
+        .resolve_statement_line(c.req(resolve.clone()))
+        .await?
+        .into_inner();
+    assert_eq!(done, again, "a retry answers as the first time");
+    let payment = done.payment.clone().unwrap_or_default();
+    let alloc = payment.allocation.unwrap_or_default();
+    assert_eq!(
+        eur(&alloc.unallocated.unwrap_or_default().amount),
+        eur("30")
+    );
+    assert_eq!(
+        done.line.unwrap_or_default().status,
+        pb::StatementLineStatus::Resolved as i32
+    );
+    assert_eq!(c.balance(&payable).await?, eur("200"));
+    assert_eq!(c.balance("suspense").await?, eur("45"));
+    let mut other = resolve.clone();
+    other.idempotency_key = key("res-2");
+    assert_code(
+        c.client.resolve_statement_line(c.req(other)).await,
+        Code::FailedPrecondition,
+    );
+    let mut no_note = resolve.clone();
+    no_note.idempotency_key = key("res-3");
+    no_note.note = " ".into();
+    let st = assert_code(
+        c.client.resolve_statement_line(c.req(no_note)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(common::violated_fields(&st), ["note"]);
+
+    // BR-4 goes back to its sender: recorded, no payment; the list is then empty.
+    let ret = pb::ResolveStatementLineRequest {
+        idempotency_key: key("res-4"),
+        line_id: p2.lines[0].line_id.clone(),
+        resolution: pb::StatementLineResolutionKind::ReturnToSender as i32,
+        note: "no such dossier".into(),
+        ..Default::default()
+    };
+    let r = c
+        .client
+        .resolve_statement_line(c.req(ret))
+        .await?
+        .into_inner();
+    assert!(r.payment.is_none());
+    assert!(c.unmatched(10, "").await?.lines.is_empty());
+
+    // Re-importing the statement (another key) books nothing and answers as the first time.
+    let pool = c.suite.admin_pool().await?;
+    let count = "SELECT (SELECT count(*) FROM payments.ledger_transfers) + (SELECT count(*) FROM payments.debtor_payments)";
+    let before: i64 = sqlx::query_scalar(count).fetch_one(&pool).await?;
+    let second = c.import("imp-2", &xml).await?;
+    assert_eq!(second, first);
+    let after: i64 = sqlx::query_scalar(count).fetch_one(&pool).await?;
+    assert_eq!(before, after);
+
+    // Bad XML is INVALID_ARGUMENT naming the camt.053 element.
+    let broken = statement(&[entry("BR-9", "1.00", "CRDT", "X", "")])
+        .replace("<Amt Ccy=\"EUR\">1.00</Amt>", "");
+    let st = assert_code(c.import("imp-3", &broken).await, Code::InvalidArgument);
+    let fields = common::violated_fields(&st);
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.starts_with("camt053: ") && f.contains("Ntry")),
+        "{fields:?}"
+    );
+
+    // Double entry holds.
+    let (debits, credits): (i64, i64) = sqlx::query_as(
+        "SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_accounts",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(debits, credits);
+    Ok(())
+}
