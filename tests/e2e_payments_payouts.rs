@@ -4,10 +4,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
 use common::{assert_code, date, key, money, violated_fields};
 use secal_domain::DossierNumber;
 use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
@@ -138,38 +134,6 @@ fn account_change(k: &str, dossier: &str, iban: &str) -> pb::RequestPayoutAccoun
     }
 }
 
-/// `xmllint --noout --schema` against the ISO 20022 XSD ($SECAL_SCHEMAS_DIR or
-/// ../shared/schemas beside the repository); a missing xmllint or schema fails the test.
-fn assert_schema_valid(xml: &[u8], xsd: &str) -> anyhow::Result<()> {
-    let dir = std::env::var_os("SECAL_SCHEMAS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/schemas"),
-        PathBuf::from,
-    );
-    let schema = dir.join(xsd);
-    anyhow::ensure!(schema.is_file(), "schema {} not found", schema.display());
-    let mut child = Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema"])
-        .arg(&schema)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| anyhow::anyhow!("xmllint (Debian package libxml2-utils): {e}"))?;
-    child
-        .stdin
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("stdin not piped"))?
-        .write_all(xml)?;
-    let out = child.wait_with_output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "pain.001 invalid: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
-}
-
 #[tokio::test]
 async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyhow::Result<()> {
     let mut c = Ctx::start().await?;
@@ -251,7 +215,7 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         first.skipped[0].reason,
         pb::PayoutSkipReason::NoConfirmedAccount as i32
     );
-    assert_schema_valid(&first.pain001, "pain.001.001.03.xsd")?;
+    secal_testkit::xml::validate(&first.pain001, "pain.001.001.03.xsd")?;
     let xml = String::from_utf8_lossy(&first.pain001).into_owned();
     assert!(xml.contains("<CtrlSum>200.25</CtrlSum>"), "{xml}");
     assert!(xml.contains("BE71096123456769"), "{xml}");

@@ -107,33 +107,6 @@ fn statement(entries: &[String]) -> String {
     )
 }
 
-/// `xmllint --noout --schema` against the camt.053 XSD ($SECAL_SCHEMAS_DIR or
-/// ../shared/schemas beside the repository): the statement the test imports is one a bank
-/// could send. A missing xmllint or schema fails the test.
-fn assert_camt053_valid(xml: &str) -> anyhow::Result<()> {
-    let dir = std::env::var_os("SECAL_SCHEMAS_DIR").map_or_else(
-        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/schemas"),
-        std::path::PathBuf::from,
-    );
-    let schema = dir.join("camt.053.001.02.xsd");
-    anyhow::ensure!(schema.is_file(), "schema {} not found", schema.display());
-    let file = std::env::temp_dir().join(format!("secal-camt053-{}.xml", std::process::id()));
-    std::fs::write(&file, xml)?;
-    let out = std::process::Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema"])
-        .arg(&schema)
-        .arg(&file)
-        .output();
-    std::fs::remove_file(&file)?;
-    let out = out?;
-    anyhow::ensure!(
-        out.status.success(),
-        "camt.053 not schema-valid: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
-}
-
 fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
     let id = "00000000-0000-4000-8000-000000000531".to_owned();
     pb::ReceiveDossierEventRequest {
@@ -219,7 +192,8 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
             &structured(&unknown.digits()),
         ),
     ]);
-    assert_camt053_valid(&xml)?;
+    // The statement the test imports is one a bank could send.
+    secal_testkit::xml::validate(xml.as_bytes(), "camt.053.001.02.xsd")?;
 
     let first = c.import("imp-1", &xml).await?;
     let s = first.statement.clone().unwrap_or_default();

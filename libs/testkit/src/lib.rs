@@ -7,6 +7,7 @@ pub mod keys;
 pub mod postgres;
 pub mod process;
 mod suite;
+pub mod xml;
 
 pub use postgres::{PgError, PgServer};
 pub use suite::{Suite, Svc, pg};
