@@ -291,6 +291,25 @@ pub(crate) async fn set_status(
     Ok(version)
 }
 
+/// Moves the dossier from its current status to `to` and records the transition in its
+/// history, in the caller's transaction: a status never changes without its entry.
+pub(crate) async fn transition(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    to: pb::DossierStatus,
+    caller: &Caller,
+    effective_on: Option<NaiveDate>,
+    note: impl Into<String>,
+) -> ServiceResult<()> {
+    set_status(conn, row.id, to, caller).await?;
+    append_history(
+        conn,
+        row.id,
+        Entry::transition(caller, row.status(), to, effective_on, note),
+    )
+    .await
+}
+
 /// One history entry to append.
 pub(crate) struct Entry<'a> {
     pub kind: pb::DossierHistoryKind,

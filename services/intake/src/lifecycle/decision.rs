@@ -80,15 +80,9 @@ impl IntakeApi {
         .bind(Json(serde_json::Value::Array(missing)))
         .execute(&mut *tx)
         .await?;
-        store::set_status(&mut tx, row.id, S::Incomplete, &caller).await?;
         let codes: Vec<&str> = req.missing_items.iter().map(|m| m.code.as_str()).collect();
         let note = format!("missing: {}. {}", codes.join(", "), req.note.trim());
-        store::append_history(
-            &mut tx,
-            row.id,
-            Entry::transition(&caller, row.status(), S::Incomplete, None, note),
-        )
-        .await?;
+        store::transition(&mut tx, &row, S::Incomplete, &caller, None, note).await?;
         let resp = pb::MarkApplicationIncompleteResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -153,17 +147,13 @@ impl IntakeApi {
         .bind(Json(pbjson::to_json(pbjson::NOTIFICATION, &notification)?))
         .execute(&mut *tx)
         .await?;
-        store::set_status(&mut tx, row.id, S::DebtorNotified, &caller).await?;
-        store::append_history(
+        store::transition(
             &mut tx,
-            row.id,
-            Entry::transition(
-                &caller,
-                row.status(),
-                S::DebtorNotified,
-                Some(notified_on),
-                format!("debtor may prove payment until {deadline}"),
-            ),
+            &row,
+            S::DebtorNotified,
+            &caller,
+            Some(notified_on),
+            format!("debtor may prove payment until {deadline}"),
         )
         .await?;
         let resp = pb::NotifyDebtorResponse {
@@ -291,17 +281,13 @@ impl IntakeApi {
         .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
         .execute(&mut *tx)
         .await?;
-        store::set_status(&mut tx, row.id, S::Accepted, &caller).await?;
-        store::append_history(
+        store::transition(
             &mut tx,
-            row.id,
-            Entry::transition(
-                &caller,
-                row.status(),
-                S::Accepted,
-                Some(decided_on),
-                format!("accepted as {number}"),
-            ),
+            &row,
+            S::Accepted,
+            &caller,
+            Some(decided_on),
+            format!("accepted as {number}"),
         )
         .await?;
         let resp = pb::AcceptApplicationResponse {
@@ -358,7 +344,6 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
             .execute(&mut *tx)
             .await?;
-        store::set_status(&mut tx, row.id, S::Refused, &caller).await?;
         let reasons: Vec<&str> = req
             .reasons
             .iter()
@@ -368,18 +353,8 @@ impl IntakeApi {
                     .as_str_name()
             })
             .collect();
-        store::append_history(
-            &mut tx,
-            row.id,
-            Entry::transition(
-                &caller,
-                row.status(),
-                S::Refused,
-                Some(decided_on),
-                format!("{}: {}", reasons.join(", "), req.motivation.trim()),
-            ),
-        )
-        .await?;
+        let note = format!("{}: {}", reasons.join(", "), req.motivation.trim());
+        store::transition(&mut tx, &row, S::Refused, &caller, Some(decided_on), note).await?;
         let resp = pb::RefuseApplicationResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };

@@ -6,11 +6,7 @@ use secal_runtime::{Caller, ServiceResult, wire};
 use sqlx::types::Json;
 
 use super::{Begun, Problems, finish, not_before, reload, vouched};
-use crate::{
-    api::IntakeApi,
-    outbox, pbjson,
-    store::{self, Entry},
-};
+use crate::{api::IntakeApi, outbox, pbjson, store};
 use pb::DossierStatus as S;
 
 fn mandate_of(v: &Option<Json<serde_json::Value>>) -> ServiceResult<pb::Mandate> {
@@ -80,17 +76,13 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
             .execute(&mut *tx)
             .await?;
-        store::set_status(&mut tx, row.id, S::MandateProposed, &caller).await?;
-        store::append_history(
+        store::transition(
             &mut tx,
-            row.id,
-            Entry::transition(
-                &caller,
-                row.status(),
-                S::MandateProposed,
-                Some(proposed_on),
-                note,
-            ),
+            &row,
+            S::MandateProposed,
+            &caller,
+            Some(proposed_on),
+            note,
         )
         .await?;
         let resp = pb::ProposeMandateResponse {
@@ -138,11 +130,13 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
             .execute(&mut *tx)
             .await?;
-        store::set_status(&mut tx, row.id, S::MandateSigned, &caller).await?;
-        store::append_history(
+        store::transition(
             &mut tx,
-            row.id,
-            Entry::transition(&caller, row.status(), S::MandateSigned, Some(signed_on), ""),
+            &row,
+            S::MandateSigned,
+            &caller,
+            Some(signed_on),
+            "",
         )
         .await?;
         let resp = pb::RecordMandateSignedResponse {
@@ -185,13 +179,7 @@ impl IntakeApi {
             .bind(active_from)
             .execute(&mut *tx)
             .await?;
-        store::set_status(&mut tx, row.id, S::Active, &caller).await?;
-        store::append_history(
-            &mut tx,
-            row.id,
-            Entry::transition(&caller, row.status(), S::Active, Some(active_from), ""),
-        )
-        .await?;
+        store::transition(&mut tx, &row, S::Active, &caller, Some(active_from), "").await?;
         let event_id = outbox::emit(
             &mut tx,
             row.id,
@@ -269,17 +257,13 @@ impl IntakeApi {
         .bind(Json(pbjson::to_json(pbjson::CLOSURE, &closure)?))
         .execute(&mut *tx)
         .await?;
-        store::set_status(&mut tx, row.id, S::Closed, &caller).await?;
-        store::append_history(
+        store::transition(
             &mut tx,
-            row.id,
-            Entry::transition(
-                &caller,
-                row.status(),
-                S::Closed,
-                Some(closed_on),
-                format!("{}. {}", reason.as_str_name(), req.note.trim()),
-            ),
+            &row,
+            S::Closed,
+            &caller,
+            Some(closed_on),
+            format!("{}. {}", reason.as_str_name(), req.note.trim()),
         )
         .await?;
         let event_id = if was_active {
