@@ -243,8 +243,14 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
         "10.00",
         pb::TransferCode::Correction,
     );
-    fix.corrects_transfer_id = "t-fund".into();
+    fix.corrects_transfer_id = "t-no-such".into();
     fix.value_date = date(2024, 6, 1);
+    let s = assert_code(
+        c.transfers("k12-bad", vec![fix.clone()]).await,
+        Code::InvalidArgument,
+    );
+    assert!(s.message().contains("t-no-such"), "{s:?}");
+    fix.corrects_transfer_id = "t-fund".into();
     c.transfers("k12", vec![fix]).await?;
     let hist = c
         .client
@@ -296,6 +302,80 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
     assert_eq!(
         common::violated_fields(&s),
         ["transfers[0].debit_account_id"]
+    );
+    Ok(())
+}
+
+/// The ledger's own guards, below the service: a transfer naming an account that does not
+/// exist is refused (the balance trigger proves every account exists), accounts cannot be
+/// deleted, and a bulk statement moves each account's totals by the sum of its legs.
+#[tokio::test]
+async fn the_database_refuses_unknown_accounts_and_account_deletion() -> anyhow::Result<()> {
+    let c = Ctx::start().await?;
+    let pool = c.suite.admin_pool().await?;
+    // As the service sees it: the ledger's trigger functions name their tables unqualified.
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SET search_path = payments")
+        .execute(&mut *conn)
+        .await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO payments.ledger_accounts (code, kind, balance_rule, opened_by)
+         SELECT 'test/' || i, 1, 1, 'test' FROM generate_series(1, 3) i RETURNING id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let transfer = |id: &str, debit: i64, credit: i64| {
+        sqlx::query(
+            "INSERT INTO payments.ledger_transfers (transfer_id, debit_account, credit_account,
+                 amount, code, value_date, state, linked_group, recorded_by)
+             VALUES ($1, $2, $3, 500, 1, '2024-05-01', 2, gen_random_uuid(), 'test')",
+        )
+        .bind(id.to_owned())
+        .bind(debit)
+        .bind(credit)
+    };
+    let err = transfer("t-unknown", ids[0], 987_654_321)
+        .execute(&mut *conn)
+        .await
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("a transfer to an unknown account was accepted"))?;
+    let db = err.as_database_error().map(|d| (d.code(), d.constraint()));
+    assert_eq!(
+        db.map(|(code, constraint)| (code.map(|c| c.to_string()), constraint.map(str::to_owned))),
+        Some((
+            Some("23503".to_owned()),
+            Some("ledger_transfer_accounts_exist".to_owned())
+        ))
+    );
+    // Several legs on the same accounts in one statement.
+    sqlx::query(
+        "INSERT INTO payments.ledger_transfers (transfer_id, debit_account, credit_account,
+             amount, code, value_date, state, linked_group, recorded_by)
+         SELECT 'bulk-' || i, $1, CASE WHEN i % 2 = 0 THEN $2 ELSE $3 END, i * 100, 1,
+                '2024-05-01', 2, gen_random_uuid(), 'test'
+         FROM generate_series(1, 10) i",
+    )
+    .bind(ids[0])
+    .bind(ids[1])
+    .bind(ids[2])
+    .execute(&mut *conn)
+    .await?;
+    let totals: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT debits_posted, credits_posted FROM payments.ledger_accounts
+         WHERE id = ANY($1) ORDER BY id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    // Debits 100+...+1000 = 5,500; evens 200+400+...+1000 = 3,000; odds 2,500.
+    assert_eq!(totals, vec![(5_500, 0), (0, 3_000), (0, 2_500)]);
+    assert!(
+        sqlx::query("DELETE FROM payments.ledger_accounts WHERE id = $1")
+            .bind(ids[2])
+            .execute(&mut *conn)
+            .await
+            .is_err(),
+        "an account was deleted"
     );
     Ok(())
 }

@@ -318,7 +318,8 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
     );
     assert_eq!(common::violated_fields(&st), ["note"]);
 
-    // BR-4 goes back to its sender: recorded, no payment; the list is then empty.
+    // BR-4 goes back to its sender: no payment, and the refund leaves suspense for the bank
+    // (correcting the receipt that parked it); a retry books nothing twice.
     let ret = pb::ResolveStatementLineRequest {
         idempotency_key: key("res-4"),
         line_id: p2.lines[0].line_id.clone(),
@@ -328,11 +329,45 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
     };
     let r = c
         .client
-        .resolve_statement_line(c.req(ret))
+        .resolve_statement_line(c.req(ret.clone()))
         .await?
         .into_inner();
     assert!(r.payment.is_none());
+    let again = c.client.resolve_statement_line(c.req(ret)).await?;
+    assert_eq!(again.into_inner(), r);
     assert!(c.unmatched(10, "").await?.lines.is_empty());
+    assert_eq!(c.balance("suspense").await?, eur("0"));
+    assert_eq!(
+        c.balance("bank").await?,
+        eur("230"),
+        "275 received − 45 sent back"
+    );
+    let suspense = c
+        .client
+        .list_ledger_transfers(c.req(pb::ListLedgerTransfersRequest {
+            account_id: "suspense".into(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .transfers;
+    let refund = suspense
+        .iter()
+        .find(|t| t.code == pb::TransferCode::Correction as i32)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(refund.debit_account_id, "suspense");
+    assert_eq!(refund.credit_account_id, "bank");
+    assert_eq!(eur(&refund.amount.unwrap_or_default().amount), eur("45"));
+    assert_eq!(
+        refund.corrects_transfer_id,
+        format!("susp/{}", p2.lines[0].line_id)
+    );
+    assert_eq!(
+        suspense.iter().filter(|t| t.code == refund.code).count(),
+        1,
+        "one refund"
+    );
 
     // Re-importing the statement (another key) books nothing and answers as the first time.
     let pool = c.suite.admin_pool().await?;
@@ -356,6 +391,228 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
     );
 
     // Double entry holds.
+    let (debits, credits): (i64, i64) = sqlx::query_as(
+        "SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_accounts",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(debits, credits);
+    Ok(())
+}
+
+/// A returned credit transfer as the bank reports it on SECAL's account: money back in,
+/// sub-family RRTN, the end-to-end id our pain.001 gave, and the reason when the bank says.
+fn returned(bank_ref: &str, amount: &str, e2e: &str, reason: Option<&str>) -> String {
+    let rtr = reason
+        .map(|r| {
+            format!("<RtrInf><Rsn><Cd>{r}</Cd></Rsn><AddtlInf>Account closed</AddtlInf></RtrInf>")
+        })
+        .unwrap_or_default();
+    format!(
+        r#"<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>2024-06-12</Dt></BookgDt><ValDt><Dt>2024-06-12</Dt></ValDt>
+<AcctSvcrRef>{bank_ref}</AcctSvcrRef>
+<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>RRTN</SubFmlyCd></Fmly></Domn></BkTxCd>
+<NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>
+<AmtDtls><TxAmt><Amt Ccy="EUR">{amount}</Amt></TxAmt></AmtDtls>
+<RltdPties><Cdtr><Nm>Marie Dupont</Nm></Cdtr>
+<CdtrAcct><Id><IBAN>BE71096123456769</IBAN></Id></CdtrAcct></RltdPties>
+{rtr}</TxDtls></NtryDtls></Ntry>"#
+    )
+}
+
+#[tokio::test]
+async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Result<()> {
+    let suite = Suite::start(&[Svc::Payments]).await?;
+    let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+    let token = suite.agent_token("agent-pay", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
+    let second = suite.agent_token("agent-two", &[roles::PAYMENTS_OPERATOR])?;
+    let mut c = Ctx {
+        suite,
+        client,
+        token,
+    };
+    let d = DossierNumber::new(2024, 41)?.to_string();
+    let (pay1, pay2) = (
+        format!("payable/{d}/child-1"),
+        format!("payable/{d}/child-2"),
+    );
+    let (out1, out2) = (
+        format!("paid-out/{d}/child-1"),
+        format!("paid-out/{d}/child-2"),
+    );
+    let fund = |id: &str, acct: &str, amount: &str| pb::LedgerTransferSpec {
+        transfer_id: id.into(),
+        debit_account_id: "advances-funding".into(),
+        credit_account_id: acct.into(),
+        amount: money(amount),
+        code: pb::TransferCode::Advance as i32,
+        value_date: date(2024, 5, 2),
+        ..Default::default()
+    };
+    c.client
+        .create_ledger_transfers(c.req(pb::CreateLedgerTransfersRequest {
+            idempotency_key: key("fund"),
+            transfers: vec![fund("f1", &pay1, "120.00"), fund("f2", &pay2, "80.00")],
+        }))
+        .await?;
+    let acct = c
+        .client
+        .request_payout_account_change(c.req(pb::RequestPayoutAccountChangeRequest {
+            idempotency_key: key("acc"),
+            dossier_number: d.clone(),
+            account: Some(pb::BankAccount {
+                iban: Some(pb::Iban {
+                    value: "BE71096123456769".into(),
+                }),
+                bic: "GEBABEBB".into(),
+                holder_name: "Marie Dupont".into(),
+                bank_name: String::new(),
+            }),
+            holding: pb::AccountHolding::Sole as i32,
+            lawyer_authorisation: None,
+            source_reference: "letter-1".into(),
+        }))
+        .await?
+        .into_inner()
+        .payout_account
+        .unwrap_or_default();
+    c.client
+        .confirm_payout_account_change(c.suite.request(
+            &second,
+            pb::ConfirmPayoutAccountChangeRequest {
+                idempotency_key: key("acc-ok"),
+                payout_account_id: acct.payout_account_id,
+                method: pb::ConfirmationMethod::BankCertificate as i32,
+                evidence_reference: "doc-1".into(),
+            },
+        ))
+        .await?;
+    let batch = c
+        .client
+        .create_payout_batch(c.req(pb::CreatePayoutBatchRequest {
+            idempotency_key: key("batch"),
+            requested_execution_date: date(2024, 6, 3),
+            dossier_numbers: vec![d.clone()],
+            max_payouts: 0,
+        }))
+        .await?
+        .into_inner();
+    let payout = |creditor: &str| {
+        batch
+            .payouts
+            .iter()
+            .find(|p| p.creditor_person_id == creditor)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (p1, p2) = (payout("child-1"), payout("child-2"));
+    c.client
+        .confirm_payouts(c.req(pb::ConfirmPayoutsRequest {
+            idempotency_key: key("conf"),
+            batch_id: batch.batch.clone().unwrap_or_default().batch_id,
+            payout_ids: vec![],
+            booked_on: date(2024, 6, 3),
+            bank_reference: "bank-1".into(),
+        }))
+        .await?;
+    assert_eq!(c.balance(&out1).await?, eur("120"));
+    // child-2's return reaches us first by RecordPayoutReturn; the statement repeats it.
+    c.client
+        .record_payout_return(c.req(pb::RecordPayoutReturnRequest {
+            idempotency_key: key("ret-2"),
+            payout_id: p2.payout_id.clone(),
+            returned_on: date(2024, 6, 11),
+            reason_code: "AC01".into(),
+            ..Default::default()
+        }))
+        .await?;
+    assert_eq!(c.balance(&pay2).await?, eur("80"));
+
+    let xml = statement(&[
+        returned("RT-1", "120.00", &p1.end_to_end_id, Some("AC04")),
+        returned("RT-2", "80.00", &p2.end_to_end_id, None),
+        returned("RT-3", "12.00", "NOT-OURS-7", Some("MS03")),
+        // Not the payout's whole amount: a person looks at it.
+        returned("RT-4", "99.00", &p1.end_to_end_id, Some("AC04")),
+    ]);
+    secal_testkit::xml::validate(xml.as_bytes(), "camt.053.001.02.xsd")?;
+    let first = c.import("imp-r1", &xml).await?;
+    let s = first.statement.clone().unwrap_or_default();
+    assert_eq!(
+        (
+            s.matched_count,
+            s.unmatched_count,
+            s.ignored_count,
+            s.duplicate_count
+        ),
+        (2, 2, 0, 0)
+    );
+    let left: Vec<_> = first
+        .unmatched_lines
+        .iter()
+        .map(|l| (l.bank_reference.as_str(), l.resolution_note.as_str()))
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(
+        left[0].0 == "RT-3" && left[0].1.contains("NOT-OURS-7"),
+        "{left:?}"
+    );
+    assert!(
+        left[1].0 == "RT-4" && left[1].1.contains(&p1.payout_id),
+        "{left:?}"
+    );
+
+    // By hand: both payouts are payable again, nothing paid out; the unmatched returns wait
+    // in suspense; child-2's return was booked once, not twice.
+    assert_eq!(c.balance(&pay1).await?, eur("120"));
+    assert_eq!(c.balance(&out1).await?, eur("0"));
+    assert_eq!(c.balance(&pay2).await?, eur("80"));
+    assert_eq!(c.balance(&out2).await?, eur("0"));
+    assert_eq!(
+        c.balance("suspense").await?,
+        eur("111"),
+        "12 + 99 wait for a person"
+    );
+    let returns = c
+        .client
+        .list_payouts(c.req(pb::ListPayoutsRequest {
+            dossier_number: d.clone(),
+            state: pb::PayoutState::Returned as i32,
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .payouts;
+    let reason = |id: &str| {
+        returns
+            .iter()
+            .find(|p| p.payout_id == id)
+            .and_then(|p| p.return_info.clone())
+            .map(|r| r.reason_code)
+    };
+    assert_eq!(reason(&p1.payout_id).as_deref(), Some("AC04"));
+    assert_eq!(reason(&p2.payout_id).as_deref(), Some("AC01"), "kept");
+    // The same path as RecordPayoutReturn: it now finds the payout returned.
+    let again = c
+        .client
+        .record_payout_return(c.req(pb::RecordPayoutReturnRequest {
+            idempotency_key: key("ret-1"),
+            end_to_end_id: p1.end_to_end_id.clone(),
+            returned_on: date(2024, 6, 12),
+            reason_code: "AC04".into(),
+            ..Default::default()
+        }))
+        .await;
+    assert_code(again, Code::FailedPrecondition);
+
+    // Re-importing books nothing.
+    let pool = c.suite.admin_pool().await?;
+    let count = "SELECT count(*) FROM payments.ledger_transfers";
+    let before: i64 = sqlx::query_scalar(count).fetch_one(&pool).await?;
+    assert_eq!(c.import("imp-r2", &xml).await?, first);
+    let after: i64 = sqlx::query_scalar(count).fetch_one(&pool).await?;
+    assert_eq!(before, after);
     let (debits, credits): (i64, i64) = sqlx::query_as(
         "SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_accounts",
     )

@@ -30,6 +30,15 @@ impl PaymentsService for PaymentsApi {
         Ok(Response::new(self.list(request.into_inner()).await?))
     }
 
+    async fn get_payment_allocation(
+        &self,
+        request: Request<pb::GetPaymentAllocationRequest>,
+    ) -> Reply<pb::GetPaymentAllocationResponse> {
+        Ok(Response::new(
+            crate::allocation_query::get(&self.pool, request.into_inner()).await?,
+        ))
+    }
+
     async fn receive_dossier_event(
         &self,
         request: Request<pb::ReceiveDossierEventRequest>,
@@ -259,7 +268,7 @@ impl PaymentsService for PaymentsApi {
     ) -> Reply<pb::GrantSuspensionResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            crate::certified::grant_suspension(&self.pool, &caller, request.into_inner()).await?,
+            crate::suspensions::grant(&self.pool, &caller, request.into_inner()).await?,
         ))
     }
 
@@ -382,6 +391,79 @@ impl PaymentsService for PaymentsApi {
         let r = request.into_inner();
         Ok(Response::new(
             crate::payouts::record_return(&self.pool, &caller, r).await?,
+        ))
+    }
+
+    async fn create_payment_plan(
+        &self,
+        request: Request<pb::CreatePaymentPlanRequest>,
+    ) -> Reply<pb::CreatePaymentPlanResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            crate::plans::create(
+                &self.pool,
+                self.calculation.as_ref(),
+                &caller,
+                request.into_inner(),
+            )
+            .await?,
+        ))
+    }
+
+    async fn get_payment_plan(
+        &self,
+        request: Request<pb::GetPaymentPlanRequest>,
+    ) -> Reply<pb::GetPaymentPlanResponse> {
+        Ok(Response::new(
+            crate::plans::get(&self.pool, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_payment_plans(
+        &self,
+        request: Request<pb::ListPaymentPlansRequest>,
+    ) -> Reply<pb::ListPaymentPlansResponse> {
+        Ok(Response::new(
+            crate::plans::list(&self.pool, request.into_inner()).await?,
+        ))
+    }
+
+    async fn detect_missed_plan_instalments(
+        &self,
+        request: Request<pb::DetectMissedPlanInstalmentsRequest>,
+    ) -> Reply<pb::DetectMissedPlanInstalmentsResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            crate::plans::detect_missed(&self.pool, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn end_payment_plan(
+        &self,
+        request: Request<pb::EndPaymentPlanRequest>,
+    ) -> Reply<pb::EndPaymentPlanResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            crate::plans::end(&self.pool, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn review_suspension(
+        &self,
+        request: Request<pb::ReviewSuspensionRequest>,
+    ) -> Reply<pb::ReviewSuspensionResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            crate::suspensions::review(&self.pool, &caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_suspensions(
+        &self,
+        request: Request<pb::ListSuspensionsRequest>,
+    ) -> Reply<pb::ListSuspensionsResponse> {
+        Ok(Response::new(
+            crate::suspensions::list(&self.pool, request.into_inner()).await?,
         ))
     }
 }

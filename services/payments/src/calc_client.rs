@@ -61,4 +61,19 @@ impl Calculation {
         .await?;
         Ok(resp.into_inner().results)
     }
+
+    /// The seizable part of one month's incomes; a pure computation, so retried like the
+    /// others.
+    pub async fn compute_seizable_income(
+        &self,
+        req: pb::ComputeSeizableIncomeRequest,
+    ) -> Result<pb::ComputeSeizableIncomeResponse, tonic::Status> {
+        let resp = client::with_retries(RETRIES, || {
+            let mut c = self.client();
+            let req = req.clone();
+            async move { c.compute_seizable_income(req).await }
+        })
+        .await?;
+        Ok(resp.into_inner())
+    }
 }

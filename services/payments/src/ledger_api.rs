@@ -158,6 +158,9 @@ pub async fn get_account(
     })
 }
 
+/// An account's history (with running balances) or every transfer of a dossier. Both are
+/// ordered by value date, which is not the insertion order, so the page token is the
+/// position reached (an offset), not a row id.
 pub async fn list_transfers(
     pool: &PgPool,
     req: pb::ListLedgerTransfersRequest,
@@ -172,30 +175,51 @@ pub async fn list_transfers(
         "value_dates.end_date",
         range.and_then(|r| r.end_date.as_ref()),
     )?;
-    if req.account_id.trim().is_empty() {
+    if from.zip(to).is_some_and(|(f, t)| f > t) {
         return Err(ServiceError::invalid_field(
-            "account_id",
-            "required (listing by dossier is not served yet)",
+            "value_dates.end_date",
+            "must not be before the start date",
         ));
     }
-    let key = account("account_id", &req.account_id)?;
+    let offset = page.after.unwrap_or(0);
     let mut conn = pool.acquire().await?;
-    let rows = ledger::account_history(
-        &mut conn,
-        &key.code(),
-        from,
-        to,
-        page.after.unwrap_or(0),
-        page.size,
-    )
-    .await?;
+    let transfers: Vec<pb::LedgerTransfer> =
+        match (req.account_id.trim(), req.dossier_number.trim()) {
+            ("", "") => {
+                return Err(ServiceError::invalid_field(
+                    "account_id",
+                    "set account_id or dossier_number",
+                ));
+            }
+            (a, "") => {
+                let key = account("account_id", a)?;
+                ledger::account_history(&mut conn, &key.code(), from, to, offset, page.size)
+                    .await?
+                    .iter()
+                    .map(|(t, run)| t.to_pb(Some(*run)))
+                    .collect()
+            }
+            ("", d) => {
+                let dossier = crate::debtor_payments::dossier("dossier_number", d)
+                    .map_err(|v| ServiceError::invalid(vec![v]))?
+                    .to_string();
+                ledger::dossier_history(&mut conn, &dossier, from, to, offset, page.size)
+                    .await?
+                    .iter()
+                    .map(|t| t.to_pb(None))
+                    .collect()
+            }
+            _ => {
+                return Err(ServiceError::invalid_field(
+                    "dossier_number",
+                    "set account_id or dossier_number, not both",
+                ));
+            }
+        };
+    let reached = offset.saturating_add(i64::try_from(transfers.len()).unwrap_or(i64::MAX));
     Ok(pb::ListLedgerTransfersResponse {
-        transfers: rows.iter().map(|(t, run)| t.to_pb(Some(*run))).collect(),
-        page: Some(wire::page_to_pb(
-            &page,
-            rows.len(),
-            rows.last().map(|(t, _)| t.id),
-        )),
+        page: Some(wire::page_to_pb(&page, transfers.len(), Some(reached))),
+        transfers,
     })
 }
 

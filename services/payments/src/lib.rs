@@ -3,6 +3,7 @@
 
 mod advances;
 mod allocation;
+mod allocation_query;
 mod api;
 mod booking;
 mod calc_client;
@@ -12,7 +13,9 @@ mod dossier_events;
 pub mod ledger;
 mod ledger_api;
 mod payouts;
+mod plans;
 pub mod statements;
+mod suspensions;
 mod tax_refund;
 
 use std::future::Future;
@@ -57,6 +60,15 @@ pub fn policy() -> AuthPolicy {
             "ListDebtorPayments",
             &[roles::PAYMENTS_OPERATOR, roles::CASE_OFFICER],
         )
+        .allow(
+            GRPC_SERVICE,
+            "GetPaymentAllocation",
+            &[
+                roles::PAYMENTS_OPERATOR,
+                roles::CASE_OFFICER,
+                roles::AUDITOR,
+            ],
+        )
         .allow_all(
             &[
                 "CreateLedgerTransfers",
@@ -67,6 +79,23 @@ pub fn policy() -> AuthPolicy {
                 "RunMonthlyAdvances",
             ],
             &[roles::PAYMENTS_OPERATOR, roles::SERVICE],
+        )
+        .allow_all(
+            &[
+                "CreatePaymentPlan",
+                "DetectMissedPlanInstalments",
+                "EndPaymentPlan",
+                "ReviewSuspension",
+            ],
+            &[roles::PAYMENTS_OPERATOR, roles::SERVICE],
+        )
+        .allow_all(
+            &["GetPaymentPlan", "ListPaymentPlans", "ListSuspensions"],
+            &[
+                roles::PAYMENTS_OPERATOR,
+                roles::CASE_OFFICER,
+                roles::AUDITOR,
+            ],
         )
         .allow_all(
             &[

@@ -4,14 +4,21 @@
 //! Exactly once rests on the database, not on the run's memory: each batch is one
 //! transaction that writes the children's run items (primary key month+dossier+child) and
 //! their ledger transfers (ids `advance/<YYYY-MM>/<dossier>/<child>/...`), under a
-//! transaction lock of the month, after re-reading which children are done. A crash loses
-//! at most the batch in flight (rolled back); a restart, or a second concurrent start, skips
-//! what is done. Eligibility and amounts come from the calculation service in batches.
+//! transaction lock of the month's shard, after re-reading which children are done. A crash
+//! loses at most the batches in flight (rolled back); a restart, or a second concurrent
+//! start, skips what is done. Eligibility and amounts come from the calculation service in
+//! batches.
+//!
+//! Speed: the dossiers are split into shards by a hash of their number, written in parallel
+//! (one connection each), and within a shard the next batch is read and assessed while the
+//! current one is written. The transfer ids being new, the ledger skips its read-back (a
+//! duplicate would fail the batch on the unique index, never pass).
 //!
 //! Per child with maintenance due, the run also recognizes the month's maintenance as the
 //! debtor's debt (debtor-principal -> creditor-claim), so the month's advance is always
 //! covered by the creditor's claim it steps into.
 
+mod batches;
 mod children;
 mod store;
 
@@ -23,13 +30,15 @@ use secal_runtime::{ServiceError, ServiceResult};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use tonic::Status;
-use tonic_prost::prost::Message;
 
 use crate::calc_client::Calculation;
+use batches::{Batches, Shard};
 use children::Child;
 
 /// Children per batch (one ComputeAdvances call and one transaction each).
-const BATCH: usize = 2_000;
+const BATCH: usize = 5_000;
+/// Shards written in parallel (two database connections at a time).
+const SHARDS: i32 = 2;
 const _: () = assert!(BATCH <= crate::calc_client::MAX_BATCH);
 
 pub type Sink = mpsc::Sender<Result<pb::RunMonthlyAdvancesResponse, Status>>;
@@ -147,58 +156,104 @@ fn progress(month: YearMonth, total: i64, c: &Counters) -> pb::RunMonthlyAdvance
     }
 }
 
-/// Active dossiers page by page (keyset on the dossier number).
-async fn dossier_page(pool: &PgPool, after: &str) -> ServiceResult<Vec<(String, Vec<u8>)>> {
-    Ok(sqlx::query_as(
-        "SELECT dossier_number, snapshot FROM dossier_states WHERE status = $1 AND dossier_number > $2
-         ORDER BY dossier_number LIMIT 1000",
-    )
-    .bind(pb::DossierStatus::Active as i16)
-    .bind(after)
-    .fetch_all(pool)
-    .await?)
+/// A batch ready to be written: the children not done yet and what became of them.
+struct Prepared {
+    todo: Vec<Child>,
+    outcomes: Vec<Outcome>,
+    already_done: i64,
 }
 
-/// The children of active dossiers, batch by batch.
-struct Batches<'a> {
-    pool: &'a PgPool,
+/// The next batch, filtered and assessed. Nothing is written, so preparing the next batch
+/// while the current one is written changes nothing to exactly once; it only keeps the
+/// calculation service and the database busy at the same time.
+async fn prepare(
+    pool: &PgPool,
+    batches: &mut Batches,
+    calc: Option<&Calculation>,
     month: YearMonth,
-    after: String,
-    pending: Vec<Child>,
-    exhausted: bool,
+) -> ServiceResult<Option<Prepared>> {
+    let Some(batch) = batches.next().await? else {
+        return Ok(None);
+    };
+    let done = store::done(pool, month, &batch).await?;
+    let todo: Vec<Child> = batch
+        .into_iter()
+        .filter(|ch| !done.contains(&(ch.dossier.clone(), ch.child.clone())))
+        .collect();
+    let outcomes = assess(calc, &todo).await;
+    Ok(Some(Prepared {
+        todo,
+        outcomes,
+        already_done: done.len() as i64,
+    }))
 }
 
-impl<'a> Batches<'a> {
-    fn new(pool: &'a PgPool, month: YearMonth) -> Self {
-        Self {
-            pool,
-            month,
-            after: String::new(),
-            pending: Vec::new(),
-            exhausted: false,
-        }
-    }
+/// What the shards share: the counters and where progress goes.
+struct Shared {
+    month: YearMonth,
+    total: i64,
+    every: i64,
+    actor: String,
+    counters: std::sync::Mutex<(Counters, i64)>,
+    sink: Sink,
+}
 
-    async fn next(&mut self) -> ServiceResult<Option<Vec<Child>>> {
-        while !self.exhausted && self.pending.len() < BATCH {
-            let page = dossier_page(self.pool, &self.after).await?;
-            match page.last() {
-                None => self.exhausted = true,
-                Some((last, _)) => self.after = last.clone(),
-            }
-            for (dossier, snapshot) in &page {
-                let s = pb::DossierSnapshot::decode(snapshot.as_slice())
-                    .map_err(ServiceError::internal)?;
-                self.pending
-                    .extend(children::children_of(dossier, &s, self.month));
+impl Shared {
+    /// Adds a written batch to the counters; the progress message when one is due.
+    fn add(
+        &self,
+        already_done: i64,
+        written: &[Outcome],
+    ) -> Option<pb::RunMonthlyAdvancesResponse> {
+        let mut guard = self
+            .counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (c, next_report) = &mut *guard;
+        c.already_done += already_done;
+        c.processed += already_done;
+        for o in written {
+            c.processed += 1;
+            match o {
+                Outcome::Paid { cents, .. } => {
+                    c.paid += 1;
+                    c.cents += cents;
+                    business_metrics().paid(*cents);
+                }
+                Outcome::NotEligible { .. } => c.not_eligible += 1,
+                Outcome::Failed(_) => c.failed += 1,
             }
         }
-        if self.pending.is_empty() {
-            return Ok(None);
-        }
-        let rest = self.pending.split_off(BATCH.min(self.pending.len()));
-        Ok(Some(std::mem::replace(&mut self.pending, rest)))
+        (c.processed >= *next_report).then(|| {
+            *next_report = c.processed + self.every;
+            progress(self.month, self.total, c)
+        })
     }
+}
+
+/// One shard, batch after batch, the next batch prepared while the current one is written.
+async fn run_shard(
+    pool: PgPool,
+    calc: Option<Calculation>,
+    shard: Shard,
+    shared: std::sync::Arc<Shared>,
+) -> ServiceResult<()> {
+    let month = shared.month;
+    let mut batches = Batches::new(pool.clone(), shard, month);
+    let mut next = prepare(&pool, &mut batches, calc.as_ref(), month).await?;
+    while let Some(cur) = next {
+        let write =
+            store::write_batch(&pool, month, shard, &shared.actor, &cur.todo, &cur.outcomes);
+        let ahead = prepare(&pool, &mut batches, calc.as_ref(), month);
+        let (written, ahead) = tokio::join!(write, ahead);
+        let (written, raced) = written?;
+        next = ahead?;
+        if let Some(p) = shared.add(cur.already_done + raced, &written) {
+            // A client that went away does not stop the run.
+            let _ = shared.sink.send(Ok(p)).await;
+        }
+    }
+    Ok(())
 }
 
 /// Runs (or resumes, or follows) the month's run, streaming progress then the final run.
@@ -212,46 +267,46 @@ pub async fn run(
     sink: Sink,
 ) -> ServiceResult<()> {
     store::start(&pool, month, &actor).await?;
+    let started = std::time::Instant::now();
     let mut total = 0i64;
-    let mut count = Batches::new(&pool, month);
+    let mut count = Batches::new(pool.clone(), Shard::WHOLE, month);
     while let Some(b) = count.next().await? {
         total += b.len() as i64;
     }
     store::set_total(&pool, month, total).await?;
-    let mut c = Counters::default();
-    let mut next_report = every;
-    let mut batches = Batches::new(&pool, month);
-    while let Some(batch) = batches.next().await? {
-        let done = store::done(&pool, month, &batch).await?;
-        let todo: Vec<Child> = batch
-            .into_iter()
-            .filter(|ch| !done.contains(&(ch.dossier.clone(), ch.child.clone())))
-            .collect();
-        c.already_done += done.len() as i64;
-        c.processed += done.len() as i64;
-        let outcomes = assess(calc.as_ref(), &todo).await;
-        let (written, raced) = store::write_batch(&pool, month, &actor, &todo, &outcomes).await?;
-        c.already_done += raced;
-        c.processed += raced;
-        for o in written {
-            c.processed += 1;
-            match o {
-                Outcome::Paid { cents, .. } => {
-                    c.paid += 1;
-                    c.cents += cents;
-                    business_metrics().paid(cents);
-                }
-                Outcome::NotEligible { .. } => c.not_eligible += 1,
-                Outcome::Failed(_) => c.failed += 1,
+    let shared = std::sync::Arc::new(Shared {
+        month,
+        total,
+        every,
+        actor,
+        counters: std::sync::Mutex::new((Counters::default(), every)),
+        sink: sink.clone(),
+    });
+    let mut shards = tokio::task::JoinSet::new();
+    for index in 0..SHARDS {
+        let shard = Shard { index, of: SHARDS };
+        shards.spawn(run_shard(pool.clone(), calc.clone(), shard, shared.clone()));
+    }
+    // Every shard runs to its end even if another fails: what one wrote stays written and
+    // the run is marked by the first failure.
+    let mut failure = None;
+    while let Some(done) = shards.join_next().await {
+        match done.map_err(ServiceError::internal).and_then(|r| r) {
+            Ok(()) => {}
+            Err(e) => {
+                failure.get_or_insert(e);
             }
         }
-        if c.processed >= next_report {
-            next_report = c.processed + every;
-            // A client that went away does not stop the run.
-            let _ = sink.send(Ok(progress(month, total, &c))).await;
-        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
     }
     let run = store::finish(&pool, month).await?;
+    tracing::info!(
+        children = total,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "advances run finished"
+    );
     let _ = sink
         .send(Ok(pb::RunMonthlyAdvancesResponse {
             update: Some(pb::run_monthly_advances_response::Update::Run(run)),

@@ -8,7 +8,7 @@ use secal_proto::v1::{self as pb, AdvancesRunState as RunState, TransferCode};
 use secal_runtime::{ServiceError, ServiceResult, wire};
 use sqlx::PgPool;
 
-use super::{Child, Outcome};
+use super::{Child, Outcome, Shard};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, cents_pb};
 
 pub async fn start(pool: &PgPool, month: YearMonth, actor: &str) -> ServiceResult<()> {
@@ -38,10 +38,14 @@ async fn done_in(
     month: YearMonth,
     batch: &[Child],
 ) -> ServiceResult<HashSet<(String, String)>> {
-    let dossiers: Vec<String> = batch.iter().map(|c| c.dossier.clone()).collect();
+    let mut dossiers: Vec<&str> = batch.iter().map(|c| c.dossier.as_str()).collect();
+    dossiers.dedup();
+    // A join on the primary key, one probe per dossier: `dossier_number = ANY($2)` was
+    // planned as a scan of the month's items, each compared with the whole array.
     let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT dossier_number, child FROM advances_run_items
-         WHERE month = $1 AND status IN (1, 2) AND dossier_number = ANY($2)",
+        "SELECT i.dossier_number, i.child FROM unnest($2::text[]) AS d(n)
+         JOIN advances_run_items i ON i.month = $1 AND i.dossier_number = d.n
+         WHERE i.status IN (1, 2)",
     )
     .bind(month.first_day())
     .bind(&dossiers)
@@ -75,15 +79,20 @@ fn transfer_base(month: YearMonth, c: &Child) -> String {
 pub async fn write_batch(
     pool: &PgPool,
     month: YearMonth,
+    shard: Shard,
     actor: &str,
     todo: &[Child],
     outcomes: &[Outcome],
 ) -> ServiceResult<(Vec<Outcome>, i64)> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('advances:' || $1))")
-        .bind(month.first_day().to_string())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtext('advances:' || $1 || ':' || $2 || '/' || $3))",
+    )
+    .bind(month.first_day().to_string())
+    .bind(shard.index)
+    .bind(shard.of)
+    .execute(&mut *tx)
+    .await?;
     let done = done_in(&mut tx, month, todo).await?;
     let first = month.first_day();
     let mut transfers = Vec::new();
@@ -160,9 +169,7 @@ pub async fn write_batch(
         cols.6.push(error);
         written.push(o.clone());
     }
-    for chunk in transfers.chunks(10_000) {
-        ledger::create_unreturned(&mut tx, actor, chunk).await?;
-    }
+    ledger::create_new(&mut tx, actor, &transfers).await?;
     sqlx::query(
         "INSERT INTO advances_run_items (month, dossier_number, child, status, amount_cents, reasons, transfer_id, error)
          SELECT $1, d, c, s, a, r::smallint[], t, e

@@ -9,8 +9,12 @@ mod query;
 mod store;
 
 pub use error::LedgerError;
-pub use query::{AccountBalance, account_balance, account_history, dossier_accounts};
-pub use store::{Settle, create_transfers, create_unreturned, expire_due, settle_pending};
+pub use query::{
+    AccountBalance, account_balance, account_history, dossier_accounts, dossier_history,
+};
+pub use store::{
+    Settle, create_new, create_transfers, create_unreturned, expire_due, settle_pending,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_proto::v1 as pb;

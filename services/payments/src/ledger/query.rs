@@ -145,3 +145,35 @@ struct HistoryRow {
     transfer: Transfer,
     running: i64,
 }
+
+/// Every transfer touching one of the dossier's accounts (either side), by value date, paged
+/// by position like [`account_history`]. Settlements of pending transfers are listed too.
+pub async fn dossier_history(
+    conn: &mut PgConnection,
+    dossier: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Transfer>, LedgerError> {
+    // Through the accounts, not `t.dossier_number`: that names one dossier per transfer,
+    // while a transfer between two dossiers' accounts touches both.
+    let sql = format!(
+        "WITH a AS (SELECT id FROM ledger_accounts WHERE dossier_number = $1),
+              ids AS (SELECT x.id FROM ledger_transfers x WHERE x.debit_account IN (SELECT id FROM a)
+                      UNION
+                      SELECT x.id FROM ledger_transfers x WHERE x.credit_account IN (SELECT id FROM a))
+         SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM}
+         WHERE t.id IN (SELECT id FROM ids)
+           AND ($2::date IS NULL OR t.value_date >= $2) AND ($3::date IS NULL OR t.value_date <= $3)
+         ORDER BY t.value_date, t.id OFFSET $4 LIMIT $5"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(dossier)
+        .bind(from)
+        .bind(to)
+        .bind(offset)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}

@@ -33,17 +33,36 @@ async fn by_ids(conn: &mut PgConnection, ids: &[String]) -> Result<Vec<Transfer>
 }
 
 /// Opens the accounts that do not exist yet and returns every account's row id by code.
+/// Most exist already (a monthly run touches the same accounts every month), so they are
+/// read first and only the missing ones are inserted.
 async fn open_accounts(
     conn: &mut PgConnection,
     actor: &str,
     keys: &BTreeSet<&AccountKey>,
 ) -> Result<HashMap<String, i64>, LedgerError> {
     let codes: Vec<String> = keys.iter().map(|k| k.code()).collect();
-    let kinds: Vec<i16> = keys.iter().map(|k| k.kind as i16).collect();
-    let dossiers: Vec<Option<String>> = keys.iter().map(|k| k.dossier.clone()).collect();
-    let parties: Vec<Option<String>> = keys.iter().map(|k| k.party.clone()).collect();
-    let rules: Vec<i16> = keys.iter().map(|k| k.kind.balance_rule()).collect();
-    // Sorted by code so that concurrent openers lock in the same order.
+    let mut ids: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT code, id FROM ledger_accounts WHERE code = ANY($1)",
+    )
+    .bind(&codes)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let missing: Vec<&&AccountKey> = keys
+        .iter()
+        .filter(|k| !ids.contains_key(&k.code()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(ids);
+    }
+    let codes: Vec<String> = missing.iter().map(|k| k.code()).collect();
+    let kinds: Vec<i16> = missing.iter().map(|k| k.kind as i16).collect();
+    let dossiers: Vec<Option<String>> = missing.iter().map(|k| k.dossier.clone()).collect();
+    let parties: Vec<Option<String>> = missing.iter().map(|k| k.party.clone()).collect();
+    let rules: Vec<i16> = missing.iter().map(|k| k.kind.balance_rule()).collect();
+    // Sorted by code (the set is) so that concurrent openers lock in the same order; an
+    // account another transaction opened meanwhile is read back below.
     sqlx::query(
         "INSERT INTO ledger_accounts (code, kind, dossier_number, party_person_id, balance_rule, opened_by)
          SELECT * , $6 FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[], $5::smallint[])
@@ -63,7 +82,8 @@ async fn open_accounts(
             .bind(&codes)
             .fetch_all(&mut *conn)
             .await?;
-    Ok(rows.into_iter().collect())
+    ids.extend(rows);
+    Ok(ids)
 }
 
 fn validate(specs: &[NewTransfer]) -> Result<(), LedgerError> {
@@ -157,6 +177,20 @@ pub async fn create_unreturned(
     Ok(new.len())
 }
 
+/// Bulk writers that know their transfers are new (the advances run: its ids are derived from
+/// children not yet done, checked under the month's lock in the same transaction) skip the
+/// read-back of existing ids; should one exist after all, the unique index fails the whole
+/// transaction, so nothing is written twice.
+pub async fn create_new(
+    conn: &mut PgConnection,
+    actor: &str,
+    specs: &[NewTransfer],
+) -> Result<(), LedgerError> {
+    validate(specs)?;
+    let new: Vec<&NewTransfer> = specs.iter().collect();
+    insert(conn, actor, &new).await
+}
+
 async fn insert(
     conn: &mut PgConnection,
     actor: &str,
@@ -170,6 +204,7 @@ async fn insert(
             .copied()
             .ok_or_else(|| LedgerError::AccountNotFound(k.code()))
     };
+    let corrected = corrected_ids(conn, new).await?;
     let group = Uuid::new_v4();
     let mut cols = Columns::default();
     for s in new {
@@ -188,7 +223,8 @@ async fn insert(
             State::Posted
         } as i16);
         cols.timeout.push(pending);
-        cols.corrects.push(s.corrects.clone());
+        cols.corrects
+            .push(s.corrects.as_ref().and_then(|c| corrected.get(c).copied()));
         cols.for_month.push(s.for_month);
         cols.reference.push(s.reference.clone());
         cols.description.push(s.description.clone());
@@ -200,13 +236,12 @@ async fn insert(
              dossier_number, linked_group, recorded_by)
          SELECT n.id, n.debit, n.credit, n.amount, n.code, n.value_date, n.state,
                 CASE WHEN n.timeout IS NULL THEN NULL ELSE now() + make_interval(secs => n.timeout) END,
-                c.id, n.for_month, n.reference, n.description, n.dossier, $14, $15
+                n.corrects, n.for_month, n.reference, n.description, n.dossier, $14, $15
          FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::smallint[],
-                     $6::date[], $7::smallint[], $8::bigint[], $9::text[], $10::date[],
+                     $6::date[], $7::smallint[], $8::bigint[], $9::bigint[], $10::date[],
                      $11::text[], $12::text[], $13::text[])
               AS n(id, debit, credit, amount, code, value_date, state, timeout, corrects,
-                   for_month, reference, description, dossier)
-         LEFT JOIN ledger_transfers c ON c.transfer_id = n.corrects",
+                   for_month, reference, description, dossier)",
     )
     .bind(&cols.id)
     .bind(&cols.debit)
@@ -228,23 +263,35 @@ async fn insert(
     if inserted.rows_affected() != new.len() as u64 {
         return Err(LedgerError::Db(sqlx::Error::RowNotFound));
     }
-    // A correction must name an existing transfer: the LEFT JOIN leaves corrects_id NULL.
-    for s in new {
-        if let Some(c) = &s.corrects {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM ledger_transfers WHERE transfer_id = $1")
-                    .bind(c)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            if found.is_none() {
-                return Err(LedgerError::invalid(
-                    "corrects_transfer_id",
-                    format!("transfer {c} does not exist"),
-                ));
-            }
-        }
-    }
     Ok(())
+}
+
+/// The row ids of the transfers the corrections name; a correction must name an existing
+/// transfer. Resolved before the insert rather than joined in it: a join against the whole
+/// ledger, planned for a statement of thousands of rows, grew with the ledger.
+async fn corrected_ids(
+    conn: &mut PgConnection,
+    new: &[&NewTransfer],
+) -> Result<HashMap<String, i64>, LedgerError> {
+    let names: Vec<String> = new.iter().filter_map(|s| s.corrects.clone()).collect();
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT transfer_id, id FROM ledger_transfers WHERE transfer_id = ANY($1)",
+    )
+    .bind(&names)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    match names.iter().find(|n| !found.contains_key(*n)) {
+        Some(c) => Err(LedgerError::invalid(
+            "corrects_transfer_id",
+            format!("transfer {c} does not exist"),
+        )),
+        None => Ok(found),
+    }
 }
 
 #[derive(Default)]
@@ -257,7 +304,7 @@ struct Columns {
     value_date: Vec<chrono::NaiveDate>,
     state: Vec<i16>,
     timeout: Vec<Option<i64>>,
-    corrects: Vec<Option<String>>,
+    corrects: Vec<Option<i64>>,
     for_month: Vec<Option<chrono::NaiveDate>>,
     reference: Vec<String>,
     description: Vec<String>,

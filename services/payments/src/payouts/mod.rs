@@ -8,6 +8,7 @@ mod settle;
 
 pub use batch::{create_batch, get_batch};
 pub use rows::list_payouts;
+pub(crate) use settle::{PayoutBy, PayoutReturn, return_payout};
 pub use settle::{confirm, record_return};
 
 use chrono::{DateTime, Utc};

@@ -1,10 +1,10 @@
 //! The bank's answers: executed payouts are posted; a rejected or returned payout puts its
 //! amount back on the payable account (void while pending, a return transfer once posted).
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tracing::instrument;
 
 use super::accounts::{self, ACTIVE, BLOCKED};
@@ -106,15 +106,15 @@ pub async fn record_return(
     req: pb::RecordPayoutReturnRequest,
 ) -> ServiceResult<pb::RecordPayoutReturnResponse> {
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let (by, field) = match (req.payout_id.trim(), req.end_to_end_id.trim()) {
+    let by = match (req.payout_id.trim(), req.end_to_end_id.trim()) {
         ("", "") => {
             return Err(ServiceError::invalid_field(
                 "payout_id",
                 "or end_to_end_id required",
             ));
         }
-        (id, "") => (id.to_owned(), "p.id"),
-        ("", e2e) => (e2e.to_owned(), "p.end_to_end_id"),
+        (id, "") => PayoutBy::Id(id),
+        ("", e2e) => PayoutBy::EndToEnd(e2e),
         _ => {
             return Err(ServiceError::invalid_field(
                 "end_to_end_id",
@@ -137,81 +137,122 @@ pub async fn record_return(
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
     let resp = run_once(&mut tx, "RecordPayoutReturn", &key, &req, async |conn| {
-        let sql = format!("{PAYOUT_SELECT} WHERE {field} = $1 FOR UPDATE OF p");
-        let p: PayoutRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&by)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("no such payout"))?;
-        if amount.is_some_and(|a| a != p.amount_cents) {
-            return Err(ServiceError::invalid_field(
-                "amount",
-                "must be the payout's whole amount",
-            ));
-        }
-        match p.state {
-            PENDING => {
-                let settlement = format!("{}#voided", p.pending_transfer_id);
-                ledger::settle_pending(
-                    conn,
-                    &actor,
-                    &p.pending_transfer_id,
-                    &settlement,
-                    Settle::Void,
-                    "returned by the bank",
-                )
-                .await?;
-            }
-            CONFIRMED => {
-                let back = NewTransfer {
-                    reference: p.end_to_end_id.clone(),
-                    description: format!("payout returned ({code})"),
-                    ..NewTransfer::posted(
-                        format!("{}#returned", p.pending_transfer_id),
-                        AccountKey::party(AccountKind::PaidOut, &p.dossier_number, &p.creditor),
-                        AccountKey::party(AccountKind::Payable, &p.dossier_number, &p.creditor),
-                        p.amount_cents,
-                        pb::TransferCode::PayoutReturn,
-                        Utc::now().date_naive(),
-                    )
-                };
-                ledger::create_transfers(conn, &actor, &[back]).await?;
-            }
-            _ => {
-                return Err(ServiceError::failed_precondition(
-                    "PAYOUT_ALREADY_RETURNED",
-                    "the payout was already returned",
-                ));
-            }
-        }
-        sqlx::query(
-            "UPDATE payouts SET state = $2, returned_on = $3, return_reason_code = $4, \
-             return_reason_text = $5, return_by = $6, return_at = now() WHERE id = $1",
-        )
-        .bind(&p.id)
-        .bind(RETURNED)
-        .bind(returned_on)
-        .bind(&code)
-        .bind(req.reason_text.trim())
-        .bind(&actor)
-        .execute(&mut *conn)
-        .await?;
-        let acct = accounts::by_id(conn, &p.payout_account_id).await?;
-        if acct.status == ACTIVE {
-            accounts::set_status(conn, &acct.id, BLOCKED).await?;
-        }
-        let sql = format!("{PAYOUT_SELECT} WHERE p.id = $1");
-        let p: PayoutRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&p.id)
-            .fetch_one(&mut *conn)
-            .await?;
-        tracing::info!(reason_code = %code, "payout returned");
-        Ok(pb::RecordPayoutReturnResponse {
-            payout: Some(p.to_pb()),
-            payout_account: Some(accounts::by_id(conn, &acct.id).await?.to_pb()),
-        })
+        let back = PayoutReturn {
+            returned_on,
+            amount,
+            reason_code: &code,
+            reason_text: req.reason_text.trim(),
+        };
+        return_payout(conn, &actor, by, &back).await
     })
     .await?;
     tx.commit().await?;
     Ok(resp)
+}
+
+/// Which payout a return names.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PayoutBy<'a> {
+    Id(&'a str),
+    EndToEnd(&'a str),
+}
+
+/// A return the bank reported, for [`return_payout`].
+pub(crate) struct PayoutReturn<'a> {
+    pub returned_on: NaiveDate,
+    /// When given, it must be the payout's whole amount.
+    pub amount: Option<i64>,
+    /// An ISO 20022 return reason code (checked by the caller).
+    pub reason_code: &'a str,
+    pub reason_text: &'a str,
+}
+
+/// The one path by which a payout comes back, inside the caller's transaction: voided while
+/// pending, else booked paid-out -> payable; the payout is marked returned and its account
+/// blocked. Used by RecordPayoutReturn and by the
+/// statement import for returns the bank reports in a camt.053.
+pub(crate) async fn return_payout(
+    conn: &mut PgConnection,
+    actor: &str,
+    by: PayoutBy<'_>,
+    r: &PayoutReturn<'_>,
+) -> ServiceResult<pb::RecordPayoutReturnResponse> {
+    let (field, by) = match by {
+        PayoutBy::Id(id) => ("p.id", id),
+        PayoutBy::EndToEnd(e2e) => ("p.end_to_end_id", e2e),
+    };
+    let code = r.reason_code;
+    let sql = format!("{PAYOUT_SELECT} WHERE {field} = $1 FOR UPDATE OF p");
+    let p: PayoutRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(by)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("no such payout"))?;
+    if r.amount.is_some_and(|a| a != p.amount_cents) {
+        return Err(ServiceError::invalid_field(
+            "amount",
+            "must be the payout's whole amount",
+        ));
+    }
+    match p.state {
+        PENDING => {
+            let settlement = format!("{}#voided", p.pending_transfer_id);
+            ledger::settle_pending(
+                conn,
+                actor,
+                &p.pending_transfer_id,
+                &settlement,
+                Settle::Void,
+                "returned by the bank",
+            )
+            .await?;
+        }
+        CONFIRMED => {
+            let back = NewTransfer {
+                reference: p.end_to_end_id.clone(),
+                description: format!("payout returned ({code})"),
+                ..NewTransfer::posted(
+                    format!("{}#returned", p.pending_transfer_id),
+                    AccountKey::party(AccountKind::PaidOut, &p.dossier_number, &p.creditor),
+                    AccountKey::party(AccountKind::Payable, &p.dossier_number, &p.creditor),
+                    p.amount_cents,
+                    pb::TransferCode::PayoutReturn,
+                    Utc::now().date_naive(),
+                )
+            };
+            ledger::create_transfers(conn, actor, &[back]).await?;
+        }
+        _ => {
+            return Err(ServiceError::failed_precondition(
+                "PAYOUT_ALREADY_RETURNED",
+                "the payout was already returned",
+            ));
+        }
+    }
+    sqlx::query(
+        "UPDATE payouts SET state = $2, returned_on = $3, return_reason_code = $4, \
+         return_reason_text = $5, return_by = $6, return_at = now() WHERE id = $1",
+    )
+    .bind(&p.id)
+    .bind(RETURNED)
+    .bind(r.returned_on)
+    .bind(code)
+    .bind(r.reason_text)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    let acct = accounts::by_id(conn, &p.payout_account_id).await?;
+    if acct.status == ACTIVE {
+        accounts::set_status(conn, &acct.id, BLOCKED).await?;
+    }
+    let sql = format!("{PAYOUT_SELECT} WHERE p.id = $1");
+    let p: PayoutRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&p.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    tracing::info!(reason_code = %code, "payout returned");
+    Ok(pb::RecordPayoutReturnResponse {
+        payout: Some(p.to_pb()),
+        payout_account: Some(accounts::by_id(conn, &acct.id).await?.to_pb()),
+    })
 }

@@ -1,5 +1,6 @@
 //! ImportBankStatement: parse, store every booked line once, book matched credits as debtor
-//! payments and unmatched ones to suspense.
+//! payments, returned payouts back to payable (the RecordPayoutReturn path), and unmatched
+//! credits to suspense.
 
 use chrono::Utc;
 use secal_iso20022::CreditorReference;
@@ -15,6 +16,7 @@ use tonic_prost::prost::Message;
 use super::{LineKind, ParsedLine, dossier_of_reference, lines_of, stable_id};
 use crate::debtor_payments::{NewPayment, book_payment};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
+use crate::payouts::{PayoutBy, PayoutReturn, return_payout};
 
 const METHOD: &str = "ImportBankStatement";
 
@@ -72,6 +74,57 @@ async fn match_credit(
     } else {
         Err("no dossier with this structured communication".to_owned())
     })
+}
+
+/// What a line becomes.
+enum Outcome {
+    /// Not money in to process (a debit, a reversed credit, zero).
+    Ignored,
+    /// A credit matched to a dossier: a debtor payment.
+    Payment(String),
+    /// One of our payouts came back; `already` when it was recorded as returned before (by
+    /// RecordPayoutReturn or an earlier statement).
+    PayoutReturn { payout_id: String, already: bool },
+    /// Waiting for a person, with why.
+    Unmatched(String),
+}
+
+/// A returned credit transfer is one of our payouts when its end-to-end id is one our
+/// pain.001 files gave and the whole amount came back; otherwise a person looks at it.
+async fn match_return(conn: &mut PgConnection, line: &ParsedLine) -> ServiceResult<Outcome> {
+    let Some(e2e) = line.end_to_end_id.as_deref() else {
+        return Ok(Outcome::Unmatched(
+            "a returned payment without an end-to-end id".to_owned(),
+        ));
+    };
+    let payout: Option<(String, i64, i16)> = sqlx::query_as(
+        "SELECT id, amount_cents, state FROM payouts WHERE end_to_end_id = $1 FOR UPDATE",
+    )
+    .bind(e2e)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match payout {
+        None => Outcome::Unmatched(format!(
+            "a returned payment matching none of our payouts (end-to-end id {e2e})"
+        )),
+        Some((id, cents, _)) if cents != line.cents => Outcome::Unmatched(format!(
+            "returned {} but payout {id} was {}",
+            ledger::cents_pb(line.cents).amount,
+            ledger::cents_pb(cents).amount
+        )),
+        Some((payout_id, _, state)) => Outcome::PayoutReturn {
+            payout_id,
+            already: state == pb::PayoutState::Returned as i16,
+        },
+    })
+}
+
+/// The return reason to record: the bank's ISO code, or NARR (reason given as text).
+fn return_code(line: &ParsedLine) -> &str {
+    line.return_reason
+        .as_deref()
+        .filter(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or("NARR")
 }
 
 #[tracing::instrument(skip_all)]
@@ -143,17 +196,32 @@ pub(crate) async fn import(
         let line_id = stable_id("line", &[&account, &line.bank_reference]);
         let payment_id = stable_id("payment", &[&account, &line.bank_reference]);
         let outcome = match line.kind {
-            LineKind::Credit if line.cents > 0 => Some(match_credit(&mut tx, line).await?),
-            _ => None,
+            LineKind::Credit if line.cents > 0 => match match_credit(&mut tx, line).await? {
+                Ok(dossier) => Outcome::Payment(dossier),
+                Err(why) => Outcome::Unmatched(why),
+            },
+            LineKind::Return if line.incoming && line.cents > 0 => {
+                match_return(&mut tx, line).await?
+            }
+            _ => Outcome::Ignored,
         };
         let (status, reason, payment) = match &outcome {
-            None => (pb::StatementLineStatus::Ignored, String::new(), None),
-            Some(Ok(_)) => (
+            Outcome::Ignored => (pb::StatementLineStatus::Ignored, String::new(), None),
+            Outcome::Payment(_) => (
                 pb::StatementLineStatus::Matched,
                 String::new(),
                 Some(payment_id),
             ),
-            Some(Err(why)) => (pb::StatementLineStatus::Unmatched, why.clone(), None),
+            Outcome::PayoutReturn { payout_id, already } => (
+                pb::StatementLineStatus::Matched,
+                if *already {
+                    format!("payout {payout_id} returned; recorded before")
+                } else {
+                    format!("payout {payout_id} returned ({})", return_code(line))
+                },
+                None,
+            ),
+            Outcome::Unmatched(why) => (pb::StatementLineStatus::Unmatched, why.clone(), None),
         };
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO statement_lines (public_id, statement_id, account_iban, bank_reference, kind,
@@ -188,8 +256,8 @@ pub(crate) async fn import(
             .or(line.booking_date)
             .unwrap_or_else(|| Utc::now().date_naive());
         match outcome {
-            None => summary.ignored_count += 1,
-            Some(Ok(dossier)) => {
+            Outcome::Ignored => summary.ignored_count += 1,
+            Outcome::Payment(dossier) => {
                 book_payment(
                     &mut tx,
                     actor,
@@ -207,7 +275,24 @@ pub(crate) async fn import(
                 summary.matched_count += 1;
                 matched_cents += line.cents;
             }
-            Some(Err(_)) => {
+            Outcome::PayoutReturn { payout_id, already } => {
+                if !already {
+                    let text = match line.return_text.trim() {
+                        "" => "returned, reported in a bank statement",
+                        t => t,
+                    };
+                    let back = PayoutReturn {
+                        returned_on: on,
+                        amount: Some(line.cents),
+                        reason_code: return_code(line),
+                        reason_text: text,
+                    };
+                    return_payout(&mut tx, actor, PayoutBy::Id(&payout_id), &back).await?;
+                }
+                summary.matched_count += 1;
+                matched_cents += line.cents;
+            }
+            Outcome::Unmatched(_) => {
                 let parked = NewTransfer {
                     reference: line_id.to_string(),
                     ..NewTransfer::posted(

@@ -1,6 +1,8 @@
 //! Bank statements (camt.053) in: booked credits matched to dossiers by the dossier's
-//! Belgian structured communication become debtor payments; what does not match is kept as
-//! an unmatched line with its money in `suspense` until a person resolves it.
+//! Belgian structured communication become debtor payments; a returned credit transfer whose
+//! end-to-end id is one of our payouts goes back to payable by the same path as
+//! RecordPayoutReturn; what does not match is kept as an unmatched line with its money in
+//! `suspense` until a person resolves it (a refund to the sender then leaves suspense).
 
 mod import;
 mod resolve;
@@ -72,6 +74,14 @@ pub(crate) struct ParsedLine {
     /// More than one distinct structured reference: the line is ambiguous.
     pub several_references: bool,
     pub unstructured: String,
+    /// Money came in (a credit, or the reversal of a debit).
+    pub incoming: bool,
+    /// The end-to-end id of the transaction (for a returned payout: the one our pain.001
+    /// gave it).
+    pub end_to_end_id: Option<String>,
+    /// For a returned payment: the ISO return reason code and the bank's words.
+    pub return_reason: Option<String>,
+    pub return_text: String,
 }
 
 fn cents(amount: rust_decimal::Decimal, currency: &str, path: &str) -> ServiceResult<i64> {
@@ -168,6 +178,22 @@ pub(crate) fn lines_of(stmt: &Statement) -> ServiceResult<(Vec<ParsedLine>, usiz
                 reference: remittance.matching_reference(),
                 several_references: distinct.len() > 1,
                 unstructured: remittance.unstructured.join(" "),
+                incoming: e.credit_debit == CreditDebit::Credit,
+                end_to_end_id: t.and_then(|t| t.end_to_end_id.clone()),
+                return_reason: t
+                    .and_then(|t| t.return_info.as_ref())
+                    .and_then(|r| r.reason_code.clone()),
+                return_text: t
+                    .and_then(|t| t.return_info.as_ref())
+                    .map(|r| {
+                        r.additional_info
+                            .iter()
+                            .chain(&r.proprietary_reason)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_default(),
             });
         }
     }
@@ -203,5 +229,40 @@ mod tests {
         assert_eq!(lines[0].cents, 25_000);
         let ids: std::collections::HashSet<_> = lines.iter().map(|l| &l.bank_reference).collect();
         assert_eq!(ids.len(), lines.len());
+    }
+
+    #[test]
+    fn returned_payouts_carry_their_end_to_end_id_and_reason() {
+        let xml =
+            include_bytes!("../../../../libs/iso20022/tests/fixtures/camt053_returned_payouts.xml");
+        let doc = secal_iso20022::parse_camt053_bytes(xml).unwrap();
+        let (lines, _) = lines_of(&doc.statements[0]).unwrap();
+        let summary: Vec<_> = lines
+            .iter()
+            .map(|l| {
+                (
+                    l.kind,
+                    l.incoming,
+                    l.end_to_end_id.as_deref(),
+                    l.return_reason.as_deref(),
+                    l.return_text.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    LineKind::Return,
+                    true,
+                    Some("PO-2"),
+                    Some("AC04"),
+                    "Account closed"
+                ),
+                (LineKind::Return, true, Some("PO-9"), None, ""),
+                // A bank correction of an earlier credit: money out, not a payout return.
+                (LineKind::Return, false, None, None, ""),
+            ]
+        );
     }
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::stable_id;
 use crate::debtor_payments::{NewPayment, book_payment, dossier};
-use crate::ledger::{AccountKey, AccountKind as K};
+use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 
 const METHOD: &str = "ResolveStatementLine";
 
@@ -206,8 +206,10 @@ fn validate(req: &pb::ResolveStatementLineRequest) -> ServiceResult<Valid> {
 }
 
 /// Assigning books the line as a debtor payment from suspense (suspense -> money received,
-/// then the usual allocation). Returning to sender and "not a debtor payment" only record
-/// the decision: the money stays in suspense until the refund or other booking is made.
+/// then the usual allocation). Returning to sender books the refund leaving: suspense ->
+/// bank, correcting the receipt that parked it, so suspense no longer holds money that has
+/// gone. "Not a debtor payment" only records the decision: the money stays in suspense until
+/// it is booked where it belongs.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn resolve(
     pool: &PgPool,
@@ -270,6 +272,23 @@ pub(crate) async fn resolve(
         p.statement_line_id = row.public_id.to_string();
         p.structured_reference = row.structured_reference.clone();
         payment = Some(p);
+    }
+    if v.kind == pb::StatementLineResolutionKind::ReturnToSender {
+        let parked = format!("susp/{}", row.public_id);
+        let refund = NewTransfer {
+            reference: row.public_id.to_string(),
+            description: "returned to sender".to_owned(),
+            corrects: Some(parked.clone()),
+            ..NewTransfer::posted(
+                format!("{parked}/refund"),
+                AccountKey::service(K::Suspense),
+                AccountKey::service(K::Bank),
+                row.amount_cents,
+                pb::TransferCode::Correction,
+                Utc::now().date_naive(),
+            )
+        };
+        ledger::create_transfers(&mut tx, actor, std::slice::from_ref(&refund)).await?;
     }
     let updated: LineRow = sqlx::query_as(concat!(
         "UPDATE statement_lines l SET status = 3, resolution = $2, resolution_note = $3,

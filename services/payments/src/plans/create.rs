@@ -1,0 +1,298 @@
+//! CreatePaymentPlan.
+
+use chrono::NaiveDate;
+use secal_domain::Money;
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, idempotency, wire};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::schedule::{self, MAX_INSTALMENTS};
+use super::{PLAN_COLUMNS, PlanRow, sizing, to_pb, today};
+use crate::calc_client::Calculation;
+
+const METHOD: &str = "CreatePaymentPlan";
+
+/// The value, or its violations added to `v`.
+fn take<T>(v: &mut Vec<FieldViolation>, r: ServiceResult<T>) -> Option<T> {
+    r.map_err(|e| v.extend(e.violations().iter().cloned())).ok()
+}
+
+struct Valid {
+    key: String,
+    person: String,
+    dossiers: Vec<String>,
+    income_month: NaiveDate,
+    start: NaiveDate,
+    due_day: u32,
+    override_cents: Option<i64>,
+    override_reason: String,
+    count: i64,
+}
+
+fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
+    let mut v: Vec<FieldViolation> = Vec::new();
+    let key = take(
+        &mut v,
+        idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key"),
+    );
+    let month = take(
+        &mut v,
+        wire::year_month_from_pb("income_month", req.income_month.as_ref()),
+    );
+    let start = take(
+        &mut v,
+        wire::date_from_pb("start_date", req.start_date.as_ref()),
+    );
+    let amount = take(
+        &mut v,
+        wire::optional_money_from_pb("instalment_amount", req.instalment_amount.as_ref()),
+    );
+    let person = req.debtor_person_id.trim().to_owned();
+    if person.is_empty() {
+        v.push(FieldViolation::new("debtor_person_id", "required"));
+    }
+    let mut dossiers = Vec::new();
+    for (i, d) in req.dossier_numbers.iter().enumerate() {
+        match crate::debtor_payments::dossier(&format!("dossier_numbers[{i}]"), d) {
+            Ok(d) if dossiers.contains(&d.to_string()) => v.push(FieldViolation::new(
+                format!("dossier_numbers[{i}]"),
+                "listed twice",
+            )),
+            Ok(d) => dossiers.push(d.to_string()),
+            Err(e) => v.push(e),
+        }
+    }
+    if req.dossier_numbers.is_empty() {
+        v.push(FieldViolation::new(
+            "dossier_numbers",
+            "at least one dossier",
+        ));
+    }
+    let due_day = match req.due_day {
+        0 => 1,
+        d @ 1..=28 => d.unsigned_abs(),
+        _ => {
+            v.push(FieldViolation::new("due_day", "a day from 1 to 28"));
+            1
+        }
+    };
+    if !(0..=MAX_INSTALMENTS).contains(&i64::from(req.instalment_count)) {
+        v.push(FieldViolation::new(
+            "instalment_count",
+            format!("0 (until settled) to {MAX_INSTALMENTS}"),
+        ));
+    }
+    let reason = req.override_reason.trim().to_owned();
+    let override_cents = match amount.flatten() {
+        None if !reason.is_empty() => {
+            v.push(FieldViolation::new(
+                "override_reason",
+                "only with instalment_amount",
+            ));
+            None
+        }
+        None => None,
+        Some(m) if !m.is_positive() => {
+            v.push(FieldViolation::new(
+                "instalment_amount",
+                "must be more than zero",
+            ));
+            None
+        }
+        Some(m) => {
+            if reason.is_empty() {
+                v.push(FieldViolation::new(
+                    "override_reason",
+                    "required when instalment_amount is set",
+                ));
+            }
+            Money::to_cents(&m).ok()
+        }
+    };
+    match (key, month, start) {
+        (Some(key), Some(month), Some(start)) if v.is_empty() => Ok(Valid {
+            key,
+            person,
+            dossiers,
+            income_month: month.first_day(),
+            start,
+            due_day,
+            override_cents,
+            override_reason: reason,
+            count: i64::from(req.instalment_count),
+        }),
+        _ => Err(ServiceError::invalid(v)),
+    }
+}
+
+/// Every dossier is known and the debtor's; the debtor is not suspended nor already on an
+/// active plan for one of them.
+async fn check_state(conn: &mut PgConnection, p: &Valid) -> ServiceResult<()> {
+    let owners: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT dossier_number, debtor_person_id FROM dossier_states WHERE dossier_number = ANY($1)",
+    )
+    .bind(&p.dossiers)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut v = Vec::new();
+    for (i, d) in p.dossiers.iter().enumerate() {
+        match owners.iter().find(|(n, _)| n == d) {
+            None => v.push(FieldViolation::new(
+                format!("dossier_numbers[{i}]"),
+                "unknown dossier",
+            )),
+            Some((_, owner)) if owner.as_deref() != Some(p.person.as_str()) => {
+                v.push(FieldViolation::new(
+                    format!("dossier_numbers[{i}]"),
+                    "not a dossier of this debtor",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    if !v.is_empty() {
+        return Err(ServiceError::invalid(v));
+    }
+    let suspended: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM suspensions WHERE debtor_person_id = $1 AND lifted_on IS NULL)",
+    )
+    .bind(&p.person)
+    .fetch_one(&mut *conn)
+    .await?;
+    if suspended {
+        return Err(ServiceError::failed_precondition(
+            "DEBTOR_SUSPENDED",
+            "the debtor is under indefinite suspension of recovery",
+        ));
+    }
+    let overlapping: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM payment_plans WHERE status = 1 AND dossier_numbers && $1 LIMIT 1",
+    )
+    .bind(&p.dossiers)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = overlapping {
+        return Err(ServiceError::failed_precondition(
+            "ACTIVE_PLAN_EXISTS",
+            format!("plan {id} is active for one of these dossiers: end it (replaced) first"),
+        ));
+    }
+    Ok(())
+}
+
+/// The debtor's outstanding debt on the dossiers: principal, interest and surcharge
+/// balances, as the certified debt reads them.
+async fn outstanding(conn: &mut PgConnection, dossiers: &[String]) -> ServiceResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(sum(debits_posted - credits_posted), 0)::bigint FROM ledger_accounts
+         WHERE dossier_number = ANY($1) AND kind IN (3, 4, 5)",
+    )
+    .bind(dossiers)
+    .fetch_one(conn)
+    .await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub(crate) async fn create(
+    pool: &PgPool,
+    calc: Option<&Calculation>,
+    caller: &Caller,
+    req: pb::CreatePaymentPlanRequest,
+) -> ServiceResult<pb::CreatePaymentPlanResponse> {
+    let p = validate(&req)?;
+    // Asked before the transaction: no network call while holding locks.
+    let sizing = sizing::seizable(calc, &req).await?;
+    let mut tx = pool.begin().await?;
+    // One debtor's plans and suspensions in turn.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('debtor-plans:' || $1))")
+        .bind(&p.person)
+        .execute(&mut *tx)
+        .await?;
+    if let idempotency::Claim::Replay(resp) =
+        idempotency::claim(&mut tx, METHOD, &p.key, &req).await?
+    {
+        return Ok(resp);
+    }
+    check_state(&mut tx, &p).await?;
+    let amount = match p.override_cents {
+        Some(c) => c,
+        None if sizing.seizable_cents > 0 => sizing.seizable_cents,
+        None => {
+            return Err(ServiceError::failed_precondition(
+                "NOTHING_SEIZABLE",
+                "the seizable amount is zero: set instalment_amount with override_reason",
+            ));
+        }
+    };
+    let debt = if p.count == 0 {
+        let d = outstanding(&mut tx, &p.dossiers).await?;
+        if d <= 0 {
+            return Err(ServiceError::failed_precondition(
+                "NO_OUTSTANDING_DEBT",
+                "nothing is owed on these dossiers: a plan until settled has no instalment",
+            ));
+        }
+        d
+    } else {
+        0
+    };
+    let instalments =
+        schedule::instalments(p.start, p.due_day, amount, p.count, debt).ok_or_else(|| {
+            ServiceError::failed_precondition(
+                "PLAN_TOO_LONG",
+                format!("the plan would need more than {MAX_INSTALMENTS} instalments"),
+            )
+        })?;
+    let reference = crate::debtor_payments::dossier("dossier_numbers[0]", &p.dossiers[0])
+        .ok()
+        .and_then(|d| crate::statements::dossier_reference(&d).ok())
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let explanation = sizing
+        .explanation
+        .as_ref()
+        .map(tonic_prost::prost::Message::encode_to_vec);
+    let row: PlanRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO payment_plans (id, debtor_person_id, dossier_numbers, status, start_date,
+             due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation,
+             override_reason, structured_reference, income_month, lookup_access_log_sequence,
+             created_by, created_via)
+         VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         RETURNING {PLAN_COLUMNS}"
+    )))
+    .bind(Uuid::new_v4())
+    .bind(&p.person)
+    .bind(&p.dossiers)
+    .bind(p.start)
+    .bind(i16::try_from(p.due_day).unwrap_or(1))
+    .bind(amount)
+    .bind(req.instalment_count)
+    .bind(sizing.seizable_cents)
+    .bind(explanation)
+    .bind(&p.override_reason)
+    .bind(reference)
+    .bind(p.income_month)
+    .bind(req.lookup_access_log_sequence)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO plan_instalments (plan_id, number, due_date, amount_cents)
+         SELECT $1, * FROM unnest($2::int[], $3::date[], $4::bigint[])",
+    )
+    .bind(row.id)
+    .bind(instalments.iter().map(|i| i.number).collect::<Vec<_>>())
+    .bind(instalments.iter().map(|i| i.due_date).collect::<Vec<_>>())
+    .bind(instalments.iter().map(|i| i.cents).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    let resp = pb::CreatePaymentPlanResponse {
+        plan: Some(to_pb(&mut tx, &row, today()).await?),
+    };
+    idempotency::complete(&mut tx, METHOD, &p.key, &resp).await?;
+    tx.commit().await?;
+    tracing::info!(instalments = instalments.len(), "payment plan created");
+    Ok(resp)
+}

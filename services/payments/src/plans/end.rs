@@ -1,0 +1,118 @@
+//! EndPaymentPlan, and the ending of a debtor's plans by a suspension.
+
+use chrono::NaiveDate;
+use secal_proto::v1::{self as pb, PaymentPlanEndReason as R};
+use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::{load, plan_id, to_pb, today};
+
+const METHOD: &str = "EndPaymentPlan";
+
+#[tracing::instrument(skip_all)]
+pub(crate) async fn end(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::EndPaymentPlanRequest,
+) -> ServiceResult<pb::EndPaymentPlanResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let id = plan_id(&req.plan_id)?;
+    let reason = match R::try_from(req.reason) {
+        Ok(R::Unspecified) | Err(_) => {
+            return Err(ServiceError::invalid_field(
+                "reason",
+                "a reason is required",
+            ));
+        }
+        // Only a granted suspension ends a plan for that reason (GrantSuspension).
+        Ok(R::Suspension) => {
+            return Err(ServiceError::invalid_field(
+                "reason",
+                "SUSPENSION is set by GrantSuspension",
+            ));
+        }
+        Ok(r) => r,
+    };
+    let note = req.note.trim().to_owned();
+    if reason == R::Other && note.is_empty() {
+        return Err(ServiceError::invalid_field("note", "required with OTHER"));
+    }
+    let ended_on = wire::date_from_pb("ended_on", req.ended_on.as_ref())?;
+    let mut tx = pool.begin().await?;
+    if let idempotency::Claim::Replay(resp) =
+        idempotency::claim(&mut tx, METHOD, &key, &req).await?
+    {
+        return Ok(resp);
+    }
+    let row = load(&mut tx, id, true).await?;
+    if row.status != pb::PaymentPlanStatus::Active as i16 {
+        return Err(ServiceError::failed_precondition(
+            "PLAN_ENDED",
+            format!("plan {id} has already ended"),
+        ));
+    }
+    end_rows(&mut tx, &[id], reason, ended_on, &note, &caller.actor().id).await?;
+    let row = load(&mut tx, id, false).await?;
+    let resp = pb::EndPaymentPlanResponse {
+        plan: Some(to_pb(&mut tx, &row, today()).await?),
+    };
+    idempotency::complete(&mut tx, METHOD, &key, &resp).await?;
+    tx.commit().await?;
+    Ok(resp)
+}
+
+async fn end_rows(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    reason: R,
+    ended_on: NaiveDate,
+    note: &str,
+    actor: &str,
+) -> ServiceResult<()> {
+    sqlx::query(
+        "UPDATE payment_plans SET status = 2, end_reason = $2, ended_on = $3, end_note = $4,
+                ended_by = $5
+         WHERE id = ANY($1) AND status = 1",
+    )
+    .bind(ids)
+    .bind(reason as i16)
+    .bind(ended_on)
+    .bind(note)
+    .bind(actor)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends the debtor's active plans (reason suspension, on the suspension's effective date) in
+/// the caller's transaction; returns their ids.
+pub(crate) async fn end_for_suspension(
+    conn: &mut PgConnection,
+    person: &str,
+    effective_from: NaiveDate,
+    actor: &str,
+) -> ServiceResult<Vec<String>> {
+    // The same lock as plan creation: no plan slips in beside a suspension.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('debtor-plans:' || $1))")
+        .bind(person)
+        .execute(&mut *conn)
+        .await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM payment_plans WHERE debtor_person_id = $1 AND status = 1
+         ORDER BY seq FOR UPDATE",
+    )
+    .bind(person)
+    .fetch_all(&mut *conn)
+    .await?;
+    end_rows(
+        conn,
+        &ids,
+        R::Suspension,
+        effective_from,
+        "indefinite suspension granted",
+        actor,
+    )
+    .await?;
+    Ok(ids.iter().map(Uuid::to_string).collect())
+}

@@ -1,0 +1,167 @@
+//! Payment plans: instalments for a debtor sized on his seizable income (calculation
+//! service), missed instalments detected against what he paid, plans ended (also by a
+//! suspension, in the suspension's transaction).
+//!
+//! House choices: payments count for a plan when recorded on one of its dossiers with a
+//! receipt date from the plan's start, applied to the instalments oldest first; an
+//! instalment fully covered shows PAID even if it was once marked missed (the mark stays).
+
+mod create;
+mod detect;
+mod end;
+mod read;
+mod schedule;
+mod sizing;
+
+pub(crate) use create::create;
+pub(crate) use detect::detect_missed;
+pub(crate) use end::{end, end_for_suspension};
+pub(crate) use read::{get, list};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secal_proto::v1 as pb;
+use secal_runtime::{ServiceError, ServiceResult, wire};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::ledger;
+
+#[derive(sqlx::FromRow)]
+struct PlanRow {
+    seq: i64,
+    id: Uuid,
+    debtor_person_id: String,
+    dossier_numbers: Vec<String>,
+    status: i16,
+    start_date: NaiveDate,
+    due_day: i16,
+    instalment_cents: i64,
+    instalment_count: i32,
+    seizable_cents: i64,
+    sizing_explanation: Option<Vec<u8>>,
+    override_reason: String,
+    structured_reference: String,
+    end_reason: i16,
+    ended_on: Option<NaiveDate>,
+    end_note: String,
+    created_by: String,
+    created_via: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct InstalmentRow {
+    number: i32,
+    due_date: NaiveDate,
+    amount_cents: i64,
+    missed_on: Option<NaiveDate>,
+}
+
+const PLAN_COLUMNS: &str = "seq, id, debtor_person_id, dossier_numbers, status, start_date, \
+     due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation, \
+     override_reason, structured_reference, end_reason, ended_on, end_note, created_by, \
+     created_via, created_at";
+
+/// What the debtor paid on `dossiers` with a receipt date from `from` to `to`.
+async fn paid_between(
+    conn: &mut PgConnection,
+    dossiers: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ServiceResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(sum(amount_cents), 0)::bigint FROM debtor_payments
+         WHERE dossier_number = ANY($1) AND received_on BETWEEN $2 AND $3",
+    )
+    .bind(dossiers)
+    .bind(from)
+    .bind(to)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The plan with its instalments, their payment state as of `as_of`.
+async fn to_pb(
+    conn: &mut PgConnection,
+    row: &PlanRow,
+    as_of: NaiveDate,
+) -> ServiceResult<pb::PaymentPlan> {
+    let rows: Vec<InstalmentRow> = sqlx::query_as(
+        "SELECT number, due_date, amount_cents, missed_on FROM plan_instalments
+         WHERE plan_id = $1 ORDER BY number",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let paid = paid_between(&mut *conn, &row.dossier_numbers, row.start_date, as_of).await?;
+    let amounts: Vec<i64> = rows.iter().map(|r| r.amount_cents).collect();
+    let covered = schedule::coverage(&amounts, paid);
+    use pb::PlanInstalmentStatus as S;
+    let instalments = rows
+        .iter()
+        .zip(covered)
+        .map(|(r, c)| pb::PlanInstalment {
+            number: r.number,
+            due_date: Some(wire::date_to_pb(r.due_date)),
+            amount: Some(ledger::cents_pb(r.amount_cents)),
+            paid: Some(ledger::cents_pb(c)),
+            status: match () {
+                _ if c >= r.amount_cents => S::Paid,
+                _ if r.missed_on.is_some() => S::Missed,
+                _ if r.due_date < as_of => S::PartlyPaid,
+                _ => S::Upcoming,
+            } as i32,
+        })
+        .collect();
+    let explanation = row
+        .sizing_explanation
+        .as_deref()
+        .map(<pb::Explanation as tonic_prost::prost::Message>::decode)
+        .transpose()
+        .map_err(ServiceError::internal)?;
+    Ok(pb::PaymentPlan {
+        plan_id: row.id.to_string(),
+        debtor_person_id: row.debtor_person_id.clone(),
+        dossier_numbers: row.dossier_numbers.clone(),
+        status: i32::from(row.status),
+        start_date: Some(wire::date_to_pb(row.start_date)),
+        due_day: i32::from(row.due_day),
+        instalment_amount: Some(ledger::cents_pb(row.instalment_cents)),
+        instalment_count: row.instalment_count,
+        instalments,
+        seizable_amount: Some(ledger::cents_pb(row.seizable_cents)),
+        sizing_explanation: explanation,
+        override_reason: row.override_reason.clone(),
+        structured_reference: row.structured_reference.clone(),
+        end_reason: i32::from(row.end_reason),
+        ended_on: row.ended_on.map(wire::date_to_pb),
+        end_note: row.end_note.clone(),
+        created: Some(pb::AuditStamp {
+            actor: row.created_by.clone(),
+            at: wire::timestamp(row.created_at),
+            via: row.created_via.clone().unwrap_or_default(),
+        }),
+    })
+}
+
+fn plan_id(raw: &str) -> ServiceResult<Uuid> {
+    raw.trim()
+        .parse()
+        .map_err(|_| ServiceError::invalid_field("plan_id", "not a plan id"))
+}
+
+async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> ServiceResult<PlanRow> {
+    let sql = format!(
+        "SELECT {PLAN_COLUMNS} FROM payment_plans WHERE id = $1 {}",
+        if lock { "FOR UPDATE" } else { "" }
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("no payment plan {id}")))
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}

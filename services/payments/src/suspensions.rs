@@ -1,0 +1,317 @@
+//! Indefinite suspension of recovery for an insolvent debtor: granted with a review date (the
+//! debtor's active plans end in the same transaction and his certified debt is withdrawn),
+//! reviewed (continue until a next review, or lift), listed (e.g. due for review).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secal_proto::v1::{self as pb, SuspensionReviewOutcome as O};
+use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::booking;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    seq: i64,
+    id: Uuid,
+    debtor_person_id: String,
+    dossier_numbers: Vec<String>,
+    effective_from: NaiveDate,
+    review_on: NaiveDate,
+    lifted_on: Option<NaiveDate>,
+    grounds: String,
+    granted_by: String,
+    granted_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewRow {
+    suspension_id: Uuid,
+    reviewed_on: NaiveDate,
+    outcome: i16,
+    next_review_on: Option<NaiveDate>,
+    note: String,
+    reviewed_by: String,
+    reviewed_via: Option<String>,
+    reviewed_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "seq, id, debtor_person_id, dossier_numbers, effective_from, review_on, \
+     lifted_on, grounds, granted_by, granted_at";
+
+/// The suspensions with their reviews (one query for all).
+async fn to_pb(conn: &mut PgConnection, rows: &[Row]) -> ServiceResult<Vec<pb::Suspension>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let reviews: Vec<ReviewRow> = sqlx::query_as(
+        "SELECT suspension_id, reviewed_on, outcome, next_review_on, note, reviewed_by,
+                reviewed_via, reviewed_at
+         FROM suspension_reviews WHERE suspension_id = ANY($1) ORDER BY suspension_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| pb::Suspension {
+            suspension_id: r.id.to_string(),
+            debtor_person_id: r.debtor_person_id.clone(),
+            dossier_numbers: r.dossier_numbers.clone(),
+            status: if r.lifted_on.is_some() {
+                pb::SuspensionStatus::Lifted
+            } else {
+                pb::SuspensionStatus::Active
+            } as i32,
+            effective_from: Some(wire::date_to_pb(r.effective_from)),
+            review_on: Some(wire::date_to_pb(r.review_on)),
+            grounds: r.grounds.clone(),
+            reviews: reviews
+                .iter()
+                .filter(|v| v.suspension_id == r.id)
+                .map(|v| pb::SuspensionReview {
+                    reviewed_on: Some(wire::date_to_pb(v.reviewed_on)),
+                    outcome: i32::from(v.outcome),
+                    next_review_on: v.next_review_on.map(wire::date_to_pb),
+                    note: v.note.clone(),
+                    reviewed: Some(pb::AuditStamp {
+                        actor: v.reviewed_by.clone(),
+                        at: wire::timestamp(v.reviewed_at),
+                        via: v.reviewed_via.clone().unwrap_or_default(),
+                    }),
+                })
+                .collect(),
+            lifted_on: r.lifted_on.map(wire::date_to_pb),
+            granted: Some(pb::AuditStamp {
+                actor: r.granted_by.clone(),
+                at: wire::timestamp(r.granted_at),
+                via: String::new(),
+            }),
+        })
+        .collect())
+}
+
+async fn load_one(conn: &mut PgConnection, id: Uuid) -> ServiceResult<pb::Suspension> {
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM suspensions WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    to_pb(conn, std::slice::from_ref(&row))
+        .await?
+        .pop()
+        .ok_or_else(|| ServiceError::not_found(format!("no suspension {id}")))
+}
+
+/// The certified debt of every national number the debtor has, after a change of suspension.
+async fn refresh_certified(conn: &mut PgConnection, person: &str) -> ServiceResult<()> {
+    let nns: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT debtor_national_number FROM dossier_states
+         WHERE debtor_person_id = $1 AND debtor_national_number IS NOT NULL",
+    )
+    .bind(person)
+    .fetch_all(&mut *conn)
+    .await?;
+    for nn in nns {
+        booking::refresh_certified_debtor(&mut *conn, &nn).await?;
+    }
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn grant(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::GrantSuspensionRequest,
+) -> ServiceResult<pb::GrantSuspensionResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let person = req.debtor_person_id.trim().to_owned();
+    if person.is_empty() {
+        return Err(ServiceError::invalid_field("debtor_person_id", "required"));
+    }
+    let from = wire::date_from_pb("effective_from", req.effective_from.as_ref())?;
+    let review = wire::date_from_pb("review_on", req.review_on.as_ref())?;
+    if review <= from {
+        return Err(ServiceError::invalid_field(
+            "review_on",
+            "must be after effective_from",
+        ));
+    }
+    if req.grounds.trim().is_empty() {
+        return Err(ServiceError::invalid_field("grounds", "required"));
+    }
+    let mut tx = pool.begin().await?;
+    if let idempotency::Claim::Replay(resp) =
+        idempotency::claim(&mut tx, "GrantSuspension", &key, &req).await?
+    {
+        return Ok(resp);
+    }
+    let actor = &caller.actor().id;
+    let ended_plan_ids = crate::plans::end_for_suspension(&mut tx, &person, from, actor).await?;
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO suspensions (id, debtor_person_id, dossier_numbers, effective_from, review_on,
+                                  grounds, granted_by, lookup_access_log_sequence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(&person)
+    .bind(&req.dossier_numbers)
+    .bind(from)
+    .bind(review)
+    .bind(req.grounds.trim())
+    .bind(actor)
+    .bind(req.lookup_access_log_sequence)
+    .execute(&mut *tx)
+    .await?;
+    refresh_certified(&mut tx, &person).await?;
+    let resp = pb::GrantSuspensionResponse {
+        suspension: Some(load_one(&mut tx, id).await?),
+        ended_plan_ids,
+    };
+    idempotency::complete(&mut tx, "GrantSuspension", &key, &resp).await?;
+    tx.commit().await?;
+    tracing::info!(
+        plans_ended = resp.ended_plan_ids.len(),
+        "suspension granted"
+    );
+    Ok(resp)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn review(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ReviewSuspensionRequest,
+) -> ServiceResult<pb::ReviewSuspensionResponse> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let id: Uuid = req
+        .suspension_id
+        .trim()
+        .parse()
+        .map_err(|_| ServiceError::invalid_field("suspension_id", "not a suspension id"))?;
+    let reviewed_on = wire::date_from_pb("reviewed_on", req.reviewed_on.as_ref())?;
+    let next = wire::optional_date_from_pb("next_review_on", req.next_review_on.as_ref())?;
+    let outcome = O::try_from(req.outcome).unwrap_or_default();
+    let next = match (outcome, next) {
+        (O::Continue, Some(n)) if n > reviewed_on => Some(n),
+        (O::Continue, Some(_)) => {
+            return Err(ServiceError::invalid_field(
+                "next_review_on",
+                "must be after reviewed_on",
+            ));
+        }
+        (O::Continue, None) => {
+            return Err(ServiceError::invalid_field(
+                "next_review_on",
+                "required with CONTINUE",
+            ));
+        }
+        (O::Lift, None) => None,
+        (O::Lift, Some(_)) => {
+            return Err(ServiceError::invalid_field(
+                "next_review_on",
+                "not with LIFT",
+            ));
+        }
+        _ => return Err(ServiceError::invalid_field("outcome", "CONTINUE or LIFT")),
+    };
+    let mut tx = pool.begin().await?;
+    if let idempotency::Claim::Replay(resp) =
+        idempotency::claim(&mut tx, "ReviewSuspension", &key, &req).await?
+    {
+        return Ok(resp);
+    }
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM suspensions WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ServiceError::not_found(format!("no suspension {id}")))?;
+    if row.lifted_on.is_some() {
+        return Err(ServiceError::failed_precondition(
+            "SUSPENSION_LIFTED",
+            "the suspension was lifted",
+        ));
+    }
+    if reviewed_on < row.effective_from {
+        return Err(ServiceError::invalid_field(
+            "reviewed_on",
+            "before the suspension took effect",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO suspension_reviews (suspension_id, position, reviewed_on, outcome,
+             next_review_on, note, reviewed_by, reviewed_via)
+         SELECT $1, COALESCE(max(position), 0) + 1, $2, $3, $4, $5, $6, $7
+         FROM suspension_reviews WHERE suspension_id = $1",
+    )
+    .bind(id)
+    .bind(reviewed_on)
+    .bind(outcome as i16)
+    .bind(next)
+    .bind(req.note.trim())
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE suspensions SET review_on = COALESCE($2, review_on),
+                lifted_on = CASE WHEN $2::date IS NULL THEN $3 END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(next)
+    .bind(reviewed_on)
+    .execute(&mut *tx)
+    .await?;
+    if outcome == O::Lift {
+        refresh_certified(&mut tx, &row.debtor_person_id).await?;
+    }
+    let resp = pb::ReviewSuspensionResponse {
+        suspension: Some(load_one(&mut tx, id).await?),
+    };
+    idempotency::complete(&mut tx, "ReviewSuspension", &key, &resp).await?;
+    tx.commit().await?;
+    Ok(resp)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    pool: &PgPool,
+    req: pb::ListSuspensionsRequest,
+) -> ServiceResult<pb::ListSuspensionsResponse> {
+    let page = wire::page_from_pb("page", req.page.as_ref())?;
+    let lifted = match pb::SuspensionStatus::try_from(req.status) {
+        Ok(pb::SuspensionStatus::Unspecified) => None,
+        Ok(pb::SuspensionStatus::Active) => Some(false),
+        Ok(pb::SuspensionStatus::Lifted) => Some(true),
+        Err(_) => return Err(ServiceError::invalid_field("status", "unknown status")),
+    };
+    let due_by = wire::optional_date_from_pb("review_due_by", req.review_due_by.as_ref())?;
+    let person = Some(req.debtor_person_id.trim()).filter(|p| !p.is_empty());
+    let mut conn = pool.acquire().await?;
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM suspensions
+         WHERE ($1::text IS NULL OR debtor_person_id = $1)
+           AND ($2::boolean IS NULL OR (lifted_on IS NOT NULL) = $2)
+           AND ($3::date IS NULL OR (lifted_on IS NULL AND review_on <= $3))
+           AND ($4::bigint IS NULL OR seq > $4)
+         ORDER BY seq LIMIT $5"
+    )))
+    .bind(person)
+    .bind(lifted)
+    .bind(due_by)
+    .bind(page.after)
+    .bind(page.size)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(pb::ListSuspensionsResponse {
+        suspensions: to_pb(&mut conn, &rows).await?,
+        page: Some(wire::page_to_pb(
+            &page,
+            rows.len(),
+            rows.last().map(|r| r.seq),
+        )),
+    })
+}

@@ -1,0 +1,540 @@
+//! Payment plans and suspensions through gRPC with the real calculation service: a plan
+//! sized on the seizable income (art. 1409, hand-computed here), instalments until the debt
+//! is settled, missed instalments detected once, plans ended (also by a suspension), and
+//! suspensions reviewed and listed.
+
+mod common;
+
+use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
+use secal_domain::DossierNumber;
+use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_runtime::roles;
+use secal_testkit::{Suite, Svc};
+use tonic::Code;
+use tonic::transport::Channel;
+
+struct Ctx {
+    suite: Suite,
+    client: PaymentsServiceClient<Channel>,
+    token: String,
+}
+
+impl Ctx {
+    async fn start() -> anyhow::Result<Self> {
+        let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
+        let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+        let token = suite.agent_token(
+            "agent-plans",
+            &[
+                roles::PAYMENTS_OPERATOR,
+                roles::SERVICE,
+                roles::TAX_REFUND_SYSTEM,
+            ],
+        )?;
+        Ok(Self {
+            suite,
+            client,
+            token,
+        })
+    }
+
+    fn req<T>(&self, m: T) -> tonic::Request<T> {
+        self.suite.request(&self.token, m)
+    }
+
+    /// An active dossier of the debtor `debtor-<nn>` owing `debt` (principal, January 2024).
+    async fn dossier_with_debt(
+        &mut self,
+        seq: u32,
+        debtor_nn: &str,
+        debt: &str,
+    ) -> anyhow::Result<String> {
+        let d = DossierNumber::new(2024, seq)?.to_string();
+        let id = format!("00000000-0000-4000-8000-{seq:012}");
+        let event = pb::ReceiveDossierEventRequest {
+            idempotency_key: key(&id),
+            event: Some(pb::DossierEvent {
+                event_id: id,
+                event_type: pb::DossierEventType::Activated as i32,
+                dossier_number: d.clone(),
+                dossier_version: 1,
+                sequence: i64::from(seq),
+                snapshot: Some(pb::DossierSnapshot {
+                    dossier_number: d.clone(),
+                    status: pb::DossierStatus::Active as i32,
+                    debtor: Some(pb::DossierPerson {
+                        person_id: format!("debtor-{debtor_nn}"),
+                        national_number: nn(debtor_nn),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        };
+        self.client.receive_dossier_event(self.req(event)).await?;
+        let item = pb::DebtItem {
+            component: pb::DebtComponent::Principal as i32,
+            creditor_person_id: "child-1".into(),
+            month: Some(pb::YearMonth {
+                year: 2024,
+                month: 1,
+            }),
+            amount: money(debt),
+            enforceable_since: date(2024, 1, 1),
+        };
+        let r = pb::RecognizeDebtorDebtRequest {
+            idempotency_key: key(&format!("debt-{seq}")),
+            dossier_number: d.clone(),
+            items: vec![item],
+            basis: "judgment".into(),
+            ..Default::default()
+        };
+        self.client.recognize_debtor_debt(self.req(r)).await?;
+        Ok(d)
+    }
+
+    async fn create(
+        &mut self,
+        r: pb::CreatePaymentPlanRequest,
+    ) -> Result<pb::PaymentPlan, tonic::Status> {
+        let r = self.req(r);
+        Ok(self
+            .client
+            .create_payment_plan(r)
+            .await?
+            .into_inner()
+            .plan
+            .unwrap_or_default())
+    }
+
+    async fn detect(
+        &mut self,
+        k: &str,
+        as_of: Option<pb::Date>,
+    ) -> anyhow::Result<pb::DetectMissedPlanInstalmentsResponse> {
+        let r = self.req(pb::DetectMissedPlanInstalmentsRequest {
+            idempotency_key: key(k),
+            as_of,
+            grace_days: 0,
+        });
+        Ok(self
+            .client
+            .detect_missed_plan_instalments(r)
+            .await?
+            .into_inner())
+    }
+
+    async fn get(&mut self, id: &str) -> anyhow::Result<pb::PaymentPlan> {
+        let r = self.req(pb::GetPaymentPlanRequest { plan_id: id.into() });
+        Ok(self
+            .client
+            .get_payment_plan(r)
+            .await?
+            .into_inner()
+            .plan
+            .unwrap_or_default())
+    }
+
+    async fn pay(
+        &mut self,
+        k: &str,
+        d: &str,
+        amount: &str,
+        on: Option<pb::Date>,
+    ) -> anyhow::Result<()> {
+        let r = self.req(pb::RecordDebtorPaymentRequest {
+            idempotency_key: key(k),
+            dossier_number: d.into(),
+            amount: money(amount),
+            received_on: on,
+            ..Default::default()
+        });
+        self.client.record_debtor_payment(r).await?;
+        Ok(())
+    }
+}
+
+fn eur(m: &Option<pb::Money>) -> rust_decimal::Decimal {
+    m.as_ref()
+        .and_then(|m| m.amount.parse().ok())
+        .unwrap_or_default()
+}
+
+fn dec(s: &str) -> rust_decimal::Decimal {
+    s.parse().unwrap_or_default()
+}
+
+fn income(id: &str, kind: pb::IncomeKind, amount: &str) -> pb::IncomeItem {
+    pb::IncomeItem {
+        income_id: id.into(),
+        kind: kind as i32,
+        amount: money(amount),
+        ..Default::default()
+    }
+}
+
+/// Wages of €1,800 in May 2024, 2 dependent children, an ordinary claim.
+fn plan_request(k: &str, person: &str, dossier: &str) -> pb::CreatePaymentPlanRequest {
+    pb::CreatePaymentPlanRequest {
+        idempotency_key: key(k),
+        debtor_person_id: person.into(),
+        dossier_numbers: vec![dossier.into()],
+        income_month: Some(pb::YearMonth {
+            year: 2024,
+            month: 5,
+        }),
+        incomes: vec![income("w", pb::IncomeKind::Wages, "1800.00")],
+        dependent_children: 2,
+        claim_kind: pb::SeizureClaimKind::Ordinary as i32,
+        start_date: date(2024, 6, 1),
+        due_day: 5,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_instalments()
+-> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let person = format!("debtor-{NISS_1985}");
+    let d = c.dossier_with_debt(41, NISS_1985, "500.00").await?;
+
+    // Wages of €1,000 are below A (1,341 in 2024): nothing seizable, and no override.
+    let mut poor = plan_request("p-0", &person, &d);
+    poor.incomes = vec![income("w", pb::IncomeKind::Wages, "1000.00")];
+    let s = assert_code(c.create(poor.clone()).await, Code::FailedPrecondition);
+    assert!(s.message().contains("seizable"), "{s:?}");
+    // An override needs its reason, named.
+    poor.idempotency_key = key("p-0b");
+    poor.instalment_amount = money("25.00");
+    let s = assert_code(c.create(poor).await, Code::InvalidArgument);
+    assert_eq!(violated_fields(&s), ["override_reason"]);
+    // Unknown dossiers are refused by field.
+    let unknown = DossierNumber::new(2024, 999)?.to_string();
+    let s = assert_code(
+        c.create(plan_request("p-0c", &person, &unknown)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["dossier_numbers[0]"]);
+
+    // 2024 brackets A/B/C/D = 1341/1440/1589/1738, child increment 83. Wages 1,800:
+    // 20% × (1440 − 1341) = 19.80; 30% × (1589 − 1440) = 44.70; 40% × (1738 − 1589) = 59.60;
+    // all of 1800 − 1738 = 62.00 → 186.10; minus 2 × 83 = 166 → €20.10 a month.
+    let req = plan_request("p-1", &person, &d);
+    let plan = c.create(req.clone()).await?;
+    assert_eq!(eur(&plan.seizable_amount), dec("20.10"));
+    assert_eq!(eur(&plan.instalment_amount), dec("20.10"));
+    assert!(plan.sizing_explanation.is_some());
+    assert!(plan.structured_reference.starts_with("+++"), "{plan:?}");
+    // Count 0: until the €500 is settled → 24 × 20.10 = 482.40, then a last of 17.60.
+    assert_eq!(plan.instalment_count, 0);
+    assert_eq!(plan.instalments.len(), 25);
+    assert_eq!(plan.instalments[0].due_date, date(2024, 6, 5));
+    assert_eq!(plan.instalments[24].due_date, date(2026, 6, 5));
+    assert_eq!(eur(&plan.instalments[23].amount), dec("20.10"));
+    assert_eq!(eur(&plan.instalments[24].amount), dec("17.60"));
+
+    // Idempotent: the same request under its key returns the same plan; other content under
+    // it is refused; a second active plan on the dossier is refused.
+    assert_eq!(c.create(req.clone()).await?, plan);
+    let mut other = req.clone();
+    other.due_day = 6;
+    assert_code(c.create(other).await, Code::FailedPrecondition);
+    let s = assert_code(
+        c.create(plan_request("p-2", &person, &d)).await,
+        Code::FailedPrecondition,
+    );
+    assert!(s.message().contains(&plan.plan_id), "{s:?}");
+
+    // Instalment 1 (due 5 June) paid on 4 June; nothing for 5 July. On 20 July (grace 10:
+    // due before 10 July) only instalment 2 is missed, once.
+    c.pay("pay-1", &d, "20.10", date(2024, 6, 4)).await?;
+    let first = c.detect("det-1", date(2024, 7, 20)).await?;
+    let missed: Vec<_> = first
+        .missed
+        .iter()
+        .map(|m| (m.plan_id.clone(), m.number, eur(&m.unpaid)))
+        .collect();
+    assert_eq!(missed, [(plan.plan_id.clone(), 2, dec("20.10"))]);
+    assert_eq!(first.plans_checked, 1);
+    assert_eq!(c.detect("det-1", date(2024, 7, 20)).await?, first, "replay");
+    assert!(
+        c.detect("det-2", date(2024, 7, 20))
+            .await?
+            .missed
+            .is_empty()
+    );
+
+    // €10 on 25 July goes to the oldest unpaid instalment (2); instalment 3 (due 5 August)
+    // is missed on 20 August with its whole amount unpaid.
+    c.pay("pay-2", &d, "10.00", date(2024, 7, 25)).await?;
+    let third = c.detect("det-3", date(2024, 8, 20)).await?;
+    let missed: Vec<_> = third
+        .missed
+        .iter()
+        .map(|m| (m.number, eur(&m.unpaid)))
+        .collect();
+    assert_eq!(missed, [(3, dec("20.10"))]);
+    let now = c.get(&plan.plan_id).await?;
+    use pb::PlanInstalmentStatus as S;
+    let states: Vec<_> = now.instalments[..3]
+        .iter()
+        .map(|i| (i.status, eur(&i.paid)))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (S::Paid as i32, dec("20.10")),
+            (S::Missed as i32, dec("10.00")),
+            (S::Missed as i32, dec("0")),
+        ]
+    );
+    let listed = c
+        .client
+        .list_payment_plans(c.req(pb::ListPaymentPlansRequest {
+            dossier_number: d.clone(),
+            status: pb::PaymentPlanStatus::Active as i32,
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .plans;
+    assert_eq!(listed, [now]);
+
+    // A case officer reads plans but does not make them.
+    let officer = c.suite.agent_token("officer", &[roles::CASE_OFFICER])?;
+    let read = pb::GetPaymentPlanRequest {
+        plan_id: plan.plan_id.clone(),
+    };
+    c.client
+        .get_payment_plan(c.suite.request(&officer, read))
+        .await?;
+    let denied = c
+        .client
+        .create_payment_plan(c.suite.request(&officer, plan_request("p-3", &person, &d)))
+        .await;
+    assert_code(denied, Code::PermissionDenied);
+
+    // Ended for default; the end is idempotent and a second end is refused.
+    let end = pb::EndPaymentPlanRequest {
+        idempotency_key: key("end-1"),
+        plan_id: plan.plan_id.clone(),
+        reason: pb::PaymentPlanEndReason::Defaulted as i32,
+        ended_on: date(2024, 8, 21),
+        note: "two instalments missed".into(),
+    };
+    let ended = c
+        .client
+        .end_payment_plan(c.req(end.clone()))
+        .await?
+        .into_inner()
+        .plan
+        .unwrap_or_default();
+    assert_eq!(ended.status, pb::PaymentPlanStatus::Ended as i32);
+    assert_eq!(ended.end_reason, pb::PaymentPlanEndReason::Defaulted as i32);
+    assert_eq!(ended.ended_on, date(2024, 8, 21));
+    let again = c.client.end_payment_plan(c.req(end.clone())).await?;
+    assert_eq!(again.into_inner().plan, Some(ended));
+    let mut twice = end;
+    twice.idempotency_key = key("end-2");
+    assert_code(
+        c.client.end_payment_plan(c.req(twice)).await,
+        Code::FailedPrecondition,
+    );
+    // Ended plans are not judged any more.
+    assert_eq!(c.detect("det-4", date(2025, 1, 1)).await?.plans_checked, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let debtor_nn = "90010101707";
+    let person = format!("debtor-{debtor_nn}");
+    let d = c.dossier_with_debt(51, debtor_nn, "400.00").await?;
+
+    // A maintenance claim (the default): everything counted is seizable, family allowance
+    // included → 1,800 + 300 = €2,100; the agent sets 6 instalments of €50 instead.
+    let mut req = plan_request("m-1", &person, &d);
+    req.claim_kind = pb::SeizureClaimKind::Unspecified as i32;
+    req.incomes
+        .push(income("fa", pb::IncomeKind::FamilyAllowance, "300.00"));
+    req.instalment_amount = money("50.00");
+    req.override_reason = "agreed with the debtor".into();
+    req.instalment_count = 6;
+    let plan = c.create(req).await?;
+    assert_eq!(eur(&plan.seizable_amount), dec("2100.00"));
+    assert_eq!(plan.instalments.len(), 6);
+    assert!(plan.instalments.iter().all(|i| eur(&i.amount) == dec("50")));
+
+    // Granting a suspension ends the plan in the same step; tax-refund offsets are zero.
+    let grant = pb::GrantSuspensionRequest {
+        idempotency_key: key("s-1"),
+        debtor_person_id: person.clone(),
+        dossier_numbers: vec![d.clone()],
+        effective_from: date(2024, 9, 1),
+        review_on: date(2025, 3, 1),
+        grounds: "insolvent".into(),
+        ..Default::default()
+    };
+    let granted = c.client.grant_suspension(c.req(grant)).await?.into_inner();
+    assert_eq!(granted.ended_plan_ids, std::slice::from_ref(&plan.plan_id));
+    let s = granted.suspension.unwrap_or_default();
+    let ended = c.get(&plan.plan_id).await?;
+    assert_eq!(ended.status, pb::PaymentPlanStatus::Ended as i32);
+    assert_eq!(
+        ended.end_reason,
+        pb::PaymentPlanEndReason::Suspension as i32
+    );
+    let offset = c
+        .client
+        .propose_tax_refund_offset(c.req(pb::ProposeTaxRefundOffsetRequest {
+            idempotency_key: key("tr"),
+            refund_id: "R-S".into(),
+            taxpayer: nn(debtor_nn),
+            refund_amount: money("100.00"),
+            assessment_year: 2024,
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(
+        offset.zero_reason,
+        pb::TaxRefundZeroReason::IndefiniteSuspension as i32
+    );
+    // No plan while suspended.
+    let s2 = assert_code(
+        c.create(plan_request("m-2", &person, &d)).await,
+        Code::FailedPrecondition,
+    );
+    assert!(s2.message().contains("suspension"), "{s2:?}");
+
+    // Due for review by 1 March 2025, not by 28 February.
+    let due = |k: Option<pb::Date>| pb::ListSuspensionsRequest {
+        review_due_by: k,
+        ..Default::default()
+    };
+    let list = |c: &mut Ctx, r: pb::ListSuspensionsRequest| {
+        let r = c.req(r);
+        let mut client = c.client.clone();
+        async move { client.list_suspensions(r).await.map(|x| x.into_inner()) }
+    };
+    assert!(
+        list(&mut c, due(date(2025, 2, 28)))
+            .await?
+            .suspensions
+            .is_empty()
+    );
+    let listed = list(&mut c, due(date(2025, 3, 1))).await?.suspensions;
+    assert_eq!(listed, std::slice::from_ref(&s));
+
+    // Continue needs the next review date; with it, the suspension is due later.
+    let review =
+        |k: &str, outcome: pb::SuspensionReviewOutcome, next| pb::ReviewSuspensionRequest {
+            idempotency_key: key(k),
+            suspension_id: s.suspension_id.clone(),
+            outcome: outcome as i32,
+            reviewed_on: date(2025, 3, 1),
+            next_review_on: next,
+            note: "still insolvent".into(),
+        };
+    use pb::SuspensionReviewOutcome as O;
+    let bad = c
+        .client
+        .review_suspension(c.req(review("r-0", O::Continue, None)))
+        .await;
+    assert_eq!(
+        violated_fields(&assert_code(bad, Code::InvalidArgument)),
+        ["next_review_on"]
+    );
+    let cont = c
+        .client
+        .review_suspension(c.req(review("r-1", O::Continue, date(2025, 9, 1))))
+        .await?
+        .into_inner()
+        .suspension
+        .unwrap_or_default();
+    assert_eq!(cont.review_on, date(2025, 9, 1));
+    assert_eq!(cont.status, pb::SuspensionStatus::Active as i32);
+    assert_eq!(cont.reviews.len(), 1);
+    assert!(
+        list(&mut c, due(date(2025, 3, 1)))
+            .await?
+            .suspensions
+            .is_empty()
+    );
+    assert_eq!(
+        list(&mut c, due(date(2025, 9, 1))).await?.suspensions,
+        std::slice::from_ref(&cont)
+    );
+
+    // Lifted: no longer active nor due; a further review is refused; a plan is possible again.
+    let mut lift = review("r-2", O::Lift, None);
+    lift.reviewed_on = date(2025, 6, 1);
+    let lifted = c
+        .client
+        .review_suspension(c.req(lift.clone()))
+        .await?
+        .into_inner()
+        .suspension
+        .unwrap_or_default();
+    assert_eq!(lifted.status, pb::SuspensionStatus::Lifted as i32);
+    assert_eq!(lifted.lifted_on, date(2025, 6, 1));
+    assert_eq!(lifted.reviews.len(), 2);
+    let replay = c.client.review_suspension(c.req(lift)).await?.into_inner();
+    assert_eq!(replay.suspension, Some(lifted.clone()));
+    assert_code(
+        c.client
+            .review_suspension(c.req(review("r-3", O::Continue, date(2026, 1, 1))))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert!(
+        list(&mut c, due(date(2030, 1, 1)))
+            .await?
+            .suspensions
+            .is_empty()
+    );
+    let by_status = pb::ListSuspensionsRequest {
+        debtor_person_id: person.clone(),
+        status: pb::SuspensionStatus::Lifted as i32,
+        ..Default::default()
+    };
+    assert_eq!(list(&mut c, by_status).await?.suspensions, [lifted]);
+    c.create(plan_request("m-3", &person, &d)).await?;
+
+    // Pages: two more suspensions, one a page.
+    for (i, who) in ["p-a", "p-b"].iter().enumerate() {
+        let g = pb::GrantSuspensionRequest {
+            idempotency_key: key(&format!("s-more-{i}")),
+            debtor_person_id: (*who).into(),
+            effective_from: date(2024, 1, 1),
+            review_on: date(2024, 12, 1),
+            grounds: "insolvent".into(),
+            ..Default::default()
+        };
+        c.client.grant_suspension(c.req(g)).await?;
+    }
+    let page = |token: &str| pb::ListSuspensionsRequest {
+        status: pb::SuspensionStatus::Active as i32,
+        page: Some(pb::PageRequest {
+            page_size: 1,
+            page_token: token.into(),
+        }),
+        ..Default::default()
+    };
+    let p1 = list(&mut c, page("")).await?;
+    let token = p1.page.clone().unwrap_or_default().next_page_token;
+    let p2 = list(&mut c, page(&token)).await?;
+    let who: Vec<_> = p1
+        .suspensions
+        .iter()
+        .chain(&p2.suspensions)
+        .map(|s| s.debtor_person_id.as_str())
+        .collect();
+    assert_eq!(who, ["p-a", "p-b"]);
+    Ok(())
+}
