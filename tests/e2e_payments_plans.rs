@@ -217,6 +217,11 @@ async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_i
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["dossier_numbers[0]"]);
+    // The calculation service's refusals come back under this request's field names.
+    let mut no_month = plan_request("p-0d", &person, &d);
+    no_month.income_month = None;
+    let s = assert_code(c.create(no_month).await, Code::InvalidArgument);
+    assert_eq!(violated_fields(&s), ["income_month"]);
 
     // 2024 brackets A/B/C/D = 1341/1440/1589/1738, child increment 83. Wages 1,800:
     // 20% × (1440 − 1341) = 19.80; 30% × (1589 − 1440) = 44.70; 40% × (1738 − 1589) = 59.60;

@@ -4,7 +4,7 @@
 use secal_domain::Money;
 use secal_proto::v1 as pb;
 use secal_runtime::{ErrorCode, FieldViolation, ServiceError, ServiceResult};
-use tonic_prost::prost::Message;
+use tonic_types::StatusExt;
 
 use crate::calc_client::Calculation;
 
@@ -61,7 +61,7 @@ pub async fn seizable(
 fn from_calculation(status: tonic::Status) -> ServiceError {
     match status.code() {
         tonic::Code::InvalidArgument => {
-            let mut v = violations(status.details());
+            let mut v = violations(&status);
             for f in &mut v {
                 if f.field == "month" {
                     f.field = "income_month".into();
@@ -83,49 +83,15 @@ fn from_calculation(status: tonic::Status) -> ServiceError {
     }
 }
 
-// The few google.rpc messages needed to read a BadRequest out of a status's details.
-#[derive(Clone, PartialEq, Message)]
-#[prost(prost_path = "::tonic_prost::prost")]
-struct RpcStatus {
-    #[prost(message, repeated, tag = "3")]
-    details: Vec<Any>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-#[prost(prost_path = "::tonic_prost::prost")]
-struct Any {
-    #[prost(string, tag = "1")]
-    type_url: String,
-    #[prost(bytes = "vec", tag = "2")]
-    value: Vec<u8>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-#[prost(prost_path = "::tonic_prost::prost")]
-struct BadRequest {
-    #[prost(message, repeated, tag = "1")]
-    field_violations: Vec<Violation>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-#[prost(prost_path = "::tonic_prost::prost")]
-struct Violation {
-    #[prost(string, tag = "1")]
-    field: String,
-    #[prost(string, tag = "2")]
-    description: String,
-}
-
-fn violations(details: &[u8]) -> Vec<FieldViolation> {
-    let Ok(status) = RpcStatus::decode(details) else {
-        return Vec::new();
-    };
+fn violations(status: &tonic::Status) -> Vec<FieldViolation> {
     status
-        .details
-        .iter()
-        .filter(|a| a.type_url.ends_with("google.rpc.BadRequest"))
-        .filter_map(|a| BadRequest::decode(a.value.as_slice()).ok())
-        .flat_map(|b| b.field_violations)
-        .map(|v| FieldViolation::new(v.field, v.description))
-        .collect()
+        .get_error_details()
+        .bad_request()
+        .map(|b| {
+            b.field_violations
+                .iter()
+                .map(|v| FieldViolation::new(v.field.clone(), v.description.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
