@@ -127,6 +127,12 @@ fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
                 dossier_number: d.into(),
                 status: pb::DossierStatus::Active as i32,
                 application_date: date(2023, 1, 15),
+                applicant: Some(pb::DossierPerson {
+                    person_id: "applicant-1".into(),
+                    family_name: "Dupont".into(),
+                    given_names: "Marie".into(),
+                    ..Default::default()
+                }),
                 debtor: Some(pb::DossierPerson {
                     person_id: "debtor-71".into(),
                     national_number: nn(NISS_1985),

@@ -17,6 +17,7 @@ struct Ctx {
     client: PaymentsServiceClient<Channel>,
     alice: String,
     bob: String,
+    intake: String,
 }
 
 impl Ctx {
@@ -25,11 +26,13 @@ impl Ctx {
         let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
         let alice = suite.agent_token("agent-alice", &[roles::PAYMENTS_OPERATOR])?;
         let bob = suite.agent_token("agent-bob", &[roles::PAYMENTS_OPERATOR])?;
+        let intake = suite.agent_token("intake", &[roles::SERVICE])?;
         Ok(Self {
             suite,
             client,
             alice,
             bob,
+            intake,
         })
     }
 
@@ -39,6 +42,49 @@ impl Ctx {
 
     fn b<T>(&self, m: T) -> tonic::Request<T> {
         self.suite.request(&self.bob, m)
+    }
+
+    /// Intake's event number `n` for dossier `d` at `version`, with `applicant` as the
+    /// applicant's family name.
+    async fn dossier_event(
+        &mut self,
+        n: u32,
+        d: &str,
+        version: i64,
+        applicant: &str,
+    ) -> anyhow::Result<()> {
+        let id = format!("00000000-0000-4000-8000-{n:012}");
+        let kind = match version {
+            1 => pb::DossierEventType::Activated,
+            _ => pb::DossierEventType::Changed,
+        };
+        let r = self.suite.request(
+            &self.intake,
+            pb::ReceiveDossierEventRequest {
+                idempotency_key: key(&id),
+                event: Some(pb::DossierEvent {
+                    event_id: id.clone(),
+                    event_type: kind as i32,
+                    dossier_number: d.into(),
+                    dossier_version: version,
+                    sequence: version,
+                    snapshot: Some(pb::DossierSnapshot {
+                        dossier_number: d.into(),
+                        status: pb::DossierStatus::Active as i32,
+                        applicant: Some(pb::DossierPerson {
+                            person_id: "applicant-1".into(),
+                            family_name: applicant.into(),
+                            given_names: "Marie".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            },
+        );
+        self.client.receive_dossier_event(r).await?;
+        Ok(())
     }
 
     async fn fund(&mut self, id: &str, account: &str, amount: &str) -> anyhow::Result<()> {
@@ -151,6 +197,25 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
     c.fund("f2", &pay2, "50.25").await?;
     c.fund("f3", &pay_b, "30.00").await?;
 
+    // Accounts are only for dossiers intake activated, and only in the applicant's name.
+    let unknown = c.a(account_change("bad-0", &da, "BE71 0961 2345 6769"));
+    let s = assert_code(
+        c.client.request_payout_account_change(unknown).await,
+        Code::FailedPrecondition,
+    );
+    assert!(s.message().contains("activated"), "{s:?}");
+    c.dossier_event(1, &da, 1, "Dupont").await?;
+    c.dossier_event(2, &db, 1, "Dupont").await?;
+    let mut other = account_change("bad-3", &da, "BE71 0961 2345 6769");
+    if let Some(a) = other.account.as_mut() {
+        a.holder_name = "Jean Voisin".into();
+    }
+    let s = assert_code(
+        c.client.request_payout_account_change(c.a(other)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["account.holder_name"]);
+
     // Bad input names its field; a lawyer's account needs the authorisation.
     let bad = c.a(account_change("bad-1", &da, "BE00 0000 0000 0000"));
     let s = assert_code(
@@ -165,6 +230,19 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["lawyer_authorisation.lawyer_name"]);
+    // A lawyer's account must be the lawyer's, not the applicant's.
+    let mut lawyer = account_change("bad-4", &da, "BE71 0961 2345 6769");
+    lawyer.holding = pb::AccountHolding::Lawyer as i32;
+    lawyer.lawyer_authorisation = Some(pb::LawyerAuthorisation {
+        lawyer_name: "Lejeune".into(),
+        document_key: "auth-1".into(),
+        ..Default::default()
+    });
+    let s = assert_code(
+        c.client.request_payout_account_change(c.a(lawyer)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["account.holder_name"]);
 
     let req = c.a(account_change("acc-a", &da, "BE71 0961 2345 6769"));
     let acc = c
@@ -307,5 +385,30 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
             page: None,
         }));
     assert_eq!(list.await?.into_inner().payout_accounts.len(), 1);
+
+    // B's account is confirmed, then intake reports another applicant: the account in the
+    // former applicant's name is no longer paid to.
+    let pending_b = c
+        .client
+        .list_payout_accounts(c.a(pb::ListPayoutAccountsRequest {
+            dossier_number: db.clone(),
+            page: None,
+        }));
+    let acc_b = pending_b.await?.into_inner().payout_accounts;
+    let acc_b = acc_b.first().cloned().unwrap_or_default();
+    c.client
+        .confirm_payout_account_change(c.b(pb::ConfirmPayoutAccountChangeRequest {
+            idempotency_key: key("c-b"),
+            payout_account_id: acc_b.payout_account_id,
+            method: pb::ConfirmationMethod::BankCertificate as i32,
+            evidence_reference: "doc-43".into(),
+        }))
+        .await?;
+    c.dossier_event(3, &db, 2, "Martin").await?;
+    let held = c.batch("b4", &[&db]).await?;
+    assert!(held.batch.is_none(), "{held:?}");
+    let reasons: Vec<i32> = held.skipped.iter().map(|s| s.reason).collect();
+    assert_eq!(reasons, [pb::PayoutSkipReason::HolderNotAllowed as i32]);
+    assert_eq!(c.balance(&pay_b).await?, (d("30"), d("0")));
     Ok(())
 }

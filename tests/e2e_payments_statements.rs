@@ -120,6 +120,12 @@ fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
             snapshot: Some(pb::DossierSnapshot {
                 dossier_number: d.into(),
                 status: pb::DossierStatus::Active as i32,
+                applicant: Some(pb::DossierPerson {
+                    person_id: "applicant-1".into(),
+                    family_name: "Dupont".into(),
+                    given_names: "Marie".into(),
+                    ..Default::default()
+                }),
                 debtor: Some(pb::DossierPerson {
                     person_id: "debtor-1".into(),
                     national_number: nn(common::NISS_1985),
@@ -433,6 +439,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
         token,
     };
     let d = DossierNumber::new(2024, 41)?.to_string();
+    c.client.receive_dossier_event(c.req(activated(&d))).await?;
     let (pay1, pay2) = (
         format!("payable/{d}/child-1"),
         format!("payable/{d}/child-2"),

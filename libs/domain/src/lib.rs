@@ -10,6 +10,7 @@
 //! serde form is the full value, because that is what storage and the wire need.
 
 mod dossier_number;
+mod holder_name;
 mod iban;
 mod money;
 mod national_number;
@@ -18,6 +19,7 @@ mod structured_reference;
 mod year_month;
 
 pub use dossier_number::{DossierNumber, DossierNumberError};
+pub use holder_name::holder_names;
 pub use iban::{Iban, IbanError};
 pub use money::{Money, MoneyError};
 pub use national_number::{NationalNumber, NationalNumberError, NationalNumberKind};

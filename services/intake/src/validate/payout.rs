@@ -37,11 +37,8 @@ pub(super) fn check(
             "the IBAN of the payout account is required",
         );
     }
-    let holder = account
-        .map(|a| a.holder_name.to_lowercase())
-        .unwrap_or_default();
-    let holds =
-        |name: &str| !name.trim().is_empty() && holder.contains(&name.trim().to_lowercase());
+    let holder = account.map(|a| a.holder_name.as_str()).unwrap_or_default();
+    let holds = |name: &str| secal_domain::holder_names(holder, name);
     let applicant_name = form
         .applicant
         .as_ref()

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
+use tonic_prost::prost::Message;
 use tracing::instrument;
 
 use super::{audit, new_id, run_once};
@@ -98,6 +99,57 @@ pub async fn current(conn: &mut PgConnection, dossier: &str) -> ServiceResult<Op
         .await?)
 }
 
+/// The applicant's family name in the dossier's last snapshot from intake; `None` when
+/// payments has never heard of the dossier.
+async fn applicant_family_name(
+    conn: &mut PgConnection,
+    dossier: &str,
+) -> ServiceResult<Option<String>> {
+    let snapshot: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT snapshot FROM dossier_states WHERE dossier_number = $1")
+            .bind(dossier)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(bytes) = snapshot else {
+        return Ok(None);
+    };
+    let s = pb::DossierSnapshot::decode(bytes.as_slice()).map_err(ServiceError::internal)?;
+    Ok(Some(s.applicant.map(|a| a.family_name).unwrap_or_default()))
+}
+
+/// Money is paid only to an account in the applicant's name (alone or jointly) or in the
+/// name of the lawyer the applicant authorised (DOMAIN.md, frame 5). `None` when allowed,
+/// else what is wrong.
+fn holder_refusal(
+    holder: &str,
+    holding: i16,
+    lawyer_name: &str,
+    applicant: &str,
+) -> Option<&'static str> {
+    if holding == pb::AccountHolding::Lawyer as i16 {
+        (!secal_domain::holder_names(holder, lawyer_name))
+            .then_some("must be the name of the lawyer the applicant authorised")
+    } else {
+        (!secal_domain::holder_names(holder, applicant))
+            .then_some("must be the applicant's name (alone or jointly)")
+    }
+}
+
+/// Whether `account` may still be paid to: the applicant named in the dossier's latest
+/// snapshot may have changed since the account was confirmed.
+pub async fn holder_allowed(conn: &mut PgConnection, account: &AccountRow) -> ServiceResult<bool> {
+    let applicant = applicant_family_name(conn, &account.dossier_number)
+        .await?
+        .unwrap_or_default();
+    Ok(holder_refusal(
+        &account.holder_name,
+        account.holding,
+        &account.lawyer_name,
+        &applicant,
+    )
+    .is_none())
+}
+
 fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
     let v = v.trim();
     if v.is_empty() || v.len() > 140 {
@@ -159,6 +211,16 @@ pub async fn request(
     let mut tx = pool.begin().await?;
     let method = "RequestPayoutAccountChange";
     let resp = run_once(&mut tx, method, &key, &req, async |conn| {
+        let Some(applicant) = applicant_family_name(conn, &dossier).await? else {
+            return Err(ServiceError::failed_precondition(
+                "DOSSIER_UNKNOWN",
+                "no dossier with this number has been activated in payments",
+            ));
+        };
+        let lawyer_name = lawyer.lawyer_name.trim();
+        if let Some(why) = holder_refusal(holder, holding as i16, lawyer_name, &applicant) {
+            return Err(ServiceError::invalid_field("account.holder_name", why));
+        }
         let id = new_id("pa");
         let sql = format!(
             "INSERT INTO payout_accounts (id, dossier_number, iban, bic, holder_name, bank_name, \

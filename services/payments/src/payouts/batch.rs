@@ -126,6 +126,10 @@ async fn build(
             skip(pb::PayoutSkipReason::AccountBlocked);
             continue;
         }
+        if !accounts::holder_allowed(conn, &acct).await? {
+            skip(pb::PayoutSkipReason::HolderNotAllowed);
+            continue;
+        }
         // Every payout to an account nothing was confirmed to yet is flagged for a check.
         let first = !acct.has_received_payout;
         let s = Staged {
