@@ -215,6 +215,16 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["account.holder_name"]);
+    // Longer than a pain.001 creditor name once transliterated ("ß" is "ss").
+    let mut long = account_change("bad-5", &da, "BE71 0961 2345 6769");
+    if let Some(a) = long.account.as_mut() {
+        a.holder_name = format!("Marie Dupont {}", "ß".repeat(30));
+    }
+    let s = assert_code(
+        c.client.request_payout_account_change(c.a(long)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["account.holder_name"]);
 
     // Bad input names its field; a lawyer's account needs the authorisation.
     let bad = c.a(account_change("bad-1", &da, "BE00 0000 0000 0000"));

@@ -187,6 +187,14 @@ pub async fn request(
         ));
     }
     let holder = required("account.holder_name", &account.holder_name)?;
+    // The pain.001 creditor name holds 70 characters once transliterated: a longer one
+    // would fail every batch it is in.
+    if secal_iso20022::to_sepa_text(holder).chars().count() > 70 {
+        return Err(ServiceError::invalid_field(
+            "account.holder_name",
+            "at most 70 characters as the bank will show it (accents transliterated)",
+        ));
+    }
     let holding = match pb::AccountHolding::try_from(req.holding) {
         Ok(
             h @ (pb::AccountHolding::Sole | pb::AccountHolding::Joint | pb::AccountHolding::Lawyer),
