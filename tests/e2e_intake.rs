@@ -203,6 +203,28 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
         wait_for_payments_event(&suite, &activated.event_id).await?,
         1
     );
+    // The account the mother gave (frame 5) awaits an agent's confirmation at payments.
+    let agent = suite.agent_token("agent-pay", &[roles::PAYMENTS_OPERATOR])?;
+    let accounts = payments
+        .list_payout_accounts(suite.request(
+            &agent,
+            pb::ListPayoutAccountsRequest {
+                dossier_number: active.dossier_number.clone(),
+                page: None,
+            },
+        ))
+        .await?
+        .into_inner()
+        .payout_accounts;
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    assert_eq!(
+        accounts[0].status,
+        pb::PayoutAccountStatus::PendingConfirmation as i32
+    );
+    assert_eq!(
+        accounts[0].source_reference,
+        format!("intake event {}", activated.event_id)
+    );
 
     // The history tells the whole story, oldest first.
     let history = client

@@ -52,7 +52,20 @@ impl Ctx {
         d: &str,
         version: i64,
         applicant: &str,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<pb::ReceiveDossierEventResponse> {
+        self.dossier_event_with(n, d, version, applicant, None)
+            .await
+    }
+
+    /// The same, with the payout account the applicant gave intake.
+    async fn dossier_event_with(
+        &mut self,
+        n: u32,
+        d: &str,
+        version: i64,
+        applicant: &str,
+        payout: Option<pb::PayoutFrame>,
+    ) -> anyhow::Result<pb::ReceiveDossierEventResponse> {
         let id = format!("00000000-0000-4000-8000-{n:012}");
         let kind = match version {
             1 => pb::DossierEventType::Activated,
@@ -77,14 +90,27 @@ impl Ctx {
                             given_names: "Marie".into(),
                             ..Default::default()
                         }),
+                        payout,
                         ..Default::default()
                     }),
                     ..Default::default()
                 }),
             },
         );
-        self.client.receive_dossier_event(r).await?;
-        Ok(())
+        Ok(self.client.receive_dossier_event(r).await?.into_inner())
+    }
+
+    async fn accounts(&mut self, d: &str) -> anyhow::Result<Vec<pb::PayoutAccount>> {
+        let r = self.a(pb::ListPayoutAccountsRequest {
+            dossier_number: d.into(),
+            page: None,
+        });
+        Ok(self
+            .client
+            .list_payout_accounts(r)
+            .await?
+            .into_inner()
+            .payout_accounts)
     }
 
     async fn fund(&mut self, id: &str, account: &str, amount: &str) -> anyhow::Result<()> {
@@ -420,5 +446,100 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
     let reasons: Vec<i32> = held.skipped.iter().map(|s| s.reason).collect();
     assert_eq!(reasons, [pb::PayoutSkipReason::HolderNotAllowed as i32]);
     assert_eq!(c.balance(&pay_b).await?, (d("30"), d("0")));
+    Ok(())
+}
+
+fn frame(iban: &str, holder: &str) -> Option<pb::PayoutFrame> {
+    Some(pb::PayoutFrame {
+        account: Some(pb::BankAccount {
+            iban: Some(pb::Iban { value: iban.into() }),
+            bic: "GEBABEBB".into(),
+            holder_name: holder.into(),
+            bank_name: String::new(),
+        }),
+        holding: pb::AccountHolding::Joint as i32,
+        lawyer_authorisation: None,
+    })
+}
+
+#[tokio::test]
+async fn the_account_given_to_intake_awaits_an_agents_confirmation() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let (d, other) = (dossier(71), dossier(72));
+    let iban = "BE71 0961 2345 6769";
+    c.dossier_event_with(11, &d, 1, "Dupont", frame(iban, "M. et Mme Dupont-Martin"))
+        .await?;
+    let proposed = c.accounts(&d).await?;
+    assert_eq!(proposed.len(), 1, "{proposed:?}");
+    let p = &proposed[0];
+    assert_eq!(
+        p.status,
+        pb::PayoutAccountStatus::PendingConfirmation as i32
+    );
+    assert_eq!(
+        p.source_reference,
+        "intake event 00000000-0000-4000-8000-000000000011"
+    );
+    let iban_of = |a: &pb::PayoutAccount| {
+        a.account
+            .as_ref()
+            .and_then(|b| b.iban.as_ref())
+            .map(|i| i.value.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(iban_of(p), "BE71096123456769");
+    // Not paid to before confirmation.
+    c.fund("f-71", &format!("payable/{d}/child-1"), "90.00")
+        .await?;
+    let before = c.batch("b-71", &[&d]).await?;
+    assert!(before.batch.is_none(), "{before:?}");
+
+    // Redelivered, or repeated by a later event: proposed once.
+    let again = c
+        .dossier_event_with(11, &d, 1, "Dupont", frame(iban, "M. et Mme Dupont-Martin"))
+        .await?;
+    assert!(again.duplicate);
+    c.dossier_event_with(12, &d, 2, "Dupont", frame(iban, "M. et Mme Dupont-Martin"))
+        .await?;
+    assert_eq!(c.accounts(&d).await?.len(), 1);
+
+    // Any agent but the requester (intake) confirms it; then it is paid to, flagged first.
+    c.client
+        .confirm_payout_account_change(c.a(pb::ConfirmPayoutAccountChangeRequest {
+            idempotency_key: key("c-71"),
+            payout_account_id: p.payout_account_id.clone(),
+            method: pb::ConfirmationMethod::LetterToOfficialAddress as i32,
+            evidence_reference: "letter-71".into(),
+        }))
+        .await?;
+    let paid = c.batch("b-72", &[&d]).await?;
+    assert_eq!(paid.payouts.len(), 1);
+    assert!(paid.payouts[0].first_payout_to_account);
+
+    // A new account in a later event is another change awaiting confirmation.
+    c.dossier_event_with(
+        13,
+        &d,
+        3,
+        "Dupont",
+        frame("BE68 5390 0754 7034", "Marie Dupont"),
+    )
+    .await?;
+    let mut statuses: Vec<i32> = c.accounts(&d).await?.iter().map(|a| a.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [
+            pb::PayoutAccountStatus::PendingConfirmation as i32,
+            pb::PayoutAccountStatus::Active as i32
+        ]
+    );
+
+    // Someone else's account is not proposed; the event is still applied.
+    let applied = c
+        .dossier_event_with(14, &other, 1, "Dupont", frame(iban, "Jean Voisin"))
+        .await?;
+    assert!(applied.applied);
+    assert!(c.accounts(&other).await?.is_empty());
     Ok(())
 }

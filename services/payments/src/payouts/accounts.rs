@@ -260,6 +260,92 @@ pub async fn request(
     Ok(resp)
 }
 
+/// The account the applicant gave intake (frame 5), proposed for confirmation when a dossier
+/// event brings one payments has not seen: it is not paid to until an agent confirms it, as
+/// for any change. An account intake could not have accepted (holder, IBAN) is not proposed;
+/// the event is still applied. Returns whether an account was proposed.
+pub(crate) async fn propose_from_intake(
+    conn: &mut PgConnection,
+    snapshot: &pb::DossierSnapshot,
+    source: &str,
+    requested_by: &str,
+) -> ServiceResult<bool> {
+    let Some(frame) = &snapshot.payout else {
+        return Ok(false);
+    };
+    let account = frame.account.clone().unwrap_or_default();
+    let iban = account
+        .iban
+        .as_ref()
+        .map(|i| i.value.as_str())
+        .unwrap_or("");
+    let Ok(iban) = iban.parse::<secal_domain::Iban>() else {
+        return Ok(false);
+    };
+    let holder = account.holder_name.trim();
+    let lawyer = frame.lawyer_authorisation.clone().unwrap_or_default();
+    let holding = match pb::AccountHolding::try_from(frame.holding) {
+        Ok(h @ (pb::AccountHolding::Sole | pb::AccountHolding::Joint)) => h,
+        Ok(pb::AccountHolding::Lawyer) if !lawyer.document_key.trim().is_empty() => {
+            pb::AccountHolding::Lawyer
+        }
+        _ => return Ok(false),
+    };
+    let applicant = snapshot
+        .applicant
+        .as_ref()
+        .map(|a| a.family_name.as_str())
+        .unwrap_or("");
+    let bic = account.bic.trim().to_uppercase();
+    if holder.is_empty()
+        || holder.chars().count() > 140
+        || secal_iso20022::to_sepa_text(holder).chars().count() > 70
+        || holder_refusal(holder, holding as i16, lawyer.lawyer_name.trim(), applicant).is_some()
+        || (!bic.is_empty() && bic.parse::<secal_iso20022::Bic>().is_err())
+    {
+        tracing::warn!("the payout account in intake's event is not usable: not proposed");
+        return Ok(false);
+    }
+    // Already known (awaiting confirmation, in use or blocked): nothing new to confirm.
+    let known: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payout_accounts WHERE dossier_number = $1 AND iban = $2 \
+         AND holder_name = $3 AND holding = $4 AND status IN ($5, $6, $7))",
+    )
+    .bind(&snapshot.dossier_number)
+    .bind(iban.electronic())
+    .bind(holder)
+    .bind(holding as i16)
+    .bind(PENDING)
+    .bind(ACTIVE)
+    .bind(BLOCKED)
+    .fetch_one(&mut *conn)
+    .await?;
+    if known {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO payout_accounts (id, dossier_number, iban, bic, holder_name, bank_name, \
+         holding, lawyer_name, lawyer_bar, lawyer_document_key, status, source_reference, \
+         requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(new_id("pa"))
+    .bind(&snapshot.dossier_number)
+    .bind(iban.electronic())
+    .bind(&bic)
+    .bind(holder)
+    .bind(account.bank_name.trim())
+    .bind(holding as i16)
+    .bind(lawyer.lawyer_name.trim())
+    .bind(lawyer.bar.trim())
+    .bind(lawyer.document_key.trim())
+    .bind(PENDING)
+    .bind(source)
+    .bind(requested_by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
 #[instrument(skip_all, fields(method = "ConfirmPayoutAccountChange"))]
 pub async fn confirm(
     pool: &PgPool,
