@@ -6,43 +6,13 @@ mod common;
 
 use common::{NISS_1985, assert_code, date, key, money, nn};
 use secal_domain::DossierNumber;
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
-use secal_runtime::roles;
-use secal_testkit::{Suite, Svc};
+use secal_proto::v1 as pb;
+use secal_testkit::Svc;
 use tonic::Code;
-use tonic::transport::Channel;
 
-type Client = PaymentsServiceClient<Channel>;
-
-struct Ctx {
-    suite: Suite,
-    client: Client,
-    token: String,
-}
+type Ctx = common::PaymentsCtx;
 
 impl Ctx {
-    async fn start() -> anyhow::Result<Self> {
-        let suite = Suite::start(&[Svc::Payments]).await?;
-        let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
-        let token = suite.agent_token(
-            "agent-pay",
-            &[
-                roles::PAYMENTS_OPERATOR,
-                roles::SERVICE,
-                roles::TAX_REFUND_SYSTEM,
-            ],
-        )?;
-        Ok(Self {
-            suite,
-            client,
-            token,
-        })
-    }
-
-    fn req<T>(&self, m: T) -> tonic::Request<T> {
-        self.suite.request(&self.token, m)
-    }
-
     async fn transfers(
         &mut self,
         k: &str,
@@ -114,7 +84,7 @@ fn eur(s: &str) -> rust_decimal::Decimal {
 
 #[tokio::test]
 async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyhow::Result<()> {
-    let mut c = Ctx::start().await?;
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let d = dossier(11);
     let payable = format!("payable/{d}/child-1");
     let paid = format!("paid-out/{d}/child-1");
@@ -311,7 +281,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
 /// deleted, and a bulk statement moves each account's totals by the sum of its legs.
 #[tokio::test]
 async fn the_database_refuses_unknown_accounts_and_account_deletion() -> anyhow::Result<()> {
-    let c = Ctx::start().await?;
+    let c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let pool = c.suite.admin_pool().await?;
     // As the service sees it: the ledger's trigger functions name their tables unqualified.
     let mut conn = pool.acquire().await?;
@@ -385,32 +355,25 @@ fn activated(d: &str, debtor_nn: &str) -> pb::ReceiveDossierEventRequest {
         "00000000-0000-4000-8000-{:012}",
         d.len() + debtor_nn.len() * 1000 + d.bytes().map(usize::from).sum::<usize>()
     );
-    pb::ReceiveDossierEventRequest {
-        idempotency_key: key(&id),
-        event: Some(pb::DossierEvent {
-            event_id: id,
-            event_type: pb::DossierEventType::Activated as i32,
+    common::dossier_event(
+        &id,
+        1,
+        pb::DossierSnapshot {
             dossier_number: d.into(),
-            dossier_version: 1,
-            sequence: 1,
-            snapshot: Some(pb::DossierSnapshot {
-                dossier_number: d.into(),
-                status: pb::DossierStatus::Active as i32,
-                debtor: Some(pb::DossierPerson {
-                    person_id: format!("debtor-{debtor_nn}"),
-                    national_number: nn(debtor_nn),
-                    ..Default::default()
-                }),
+            status: pb::DossierStatus::Active as i32,
+            debtor: Some(pb::DossierPerson {
+                person_id: format!("debtor-{debtor_nn}"),
+                national_number: nn(debtor_nn),
                 ..Default::default()
             }),
             ..Default::default()
-        }),
-    }
+        },
+    )
 }
 
 #[tokio::test]
 async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()> {
-    let mut c = Ctx::start().await?;
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let d = dossier(21);
     c.client
         .receive_dossier_event(c.req(activated(&d, NISS_1985)))
@@ -656,7 +619,7 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
 
 #[tokio::test]
 async fn suspended_or_debt_free_debtors_get_a_zero_offset() -> anyhow::Result<()> {
-    let mut c = Ctx::start().await?;
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let d = dossier(31);
     let other = "90010101707";
     c.client

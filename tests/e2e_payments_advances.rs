@@ -42,38 +42,31 @@ fn child(id: &str, born: Option<pb::Date>, amount: &str, allowance: bool) -> pb:
 fn event(seq: u32, creditors: Vec<pb::DossierCreditor>) -> pb::ReceiveDossierEventRequest {
     let d = dossier(seq);
     let id = format!("00000000-0000-4000-9000-{seq:012}");
-    pb::ReceiveDossierEventRequest {
-        idempotency_key: key(&id),
-        event: Some(pb::DossierEvent {
-            event_id: id,
-            event_type: pb::DossierEventType::Activated as i32,
-            dossier_number: d.clone(),
-            dossier_version: 1,
-            sequence: i64::from(seq),
-            snapshot: Some(pb::DossierSnapshot {
-                dossier_number: d,
-                status: pb::DossierStatus::Active as i32,
-                application_date: date(2023, 1, 15),
-                debtor: Some(pb::DossierPerson {
-                    person_id: format!("debtor-{seq}"),
-                    national_number: nn(NISS_1985),
-                    ..Default::default()
-                }),
-                creditors,
-                title: Some(pb::ExecutoryTitle {
-                    first_month: Some(pb::YearMonth {
-                        year: 2022,
-                        month: 1,
-                    }),
-                    ..Default::default()
-                }),
-                applicant_net_monthly_income: money("1500.00"),
-                dependent_child_count: 2,
+    common::dossier_event(
+        &id,
+        1,
+        pb::DossierSnapshot {
+            dossier_number: d,
+            status: pb::DossierStatus::Active as i32,
+            application_date: date(2023, 1, 15),
+            debtor: Some(pb::DossierPerson {
+                person_id: format!("debtor-{seq}"),
+                national_number: nn(NISS_1985),
                 ..Default::default()
             }),
+            creditors,
+            title: Some(pb::ExecutoryTitle {
+                first_month: Some(pb::YearMonth {
+                    year: 2022,
+                    month: 1,
+                }),
+                ..Default::default()
+            }),
+            applicant_net_monthly_income: money("1500.00"),
+            dependent_child_count: 2,
             ..Default::default()
-        }),
-    }
+        },
+    )
 }
 
 async fn run(

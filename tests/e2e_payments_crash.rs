@@ -52,28 +52,22 @@ fn event(seq: u32) -> pb::ReceiveDossierEventRequest {
         advances_requested: true,
         ..Default::default()
     };
-    pb::ReceiveDossierEventRequest {
-        idempotency_key: key(&id),
-        event: Some(pb::DossierEvent {
-            event_id: id,
-            event_type: pb::DossierEventType::Activated as i32,
-            dossier_number: d.clone(),
-            dossier_version: 1,
-            snapshot: Some(pb::DossierSnapshot {
-                dossier_number: d,
-                status: pb::DossierStatus::Active as i32,
-                application_date: date(2023, 1, 15),
-                debtor: Some(pb::DossierPerson {
-                    person_id: format!("debtor-{seq}"),
-                    national_number: nn(&debtor_nn(seq)),
-                    ..Default::default()
-                }),
-                creditors: vec![child],
+    common::dossier_event(
+        &id,
+        1,
+        pb::DossierSnapshot {
+            dossier_number: d,
+            status: pb::DossierStatus::Active as i32,
+            application_date: date(2023, 1, 15),
+            debtor: Some(pb::DossierPerson {
+                person_id: format!("debtor-{seq}"),
+                national_number: nn(&debtor_nn(seq)),
                 ..Default::default()
             }),
+            creditors: vec![child],
             ..Default::default()
-        }),
-    }
+        },
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]

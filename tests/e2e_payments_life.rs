@@ -9,25 +9,16 @@ mod common;
 
 use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
 use secal_domain::DossierNumber;
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_proto::v1 as pb;
 use secal_runtime::roles;
-use secal_testkit::{Suite, Svc};
+use secal_testkit::Svc;
 use tonic::Code;
-use tonic::transport::Channel;
 
 type Dec = rust_decimal::Decimal;
 
-struct Ctx {
-    suite: Suite,
-    client: PaymentsServiceClient<Channel>,
-    token: String,
-}
+type Ctx = common::PaymentsCtx;
 
 impl Ctx {
-    fn req<T>(&self, m: T) -> tonic::Request<T> {
-        self.suite.request(&self.token, m)
-    }
-
     async fn balance(&mut self, account: &str) -> anyhow::Result<Dec> {
         let r = self.req(pb::GetLedgerAccountRequest {
             account_id: account.into(),
@@ -115,47 +106,40 @@ fn child(id: &str, born: Option<pb::Date>, amount: &str) -> pb::DossierCreditor 
 
 fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
     let id = "00000000-0000-4000-a000-000000000071".to_owned();
-    pb::ReceiveDossierEventRequest {
-        idempotency_key: key(&id),
-        event: Some(pb::DossierEvent {
-            event_id: id,
-            event_type: pb::DossierEventType::Activated as i32,
+    common::dossier_event(
+        &id,
+        1,
+        pb::DossierSnapshot {
             dossier_number: d.into(),
-            dossier_version: 1,
-            sequence: 1,
-            snapshot: Some(pb::DossierSnapshot {
-                dossier_number: d.into(),
-                status: pb::DossierStatus::Active as i32,
-                application_date: date(2023, 1, 15),
-                applicant: Some(pb::DossierPerson {
-                    person_id: "applicant-1".into(),
-                    family_name: "Dupont".into(),
-                    given_names: "Marie".into(),
-                    ..Default::default()
-                }),
-                debtor: Some(pb::DossierPerson {
-                    person_id: "debtor-71".into(),
-                    national_number: nn(NISS_1985),
-                    ..Default::default()
-                }),
-                creditors: vec![
-                    child("child-1", date(2015, 3, 1), "200.00"),
-                    child("child-2", date(2017, 6, 1), "150.00"),
-                ],
-                title: Some(pb::ExecutoryTitle {
-                    first_month: Some(pb::YearMonth {
-                        year: 2022,
-                        month: 1,
-                    }),
-                    ..Default::default()
-                }),
-                applicant_net_monthly_income: money("1500.00"),
-                dependent_child_count: 2,
+            status: pb::DossierStatus::Active as i32,
+            application_date: date(2023, 1, 15),
+            applicant: Some(pb::DossierPerson {
+                person_id: "applicant-1".into(),
+                family_name: "Dupont".into(),
+                given_names: "Marie".into(),
                 ..Default::default()
             }),
+            debtor: Some(pb::DossierPerson {
+                person_id: "debtor-71".into(),
+                national_number: nn(NISS_1985),
+                ..Default::default()
+            }),
+            creditors: vec![
+                child("child-1", date(2015, 3, 1), "200.00"),
+                child("child-2", date(2017, 6, 1), "150.00"),
+            ],
+            title: Some(pb::ExecutoryTitle {
+                first_month: Some(pb::YearMonth {
+                    year: 2022,
+                    month: 1,
+                }),
+                ..Default::default()
+            }),
+            applicant_net_monthly_income: money("1500.00"),
+            dependent_child_count: 2,
             ..Default::default()
-        }),
-    }
+        },
+    )
 }
 
 async fn run_may(c: &mut Ctx) -> anyhow::Result<pb::AdvancesRunTotals> {
@@ -193,22 +177,10 @@ fn lines(a: &pb::PaymentAllocation) -> Vec<(i32, Option<i32>, String, Dec, i32)>
 #[tokio::test]
 async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
 -> anyhow::Result<()> {
-    let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
-    let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
-    let token = suite.agent_token(
-        "agent-pay",
-        &[
-            roles::PAYMENTS_OPERATOR,
-            roles::SERVICE,
-            roles::TAX_REFUND_SYSTEM,
-        ],
-    )?;
-    let second = suite.agent_token("agent-two", &[roles::PAYMENTS_OPERATOR])?;
-    let mut c = Ctx {
-        suite,
-        client,
-        token,
-    };
+    let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-pay").await?;
+    let second = c
+        .suite
+        .agent_token("agent-two", &[roles::PAYMENTS_OPERATOR])?;
     let dn = DossierNumber::new(2023, 71)?.to_string();
     c.client
         .receive_dossier_event(c.req(activated(&dn)))

@@ -67,35 +67,24 @@ impl Ctx {
         payout: Option<pb::PayoutFrame>,
     ) -> anyhow::Result<pb::ReceiveDossierEventResponse> {
         let id = format!("00000000-0000-4000-8000-{n:012}");
-        let kind = match version {
-            1 => pb::DossierEventType::Activated,
-            _ => pb::DossierEventType::Changed,
-        };
         let r = self.suite.request(
             &self.intake,
-            pb::ReceiveDossierEventRequest {
-                idempotency_key: key(&id),
-                event: Some(pb::DossierEvent {
-                    event_id: id.clone(),
-                    event_type: kind as i32,
+            common::dossier_event(
+                &id,
+                version,
+                pb::DossierSnapshot {
                     dossier_number: d.into(),
-                    dossier_version: version,
-                    sequence: version,
-                    snapshot: Some(pb::DossierSnapshot {
-                        dossier_number: d.into(),
-                        status: pb::DossierStatus::Active as i32,
-                        applicant: Some(pb::DossierPerson {
-                            person_id: "applicant-1".into(),
-                            family_name: applicant.into(),
-                            given_names: "Marie".into(),
-                            ..Default::default()
-                        }),
-                        payout,
+                    status: pb::DossierStatus::Active as i32,
+                    applicant: Some(pb::DossierPerson {
+                        person_id: "applicant-1".into(),
+                        family_name: applicant.into(),
+                        given_names: "Marie".into(),
                         ..Default::default()
                     }),
+                    payout,
                     ..Default::default()
-                }),
-            },
+                },
+            ),
         );
         Ok(self.client.receive_dossier_event(r).await?.into_inner())
     }

@@ -7,41 +7,14 @@ mod common;
 
 use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
 use secal_domain::DossierNumber;
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_proto::v1 as pb;
 use secal_runtime::roles;
-use secal_testkit::{Suite, Svc};
+use secal_testkit::Svc;
 use tonic::Code;
-use tonic::transport::Channel;
 
-struct Ctx {
-    suite: Suite,
-    client: PaymentsServiceClient<Channel>,
-    token: String,
-}
+type Ctx = common::PaymentsCtx;
 
 impl Ctx {
-    async fn start() -> anyhow::Result<Self> {
-        let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
-        let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
-        let token = suite.agent_token(
-            "agent-plans",
-            &[
-                roles::PAYMENTS_OPERATOR,
-                roles::SERVICE,
-                roles::TAX_REFUND_SYSTEM,
-            ],
-        )?;
-        Ok(Self {
-            suite,
-            client,
-            token,
-        })
-    }
-
-    fn req<T>(&self, m: T) -> tonic::Request<T> {
-        self.suite.request(&self.token, m)
-    }
-
     /// An active dossier of the debtor `debtor-<nn>` owing `debt` (principal, January 2024).
     async fn dossier_with_debt(
         &mut self,
@@ -51,27 +24,20 @@ impl Ctx {
     ) -> anyhow::Result<String> {
         let d = DossierNumber::new(2024, seq)?.to_string();
         let id = format!("00000000-0000-4000-8000-{seq:012}");
-        let event = pb::ReceiveDossierEventRequest {
-            idempotency_key: key(&id),
-            event: Some(pb::DossierEvent {
-                event_id: id,
-                event_type: pb::DossierEventType::Activated as i32,
+        let event = common::dossier_event(
+            &id,
+            1,
+            pb::DossierSnapshot {
                 dossier_number: d.clone(),
-                dossier_version: 1,
-                sequence: i64::from(seq),
-                snapshot: Some(pb::DossierSnapshot {
-                    dossier_number: d.clone(),
-                    status: pb::DossierStatus::Active as i32,
-                    debtor: Some(pb::DossierPerson {
-                        person_id: format!("debtor-{debtor_nn}"),
-                        national_number: nn(debtor_nn),
-                        ..Default::default()
-                    }),
+                status: pb::DossierStatus::Active as i32,
+                debtor: Some(pb::DossierPerson {
+                    person_id: format!("debtor-{debtor_nn}"),
+                    national_number: nn(debtor_nn),
                     ..Default::default()
                 }),
                 ..Default::default()
-            }),
-        };
+            },
+        );
         self.client.receive_dossier_event(self.req(event)).await?;
         let item = pb::DebtItem {
             component: pb::DebtComponent::Principal as i32,
@@ -196,7 +162,7 @@ fn plan_request(k: &str, person: &str, dossier: &str) -> pb::CreatePaymentPlanRe
 #[tokio::test]
 async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_instalments()
 -> anyhow::Result<()> {
-    let mut c = Ctx::start().await?;
+    let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-plans").await?;
     let person = format!("debtor-{NISS_1985}");
     let d = c.dossier_with_debt(41, NISS_1985, "500.00").await?;
 
@@ -354,7 +320,7 @@ async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_i
 
 #[tokio::test]
 async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<()> {
-    let mut c = Ctx::start().await?;
+    let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-plans").await?;
     let debtor_nn = "90010101707";
     let person = format!("debtor-{debtor_nn}");
     let d = c.dossier_with_debt(51, debtor_nn, "400.00").await?;

@@ -7,25 +7,14 @@ mod common;
 
 use common::{assert_code, date, key, money, nn};
 use secal_domain::{DossierNumber, StructuredReference};
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_proto::v1 as pb;
 use secal_runtime::roles;
-use secal_testkit::{Suite, Svc};
+use secal_testkit::Svc;
 use tonic::Code;
-use tonic::transport::Channel;
 
-type Client = PaymentsServiceClient<Channel>;
-
-struct Ctx {
-    suite: Suite,
-    client: Client,
-    token: String,
-}
+type Ctx = common::PaymentsCtx;
 
 impl Ctx {
-    fn req<T>(&self, m: T) -> tonic::Request<T> {
-        self.suite.request(&self.token, m)
-    }
-
     async fn balance(&mut self, account: &str) -> anyhow::Result<rust_decimal::Decimal> {
         let r = self.req(pb::GetLedgerAccountRequest {
             account_id: account.into(),
@@ -109,46 +98,32 @@ fn statement(entries: &[String]) -> String {
 
 fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
     let id = "00000000-0000-4000-8000-000000000531".to_owned();
-    pb::ReceiveDossierEventRequest {
-        idempotency_key: key(&id),
-        event: Some(pb::DossierEvent {
-            event_id: id,
-            event_type: pb::DossierEventType::Activated as i32,
+    common::dossier_event(
+        &id,
+        1,
+        pb::DossierSnapshot {
             dossier_number: d.into(),
-            dossier_version: 1,
-            sequence: 1,
-            snapshot: Some(pb::DossierSnapshot {
-                dossier_number: d.into(),
-                status: pb::DossierStatus::Active as i32,
-                applicant: Some(pb::DossierPerson {
-                    person_id: "applicant-1".into(),
-                    family_name: "Dupont".into(),
-                    given_names: "Marie".into(),
-                    ..Default::default()
-                }),
-                debtor: Some(pb::DossierPerson {
-                    person_id: "debtor-1".into(),
-                    national_number: nn(common::NISS_1985),
-                    ..Default::default()
-                }),
+            status: pb::DossierStatus::Active as i32,
+            applicant: Some(pb::DossierPerson {
+                person_id: "applicant-1".into(),
+                family_name: "Dupont".into(),
+                given_names: "Marie".into(),
+                ..Default::default()
+            }),
+            debtor: Some(pb::DossierPerson {
+                person_id: "debtor-1".into(),
+                national_number: nn(common::NISS_1985),
                 ..Default::default()
             }),
             ..Default::default()
-        }),
-    }
+        },
+    )
 }
 
 #[tokio::test]
 async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() -> anyhow::Result<()>
 {
-    let suite = Suite::start(&[Svc::Payments]).await?;
-    let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
-    let token = suite.agent_token("agent-pay", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
-    let mut c = Ctx {
-        suite,
-        client,
-        token,
-    };
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let d = DossierNumber::new(2024, 31)?.to_string();
     c.client.receive_dossier_event(c.req(activated(&d))).await?;
     // May 2024: 200 owed to child-1.
@@ -429,15 +404,10 @@ fn returned(bank_ref: &str, amount: &str, e2e: &str, reason: Option<&str>) -> St
 
 #[tokio::test]
 async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Result<()> {
-    let suite = Suite::start(&[Svc::Payments]).await?;
-    let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
-    let token = suite.agent_token("agent-pay", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
-    let second = suite.agent_token("agent-two", &[roles::PAYMENTS_OPERATOR])?;
-    let mut c = Ctx {
-        suite,
-        client,
-        token,
-    };
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
+    let second = c
+        .suite
+        .agent_token("agent-two", &[roles::PAYMENTS_OPERATOR])?;
     let d = DossierNumber::new(2024, 41)?.to_string();
     c.client.receive_dossier_event(c.req(activated(&d))).await?;
     let (pay1, pay2) = (

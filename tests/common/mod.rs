@@ -55,3 +55,62 @@ pub fn assert_code<T: std::fmt::Debug>(
 
 /// A valid NISS (born 1985-07-30) and a valid post-2000 one (born 2007-03-15).
 pub const NISS_1985: &str = "85073003328";
+
+/// Intake's event `id` (a UUID) bringing `snapshot` at `version`: ACTIVATED at version 1,
+/// CHANGED after. The dossier is the snapshot's.
+pub fn dossier_event(
+    id: &str,
+    version: i64,
+    snapshot: pb::DossierSnapshot,
+) -> pb::ReceiveDossierEventRequest {
+    let kind = match version {
+        1 => pb::DossierEventType::Activated,
+        _ => pb::DossierEventType::Changed,
+    };
+    pb::ReceiveDossierEventRequest {
+        idempotency_key: key(id),
+        event: Some(pb::DossierEvent {
+            event_id: id.to_owned(),
+            event_type: kind as i32,
+            dossier_number: snapshot.dossier_number.clone(),
+            dossier_version: version,
+            sequence: version,
+            snapshot: Some(snapshot),
+            ..Default::default()
+        }),
+    }
+}
+
+/// A suite, a payments client and an agent holding every payments role (operator, intake's
+/// service role, the tax system's).
+pub struct PaymentsCtx {
+    pub suite: secal_testkit::Suite,
+    pub client: pb::payments_service_client::PaymentsServiceClient<tonic::transport::Channel>,
+    pub token: String,
+}
+
+impl PaymentsCtx {
+    pub async fn start(services: &[secal_testkit::Svc], agent: &str) -> anyhow::Result<Self> {
+        use secal_runtime::roles;
+        let suite = secal_testkit::Suite::start(services).await?;
+        let channel = suite.channel(secal_testkit::Svc::Payments).await?;
+        let client = pb::payments_service_client::PaymentsServiceClient::new(channel);
+        let token = suite.agent_token(
+            agent,
+            &[
+                roles::PAYMENTS_OPERATOR,
+                roles::SERVICE,
+                roles::TAX_REFUND_SYSTEM,
+            ],
+        )?;
+        Ok(Self {
+            suite,
+            client,
+            token,
+        })
+    }
+
+    pub fn req<T>(&self, m: T) -> tonic::Request<T> {
+        self.suite.request(&self.token, m)
+    }
+}
