@@ -355,20 +355,7 @@ fn activated(d: &str, debtor_nn: &str) -> pb::ReceiveDossierEventRequest {
         "00000000-0000-4000-8000-{:012}",
         d.len() + debtor_nn.len() * 1000 + d.bytes().map(usize::from).sum::<usize>()
     );
-    common::dossier_event(
-        &id,
-        1,
-        pb::DossierSnapshot {
-            dossier_number: d.into(),
-            status: pb::DossierStatus::Active as i32,
-            debtor: Some(pb::DossierPerson {
-                person_id: format!("debtor-{debtor_nn}"),
-                national_number: nn(debtor_nn),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-    )
+    common::dossier_event(&id, 1, common::debtor_dossier(d, debtor_nn))
 }
 
 #[tokio::test]

@@ -327,42 +327,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     );
 
     // The payout account, requested by one agent and confirmed by another.
-    let acct = c
-        .client
-        .request_payout_account_change(c.req(pb::RequestPayoutAccountChangeRequest {
-            idempotency_key: key("acc"),
-            dossier_number: dn.clone(),
-            account: Some(pb::BankAccount {
-                iban: Some(pb::Iban {
-                    value: "BE71096123456769".into(),
-                }),
-                bic: "GEBABEBB".into(),
-                holder_name: "Marie Dupont".into(),
-                bank_name: String::new(),
-            }),
-            holding: pb::AccountHolding::Sole as i32,
-            lawyer_authorisation: None,
-            source_reference: "letter-71".into(),
-        }))
-        .await?
-        .into_inner()
-        .payout_account
-        .unwrap_or_default();
-    let confirmed = c
-        .client
-        .confirm_payout_account_change(c.suite.request(
-            &second,
-            pb::ConfirmPayoutAccountChangeRequest {
-                idempotency_key: key("acc-ok"),
-                payout_account_id: acct.payout_account_id,
-                method: pb::ConfirmationMethod::BankCertificate as i32,
-                evidence_reference: "cert-71".into(),
-            },
-        ))
-        .await?
-        .into_inner()
-        .payout_account
-        .unwrap_or_default();
+    let confirmed = c.confirmed_payout_account(&dn, &second).await?;
     assert_eq!(confirmed.status, pb::PayoutAccountStatus::Active as i32);
 
     // Payable by hand: child-1 = 175 (May advance) + 25 (May's rest) + 50 + 100 (April)

@@ -24,20 +24,7 @@ impl Ctx {
     ) -> anyhow::Result<String> {
         let d = DossierNumber::new(2024, seq)?.to_string();
         let id = format!("00000000-0000-4000-8000-{seq:012}");
-        let event = common::dossier_event(
-            &id,
-            1,
-            pb::DossierSnapshot {
-                dossier_number: d.clone(),
-                status: pb::DossierStatus::Active as i32,
-                debtor: Some(pb::DossierPerson {
-                    person_id: format!("debtor-{debtor_nn}"),
-                    national_number: nn(debtor_nn),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-        );
+        let event = common::dossier_event(&id, 1, common::debtor_dossier(&d, debtor_nn));
         self.client.receive_dossier_event(self.req(event)).await?;
         let item = pb::DebtItem {
             component: pb::DebtComponent::Principal as i32,

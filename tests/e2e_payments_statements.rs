@@ -433,38 +433,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
             transfers: vec![fund("f1", &pay1, "120.00"), fund("f2", &pay2, "80.00")],
         }))
         .await?;
-    let acct = c
-        .client
-        .request_payout_account_change(c.req(pb::RequestPayoutAccountChangeRequest {
-            idempotency_key: key("acc"),
-            dossier_number: d.clone(),
-            account: Some(pb::BankAccount {
-                iban: Some(pb::Iban {
-                    value: "BE71096123456769".into(),
-                }),
-                bic: "GEBABEBB".into(),
-                holder_name: "Marie Dupont".into(),
-                bank_name: String::new(),
-            }),
-            holding: pb::AccountHolding::Sole as i32,
-            lawyer_authorisation: None,
-            source_reference: "letter-1".into(),
-        }))
-        .await?
-        .into_inner()
-        .payout_account
-        .unwrap_or_default();
-    c.client
-        .confirm_payout_account_change(c.suite.request(
-            &second,
-            pb::ConfirmPayoutAccountChangeRequest {
-                idempotency_key: key("acc-ok"),
-                payout_account_id: acct.payout_account_id,
-                method: pb::ConfirmationMethod::BankCertificate as i32,
-                evidence_reference: "doc-1".into(),
-            },
-        ))
-        .await?;
+    c.confirmed_payout_account(&d, &second).await?;
     let batch = c
         .client
         .create_payout_batch(c.req(pb::CreatePayoutBatchRequest {

@@ -114,3 +114,56 @@ impl PaymentsCtx {
         self.suite.request(&self.token, m)
     }
 }
+
+/// An active dossier `d` whose debtor is `debtor-<debtor_nn>`, national number `debtor_nn`.
+pub fn debtor_dossier(d: &str, debtor_nn: &str) -> pb::DossierSnapshot {
+    pb::DossierSnapshot {
+        dossier_number: d.into(),
+        status: pb::DossierStatus::Active as i32,
+        debtor: Some(pb::DossierPerson {
+            person_id: format!("debtor-{debtor_nn}"),
+            national_number: nn(debtor_nn),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+impl PaymentsCtx {
+    /// The applicant Marie Dupont's sole account for dossier `d`, requested by this
+    /// context's agent and confirmed by the one holding `confirmer` (separation of duties).
+    pub async fn confirmed_payout_account(
+        &mut self,
+        d: &str,
+        confirmer: &str,
+    ) -> anyhow::Result<pb::PayoutAccount> {
+        let request = self.req(pb::RequestPayoutAccountChangeRequest {
+            idempotency_key: key(&format!("acc-{d}")),
+            dossier_number: d.into(),
+            account: Some(pb::BankAccount {
+                iban: Some(pb::Iban {
+                    value: "BE71096123456769".into(),
+                }),
+                bic: "GEBABEBB".into(),
+                holder_name: "Marie Dupont".into(),
+                bank_name: String::new(),
+            }),
+            holding: pb::AccountHolding::Sole as i32,
+            lawyer_authorisation: None,
+            source_reference: format!("letter-{d}"),
+        });
+        let requested = self.client.request_payout_account_change(request).await?;
+        let requested = requested.into_inner().payout_account.unwrap_or_default();
+        let confirm = self.suite.request(
+            confirmer,
+            pb::ConfirmPayoutAccountChangeRequest {
+                idempotency_key: key(&format!("acc-ok-{d}")),
+                payout_account_id: requested.payout_account_id,
+                method: pb::ConfirmationMethod::BankCertificate as i32,
+                evidence_reference: format!("certificate-{d}"),
+            },
+        );
+        let confirmed = self.client.confirm_payout_account_change(confirm).await?;
+        Ok(confirmed.into_inner().payout_account.unwrap_or_default())
+    }
+}
