@@ -70,30 +70,109 @@ fn event(seq: u32) -> pb::ReceiveDossierEventRequest {
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Result<()> {
-    let suite = Suite::start(&[Svc::Calculation]).await?;
-    let dir = tempfile::tempdir()?;
-    let addr = secal_testkit::process::free_addr()?;
-    let token_file = dir.path().join("payments.token");
+/// The payments binary on `addr`, calling the calculation service at `calc`.
+async fn payments(
+    suite: &Suite,
+    dir: &std::path::Path,
+    addr: std::net::SocketAddr,
+    calc: std::net::SocketAddr,
+) -> anyhow::Result<ServiceProcess> {
+    let token_file = dir.join("payments.token");
     std::fs::write(
         &token_file,
         suite.token("secal-payments", PrincipalKind::System, &[roles::SERVICE])?,
     )?;
     let env = vec![
-        (
-            "SECAL_CALCULATION_ADDR".to_owned(),
-            suite.addr(Svc::Calculation)?.to_string(),
-        ),
+        ("SECAL_CALCULATION_ADDR".to_owned(), calc.to_string()),
         (
             "SECAL_SERVICE_TOKEN_FILE".to_owned(),
             token_file.display().to_string(),
         ),
     ];
+    ServiceProcess::start_with_env(&binary()?, suite, Svc::Payments, dir, addr, &env).await
+}
+
+fn run_request(k: &str) -> pb::RunMonthlyAdvancesRequest {
+    pb::RunMonthlyAdvancesRequest {
+        idempotency_key: key(k),
+        month: Some(pb::YearMonth {
+            year: 2024,
+            month: 5,
+        }),
+        progress_every: 1_000,
+    }
+}
+
+/// Runs May 2024 to the end; the final totals.
+async fn run_to_end(
+    suite: &Suite,
+    client: &mut PaymentsServiceClient<tonic::transport::Channel>,
+    token: &str,
+    k: &str,
+) -> anyhow::Result<pb::AdvancesRun> {
+    let mut stream = client
+        .run_monthly_advances(suite.request(token, run_request(k)))
+        .await?
+        .into_inner();
+    let mut last = None;
+    while let Some(m) = stream.message().await? {
+        if let Some(pb::run_monthly_advances_response::Update::Run(r)) = m.update {
+            last = Some(r);
+        }
+    }
+    last.context("no final message")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn children_whose_assessment_failed_are_paid_by_the_next_start_once() -> anyhow::Result<()> {
+    let suite = Suite::start(&[Svc::Calculation]).await?;
+    let dir = tempfile::tempdir()?;
+    let addr = secal_testkit::process::free_addr()?;
     let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
-    let process =
-        ServiceProcess::start_with_env(&binary()?, &suite, Svc::Payments, dir.path(), addr, &env)
+    // First with a calculation service nobody answers at: every child fails.
+    let nowhere = secal_testkit::process::free_addr()?;
+    let process = payments(&suite, dir.path(), addr, nowhere).await?;
+    let mut c = PaymentsServiceClient::new(process.channel().await?);
+    for seq in 1..=3 {
+        c.receive_dossier_event(suite.request(&token, event(seq)))
             .await?;
+    }
+    let failed = run_to_end(&suite, &mut c, &token, "down").await?;
+    let t = failed.totals.unwrap_or_default();
+    assert_eq!(
+        (t.children_considered, t.advances_paid, t.failed),
+        (3, 0, 3),
+        "{t:?}"
+    );
+    assert_eq!(t.ledger_transfer_count, 0);
+    process.terminate().await?;
+
+    // Back with the calculation service: the failed children are paid, once.
+    let process = payments(&suite, dir.path(), addr, suite.addr(Svc::Calculation)?).await?;
+    let mut c = PaymentsServiceClient::new(process.channel().await?);
+    let paid = run_to_end(&suite, &mut c, &token, "up").await?;
+    let t = paid.totals.clone().unwrap_or_default();
+    assert_eq!(
+        (t.children_considered, t.advances_paid, t.failed),
+        (3, 3, 0),
+        "{t:?}"
+    );
+    assert_eq!(t.amount_paid, money("525.00"));
+    assert!(t.reconciled, "{t:?}");
+    let again = run_to_end(&suite, &mut c, &token, "again").await?;
+    assert_eq!(again.totals, paid.totals);
+    process.terminate().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Result<()> {
+    let suite = Suite::start(&[Svc::Calculation]).await?;
+    let dir = tempfile::tempdir()?;
+    let addr = secal_testkit::process::free_addr()?;
+    let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
+    let calc = suite.addr(Svc::Calculation)?;
+    let process = payments(&suite, dir.path(), addr, calc).await?;
     let client = PaymentsServiceClient::new(process.channel().await?);
     let mut seeders = tokio::task::JoinSet::new();
     for w in 0..8 {
@@ -111,15 +190,7 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
     while let Some(r) = seeders.join_next().await {
         r??;
     }
-    let month = Some(pb::YearMonth {
-        year: 2024,
-        month: 5,
-    });
-    let run = |k: &str| pb::RunMonthlyAdvancesRequest {
-        idempotency_key: key(k),
-        month,
-        progress_every: 1_000,
-    };
+    let run = run_request;
     // First start: wait for the first batch to be reported, then kill -9.
     let mut c = client.clone();
     let mut stream = c
@@ -133,9 +204,7 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
     ));
     process.kill9().await?;
 
-    let process =
-        ServiceProcess::start_with_env(&binary()?, &suite, Svc::Payments, dir.path(), addr, &env)
-            .await?;
+    let process = payments(&suite, dir.path(), addr, calc).await?;
     let mut c = PaymentsServiceClient::new(process.channel().await?);
     let mut stream = c
         .run_monthly_advances(suite.request(&token, run("second")))
