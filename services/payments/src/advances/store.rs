@@ -1,9 +1,6 @@
 //! The run's tables and its batch transaction.
 
-use std::collections::{HashMap, HashSet};
-
-/// advances_run_items.status of a child whose assessment failed (tried again next start).
-const FAILED: i16 = 3;
+use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::YearMonth;
@@ -36,39 +33,25 @@ pub async fn set_total(pool: &PgPool, month: YearMonth, total: i64) -> ServiceRe
     Ok(())
 }
 
-/// The batch's children that have an item this month: (dossier, child) -> item status.
-async fn items_in(
-    conn: &mut sqlx::PgConnection,
-    month: YearMonth,
-    batch: &[Child],
-) -> ServiceResult<HashMap<(String, String), i16>> {
-    let mut dossiers: Vec<&str> = batch.iter().map(|c| c.dossier.as_str()).collect();
-    dossiers.dedup();
-    // A join on the primary key, one probe per dossier: `dossier_number = ANY($2)` was
-    // planned as a scan of the month's items, each compared with the whole array.
-    let rows: Vec<(String, String, i16)> = sqlx::query_as(
-        "SELECT i.dossier_number, i.child, i.status FROM unnest($2::text[]) AS d(n)
-         JOIN advances_run_items i ON i.month = $1 AND i.dossier_number = d.n",
-    )
-    .bind(month.first_day())
-    .bind(&dossiers)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|(d, c, s)| ((d, c), s)).collect())
-}
-
-/// Paid or judged not eligible: done for the month (a failed child is tried again).
 async fn done_in(
     conn: &mut sqlx::PgConnection,
     month: YearMonth,
     batch: &[Child],
 ) -> ServiceResult<HashSet<(String, String)>> {
-    let items = items_in(conn, month, batch).await?;
-    Ok(items
-        .into_iter()
-        .filter(|(_, s)| *s != FAILED)
-        .map(|(k, _)| k)
-        .collect())
+    let mut dossiers: Vec<&str> = batch.iter().map(|c| c.dossier.as_str()).collect();
+    dossiers.dedup();
+    // A join on the primary key, one probe per dossier: `dossier_number = ANY($2)` was
+    // planned as a scan of the month's items, each compared with the whole array.
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.dossier_number, i.child FROM unnest($2::text[]) AS d(n)
+         JOIN advances_run_items i ON i.month = $1 AND i.dossier_number = d.n
+         WHERE i.status IN (1, 2)",
+    )
+    .bind(month.first_day())
+    .bind(&dossiers)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Children of the batch already paid or judged not eligible.
@@ -110,21 +93,16 @@ pub async fn write_batch(
     .bind(shard.of)
     .execute(&mut *tx)
     .await?;
-    let items = items_in(&mut tx, month, todo).await?;
+    let done = done_in(&mut tx, month, todo).await?;
     let first = month.first_day();
     let mut transfers = Vec::new();
     let mut written = Vec::new();
     let mut raced = 0;
     let mut cols = ItemCols::default();
-    let mut retried = Vec::new();
     for (c, o) in todo.iter().zip(outcomes) {
-        match items.get(&(c.dossier.clone(), c.child.clone())) {
-            Some(&FAILED) => retried.push(cols.0.len()),
-            Some(_) => {
-                raced += 1;
-                continue;
-            }
-            None => {}
+        if done.contains(&(c.dossier.clone(), c.child.clone())) {
+            raced += 1;
+            continue;
         }
         let base = transfer_base(month, c);
         let claim = AccountKey::party(K::CreditorClaim, &c.dossier, &c.child);
@@ -192,12 +170,25 @@ pub async fn write_batch(
         written.push(o.clone());
     }
     ledger::create_new(&mut tx, actor, &transfers).await?;
-    // Children tried before (their assessment failed) have an item to update; the others
-    // get a new one. Under the shard's lock no one else writes them: a plain INSERT (no
-    // ON CONFLICT arbitration per row), and a duplicate would fail the batch, never pass.
-    let (new, again) = cols.split(&retried);
-    new.write(&mut tx, first, false).await?;
-    again.write(&mut tx, first, true).await?;
+    sqlx::query(
+        "INSERT INTO advances_run_items (month, dossier_number, child, status, amount_cents, reasons, transfer_id, error)
+         SELECT $1, d, c, s, a, r::smallint[], t, e
+         FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)
+         ON CONFLICT (month, dossier_number, child) DO UPDATE
+           SET status = EXCLUDED.status, amount_cents = EXCLUDED.amount_cents, reasons = EXCLUDED.reasons,
+               transfer_id = EXCLUDED.transfer_id, error = EXCLUDED.error
+           WHERE advances_run_items.status = 3",
+    )
+    .bind(first)
+    .bind(&cols.0)
+    .bind(&cols.1)
+    .bind(&cols.2)
+    .bind(&cols.3)
+    .bind(&cols.4)
+    .bind(&cols.5)
+    .bind(&cols.6)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok((written, raced))
 }
@@ -214,67 +205,6 @@ struct ItemCols(
     Vec<Option<String>>,
     Vec<Option<String>>,
 );
-
-impl ItemCols {
-    fn push_from(&mut self, o: &ItemCols, i: usize) {
-        self.0.push(o.0[i].clone());
-        self.1.push(o.1[i].clone());
-        self.2.push(o.2[i]);
-        self.3.push(o.3[i]);
-        self.4.push(o.4[i].clone());
-        self.5.push(o.5[i].clone());
-        self.6.push(o.6[i].clone());
-    }
-
-    /// (rows not at `positions`, rows at `positions`); `positions` ascending.
-    fn split(self, positions: &[usize]) -> (ItemCols, ItemCols) {
-        if positions.is_empty() {
-            return (self, ItemCols::default());
-        }
-        let (mut rest, mut picked) = (ItemCols::default(), ItemCols::default());
-        for i in 0..self.0.len() {
-            if positions.binary_search(&i).is_ok() {
-                picked.push_from(&self, i);
-            } else {
-                rest.push_from(&self, i);
-            }
-        }
-        (rest, picked)
-    }
-
-    async fn write(
-        &self,
-        conn: &mut sqlx::PgConnection,
-        month: NaiveDate,
-        update: bool,
-    ) -> ServiceResult<()> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let sql = if update {
-            "UPDATE advances_run_items i
-                SET status = u.s, amount_cents = u.a, reasons = u.r::smallint[], transfer_id = u.t, error = u.e
-               FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)
-              WHERE i.month = $1 AND i.dossier_number = u.d AND i.child = u.c AND i.status = 3"
-        } else {
-            "INSERT INTO advances_run_items (month, dossier_number, child, status, amount_cents, reasons, transfer_id, error)
-             SELECT $1, d, c, s, a, r::smallint[], t, e
-             FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)"
-        };
-        sqlx::query(sql)
-            .bind(month)
-            .bind(&self.0)
-            .bind(&self.1)
-            .bind(&self.2)
-            .bind(&self.3)
-            .bind(&self.4)
-            .bind(&self.5)
-            .bind(&self.6)
-            .execute(conn)
-            .await?;
-        Ok(())
-    }
-}
 
 #[derive(sqlx::FromRow)]
 struct RunRow {

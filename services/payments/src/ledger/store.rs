@@ -62,12 +62,12 @@ async fn open_accounts(
     let parties: Vec<Option<String>> = missing.iter().map(|k| k.party.clone()).collect();
     let rules: Vec<i16> = missing.iter().map(|k| k.kind.balance_rule()).collect();
     // Sorted by code (the set is) so that concurrent openers lock in the same order; an
-    // account another transaction opened meanwhile is not returned and is read back below.
-    let opened: Vec<(String, i64)> = sqlx::query_as(
+    // account another transaction opened meanwhile is read back below.
+    sqlx::query(
         "INSERT INTO ledger_accounts (code, kind, dossier_number, party_person_id, balance_rule, opened_by)
          SELECT * , $6 FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[], $5::smallint[])
          ORDER BY 1
-         ON CONFLICT (code) DO NOTHING RETURNING code, id",
+         ON CONFLICT (code) DO NOTHING",
     )
     .bind(&codes)
     .bind(&kinds)
@@ -75,18 +75,14 @@ async fn open_accounts(
     .bind(&parties)
     .bind(&rules)
     .bind(actor)
-    .fetch_all(&mut *conn)
+    .execute(&mut *conn)
     .await?;
-    ids.extend(opened);
-    let raced: Vec<String> = codes.into_iter().filter(|c| !ids.contains_key(c)).collect();
-    if !raced.is_empty() {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT code, id FROM ledger_accounts WHERE code = ANY($1)")
-                .bind(&raced)
-                .fetch_all(&mut *conn)
-                .await?;
-        ids.extend(rows);
-    }
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT code, id FROM ledger_accounts WHERE code = ANY($1)")
+            .bind(&codes)
+            .fetch_all(&mut *conn)
+            .await?;
+    ids.extend(rows);
     Ok(ids)
 }
 
