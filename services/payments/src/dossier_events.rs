@@ -172,13 +172,8 @@ pub(crate) async fn receive(
         let source = format!("intake event {}", v.event_id);
         let mut snapshot = snapshot;
         snapshot.dossier_number = v.number.to_string();
-        crate::payouts::accounts::propose_from_intake(
-            &mut tx,
-            &snapshot,
-            &source,
-            &caller.actor().id,
-        )
-        .await?;
+        crate::payouts::propose_from_intake(&mut tx, &snapshot, &source, &caller.actor().id)
+            .await?;
     }
     tx.commit().await?;
     span.record("outcome", if resp.applied { "applied" } else { "stale" });

@@ -5,17 +5,17 @@ use chrono::{DateTime, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
-use tonic_prost::prost::Message;
 use tracing::instrument;
 
-use super::{audit, new_id, run_once};
+use super::new_account::{self, applicant_family_name, refusal, required};
+use super::{audit, run_once};
 
 pub const PENDING: i16 = 1;
 pub const ACTIVE: i16 = 2;
 pub const REPLACED: i16 = 4;
 pub const BLOCKED: i16 = 5;
 
-const COLUMNS: &str = "id, dossier_number, iban, bic, holder_name, bank_name, holding, lawyer_name, \
+pub(super) const COLUMNS: &str = "id, dossier_number, iban, bic, holder_name, bank_name, holding, lawyer_name, \
     lawyer_bar, lawyer_document_key, status, has_received_payout, source_reference, \
     confirmation_method, evidence_reference, note, requested_by, requested_at, decided_by, decided_at";
 
@@ -99,66 +99,19 @@ pub async fn current(conn: &mut PgConnection, dossier: &str) -> ServiceResult<Op
         .await?)
 }
 
-/// The applicant's family name in the dossier's last snapshot from intake; `None` when
-/// payments has never heard of the dossier.
-async fn applicant_family_name(
-    conn: &mut PgConnection,
-    dossier: &str,
-) -> ServiceResult<Option<String>> {
-    let snapshot: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT snapshot FROM dossier_states WHERE dossier_number = $1")
-            .bind(dossier)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(bytes) = snapshot else {
-        return Ok(None);
-    };
-    let s = pb::DossierSnapshot::decode(bytes.as_slice()).map_err(ServiceError::internal)?;
-    Ok(Some(s.applicant.map(|a| a.family_name).unwrap_or_default()))
-}
-
-/// Money is paid only to an account in the applicant's name (alone or jointly) or in the
-/// name of the lawyer the applicant authorised (DOMAIN.md, frame 5). `None` when allowed,
-/// else what is wrong.
-fn holder_refusal(
-    holder: &str,
-    holding: i16,
-    lawyer_name: &str,
-    applicant: &str,
-) -> Option<&'static str> {
-    if holding == pb::AccountHolding::Lawyer as i16 {
-        (!secal_domain::holder_names(holder, lawyer_name))
-            .then_some("must be the name of the lawyer the applicant authorised")
-    } else {
-        (!secal_domain::holder_names(holder, applicant))
-            .then_some("must be the applicant's name (alone or jointly)")
-    }
-}
-
 /// Whether `account` may still be paid to: the applicant named in the dossier's latest
 /// snapshot may have changed since the account was confirmed.
 pub async fn holder_allowed(conn: &mut PgConnection, account: &AccountRow) -> ServiceResult<bool> {
     let applicant = applicant_family_name(conn, &account.dossier_number)
         .await?
         .unwrap_or_default();
-    Ok(holder_refusal(
+    Ok(refusal(
         &account.holder_name,
         account.holding,
         &account.lawyer_name,
         &applicant,
     )
     .is_none())
-}
-
-fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
-    let v = v.trim();
-    if v.is_empty() || v.len() > 140 {
-        return Err(ServiceError::invalid_field(
-            field,
-            "1 to 140 characters required",
-        ));
-    }
-    Ok(v)
 }
 
 #[instrument(skip_all, fields(method = "RequestPayoutAccountChange"))]
@@ -169,53 +122,11 @@ pub async fn request(
 ) -> ServiceResult<pb::RequestPayoutAccountChangeResponse> {
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let dossier = required("dossier_number", &req.dossier_number)?.to_owned();
-    let account = req
-        .account
-        .as_ref()
-        .ok_or_else(|| ServiceError::invalid_field("account", "required"))?;
-    let iban: secal_domain::Iban = account
-        .iban
-        .as_ref()
-        .map(|i| i.value.parse())
-        .ok_or_else(|| ServiceError::invalid_field("account.iban", "required"))?
-        .map_err(|_| ServiceError::invalid_field("account.iban", "not a valid IBAN"))?;
-    let bic = account.bic.trim();
-    if !bic.is_empty() && bic.parse::<secal_iso20022::Bic>().is_err() {
-        return Err(ServiceError::invalid_field(
-            "account.bic",
-            "not a valid BIC",
-        ));
-    }
-    let holder = required("account.holder_name", &account.holder_name)?;
-    // The pain.001 creditor name holds 70 characters once transliterated: a longer one
-    // would fail every batch it is in.
-    if secal_iso20022::to_sepa_text(holder).chars().count() > 70 {
-        return Err(ServiceError::invalid_field(
-            "account.holder_name",
-            "at most 70 characters as the bank will show it (accents transliterated)",
-        ));
-    }
-    let holding = match pb::AccountHolding::try_from(req.holding) {
-        Ok(
-            h @ (pb::AccountHolding::Sole | pb::AccountHolding::Joint | pb::AccountHolding::Lawyer),
-        ) => h,
-        _ => {
-            return Err(ServiceError::invalid_field(
-                "holding",
-                "sole, joint or lawyer",
-            ));
-        }
-    };
-    let lawyer = req.lawyer_authorisation.clone().unwrap_or_default();
-    if holding == pb::AccountHolding::Lawyer {
-        required("lawyer_authorisation.lawyer_name", &lawyer.lawyer_name)?;
-        required("lawyer_authorisation.document_key", &lawyer.document_key)?;
-    } else if req.lawyer_authorisation.is_some() {
-        return Err(ServiceError::invalid_field(
-            "lawyer_authorisation",
-            "only with a lawyer's account",
-        ));
-    }
+    let account = new_account::check(
+        req.account.as_ref(),
+        req.holding,
+        req.lawyer_authorisation.as_ref(),
+    )?;
     let mut tx = pool.begin().await?;
     let method = "RequestPayoutAccountChange";
     let resp = run_once(&mut tx, method, &key, &req, async |conn| {
@@ -225,31 +136,12 @@ pub async fn request(
                 "no dossier with this number has been activated in payments",
             ));
         };
-        let lawyer_name = lawyer.lawyer_name.trim();
-        if let Some(why) = holder_refusal(holder, holding as i16, lawyer_name, &applicant) {
+        if let Some(why) = account.refusal(&applicant) {
             return Err(ServiceError::invalid_field("account.holder_name", why));
         }
-        let id = new_id("pa");
-        let sql = format!(
-            "INSERT INTO payout_accounts (id, dossier_number, iban, bic, holder_name, bank_name, \
-             holding, lawyer_name, lawyer_bar, lawyer_document_key, status, source_reference, \
-             requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12) \
-             RETURNING {COLUMNS}"
-        );
-        let row: AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&id)
-            .bind(&dossier)
-            .bind(iban.electronic())
-            .bind(bic.to_uppercase())
-            .bind(holder)
-            .bind(account.bank_name.trim())
-            .bind(holding as i16)
-            .bind(lawyer.lawyer_name.trim())
-            .bind(lawyer.bar.trim())
-            .bind(lawyer.document_key.trim())
-            .bind(req.source_reference.trim())
-            .bind(&caller.actor().id)
-            .fetch_one(conn)
+        let source = req.source_reference.trim();
+        let row = account
+            .insert_pending(conn, &dossier, source, &caller.actor().id)
             .await?;
         Ok(pb::RequestPayoutAccountChangeResponse {
             payout_account: Some(row.to_pb()),
@@ -258,92 +150,6 @@ pub async fn request(
     .await?;
     tx.commit().await?;
     Ok(resp)
-}
-
-/// The account the applicant gave intake (frame 5), proposed for confirmation when a dossier
-/// event brings one payments has not seen: it is not paid to until an agent confirms it, as
-/// for any change. An account intake could not have accepted (holder, IBAN) is not proposed;
-/// the event is still applied. Returns whether an account was proposed.
-pub(crate) async fn propose_from_intake(
-    conn: &mut PgConnection,
-    snapshot: &pb::DossierSnapshot,
-    source: &str,
-    requested_by: &str,
-) -> ServiceResult<bool> {
-    let Some(frame) = &snapshot.payout else {
-        return Ok(false);
-    };
-    let account = frame.account.clone().unwrap_or_default();
-    let iban = account
-        .iban
-        .as_ref()
-        .map(|i| i.value.as_str())
-        .unwrap_or("");
-    let Ok(iban) = iban.parse::<secal_domain::Iban>() else {
-        return Ok(false);
-    };
-    let holder = account.holder_name.trim();
-    let lawyer = frame.lawyer_authorisation.clone().unwrap_or_default();
-    let holding = match pb::AccountHolding::try_from(frame.holding) {
-        Ok(h @ (pb::AccountHolding::Sole | pb::AccountHolding::Joint)) => h,
-        Ok(pb::AccountHolding::Lawyer) if !lawyer.document_key.trim().is_empty() => {
-            pb::AccountHolding::Lawyer
-        }
-        _ => return Ok(false),
-    };
-    let applicant = snapshot
-        .applicant
-        .as_ref()
-        .map(|a| a.family_name.as_str())
-        .unwrap_or("");
-    let bic = account.bic.trim().to_uppercase();
-    if holder.is_empty()
-        || holder.chars().count() > 140
-        || secal_iso20022::to_sepa_text(holder).chars().count() > 70
-        || holder_refusal(holder, holding as i16, lawyer.lawyer_name.trim(), applicant).is_some()
-        || (!bic.is_empty() && bic.parse::<secal_iso20022::Bic>().is_err())
-    {
-        tracing::warn!("the payout account in intake's event is not usable: not proposed");
-        return Ok(false);
-    }
-    // Already known (awaiting confirmation, in use or blocked): nothing new to confirm.
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM payout_accounts WHERE dossier_number = $1 AND iban = $2 \
-         AND holder_name = $3 AND holding = $4 AND status IN ($5, $6, $7))",
-    )
-    .bind(&snapshot.dossier_number)
-    .bind(iban.electronic())
-    .bind(holder)
-    .bind(holding as i16)
-    .bind(PENDING)
-    .bind(ACTIVE)
-    .bind(BLOCKED)
-    .fetch_one(&mut *conn)
-    .await?;
-    if known {
-        return Ok(false);
-    }
-    sqlx::query(
-        "INSERT INTO payout_accounts (id, dossier_number, iban, bic, holder_name, bank_name, \
-         holding, lawyer_name, lawyer_bar, lawyer_document_key, status, source_reference, \
-         requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(new_id("pa"))
-    .bind(&snapshot.dossier_number)
-    .bind(iban.electronic())
-    .bind(&bic)
-    .bind(holder)
-    .bind(account.bank_name.trim())
-    .bind(holding as i16)
-    .bind(lawyer.lawyer_name.trim())
-    .bind(lawyer.bar.trim())
-    .bind(lawyer.document_key.trim())
-    .bind(PENDING)
-    .bind(source)
-    .bind(requested_by)
-    .execute(&mut *conn)
-    .await?;
-    Ok(true)
 }
 
 #[instrument(skip_all, fields(method = "ConfirmPayoutAccountChange"))]

@@ -3,10 +3,12 @@
 
 pub mod accounts;
 mod batch;
+mod new_account;
 mod rows;
 mod settle;
 
 pub use batch::{create_batch, get_batch};
+pub(crate) use new_account::propose_from_intake;
 pub use rows::list_payouts;
 pub(crate) use settle::{PayoutBy, PayoutReturn, return_payout};
 pub use settle::{confirm, record_return};

@@ -1,0 +1,222 @@
+//! A payout account before it is stored: the checks every account passes, whether an agent
+//! types it in or it comes with intake's dossier event, and the holder rule (DOMAIN.md,
+//! frame 5): money goes only to an account in the applicant's name, alone or jointly, or in
+//! the name of the lawyer the applicant authorised.
+
+use secal_domain::Iban;
+use secal_proto::v1 as pb;
+use secal_runtime::{ServiceError, ServiceResult};
+use sqlx::PgConnection;
+use tonic_prost::prost::Message;
+
+use super::accounts::{ACTIVE, AccountRow, BLOCKED, COLUMNS, PENDING};
+use super::new_id;
+
+pub(super) fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 140 {
+        return Err(ServiceError::invalid_field(
+            field,
+            "1 to 140 characters required",
+        ));
+    }
+    Ok(v)
+}
+
+/// An account that passed [`check`]; the holder rule needs the dossier (see [`refusal`]).
+pub(super) struct NewAccount {
+    iban: Iban,
+    bic: String,
+    holder: String,
+    bank_name: String,
+    holding: pb::AccountHolding,
+    lawyer: pb::LawyerAuthorisation,
+}
+
+/// The checks of an account on its own; errors name the offending field.
+pub(super) fn check(
+    account: Option<&pb::BankAccount>,
+    holding: i32,
+    lawyer: Option<&pb::LawyerAuthorisation>,
+) -> ServiceResult<NewAccount> {
+    let account = account.ok_or_else(|| ServiceError::invalid_field("account", "required"))?;
+    let iban: Iban = account
+        .iban
+        .as_ref()
+        .map(|i| i.value.parse())
+        .ok_or_else(|| ServiceError::invalid_field("account.iban", "required"))?
+        .map_err(|_| ServiceError::invalid_field("account.iban", "not a valid IBAN"))?;
+    let bic = account.bic.trim().to_uppercase();
+    if !bic.is_empty() && bic.parse::<secal_iso20022::Bic>().is_err() {
+        return Err(ServiceError::invalid_field(
+            "account.bic",
+            "not a valid BIC",
+        ));
+    }
+    let holder = required("account.holder_name", &account.holder_name)?;
+    // The pain.001 creditor name holds 70 characters once transliterated: a longer one
+    // would fail every batch it is in.
+    if secal_iso20022::to_sepa_text(holder).chars().count() > 70 {
+        return Err(ServiceError::invalid_field(
+            "account.holder_name",
+            "at most 70 characters as the bank will show it (accents transliterated)",
+        ));
+    }
+    let holding = match pb::AccountHolding::try_from(holding) {
+        Ok(
+            h @ (pb::AccountHolding::Sole | pb::AccountHolding::Joint | pb::AccountHolding::Lawyer),
+        ) => h,
+        _ => {
+            return Err(ServiceError::invalid_field(
+                "holding",
+                "sole, joint or lawyer",
+            ));
+        }
+    };
+    if holding == pb::AccountHolding::Lawyer {
+        let l = lawyer.cloned().unwrap_or_default();
+        required("lawyer_authorisation.lawyer_name", &l.lawyer_name)?;
+        required("lawyer_authorisation.document_key", &l.document_key)?;
+    } else if lawyer.is_some() {
+        return Err(ServiceError::invalid_field(
+            "lawyer_authorisation",
+            "only with a lawyer's account",
+        ));
+    }
+    Ok(NewAccount {
+        iban,
+        bic,
+        holder: holder.to_owned(),
+        bank_name: account.bank_name.trim().to_owned(),
+        holding,
+        lawyer: lawyer.cloned().unwrap_or_default(),
+    })
+}
+
+/// Why an account held by `holder` may not be paid to for `applicant` (family name); `None`
+/// when it may.
+pub(super) fn refusal(
+    holder: &str,
+    holding: i16,
+    lawyer_name: &str,
+    applicant: &str,
+) -> Option<&'static str> {
+    if holding == pb::AccountHolding::Lawyer as i16 {
+        (!secal_domain::holder_names(holder, lawyer_name))
+            .then_some("must be the name of the lawyer the applicant authorised")
+    } else {
+        (!secal_domain::holder_names(holder, applicant))
+            .then_some("must be the applicant's name (alone or jointly)")
+    }
+}
+
+/// The applicant's family name in the dossier's last snapshot from intake; `None` when
+/// payments has never heard of the dossier.
+pub(super) async fn applicant_family_name(
+    conn: &mut PgConnection,
+    dossier: &str,
+) -> ServiceResult<Option<String>> {
+    let snapshot: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT snapshot FROM dossier_states WHERE dossier_number = $1")
+            .bind(dossier)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(bytes) = snapshot else {
+        return Ok(None);
+    };
+    let s = pb::DossierSnapshot::decode(bytes.as_slice()).map_err(ServiceError::internal)?;
+    Ok(Some(s.applicant.map(|a| a.family_name).unwrap_or_default()))
+}
+
+impl NewAccount {
+    pub(super) fn refusal(&self, applicant: &str) -> Option<&'static str> {
+        let lawyer = self.lawyer.lawyer_name.trim();
+        refusal(&self.holder, self.holding as i16, lawyer, applicant)
+    }
+
+    /// Stored as awaiting confirmation.
+    pub(super) async fn insert_pending(
+        &self,
+        conn: &mut PgConnection,
+        dossier: &str,
+        source: &str,
+        requested_by: &str,
+    ) -> ServiceResult<AccountRow> {
+        let sql = format!(
+            "INSERT INTO payout_accounts (id, dossier_number, iban, bic, holder_name, bank_name, \
+             holding, lawyer_name, lawyer_bar, lawyer_document_key, status, source_reference, \
+             requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             RETURNING {COLUMNS}"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(new_id("pa"))
+            .bind(dossier)
+            .bind(self.iban.electronic())
+            .bind(&self.bic)
+            .bind(&self.holder)
+            .bind(&self.bank_name)
+            .bind(self.holding as i16)
+            .bind(self.lawyer.lawyer_name.trim())
+            .bind(self.lawyer.bar.trim())
+            .bind(self.lawyer.document_key.trim())
+            .bind(PENDING)
+            .bind(source)
+            .bind(requested_by)
+            .fetch_one(conn)
+            .await?)
+    }
+
+    /// The dossier already has this account awaiting confirmation, in use or blocked.
+    async fn known(&self, conn: &mut PgConnection, dossier: &str) -> ServiceResult<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM payout_accounts WHERE dossier_number = $1 AND iban = $2 \
+             AND holder_name = $3 AND holding = $4 AND status IN ($5, $6, $7))",
+        )
+        .bind(dossier)
+        .bind(self.iban.electronic())
+        .bind(&self.holder)
+        .bind(self.holding as i16)
+        .bind(PENDING)
+        .bind(ACTIVE)
+        .bind(BLOCKED)
+        .fetch_one(conn)
+        .await?)
+    }
+}
+
+/// The account the applicant gave intake (frame 5), proposed for confirmation when a dossier
+/// event brings one payments does not hold: it is not paid to until an agent confirms it, as
+/// for any change. An account intake could not have accepted is not proposed; the event is
+/// still applied. Returns whether an account was proposed.
+pub(crate) async fn propose_from_intake(
+    conn: &mut PgConnection,
+    snapshot: &pb::DossierSnapshot,
+    source: &str,
+    requested_by: &str,
+) -> ServiceResult<bool> {
+    let Some(frame) = &snapshot.payout else {
+        return Ok(false);
+    };
+    let applicant = snapshot.applicant.as_ref();
+    let applicant = applicant.map(|a| a.family_name.as_str()).unwrap_or("");
+    let checked = check(
+        frame.account.as_ref(),
+        frame.holding,
+        frame.lawyer_authorisation.as_ref(),
+    );
+    let account = match checked {
+        Ok(a) if a.refusal(applicant).is_none() => a,
+        _ => {
+            tracing::warn!("the payout account in intake's event is not usable: not proposed");
+            return Ok(false);
+        }
+    };
+    let dossier = &snapshot.dossier_number;
+    if account.known(conn, dossier).await? {
+        return Ok(false);
+    }
+    account
+        .insert_pending(conn, dossier, source, requested_by)
+        .await?;
+    Ok(true)
+}
