@@ -34,25 +34,22 @@ struct Sum {
 
 /// What the debtor still owes on a dossier, per creditor and month, from posted transfers.
 pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDebts, LedgerError> {
-    // A transfer's dossier is its debit account's, else its credit account's: found through
-    // the dossier's accounts (the account indexes), the advances run keeps no index of
-    // transfers by dossier to maintain.
-    let sums: Vec<Sum> = sqlx::query_as(
-        "WITH a AS (SELECT id FROM ledger_accounts WHERE dossier_number = $1)
-         SELECT da.kind AS debit_kind, da.party_person_id AS debit_party, ca.kind AS credit_kind,
+    // A transfer's dossier is its debit account's, else its credit account's, so those
+    // with `t.dossier_number = $1` are among the transfers touching the dossier's accounts.
+    let sql = format!(
+        "SELECT da.kind AS debit_kind, da.party_person_id AS debit_party, ca.kind AS credit_kind,
                 ca.party_person_id AS credit_party, t.code, t.for_month, sum(t.amount)::bigint AS cents
          FROM ledger_transfers t
          JOIN ledger_accounts da ON da.id = t.debit_account
          JOIN ledger_accounts ca ON ca.id = t.credit_account
-         WHERE t.id IN (SELECT x.id FROM ledger_transfers x WHERE x.debit_account IN (SELECT id FROM a)
-                        UNION
-                        SELECT x.id FROM ledger_transfers x WHERE x.credit_account IN (SELECT id FROM a))
-           AND t.dossier_number = $1 AND t.state = 2
+         WHERE t.id IN ({}) AND t.dossier_number = $1 AND t.state = 2
          GROUP BY 1, 2, 3, 4, 5, 6",
-    )
-    .bind(dossier)
-    .fetch_all(conn)
-    .await?;
+        crate::ledger::DOSSIER_TRANSFER_IDS
+    );
+    let sums: Vec<Sum> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(dossier)
+        .fetch_all(conn)
+        .await?;
     // (creditor, month) -> [due, advanced, reimbursed, paid to creditor]
     let mut months: BTreeMap<(String, NaiveDate), [i64; 4]> = BTreeMap::new();
     let mut interest: BTreeMap<String, i64> = BTreeMap::new();

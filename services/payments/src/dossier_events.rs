@@ -169,11 +169,15 @@ pub(crate) async fn receive(
         if let Some(nn) = debtor_nn {
             crate::booking::refresh_certified_debtor(&mut tx, nn).await?;
         }
-        let source = format!("intake event {}", v.event_id);
-        let mut snapshot = snapshot;
-        snapshot.dossier_number = v.number.to_string();
-        crate::payouts::propose_from_intake(&mut tx, &snapshot, &source, &caller.actor().id)
-            .await?;
+        let (dossier, source) = (v.number.to_string(), format!("intake event {}", v.event_id));
+        crate::payouts::propose_from_intake(
+            &mut tx,
+            &dossier,
+            &snapshot,
+            &source,
+            &caller.actor().id,
+        )
+        .await?;
     }
     tx.commit().await?;
     span.record("outcome", if resp.applied { "applied" } else { "stale" });

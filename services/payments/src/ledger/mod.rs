@@ -9,6 +9,7 @@ mod query;
 mod store;
 
 pub use error::LedgerError;
+pub(crate) use query::DOSSIER_TRANSFER_IDS;
 pub use query::{
     AccountBalance, account_balance, account_history, dossier_accounts, dossier_history,
 };

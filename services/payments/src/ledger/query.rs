@@ -146,6 +146,14 @@ struct HistoryRow {
     running: i64,
 }
 
+/// The ids of every transfer touching an account of dossier `$1`, through the account
+/// indexes (there is no index of transfers by dossier: the advances run would maintain it).
+pub(crate) const DOSSIER_TRANSFER_IDS: &str = "SELECT x.id FROM ledger_transfers x
+      WHERE x.debit_account IN (SELECT id FROM ledger_accounts WHERE dossier_number = $1)
+     UNION
+     SELECT x.id FROM ledger_transfers x
+      WHERE x.credit_account IN (SELECT id FROM ledger_accounts WHERE dossier_number = $1)";
+
 /// Every transfer touching one of the dossier's accounts (either side), by value date, paged
 /// by position like [`account_history`]. Settlements of pending transfers are listed too.
 pub async fn dossier_history(
@@ -159,12 +167,8 @@ pub async fn dossier_history(
     // Through the accounts, not `t.dossier_number`: that names one dossier per transfer,
     // while a transfer between two dossiers' accounts touches both.
     let sql = format!(
-        "WITH a AS (SELECT id FROM ledger_accounts WHERE dossier_number = $1),
-              ids AS (SELECT x.id FROM ledger_transfers x WHERE x.debit_account IN (SELECT id FROM a)
-                      UNION
-                      SELECT x.id FROM ledger_transfers x WHERE x.credit_account IN (SELECT id FROM a))
-         SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM}
-         WHERE t.id IN (SELECT id FROM ids)
+        "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM}
+         WHERE t.id IN ({DOSSIER_TRANSFER_IDS})
            AND ($2::date IS NULL OR t.value_date >= $2) AND ($3::date IS NULL OR t.value_date <= $3)
          ORDER BY t.value_date, t.id OFFSET $4 LIMIT $5"
     );

@@ -7,7 +7,7 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
 use tracing::instrument;
 
-use super::new_account::{self, applicant_family_name, refusal, required};
+use super::new_account::{self, applicant_family_name, required};
 use super::{audit, run_once};
 
 pub const PENDING: i16 = 1;
@@ -97,21 +97,6 @@ pub async fn current(conn: &mut PgConnection, dossier: &str) -> ServiceResult<Op
         .bind(dossier)
         .fetch_optional(conn)
         .await?)
-}
-
-/// Whether `account` may still be paid to: the applicant named in the dossier's latest
-/// snapshot may have changed since the account was confirmed.
-pub async fn holder_allowed(conn: &mut PgConnection, account: &AccountRow) -> ServiceResult<bool> {
-    let applicant = applicant_family_name(conn, &account.dossier_number)
-        .await?
-        .unwrap_or_default();
-    Ok(refusal(
-        &account.holder_name,
-        account.holding,
-        &account.lawyer_name,
-        &applicant,
-    )
-    .is_none())
 }
 
 #[instrument(skip_all, fields(method = "RequestPayoutAccountChange"))]

@@ -2,6 +2,8 @@
 //! a positive available balance and a usable payout account. The database balance rule
 //! refuses any payout beyond what is payable.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 use secal_iso20022::{CreditTransfer, CreditTransferInitiation, Debtor, Remittance, write_pain001};
@@ -12,6 +14,7 @@ use sqlx::{PgConnection, PgPool};
 use tracing::instrument;
 
 use super::accounts::{self, ACTIVE};
+use super::new_account::holder_allowed;
 use super::rows::payouts_of;
 use super::{audit, debtor_setting, new_id, run_once};
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer};
@@ -94,6 +97,7 @@ async fn build(
     let limit = usize::try_from(req.max_payouts).unwrap_or(0);
     let batch_id = new_id("pb");
     let (mut staged, mut transfers, mut skipped, mut specs) = (vec![], vec![], vec![], vec![]);
+    let mut holder_checked: HashMap<String, bool> = HashMap::new();
     for p in payables {
         if limit > 0 && staged.len() >= limit {
             break;
@@ -126,7 +130,16 @@ async fn build(
             skip(pb::PayoutSkipReason::AccountBlocked);
             continue;
         }
-        if !accounts::holder_allowed(conn, &acct).await? {
+        // One look at the dossier's snapshot per account, not per creditor paid to it.
+        let allowed = match holder_checked.get(&acct.id) {
+            Some(allowed) => *allowed,
+            None => {
+                let allowed = holder_allowed(conn, &acct).await?;
+                holder_checked.insert(acct.id.clone(), allowed);
+                allowed
+            }
+        };
+        if !allowed {
             skip(pb::PayoutSkipReason::HolderNotAllowed);
             continue;
         }

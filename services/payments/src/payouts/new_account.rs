@@ -128,6 +128,24 @@ pub(super) async fn applicant_family_name(
     Ok(Some(s.applicant.map(|a| a.family_name).unwrap_or_default()))
 }
 
+/// Whether `account` may still be paid to: the applicant named in the dossier's latest
+/// snapshot may have changed since the account was confirmed.
+pub(super) async fn holder_allowed(
+    conn: &mut PgConnection,
+    account: &AccountRow,
+) -> ServiceResult<bool> {
+    let applicant = applicant_family_name(conn, &account.dossier_number)
+        .await?
+        .unwrap_or_default();
+    Ok(refusal(
+        &account.holder_name,
+        account.holding,
+        &account.lawyer_name,
+        &applicant,
+    )
+    .is_none())
+}
+
 impl NewAccount {
     pub(super) fn refusal(&self, applicant: &str) -> Option<&'static str> {
         let lawyer = self.lawyer.lawyer_name.trim();
@@ -190,6 +208,7 @@ impl NewAccount {
 /// still applied. Returns whether an account was proposed.
 pub(crate) async fn propose_from_intake(
     conn: &mut PgConnection,
+    dossier: &str,
     snapshot: &pb::DossierSnapshot,
     source: &str,
     requested_by: &str,
@@ -211,7 +230,6 @@ pub(crate) async fn propose_from_intake(
             return Ok(false);
         }
     };
-    let dossier = &snapshot.dossier_number;
     if account.known(conn, dossier).await? {
         return Ok(false);
     }
