@@ -4,7 +4,9 @@
 //! in the same run. Two months are run: the first opens the accounts, the second is the
 //! steady state. Prints the rates and the ratios run / COPY.
 //!
-//! `SECAL_BENCH_CHILDREN=20000 cargo bench -p secal-e2e --bench payments_advances`
+//! `SECAL_BENCH_CHILDREN=20000 cargo bench -p secal-e2e --bench payments_advances`; with
+//! `SECAL_BENCH_PROFILE=1` it also prints where the next month's database time went, by
+//! statement (pg_stat_statements).
 
 use std::time::Instant;
 
@@ -54,6 +56,11 @@ fn template(d: &str) -> pb::ReceiveDossierEventRequest {
     }
 }
 
+const PROFILE_SETTINGS: [(&str, &str); 2] = [
+    ("shared_preload_libraries", "pg_stat_statements"),
+    ("pg_stat_statements.track", "all"),
+];
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let n: i64 = std::env::var("SECAL_BENCH_CHILDREN")
@@ -64,6 +71,11 @@ async fn main() -> anyhow::Result<()> {
         (1..=1_998_000).contains(&n),
         "SECAL_BENCH_CHILDREN: 1 to 1,998,000"
     );
+    // SECAL_BENCH_PROFILE=1: where the next month's database time went, by statement.
+    let profile = std::env::var_os("SECAL_BENCH_PROFILE").is_some();
+    if profile {
+        secal_testkit::start_pg_with(&PROFILE_SETTINGS)?;
+    }
     let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
     let token = suite.agent_token("bench", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
     let mut client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
@@ -96,7 +108,18 @@ async fn main() -> anyhow::Result<()> {
     checkpoint(&admin).await?;
     let first_secs = run_month(&suite, &mut client, &token, 5, n).await?;
     checkpoint(&admin).await?;
+    if profile {
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&admin)
+            .await?;
+        sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&admin)
+            .await?;
+    }
     let run_secs = run_month(&suite, &mut client, &token, 6, n).await?;
+    if profile {
+        print_profile(&admin).await?;
+    }
 
     // Baselines: COPY of 3 ledger rows per child (a) into a bare table of the ledger's
     // columns, (b) into a table shaped like the ledger (its indexes and checks; no foreign
@@ -218,4 +241,20 @@ async fn copy_rows(
     copy.send(buf.as_bytes()).await?;
     let rows = copy.finish().await?;
     Ok((rows, started.elapsed().as_secs_f64()))
+}
+
+/// The statements that took most database time since the last reset (nested ones, such as
+/// the ledger's balance trigger, included in their caller's time and listed on their own).
+async fn print_profile(admin: &sqlx::PgPool) -> anyhow::Result<()> {
+    let rows: Vec<(String, i64, f64)> = sqlx::query_as(
+        "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), calls, total_exec_time
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15",
+    )
+    .fetch_all(admin)
+    .await?;
+    println!("database time of the next month, by statement:");
+    for (query, calls, ms) in rows {
+        println!("{:>10.0} ms {calls:>8} calls  {query}", ms);
+    }
+    Ok(())
 }

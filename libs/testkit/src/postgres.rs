@@ -28,6 +28,8 @@ pub enum PgError {
     Io { path: String, reason: String },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("server setting {0}: expected name=value, a lower-case name and a plain value")]
+    Setting(String),
 }
 
 /// The role each service connects as, and its schema.
@@ -44,6 +46,8 @@ pub struct PgServer {
     data_dir: PathBuf,
     port: u16,
     as_postgres_user: bool,
+    /// Settings added to the server's command line (checked plain tokens).
+    settings: Vec<(String, String)>,
     /// Kept alive for throwaway servers; its drop is not relied on (the watchdog cleans up).
     _temp: Option<tempfile::TempDir>,
 }
@@ -116,6 +120,22 @@ impl PgServer {
     /// A new server in a temporary folder, on a free port. Stopped and removed when this
     /// process exits, even if it is killed.
     pub fn start_throwaway() -> Result<Self, PgError> {
+        Self::start_throwaway_with(&[])
+    }
+
+    /// As [`PgServer::start_throwaway`], with server settings (`name`, `value`) added to the
+    /// command line, e.g. the memory a bench gives the server. Names and values are
+    /// plain tokens (letters, digits, `_`, `.`, and `,` in values): they go through pg_ctl's shell.
+    pub fn start_throwaway_with(settings: &[(&str, &str)]) -> Result<Self, PgError> {
+        let bad = |s: &str, extra: &[u8]| {
+            s.is_empty()
+                || !s
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || extra.contains(&b))
+        };
+        if let Some((n, v)) = settings.iter().find(|(n, v)| bad(n, b".") || bad(v, b".,")) {
+            return Err(PgError::Setting(format!("{n}={v}")));
+        }
         let temp = tempfile::Builder::new()
             .prefix("secal-pg-")
             .tempdir()
@@ -123,6 +143,10 @@ impl PgServer {
         let data_dir = temp.path().join("data");
         let mut server = Self::init(&data_dir, true)?;
         server._temp = Some(temp);
+        server.settings = settings
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
         let mut last = None;
         for _ in 0..3 {
             server.port = free_port()?;
@@ -158,6 +182,7 @@ impl PgServer {
             data_dir: data_dir.to_path_buf(),
             port: 0,
             as_postgres_user,
+            settings: Vec::new(),
             _temp: None,
         })
     }
@@ -241,6 +266,9 @@ impl PgServer {
         );
         if durability == Durability::Throwaway {
             opts.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        for (name, value) in &self.settings {
+            opts.push_str(&format!(" -c {name}={value}"));
         }
         let log = self.data_dir.join("server.log");
         let log = log.display().to_string();
@@ -374,6 +402,39 @@ impl PgServer {
             .await?;
         }
         db.close().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_that_are_not_plain_tokens_are_refused_before_anything_starts() {
+        for bad in [
+            ("shared_buffers", "1GB; touch /tmp/x"),
+            ("work_mem", "'4MB'"),
+            ("work mem", "4MB"),
+            ("", "4MB"),
+            ("work_mem", ""),
+        ] {
+            assert!(
+                matches!(
+                    PgServer::start_throwaway_with(&[bad]),
+                    Err(PgError::Setting(_))
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_started_with_settings_runs_with_them() -> anyhow::Result<()> {
+        let server = PgServer::start_throwaway_with(&[("work_mem", "7MB")])?;
+        let pool = sqlx::PgPool::connect(&server.admin_url("postgres")).await?;
+        let shown: String = sqlx::query_scalar("SHOW work_mem").fetch_one(&pool).await?;
+        assert_eq!(shown, "7MB");
         Ok(())
     }
 }

@@ -178,12 +178,26 @@ fn issuer() -> anyhow::Result<&'static Issuer> {
         .map_err(|e| anyhow!("{e}"))
 }
 
+static PG: OnceLock<Result<PgServer, String>> = OnceLock::new();
+
 /// The Postgres server of this test process, started on first use.
 pub fn pg() -> anyhow::Result<&'static PgServer> {
-    static PG: OnceLock<Result<PgServer, String>> = OnceLock::new();
     PG.get_or_init(|| PgServer::start_throwaway().map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|e| anyhow!("{e}"))
+}
+
+/// Starts this process's Postgres server with `settings` (see
+/// [`PgServer::start_throwaway_with`]); an error if it is already running, since the
+/// settings would silently not apply.
+pub fn start_pg_with(settings: &[(&str, &str)]) -> anyhow::Result<&'static PgServer> {
+    let mut fresh = false;
+    let server = PG.get_or_init(|| {
+        fresh = true;
+        PgServer::start_throwaway_with(settings).map_err(|e| e.to_string())
+    });
+    anyhow::ensure!(fresh, "the test Postgres server was already started");
+    server.as_ref().map_err(|e| anyhow!("{e}"))
 }
 
 /// A database of its own and the services a test asked for.
