@@ -278,14 +278,20 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
 
 /// The ledger's own guards, below the service: a transfer naming an account that does not
 /// exist is refused (the balance trigger proves every account exists), accounts cannot be
-/// deleted, and a bulk statement moves each account's totals by the sum of its legs.
+/// deleted, and a bulk statement moves each account's totals by the sum of its legs, from any
+/// session's search path.
 #[tokio::test]
 async fn the_database_refuses_unknown_accounts_and_account_deletion() -> anyhow::Result<()> {
     let c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let pool = c.suite.admin_pool().await?;
-    // As the service sees it: the ledger's trigger functions name their tables unqualified.
+    // Not as the service sees it: the ledger's functions name their tables unqualified and
+    // must find the service's, whatever the session's search path (here one with a table of
+    // the same name in front).
     let mut conn = pool.acquire().await?;
-    sqlx::query("SET search_path = payments")
+    sqlx::query("CREATE TABLE public.ledger_accounts (id bigint)")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("SET search_path = public")
         .execute(&mut *conn)
         .await?;
     let ids: Vec<i64> = sqlx::query_scalar(

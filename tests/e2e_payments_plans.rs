@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
+use common::{NISS_1985, assert_code, date, key, money, nn, reason, violated_fields};
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
 use secal_runtime::roles;
@@ -369,6 +369,15 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
         Code::FailedPrecondition,
     );
     assert!(s2.message().contains("suspension"), "{s2:?}");
+    // One suspension in force at a time: it is reviewed, not granted again.
+    let mut again = grant_of(&person, "s-again");
+    again.dossier_numbers = vec![d.clone()];
+    let s3 = assert_code(
+        c.client.grant_suspension(c.req(again)).await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&s3), "SUSPENSION_IN_FORCE");
+    assert!(s3.message().contains(&s.suspension_id), "{s3:?}");
 
     // Due for review by 1 March 2025, not by 28 February.
     let due = |k: Option<pb::Date>| pb::ListSuspensionsRequest {
@@ -464,17 +473,17 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
     assert_eq!(list(&mut c, by_status).await?.suspensions, [lifted]);
     c.create(plan_request("m-3", &person, &d)).await?;
 
-    // Pages: two more suspensions, one a page.
-    for (i, who) in ["p-a", "p-b"].iter().enumerate() {
-        let g = pb::GrantSuspensionRequest {
-            idempotency_key: key(&format!("s-more-{i}")),
-            debtor_person_id: (*who).into(),
-            effective_from: date(2024, 1, 1),
-            review_on: date(2024, 12, 1),
-            grounds: "insolvent".into(),
-            ..Default::default()
-        };
-        c.client.grant_suspension(c.req(g)).await?;
+    // Pages: two more suspensions, one a page. Without dossiers named, a suspension covers
+    // all the debtor's.
+    let mut debtors = Vec::new();
+    for (seq, debtor_nn) in [(61, "80010100107"), (62, "80010100206")] {
+        let dossier = c.dossier_with_debt(seq, debtor_nn, "10.00").await?;
+        let who = format!("debtor-{debtor_nn}");
+        let g = grant_of(&who, &format!("s-more-{seq}"));
+        let granted = c.client.grant_suspension(c.req(g)).await?.into_inner();
+        let covered = granted.suspension.unwrap_or_default().dossier_numbers;
+        assert_eq!(covered, [dossier]);
+        debtors.push(who);
     }
     let page = |token: &str| pb::ListSuspensionsRequest {
         status: pb::SuspensionStatus::Active as i32,
@@ -493,6 +502,76 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
         .chain(&p2.suspensions)
         .map(|s| s.debtor_person_id.as_str())
         .collect();
-    assert_eq!(who, ["p-a", "p-b"]);
+    assert_eq!(who, debtors);
+    Ok(())
+}
+
+fn grant_of(person: &str, k: &str) -> pb::GrantSuspensionRequest {
+    pb::GrantSuspensionRequest {
+        idempotency_key: key(k),
+        debtor_person_id: person.into(),
+        effective_from: date(2024, 1, 1),
+        review_on: date(2024, 12, 1),
+        grounds: "insolvent".into(),
+        ..Default::default()
+    }
+}
+
+/// A suspension is for a debtor payments knows, on his own dossiers, valid numbers each once.
+#[tokio::test]
+async fn a_suspension_names_a_known_debtor_and_his_own_dossiers() -> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-plans").await?;
+    let mine = c.dossier_with_debt(71, "75050500597", "100.00").await?;
+    let theirs = c.dossier_with_debt(72, "90010101707", "100.00").await?;
+    let me = "debtor-75050500597";
+
+    let unknown = assert_code(
+        c.client
+            .grant_suspension(c.req(grant_of("debtor-nobody", "u-1")))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&unknown), "DEBTOR_UNKNOWN");
+
+    let mut bad = grant_of(me, "u-2");
+    bad.dossier_numbers = vec![mine.clone(), "SEC-2024-000071-00".into(), mine.clone()];
+    let s = assert_code(
+        c.client.grant_suspension(c.req(bad)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(
+        violated_fields(&s),
+        ["dossier_numbers[1]", "dossier_numbers[2]"]
+    );
+
+    let mut foreign = grant_of(me, "u-3");
+    foreign.dossier_numbers = vec![mine.clone(), theirs];
+    let s = assert_code(
+        c.client.grant_suspension(c.req(foreign)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["dossier_numbers[1]"]);
+    assert!(
+        s.message().contains("not a dossier of this debtor"),
+        "{s:?}"
+    );
+
+    // Nothing was written by the refusals: the debtor can still be suspended, once.
+    let mut good = grant_of(me, "u-4");
+    good.dossier_numbers = vec![mine.clone()];
+    let granted = c.client.grant_suspension(c.req(good.clone())).await?;
+    let replay = c.client.grant_suspension(c.req(good)).await?;
+    assert_eq!(granted.into_inner(), replay.into_inner());
+    let listed = c
+        .client
+        .list_suspensions(c.req(pb::ListSuspensionsRequest {
+            debtor_person_id: me.into(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .suspensions;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].dossier_numbers, [mine]);
     Ok(())
 }

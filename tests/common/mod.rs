@@ -40,6 +40,16 @@ pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The machine-readable reason of a status (google.rpc.ErrorInfo), empty if none.
+pub fn reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+        .unwrap_or_default()
+}
+
 pub fn assert_code<T: std::fmt::Debug>(
     result: Result<T, tonic::Status>,
     code: Code,

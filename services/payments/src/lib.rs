@@ -9,6 +9,7 @@ mod booking;
 mod calc_client;
 mod certified;
 mod debtor_payments;
+mod debtors;
 mod dossier_events;
 pub mod ledger;
 mod ledger_api;

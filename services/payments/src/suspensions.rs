@@ -117,6 +117,45 @@ async fn refresh_certified(conn: &mut PgConnection, person: &str) -> ServiceResu
     Ok(())
 }
 
+/// The dossiers a new suspension covers: those named, each the debtor's, or else all the
+/// debtor's. Refused while another suspension of the debtor is in force (one at a time: it is
+/// reviewed or lifted, not granted again); checked under a lock of the debtor, so that two
+/// grants at once cannot both pass (the unique index `suspensions_one_in_force` backs it).
+async fn covered(
+    conn: &mut PgConnection,
+    person: &str,
+    named: Vec<String>,
+) -> ServiceResult<Vec<String>> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('suspension:' || $1))")
+        .bind(person)
+        .execute(&mut *conn)
+        .await?;
+    let in_force: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM suspensions WHERE debtor_person_id = $1 AND lifted_on IS NULL",
+    )
+    .bind(person)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = in_force {
+        return Err(ServiceError::failed_precondition(
+            "SUSPENSION_IN_FORCE",
+            format!("suspension {id} is in force for this debtor: review it instead"),
+        ));
+    }
+    if !named.is_empty() {
+        crate::debtors::check_owned(conn, person, &named).await?;
+        return Ok(named);
+    }
+    let all = crate::debtors::dossiers_of(conn, person).await?;
+    if all.is_empty() {
+        return Err(ServiceError::failed_precondition(
+            "DEBTOR_UNKNOWN",
+            "no dossier names this person as its debtor",
+        ));
+    }
+    Ok(all)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn grant(
     pool: &PgPool,
@@ -139,12 +178,18 @@ pub async fn grant(
     if req.grounds.trim().is_empty() {
         return Err(ServiceError::invalid_field("grounds", "required"));
     }
+    let mut v = Vec::new();
+    let dossiers = crate::debtors::parse_numbers(&req.dossier_numbers, &mut v);
+    if !v.is_empty() {
+        return Err(ServiceError::invalid(v));
+    }
     let mut tx = pool.begin().await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, "GrantSuspension", &key, &req).await?
     {
         return Ok(resp);
     }
+    let dossiers = covered(&mut tx, &person, dossiers).await?;
     let actor = &caller.actor().id;
     let ended_plan_ids = crate::plans::end_for_suspension(&mut tx, &person, from, actor).await?;
     let id = Uuid::new_v4();
@@ -155,7 +200,7 @@ pub async fn grant(
     )
     .bind(id)
     .bind(&person)
-    .bind(&req.dossier_numbers)
+    .bind(&dossiers)
     .bind(from)
     .bind(review)
     .bind(req.grounds.trim())

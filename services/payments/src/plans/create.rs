@@ -52,17 +52,7 @@ fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
     if person.is_empty() {
         v.push(FieldViolation::new("debtor_person_id", "required"));
     }
-    let mut dossiers = Vec::new();
-    for (i, d) in req.dossier_numbers.iter().enumerate() {
-        match crate::debtor_payments::dossier(&format!("dossier_numbers[{i}]"), d) {
-            Ok(d) if dossiers.contains(&d.to_string()) => v.push(FieldViolation::new(
-                format!("dossier_numbers[{i}]"),
-                "listed twice",
-            )),
-            Ok(d) => dossiers.push(d.to_string()),
-            Err(e) => v.push(e),
-        }
-    }
+    let dossiers = crate::debtors::parse_numbers(&req.dossier_numbers, &mut v);
     if req.dossier_numbers.is_empty() {
         v.push(FieldViolation::new(
             "dossier_numbers",
@@ -129,31 +119,7 @@ fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
 /// Every dossier is known and the debtor's; the debtor is not suspended nor already on an
 /// active plan for one of them.
 async fn check_state(conn: &mut PgConnection, p: &Valid) -> ServiceResult<()> {
-    let owners: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT dossier_number, debtor_person_id FROM dossier_states WHERE dossier_number = ANY($1)",
-    )
-    .bind(&p.dossiers)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut v = Vec::new();
-    for (i, d) in p.dossiers.iter().enumerate() {
-        match owners.iter().find(|(n, _)| n == d) {
-            None => v.push(FieldViolation::new(
-                format!("dossier_numbers[{i}]"),
-                "unknown dossier",
-            )),
-            Some((_, owner)) if owner.as_deref() != Some(p.person.as_str()) => {
-                v.push(FieldViolation::new(
-                    format!("dossier_numbers[{i}]"),
-                    "not a dossier of this debtor",
-                ))
-            }
-            Some(_) => {}
-        }
-    }
-    if !v.is_empty() {
-        return Err(ServiceError::invalid(v));
-    }
+    crate::debtors::check_owned(conn, &p.person, &p.dossiers).await?;
     let suspended: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM suspensions WHERE debtor_person_id = $1 AND lifted_on IS NULL)",
     )
