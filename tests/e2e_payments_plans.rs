@@ -575,3 +575,61 @@ async fn a_suspension_names_a_known_debtor_and_his_own_dossiers() -> anyhow::Res
     assert_eq!(listed[0].dossier_numbers, [mine]);
     Ok(())
 }
+
+/// A plan ends completed once every instalment is paid (found by the periodic detection), and
+/// not before; it ends defaulted only with a missed instalment on record.
+#[tokio::test]
+async fn a_paid_up_plan_is_completed_and_only_a_missed_one_defaulted() -> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-plans").await?;
+    let person = format!("debtor-{NISS_1985}");
+    let d = c.dossier_with_debt(81, NISS_1985, "60.00").await?;
+    let mut req = plan_request("c-1", &person, &d);
+    req.instalment_amount = money("20.00");
+    req.override_reason = "agreed with the debtor".into();
+    let plan = c.create(req).await?;
+    let amounts: Vec<_> = plan.instalments.iter().map(|i| eur(&i.amount)).collect();
+    assert_eq!(amounts, [dec("20"), dec("20"), dec("20")]);
+    c.pay("c-pay-1", &d, "20.00", date(2024, 6, 4)).await?;
+
+    let end = |k: &str, reason: pb::PaymentPlanEndReason| pb::EndPaymentPlanRequest {
+        idempotency_key: key(k),
+        plan_id: plan.plan_id.clone(),
+        reason: reason as i32,
+        ended_on: date(2024, 6, 10),
+        note: String::new(),
+    };
+    use pb::PaymentPlanEndReason as R;
+    let s = assert_code(
+        c.client
+            .end_payment_plan(c.req(end("c-end-1", R::Completed)))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&s), "PLAN_NOT_PAID");
+    assert!(s.message().contains("40.00"), "{s:?}");
+    let s = assert_code(
+        c.client
+            .end_payment_plan(c.req(end("c-end-2", R::Defaulted)))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&s), "NO_MISSED_INSTALMENT");
+
+    // 1 July: instalment 1 paid, nothing missed yet, the plan goes on.
+    let first = c.detect("c-det-1", date(2024, 7, 1)).await?;
+    assert!(first.missed.is_empty() && first.completed_plan_ids.is_empty());
+    // The rest paid early; the next detection completes the plan on its date.
+    c.pay("c-pay-2", &d, "40.00", date(2024, 7, 3)).await?;
+    let second = c.detect("c-det-2", date(2024, 7, 10)).await?;
+    assert!(second.missed.is_empty());
+    assert_eq!(second.completed_plan_ids, std::slice::from_ref(&plan.plan_id));
+    let done = c.get(&plan.plan_id).await?;
+    assert_eq!(done.status, pb::PaymentPlanStatus::Ended as i32);
+    assert_eq!(done.end_reason, R::Completed as i32);
+    assert_eq!(done.ended_on, date(2024, 7, 10));
+    assert_eq!(
+        c.detect("c-det-3", date(2024, 8, 1)).await?.plans_checked,
+        0
+    );
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! DetectMissedPlanInstalments: an instalment of an active plan due before `as_of − grace`
 //! and not covered by the debtor's payments (received from the plan's start to `as_of`) is
-//! marked missed once; a later detection finds it marked and does not list it again.
+//! marked missed once; a later detection finds it marked and does not list it again. A plan
+//! whose every instalment is covered on `as_of` ends, completed, on that date.
 
 use chrono::{Days, NaiveDate};
 use secal_proto::v1 as pb;
@@ -8,8 +9,10 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{paid_between, schedule};
+use super::end::end_rows;
+use super::instalments_as_of;
 use crate::ledger;
+use secal_proto::v1::PaymentPlanEndReason as R;
 
 const METHOD: &str = "DetectMissedPlanInstalments";
 const DEFAULT_GRACE_DAYS: u64 = 10;
@@ -55,13 +58,31 @@ pub(crate) async fn detect_missed(
     )
     .fetch_all(&mut *tx)
     .await?;
+    let actor = &caller.actor().id;
     let mut missed = Vec::new();
+    let mut completed = Vec::new();
     for plan in &plans {
-        missed.extend(judge(&mut tx, plan, as_of, due_before, &caller.actor().id).await?);
+        let (m, paid_up) = judge(&mut tx, plan, as_of, due_before, actor).await?;
+        missed.extend(m);
+        if paid_up {
+            completed.push(plan.id);
+        }
+    }
+    if !completed.is_empty() {
+        end_rows(
+            &mut tx,
+            &completed,
+            R::Completed,
+            as_of,
+            "every instalment paid",
+            actor,
+        )
+        .await?;
     }
     let resp = pb::DetectMissedPlanInstalmentsResponse {
         missed,
         plans_checked: i32::try_from(plans.len()).unwrap_or(i32::MAX),
+        completed_plan_ids: completed.iter().map(Uuid::to_string).collect(),
     };
     idempotency::complete(&mut tx, METHOD, &key, &resp).await?;
     tx.commit().await?;
@@ -73,26 +94,27 @@ pub(crate) async fn detect_missed(
     Ok(resp)
 }
 
+/// Marks the plan's newly missed instalments; also says whether every instalment is paid.
 async fn judge(
     conn: &mut PgConnection,
     plan: &ActivePlan,
     as_of: NaiveDate,
     due_before: NaiveDate,
     actor: &str,
-) -> ServiceResult<Vec<pb::MissedPlanInstalment>> {
-    let rows: Vec<(i32, NaiveDate, i64, bool)> = sqlx::query_as(
-        "SELECT number, due_date, amount_cents, missed_on IS NOT NULL FROM plan_instalments
-         WHERE plan_id = $1 ORDER BY number",
+) -> ServiceResult<(Vec<pb::MissedPlanInstalment>, bool)> {
+    let state = instalments_as_of(
+        &mut *conn,
+        plan.id,
+        &plan.dossier_numbers,
+        plan.start_date,
+        as_of,
     )
-    .bind(plan.id)
-    .fetch_all(&mut *conn)
     .await?;
-    let paid = paid_between(&mut *conn, &plan.dossier_numbers, plan.start_date, as_of).await?;
-    let amounts: Vec<i64> = rows.iter().map(|r| r.2).collect();
-    let covered = schedule::coverage(&amounts, paid);
+    let paid_up = state.iter().all(|(r, c)| *c >= r.amount_cents);
     let mut out = Vec::new();
-    for ((number, due, amount, marked), c) in rows.into_iter().zip(covered) {
-        if marked || due >= due_before || c >= amount {
+    for (r, c) in state {
+        let (number, due, amount) = (r.number, r.due_date, r.amount_cents);
+        if r.missed_on.is_some() || due >= due_before || c >= amount {
             continue;
         }
         // Marked only if still unmarked: a concurrent detection lists it once, not twice.
@@ -118,5 +140,5 @@ async fn judge(
             });
         }
     }
-    Ok(out)
+    Ok((out, paid_up))
 }

@@ -6,7 +6,7 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{load, plan_id, to_pb, today};
+use super::{PlanRow, instalments_as_of, load, plan_id, to_pb, today};
 
 const METHOD: &str = "EndPaymentPlan";
 
@@ -52,6 +52,7 @@ pub(crate) async fn end(
             format!("plan {id} has already ended"),
         ));
     }
+    check_reason(&mut tx, &row, reason, ended_on).await?;
     end_rows(&mut tx, &[id], reason, ended_on, &note, &caller.actor().id).await?;
     let row = load(&mut tx, id, false).await?;
     let resp = pb::EndPaymentPlanResponse {
@@ -62,7 +63,37 @@ pub(crate) async fn end(
     Ok(resp)
 }
 
-async fn end_rows(
+/// COMPLETED only when every instalment is paid on the end date; DEFAULTED only with a
+/// missed instalment still unpaid on that date (detected first, so the debtor was judged
+/// after the grace period).
+async fn check_reason(
+    conn: &mut PgConnection,
+    row: &PlanRow,
+    reason: R,
+    on: NaiveDate,
+) -> ServiceResult<()> {
+    let state = instalments_as_of(conn, row.id, &row.dossier_numbers, row.start_date, on).await?;
+    let unpaid: i64 = state.iter().map(|(r, c)| r.amount_cents - c).sum();
+    let missed = state
+        .iter()
+        .any(|(r, c)| r.missed_on.is_some() && *c < r.amount_cents);
+    match reason {
+        R::Completed if unpaid > 0 => Err(ServiceError::failed_precondition(
+            "PLAN_NOT_PAID",
+            format!(
+                "EUR {} of the plan's instalments is unpaid on {on}",
+                secal_domain::Money::from_cents(unpaid)
+            ),
+        )),
+        R::Defaulted if !missed => Err(ServiceError::failed_precondition(
+            "NO_MISSED_INSTALMENT",
+            format!("no missed instalment is unpaid on {on}: detect missed instalments first"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(super) async fn end_rows(
     conn: &mut PgConnection,
     ids: &[Uuid],
     reason: R,

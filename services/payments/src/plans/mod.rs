@@ -5,6 +5,9 @@
 //! House choices: payments count for a plan when recorded on one of its dossiers with a
 //! receipt date from the plan's start, applied to the instalments oldest first; an
 //! instalment fully covered shows PAID even if it was once marked missed (the mark stays).
+//! A plan is completed when every instalment is covered: by the periodic detection of missed
+//! instalments, or by an agent (refused before then); it is defaulted by an agent only, and
+//! only once a missed instalment is on record and still unpaid.
 
 mod create;
 mod detect;
@@ -80,26 +83,39 @@ async fn paid_between(
     .await?)
 }
 
+/// The plan's instalments, each with what the debtor's payments cover of it as of `as_of`.
+async fn instalments_as_of(
+    conn: &mut PgConnection,
+    plan: Uuid,
+    dossiers: &[String],
+    start: NaiveDate,
+    as_of: NaiveDate,
+) -> ServiceResult<Vec<(InstalmentRow, i64)>> {
+    let rows: Vec<InstalmentRow> = sqlx::query_as(
+        "SELECT number, due_date, amount_cents, missed_on FROM plan_instalments
+         WHERE plan_id = $1 ORDER BY number",
+    )
+    .bind(plan)
+    .fetch_all(&mut *conn)
+    .await?;
+    let paid = paid_between(&mut *conn, dossiers, start, as_of).await?;
+    let amounts: Vec<i64> = rows.iter().map(|r| r.amount_cents).collect();
+    let covered = schedule::coverage(&amounts, paid);
+    Ok(rows.into_iter().zip(covered).collect())
+}
+
 /// The plan with its instalments, their payment state as of `as_of`.
 async fn to_pb(
     conn: &mut PgConnection,
     row: &PlanRow,
     as_of: NaiveDate,
 ) -> ServiceResult<pb::PaymentPlan> {
-    let rows: Vec<InstalmentRow> = sqlx::query_as(
-        "SELECT number, due_date, amount_cents, missed_on FROM plan_instalments
-         WHERE plan_id = $1 ORDER BY number",
-    )
-    .bind(row.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let paid = paid_between(&mut *conn, &row.dossier_numbers, row.start_date, as_of).await?;
-    let amounts: Vec<i64> = rows.iter().map(|r| r.amount_cents).collect();
-    let covered = schedule::coverage(&amounts, paid);
+    let state =
+        instalments_as_of(conn, row.id, &row.dossier_numbers, row.start_date, as_of).await?;
     use pb::PlanInstalmentStatus as S;
-    let instalments = rows
+    let instalments = state
         .iter()
-        .zip(covered)
+        .map(|(r, c)| (r, *c))
         .map(|(r, c)| pb::PlanInstalment {
             number: r.number,
             due_date: Some(wire::date_to_pb(r.due_date)),
