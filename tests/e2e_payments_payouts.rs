@@ -4,6 +4,7 @@
 
 mod common;
 
+use chrono::Datelike;
 use common::{assert_code, date, key, money, violated_fields};
 use secal_domain::DossierNumber;
 use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
@@ -121,9 +122,17 @@ impl Ctx {
 
     /// (posted balance, debits pending) of an account.
     async fn balance(&mut self, account: &str) -> anyhow::Result<(Dec, Dec)> {
+        self.balance_at(account, None).await
+    }
+
+    async fn balance_at(
+        &mut self,
+        account: &str,
+        as_of: Option<pb::Date>,
+    ) -> anyhow::Result<(Dec, Dec)> {
         let r = self.a(pb::GetLedgerAccountRequest {
             account_id: account.into(),
-            as_of: None,
+            as_of,
         });
         let a = self.client.get_ledger_account(r).await?.into_inner();
         let a = a.account.unwrap_or_default();
@@ -149,10 +158,19 @@ impl Ctx {
         k: &str,
         p: &pb::Payout,
     ) -> anyhow::Result<pb::RecordPayoutReturnResponse> {
+        Ok(self.give_back_on(k, p, date(2024, 6, 10)).await?)
+    }
+
+    async fn give_back_on(
+        &mut self,
+        k: &str,
+        p: &pb::Payout,
+        returned_on: Option<pb::Date>,
+    ) -> Result<pb::RecordPayoutReturnResponse, tonic::Status> {
         let r = self.a(pb::RecordPayoutReturnRequest {
             idempotency_key: key(k),
             end_to_end_id: p.end_to_end_id.clone(),
-            returned_on: date(2024, 6, 10),
+            returned_on,
             amount: p.amount.clone(),
             reason_code: "AC04".into(),
             reason_text: "closed account".into(),
@@ -372,14 +390,42 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
     let acct = ret.payout_account.unwrap_or_default();
     assert_eq!(acct.status, pb::PayoutAccountStatus::Blocked as i32);
     assert_eq!(c.balance(&pay2).await?, (d("50.25"), d("0")));
-    // child-1's executed payout comes back: booked back from paid-out to payable.
-    c.give_back("r1", &p1).await?;
-    assert_eq!(c.balance(&pay1).await?, (d("150"), d("0")));
-    assert_eq!(c.balance(&out1).await?.0, d("0"));
-    assert_eq!(c.balance(&out2).await?.0, d("0"));
+    // child-1's executed payout comes back: booked back from paid-out to payable, on the
+    // bank's date (a day ahead of this clock is the bank's today already; later is refused).
+    let today = chrono::Utc::now().date_naive();
+    let on = |d: chrono::NaiveDate| {
+        date(
+            d.year(),
+            i32::try_from(d.month()).unwrap_or(0),
+            i32::try_from(d.day()).unwrap_or(0),
+        )
+    };
+    let later = c
+        .give_back_on("r1-later", &p1, on(today + chrono::Days::new(2)))
+        .await;
+    assert_eq!(
+        violated_fields(&assert_code(later, Code::InvalidArgument)),
+        ["returned_on"]
+    );
+    let tomorrow = on(today + chrono::Days::new(1));
+    c.give_back_on("r1", &p1, tomorrow).await?;
+    let history = c
+        .client
+        .list_ledger_transfers(c.a(pb::ListLedgerTransfersRequest {
+            account_id: out1.clone(),
+            ..Default::default()
+        }));
+    let history = history.await?.into_inner().transfers;
+    let back = history
+        .iter()
+        .find(|t| t.transfer_id.ends_with("#returned"));
+    assert_eq!(back.map(|t| t.value_date), Some(tomorrow), "{history:?}");
+    assert_eq!(c.balance_at(&pay1, tomorrow).await?, (d("150"), d("0")));
+    assert_eq!(c.balance_at(&out1, tomorrow).await?.0, d("0"));
+    assert_eq!(c.balance_at(&out2, tomorrow).await?.0, d("0"));
     // A retried return replays; nothing is booked twice.
-    c.give_back("r1", &p1).await?;
-    assert_eq!(c.balance(&pay1).await?, (d("150"), d("0")));
+    c.give_back_on("r1", &p1, tomorrow).await?;
+    assert_eq!(c.balance_at(&pay1, tomorrow).await?, (d("150"), d("0")));
 
     // Blocked account: nothing is paid until a new account is confirmed.
     let blocked = c.batch("b3", &[&da]).await?;

@@ -622,7 +622,10 @@ async fn a_paid_up_plan_is_completed_and_only_a_missed_one_defaulted() -> anyhow
     c.pay("c-pay-2", &d, "40.00", date(2024, 7, 3)).await?;
     let second = c.detect("c-det-2", date(2024, 7, 10)).await?;
     assert!(second.missed.is_empty());
-    assert_eq!(second.completed_plan_ids, std::slice::from_ref(&plan.plan_id));
+    assert_eq!(
+        second.completed_plan_ids,
+        std::slice::from_ref(&plan.plan_id)
+    );
     let done = c.get(&plan.plan_id).await?;
     assert_eq!(done.status, pb::PaymentPlanStatus::Ended as i32);
     assert_eq!(done.end_reason, R::Completed as i32);

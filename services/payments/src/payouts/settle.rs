@@ -1,7 +1,7 @@
 //! The bank's answers: executed payouts are posted; a rejected or returned payout puts its
 //! amount back on the payable account (void while pending, a return transfer once posted).
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
@@ -123,6 +123,14 @@ pub async fn record_return(
         }
     };
     let returned_on = wire::date_from_pb("returned_on", req.returned_on.as_ref())?;
+    // A day ahead is allowed: the bank's date may already be tomorrow on this (UTC) clock.
+    if Utc::now()
+        .date_naive()
+        .checked_add_days(Days::new(1))
+        .is_some_and(|latest| returned_on > latest)
+    {
+        return Err(ServiceError::invalid_field("returned_on", "in the future"));
+    }
     let code = req.reason_code.trim().to_owned();
     if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(ServiceError::invalid_field(
@@ -217,7 +225,8 @@ pub(crate) async fn return_payout(
                     AccountKey::party(AccountKind::Payable, &p.dossier_number, &p.creditor),
                     p.amount_cents,
                     pb::TransferCode::PayoutReturn,
-                    Utc::now().date_naive(),
+                    // On the bank's date, never before the payout's own booking.
+                    r.returned_on.max(p.created_at.date_naive()),
                 )
             };
             ledger::create_transfers(conn, actor, &[back]).await?;
