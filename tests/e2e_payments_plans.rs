@@ -573,6 +573,17 @@ async fn a_suspension_names_a_known_debtor_and_his_own_dossiers() -> anyhow::Res
         .suspensions;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].dossier_numbers, [mine]);
+
+    // Two grants for the same debtor at once: one is granted, the other refused.
+    let (a, b) = {
+        let (mut x, mut y) = (c.client.clone(), c.client.clone());
+        let ra = c.req(grant_of("debtor-90010101707", "u-5"));
+        let rb = c.req(grant_of("debtor-90010101707", "u-6"));
+        tokio::join!(x.grant_suspension(ra), y.grant_suspension(rb))
+    };
+    let refused: Vec<_> = [a.err(), b.err()].into_iter().flatten().collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(reason(&refused[0]), "SUSPENSION_IN_FORCE");
     Ok(())
 }
 

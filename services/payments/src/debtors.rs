@@ -61,3 +61,14 @@ pub async fn dossiers_of(conn: &mut PgConnection, person: &str) -> ServiceResult
     .fetch_all(conn)
     .await?)
 }
+
+/// Takes, for the caller's transaction, the lock under which a debtor's plans and suspensions
+/// are decided one at a time (no plan slips in beside a suspension, no two suspensions at
+/// once).
+pub async fn lock(conn: &mut PgConnection, person: &str) -> ServiceResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('debtor-plans:' || $1))")
+        .bind(person)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

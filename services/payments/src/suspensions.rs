@@ -119,17 +119,14 @@ async fn refresh_certified(conn: &mut PgConnection, person: &str) -> ServiceResu
 
 /// The dossiers a new suspension covers: those named, each the debtor's, or else all the
 /// debtor's. Refused while another suspension of the debtor is in force (one at a time: it is
-/// reviewed or lifted, not granted again); checked under a lock of the debtor, so that two
+/// reviewed or lifted, not granted again); checked under the debtor's lock, so that two
 /// grants at once cannot both pass (the unique index `suspensions_one_in_force` backs it).
 async fn covered(
     conn: &mut PgConnection,
     person: &str,
     named: Vec<String>,
 ) -> ServiceResult<Vec<String>> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('suspension:' || $1))")
-        .bind(person)
-        .execute(&mut *conn)
-        .await?;
+    crate::debtors::lock(&mut *conn, person).await?;
     let in_force: Option<Uuid> = sqlx::query_scalar(
         "SELECT id FROM suspensions WHERE debtor_person_id = $1 AND lifted_on IS NULL",
     )

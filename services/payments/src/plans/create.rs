@@ -170,11 +170,7 @@ pub(crate) async fn create(
     // Asked before the transaction: no network call while holding locks.
     let sizing = sizing::seizable(calc, &req).await?;
     let mut tx = pool.begin().await?;
-    // One debtor's plans and suspensions in turn.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('debtor-plans:' || $1))")
-        .bind(&p.person)
-        .execute(&mut *tx)
-        .await?;
+    crate::debtors::lock(&mut tx, &p.person).await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, METHOD, &p.key, &req).await?
     {

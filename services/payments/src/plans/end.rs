@@ -124,11 +124,7 @@ pub(crate) async fn end_for_suspension(
     effective_from: NaiveDate,
     actor: &str,
 ) -> ServiceResult<Vec<String>> {
-    // The same lock as plan creation: no plan slips in beside a suspension.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('debtor-plans:' || $1))")
-        .bind(person)
-        .execute(&mut *conn)
-        .await?;
+    crate::debtors::lock(&mut *conn, person).await?;
     let ids: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM payment_plans WHERE debtor_person_id = $1 AND status = 1
          ORDER BY seq FOR UPDATE",
