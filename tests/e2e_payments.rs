@@ -29,21 +29,6 @@ impl Ctx {
             .into_inner()
             .transfers)
     }
-
-    async fn balance(&mut self, account: &str) -> anyhow::Result<String> {
-        let r = self.req(pb::GetLedgerAccountRequest {
-            account_id: account.into(),
-            as_of: None,
-        });
-        let a = self
-            .client
-            .get_ledger_account(r)
-            .await?
-            .into_inner()
-            .account
-            .unwrap_or_default();
-        Ok(a.balance.unwrap_or_default().amount)
-    }
 }
 
 fn dossier(seq: u32) -> String {
@@ -126,7 +111,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
     );
     assert!(s.message().contains(&payable), "{s:?}");
     assert_eq!(
-        eur(&c.balance("bank").await.unwrap_or_default()),
+        c.balance("bank").await.unwrap_or_default(),
         eur("0"),
         "linked: none kept"
     );
@@ -172,7 +157,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
         .await?
         .into_inner();
     assert_eq!(posted, retried);
-    assert_eq!(eur(&c.balance(&payable).await?), eur("60"));
+    assert_eq!(c.balance(&payable).await?, eur("60"));
     let void = pb::VoidPendingTransferRequest {
         idempotency_key: key("k9"),
         pending_transfer_id: "t-pend".into(),
@@ -558,13 +543,13 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
 
     // Hand calculation for child-1: advances 3 × 175 = 525, plus what the debtor paid beyond
     // the advances: 25 (May) + 25 (March) + 25 (April) + 10 interest = 85 → payable 610.
-    assert_eq!(eur(&c.balance(&payable).await?), eur("610"));
+    assert_eq!(c.balance(&payable).await?, eur("610"));
     assert_eq!(
-        eur(&c.balance(&service).await?),
+        c.balance(&service).await?,
         eur("0"),
         "every advance recovered"
     );
-    assert_eq!(eur(&c.balance(&claim).await?), eur("0"));
+    assert_eq!(c.balance(&claim).await?, eur("0"));
     let ledger = c
         .client
         .get_dossier_ledger(c.req(pb::GetDossierLedgerRequest {
@@ -578,8 +563,8 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         eur("0")
     );
     // Advances funding: 525 paid out, 525 recovered. Fee income: the 78 surcharge.
-    assert_eq!(eur(&c.balance("advances-funding").await?), eur("0"));
-    assert_eq!(eur(&c.balance("fee-income").await?), eur("78"));
+    assert_eq!(c.balance("advances-funding").await?, eur("0"));
+    assert_eq!(c.balance("fee-income").await?, eur("78"));
     // The certified debt is withdrawn now that nothing is owed.
     let debts = c
         .client

@@ -19,15 +19,6 @@ type Dec = rust_decimal::Decimal;
 type Ctx = common::PaymentsCtx;
 
 impl Ctx {
-    async fn balance(&mut self, account: &str) -> anyhow::Result<Dec> {
-        let r = self.req(pb::GetLedgerAccountRequest {
-            account_id: account.into(),
-            as_of: None,
-        });
-        let a = self.client.get_ledger_account(r).await?.into_inner();
-        Ok(eur(a.account.unwrap_or_default().balance.as_ref()))
-    }
-
     async fn allocation(
         &mut self,
         payment_id: &str,

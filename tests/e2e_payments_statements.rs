@@ -15,16 +15,6 @@ use tonic::Code;
 type Ctx = common::PaymentsCtx;
 
 impl Ctx {
-    async fn balance(&mut self, account: &str) -> anyhow::Result<rust_decimal::Decimal> {
-        let r = self.req(pb::GetLedgerAccountRequest {
-            account_id: account.into(),
-            as_of: None,
-        });
-        let a = self.client.get_ledger_account(r).await?.into_inner();
-        let amount = a.account.and_then(|a| a.balance).unwrap_or_default().amount;
-        Ok(amount.parse()?)
-    }
-
     async fn import(
         &mut self,
         k: &str,

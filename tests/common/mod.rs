@@ -100,6 +100,17 @@ pub struct PaymentsCtx {
 }
 
 impl PaymentsCtx {
+    /// A ledger account's balance today (by its balance rule), in euros.
+    pub async fn balance(&mut self, account: &str) -> anyhow::Result<rust_decimal::Decimal> {
+        let r = self.req(pb::GetLedgerAccountRequest {
+            account_id: account.into(),
+            as_of: None,
+        });
+        let a = self.client.get_ledger_account(r).await?.into_inner();
+        let amount = a.account.and_then(|a| a.balance).unwrap_or_default().amount;
+        Ok(amount.parse()?)
+    }
+
     pub async fn start(services: &[secal_testkit::Svc], agent: &str) -> anyhow::Result<Self> {
         use secal_runtime::roles;
         let suite = secal_testkit::Suite::start(services).await?;
