@@ -333,7 +333,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
         .client
         .create_payout_batch(c.req(pb::CreatePayoutBatchRequest {
             idempotency_key: key("batch"),
-            requested_execution_date: date(2024, 6, 14),
+            requested_execution_date: common::today(),
             dossier_numbers: vec![dn.clone()],
             max_payouts: 0,
         }))

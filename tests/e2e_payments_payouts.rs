@@ -146,7 +146,7 @@ impl Ctx {
     ) -> Result<pb::CreatePayoutBatchResponse, tonic::Status> {
         let r = self.a(pb::CreatePayoutBatchRequest {
             idempotency_key: key(k),
-            requested_execution_date: date(2024, 6, 3),
+            requested_execution_date: common::today(),
             dossier_numbers: d.iter().map(|s| (*s).to_owned()).collect(),
             max_payouts: 0,
         });
@@ -321,6 +321,26 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         .await?;
     let done = done.into_inner().payout_account.unwrap_or_default();
     assert_eq!(done.status, pb::PayoutAccountStatus::Active as i32);
+
+    // The bank is asked to execute from today to a year ahead, not in the past.
+    let now = chrono::Utc::now().date_naive();
+    for (k, when) in [
+        ("b0-past", now - chrono::Days::new(1)),
+        ("b0-far", now + chrono::Days::new(366)),
+    ] {
+        let r = c.a(pb::CreatePayoutBatchRequest {
+            idempotency_key: key(k),
+            requested_execution_date: date(
+                when.year(),
+                i32::try_from(when.month()).unwrap_or(0),
+                i32::try_from(when.day()).unwrap_or(0),
+            ),
+            dossier_numbers: vec![da.clone()],
+            max_payouts: 0,
+        });
+        let s = assert_code(c.client.create_payout_batch(r).await, Code::InvalidArgument);
+        assert_eq!(violated_fields(&s), ["requested_execution_date"], "{k}");
+    }
 
     // One batch: both creditors of dossier A; B has no confirmed account.
     let first = c.batch("b1", &[&da, &db]).await?;

@@ -428,7 +428,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
         .client
         .create_payout_batch(c.req(pb::CreatePayoutBatchRequest {
             idempotency_key: key("batch"),
-            requested_execution_date: date(2024, 6, 3),
+            requested_execution_date: common::today(),
             dossier_numbers: vec![d.clone()],
             max_payouts: 0,
         }))

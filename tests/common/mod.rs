@@ -22,6 +22,17 @@ pub fn money(v: &str) -> Option<pb::Money> {
     })
 }
 
+/// Today on the services' (UTC) clock.
+pub fn today() -> Option<pb::Date> {
+    use chrono::Datelike;
+    let t = chrono::Utc::now().date_naive();
+    date(
+        t.year(),
+        i32::try_from(t.month()).unwrap_or(0),
+        i32::try_from(t.day()).unwrap_or(0),
+    )
+}
+
 pub fn date(y: i32, m: i32, d: i32) -> Option<pb::Date> {
     Some(pb::Date {
         year: y,

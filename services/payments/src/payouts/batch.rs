@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use secal_iso20022::{CreditTransfer, CreditTransferInitiation, Debtor, Remittance, write_pain001};
 use secal_proto::v1 as pb;
@@ -53,6 +53,23 @@ pub async fn create_batch(
         "requested_execution_date",
         req.requested_execution_date.as_ref(),
     )?;
+    // A bank refuses an execution date in the past; a year ahead is the usual limit.
+    let today = Utc::now().date_naive();
+    if exec < today {
+        return Err(ServiceError::invalid_field(
+            "requested_execution_date",
+            "in the past",
+        ));
+    }
+    if today
+        .checked_add_days(Days::new(365))
+        .is_some_and(|latest| exec > latest)
+    {
+        return Err(ServiceError::invalid_field(
+            "requested_execution_date",
+            "more than a year ahead",
+        ));
+    }
     if req.max_payouts < 0 {
         return Err(ServiceError::invalid_field(
             "max_payouts",
@@ -166,7 +183,8 @@ async fn build(
                 AccountKey::party(AccountKind::PaidOut, &s.dossier, &s.creditor),
                 s.cents,
                 pb::TransferCode::Payout,
-                Utc::now().date_naive(),
+                // The money leaves on the execution date the file asks the bank for.
+                exec,
             )
         });
         specs.push(CreditTransfer {

@@ -225,8 +225,8 @@ pub(crate) async fn return_payout(
                     AccountKey::party(AccountKind::Payable, &p.dossier_number, &p.creditor),
                     p.amount_cents,
                     pb::TransferCode::PayoutReturn,
-                    // On the bank's date, never before the payout's own booking.
-                    r.returned_on.max(p.created_at.date_naive()),
+                    // On the bank's date, never before the payout left (its execution date).
+                    r.returned_on.max(p.requested_execution_date),
                 )
             };
             ledger::create_transfers(conn, actor, &[back]).await?;
