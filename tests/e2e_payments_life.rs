@@ -262,6 +262,14 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     assert_eq!(positions, [1, 2, 3, 4]);
     assert_eq!(eur(alloc.unallocated.as_ref()), d("0"));
     assert_eq!(alloc.allocation_order_version, "2024-1");
+    // Stored with each line, so a later change of the order does not rewrite this answer.
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT order_version FROM payments.payment_allocations WHERE payment_id = $1",
+    )
+    .bind(&paid.payment_id)
+    .fetch_all(&c.suite.admin_pool().await?)
+    .await?;
+    assert_eq!(stored, ["2024-1"]);
     assert_eq!(alloc.transfer_ids[0], format!("pay/{}", paid.payment_id));
     // Each line moves the money off money-received, and each has its second leg.
     assert_eq!(alloc.transfer_ids.len(), 1 + 2 * 4);

@@ -20,6 +20,8 @@
 
 use chrono::NaiveDate;
 
+/// Stored with every allocation line: a change of the order above gets a new version, and
+/// payments allocated before it keep reporting the order they were allocated under.
 pub const ORDER_VERSION: &str = "2024-1";
 
 /// What is still open for one creditor and month.

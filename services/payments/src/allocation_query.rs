@@ -19,6 +19,7 @@ struct LineRow {
     creditor: Option<String>,
     amount_cents: i64,
     beneficiary: i16,
+    order_version: String,
 }
 
 impl LineRow {
@@ -55,7 +56,7 @@ pub(crate) async fn get(
         payment.ok_or_else(|| ServiceError::not_found(format!("no debtor payment {id}")))?;
     let payment_id = id.to_string();
     let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT position, target, for_month, creditor, amount_cents, beneficiary
+        "SELECT position, target, for_month, creditor, amount_cents, beneficiary, order_version
          FROM payment_allocations WHERE payment_id = $1 ORDER BY position",
     )
     .bind(&payment_id)
@@ -95,9 +96,12 @@ pub(crate) async fn get(
             lines: lines.iter().map(LineRow::to_pb).collect(),
             unallocated: Some(cents_pb(cents - allocated)),
             transfer_ids,
-            // Allocations are stored without a version: "2024-1" is the only order there
-            // has been. A rule change must start storing the version it applied.
-            allocation_order_version: ORDER_VERSION.to_owned(),
+            // The order the lines were allocated under; nothing allocated (the whole
+            // payment left over): the order in force, which found nothing to pay.
+            allocation_order_version: lines
+                .first()
+                .map_or(ORDER_VERSION, |l| l.order_version.as_str())
+                .to_owned(),
         }),
     })
 }

@@ -182,8 +182,8 @@ pub async fn allocate_received(
     let created = ledger::create_transfers(&mut *conn, actor, &transfers).await?;
     for (i, l) in lines.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO payment_allocations (payment_id, position, target, for_month, creditor, amount_cents, beneficiary)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            "INSERT INTO payment_allocations (payment_id, position, target, for_month, creditor, amount_cents, beneficiary, order_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
         )
         .bind(payment_id)
         .bind(i32::try_from(i + 1).unwrap_or(i32::MAX))
@@ -192,6 +192,7 @@ pub async fn allocate_received(
         .bind(&l.creditor)
         .bind(l.cents)
         .bind(if l.to_service { 2i16 } else { 1 })
+        .bind(allocation::ORDER_VERSION)
         .execute(&mut *conn)
         .await?;
     }
