@@ -28,7 +28,7 @@ pub enum PgError {
     Io { path: String, reason: String },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
-    #[error("server setting {0}: expected name=value, a lower-case name and a plain value")]
+    #[error("server setting {0}: name and value must be plain tokens (letters, digits, _ and .)")]
     Setting(String),
 }
 

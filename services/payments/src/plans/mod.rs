@@ -114,8 +114,7 @@ async fn to_pb(
         instalments_as_of(conn, row.id, &row.dossier_numbers, row.start_date, as_of).await?;
     use pb::PlanInstalmentStatus as S;
     let instalments = state
-        .iter()
-        .map(|(r, c)| (r, *c))
+        .into_iter()
         .map(|(r, c)| pb::PlanInstalment {
             number: r.number,
             due_date: Some(wire::date_to_pb(r.due_date)),
