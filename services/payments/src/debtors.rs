@@ -72,3 +72,16 @@ pub async fn lock(conn: &mut PgConnection, person: &str) -> ServiceResult<()> {
         .await?;
     Ok(())
 }
+
+/// The debtor's suspension in force (granted, not lifted), if any.
+pub async fn suspension_in_force(
+    conn: &mut PgConnection,
+    person: &str,
+) -> ServiceResult<Option<uuid::Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM suspensions WHERE debtor_person_id = $1 AND lifted_on IS NULL",
+    )
+    .bind(person)
+    .fetch_optional(conn)
+    .await?)
+}

@@ -127,13 +127,7 @@ async fn covered(
     named: Vec<String>,
 ) -> ServiceResult<Vec<String>> {
     crate::debtors::lock(&mut *conn, person).await?;
-    let in_force: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM suspensions WHERE debtor_person_id = $1 AND lifted_on IS NULL",
-    )
-    .bind(person)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(id) = in_force {
+    if let Some(id) = crate::debtors::suspension_in_force(&mut *conn, person).await? {
         return Err(ServiceError::failed_precondition(
             "SUSPENSION_IN_FORCE",
             format!("suspension {id} is in force for this debtor: review it instead"),

@@ -120,13 +120,10 @@ fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
 /// active plan for one of them.
 async fn check_state(conn: &mut PgConnection, p: &Valid) -> ServiceResult<()> {
     crate::debtors::check_owned(conn, &p.person, &p.dossiers).await?;
-    let suspended: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM suspensions WHERE debtor_person_id = $1 AND lifted_on IS NULL)",
-    )
-    .bind(&p.person)
-    .fetch_one(&mut *conn)
-    .await?;
-    if suspended {
+    if crate::debtors::suspension_in_force(&mut *conn, &p.person)
+        .await?
+        .is_some()
+    {
         return Err(ServiceError::failed_precondition(
             "DEBTOR_SUSPENDED",
             "the debtor is under indefinite suspension of recovery",
