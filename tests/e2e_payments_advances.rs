@@ -74,7 +74,7 @@ async fn run(
     mut client: Client,
     token: String,
     k: &str,
-) -> anyhow::Result<(usize, pb::AdvancesRun)> {
+) -> anyhow::Result<(usize, i64, pb::AdvancesRun)> {
     let req = pb::RunMonthlyAdvancesRequest {
         idempotency_key: key(k),
         month: Some(pb::YearMonth {
@@ -87,17 +87,21 @@ async fn run(
         .run_monthly_advances(suite.request(&token, req))
         .await?
         .into_inner();
-    let mut progress = 0;
+    let (mut progress, mut total) = (0, 0);
     let mut last = None;
     while let Some(msg) = stream.message().await? {
         match msg.update {
-            Some(pb::run_monthly_advances_response::Update::Progress(_)) => progress += 1,
+            Some(pb::run_monthly_advances_response::Update::Progress(p)) => {
+                progress += 1;
+                total = p.children_total;
+            }
             Some(pb::run_monthly_advances_response::Update::Run(r)) => last = Some(r),
             None => {}
         }
     }
     Ok((
         progress,
+        total,
         last.ok_or_else(|| anyhow::anyhow!("no final run message"))?,
     ))
 }
@@ -126,14 +130,30 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
         event(2, vec![child("child-3", date(2000, 1, 1), "100.00", false)]),
     ))
     .await?;
+    // The run's total comes from the children counted when each state was stored; a state
+    // stored before there was a count (NULL) is counted from its snapshot.
+    let admin = suite.admin_pool().await?;
+    let stored: Vec<Option<i32>> = sqlx::query_scalar(
+        "SELECT advance_children FROM payments.dossier_states ORDER BY dossier_number",
+    )
+    .fetch_all(&admin)
+    .await?;
+    assert_eq!(stored, [Some(2), Some(1)]);
+    sqlx::query(
+        "UPDATE payments.dossier_states SET advance_children = NULL WHERE dossier_number = $1",
+    )
+    .bind(dossier(2))
+    .execute(&admin)
+    .await?;
 
     // Two starts at the same time: one result.
     let (a, b) = tokio::join!(
         run(&suite, client.clone(), token.clone(), "run-a"),
         run(&suite, client.clone(), token.clone(), "run-b")
     );
-    let ((pa, ra), (_, rb)) = (a?, b?);
+    let ((pa, total, ra), (_, _, rb)) = (a?, b?);
     assert!(pa >= 1, "progress is streamed");
+    assert_eq!(total, 3, "children_total");
     let totals = |r: &pb::AdvancesRun| r.totals.clone().unwrap_or_default();
     let t = totals(&ra);
     assert_eq!(
@@ -156,7 +176,7 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
     assert_eq!(totals(&rb).amount_paid, t.amount_paid);
 
     // A start after completion pays nobody twice.
-    let (_, again) = run(&suite, client.clone(), token.clone(), "run-c").await?;
+    let (_, _, again) = run(&suite, client.clone(), token.clone(), "run-c").await?;
     assert_eq!(totals(&again), t);
     assert_eq!(again.attempts, 3);
 

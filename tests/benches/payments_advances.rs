@@ -86,9 +86,10 @@ async fn main() -> anyhow::Result<()> {
     // n − 1 copies of the template dossier, under valid numbers of years 2000 and 2001.
     let admin = suite.admin_pool().await?;
     sqlx::query(
-        "INSERT INTO payments.dossier_states (dossier_number, dossier_version, status, snapshot, last_event_id)
+        "INSERT INTO payments.dossier_states (dossier_number, dossier_version, status, snapshot, last_event_id,
+                                              advance_children)
          SELECT 'SEC-' || y || '-' || lpad(s::text, 6, '0') || '-' || lpad((97 - ((y::bigint * 1000000 + s) % 97))::text, 2, '0'),
-                1, t.status, t.snapshot, t.last_event_id
+                1, t.status, t.snapshot, t.last_event_id, t.advance_children
          FROM payments.dossier_states t,
               LATERAL (SELECT 2000 + (i / 999999) AS y, 1 + (i % 999999) AS s FROM generate_series(0, $1 - 2) i) g
          WHERE t.dossier_number = $2",
@@ -124,7 +125,9 @@ async fn main() -> anyhow::Result<()> {
             .execute(&admin)
             .await?;
     }
+    let cpu_before = Cpu::now()?;
     let run_secs = run_month(&suite, &mut client, &token, 6, n).await?;
+    let cpu = Cpu::now()?.since(&cpu_before);
     if profile {
         print_profile(&admin).await?;
     }
@@ -157,6 +160,10 @@ async fn main() -> anyhow::Result<()> {
         n as f64 / run_secs
     );
     println!(
+        "CPU during the next month: services and client (this process) {:.1} s, other processes (Postgres) {:.1} s, idle {:.1} s",
+        cpu.own, cpu.others, cpu.idle
+    );
+    println!(
         "plain COPY:   {rows} ledger rows in {copy_secs:.2} s ({:.0} rows/s)",
         rows as f64 / copy_secs
     );
@@ -175,6 +182,52 @@ async fn main() -> anyhow::Result<()> {
         first_secs / shaped_secs
     );
     Ok(())
+}
+
+/// CPU seconds from /proc: this process (the services run in it) and the machine's busy and
+/// idle time, to tell the services' share of a run from Postgres's.
+struct Cpu {
+    own: f64,
+    others: f64,
+    idle: f64,
+}
+
+impl Cpu {
+    /// Linux reports both files in clock ticks of 1/100 s (USER_HZ).
+    fn now() -> anyhow::Result<Cpu> {
+        let tick = |v: &str| v.parse::<f64>().map(|t| t / 100.0);
+        let own_stat = std::fs::read_to_string("/proc/self/stat")?;
+        // Fields after the command name (which may hold spaces) start at the state, field 3.
+        let after = own_stat
+            .rsplit_once(')')
+            .map(|(_, r)| r)
+            .unwrap_or_default();
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let own =
+            tick(f.get(11).copied().unwrap_or("0"))? + tick(f.get(12).copied().unwrap_or("0"))?;
+        let all = std::fs::read_to_string("/proc/stat")?;
+        let line = all.lines().next().unwrap_or_default();
+        let t: Vec<f64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(tick)
+            .collect::<Result<_, _>>()?;
+        let idle = t.get(3).copied().unwrap_or(0.0) + t.get(4).copied().unwrap_or(0.0);
+        let busy = t.iter().sum::<f64>() - idle;
+        Ok(Cpu {
+            own,
+            others: busy - own,
+            idle,
+        })
+    }
+
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            own: self.own - before.own,
+            others: self.others - before.others,
+            idle: self.idle - before.idle,
+        }
+    }
 }
 
 async fn checkpoint(admin: &sqlx::PgPool) -> anyhow::Result<()> {

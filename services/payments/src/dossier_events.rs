@@ -151,11 +151,11 @@ pub(crate) async fn receive(
         let debtor_nn = debtor_nn.as_deref();
         sqlx::query(
             "INSERT INTO dossier_states (dossier_number, dossier_version, status, snapshot, last_event_id,
-                                         debtor_national_number, debtor_person_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                         debtor_national_number, debtor_person_id, advance_children)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (dossier_number) DO UPDATE SET dossier_version = $2, status = $3,
                     snapshot = $4, last_event_id = $5, debtor_national_number = $6,
-                    debtor_person_id = $7, updated_at = now()",
+                    debtor_person_id = $7, advance_children = $8, updated_at = now()",
         )
         .bind(v.number.to_string())
         .bind(v.event.dossier_version)
@@ -164,6 +164,7 @@ pub(crate) async fn receive(
         .bind(v.event_id)
         .bind(debtor_nn)
         .bind(debtor.map(|d| d.person_id.clone()).filter(|p| !p.is_empty()))
+        .bind(i32::try_from(crate::advances::children_count(&snapshot)).unwrap_or(i32::MAX))
         .execute(&mut *tx)
         .await?;
         if let Some(nn) = debtor_nn {

@@ -18,10 +18,6 @@ pub struct Shard {
     pub of: i32,
 }
 
-impl Shard {
-    pub const WHOLE: Shard = Shard { index: 0, of: 1 };
-}
-
 /// Active dossiers page by page (keyset on the dossier number).
 async fn dossier_page(
     pool: &PgPool,
@@ -40,6 +36,40 @@ async fn dossier_page(
     .bind(shard.index)
     .fetch_all(pool)
     .await?)
+}
+
+/// How many children the run considers: the counts stored with the dossiers' states, and
+/// for states stored before there was a count, the count of their snapshots.
+pub async fn children_total(pool: &PgPool) -> ServiceResult<i64> {
+    let active = pb::DossierStatus::Active as i16;
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(advance_children), 0)::bigint FROM dossier_states WHERE status = $1",
+    )
+    .bind(active)
+    .fetch_one(pool)
+    .await?;
+    let mut uncounted = 0i64;
+    let mut after = String::new();
+    loop {
+        let page: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT dossier_number, snapshot FROM dossier_states
+             WHERE status = $1 AND advance_children IS NULL AND dossier_number > $2
+             ORDER BY dossier_number LIMIT 1000",
+        )
+        .bind(active)
+        .bind(&after)
+        .fetch_all(pool)
+        .await?;
+        let Some((last, _)) = page.last() else {
+            return Ok(stored + uncounted);
+        };
+        after = last.clone();
+        for (_, snapshot) in &page {
+            let s =
+                pb::DossierSnapshot::decode(snapshot.as_slice()).map_err(ServiceError::internal)?;
+            uncounted += children::count_of(&s) as i64;
+        }
+    }
 }
 
 /// The children of active dossiers, batch by batch.

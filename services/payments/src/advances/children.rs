@@ -59,13 +59,14 @@ fn indexation_terms(title: &pb::ExecutoryTitle) -> (Option<pb::YearMonth>, Optio
 /// future maintenance; an advance request implies it (intake only accepts advance requests
 /// with future maintenance claimed).
 /// `dossier` is the number the state is stored under (the snapshot's own copy is not trusted).
+/// There are always [`count_of`] of them, whatever the month.
 pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> Vec<Child> {
     let m = ym(month);
     let title = s.title.clone().unwrap_or_default();
     let (index_base_month, first_adjustment_month) = indexation_terms(&title);
     s.creditors
         .iter()
-        .filter(|c| c.advances_requested)
+        .filter(|c| requested(c))
         .map(|c| {
             let person = c.person.clone().unwrap_or_default();
             let child = if person.person_id.is_empty() {
@@ -108,4 +109,59 @@ pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> 
             }
         })
         .collect()
+}
+
+fn requested(c: &pb::DossierCreditor) -> bool {
+    c.advances_requested
+}
+
+/// How many children a run considers in a dossier (stored with the dossier's state so that
+/// a run knows its total without reading every snapshot).
+pub fn count_of(s: &pb::DossierSnapshot) -> usize {
+    s.creditors.iter().filter(|c| requested(c)).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creditor(
+        id: &str,
+        requested: bool,
+        last_month: Option<pb::YearMonth>,
+    ) -> pb::DossierCreditor {
+        pb::DossierCreditor {
+            person: Some(pb::DossierPerson {
+                person_id: id.into(),
+                ..Default::default()
+            }),
+            advances_requested: requested,
+            last_month,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_stored_count_is_the_number_of_children_in_every_month() {
+        let s = pb::DossierSnapshot {
+            creditors: vec![
+                creditor("a", true, None),
+                creditor("b", false, None),
+                creditor(
+                    "c",
+                    true,
+                    Some(pb::YearMonth {
+                        year: 2024,
+                        month: 1,
+                    }),
+                ),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(count_of(&s), 2);
+        for (year, month) in [(2023, 12), (2024, 1), (2024, 2), (2030, 6)] {
+            let m = YearMonth::new(year, month).unwrap();
+            assert_eq!(children_of("SEC-2024-000001-53", &s, m).len(), count_of(&s));
+        }
+    }
 }

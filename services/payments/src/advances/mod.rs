@@ -22,6 +22,7 @@ mod batches;
 mod children;
 mod store;
 
+pub use children::count_of as children_count;
 pub use store::{get_run, list_items};
 
 use secal_domain::YearMonth;
@@ -268,11 +269,7 @@ pub async fn run(
 ) -> ServiceResult<()> {
     store::start(&pool, month, &actor).await?;
     let started = std::time::Instant::now();
-    let mut total = 0i64;
-    let mut count = Batches::new(pool.clone(), Shard::WHOLE, month);
-    while let Some(b) = count.next().await? {
-        total += b.len() as i64;
-    }
+    let total = batches::children_total(&pool).await?;
     store::set_total(&pool, month, total).await?;
     let shared = std::sync::Arc::new(Shared {
         month,

@@ -33,25 +33,39 @@ pub async fn set_total(pool: &PgPool, month: YearMonth, total: i64) -> ServiceRe
     Ok(())
 }
 
-async fn done_in(
+/// What the month's items say of a batch's children: done (paid or judged not eligible)
+/// and failed (retried by this start).
+#[derive(Default)]
+pub struct Recorded {
+    pub done: HashSet<(String, String)>,
+    failed: HashSet<(String, String)>,
+}
+
+async fn recorded_in(
     conn: &mut sqlx::PgConnection,
     month: YearMonth,
     batch: &[Child],
-) -> ServiceResult<HashSet<(String, String)>> {
+) -> ServiceResult<Recorded> {
     let mut dossiers: Vec<&str> = batch.iter().map(|c| c.dossier.as_str()).collect();
     dossiers.dedup();
     // A join on the primary key, one probe per dossier: `dossier_number = ANY($2)` was
     // planned as a scan of the month's items, each compared with the whole array.
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT i.dossier_number, i.child FROM unnest($2::text[]) AS d(n)
-         JOIN advances_run_items i ON i.month = $1 AND i.dossier_number = d.n
-         WHERE i.status IN (1, 2)",
+    let rows: Vec<(String, String, i16)> = sqlx::query_as(
+        "SELECT i.dossier_number, i.child, i.status FROM unnest($2::text[]) AS d(n)
+         JOIN advances_run_items i ON i.month = $1 AND i.dossier_number = d.n",
     )
     .bind(month.first_day())
     .bind(&dossiers)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().collect())
+    let mut r = Recorded::default();
+    for (dossier, child, status) in rows {
+        match status {
+            3 => r.failed.insert((dossier, child)),
+            _ => r.done.insert((dossier, child)),
+        };
+    }
+    Ok(r)
 }
 
 /// Children of the batch already paid or judged not eligible.
@@ -61,7 +75,7 @@ pub async fn done(
     batch: &[Child],
 ) -> ServiceResult<HashSet<(String, String)>> {
     let mut conn = pool.acquire().await?;
-    done_in(&mut conn, month, batch).await
+    Ok(recorded_in(&mut conn, month, batch).await?.done)
 }
 
 fn transfer_base(month: YearMonth, c: &Child) -> String {
@@ -93,17 +107,24 @@ pub async fn write_batch(
     .bind(shard.of)
     .execute(&mut *tx)
     .await?;
-    let done = done_in(&mut tx, month, todo).await?;
+    let recorded = recorded_in(&mut tx, month, todo).await?;
     let first = month.first_day();
     let mut transfers = Vec::new();
     let mut written = Vec::new();
     let mut raced = 0;
-    let mut cols = ItemCols::default();
+    // New items, and items of children that failed at an earlier start (rewritten).
+    let (mut new_items, mut retried) = (ItemCols::default(), ItemCols::default());
     for (c, o) in todo.iter().zip(outcomes) {
-        if done.contains(&(c.dossier.clone(), c.child.clone())) {
+        let key = (c.dossier.clone(), c.child.clone());
+        if recorded.done.contains(&key) {
             raced += 1;
             continue;
         }
+        let cols = if recorded.failed.contains(&key) {
+            &mut retried
+        } else {
+            &mut new_items
+        };
         let base = transfer_base(month, c);
         let claim = AccountKey::party(K::CreditorClaim, &c.dossier, &c.child);
         let due = match o {
@@ -170,30 +191,13 @@ pub async fn write_batch(
         written.push(o.clone());
     }
     ledger::create_new(&mut tx, actor, &transfers).await?;
-    sqlx::query(
-        "INSERT INTO advances_run_items (month, dossier_number, child, status, amount_cents, reasons, transfer_id, error)
-         SELECT $1, d, c, s, a, r::smallint[], t, e
-         FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)
-         ON CONFLICT (month, dossier_number, child) DO UPDATE
-           SET status = EXCLUDED.status, amount_cents = EXCLUDED.amount_cents, reasons = EXCLUDED.reasons,
-               transfer_id = EXCLUDED.transfer_id, error = EXCLUDED.error
-           WHERE advances_run_items.status = 3",
-    )
-    .bind(first)
-    .bind(&cols.0)
-    .bind(&cols.1)
-    .bind(&cols.2)
-    .bind(&cols.3)
-    .bind(&cols.4)
-    .bind(&cols.5)
-    .bind(&cols.6)
-    .execute(&mut *tx)
-    .await?;
+    new_items.insert(&mut tx, first).await?;
+    retried.rewrite_failed(&mut tx, first).await?;
     tx.commit().await?;
     Ok((written, raced))
 }
 
-/// The items of a batch, column by column (one INSERT ... unnest).
+/// The items of a batch, column by column (one statement ... unnest).
 #[derive(Default)]
 #[allow(clippy::type_complexity)]
 struct ItemCols(
@@ -205,6 +209,69 @@ struct ItemCols(
     Vec<Option<String>>,
     Vec<Option<String>>,
 );
+
+impl ItemCols {
+    /// A plain INSERT, not INSERT ... ON CONFLICT: the children are new under the shard's
+    /// lock (a duplicate fails the batch, never passes), and the speculative insertion of
+    /// ON CONFLICT cost more per row than the rest of the item.
+    async fn insert(&self, tx: &mut sqlx::PgConnection, month: NaiveDate) -> ServiceResult<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO advances_run_items (month, dossier_number, child, status, amount_cents, reasons, transfer_id, error)
+             SELECT $1, d, c, s, a, r::smallint[], t, e
+             FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)",
+        )
+        .bind(month)
+        .bind(&self.0)
+        .bind(&self.1)
+        .bind(&self.2)
+        .bind(&self.3)
+        .bind(&self.4)
+        .bind(&self.5)
+        .bind(&self.6)
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Items of children that failed at an earlier start, rewritten with this start's
+    /// outcome; each must still be a failed item (the shard's lock guarantees it).
+    async fn rewrite_failed(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        month: NaiveDate,
+    ) -> ServiceResult<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let rewritten = sqlx::query(
+            "UPDATE advances_run_items i
+                SET status = u.s, amount_cents = u.a, reasons = u.r::smallint[], transfer_id = u.t, error = u.e
+               FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)
+              WHERE i.month = $1 AND i.dossier_number = u.d AND i.child = u.c AND i.status = 3",
+        )
+        .bind(month)
+        .bind(&self.0)
+        .bind(&self.1)
+        .bind(&self.2)
+        .bind(&self.3)
+        .bind(&self.4)
+        .bind(&self.5)
+        .bind(&self.6)
+        .execute(tx)
+        .await?
+        .rows_affected();
+        if rewritten != self.0.len() as u64 {
+            return Err(ServiceError::internal(format!(
+                "{rewritten} of {} failed run items rewritten",
+                self.0.len()
+            )));
+        }
+        Ok(())
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct RunRow {

@@ -40,11 +40,24 @@ async fn open_accounts(
     actor: &str,
     keys: &BTreeSet<&AccountKey>,
 ) -> Result<HashMap<String, i64>, LedgerError> {
-    let codes: Vec<String> = keys.iter().map(|k| k.code()).collect();
+    // Dossier accounts are found through their dossiers: one index descent per dossier
+    // instead of one per account code (a monthly advances run names 4 accounts per child;
+    // measured 4x cheaper). The dossiers' other accounts come along and are ignored.
+    let mut dossiers: Vec<&str> = keys.iter().filter_map(|k| k.dossier.as_deref()).collect();
+    dossiers.sort_unstable();
+    dossiers.dedup();
+    let service: Vec<String> = keys
+        .iter()
+        .filter(|k| k.dossier.is_none())
+        .map(|k| k.code())
+        .collect();
     let mut ids: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-        "SELECT code, id FROM ledger_accounts WHERE code = ANY($1)",
+        "SELECT code, id FROM ledger_accounts WHERE dossier_number = ANY($1)
+         UNION ALL
+         SELECT code, id FROM ledger_accounts WHERE code = ANY($2)",
     )
-    .bind(&codes)
+    .bind(&dossiers)
+    .bind(&service)
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
