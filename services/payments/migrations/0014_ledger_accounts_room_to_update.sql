@@ -2,7 +2,10 @@
 -- transaction, and a dossier's accounts share heap pages (opened together). A new row
 -- version stays on its page (a HOT update: no new index entries) only if the page has room
 -- for it, and the versions this transaction replaced cannot be pruned before it commits:
--- every row of a page needs room for a second copy of itself. At fillfactor 70 only 56 %
--- of a run's account updates were HOT (measured on 100,000 children); the others added an
--- entry to each of the table's three indexes. Pages are now filled to 45 %.
+-- every row of a page needs room for a second copy of itself. At fillfactor 70 part of the
+-- updates went to other pages and added an entry to each of the table's three indexes
+-- (1,200,000 updates in batches of 20,000: 4.1-4.6 s at 70, 2.4 s at 45, all in place).
+-- Measured on a run of 1,000,000 children: 4,000,201 of 4,000,201 account updates in place;
+-- the balance trigger's database time 33.4 s -> 18.8 s. The table takes 1.5x the room.
+-- Pages already written keep their fill until the table is rewritten (VACUUM FULL).
 ALTER TABLE ledger_accounts SET (fillfactor = 45);
