@@ -179,7 +179,7 @@ async fn prepare(
     let done = store::done(pool, month, &batch).await?;
     let todo: Vec<Child> = batch
         .into_iter()
-        .filter(|ch| !done.contains(&(ch.dossier.clone(), ch.child.clone())))
+        .filter(|ch| done.is_empty() || !done.contains(&(ch.dossier.clone(), ch.child.clone())))
         .collect();
     let outcomes = assess(calc, &todo).await;
     Ok(Some(Prepared {

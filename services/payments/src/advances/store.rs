@@ -114,17 +114,20 @@ pub async fn write_batch(
     let mut raced = 0;
     // New items, and items of children that failed at an earlier start (rewritten).
     let (mut new_items, mut retried) = (ItemCols::default(), ItemCols::default());
+    let reference = format!("advances-run/{first}");
     for (c, o) in todo.iter().zip(outcomes) {
-        let key = (c.dossier.clone(), c.child.clone());
-        if recorded.done.contains(&key) {
+        // Usually nothing is recorded yet: no key to build.
+        let (done, failed) = if recorded.done.is_empty() && recorded.failed.is_empty() {
+            (false, false)
+        } else {
+            let key = (c.dossier.clone(), c.child.clone());
+            (recorded.done.contains(&key), recorded.failed.contains(&key))
+        };
+        if done {
             raced += 1;
             continue;
         }
-        let cols = if recorded.failed.contains(&key) {
-            &mut retried
-        } else {
-            &mut new_items
-        };
+        let cols = if failed { &mut retried } else { &mut new_items };
         let base = transfer_base(month, c);
         let claim = AccountKey::party(K::CreditorClaim, &c.dossier, &c.child);
         let due = match o {
@@ -134,7 +137,7 @@ pub async fn write_batch(
         let t = |id: String, d: AccountKey, cr: AccountKey, cents: i64, code: TransferCode| {
             NewTransfer {
                 for_month: Some(first),
-                reference: format!("advances-run/{first}"),
+                reference: reference.clone(),
                 ..NewTransfer::posted(id, d, cr, cents, code, first)
             }
         };

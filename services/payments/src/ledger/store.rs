@@ -1,7 +1,7 @@
 //! Writing transfers. Every function takes the caller's transaction: a group of transfers is
 //! linked simply by being created in one transaction (all or none).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -32,14 +32,14 @@ async fn by_ids(conn: &mut PgConnection, ids: &[String]) -> Result<Vec<Transfer>
         .await?)
 }
 
-/// Opens the accounts that do not exist yet and returns every account's row id by code.
+/// Opens the accounts that do not exist yet and returns every key's account row id.
 /// Most exist already (a monthly run touches the same accounts every month), so they are
 /// read first and only the missing ones are inserted.
-async fn open_accounts(
+async fn open_accounts<'k>(
     conn: &mut PgConnection,
     actor: &str,
-    keys: &BTreeSet<&AccountKey>,
-) -> Result<HashMap<String, i64>, LedgerError> {
+    keys: &HashSet<&'k AccountKey>,
+) -> Result<HashMap<&'k AccountKey, i64>, LedgerError> {
     // Dossier accounts are found through their dossiers: one index descent per dossier
     // instead of one per account code (a monthly advances run names 4 accounts per child;
     // measured 4x cheaper). The dossiers' other accounts come along and are ignored.
@@ -51,7 +51,7 @@ async fn open_accounts(
         .filter(|k| k.dossier.is_none())
         .map(|k| k.code())
         .collect();
-    let mut ids: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+    let found: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
         "SELECT code, id FROM ledger_accounts WHERE dossier_number = ANY($1)
          UNION ALL
          SELECT code, id FROM ledger_accounts WHERE code = ANY($2)",
@@ -62,20 +62,27 @@ async fn open_accounts(
     .await?
     .into_iter()
     .collect();
-    let missing: Vec<&&AccountKey> = keys
-        .iter()
-        .filter(|k| !ids.contains_key(&k.code()))
-        .collect();
+    let mut ids = HashMap::with_capacity(keys.len());
+    let mut missing = Vec::new();
+    for k in keys {
+        let code = k.code();
+        match found.get(&code) {
+            Some(id) => {
+                ids.insert(*k, *id);
+            }
+            None => missing.push((*k, code)),
+        }
+    }
     if missing.is_empty() {
         return Ok(ids);
     }
-    let codes: Vec<String> = missing.iter().map(|k| k.code()).collect();
-    let kinds: Vec<i16> = missing.iter().map(|k| k.kind as i16).collect();
-    let dossiers: Vec<Option<String>> = missing.iter().map(|k| k.dossier.clone()).collect();
-    let parties: Vec<Option<String>> = missing.iter().map(|k| k.party.clone()).collect();
-    let rules: Vec<i16> = missing.iter().map(|k| k.kind.balance_rule()).collect();
-    // Sorted by code (the set is) so that concurrent openers lock in the same order; an
-    // account another transaction opened meanwhile is read back below.
+    let codes: Vec<&str> = missing.iter().map(|(_, c)| c.as_str()).collect();
+    let kinds: Vec<i16> = missing.iter().map(|(k, _)| k.kind as i16).collect();
+    let dossiers: Vec<Option<&str>> = missing.iter().map(|(k, _)| k.dossier.as_deref()).collect();
+    let parties: Vec<Option<&str>> = missing.iter().map(|(k, _)| k.party.as_deref()).collect();
+    let rules: Vec<i16> = missing.iter().map(|(k, _)| k.kind.balance_rule()).collect();
+    // Inserted in code order so that concurrent openers lock in the same order; an account
+    // another transaction opened meanwhile is read back below.
     sqlx::query(
         "INSERT INTO ledger_accounts (code, kind, dossier_number, party_person_id, balance_rule, opened_by)
          SELECT * , $6 FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[], $5::smallint[])
@@ -90,17 +97,24 @@ async fn open_accounts(
     .bind(actor)
     .execute(&mut *conn)
     .await?;
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT code, id FROM ledger_accounts WHERE code = ANY($1)")
-            .bind(&codes)
-            .fetch_all(&mut *conn)
-            .await?;
-    ids.extend(rows);
+    let opened: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT code, id FROM ledger_accounts WHERE code = ANY($1)",
+    )
+    .bind(&codes)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    for (k, code) in missing {
+        if let Some(id) = opened.get(&code) {
+            ids.insert(k, *id);
+        }
+    }
     Ok(ids)
 }
 
 fn validate(specs: &[NewTransfer]) -> Result<(), LedgerError> {
-    let mut seen = BTreeSet::new();
+    let mut seen = HashSet::with_capacity(specs.len());
     for (i, s) in specs.iter().enumerate() {
         let f = |name: &str| format!("transfers[{i}].{name}");
         if s.id.trim().is_empty() || s.id.len() > 200 || !s.id.bytes().all(|b| b.is_ascii_graphic())
@@ -209,11 +223,11 @@ async fn insert(
     actor: &str,
     new: &[&NewTransfer],
 ) -> Result<(), LedgerError> {
-    let keys: BTreeSet<&AccountKey> = new.iter().flat_map(|s| [&s.debit, &s.credit]).collect();
+    let keys: HashSet<&AccountKey> = new.iter().flat_map(|s| [&s.debit, &s.credit]).collect();
     let accounts = open_accounts(conn, actor, &keys).await?;
     let account = |k: &AccountKey| {
         accounts
-            .get(&k.code())
+            .get(k)
             .copied()
             .ok_or_else(|| LedgerError::AccountNotFound(k.code()))
     };
