@@ -174,6 +174,7 @@ async fn a_batch_answers_every_item_and_isolates_the_bad_ones() -> anyhow::Resul
             item("d2/c1/2012-03", too_early),
         ],
         compact_explanation: true,
+        ..Default::default()
     };
     let results = calc
         .client
@@ -199,6 +200,26 @@ async fn a_batch_answers_every_item_and_isolates_the_bad_ones() -> anyhow::Resul
             .is_some_and(|e| !e.rules.is_empty() && e.rules.iter().all(|r| r.detail.is_empty()))
     );
     assert!(results[0].violations.is_empty());
+
+    // Without explanations: the same outcome, nothing else.
+    let bare = calc
+        .client
+        .compute_advances(calc.req(pb::ComputeAdvancesRequest {
+            items: vec![item("d1/c1/2019-06", child(ym(2019, 6)))],
+            omit_explanation: true,
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .results;
+    let explained = results[0]
+        .assessment
+        .clone()
+        .map(|a| pb::AdvanceAssessment {
+            explanation: None,
+            ..a
+        });
+    assert_eq!(bare[0].assessment, explained);
 
     let fields: Vec<_> = results[1]
         .violations
@@ -231,6 +252,7 @@ async fn a_batch_answers_every_item_and_isolates_the_bad_ones() -> anyhow::Resul
             .map(|i| item(&format!("run/{i}"), child(ym(2019 + i % 5, 1 + i % 12))))
             .collect(),
         compact_explanation: true,
+        ..Default::default()
     };
     let started = std::time::Instant::now();
     let results = calc
@@ -247,6 +269,7 @@ async fn a_batch_answers_every_item_and_isolates_the_bad_ones() -> anyhow::Resul
     let too_many = pb::ComputeAdvancesRequest {
         items: vec![pb::AdvanceBatchItem::default(); 10_001],
         compact_explanation: true,
+        ..Default::default()
     };
     let status = assert_code(
         calc.client.compute_advances(calc.req(too_many)).await,

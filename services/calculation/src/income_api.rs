@@ -35,7 +35,7 @@ impl CalculationApi {
         let assessment = advances::assess(&case, &refs, Explainer::new())
             .map_err(|e| rule_error_at("advance_case", e))?;
         Ok(pb::ComputeAdvanceResponse {
-            assessment: Some(advance::assessment_to_pb(assessment)),
+            assessment: Some(advance::assessment_to_pb(assessment, true)),
         })
     }
 
@@ -57,11 +57,10 @@ impl CalculationApi {
         let refs = self.references.snapshot().await?;
         // Thousands of items are CPU work: keep it off the threads that serve other calls.
         let span = tracing::Span::current();
-        let results = tokio::task::spawn_blocking(move || {
-            span.in_scope(|| advance::batch(&req.items, req.compact_explanation, &refs))
-        })
-        .await
-        .map_err(ServiceError::internal)?;
+        let results =
+            tokio::task::spawn_blocking(move || span.in_scope(|| advance::batch(&req, &refs)))
+                .await
+                .map_err(ServiceError::internal)?;
         Ok(pb::ComputeAdvancesResponse { results })
     }
 

@@ -10,8 +10,8 @@ use tonic::transport::Channel;
 /// The calculation service accepts at most this many items per ComputeAdvances call.
 pub const MAX_BATCH: usize = 10_000;
 
-/// A batch of 10,000 assessments with compact explanations is several MB: far above tonic's
-/// 4 MB default decode limit.
+/// A batch of 10,000 requests or assessments can be a few MB: above tonic's 4 MB default
+/// decode limit.
 const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 
 const RETRIES: RetryPolicy = RetryPolicy {
@@ -49,9 +49,11 @@ impl Calculation {
         &self,
         items: Vec<pb::AdvanceBatchItem>,
     ) -> Result<Vec<pb::AdvanceBatchResult>, tonic::Status> {
+        // The run records amounts and reasons, not explanations.
         let req = pb::ComputeAdvancesRequest {
             items,
             compact_explanation: true,
+            omit_explanation: true,
         };
         let resp = client::with_retries(RETRIES, || {
             let mut c = self.client();

@@ -82,7 +82,8 @@ pub(super) fn case_from_pb(
     col.is_empty().then_some(case)
 }
 
-pub(super) fn assessment_to_pb(a: AdvanceAssessment) -> pb::AdvanceAssessment {
+/// `explained`: with the rules applied and the reference values used.
+pub(super) fn assessment_to_pb(a: AdvanceAssessment, explained: bool) -> pb::AdvanceAssessment {
     pb::AdvanceAssessment {
         eligible: a.eligible,
         amount: Some(wire::money_to_pb(a.amount)),
@@ -90,7 +91,7 @@ pub(super) fn assessment_to_pb(a: AdvanceAssessment) -> pb::AdvanceAssessment {
         maintenance_due: Some(wire::money_to_pb(a.maintenance_due)),
         cap: Some(wire::money_to_pb(a.cap)),
         income_ceiling: a.income_ceiling.map(wire::money_to_pb),
-        explanation: Some(explanation_to_pb(a.explanation)),
+        explanation: explained.then(|| explanation_to_pb(a.explanation)),
     }
 }
 
@@ -111,10 +112,10 @@ pub(super) const MAX_BATCH: usize = 10_000;
 
 /// Every item answered, in request order: an assessment, or that item's violations.
 pub(super) fn batch(
-    items: &[pb::AdvanceBatchItem],
-    compact: bool,
+    req: &pb::ComputeAdvancesRequest,
     refs: &ReferenceTable,
 ) -> Vec<pb::AdvanceBatchResult> {
+    let (items, compact) = (&req.items, req.compact_explanation || req.omit_explanation);
     let mut first_with_id: HashMap<&str, usize> = HashMap::new();
     items
         .iter()
@@ -146,7 +147,7 @@ pub(super) fn batch(
                         Explainer::new()
                     };
                     match advances::assess(&case, refs, ex) {
-                        Ok(a) => Some(assessment_to_pb(a)),
+                        Ok(a) => Some(assessment_to_pb(a, !req.omit_explanation)),
                         Err(e) => {
                             violations.extend(item_violations(&prefix, e));
                             None

@@ -67,16 +67,21 @@ fn cents_of(m: Option<&pb::Money>) -> Option<i64> {
         .and_then(|m| m.to_cents().ok())
 }
 
-async fn assess(calc: Option<&Calculation>, todo: &[Child]) -> Vec<Outcome> {
+/// The children's cases are moved into the request (nothing reads them afterwards).
+async fn assess(calc: Option<&Calculation>, todo: &mut [Child]) -> Vec<Outcome> {
     let items: Vec<pb::AdvanceBatchItem> = todo
-        .iter()
+        .iter_mut()
         .enumerate()
         .filter_map(|(i, c)| {
-            c.case.clone().map(|case| pb::AdvanceBatchItem {
+            c.case.take().map(|case| pb::AdvanceBatchItem {
                 item_id: i.to_string(),
                 advance_case: Some(case),
             })
         })
+        .collect();
+    let assessed: Vec<usize> = items
+        .iter()
+        .filter_map(|item| item.item_id.parse().ok())
         .collect();
     let mut out: Vec<Outcome> = todo
         .iter()
@@ -92,18 +97,13 @@ async fn assess(calc: Option<&Calculation>, todo: &[Child]) -> Vec<Outcome> {
         None => Err(Status::failed_precondition(
             "no calculation service configured",
         )),
-        Some(calc) => calc.compute_advances(items.clone()).await,
+        Some(calc) => calc.compute_advances(items).await,
     };
     match results {
         Err(status) => {
             tracing::warn!(code = ?status.code(), "advance assessment failed for a batch");
-            for item in &items {
-                if let Some(o) = item
-                    .item_id
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| out.get_mut(i))
-                {
+            for i in assessed {
+                if let Some(o) = out.get_mut(i) {
                     *o = Outcome::Failed(format!("calculation service: {:?}", status.code()));
                 }
             }
@@ -177,11 +177,11 @@ async fn prepare(
         return Ok(None);
     };
     let done = store::done(pool, month, &batch).await?;
-    let todo: Vec<Child> = batch
+    let mut todo: Vec<Child> = batch
         .into_iter()
         .filter(|ch| done.is_empty() || !done.contains(&(ch.dossier.clone(), ch.child.clone())))
         .collect();
-    let outcomes = assess(calc, &todo).await;
+    let outcomes = assess(calc, &mut todo).await;
     Ok(Some(Prepared {
         todo,
         outcomes,
