@@ -193,9 +193,11 @@ pub async fn write_batch(
         cols.6.push(error);
         written.push(o.clone());
     }
-    ledger::create_new(&mut tx, actor, &transfers).await?;
     new_items.insert(&mut tx, first).await?;
     retried.rewrite_failed(&mut tx, first).await?;
+    // The transfers last: their balance trigger locks the advances funding account, which
+    // every batch of every shard updates, until the commit.
+    ledger::create_new(&mut tx, actor, &transfers).await?;
     tx.commit().await?;
     Ok((written, raced))
 }
