@@ -216,28 +216,39 @@ struct ItemCols(
 );
 
 impl ItemCols {
+    /// The items' columns bound as $2..$8 (after the month, $1); rows affected.
+    async fn execute(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        month: NaiveDate,
+        sql: &'static str,
+    ) -> ServiceResult<u64> {
+        Ok(sqlx::query(sql)
+            .bind(month)
+            .bind(&self.0)
+            .bind(&self.1)
+            .bind(&self.2)
+            .bind(&self.3)
+            .bind(&self.4)
+            .bind(&self.5)
+            .bind(&self.6)
+            .execute(tx)
+            .await?
+            .rows_affected())
+    }
+
     /// A plain INSERT, not INSERT ... ON CONFLICT: the children are new under the shard's
     /// lock (a duplicate fails the batch, never passes), and the speculative insertion of
     /// ON CONFLICT cost more per row than the rest of the item.
     async fn insert(&self, tx: &mut sqlx::PgConnection, month: NaiveDate) -> ServiceResult<()> {
-        if self.0.is_empty() {
-            return Ok(());
+        if !self.0.is_empty() {
+            self.execute(tx, month,
+                "INSERT INTO advances_run_items (month, dossier_number, child, status, amount_cents, reasons, transfer_id, error)
+                 SELECT $1, d, c, s, a, r::smallint[], t, e
+                 FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)",
+            )
+            .await?;
         }
-        sqlx::query(
-            "INSERT INTO advances_run_items (month, dossier_number, child, status, amount_cents, reasons, transfer_id, error)
-             SELECT $1, d, c, s, a, r::smallint[], t, e
-             FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)",
-        )
-        .bind(month)
-        .bind(&self.0)
-        .bind(&self.1)
-        .bind(&self.2)
-        .bind(&self.3)
-        .bind(&self.4)
-        .bind(&self.5)
-        .bind(&self.6)
-        .execute(tx)
-        .await?;
         Ok(())
     }
 
@@ -251,23 +262,13 @@ impl ItemCols {
         if self.0.is_empty() {
             return Ok(());
         }
-        let rewritten = sqlx::query(
+        let rewritten = self.execute(tx, month,
             "UPDATE advances_run_items i
                 SET status = u.s, amount_cents = u.a, reasons = u.r::smallint[], transfer_id = u.t, error = u.e
                FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)
               WHERE i.month = $1 AND i.dossier_number = u.d AND i.child = u.c AND i.status = 3",
         )
-        .bind(month)
-        .bind(&self.0)
-        .bind(&self.1)
-        .bind(&self.2)
-        .bind(&self.3)
-        .bind(&self.4)
-        .bind(&self.5)
-        .bind(&self.6)
-        .execute(tx)
-        .await?
-        .rows_affected();
+        .await?;
         if rewritten != self.0.len() as u64 {
             return Err(ServiceError::internal(format!(
                 "{rewritten} of {} failed run items rewritten",
