@@ -36,8 +36,8 @@ pub async fn set_total(pool: &PgPool, month: YearMonth, total: i64) -> ServiceRe
 /// What the month's items say of a batch's children: done (paid or judged not eligible)
 /// and failed (retried by this start).
 #[derive(Default)]
-pub struct Recorded {
-    pub done: HashSet<(String, String)>,
+struct Recorded {
+    done: HashSet<(String, String)>,
     failed: HashSet<(String, String)>,
 }
 
