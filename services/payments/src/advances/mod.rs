@@ -176,16 +176,13 @@ async fn prepare(
     let Some(batch) = batches.next().await? else {
         return Ok(None);
     };
-    let done = store::done(pool, month, &batch).await?;
-    let mut todo: Vec<Child> = batch
-        .into_iter()
-        .filter(|ch| done.is_empty() || !done.contains(&(ch.dossier.clone(), ch.child.clone())))
-        .collect();
+    let recorded = store::recorded(pool, month, &batch).await?;
+    let mut todo: Vec<Child> = batch.into_iter().filter(|ch| !recorded.done(ch)).collect();
     let outcomes = assess(calc, &mut todo).await;
     Ok(Some(Prepared {
         todo,
         outcomes,
-        already_done: done.len() as i64,
+        already_done: recorded.done_count() as i64,
     }))
 }
 

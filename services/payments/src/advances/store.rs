@@ -36,9 +36,30 @@ pub async fn set_total(pool: &PgPool, month: YearMonth, total: i64) -> ServiceRe
 /// What the month's items say of a batch's children: done (paid or judged not eligible)
 /// and failed (retried by this start).
 #[derive(Default)]
-struct Recorded {
+pub struct Recorded {
     done: HashSet<(String, String)>,
     failed: HashSet<(String, String)>,
+}
+
+impl Recorded {
+    /// Usually nothing of a batch is recorded yet: then no key is built.
+    fn has(set: &HashSet<(String, String)>, c: &Child) -> bool {
+        !set.is_empty() && set.contains(&(c.dossier.clone(), c.child.clone()))
+    }
+
+    /// Paid or judged not eligible.
+    pub fn done(&self, c: &Child) -> bool {
+        Self::has(&self.done, c)
+    }
+
+    /// Failed at an earlier start (its item is rewritten).
+    fn failed(&self, c: &Child) -> bool {
+        Self::has(&self.failed, c)
+    }
+
+    pub fn done_count(&self) -> usize {
+        self.done.len()
+    }
 }
 
 async fn recorded_in(
@@ -68,14 +89,10 @@ async fn recorded_in(
     Ok(r)
 }
 
-/// Children of the batch already paid or judged not eligible.
-pub async fn done(
-    pool: &PgPool,
-    month: YearMonth,
-    batch: &[Child],
-) -> ServiceResult<HashSet<(String, String)>> {
+/// What the month's items say of the batch's children.
+pub async fn recorded(pool: &PgPool, month: YearMonth, batch: &[Child]) -> ServiceResult<Recorded> {
     let mut conn = pool.acquire().await?;
-    Ok(recorded_in(&mut conn, month, batch).await?.done)
+    recorded_in(&mut conn, month, batch).await
 }
 
 fn transfer_base(month: YearMonth, c: &Child) -> String {
@@ -116,18 +133,15 @@ pub async fn write_batch(
     let (mut new_items, mut retried) = (ItemCols::default(), ItemCols::default());
     let reference = format!("advances-run/{first}");
     for (c, o) in todo.iter().zip(outcomes) {
-        // Usually nothing is recorded yet: no key to build.
-        let (done, failed) = if recorded.done.is_empty() && recorded.failed.is_empty() {
-            (false, false)
-        } else {
-            let key = (c.dossier.clone(), c.child.clone());
-            (recorded.done.contains(&key), recorded.failed.contains(&key))
-        };
-        if done {
+        if recorded.done(c) {
             raced += 1;
             continue;
         }
-        let cols = if failed { &mut retried } else { &mut new_items };
+        let cols = if recorded.failed(c) {
+            &mut retried
+        } else {
+            &mut new_items
+        };
         let base = transfer_base(month, c);
         let claim = AccountKey::party(K::CreditorClaim, &c.dossier, &c.child);
         let due = match o {
