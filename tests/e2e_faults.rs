@@ -18,10 +18,7 @@ mod form;
 
 use std::{collections::HashSet, time::Duration};
 
-use secal_proto::v1::{
-    self as pb, data_exchange_service_client::DataExchangeServiceClient,
-    intake_service_client::IntakeServiceClient,
-};
+use secal_proto::v1::{self as pb, data_exchange_service_client::DataExchangeServiceClient};
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{
     Suite, Svc,
@@ -98,68 +95,6 @@ async fn start_simulator(addr: std::net::SocketAddr) -> anyhow::Result<tokio::pr
     anyhow::bail!("the simulator did not listen on {addr}")
 }
 
-/// An active dossier with an agent assigned to look up incomes, and the look-up (of the
-/// debtor) that the load repeats.
-async fn lookups(
-    suite: &Suite,
-    intake: tonic::transport::Channel,
-    data_exchange: tonic::transport::Channel,
-) -> anyhow::Result<engine::Lookups> {
-    use chrono::Datelike;
-    let mut client = IntakeServiceClient::new(intake);
-    let officer = suite.agent_token("agent-officer", &[roles::CASE_OFFICER])?;
-    let submitted = client
-        .submit_application(
-            suite.request(&officer, form::submit("faults-dx", form::mother_of_three())),
-        )
-        .await?
-        .into_inner()
-        .dossier
-        .unwrap_or_default();
-    let active = form::to_active(
-        &mut client,
-        suite,
-        &officer,
-        &submitted.application_id,
-        "fx",
-    )
-    .await?
-    .dossier
-    .unwrap_or_default();
-    let dossier = active.dossier_number;
-    client
-        .assign_dossier_agent(suite.request(
-            &officer,
-            pb::AssignDossierAgentRequest {
-                idempotency_key: form::key("faults-assign"),
-                dossier: Some(pb::DossierRef {
-                    id: Some(pb::dossier_ref::Id::DossierNumber(dossier.clone())),
-                }),
-                agent_id: "agent-lookup".into(),
-                task: pb::AgentTask::IncomeLookup as i32,
-                start_date: form::date(2007, 10, 1),
-                end_date: None,
-            },
-        ))
-        .await?;
-    let year = chrono::Utc::now().year() - 1;
-    Ok(engine::Lookups {
-        data_exchange,
-        token: suite.agent_token("agent-lookup", &[roles::INCOME_LOOKUP])?,
-        request: pb::LookUpIncomesRequest {
-            subject: form::nn(form::DEBTOR),
-            dossier_number: dossier,
-            purpose: pb::LookupPurpose::RecoveryStrategy as i32,
-            sources: Vec::new(),
-            scope: Some(pb::look_up_incomes_request::Scope::Period(pb::MonthRange {
-                first_month: Some(pb::YearMonth { year, month: 1 }),
-                last_month: Some(pb::YearMonth { year, month: 6 }),
-            })),
-            justification: "load under faults".into(),
-        },
-    })
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow::Result<()> {
     // What the product runs on: a server that keeps what it acknowledged through a crash.
@@ -216,14 +151,7 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
     let mut data_exchange =
         Service::start(&suite, Svc::DataExchange, dir.path(), dx_env, dx_addr).await?;
 
-    let channel = |addr: std::net::SocketAddr| -> anyhow::Result<tonic::transport::Channel> {
-        Ok(
-            tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-                .connect_timeout(Duration::from_secs(2))
-                .timeout(Duration::from_secs(20))
-                .connect_lazy(),
-        )
-    };
+    let channel = |addr: std::net::SocketAddr| engine::channel(&addr.to_string());
     let targets = engine::Targets {
         intake: channel(intake_addr)?,
         calculation: channel(calc_addr)?,
@@ -236,7 +164,9 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
             "secal.v1.ComputeArrearsRequest",
             "calculation/seed_example_1.json",
         )?,
-        lookups: Some(lookups(&suite, channel(intake_addr)?, channel(dx_addr)?).await?),
+        lookups: Some(
+            engine::set_up_lookups(&suite, channel(intake_addr)?, channel(dx_addr)?).await?,
+        ),
     };
     let plan = engine::Plan {
         requests: 400,

@@ -22,7 +22,6 @@ use opentelemetry_proto::tonic::{
     resource::v1::Resource,
 };
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 
 /// One received span, with the `service.name` of the process that sent it.
 #[derive(Debug, Clone)]
@@ -153,7 +152,7 @@ impl Receiver {
             tonic::transport::Server::builder()
                 .add_service(TraceServiceServer::new(receiver.clone()))
                 .add_service(MetricsServiceServer::new(receiver.clone()))
-                .serve_with_incoming(TcpListenerStream::new(listener)),
+                .serve_with_incoming(secal_runtime::server::incoming(listener)),
         );
         Ok((receiver, addr))
     }

@@ -24,12 +24,86 @@ use tonic::{Code, Status, transport::Channel};
 
 use super::form;
 
+/// A lazily connected channel to `addr` (host:port), as every client of the load holds.
+pub fn channel(addr: &str) -> anyhow::Result<Channel> {
+    Ok(
+        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(30))
+            .connect_lazy(),
+    )
+}
+
 /// Income look-ups by an agent assigned to a dossier (each one is logged).
 #[derive(Clone)]
 pub struct Lookups {
     pub data_exchange: Channel,
     pub token: String,
     pub request: pb::LookUpIncomesRequest,
+}
+
+/// An active dossier with an agent assigned to look up incomes, and the look-up (of the
+/// debtor) that the load repeats.
+// Used by the fault test and the floor bench; `secal-load` itself takes no look-ups.
+#[allow(dead_code)]
+pub async fn set_up_lookups(
+    suite: &secal_testkit::Suite,
+    intake: tonic::transport::Channel,
+    data_exchange: tonic::transport::Channel,
+) -> anyhow::Result<Lookups> {
+    use chrono::Datelike;
+    let mut client = IntakeServiceClient::new(intake);
+    let officer = suite.agent_token("agent-officer", &[secal_runtime::roles::CASE_OFFICER])?;
+    let submitted = client
+        .submit_application(
+            suite.request(&officer, form::submit("faults-dx", form::mother_of_three())),
+        )
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let active = form::to_active(
+        &mut client,
+        suite,
+        &officer,
+        &submitted.application_id,
+        "fx",
+    )
+    .await?
+    .dossier
+    .unwrap_or_default();
+    let dossier = active.dossier_number;
+    client
+        .assign_dossier_agent(suite.request(
+            &officer,
+            pb::AssignDossierAgentRequest {
+                idempotency_key: form::key("faults-assign"),
+                dossier: Some(pb::DossierRef {
+                    id: Some(pb::dossier_ref::Id::DossierNumber(dossier.clone())),
+                }),
+                agent_id: "agent-lookup".into(),
+                task: pb::AgentTask::IncomeLookup as i32,
+                start_date: form::date(2007, 10, 1),
+                end_date: None,
+            },
+        ))
+        .await?;
+    let year = chrono::Utc::now().year() - 1;
+    Ok(Lookups {
+        data_exchange,
+        token: suite.agent_token("agent-lookup", &[secal_runtime::roles::INCOME_LOOKUP])?,
+        request: pb::LookUpIncomesRequest {
+            subject: form::nn(form::DEBTOR),
+            dossier_number: dossier,
+            purpose: pb::LookupPurpose::RecoveryStrategy as i32,
+            sources: Vec::new(),
+            scope: Some(pb::look_up_incomes_request::Scope::Period(pb::MonthRange {
+                first_month: Some(pb::YearMonth { year, month: 1 }),
+                last_month: Some(pb::YearMonth { year, month: 6 }),
+            })),
+            justification: "load under faults".into(),
+        },
+    })
 }
 
 #[derive(Clone)]
@@ -74,6 +148,58 @@ pub fn booking_ids(run: u32, i: u64) -> (String, String) {
         format!("load-{run}-{i}-fund"),
         format!("load-{run}-{i}-payout"),
     )
+}
+
+/// Booking `i` of run `run`: an advance funded and paid out to one of the load dossier's
+/// creditors, as one all-or-none group under caller-chosen transfer ids.
+pub fn booking_request(run: u32, i: u64) -> Result<pb::CreateLedgerTransfersRequest, Status> {
+    let dossier = load_dossier()?;
+    let creditor = format!("child-{}", i % 4);
+    let payable = format!("payable/{dossier}/{creditor}");
+    let (fund, payout) = booking_ids(run, i);
+    let leg =
+        |id: String, debit: &str, credit: &str, code: pb::TransferCode| pb::LedgerTransferSpec {
+            transfer_id: id,
+            debit_account_id: debit.to_owned(),
+            credit_account_id: credit.to_owned(),
+            amount: Some(pb::Money {
+                amount: "1.75".into(),
+            }),
+            code: code as i32,
+            value_date: Some(pb::Date {
+                year: 2024,
+                month: 5,
+                day: 2,
+            }),
+            reference: format!("load run {run}"),
+            ..Default::default()
+        };
+    Ok(pb::CreateLedgerTransfersRequest {
+        idempotency_key: Some(pb::IdempotencyKey {
+            value: fund.clone(),
+        }),
+        transfers: vec![
+            leg(
+                fund,
+                "advances-funding",
+                &payable,
+                pb::TransferCode::Advance,
+            ),
+            leg(
+                payout,
+                &payable,
+                &format!("paid-out/{dossier}/{creditor}"),
+                pb::TransferCode::Payout,
+            ),
+        ],
+    })
+}
+
+/// The dossier number the load books on.
+pub fn load_dossier() -> Result<String, Status> {
+    secal_domain::DossierNumber::new(2024, LOAD_DOSSIER_SEQ)
+        .map(|d| d.to_string())
+        .map_err(|e| Status::internal(e.to_string()))
 }
 
 pub struct OpStats {
@@ -225,49 +351,7 @@ impl Shared {
                     .await?;
             }
             Op::LedgerBooking => {
-                let dossier = secal_domain::DossierNumber::new(2024, LOAD_DOSSIER_SEQ)
-                    .map_err(|e| Status::internal(e.to_string()))?
-                    .to_string();
-                let creditor = format!("child-{}", i % 4);
-                let payable = format!("payable/{dossier}/{creditor}");
-                let (fund, payout) = booking_ids(self.plan.run, i);
-                let leg = |id: String, debit: &str, credit: &str, code: pb::TransferCode| {
-                    pb::LedgerTransferSpec {
-                        transfer_id: id,
-                        debit_account_id: debit.to_owned(),
-                        credit_account_id: credit.to_owned(),
-                        amount: Some(pb::Money {
-                            amount: "1.75".into(),
-                        }),
-                        code: code as i32,
-                        value_date: Some(pb::Date {
-                            year: 2024,
-                            month: 5,
-                            day: 2,
-                        }),
-                        reference: format!("load run {}", self.plan.run),
-                        ..Default::default()
-                    }
-                };
-                let request = pb::CreateLedgerTransfersRequest {
-                    idempotency_key: Some(pb::IdempotencyKey {
-                        value: fund.clone(),
-                    }),
-                    transfers: vec![
-                        leg(
-                            fund,
-                            "advances-funding",
-                            &payable,
-                            pb::TransferCode::Advance,
-                        ),
-                        leg(
-                            payout,
-                            &payable,
-                            &format!("paid-out/{dossier}/{creditor}"),
-                            pb::TransferCode::Payout,
-                        ),
-                    ],
-                };
+                let request = booking_request(self.plan.run, i)?;
                 PaymentsServiceClient::new(t.payments.clone())
                     .create_ledger_transfers(with_token(&t.token, request)?)
                     .await?;

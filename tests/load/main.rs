@@ -48,15 +48,6 @@ struct Args {
     run: Option<u32>,
 }
 
-fn channel(addr: &str) -> anyhow::Result<tonic::transport::Channel> {
-    Ok(
-        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(30))
-            .connect_lazy(),
-    )
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -70,9 +61,9 @@ async fn main() -> anyhow::Result<()> {
         u32::try_from(secs % 40_000).unwrap_or(0)
     });
     let targets = engine::Targets {
-        intake: channel(&args.intake)?,
-        calculation: channel(&args.calculation)?,
-        payments: channel(&args.payments)?,
+        intake: engine::channel(&args.intake)?,
+        calculation: engine::channel(&args.calculation)?,
+        payments: engine::channel(&args.payments)?,
         token: args.token,
         arrears,
         // Look-ups need an agent assigned to a dossier: the fault test sets one up.

@@ -4,8 +4,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::service::Routes;
+use tonic::{service::Routes, transport::server::TcpIncoming};
 use tonic_health::ServingStatus;
 use tower::ServiceBuilder;
 
@@ -103,6 +102,16 @@ impl ServerSettings {
     }
 }
 
+/// The connections a listener accepts, with `TCP_NODELAY` set on each.
+///
+/// Every server of the suite (and of its tests) takes its connections from here. Without
+/// it, an answer written in more than one TCP segment waits for the peer's delayed ACK
+/// (Nagle's algorithm): ~40 ms on every answer larger than a segment. tonic sets the option
+/// only on listeners it binds itself, not on an `incoming` stream handed to it.
+pub fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     TcpListener::bind(addr).await.map_err(|e| ServeError::Bind {
         addr,
@@ -189,7 +198,7 @@ pub async fn serve(
         tokio::spawn(async move {
             let served = tonic::transport::Server::builder()
                 .add_service(health)
-                .serve_with_incoming(TcpListenerStream::new(probes))
+                .serve_with_incoming(incoming(probes))
                 .await;
             if let Err(e) = served {
                 tracing::warn!(error = %e, "health listener failed");
@@ -202,7 +211,7 @@ pub async fn serve(
         .concurrency_limit_per_connection(settings.max_concurrent_requests)
         .layer(stack)
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        .serve_with_incoming_shutdown(incoming(listener), signal);
     let grace = settings.shutdown_grace;
     let mut drain_rx = drain_rx;
     let deadline = async move {
@@ -237,5 +246,28 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_stream::StreamExt;
+
+    use super::*;
+
+    /// The accepted side of a connection must not wait for the peer's ACK before sending
+    /// the rest of an answer (see `incoming`).
+    #[tokio::test]
+    async fn accepted_connections_send_without_delay() -> Result<(), Box<dyn std::error::Error>> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut accepted = incoming(listener);
+        let _client = tokio::net::TcpStream::connect(addr).await?;
+        let stream = accepted.next().await.ok_or("no connection accepted")??;
+        assert!(
+            stream.nodelay()?,
+            "TCP_NODELAY is not set on an accepted connection"
+        );
+        Ok(())
     }
 }

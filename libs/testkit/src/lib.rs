@@ -10,4 +10,4 @@ mod suite;
 pub mod xml;
 
 pub use postgres::{PgError, PgServer};
-pub use suite::{Suite, Svc, pg, start_pg_with};
+pub use suite::{Options, Suite, Svc, pg, start_pg_with};

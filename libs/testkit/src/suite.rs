@@ -110,6 +110,7 @@ impl Svc {
         listener: TcpListener,
         shutdown: oneshot::Receiver<()>,
         peers: &HashMap<Svc, SocketAddr>,
+        options: Options,
         ssn: Option<SocketAddr>,
     ) -> JoinHandle<Result<(), ServeError>> {
         let stop = async move {
@@ -128,12 +129,15 @@ impl Svc {
                 listener,
                 stop,
             )),
-            Svc::DataExchange => tokio::spawn(secal_data_exchange::serve(
-                ctx,
-                Self::data_exchange_config(peers, ssn),
-                listener,
-                stop,
-            )),
+            Svc::DataExchange => {
+                let mut config = Self::data_exchange_config(peers, ssn);
+                if options.unthrottled_lookups {
+                    config.checkpoint_every = 100;
+                    config.lookup_flag_per_hour = u32::MAX;
+                    config.lookup_limit_per_hour = u32::MAX;
+                }
+                tokio::spawn(secal_data_exchange::serve(ctx, config, listener, stop))
+            }
             Svc::Payments => tokio::spawn(secal_payments::serve(
                 ctx,
                 secal_payments::Config {
@@ -200,9 +204,18 @@ pub fn start_pg_with(settings: &[(&str, &str)]) -> anyhow::Result<&'static PgSer
     server.as_ref().map_err(|e| anyhow!("{e}"))
 }
 
+/// How a suite's services differ from the tests' defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// No per-agent look-up limit, checkpoints every 100 entries: for benchmarks that
+    /// repeat one agent's look-ups thousands of times.
+    pub unthrottled_lookups: bool,
+}
+
 /// A database of its own and the services a test asked for.
 pub struct Suite {
     database: String,
+    options: Options,
     running: HashMap<Svc, Running>,
     /// The social-security network simulator, started with data-exchange.
     simulator: Option<secal_data_exchange::simulator::Simulator>,
@@ -214,6 +227,11 @@ impl Suite {
 
     /// Creates a fresh database and starts `services` in-process.
     pub async fn start(services: &[Svc]) -> anyhow::Result<Suite> {
+        Self::start_with(services, Options::default()).await
+    }
+
+    /// [`Suite::start`], with services set up as `options` say.
+    pub async fn start_with(services: &[Svc], options: Options) -> anyhow::Result<Suite> {
         let pg = pg()?;
         let database = format!("t_{}", uuid::Uuid::new_v4().simple());
         pg.provision(&database)
@@ -221,6 +239,7 @@ impl Suite {
             .context("provisioning the test database")?;
         let mut suite = Suite {
             database,
+            options,
             running: HashMap::new(),
             simulator: None,
         };
@@ -266,7 +285,7 @@ impl Suite {
             self.simulator = Some(secal_data_exchange::simulator::Simulator::start(sim)?);
         }
         let ssn = self.simulator.as_ref().map(|s| s.addr());
-        let task = svc.serve(ctx, listener, rx, &peers, ssn);
+        let task = svc.serve(ctx, listener, rx, &peers, self.options, ssn);
         self.running.insert(svc, Running { addr, stop, task });
         Ok(addr)
     }

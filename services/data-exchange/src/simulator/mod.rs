@@ -121,7 +121,7 @@ impl Simulator {
             tonic::transport::Server::builder()
                 .add_service(SsnSimulatorServiceServer::new(api))
                 .serve_with_incoming_shutdown(
-                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    secal_runtime::server::incoming(listener),
                     async move {
                         let _ = stopped.await;
                     },
