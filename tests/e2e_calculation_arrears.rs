@@ -119,17 +119,41 @@ async fn seed_example_1_gives_the_seed_table_to_the_cent() -> anyhow::Result<()>
             .all(|l| l.status() == pb::InstalmentStatus::Open)
     );
     assert_eq!(r.calculation_date, date(2007, 8, 1));
-    let steps: Vec<&str> = r
+    // By default a summary: no step per line, the steps about the whole result, and every
+    // reference value used (here the CPI months of the indexed title).
+    assert!(lines.iter().all(|l| l.step_ids.is_empty()));
+    let e = r.explanation.clone().unwrap_or_default();
+    assert!(!e.rules.is_empty());
+    assert!(
+        e.rules.iter().all(|s| s.subject.is_empty()),
+        "{:?}",
+        e.rules
+    );
+    assert!(e.rules.iter().any(|s| s.rule_id == "ARREARS_TOTALS"));
+
+    // Every step on request, each line citing steps the answer holds.
+    let mut steps_asked = seed(1)?;
+    steps_asked.explanation = pb::ArrearsExplanationLevel::Steps as i32;
+    let s = calc.arrears(steps_asked).await?;
+    assert_eq!(s.totals, r.totals);
+    let steps: Vec<&str> = s
         .explanation
         .iter()
         .flat_map(|e| &e.rules)
         .map(|s| s.step_id.as_str())
         .collect();
+    assert!(s.creditors[0].lines.iter().all(|l| !l.step_ids.is_empty()));
     assert!(
-        lines
+        s.creditors[0]
+            .lines
             .iter()
             .flat_map(|l| &l.step_ids)
             .all(|id| steps.contains(&id.as_str()))
+    );
+    assert_eq!(
+        s.explanation.unwrap_or_default().reference_values,
+        e.reference_values,
+        "a summary cites the same reference values as the whole explanation"
     );
     Ok(())
 }
@@ -137,7 +161,9 @@ async fn seed_example_1_gives_the_seed_table_to_the_cent() -> anyhow::Result<()>
 #[tokio::test]
 async fn seed_example_2_with_interest_from_the_payment_order() -> anyhow::Result<()> {
     let mut calc = Calc::start().await?;
-    let r = calc.arrears(seed(2)?).await?;
+    let mut full = seed(2)?;
+    full.explanation = pb::ArrearsExplanationLevel::Full as i32;
+    let r = calc.arrears(full).await?;
     let t = totals(&r);
     assert_eq!(amount(&t.claimable), "8083.50");
     assert_eq!(
@@ -191,7 +217,7 @@ async fn seed_example_2_with_interest_from_the_payment_order() -> anyhow::Result
     );
 
     let mut compact = seed(2)?;
-    compact.compact_explanation = true;
+    compact.explanation = pb::ArrearsExplanationLevel::Steps as i32;
     let c = calc.arrears(compact).await?;
     assert!(
         c.explanation
@@ -200,6 +226,33 @@ async fn seed_example_2_with_interest_from_the_payment_order() -> anyhow::Result
             .all(|s| s.detail.is_empty())
     );
     assert_eq!(c.totals, r.totals);
+
+    // One line explained in full: its steps and those about the whole result, no others.
+    let mut one = seed(2)?;
+    one.explanation = pb::ArrearsExplanationLevel::Full as i32;
+    one.explain_lines = vec![pb::ArrearsLineSelector {
+        creditor_id: String::new(),
+        month: ym(2002, 1),
+    }];
+    let o = calc.arrears(one).await?;
+    assert_eq!(o.totals, r.totals);
+    let lines = &o.creditors[0].lines;
+    assert!(!lines[0].step_ids.is_empty());
+    assert!(lines[1..].iter().all(|l| l.step_ids.is_empty()));
+    let kept = o.explanation.unwrap_or_default();
+    let ids: Vec<&String> = kept.rules.iter().map(|s| &s.step_id).collect();
+    assert!(lines[0].step_ids.iter().all(|id| ids.contains(&id)));
+    assert!(
+        kept.rules
+            .iter()
+            .all(|s| s.subject.is_empty() || lines[0].step_ids.contains(&s.step_id))
+    );
+    assert!(
+        kept.rules
+            .iter()
+            .any(|s| s.rule_id == "INTEREST_LEGAL_RATE" && s.detail.contains("170 d × 7%"))
+    );
+    assert!(kept.rules.len() < r.explanation.unwrap_or_default().rules.len() / 10);
     Ok(())
 }
 

@@ -128,6 +128,28 @@ async fn bad_input_is_refused_naming_every_field() -> anyhow::Result<()> {
         Code::InvalidArgument,
     );
     assert!(violated_fields(&s).contains(&"claims".to_owned()));
+    // The explanation asked for: a known level, lines only at STEPS or FULL, of creditors
+    // the title has, with a month.
+    let selector = |creditor: &str, month| pb::ArrearsLineSelector {
+        creditor_id: creditor.into(),
+        month,
+    };
+    let mut lines_in_summary = seed(1)?;
+    lines_in_summary.explain_lines = vec![selector("", ym(2004, 1))];
+    let s = assert_code(calc.arrears(lines_in_summary).await, Code::InvalidArgument);
+    assert_eq!(violated_fields(&s), vec!["explain_lines"]);
+    let mut unknown = seed(1)?;
+    unknown.explanation = 99;
+    unknown.explain_lines = vec![selector("nobody", ym(2004, 1)), selector("", None)];
+    let s = assert_code(calc.arrears(unknown).await, Code::InvalidArgument);
+    assert_eq!(
+        violated_fields(&s),
+        vec![
+            "explanation",
+            "explain_lines[0].creditor_id",
+            "explain_lines[1].month",
+        ]
+    );
     // The service is still answering.
     let r = calc.arrears(seed(1)?).await?;
     assert_eq!(amount(&totals(&r).claimable), "7174.89");

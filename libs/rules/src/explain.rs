@@ -36,10 +36,23 @@ pub struct Explanation {
     pub references: Vec<RefValue>,
 }
 
+/// How much an [`Explainer`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Every step, with its detail in words and figures.
+    #[default]
+    Full,
+    /// Every step, details left empty (batch calls).
+    Steps,
+    /// Only the steps about the whole result (empty subject); every reference value used is
+    /// still recorded, so the figures stay cited.
+    Summary,
+}
+
 /// Builds an [`Explanation`] while a rule runs.
 #[derive(Debug, Default)]
 pub struct Explainer {
-    compact: bool,
+    detail: Detail,
     steps: Vec<Step>,
     references: Vec<RefValue>,
     seen: HashSet<String>,
@@ -52,13 +65,19 @@ impl Explainer {
 
     /// Details are left empty (batch calls); ids, results and references are kept.
     pub fn compact() -> Self {
+        Self::with_detail(Detail::Steps)
+    }
+
+    pub fn with_detail(detail: Detail) -> Self {
         Self {
-            compact: true,
+            detail,
             ..Self::default()
         }
     }
 
-    /// Records a step and returns its id. `detail` is only evaluated for full explanations.
+    /// Records a step and returns its id, or an empty id when the step is not recorded
+    /// (a step about part of the result under [`Detail::Summary`]); callers keep only
+    /// non-empty ids. `detail` is only evaluated for full explanations.
     pub fn step(
         &mut self,
         rule: Rule,
@@ -67,25 +86,27 @@ impl Explainer {
         result: Option<String>,
         references: &[&RefValue],
     ) -> String {
-        let id = format!("s{}", self.steps.len() + 1);
-        let mut reference_ids = Vec::with_capacity(references.len());
         for r in references {
-            reference_ids.push(r.id.clone());
-            if self.seen.insert(r.id.clone()) {
+            if !self.seen.contains(&r.id) {
+                self.seen.insert(r.id.clone());
                 self.references.push((*r).clone());
             }
         }
+        let subject = subject.into();
+        if self.detail == Detail::Summary && !subject.is_empty() {
+            return String::new();
+        }
+        let id = format!("s{}", self.steps.len() + 1);
         self.steps.push(Step {
             id: id.clone(),
             rule,
-            detail: if self.compact {
-                String::new()
-            } else {
-                detail()
+            detail: match self.detail {
+                Detail::Full => detail(),
+                Detail::Steps | Detail::Summary => String::new(),
             },
-            subject: subject.into(),
+            subject,
             result,
-            reference_ids,
+            reference_ids: references.iter().map(|r| r.id.clone()).collect(),
         });
         id
     }

@@ -22,7 +22,7 @@ pub mod seizable;
 pub mod surcharge;
 
 pub use error::{RuleError, Violation};
-pub use explain::{Explainer, Explanation, Rule, Step};
+pub use explain::{Detail, Explainer, Explanation, Rule, Step};
 pub use reference::{
     RefKind, RefPayload, RefValue, ReferenceTable, SeizureBrackets, SurchargeRule,
 };

@@ -225,7 +225,7 @@ pub(crate) fn explain_line(
         Some(text::date(lim.limit)),
         &[],
     );
-    line.steps.push(step);
+    line.cite(step);
 }
 
 /// Prescription of one instalment (or lump sum) on the date asked.

@@ -84,7 +84,9 @@ pub fn request() -> pb::ComputeArrearsRequest {
             judgment_fixed_arrears: vec![],
         }),
         calculation_date: date(2025, 1, 1),
-        compact_explanation: false,
         dossier_number: String::new(),
+        // A summary, as every caller gets by default.
+        explanation: pb::ArrearsExplanationLevel::Unspecified as i32,
+        explain_lines: vec![],
     }
 }

@@ -8,9 +8,11 @@
 mod from_pb;
 mod to_pb;
 
+use secal_domain::YearMonth;
 use secal_proto::v1 as pb;
 use secal_rules::{
-    Explainer, ReferenceTable, admissibility, arrears, error::Violations, interest, prescription,
+    Detail, Explainer, ReferenceTable, admissibility, arrears, error::Violations, interest,
+    prescription,
 };
 use secal_runtime::{ServiceError, ServiceResult, wire};
 
@@ -21,14 +23,6 @@ use crate::{
 use from_pb::Reader;
 
 const CASE: &str = "arrears_case";
-
-fn explainer(compact: bool) -> Explainer {
-    if compact {
-        Explainer::compact()
-    } else {
-        Explainer::new()
-    }
-}
 
 /// Runs a calculation off the threads that serve other calls: a century of lines is
 /// milliseconds of CPU work.
@@ -64,13 +58,96 @@ fn read_case(
 pub struct ArrearsRequest {
     case: arrears::ArrearsCase,
     as_of: chrono::NaiveDate,
-    compact: bool,
+    detail: Detail,
+    /// The lines to explain (creditor, month); empty: every line.
+    explain_lines: Vec<LineSelector>,
+}
+
+/// The lines of one month of one creditor (`None`: every creditor).
+struct LineSelector {
+    creditor: Option<String>,
+    month: YearMonth,
+}
+
+/// Most line selectors a request may name (100 years of monthly lines of one creditor).
+const MAX_LINE_SELECTORS: usize = 1_200;
+
+/// How much explanation was asked for; unspecified is a summary.
+fn detail(r: &mut Reader, level: i32) -> Option<Detail> {
+    use pb::ArrearsExplanationLevel as L;
+    match L::try_from(level) {
+        Ok(L::Unspecified | L::Summary) => Some(Detail::Summary),
+        Ok(L::Steps) => Some(Detail::Steps),
+        Ok(L::Full) => Some(Detail::Full),
+        Err(_) => {
+            r.col.push(
+                "explanation",
+                format!("UNKNOWN_VALUE: {level} is not an ArrearsExplanationLevel"),
+            );
+            None
+        }
+    }
+}
+
+/// The lines to explain; creditors are checked against the request's title as sent.
+fn line_selectors(
+    r: &mut Reader,
+    req: &pb::ComputeArrearsRequest,
+    detail: Option<Detail>,
+) -> Vec<LineSelector> {
+    let field = "explain_lines";
+    if req.explain_lines.is_empty() {
+        return Vec::new();
+    }
+    let title_creditors: Vec<&str> = req
+        .arrears_case
+        .iter()
+        .flat_map(|c| &c.title)
+        .flat_map(|t| &t.creditors)
+        .map(|c| c.creditor_id.as_str())
+        .collect();
+    if detail == Some(Detail::Summary) {
+        r.col.push(
+            field,
+            "LEVEL_TOO_LOW: lines are explained at the STEPS or FULL level; set explanation",
+        );
+    }
+    if req.explain_lines.len() > MAX_LINE_SELECTORS {
+        r.col.push(
+            field,
+            format!("TOO_MANY: at most {MAX_LINE_SELECTORS} line selectors"),
+        );
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(req.explain_lines.len());
+    for (i, s) in req.explain_lines.iter().enumerate() {
+        let month = r.col.take(wire::year_month_from_pb(
+            &format!("{field}[{i}].month"),
+            s.month.as_ref(),
+        ));
+        let creditor = (!s.creditor_id.is_empty()).then(|| s.creditor_id.clone());
+        if let Some(id) = &creditor
+            && !title_creditors.contains(&id.as_str())
+        {
+            r.col.push(
+                format!("{field}[{i}].creditor_id"),
+                "UNKNOWN_CREDITOR: not a creditor_id of the title",
+            );
+        }
+        if let Some(month) = month {
+            out.push(LineSelector { creditor, month });
+        }
+    }
+    out
 }
 
 impl ArrearsRequest {
     /// Every problem of the request at once, as `INVALID_ARGUMENT` with field paths.
     pub fn read(req: &pb::ComputeArrearsRequest) -> ServiceResult<Self> {
         let mut r = Reader::new()?;
+        let detail = detail(&mut r, req.explanation);
+        let explain_lines = line_selectors(&mut r, req, detail);
+        // The case last: the rules check it when anything before was unreadable too.
         let (case, as_of) = read_case(
             &mut r,
             req.arrears_case.as_ref(),
@@ -81,7 +158,8 @@ impl ArrearsRequest {
         Ok(Self {
             case,
             as_of,
-            compact: req.compact_explanation,
+            detail: detail.unwrap_or_default(),
+            explain_lines,
         })
     }
 
@@ -91,9 +169,45 @@ impl ArrearsRequest {
     }
 
     pub fn compute(&self, refs: &ReferenceTable) -> ServiceResult<pb::ComputeArrearsResponse> {
-        arrears::compute(&self.case, self.as_of, refs, explainer(self.compact))
-            .map(to_pb::arrears)
-            .map_err(|e| rule_error_at(CASE, e))
+        let mut answer = arrears::compute(
+            &self.case,
+            self.as_of,
+            refs,
+            Explainer::with_detail(self.detail),
+        )
+        .map(to_pb::arrears)
+        .map_err(|e| rule_error_at(CASE, e))?;
+        if !self.explain_lines.is_empty() {
+            keep_explanation_of(&mut answer, &self.explain_lines);
+        }
+        Ok(answer)
+    }
+}
+
+/// Leaves in the answer only the steps of the selected lines and those about the whole
+/// result; the other lines lose their step ids. Reference values all stay: they cite the
+/// figures of every line.
+fn keep_explanation_of(answer: &mut pb::ComputeArrearsResponse, selected: &[LineSelector]) {
+    let mut kept = std::collections::HashSet::new();
+    for c in &mut answer.creditors {
+        for line in &mut c.lines {
+            let chosen = line.month.as_ref().is_some_and(|m| {
+                selected.iter().any(|s| {
+                    s.month.year() == m.year
+                        && i32::try_from(s.month.month()).is_ok_and(|mm| mm == m.month)
+                        && s.creditor.as_ref().is_none_or(|id| *id == c.creditor_id)
+                })
+            });
+            if chosen {
+                kept.extend(line.step_ids.iter().cloned());
+            } else {
+                line.step_ids.clear();
+            }
+        }
+    }
+    if let Some(e) = answer.explanation.as_mut() {
+        e.rules
+            .retain(|step| step.subject.is_empty() || kept.contains(&step.step_id));
     }
 }
 

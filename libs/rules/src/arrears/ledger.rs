@@ -60,7 +60,7 @@ impl Line {
     ) -> Self {
         // Amount, due date, a payment or two, prescription, interest.
         let mut steps = Vec::with_capacity(6);
-        steps.extend(first_steps);
+        steps.extend(first_steps.into_iter().filter(|s| !s.is_empty()));
         Self {
             creditor,
             kind,
@@ -76,6 +76,14 @@ impl Line {
             last_paid_by: None,
             subject,
             steps,
+        }
+    }
+
+    /// Adds a step to the line's explanation; an empty id is a step the explainer did not
+    /// record (summary explanations).
+    pub(crate) fn cite(&mut self, step: String) {
+        if !step.is_empty() {
+            self.steps.push(step);
         }
     }
 

@@ -82,7 +82,7 @@ pub(crate) fn on_ledger(
                 Some(Money::ZERO.to_string()),
                 &[],
             );
-            line.steps.push(step);
+            line.cite(step);
             out.push(Some(li));
             continue;
         }
@@ -146,7 +146,7 @@ pub(crate) fn on_ledger(
             Some(interest.to_string()),
             values,
         );
-        line.steps.push(step);
+        line.cite(step);
         if with_periods {
             li.periods = periods.into_iter().map(period_out).collect();
         }

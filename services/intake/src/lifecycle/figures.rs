@@ -105,7 +105,9 @@ pub(crate) async fn compute(
     let request = pb::ComputeArrearsRequest {
         arrears_case: Some(arrears_case(form)),
         calculation_date: Some(wire::date_to_pb(proposed_on)),
-        compact_explanation: true,
+        // The mandate keeps every step (not their wording): the figures it proposes stay
+        // traceable line by line.
+        explanation: pb::ArrearsExplanationLevel::Steps as i32,
         ..Default::default()
     };
     calculation

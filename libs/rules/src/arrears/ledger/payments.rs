@@ -57,7 +57,7 @@ impl Pass<'_> {
             &[],
         );
         for &(i, _) in &touched {
-            self.lines[i].steps.push(step.clone());
+            self.lines[i].cite(step.clone());
         }
         self.acknowledge(p, creditor, first_open);
         app
