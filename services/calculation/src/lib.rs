@@ -76,6 +76,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let api = CalculationApi::new(ctx.pool.clone());
+    // Hears of reference data changes for as long as the server runs (also when the serving
+    // future is dropped rather than finished).
+    let _watching = AbortOnDrop(api.references.watch_changes());
     let routes = tonic::service::Routes::new(CalculationServiceServer::new(api));
     server::serve(
         ctx.settings,
@@ -86,4 +89,12 @@ pub async fn serve(
         shutdown,
     )
     .await
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

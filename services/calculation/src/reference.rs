@@ -24,6 +24,7 @@ mod add;
 mod read;
 mod row;
 mod validate;
+mod watch;
 
 use row::ValueRow;
 
@@ -31,6 +32,7 @@ use row::ValueRow;
 pub struct ReferenceStore {
     pool: PgPool,
     cached: RwLock<Option<Cached>>,
+    watch: Arc<watch::Watch>,
     // One reload at a time: a burst of calls after a change loads the table once.
     reload: tokio::sync::Mutex<()>,
 }
@@ -47,29 +49,56 @@ impl ReferenceStore {
         Self {
             pool,
             cached: RwLock::new(None),
+            watch: Arc::default(),
             reload: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// The values in force (superseded ones left out), as the rules need them. Costs one
-    /// read of the table's version; the values are loaded again only after a change, by
-    /// whichever replica made it.
+    /// Keeps listening for changes (see `watch`) until the returned task is aborted; without
+    /// it, every snapshot reads the table's version.
+    pub fn watch_changes(&self) -> tokio::task::JoinHandle<()> {
+        watch::spawn(self.pool.clone(), self.watch.clone())
+    }
+
+    /// This replica changed the data: the next snapshot reads it, without waiting for the
+    /// notification.
+    pub fn changed(&self) {
+        self.watch.changed();
+    }
+
+    /// The values in force (superseded ones left out), as the rules need them. While changes
+    /// are heard (`watch_changes`), costs nothing when nothing changed; otherwise one read of
+    /// the table's version. The values are loaded again only after a change.
     #[tracing::instrument(skip_all)]
     pub async fn snapshot(&self) -> ServiceResult<Arc<ReferenceTable>> {
+        if self.watch.trusted()
+            && let Some(hit) = self.cached_at(i64::MIN)
+        {
+            return hit;
+        }
+        let heard = self.watch.before_read();
         let version: i64 = sqlx::query_scalar("SELECT version FROM reference_data_version")
             .fetch_one(&self.pool)
             .await?;
+        let table = self.at_version(version).await?;
+        self.watch.confirm(heard);
+        table
+    }
+
+    /// The cached table if it holds `version`, else the table loaded again (once, whatever
+    /// the number of calls waiting for it).
+    async fn at_version(&self, version: i64) -> ServiceResult<ServiceResult<Arc<ReferenceTable>>> {
         if let Some(hit) = self.cached_at(version) {
-            return hit;
+            return Ok(hit);
         }
         let _loading = self.reload.lock().await;
         if let Some(hit) = self.cached_at(version) {
-            return hit;
+            return Ok(hit);
         }
         let loaded = self.load().await?;
         let table = loaded.table.clone();
         *self.cached.write().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
-        table.map_err(ServiceError::internal)
+        Ok(table.map_err(ServiceError::internal))
     }
 
     /// The cached table if it is at least as new as `version` (a concurrent reload may

@@ -56,6 +56,7 @@ impl CalculationApi {
         let resp = add_locked(&mut tx, caller, &new).await?;
         idempotency::complete(&mut tx, METHOD, &new.idempotency_key, &resp).await?;
         tx.commit().await?;
+        self.references.changed();
         tracing::info!(
             value = %resp.value.as_ref().map(|v| v.reference_value_id.as_str()).unwrap_or_default(),
             affected = resp.affected.len(),

@@ -71,3 +71,74 @@ async fn the_snapshot_holds_the_live_values_and_follows_changes() -> anyhow::Res
     assert_eq!(changed.len(), first.len(), "one value replaced another");
     Ok(())
 }
+
+/// Polls `check` every 20 ms for up to 10 s: a notification arrives a moment after the commit.
+async fn eventually(mut check: impl AsyncFnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
+    for _ in 0..500 {
+        if check().await? {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    anyhow::bail!("not within 10 s")
+}
+
+#[tokio::test]
+async fn while_listening_the_snapshot_reads_nothing_until_a_change_is_heard() -> anyhow::Result<()>
+{
+    let suite = Suite::start(&[]).await?;
+    let pool = secal_runtime::db::connect_and_migrate(
+        &suite.role_url(Svc::Calculation)?,
+        "calculation",
+        2,
+        &crate::MIGRATOR,
+    )
+    .await?;
+    let store = ReferenceStore::new(pool.clone());
+    let _watching = store.watch_changes();
+    eventually(async || {
+        store.snapshot().await?;
+        Ok(store.watch.trusted())
+    })
+    .await?;
+    let first = store.snapshot().await?;
+
+    // The version moves without a notification: the snapshot does not read it.
+    sqlx::query("UPDATE reference_data_version SET version = version + 1")
+        .execute(&pool)
+        .await?;
+    assert!(Arc::ptr_eq(&first, &store.snapshot().await?));
+
+    // A value added by anyone (here plain SQL) is heard, and the snapshot follows.
+    sqlx::query(
+        "INSERT INTO reference_values (kind, valid_from, valid_to, value, source, recorded_by,
+                                       supersedes_id)
+         SELECT kind, valid_from, valid_to, 6.5, 'correction', 'test', id
+         FROM reference_values WHERE kind = 'legal_interest_rate' AND valid_from = '2007-01-01'",
+    )
+    .execute(&pool)
+    .await?;
+    eventually(async || {
+        let s = store.snapshot().await?;
+        Ok(s.number(RefKind::LegalInterestRate, d(2007, 5, 1))?
+            .1
+            .source
+            == "correction")
+    })
+    .await?;
+
+    // The listener's connection is cut: snapshots read the version until it listens again.
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .execute(&pool)
+    .await?;
+    eventually(async || Ok(!store.watch.trusted())).await?;
+    eventually(async || {
+        store.snapshot().await?;
+        Ok(store.watch.trusted())
+    })
+    .await?;
+    Ok(())
+}
