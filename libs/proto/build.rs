@@ -1,5 +1,6 @@
 //! Compiles `proto/secal/v1/*.proto` with protox (pure Rust, so no system `protoc` is
-//! needed) and keeps the descriptor set for gRPC reflection.
+//! needed), keeps the descriptor set for gRPC reflection, and generates the messages'
+//! canonical proto3 JSON (pbjson).
 
 use std::{env, fs, path::PathBuf};
 
@@ -21,7 +22,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let fds = protox::compile(&files, [&root])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(out.join("secal_descriptor.bin"), fds.encode_to_vec())?;
+    let encoded = fds.encode_to_vec();
+    fs::write(out.join("secal_descriptor.bin"), &encoded)?;
+    // Canonical proto3 JSON for every message (serde impls next to the prost types).
+    pbjson_build::Builder::new()
+        .register_descriptors(&encoded)?
+        .build(&[".secal"])?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

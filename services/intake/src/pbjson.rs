@@ -1,19 +1,15 @@
 //! Contract messages stored as their canonical proto3 JSON: readable and queryable in
-//! Postgres (jsonb), and decoded back without loss through the contract's descriptors.
+//! Postgres (jsonb), and decoded back without loss. The JSON comes from the serde impls that
+//! pbjson generates with the contract (`secal_proto`); `name` only labels errors.
 
-use std::sync::OnceLock;
-
-use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage};
 use secal_runtime::ServiceError;
+use serde::{Serialize, de::DeserializeOwned};
 
 /// Why a stored message could not be converted; always a server-side fault.
 #[derive(Debug, thiserror::Error)]
 pub enum JsonError {
-    #[error("the contract descriptors do not decode: {0}")]
-    Descriptors(String),
-    #[error("no message {0} in the contract")]
-    UnknownMessage(&'static str),
+    #[error("{name} does not encode: {reason}")]
+    Encode { name: &'static str, reason: String },
     #[error("stored {name} does not decode: {reason}")]
     Decode { name: &'static str, reason: String },
 }
@@ -24,46 +20,25 @@ impl From<JsonError> for ServiceError {
     }
 }
 
-fn pool() -> Result<&'static DescriptorPool, JsonError> {
-    static POOL: OnceLock<Result<DescriptorPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(secal_proto::FILE_DESCRIPTOR_SET).map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(|e| JsonError::Descriptors(e.clone()))
-}
-
 /// `name` is the message's full name, e.g. `secal.v1.ApplicationForm`.
-pub fn to_json<M: Message>(
+pub fn to_json<M: Serialize>(
     name: &'static str,
     message: &M,
 ) -> Result<serde_json::Value, JsonError> {
-    let desc = pool()?
-        .get_message_by_name(name)
-        .ok_or(JsonError::UnknownMessage(name))?;
-    let dynamic =
-        DynamicMessage::decode(desc, message.encode_to_vec().as_slice()).map_err(|e| {
-            JsonError::Decode {
-                name,
-                reason: e.to_string(),
-            }
-        })?;
-    serde_json::to_value(&dynamic).map_err(|e| JsonError::Decode {
+    serde_json::to_value(message).map_err(|e| JsonError::Encode {
         name,
         reason: e.to_string(),
     })
 }
 
-pub fn from_json<M: Message + Default>(
+pub fn from_json<M: DeserializeOwned>(
     name: &'static str,
     value: &serde_json::Value,
 ) -> Result<M, JsonError> {
-    let desc = pool()?
-        .get_message_by_name(name)
-        .ok_or(JsonError::UnknownMessage(name))?;
-    let fail = |reason: String| JsonError::Decode { name, reason };
-    let dynamic = DynamicMessage::deserialize(desc, value).map_err(|e| fail(e.to_string()))?;
-    dynamic.transcode_to::<M>().map_err(|e| fail(e.to_string()))
+    M::deserialize(value).map_err(|e| JsonError::Decode {
+        name,
+        reason: e.to_string(),
+    })
 }
 
 pub const FORM: &str = "secal.v1.ApplicationForm";
@@ -97,5 +72,18 @@ mod tests {
         assert_eq!(json["kind"], "APPLICATION_KIND_ARREARS_AND_FUTURE");
         let back: pb::ApplicationForm = from_json(FORM, &json).unwrap();
         assert_eq!(back, form);
+    }
+
+    /// Forms stored before the generated JSON (prost-reflect's canonical JSON) still read.
+    #[test]
+    fn forms_stored_by_the_earlier_encoder_decode() {
+        let stored = serde_json::json!({
+            "kind": "APPLICATION_KIND_ARREARS_AND_FUTURE",
+            "creditors": [{"creditorKey": "c1", "monthlyAmount": {"amount": "150.00"}, "kind": 2}],
+        });
+        let form: pb::ApplicationForm = from_json(FORM, &stored).unwrap();
+        assert_eq!(form.creditors[0].creditor_key, "c1");
+        assert_eq!(form.creditors[0].kind, 2);
+        assert_eq!(form.kind, pb::ApplicationKind::ArrearsAndFuture as i32);
     }
 }
