@@ -483,6 +483,7 @@ fn main() {
             all.extend(probes(&f, &ch));
             groups.push(all);
         }
+        groups.push(vec![postgres_round_trip(&f.suite).await]);
         println!(
             "\n{:<14} {:<26} {:<5} {:>8} {:>9} {:>8} {:>8} {:>9} {:>9}",
             "service", "rpc", "mode", "bytes", "calls/s", "p50 ms", "p99 ms", "rate÷hc", "p50÷hc"
@@ -515,6 +516,28 @@ fn main() {
             println!("  {v}");
         }
     });
+}
+
+/// One database round trip (`SELECT 1` through a pool like the services'), for reading the
+/// other figures: a call that runs N statements costs at least N of these.
+async fn postgres_round_trip(suite: &Suite) -> Probe {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .test_before_acquire(false)
+        .connect(&suite.role_url(Svc::Intake).expect("url"))
+        .await
+        .expect("pool");
+    let call: Call = Arc::new(move |_| {
+        let pool = pool.clone();
+        Box::pin(async move {
+            sqlx::query("SELECT 1")
+                .execute(&pool)
+                .await
+                .map(|_| 0)
+                .map_err(|e| Status::internal(e.to_string()))
+        })
+    });
+    probe("postgres", "SELECT 1", Kind::Floor, 1, call)
 }
 
 fn svc_label(svc: Svc) -> &'static str {

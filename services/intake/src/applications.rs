@@ -74,8 +74,58 @@ fn parties(form: &pb::ApplicationForm) -> Vec<Party> {
     out
 }
 
-/// Registers the parties and links them to the dossier, a few statements for all of them
-/// (one per step, not per person: this is the hot path of every submission).
+/// The form's parties with their registry ids, new persons registered (by the submitting
+/// agent) on the way.
+struct Linked {
+    person_ids: Vec<i64>,
+    roles: Vec<&'static str>,
+    creditor_keys: Vec<String>,
+    applicant: Option<i64>,
+    debtor: Option<i64>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn register_parties(
+    conn: &mut PgConnection,
+    form: &pb::ApplicationForm,
+    caller: &Caller,
+) -> ServiceResult<Linked> {
+    let parties = parties(form);
+    let ids = if parties.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        persons::ensure_all(
+            conn,
+            &parties
+                .iter()
+                .map(|p| (&p.nn, p.family_name.as_str(), p.given_names.as_str()))
+                .collect::<Vec<_>>(),
+            caller,
+        )
+        .await?
+    };
+    let id_of = |p: &Party| {
+        ids.get(p.nn.as_digits()).copied().ok_or_else(|| {
+            ServiceError::internal(format!("person of role {} not registered", p.role))
+        })
+    };
+    let find = |role: &str| {
+        parties
+            .iter()
+            .find(|p| p.role == role)
+            .map(id_of)
+            .transpose()
+    };
+    Ok(Linked {
+        person_ids: parties.iter().map(id_of).collect::<ServiceResult<_>>()?,
+        roles: parties.iter().map(|p| p.role).collect(),
+        creditor_keys: parties.iter().map(|p| p.creditor_key.clone()).collect(),
+        applicant: find("APPLICANT")?,
+        debtor: find("DEBTOR")?,
+    })
+}
+
+/// Registers the parties of a new form revision and links them to the dossier.
 #[tracing::instrument(skip_all)]
 async fn link_parties(
     conn: &mut PgConnection,
@@ -83,26 +133,10 @@ async fn link_parties(
     form: &pb::ApplicationForm,
     caller: &Caller,
 ) -> ServiceResult<()> {
-    let parties = parties(form);
-    if parties.is_empty() {
+    let linked = register_parties(conn, form, caller).await?;
+    if linked.person_ids.is_empty() {
         return Ok(());
     }
-    let digits: Vec<&str> = parties.iter().map(|p| p.nn.as_digits()).collect();
-    let ids = persons::ensure_all(
-        conn,
-        &parties
-            .iter()
-            .map(|p| (&p.nn, p.family_name.as_str(), p.given_names.as_str()))
-            .collect::<Vec<_>>(),
-        caller,
-    )
-    .await?;
-    let person_ids: Vec<i64> = digits
-        .iter()
-        .map(|d| ids.get(*d).copied().unwrap_or_default())
-        .collect();
-    let roles: Vec<&str> = parties.iter().map(|p| p.role).collect();
-    let keys: Vec<&str> = parties.iter().map(|p| p.creditor_key.as_str()).collect();
     sqlx::query(
         "INSERT INTO dossier_parties (dossier_id, person_id, role, creditor_key, registered_by,
                                       registered_via)
@@ -110,26 +144,20 @@ async fn link_parties(
          ON CONFLICT DO NOTHING",
     )
     .bind(dossier_id)
-    .bind(&person_ids)
-    .bind(&roles)
-    .bind(&keys)
+    .bind(&linked.person_ids)
+    .bind(&linked.roles)
+    .bind(&linked.creditor_keys)
     .bind(&caller.actor().id)
     .bind(caller.via())
     .execute(&mut *conn)
     .await?;
-    let find = |role: &str| {
-        parties
-            .iter()
-            .find(|p| p.role == role)
-            .and_then(|p| ids.get(p.nn.as_digits()).copied())
-    };
     sqlx::query(
         "UPDATE dossiers SET applicant_person_id = COALESCE($2, applicant_person_id),
                 debtor_person_id = COALESCE($3, debtor_person_id) WHERE id = $1",
     )
     .bind(dossier_id)
-    .bind(find("APPLICANT"))
-    .bind(find("DEBTOR"))
+    .bind(linked.applicant)
+    .bind(linked.debtor)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -202,6 +230,134 @@ fn admissible_column(a: &pb::AdmissibilityAssessment) -> Option<bool> {
     admissibility::is_assessed(a).then_some(a.admissible)
 }
 
+/// A checked application, as it is first stored.
+struct NewApplication<'a> {
+    form: &'a pb::ApplicationForm,
+    channel: i32,
+    received_on: NaiveDate,
+    missing: &'a [Issue],
+    assessment: &'a pb::AdmissibilityAssessment,
+    caller: &'a Caller,
+}
+
+impl NewApplication<'_> {
+    fn status(&self) -> pb::DossierStatus {
+        if self.missing.is_empty() {
+            pb::DossierStatus::Complete
+        } else {
+            pb::DossierStatus::Incomplete
+        }
+    }
+
+    /// The first history entries: received → complete or incomplete, and the assessment.
+    fn history(&self) -> [Entry<'_>; 2] {
+        let note = if self.missing.is_empty() {
+            String::from("complete on receipt")
+        } else {
+            format!("{} item(s) missing", self.missing.len())
+        };
+        [
+            Entry::transition(
+                self.caller,
+                pb::DossierStatus::Received,
+                self.status(),
+                Some(self.received_on),
+                note,
+            ),
+            Entry::other(
+                self.caller,
+                pb::DossierHistoryKind::AdmissibilityAssessed,
+                assessment_note(self.assessment),
+            ),
+        ]
+    }
+}
+
+/// The dossier, its first form revision, its parties and its first history entries in one
+/// statement: this is the hot path of every submission, and each statement of it was a
+/// round trip to the database.
+#[tracing::instrument(skip_all)]
+async fn insert_application(
+    conn: &mut PgConnection,
+    new: &NewApplication<'_>,
+    linked: &Linked,
+) -> ServiceResult<store::DossierRow> {
+    let completed_on = new.missing.is_empty().then_some(new.received_on);
+    let history = new.history();
+    let row = sqlx::query_as(concat!(
+        "WITH d AS (
+             INSERT INTO dossiers (application_id, status, kind, channel, received_on,
+                                   completed_on, decision_deadline, missing_items, creditor_count,
+                                   admissible, admissibility, created_by, created_via,
+                                   changed_by, changed_via, applicant_person_id, debtor_person_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $13, $14, $15)
+             RETURNING *
+         ), form AS (
+             INSERT INTO application_forms (dossier_id, revision, form, recorded_by, recorded_via)
+             SELECT d.id, d.form_revision, $16, $12, $13 FROM d
+         ), parties AS (
+             INSERT INTO dossier_parties (dossier_id, person_id, role, creditor_key,
+                                          registered_by, registered_via)
+             SELECT DISTINCT d.id, u.p, u.r, u.k, $12, $13
+               FROM d, unnest($17::bigint[], $18::text[], $19::text[]) AS u(p, r, k)
+         ), history AS (
+             INSERT INTO dossier_history (dossier_id, sequence, kind, from_status, to_status,
+                                          effective_on, actor, via, note, form_revision,
+                                          dossier_version)
+             SELECT d.id, u.seq, u.kind, u.from_status, u.to_status, u.effective_on, $12, $13,
+                    u.note, d.form_revision, d.version
+               FROM d, unnest($20::bigint[], $21::smallint[], $22::text[], $23::text[],
+                              $24::date[], $25::text[])
+                       AS u(seq, kind, from_status, to_status, effective_on, note)
+         )
+         SELECT ",
+        store::dossier_columns!(),
+        " FROM d"
+    ))
+    .bind(Uuid::new_v4())
+    .bind(store::status_db(new.status()))
+    .bind(i16::try_from(new.form.kind).unwrap_or_default())
+    .bind(i16::try_from(new.channel).unwrap_or_default())
+    .bind(new.received_on)
+    .bind(completed_on)
+    .bind(completed_on.and_then(decision_deadline))
+    .bind(Json(missing_json(new.missing)?))
+    .bind(i32::try_from(new.form.creditors.len()).unwrap_or(i32::MAX))
+    .bind(admissible_column(new.assessment))
+    .bind(Json(pbjson::to_json(
+        pbjson::ADMISSIBILITY,
+        new.assessment,
+    )?))
+    .bind(&new.caller.actor().id)
+    .bind(new.caller.via())
+    .bind(linked.applicant)
+    .bind(linked.debtor)
+    // Written straight from the contract's type as JSON.
+    .bind(Json(new.form))
+    .bind(&linked.person_ids)
+    .bind(&linked.roles)
+    .bind(&linked.creditor_keys)
+    .bind(vec![1_i64, 2])
+    .bind(history.iter().map(|e| e.kind as i16).collect::<Vec<_>>())
+    .bind(
+        history
+            .iter()
+            .map(|e| e.from.map(store::status_db))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        history
+            .iter()
+            .map(|e| e.to.map(store::status_db))
+            .collect::<Vec<_>>(),
+    )
+    .bind(history.iter().map(|e| e.effective_on).collect::<Vec<_>>())
+    .bind(history.iter().map(|e| e.note.as_str()).collect::<Vec<_>>())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row)
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all, fields(application_id, status))]
     pub(crate) async fn submit_application(
@@ -247,75 +403,28 @@ impl IntakeApi {
         {
             return Ok(resp);
         }
-        let status = if missing.is_empty() {
-            pb::DossierStatus::Complete
-        } else {
-            pb::DossierStatus::Incomplete
+        let linked = register_parties(&mut tx, form, &caller).await?;
+        let new = NewApplication {
+            form,
+            channel: req.channel,
+            received_on,
+            missing: &missing,
+            assessment: &assessment,
+            caller: &caller,
         };
-        let completed_on = missing.is_empty().then_some(received_on);
-        let application_id = Uuid::new_v4();
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO dossiers (application_id, status, kind, channel, received_on,
-                                   completed_on, decision_deadline, missing_items, creditor_count,
-                                   admissible, admissibility, created_by, created_via,
-                                   changed_by, changed_via)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $13)
-             RETURNING id",
-        )
-        .bind(application_id)
-        .bind(store::status_db(status))
-        .bind(i16::try_from(form.kind).unwrap_or_default())
-        .bind(i16::try_from(req.channel).unwrap_or_default())
-        .bind(received_on)
-        .bind(completed_on)
-        .bind(completed_on.and_then(decision_deadline))
-        .bind(Json(missing_json(&missing)?))
-        .bind(i32::try_from(form.creditors.len()).unwrap_or(i32::MAX))
-        .bind(admissible_column(&assessment))
-        .bind(Json(pbjson::to_json(pbjson::ADMISSIBILITY, &assessment)?))
-        .bind(&caller.actor().id)
-        .bind(caller.via())
-        .fetch_one(&mut *tx)
-        .await?;
-        store_form(&mut tx, id, 1, form, None, &caller).await?;
-        link_parties(&mut tx, id, form, &caller).await?;
-        let note = if missing.is_empty() {
-            String::from("complete on receipt")
-        } else {
-            format!("{} item(s) missing", missing.len())
-        };
-        store::append_history(
-            &mut tx,
-            id,
-            Entry::transition(
-                &caller,
-                pb::DossierStatus::Received,
-                status,
-                Some(received_on),
-                note,
-            ),
-        )
-        .await?;
-        store::append_history(
-            &mut tx,
-            id,
-            Entry::other(
-                &caller,
-                pb::DossierHistoryKind::AdmissibilityAssessed,
-                assessment_note(&assessment),
-            ),
-        )
-        .await?;
-        let row = store::find_by_id(&mut tx, id).await?;
+        let row = insert_application(&mut tx, &new, &linked).await?;
         let resp = pb::SubmitApplicationResponse {
-            dossier: Some(store::load_with(&mut tx, &row, form.clone()).await?),
+            dossier: Some(store::load_new(&mut tx, &row, form.clone()).await?),
             created: true,
         };
         idempotency::complete(&mut tx, "SubmitApplication", &key, &resp).await?;
         tx.commit().await?;
         let span = tracing::Span::current();
-        span.record("application_id", tracing::field::display(application_id));
-        span.record("status", status.as_str_name());
+        span.record(
+            "application_id",
+            tracing::field::display(row.application_id),
+        );
+        span.record("status", row.status().as_str_name());
         Ok(resp)
     }
 

@@ -44,9 +44,9 @@ impl IntakeApi {
     ) -> ServiceResult<pb::GetDossierResponse> {
         let key = store::dossier_key("dossier", req.dossier.as_ref())?;
         let mut conn = self.pool.acquire().await?;
-        let row = store::find(&mut conn, &key, false).await?;
+        let (row, form) = store::find_with_form(&mut conn, &key).await?;
         Ok(pb::GetDossierResponse {
-            dossier: Some(store::load(&mut conn, &row).await?),
+            dossier: Some(store::load_with(&mut conn, &row, form).await?),
         })
     }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::pbjson;
 
 mod view;
-pub(crate) use view::{load, load_with, role_from_db};
+pub(crate) use view::{load, load_new, load_with, role_from_db};
 
 /// The columns every dossier read takes, as a macro so that queries stay `&'static str`.
 macro_rules! dossier_columns {
@@ -117,7 +117,7 @@ pub(crate) fn caller_stamp(caller: &Caller) -> pb::AuditStamp {
     stamp(&caller.actor().id, caller.via(), Utc::now())
 }
 
-pub(super) fn json_opt<M: prost::Message + Default>(
+pub(super) fn json_opt<M: serde::de::DeserializeOwned>(
     name: &'static str,
     v: &Option<Json<serde_json::Value>>,
 ) -> ServiceResult<Option<M>> {
@@ -226,13 +226,58 @@ pub(crate) async fn current_form(
     conn: &mut PgConnection,
     id: i64,
 ) -> ServiceResult<pb::ApplicationForm> {
-    let (form,): (Json<serde_json::Value>,) = sqlx::query_as(
+    // Decoded straight from the stored JSON into the contract's type.
+    let (form,): (Json<pb::ApplicationForm>,) = sqlx::query_as(
         "SELECT form FROM application_forms WHERE dossier_id = $1 ORDER BY revision DESC LIMIT 1",
     )
     .bind(id)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(pbjson::from_json(pbjson::FORM, &form.0)?)
+    Ok(form.0)
+}
+
+#[derive(sqlx::FromRow)]
+struct RowWithForm {
+    #[sqlx(flatten)]
+    row: DossierRow,
+    current_form: Json<pb::ApplicationForm>,
+}
+
+/// The dossier row (not locked) and its current form, in one round trip: a dossier read.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn find_with_form(
+    conn: &mut PgConnection,
+    key: &DossierKey,
+) -> ServiceResult<(DossierRow, pb::ApplicationForm)> {
+    macro_rules! with_form_where {
+        ($condition:literal) => {
+            concat!(
+                "SELECT ",
+                dossier_columns!(),
+                ", f.form AS current_form FROM dossiers d
+                 JOIN LATERAL (SELECT form FROM application_forms
+                                WHERE dossier_id = d.id ORDER BY revision DESC LIMIT 1) f ON true
+                 WHERE ",
+                $condition
+            )
+        };
+    }
+    let found: Option<RowWithForm> = match key {
+        DossierKey::Application(id) => {
+            sqlx::query_as(with_form_where!("d.application_id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        DossierKey::Number(n) => {
+            sqlx::query_as(with_form_where!("d.dossier_number = $1"))
+                .bind(n)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+    };
+    let found = found.ok_or_else(|| ServiceError::not_found("no such dossier"))?;
+    Ok((found.row, found.current_form.0))
 }
 
 /// Refuses a call whose expected_version is set and stale.

@@ -47,15 +47,7 @@ pub(crate) async fn load_with(
     row: &DossierRow,
     form: pb::ApplicationForm,
 ) -> ServiceResult<pb::Dossier> {
-    let parties: Vec<PartyRow> = sqlx::query_as(
-        "SELECT p.public_id, dp.role, dp.creditor_key, dp.registered_by, dp.registered_via,
-                dp.registered_at
-           FROM dossier_parties dp JOIN persons p ON p.id = dp.person_id
-          WHERE dp.dossier_id = $1 ORDER BY dp.role, dp.creditor_key, p.id",
-    )
-    .bind(row.id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let parties = parties(conn, row.id).await?;
     let agents: Vec<AgentRow> = sqlx::query_as(
         "SELECT agent_id, task, start_date, end_date, assigned_by, assigned_via, assigned_at
            FROM dossier_agents WHERE dossier_id = $1 ORDER BY id",
@@ -63,6 +55,38 @@ pub(crate) async fn load_with(
     .bind(row.id)
     .fetch_all(&mut *conn)
     .await?;
+    assemble(row, form, parties, agents)
+}
+
+/// A dossier created in this transaction: no agent can be assigned to it yet.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn load_new(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    form: pb::ApplicationForm,
+) -> ServiceResult<pb::Dossier> {
+    let parties = parties(conn, row.id).await?;
+    assemble(row, form, parties, Vec::new())
+}
+
+async fn parties(conn: &mut PgConnection, dossier_id: i64) -> ServiceResult<Vec<PartyRow>> {
+    Ok(sqlx::query_as(
+        "SELECT p.public_id, dp.role, dp.creditor_key, dp.registered_by, dp.registered_via,
+                dp.registered_at
+           FROM dossier_parties dp JOIN persons p ON p.id = dp.person_id
+          WHERE dp.dossier_id = $1 ORDER BY dp.role, dp.creditor_key, p.id",
+    )
+    .bind(dossier_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+fn assemble(
+    row: &DossierRow,
+    form: pb::ApplicationForm,
+    parties: Vec<PartyRow>,
+    agents: Vec<AgentRow>,
+) -> ServiceResult<pb::Dossier> {
     let missing: Vec<pb::FieldViolation> = match row.missing_items.0.as_array() {
         Some(items) => items
             .iter()
