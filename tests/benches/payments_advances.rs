@@ -60,11 +60,6 @@ fn template(d: &str) -> pb::ReceiveDossierEventRequest {
     }
 }
 
-const PROFILE_SETTINGS: [(&str, &str); 2] = [
-    ("shared_preload_libraries", "pg_stat_statements"),
-    ("pg_stat_statements.track", "all"),
-];
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let n: i64 = std::env::var("SECAL_BENCH_CHILDREN")
@@ -76,10 +71,8 @@ async fn main() -> anyhow::Result<()> {
         "SECAL_BENCH_CHILDREN: 1 to 1,998,000"
     );
     // SECAL_BENCH_PROFILE=1: where the next month's database time went, by statement.
-    let profile = std::env::var_os("SECAL_BENCH_PROFILE").is_some();
-    if profile {
-        secal_testkit::start_pg_with(&PROFILE_SETTINGS)?;
-    }
+    let profile = secal_testkit::profile::wanted();
+    secal_testkit::profile::start_pg_if_wanted()?;
     let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
     let token = suite.agent_token("bench", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
     let mut client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
@@ -122,10 +115,8 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     checkpoint(&admin).await?;
     if profile {
-        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-            .execute(&admin)
-            .await?;
-        sqlx::query("SELECT pg_stat_statements_reset(), pg_stat_reset()")
+        secal_testkit::profile::reset(&admin).await?;
+        sqlx::query("SELECT pg_stat_reset()")
             .execute(&admin)
             .await?;
     }
@@ -311,16 +302,8 @@ async fn copy_rows(
 /// The statements that took most database time since the last reset (nested ones, such as
 /// the ledger's balance trigger, included in their caller's time and listed on their own).
 async fn print_profile(admin: &sqlx::PgPool) -> anyhow::Result<()> {
-    let rows: Vec<(String, i64, f64)> = sqlx::query_as(
-        "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), calls, total_exec_time
-         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15",
-    )
-    .fetch_all(admin)
-    .await?;
     println!("database time of the next month, by statement:");
-    for (query, calls, ms) in rows {
-        println!("{:>10.0} ms {calls:>8} calls  {query}", ms);
-    }
+    secal_testkit::profile::print_top(admin, 15).await?;
     // Updates that had to add index entries (not HOT) cost the most: account totals are
     // meant to be rewritten in place.
     let tables: Vec<(String, i64, i64)> = sqlx::query_as(

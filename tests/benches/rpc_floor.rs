@@ -169,33 +169,20 @@ struct Fixture {
     lookups: engine::Lookups,
 }
 
-const PROFILE_SETTINGS: [(&str, &str); 2] = [
-    ("shared_preload_libraries", "pg_stat_statements"),
-    ("pg_stat_statements.track", "all"),
-];
-
 /// The statements of one probe's sequential calls (`SECAL_BENCH_PROFILE=1`).
 struct Profile(Option<sqlx::PgPool>);
 
 impl Profile {
     async fn start(suite: &Suite) -> Self {
-        if std::env::var_os("SECAL_BENCH_PROFILE").is_none() {
+        if !secal_testkit::profile::wanted() {
             return Self(None);
         }
-        let admin = suite.admin_pool().await.expect("admin pool");
-        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-            .execute(&admin)
-            .await
-            .expect("pg_stat_statements");
-        Self(Some(admin))
+        Self(Some(suite.admin_pool().await.expect("admin pool")))
     }
 
     async fn reset(&self) {
         if let Some(admin) = &self.0 {
-            sqlx::query("SELECT pg_stat_statements_reset()")
-                .execute(admin)
-                .await
-                .expect("reset");
+            secal_testkit::profile::reset(admin).await.expect("reset");
         }
     }
 
@@ -225,9 +212,7 @@ impl Profile {
 }
 
 async fn fixture_suite() -> Fixture {
-    if std::env::var_os("SECAL_BENCH_PROFILE").is_some() {
-        secal_testkit::start_pg_with(&PROFILE_SETTINGS).expect("postgres with statistics");
-    }
+    secal_testkit::profile::start_pg_if_wanted().expect("postgres with statistics");
     let suite = Suite::start_with(
         &[
             Svc::Calculation,
@@ -274,6 +259,19 @@ async fn fixture_suite() -> Fixture {
         .dossier
         .expect("dossier")
         .application_id;
+    // A registry and dossiers to start from, with statistics, as a database in service has
+    // (a fresh, never analysed one plans whole-table scans of tables that grow under the run).
+    for i in 0..300 {
+        let form = form::form_for(40_000 + i);
+        intake
+            .submit_application(request(
+                &token,
+                form::submit(&format!("floor-warm-{i}"), form),
+            ))
+            .await
+            .expect("warm-up submission");
+    }
+    suite.analyze().await.expect("analyze");
     Fixture {
         suite,
         token,

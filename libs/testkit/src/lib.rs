@@ -6,6 +6,7 @@ pub mod json;
 pub mod keys;
 pub mod postgres;
 pub mod process;
+pub mod profile;
 mod suite;
 pub mod xml;
 

@@ -390,6 +390,15 @@ impl Suite {
         Ok(PgPool::connect(&pg()?.admin_url(&self.database)).await?)
     }
 
+    /// Gathers statistics of every table (ANALYZE), as autovacuum does in a database in
+    /// service: benchmarks measure on planned queries, not on the first minute's guesses.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        sqlx::query("ANALYZE")
+            .execute(&self.admin_pool().await?)
+            .await?;
+        Ok(())
+    }
+
     /// A pool connected as a service's own role (to test what that role may not do).
     pub async fn role_pool(&self, svc: Svc) -> anyhow::Result<PgPool> {
         Ok(PgPool::connect(&pg()?.role_url(&self.database, svc.role())).await?)

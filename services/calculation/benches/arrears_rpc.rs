@@ -80,14 +80,33 @@ impl Bench {
         for level in [L::Unspecified, L::Steps, L::Full] {
             let mut req = request.clone();
             req.explanation = level as i32;
-            let size = self
+            let answer = self
                 .client
                 .clone()
                 .compute_arrears(with_token(&self.token, req.clone()))
                 .await
                 .expect("the case computes")
-                .into_inner()
-                .encoded_len();
+                .into_inner();
+            let size = answer.encoded_len();
+            let part = |n: usize| n * 100 / size.max(1);
+            let lines: usize = answer
+                .creditors
+                .iter()
+                .flat_map(|c| &c.lines)
+                .map(Message::encoded_len)
+                .sum();
+            let composition = format!(
+                "lines {}%, payment applications {}%, explanation {}%",
+                part(lines),
+                part(
+                    answer
+                        .payment_applications
+                        .iter()
+                        .map(Message::encoded_len)
+                        .sum()
+                ),
+                part(answer.explanation.as_ref().map_or(0, Message::encoded_len)),
+            );
             let r = rate(self.time, || {
                 let mut c = self.client.clone();
                 let r = with_token(&self.token, req.clone());
@@ -100,7 +119,7 @@ impl Bench {
                 summary_rate = r;
             }
             println!(
-                "{name:<22} {:<9} {:>9} {:>10.0} {:>10.3}",
+                "{name:<22} {:<9} {:>9} {:>10.0} {:>10.3}  ({composition})",
                 level
                     .as_str_name()
                     .trim_start_matches("ARREARS_EXPLANATION_LEVEL_")

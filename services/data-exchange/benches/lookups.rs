@@ -8,6 +8,10 @@
 // A benchmark stops on the first failure; that is what `expect` does here.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+// The service binaries run on mimalloc; so do the services this bench runs in-process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../../../tests/e2e_intake_form.rs"]
 mod form;
 

@@ -82,10 +82,12 @@ pub async fn create(
         return Ok(resp);
     }
     let created = ledger::create_transfers(&mut tx, &caller.actor().id, &specs).await?;
-    for d in specs
+    // Once per dossier, however many of the transfers name it.
+    let dossiers: std::collections::BTreeSet<&String> = specs
         .iter()
         .filter_map(|s| s.debit.dossier.as_ref().or(s.credit.dossier.as_ref()))
-    {
+        .collect();
+    for d in dossiers {
         booking::refresh_certified_debt(&mut tx, d).await?;
     }
     let resp = pb::CreateLedgerTransfersResponse {

@@ -13,8 +13,8 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
-#[tokio::test]
-async fn the_snapshot_holds_the_live_values_and_follows_changes() -> anyhow::Result<()> {
+/// A store on a freshly migrated database of its own (the suite keeps the database).
+async fn fresh_store() -> anyhow::Result<(Suite, sqlx::PgPool, ReferenceStore)> {
     let suite = Suite::start(&[]).await?;
     let pool = secal_runtime::db::connect_and_migrate(
         &suite.role_url(Svc::Calculation)?,
@@ -24,6 +24,12 @@ async fn the_snapshot_holds_the_live_values_and_follows_changes() -> anyhow::Res
     )
     .await?;
     let store = ReferenceStore::new(pool.clone());
+    Ok((suite, pool, store))
+}
+
+#[tokio::test]
+async fn the_snapshot_holds_the_live_values_and_follows_changes() -> anyhow::Result<()> {
+    let (_suite, pool, store) = fresh_store().await?;
 
     let first = store.snapshot().await?;
     let (rate, value) = first.number(RefKind::LegalInterestRate, d(2007, 5, 1))?;
@@ -86,15 +92,7 @@ async fn eventually(mut check: impl AsyncFnMut() -> anyhow::Result<bool>) -> any
 #[tokio::test]
 async fn while_listening_the_snapshot_reads_nothing_until_a_change_is_heard() -> anyhow::Result<()>
 {
-    let suite = Suite::start(&[]).await?;
-    let pool = secal_runtime::db::connect_and_migrate(
-        &suite.role_url(Svc::Calculation)?,
-        "calculation",
-        2,
-        &crate::MIGRATOR,
-    )
-    .await?;
-    let store = ReferenceStore::new(pool.clone());
+    let (_suite, pool, store) = fresh_store().await?;
     let _watching = store.watch_changes();
     eventually(async || {
         store.snapshot().await?;
