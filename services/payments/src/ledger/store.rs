@@ -155,35 +155,35 @@ fn validate(specs: &[NewTransfer]) -> Result<(), LedgerError> {
 }
 
 /// Creates transfers, all or none. A transfer whose id exists already with the same content
-/// is returned as stored (a retry); with other content it is [`LedgerError::Conflict`].
+/// is returned as stored (a retry); with other content it is [`LedgerError::Conflict`]. The
+/// new ones come back from their insert itself: no read after the write, which is the part of
+/// the transaction that holds the accounts' rows locked.
 pub async fn create_transfers(
     conn: &mut PgConnection,
     actor: &str,
     specs: &[NewTransfer],
 ) -> Result<Vec<Transfer>, LedgerError> {
-    create_unreturned(conn, actor, specs).await?;
-    let ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
-    let mut all: HashMap<String, Transfer> = by_ids(conn, &ids)
-        .await?
-        .into_iter()
-        .map(|t| (t.transfer_id.clone(), t))
-        .collect();
-    ids.iter()
-        .map(|id| {
-            all.remove(id)
-                .ok_or_else(|| LedgerError::TransferNotFound(id.clone()))
+    validate(specs)?;
+    let (mut all, new) = existing_and_new(conn, specs).await?;
+    if !new.is_empty() {
+        let rows = insert(conn, actor, &new, Returning::Transfers).await?;
+        all.extend(rows.into_iter().map(|t| (t.transfer_id.clone(), t)));
+    }
+    specs
+        .iter()
+        .map(|s| {
+            all.remove(&s.id)
+                .ok_or_else(|| LedgerError::TransferNotFound(s.id.clone()))
         })
         .collect()
 }
 
-/// As [`create_transfers`], without reading the transfers back (bulk writers such as the
-/// advances run); returns how many were new.
-pub async fn create_unreturned(
+/// The transfers of `specs` that exist already (a retry: checked to be the same), and the
+/// specs still to write.
+async fn existing_and_new<'s>(
     conn: &mut PgConnection,
-    actor: &str,
-    specs: &[NewTransfer],
-) -> Result<usize, LedgerError> {
-    validate(specs)?;
+    specs: &'s [NewTransfer],
+) -> Result<(HashMap<String, Transfer>, Vec<&'s NewTransfer>), LedgerError> {
     let ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
     let existing: HashMap<String, Transfer> = by_ids(conn, &ids)
         .await?
@@ -198,8 +198,20 @@ pub async fn create_unreturned(
             None => new.push(s),
         }
     }
+    Ok((existing, new))
+}
+
+/// As [`create_transfers`], without returning the transfers (bulk writers such as the
+/// advances run); returns how many were new.
+pub async fn create_unreturned(
+    conn: &mut PgConnection,
+    actor: &str,
+    specs: &[NewTransfer],
+) -> Result<usize, LedgerError> {
+    validate(specs)?;
+    let (_, new) = existing_and_new(conn, specs).await?;
     if !new.is_empty() {
-        insert(conn, actor, &new).await?;
+        insert(conn, actor, &new, Returning::Nothing).await?;
     }
     Ok(new.len())
 }
@@ -215,24 +227,114 @@ pub async fn create_new(
 ) -> Result<(), LedgerError> {
     validate(specs)?;
     let new: Vec<&NewTransfer> = specs.iter().collect();
-    insert(conn, actor, &new).await
+    insert(conn, actor, &new, Returning::Nothing).await?;
+    Ok(())
+}
+
+/// What an insert gives back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Returning {
+    /// Nothing (bulk writers, which do not need their transfers back).
+    Nothing,
+    /// The new transfers, read from the insert itself.
+    Transfers,
+}
+
+// A macro, not a const, so that the statement stays `&'static str` where it can.
+macro_rules! insert_transfers {
+    () => {
+        "INSERT INTO ledger_transfers (transfer_id, debit_account, credit_account, amount, code,
+             value_date, state, expires_at, corrects_id, for_month, reference, description,
+             dossier_number, linked_group, recorded_by)
+         SELECT n.id, n.debit, n.credit, n.amount, n.code, n.value_date, n.state,
+                CASE WHEN n.timeout IS NULL THEN NULL ELSE now() + make_interval(secs => n.timeout) END,
+                n.corrects, n.for_month, n.reference, n.description, n.dossier, $14, $15
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::smallint[],
+                     $6::date[], $7::smallint[], $8::bigint[], $9::bigint[], $10::date[],
+                     $11::text[], $12::text[], $13::text[])
+              AS n(id, debit, credit, amount, code, value_date, state, timeout, corrects,
+                   for_month, reference, description, dossier)"
+    };
+}
+
+/// Binds the columns of [`insert_transfers`] to a query of either kind.
+macro_rules! bind_columns {
+    ($query:expr, $cols:expr, $group:expr, $actor:expr) => {
+        $query
+            .bind(&$cols.id)
+            .bind(&$cols.debit)
+            .bind(&$cols.credit)
+            .bind(&$cols.amount)
+            .bind(&$cols.code)
+            .bind(&$cols.value_date)
+            .bind(&$cols.state)
+            .bind(&$cols.timeout)
+            .bind(&$cols.corrects)
+            .bind(&$cols.for_month)
+            .bind(&$cols.reference)
+            .bind(&$cols.description)
+            .bind(&$cols.dossier)
+            .bind($group)
+            .bind($actor)
+    };
 }
 
 async fn insert(
     conn: &mut PgConnection,
     actor: &str,
     new: &[&NewTransfer],
-) -> Result<(), LedgerError> {
+    returning: Returning,
+) -> Result<Vec<Transfer>, LedgerError> {
     let keys: HashSet<&AccountKey> = new.iter().flat_map(|s| [&s.debit, &s.credit]).collect();
     let accounts = open_accounts(conn, actor, &keys).await?;
+    let corrected = corrected_ids(conn, new).await?;
+    let cols = columns(new, &accounts, &corrected)?;
+    let group = Uuid::new_v4();
+    let (written, rows) = match returning {
+        Returning::Nothing => {
+            let done = bind_columns!(sqlx::query(insert_transfers!()), cols, group, actor)
+                .execute(&mut *conn)
+                .await?;
+            (done.rows_affected(), Vec::new())
+        }
+        Returning::Transfers => {
+            // The accounts and the transfers a new one refers to were written by earlier
+            // statements, so the statement's own snapshot sees them.
+            let sql = format!(
+                "WITH t AS ({} RETURNING *)
+                 SELECT {TRANSFER_COLUMNS}
+                   FROM t JOIN ledger_accounts da ON da.id = t.debit_account
+                          JOIN ledger_accounts ca ON ca.id = t.credit_account
+                          LEFT JOIN ledger_transfers p ON p.id = t.pending_id
+                          LEFT JOIN ledger_transfers c ON c.id = t.corrects_id",
+                insert_transfers!()
+            );
+            let rows: Vec<Transfer> =
+                bind_columns!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), cols, group, actor)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            (rows.len() as u64, rows)
+        }
+    };
+    if written != new.len() as u64 {
+        return Err(LedgerError::Db(sqlx::Error::RowNotFound));
+    }
+    Ok(rows)
+}
+
+/// The statement's columns, one entry per new transfer, accounts and corrected transfers
+/// resolved to their row ids.
+fn columns(
+    new: &[&NewTransfer],
+    accounts: &HashMap<&AccountKey, i64>,
+    corrected: &HashMap<String, i64>,
+) -> Result<Columns, LedgerError> {
     let account = |k: &AccountKey| {
         accounts
             .get(k)
             .copied()
             .ok_or_else(|| LedgerError::AccountNotFound(k.code()))
     };
-    let corrected = corrected_ids(conn, new).await?;
-    let group = Uuid::new_v4();
     let mut cols = Columns::default();
     for s in new {
         cols.id.push(s.id.clone());
@@ -257,40 +359,7 @@ async fn insert(
         cols.description.push(s.description.clone());
         cols.dossier.push(s.dossier().map(str::to_owned));
     }
-    let inserted = sqlx::query(
-        "INSERT INTO ledger_transfers (transfer_id, debit_account, credit_account, amount, code,
-             value_date, state, expires_at, corrects_id, for_month, reference, description,
-             dossier_number, linked_group, recorded_by)
-         SELECT n.id, n.debit, n.credit, n.amount, n.code, n.value_date, n.state,
-                CASE WHEN n.timeout IS NULL THEN NULL ELSE now() + make_interval(secs => n.timeout) END,
-                n.corrects, n.for_month, n.reference, n.description, n.dossier, $14, $15
-         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::smallint[],
-                     $6::date[], $7::smallint[], $8::bigint[], $9::bigint[], $10::date[],
-                     $11::text[], $12::text[], $13::text[])
-              AS n(id, debit, credit, amount, code, value_date, state, timeout, corrects,
-                   for_month, reference, description, dossier)",
-    )
-    .bind(&cols.id)
-    .bind(&cols.debit)
-    .bind(&cols.credit)
-    .bind(&cols.amount)
-    .bind(&cols.code)
-    .bind(&cols.value_date)
-    .bind(&cols.state)
-    .bind(&cols.timeout)
-    .bind(&cols.corrects)
-    .bind(&cols.for_month)
-    .bind(&cols.reference)
-    .bind(&cols.description)
-    .bind(&cols.dossier)
-    .bind(group)
-    .bind(actor)
-    .execute(&mut *conn)
-    .await?;
-    if inserted.rows_affected() != new.len() as u64 {
-        return Err(LedgerError::Db(sqlx::Error::RowNotFound));
-    }
-    Ok(())
+    Ok(cols)
 }
 
 /// The row ids of the transfers the corrections name; a correction must name an existing
