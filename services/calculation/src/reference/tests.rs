@@ -13,6 +13,20 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
+/// Supersedes the legal rate of 2007 by 6.5 %, "correction", in plain SQL (as an operator
+/// could): no service is told.
+async fn correct_the_2007_rate(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO reference_values (kind, valid_from, valid_to, value, source, recorded_by,
+                                       supersedes_id)
+         SELECT kind, valid_from, valid_to, 6.5, 'correction', 'test', id
+         FROM reference_values WHERE kind = 'legal_interest_rate' AND valid_from = '2007-01-01'",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// A store on a freshly migrated database of its own (the suite keeps the database).
 async fn fresh_store() -> anyhow::Result<(Suite, sqlx::PgPool, ReferenceStore)> {
     let suite = Suite::start(&[]).await?;
@@ -59,14 +73,7 @@ async fn the_snapshot_holds_the_live_values_and_follows_changes() -> anyhow::Res
     );
 
     // A correction: the superseded value leaves the snapshot, its replacement enters.
-    sqlx::query(
-        "INSERT INTO reference_values (kind, valid_from, valid_to, value, source, recorded_by,
-                                       supersedes_id)
-         SELECT kind, valid_from, valid_to, 6.5, 'correction', 'test', id
-         FROM reference_values WHERE kind = 'legal_interest_rate' AND valid_from = '2007-01-01'",
-    )
-    .execute(&pool)
-    .await?;
+    correct_the_2007_rate(&pool).await?;
     let changed = store.snapshot().await?;
     assert!(!Arc::ptr_eq(&first, &changed));
     let (rate, value) = changed.number(RefKind::LegalInterestRate, d(2007, 5, 1))?;
@@ -108,14 +115,7 @@ async fn while_listening_the_snapshot_reads_nothing_until_a_change_is_heard() ->
     assert!(Arc::ptr_eq(&first, &store.snapshot().await?));
 
     // A value added by anyone (here plain SQL) is heard, and the snapshot follows.
-    sqlx::query(
-        "INSERT INTO reference_values (kind, valid_from, valid_to, value, source, recorded_by,
-                                       supersedes_id)
-         SELECT kind, valid_from, valid_to, 6.5, 'correction', 'test', id
-         FROM reference_values WHERE kind = 'legal_interest_rate' AND valid_from = '2007-01-01'",
-    )
-    .execute(&pool)
-    .await?;
+    correct_the_2007_rate(&pool).await?;
     eventually(async || {
         let s = store.snapshot().await?;
         Ok(s.number(RefKind::LegalInterestRate, d(2007, 5, 1))?
