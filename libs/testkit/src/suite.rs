@@ -131,11 +131,7 @@ impl Svc {
             )),
             Svc::DataExchange => {
                 let mut config = Self::data_exchange_config(peers, ssn);
-                if options.unthrottled_lookups {
-                    config.checkpoint_every = 100;
-                    config.lookup_flag_per_hour = u32::MAX;
-                    config.lookup_limit_per_hour = u32::MAX;
-                }
+                options.apply(&mut config);
                 tokio::spawn(secal_data_exchange::serve(ctx, config, listener, stop))
             }
             Svc::Payments => tokio::spawn(secal_payments::serve(
@@ -210,6 +206,18 @@ pub struct Options {
     /// No per-agent look-up limit, checkpoints every 100 entries: for benchmarks that
     /// repeat one agent's look-ups thousands of times.
     pub unthrottled_lookups: bool,
+}
+
+impl Options {
+    /// The data-exchange settings these options change (for benches that start their own
+    /// data-exchange server, too).
+    pub fn apply(self, config: &mut secal_data_exchange::Config) {
+        if self.unthrottled_lookups {
+            config.checkpoint_every = 100;
+            config.lookup_flag_per_hour = u32::MAX;
+            config.lookup_limit_per_hour = u32::MAX;
+        }
+    }
 }
 
 /// A database of its own and the services a test asked for.

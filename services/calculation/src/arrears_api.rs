@@ -217,8 +217,7 @@ fn keep_explanation_of(answer: &mut pb::ComputeArrearsResponse, selected: &[Line
         for line in &mut c.lines {
             let chosen = line.month.as_ref().is_some_and(|m| {
                 selected.iter().any(|s| {
-                    s.month.year() == m.year
-                        && i32::try_from(s.month.month()).is_ok_and(|mm| mm == m.month)
+                    wire::year_month_to_pb(s.month) == *m
                         && s.creditor.as_ref().is_none_or(|id| *id == c.creditor_id)
                 })
             });

@@ -1,6 +1,9 @@
 //! Look-ups with the access log against the same look-ups with logging switched off, side by
 //! side in one run: two data-exchange servers on the same database, intake and simulator,
-//! measured in alternating rounds. Prints both rates and their ratio (goal: >= 0.5).
+//! measured in alternating rounds. Prints both rates and their ratio (goal: >= 0.5), and the
+//! logged look-ups against the stack's floor, `Health/Check` of the same server at the same
+//! concurrency (the two look-up paths share every cost of the stack, so their ratio alone
+//! cannot show one).
 //!
 //! Run: `cargo bench -p secal-data-exchange --bench lookups`
 //! (SECAL_BENCH_LOOKUPS, SECAL_BENCH_CONCURRENCY and SECAL_BENCH_ROUNDS change the size.)
@@ -26,9 +29,10 @@ use secal_proto::v1::{
     intake_service_client::IntakeServiceClient,
 };
 use secal_runtime::{auth::PrincipalKind, roles, service::ServiceContext};
-use secal_testkit::{Suite, Svc};
+use secal_testkit::{Options, Suite, Svc};
 use tokio::sync::Semaphore;
 use tonic::transport::Channel;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -38,7 +42,7 @@ fn setting(name: &str, default: usize) -> usize {
         .clamp(1, 100_000)
 }
 
-async fn instance(suite: &Suite, with_log: bool) -> DataExchangeServiceClient<Channel> {
+async fn instance(suite: &Suite, with_log: bool) -> (DataExchangeServiceClient<Channel>, Channel) {
     let spec = secal_data_exchange::SPEC;
     let pool = secal_runtime::db::connect_and_migrate(
         &suite.role_url(Svc::DataExchange).unwrap(),
@@ -50,9 +54,10 @@ async fn instance(suite: &Suite, with_log: bool) -> DataExchangeServiceClient<Ch
     .unwrap();
     let peers = HashMap::from([(Svc::Intake, suite.addr(Svc::Intake).unwrap())]);
     let mut config = Svc::data_exchange_config(&peers, Some(suite.simulator().unwrap().addr()));
-    config.checkpoint_every = 100;
-    config.lookup_flag_per_hour = u32::MAX;
-    config.lookup_limit_per_hour = u32::MAX;
+    Options {
+        unthrottled_lookups: true,
+    }
+    .apply(&mut config);
     config.source_timeout = Duration::from_secs(5);
     config.bench_without_access_log = !with_log;
     let ctx = ServiceContext {
@@ -75,7 +80,7 @@ async fn instance(suite: &Suite, with_log: bool) -> DataExchangeServiceClient<Ch
     let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap();
     for _ in 0..50 {
         if let Ok(ch) = endpoint.connect().await {
-            return DataExchangeServiceClient::new(ch);
+            return (DataExchangeServiceClient::new(ch.clone()), ch);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -101,6 +106,30 @@ async fn run(
             let r = c.look_up_incomes(req).await;
             drop(permit);
             r.expect("look-up");
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    started.elapsed()
+}
+
+/// `n` Health/Check calls, `concurrency` at a time.
+async fn health(channel: &Channel, n: usize, concurrency: usize) -> Duration {
+    let gate = Arc::new(Semaphore::new(concurrency));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let permit = gate.clone().acquire_owned().await.unwrap();
+        let mut c = HealthClient::new(channel.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .check(HealthCheckRequest {
+                    service: "secal.v1.DataExchangeService".into(),
+                })
+                .await;
+            drop(permit);
+            r.expect("health");
         }));
     }
     for t in tasks {
@@ -182,8 +211,8 @@ fn main() {
             })),
             justification: "bench".into(),
         };
-        let logged = instance(&suite, true).await;
-        let unlogged = instance(&suite, false).await;
+        let (logged, logged_channel) = instance(&suite, true).await;
+        let (unlogged, _) = instance(&suite, false).await;
         // Warm-up of both paths.
         run(&suite, &logged, &token, &request, 50, concurrency).await;
         run(&suite, &unlogged, &token, &request, 50, concurrency).await;
@@ -193,7 +222,9 @@ fn main() {
             without_log += run(&suite, &unlogged, &token, &request, per_round, concurrency).await;
             with_log += run(&suite, &logged, &token, &request, per_round, concurrency).await;
         }
+        let floor = health(&logged_channel, per_round * rounds, concurrency).await;
         let total = (per_round * rounds) as f64;
+        let rate_floor = total / floor.as_secs_f64();
         let rate_on = total / with_log.as_secs_f64();
         let rate_off = total / without_log.as_secs_f64();
         println!(
@@ -204,6 +235,11 @@ fn main() {
         println!(
             "  ratio with/without: {:.3} (goal >= 0.5)",
             rate_on / rate_off
+        );
+        println!("  Health/Check:       {rate_floor:>9.1} calls/s (same server, same concurrency)");
+        println!(
+            "  ratio with log / Health/Check: {:.3}",
+            rate_on / rate_floor
         );
     });
 }

@@ -192,7 +192,8 @@ async fn store_form(
     )
     .bind(dossier_id)
     .bind(revision)
-    .bind(Json(pbjson::to_json(pbjson::FORM, form)?))
+    // Written straight from the contract's type as JSON, as a submission's first revision.
+    .bind(Json(form))
     .bind(effective_from)
     .bind(&caller.actor().id)
     .bind(caller.via())

@@ -41,7 +41,6 @@ pub fn from_json<M: DeserializeOwned>(
     })
 }
 
-pub const FORM: &str = "secal.v1.ApplicationForm";
 pub const ADMISSIBILITY: &str = "secal.v1.AdmissibilityAssessment";
 pub const NOTIFICATION: &str = "secal.v1.DebtorNotification";
 pub const DECISION: &str = "secal.v1.DossierDecision";
@@ -53,6 +52,8 @@ pub const PERSON_CHANGE: &str = "secal.v1.PersonChange";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const FORM: &str = "secal.v1.ApplicationForm";
     use secal_proto::v1 as pb;
 
     #[test]

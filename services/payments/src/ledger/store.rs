@@ -17,11 +17,17 @@ pub(crate) const TRANSFER_COLUMNS: &str = "t.id, t.transfer_id, da.code AS debit
      c.transfer_id AS corrects_transfer_id, t.for_month, t.reference, t.description, \
      t.dossier_number, t.recorded_by, t.recorded_at";
 
-pub(crate) const TRANSFER_FROM: &str = "ledger_transfers t \
-     JOIN ledger_accounts da ON da.id = t.debit_account \
-     JOIN ledger_accounts ca ON ca.id = t.credit_account \
-     LEFT JOIN ledger_transfers p ON p.id = t.pending_id \
-     LEFT JOIN ledger_transfers c ON c.id = t.corrects_id";
+// What every read of transfers joins to `t`, the ledger table or the rows an insert returns.
+macro_rules! transfer_joins {
+    () => {
+        "JOIN ledger_accounts da ON da.id = t.debit_account \
+         JOIN ledger_accounts ca ON ca.id = t.credit_account \
+         LEFT JOIN ledger_transfers p ON p.id = t.pending_id \
+         LEFT JOIN ledger_transfers c ON c.id = t.corrects_id"
+    };
+}
+
+pub(crate) const TRANSFER_FROM: &str = concat!("ledger_transfers t ", transfer_joins!());
 
 async fn by_ids(conn: &mut PgConnection, ids: &[String]) -> Result<Vec<Transfer>, LedgerError> {
     let sql =
@@ -301,13 +307,9 @@ async fn insert(
             // The accounts and the transfers a new one refers to were written by earlier
             // statements, so the statement's own snapshot sees them.
             let sql = format!(
-                "WITH t AS ({} RETURNING *)
-                 SELECT {TRANSFER_COLUMNS}
-                   FROM t JOIN ledger_accounts da ON da.id = t.debit_account
-                          JOIN ledger_accounts ca ON ca.id = t.credit_account
-                          LEFT JOIN ledger_transfers p ON p.id = t.pending_id
-                          LEFT JOIN ledger_transfers c ON c.id = t.corrects_id",
-                insert_transfers!()
+                "WITH t AS ({} RETURNING *) SELECT {TRANSFER_COLUMNS} FROM t {}",
+                insert_transfers!(),
+                transfer_joins!()
             );
             let rows: Vec<Transfer> =
                 bind_columns!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), cols, group, actor)
