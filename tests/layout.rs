@@ -1,6 +1,7 @@
 //! The crates depend downwards only: nothing under `libs/` may depend on a crate under
 //! `services/` or `dev/` (the test kit and the local stack start every service, so a library
 //! that used them would pull every service into whatever uses the library).
+#![allow(clippy::expect_used)]
 
 use std::{
     collections::BTreeSet,

@@ -448,24 +448,16 @@ fn main() {
         let n = calls_setting();
         let f = fixture_suite().await;
         let mut groups = Vec::new();
-        for (svc, name, probes) in [
+        for (svc, probes) in [
             (
                 Svc::Intake,
-                "secal.v1.IntakeService",
                 intake_probes as fn(&Fixture, &Channel) -> Vec<Probe>,
             ),
-            (
-                Svc::Calculation,
-                "secal.v1.CalculationService",
-                calculation_probes,
-            ),
-            (
-                Svc::DataExchange,
-                "secal.v1.DataExchangeService",
-                data_exchange_probes,
-            ),
-            (Svc::Payments, "secal.v1.PaymentsService", payments_probes),
+            (Svc::Calculation, calculation_probes),
+            (Svc::DataExchange, data_exchange_probes),
+            (Svc::Payments, payments_probes),
         ] {
+            let name = svc.grpc_name();
             if std::env::var("SECAL_BENCH_ONLY").is_ok_and(|only| only != svc_label(svc)) {
                 continue;
             }

@@ -3,6 +3,7 @@
 use std::{collections::HashMap, net::SocketAddr, sync::OnceLock};
 
 use anyhow::{Context, anyhow};
+use secal_proto::v1 as pb;
 use secal_runtime::{
     auth::{PrincipalKind, TokenSigner, TokenVerifier},
     server::{ServeError, ServerSettings},
@@ -53,10 +54,10 @@ impl Svc {
     /// The gRPC service's full name.
     pub fn grpc_name(self) -> &'static str {
         match self {
-            Svc::Intake => "secal.v1.IntakeService",
-            Svc::Calculation => "secal.v1.CalculationService",
-            Svc::DataExchange => "secal.v1.DataExchangeService",
-            Svc::Payments => "secal.v1.PaymentsService",
+            Svc::Intake => pb::intake_service_server::SERVICE_NAME,
+            Svc::Calculation => pb::calculation_service_server::SERVICE_NAME,
+            Svc::DataExchange => pb::data_exchange_service_server::SERVICE_NAME,
+            Svc::Payments => pb::payments_service_server::SERVICE_NAME,
         }
     }
 

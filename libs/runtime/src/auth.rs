@@ -321,11 +321,22 @@ impl TokenSigner {
     }
 }
 
-/// Which roles may call which method. A method that is not listed is refused: forgetting
-/// to declare a new RPC fails closed.
+/// Which roles may call which method of one gRPC service. A method that is not listed is
+/// refused, and `check` (run when a server starts, and by each service's tests) refuses a
+/// policy that names a method the contract does not declare or leaves one out: the names
+/// are typed here once and compared with the generated descriptors.
 #[derive(Debug, Clone, Default)]
 pub struct AuthPolicy {
+    service: String,
     methods: HashMap<String, Vec<&'static str>>,
+}
+
+/// What is wrong with a policy against the contract, every problem named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the auth policy of {service} does not match its contract: {}", problems.join("; "))]
+pub struct PolicyError {
+    pub service: String,
+    pub problems: Vec<String>,
 }
 
 /// Paths every caller may use without a token: probes and API discovery.
@@ -342,16 +353,65 @@ pub enum Decision {
 }
 
 impl AuthPolicy {
-    pub fn new() -> Self {
-        Self::default()
+    /// The policy of `service`, by its full name: the generated `SERVICE_NAME` constant.
+    pub fn for_service(service: &str) -> Self {
+        Self {
+            service: service.to_owned(),
+            methods: HashMap::new(),
+        }
     }
 
-    /// `method` is the RPC name within `service` (full name, e.g. `secal.v1.IntakeService`);
-    /// any one of `roles` suffices. `admin` is always allowed unless a handler refuses it.
-    pub fn allow(mut self, service: &str, method: &str, roles: &[&'static str]) -> Self {
+    /// The full name of the service this policy guards.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// `method` is the RPC name within the service; any one of `roles` suffices. `admin` is
+    /// always allowed unless a handler refuses it.
+    pub fn allow(mut self, method: &str, roles: &[&'static str]) -> Self {
         self.methods
-            .insert(format!("/{service}/{method}"), roles.to_vec());
+            .insert(format!("/{}/{method}", self.service), roles.to_vec());
         self
+    }
+
+    /// The same roles on each of `methods`.
+    pub fn allow_all(self, methods: &[&str], roles: &[&'static str]) -> Self {
+        methods.iter().fold(self, |p, m| p.allow(m, roles))
+    }
+
+    /// Every method the policy names exists in the contract, and every method of the
+    /// contract has roles.
+    pub fn check(&self) -> Result<(), PolicyError> {
+        let mut problems = Vec::new();
+        let Some(declared) = secal_proto::contract::methods(&self.service) else {
+            return Err(PolicyError {
+                service: self.service.clone(),
+                problems: vec!["the contracts declare no such service".to_owned()],
+            });
+        };
+        let mut named: Vec<&String> = self.methods.keys().collect();
+        named.sort();
+        for path in named {
+            if !secal_proto::contract::is_method_path(path) {
+                problems.push(format!("{path} is not a method of the contract"));
+            }
+        }
+        for method in declared {
+            if !self
+                .methods
+                .contains_key(&format!("/{}/{method}", self.service))
+            {
+                problems.push(format!("{method} has no roles"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(PolicyError {
+                service: self.service.clone(),
+                problems,
+            })
+        }
     }
 
     pub fn is_public(path: &str) -> bool {
@@ -381,4 +441,58 @@ pub struct Authenticator {
     pub policy: Arc<AuthPolicy>,
     /// Checked on TLS connections only: which certificate identity may call which method.
     pub peers: Arc<crate::tls::PeerPolicy>,
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    const SERVICE: &str = "secal.v1.CalculationService";
+
+    fn complete() -> AuthPolicy {
+        let methods: Vec<&str> = secal_proto::contract::methods(SERVICE)
+            .expect("declared")
+            .iter()
+            .map(String::as_str)
+            .collect();
+        AuthPolicy::for_service(SERVICE).allow_all(&methods, &[roles::SERVICE])
+    }
+
+    #[test]
+    fn a_policy_covering_the_contract_passes() {
+        assert_eq!(complete().check(), Ok(()));
+    }
+
+    #[test]
+    fn a_misspelt_method_and_a_forgotten_one_are_both_named() {
+        let policy = AuthPolicy::for_service(SERVICE)
+            .allow_all(
+                &secal_proto::contract::methods(SERVICE)
+                    .expect("declared")
+                    .iter()
+                    .filter(|m| *m != "ComputeSurcharge")
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+                &[roles::SERVICE],
+            )
+            .allow("ComputeSurchage", &[roles::SERVICE]);
+        let err = policy.check().expect_err("two problems");
+        assert_eq!(
+            err.problems,
+            vec![
+                "/secal.v1.CalculationService/ComputeSurchage is not a method of the contract"
+                    .to_owned(),
+                "ComputeSurcharge has no roles".to_owned(),
+            ]
+        );
+        assert!(err.to_string().contains("ComputeSurchage"));
+    }
+
+    #[test]
+    fn an_unknown_service_is_refused() {
+        let err = AuthPolicy::for_service("secal.v1.NoSuchService")
+            .check()
+            .expect_err("unknown");
+        assert_eq!(err.problems, vec!["the contracts declare no such service"]);
+    }
 }

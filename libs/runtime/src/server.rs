@@ -27,6 +27,8 @@ pub enum ServeError {
     Transport(String),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
+    #[error("{0}")]
+    Policy(String),
 }
 
 /// What the server needs besides the service's own routes.
@@ -119,20 +121,30 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     })
 }
 
-/// Serves `routes` (the service's own gRPC services, whose full names are `service_names`)
+/// Serves `routes` (the gRPC service `policy` guards, named by it)
 /// plus health and reflection, until `shutdown` completes; then reports NOT_SERVING, stops
 /// accepting, and lets in-flight calls finish for up to the grace period.
 pub async fn serve(
     settings: ServerSettings,
     policy: AuthPolicy,
     routes: Routes,
-    service_names: &[&str],
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // A policy or call graph that does not match the contract is a deployment defect: refuse
+    // to start rather than fail closed on one method at run time.
+    policy
+        .check()
+        .map_err(|e| ServeError::Policy(e.to_string()))?;
+    settings
+        .peers
+        .check()
+        .map_err(|e| ServeError::Policy(e.to_string()))?;
+    let service_name = policy.service().to_owned();
+    let service_names = [service_name.as_str()];
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", ServingStatus::Serving).await;
-    for name in service_names {
+    for name in &service_names {
         health
             .set_service_status(*name, ServingStatus::Serving)
             .await;
@@ -144,7 +156,7 @@ pub async fn serve(
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .with_service_name("grpc.health.v1.Health")
             .with_service_name("grpc.reflection.v1.ServerReflection");
-        for name in service_names {
+        for name in &service_names {
             builder = builder.with_service_name(*name);
         }
         builder

@@ -139,6 +139,31 @@ impl PeerPolicy {
         self
     }
 
+    /// Every method the graph names exists in the contract (`*` aside).
+    pub fn check(&self) -> Result<(), crate::auth::PolicyError> {
+        let mut problems: Vec<String> = self
+            .allowed
+            .iter()
+            .flat_map(|(identity, paths)| {
+                paths
+                    .iter()
+                    .filter(|p| p.as_str() != "*" && !secal_proto::contract::is_method_path(p))
+                    .map(move |p| {
+                        format!("{identity} may call {p}, which is not a method of the contract")
+                    })
+            })
+            .collect();
+        problems.sort();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::auth::PolicyError {
+                service: "the call graph".to_owned(),
+                problems,
+            })
+        }
+    }
+
     pub fn permits(&self, identity: &str, path: &str) -> bool {
         self.allowed
             .get(identity)
@@ -149,9 +174,11 @@ impl PeerPolicy {
 /// The calls between the suite's workloads, as ARCHITECTURE.md draws them (the cluster's
 /// NetworkPolicies allow the same and nothing else).
 pub fn suite_call_graph() -> PeerPolicy {
-    const CALCULATION: &str = "secal.v1.CalculationService";
-    const INTAKE: &str = "secal.v1.IntakeService";
-    const PAYMENTS: &str = "secal.v1.PaymentsService";
+    use secal_proto::v1::{
+        calculation_service_server::SERVICE_NAME as CALCULATION,
+        intake_service_server::SERVICE_NAME as INTAKE,
+        payments_service_server::SERVICE_NAME as PAYMENTS,
+    };
     PeerPolicy::new()
         .allow(
             "secal-intake",
@@ -222,5 +249,25 @@ mod tests {
             "secal-data-exchange",
             "/secal.v1.PaymentsService/ReceiveDossierEvent"
         ));
+    }
+
+    #[test]
+    fn the_suite_call_graph_names_only_methods_of_the_contract() {
+        assert_eq!(suite_call_graph().check(), Ok(()));
+        let typo = suite_call_graph().allow(
+            "secal-intake",
+            "secal.v1.PaymentsService",
+            &["ReceiveDosierEvent"],
+        );
+        let err = typo.check().expect_err("a typo is found");
+        assert_eq!(
+            err.problems,
+            vec![
+                "secal-intake may call /secal.v1.PaymentsService/ReceiveDosierEvent, which is not \
+                 a method of the contract"
+                    .to_owned()
+            ]
+        );
+        assert_eq!(PeerPolicy::new().allow_all("portal").check(), Ok(()));
     }
 }

@@ -147,7 +147,7 @@ fn main() {
             let mut h = health.clone();
             async move {
                 h.check(HealthCheckRequest {
-                    service: "secal.v1.CalculationService".into(),
+                    service: secal_proto::v1::calculation_service_server::SERVICE_NAME.into(),
                 })
                 .await
                 .expect("health");

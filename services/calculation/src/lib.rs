@@ -14,7 +14,7 @@ pub use reference::ReferenceStore;
 
 use std::future::Future;
 
-use secal_proto::v1::calculation_service_server::CalculationServiceServer;
+use secal_proto::v1::calculation_service_server::{CalculationServiceServer, SERVICE_NAME};
 use secal_runtime::{
     AuthPolicy, roles,
     server::{self, ServeError},
@@ -30,8 +30,6 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrator: &MIGRATOR,
 };
 
-const GRPC_SERVICE: &str = "secal.v1.CalculationService";
-
 /// Who may call what. Calculations are pure and open to every internal user of the rules;
 /// changing reference data is for its administrators only.
 pub fn policy() -> AuthPolicy {
@@ -42,28 +40,23 @@ pub fn policy() -> AuthPolicy {
         roles::SERVICE,
     ];
     const CALCULATORS: &[&str] = &[roles::CALCULATION_USER, roles::CASE_OFFICER, roles::SERVICE];
-    let mut policy = AuthPolicy::new()
-        .allow(GRPC_SERVICE, "ListReferenceValues", READERS)
-        .allow(GRPC_SERVICE, "GetReferenceValue", READERS)
-        .allow(
-            GRPC_SERVICE,
-            "AddReferenceValue",
-            &[roles::REFERENCE_DATA_ADMIN],
-        );
-    for method in [
-        "IndexAmount",
-        "ComputeArrears",
-        "ComputePrescription",
-        "ComputeInterest",
-        "CheckAdmissibility",
-        "ComputeAdvance",
-        "ComputeAdvances",
-        "ComputeSeizableIncome",
-        "ComputeSurcharge",
-    ] {
-        policy = policy.allow(GRPC_SERVICE, method, CALCULATORS);
-    }
-    policy
+    AuthPolicy::for_service(SERVICE_NAME)
+        .allow_all(&["ListReferenceValues", "GetReferenceValue"], READERS)
+        .allow("AddReferenceValue", &[roles::REFERENCE_DATA_ADMIN])
+        .allow_all(
+            &[
+                "IndexAmount",
+                "ComputeArrears",
+                "ComputePrescription",
+                "ComputeInterest",
+                "CheckAdmissibility",
+                "ComputeAdvance",
+                "ComputeAdvances",
+                "ComputeSeizableIncome",
+                "ComputeSurcharge",
+            ],
+            CALCULATORS,
+        )
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -80,15 +73,7 @@ pub async fn serve(
     // future is dropped rather than finished).
     let _watching = AbortOnDrop(api.references.watch_changes());
     let routes = tonic::service::Routes::new(CalculationServiceServer::new(api));
-    server::serve(
-        ctx.settings,
-        policy(),
-        routes,
-        &[GRPC_SERVICE],
-        listener,
-        shutdown,
-    )
-    .await
+    server::serve(ctx.settings, policy(), routes, listener, shutdown).await
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -96,5 +81,13 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    #[test]
+    fn every_method_of_the_contract_has_roles_and_the_policy_names_no_other() {
+        assert_eq!(super::policy().check(), Ok(()));
     }
 }

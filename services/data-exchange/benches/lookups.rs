@@ -125,7 +125,7 @@ async fn health(channel: &Channel, n: usize, concurrency: usize) -> Duration {
         tasks.push(tokio::spawn(async move {
             let r = c
                 .check(HealthCheckRequest {
-                    service: "secal.v1.DataExchangeService".into(),
+                    service: secal_proto::v1::data_exchange_service_server::SERVICE_NAME.into(),
                 })
                 .await;
             drop(permit);

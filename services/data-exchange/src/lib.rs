@@ -14,7 +14,7 @@ pub mod simulator;
 
 use std::{future::Future, time::Duration};
 
-use secal_proto::v1::data_exchange_service_server::DataExchangeServiceServer;
+use secal_proto::v1::data_exchange_service_server::{DataExchangeServiceServer, SERVICE_NAME};
 use secal_runtime::{
     AuthPolicy, roles,
     server::{self, ServeError},
@@ -32,8 +32,6 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrator: &MIGRATOR,
 };
 
-const GRPC_SERVICE: &str = "secal.v1.DataExchangeService";
-
 pub fn policy() -> AuthPolicy {
     use roles::*;
     // Every role reaches the look-up handler, so that the handler refuses (naming the rule)
@@ -50,18 +48,19 @@ pub fn policy() -> AuthPolicy {
         PAYMENTS_OPERATOR,
         TAX_REFUND_SYSTEM,
     ];
-    let mut policy = AuthPolicy::new().allow(GRPC_SERVICE, "LookUpIncomes", lookup_callers);
-    for m in [
-        "ListAccessLogEntries",
-        "VerifyAccessLog",
-        "ExportAccessLog",
-        "PurgeAccessLog",
-        "ListAccessLogCheckpoints",
-        "ListSigningKeys",
-    ] {
-        policy = policy.allow(GRPC_SERVICE, m, &[AUDITOR]);
-    }
-    policy
+    AuthPolicy::for_service(SERVICE_NAME)
+        .allow("LookUpIncomes", lookup_callers)
+        .allow_all(
+            &[
+                "ListAccessLogEntries",
+                "VerifyAccessLog",
+                "ExportAccessLog",
+                "PurgeAccessLog",
+                "ListAccessLogCheckpoints",
+                "ListSigningKeys",
+            ],
+            &[AUDITOR],
+        )
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -194,13 +193,13 @@ pub async fn serve(
     };
     let api = api::DataExchangeApi::new(state);
     let routes = tonic::service::Routes::new(DataExchangeServiceServer::new(api));
-    server::serve(
-        ctx.settings,
-        policy(),
-        routes,
-        &[GRPC_SERVICE],
-        listener,
-        shutdown,
-    )
-    .await
+    server::serve(ctx.settings, policy(), routes, listener, shutdown).await
+}
+
+#[cfg(test)]
+mod policy_tests {
+    #[test]
+    fn every_method_of_the_contract_has_roles_and_the_policy_names_no_other() {
+        assert_eq!(super::policy().check(), Ok(()));
+    }
 }

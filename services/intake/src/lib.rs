@@ -16,7 +16,7 @@ mod validate;
 
 use std::{future::Future, time::Duration};
 
-use secal_proto::v1::intake_service_server::IntakeServiceServer;
+use secal_proto::v1::intake_service_server::{IntakeServiceServer, SERVICE_NAME};
 use secal_runtime::{
     AuthPolicy,
     config::parse_duration,
@@ -35,8 +35,6 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     schema: "intake",
     migrator: &MIGRATOR,
 };
-
-const GRPC_SERVICE: &str = "secal.v1.IntakeService";
 
 /// Who may call what. Reading personal data needs a role that is entitled to it; dossier
 /// work is the case officers'; the data-exchange service asks as "service".
@@ -65,31 +63,17 @@ pub fn policy() -> AuthPolicy {
         "SearchDossiers",
         "ListDossierHistory",
     ];
-    let mut policy = AuthPolicy::new()
-        .allow(GRPC_SERVICE, "RegisterPerson", &[REGISTRAR])
-        .allow(
-            GRPC_SERVICE,
-            "RecordPersonChange",
-            &[REGISTRAR, CASE_OFFICER],
-        )
-        .allow(GRPC_SERVICE, "CheckPersonActiveDossier", &[SERVICE])
-        .allow(
-            GRPC_SERVICE,
-            "ListDossiersByDecisionDeadline",
-            &[CASE_OFFICER, AUDITOR],
-        )
-        .allow(GRPC_SERVICE, "ListDossierEvents", &[SERVICE, AUDITOR]);
-    for m in DOSSIER_WORK {
-        policy = policy.allow(GRPC_SERVICE, m, &[CASE_OFFICER]);
-    }
-    for m in PERSONAL_READS {
-        policy = policy.allow(
-            GRPC_SERVICE,
-            m,
+    AuthPolicy::for_service(SERVICE_NAME)
+        .allow("RegisterPerson", &[REGISTRAR])
+        .allow("RecordPersonChange", &[REGISTRAR, CASE_OFFICER])
+        .allow("CheckPersonActiveDossier", &[SERVICE])
+        .allow("ListDossiersByDecisionDeadline", &[CASE_OFFICER, AUDITOR])
+        .allow("ListDossierEvents", &[SERVICE, AUDITOR])
+        .allow_all(DOSSIER_WORK, &[CASE_OFFICER])
+        .allow_all(
+            PERSONAL_READS,
             &[REGISTRAR, CASE_OFFICER, PERSONAL_DATA_READER, SERVICE],
-        );
-    }
-    policy
+        )
 }
 
 fn parse_addr(s: &str) -> Result<String, String> {
@@ -182,18 +166,18 @@ pub async fn serve(
     };
     let api = api::IntakeApi::new(ctx.pool.clone(), calculation);
     let routes = tonic::service::Routes::new(IntakeServiceServer::new(api));
-    let served = server::serve(
-        ctx.settings,
-        policy(),
-        routes,
-        &[GRPC_SERVICE],
-        listener,
-        shutdown,
-    )
-    .await;
+    let served = server::serve(ctx.settings, policy(), routes, listener, shutdown).await;
     let _ = stop_relay.send(true);
     if let Some(relay) = relay {
         let _ = relay.await;
     }
     served
+}
+
+#[cfg(test)]
+mod policy_tests {
+    #[test]
+    fn every_method_of_the_contract_has_roles_and_the_policy_names_no_other() {
+        assert_eq!(super::policy().check(), Ok(()));
+    }
 }

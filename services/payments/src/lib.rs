@@ -21,7 +21,7 @@ mod tax_refund;
 
 use std::future::Future;
 
-use secal_proto::v1::payments_service_server::PaymentsServiceServer;
+use secal_proto::v1::payments_service_server::{PaymentsServiceServer, SERVICE_NAME};
 use secal_runtime::{
     AuthPolicy, roles,
     server::{self, ServeError},
@@ -37,32 +37,23 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrator: &MIGRATOR,
 };
 
-const GRPC_SERVICE: &str = "secal.v1.PaymentsService";
-
 pub fn policy() -> AuthPolicy {
-    AuthPolicy::new()
-        .allow(
-            GRPC_SERVICE,
-            "RecordDebtorPayment",
-            &[roles::PAYMENTS_OPERATOR],
-        )
-        .allow(GRPC_SERVICE, "ReceiveDossierEvent", &[roles::SERVICE])
+    AuthPolicy::for_service(SERVICE_NAME)
+        .allow("RecordDebtorPayment", &[roles::PAYMENTS_OPERATOR])
+        .allow("ReceiveDossierEvent", &[roles::SERVICE])
         .allow_all(
             &["ImportBankStatement", "ResolveStatementLine"],
             &[roles::PAYMENTS_OPERATOR],
         )
         .allow(
-            GRPC_SERVICE,
             "ListUnmatchedStatementLines",
             &[roles::PAYMENTS_OPERATOR, roles::AUDITOR],
         )
         .allow(
-            GRPC_SERVICE,
             "ListDebtorPayments",
             &[roles::PAYMENTS_OPERATOR, roles::CASE_OFFICER],
         )
         .allow(
-            GRPC_SERVICE,
             "GetPaymentAllocation",
             &[
                 roles::PAYMENTS_OPERATOR,
@@ -139,19 +130,6 @@ pub fn policy() -> AuthPolicy {
         )
 }
 
-/// Allows `roles` on each of `methods` of the payments service.
-trait AllowAll {
-    fn allow_all(self, methods: &[&'static str], roles: &[&'static str]) -> Self;
-}
-
-impl AllowAll for AuthPolicy {
-    fn allow_all(self, methods: &[&'static str], roles: &[&'static str]) -> Self {
-        methods
-            .iter()
-            .fold(self, |p, m| p.allow(GRPC_SERVICE, m, roles))
-    }
-}
-
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Config {
     /// Address of the calculation service, asked for advance eligibility (host:port).
@@ -194,13 +172,13 @@ pub async fn serve(
     tokio::spawn(expire_pending_transfers(ctx.pool.clone()));
     let api = debtor_payments::PaymentsApi::new(ctx.pool.clone(), calculation);
     let routes = tonic::service::Routes::new(PaymentsServiceServer::new(api));
-    server::serve(
-        ctx.settings,
-        policy(),
-        routes,
-        &[GRPC_SERVICE],
-        listener,
-        shutdown,
-    )
-    .await
+    server::serve(ctx.settings, policy(), routes, listener, shutdown).await
+}
+
+#[cfg(test)]
+mod policy_tests {
+    #[test]
+    fn every_method_of_the_contract_has_roles_and_the_policy_names_no_other() {
+        assert_eq!(super::policy().check(), Ok(()));
+    }
 }
