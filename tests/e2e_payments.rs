@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{NISS_1985, assert_code, date, key, money, nn};
+use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
 use secal_testkit::Svc;
@@ -659,5 +659,104 @@ async fn suspended_or_debt_free_debtors_get_a_zero_offset() -> anyhow::Result<()
         pb::TaxRefundZeroReason::IndefiniteSuspension as i32
     );
     assert_eq!(eur(&o.remainder.unwrap_or_default().amount), eur("50"));
+    Ok(())
+}
+
+/// The dossier's structured communication, worked out here independently of the service:
+/// base = year × 10⁶ + sequence (10 digits), check = base mod 97 (97 for 0).
+fn own_reference(year: u64, sequence: u64) -> String {
+    let base = year * 1_000_000 + sequence;
+    let check = match base % 97 {
+        0 => 97,
+        c => c,
+    };
+    format!("{base:010}{check:02}")
+}
+
+#[tokio::test]
+async fn what_an_operator_says_about_a_payment_is_kept_and_bad_details_are_refused()
+-> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
+    let d = dossier(31);
+    c.client
+        .receive_dossier_event(c.req(activated(&d, NISS_1985)))
+        .await?;
+    let digits = own_reference(2024, 31);
+    let pay = |k: &str| pb::RecordDebtorPaymentRequest {
+        idempotency_key: key(k),
+        dossier_number: d.clone(),
+        amount: money("50.00"),
+        received_on: date(2024, 6, 3),
+        channel: pb::DebtorPaymentChannel::WageSeizure as i32,
+        structured_reference: digits.clone(),
+        bank_reference: " EMPLOYER-0603 ".into(),
+        note: "employer's transfer\nfor June".into(),
+        ..Default::default()
+    };
+    let recorded = c
+        .client
+        .record_debtor_payment(c.req(pay("details-1")))
+        .await?
+        .into_inner()
+        .payment
+        .unwrap_or_default();
+    let printed = format!("+++{}/{}/{}+++", &digits[..3], &digits[3..7], &digits[7..]);
+    assert_eq!(
+        recorded.channel,
+        pb::DebtorPaymentChannel::WageSeizure as i32
+    );
+    assert_eq!(recorded.structured_reference, printed);
+    assert_eq!(recorded.bank_reference, "EMPLOYER-0603");
+    assert_eq!(recorded.note, "employer's transfer\nfor June");
+    let listed = c
+        .client
+        .list_debtor_payments(c.req(pb::ListDebtorPaymentsRequest {
+            dossier_number: d.clone(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .payments;
+    assert_eq!(listed.len(), 1);
+    let mut without_allocation = recorded.clone();
+    without_allocation.allocation = None;
+    assert_eq!(listed[0], without_allocation);
+
+    // Every bad detail is named, in one answer, and nothing is booked.
+    let mut bad = pay("details-bad");
+    bad.channel = 999;
+    bad.bank_reference = "REF\0".into();
+    bad.note = "x".repeat(3 << 20);
+    bad.structured_reference = own_reference(2024, 32);
+    let refused = assert_code(
+        c.client.record_debtor_payment(c.req(bad)).await,
+        Code::InvalidArgument,
+    );
+    let mut fields = violated_fields(&refused);
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["bank_reference", "channel", "note", "structured_reference"]
+    );
+    let mut offset = pay("details-offset");
+    offset.channel = pb::DebtorPaymentChannel::TaxRefundOffset as i32;
+    offset.structured_reference = "123/4567/89000".into();
+    let refused = assert_code(
+        c.client.record_debtor_payment(c.req(offset)).await,
+        Code::InvalidArgument,
+    );
+    let mut fields = violated_fields(&refused);
+    fields.sort();
+    assert_eq!(fields, ["channel", "structured_reference"]);
+    let after = c
+        .client
+        .list_debtor_payments(c.req(pb::ListDebtorPaymentsRequest {
+            dossier_number: d.clone(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .payments;
+    assert_eq!(after.len(), 1, "a refused payment books nothing");
     Ok(())
 }

@@ -214,6 +214,10 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
         eur(&payments[0].amount.clone().unwrap_or_default().amount),
         eur("150")
     );
+    // Listed with the statement line it came from and that line's references.
+    assert_eq!(payments[0].bank_reference, "BR-1");
+    assert!(!payments[0].statement_line_id.is_empty());
+    assert_eq!(payments[0].structured_reference.len(), 12, "electronic form");
     let payable = format!("payable/{d}/child-1");
     assert_eq!(c.balance(&payable).await?, eur("150"));
     assert_eq!(c.balance("suspense").await?, eur("125"));

@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use secal_domain::{Money, YearMonth};
 use secal_proto::v1 as pb;
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{FieldViolation, ServiceError, ServiceResult};
 
 pub fn date_to_pb(d: NaiveDate) -> pb::Date {
     pb::Date {
@@ -112,6 +112,64 @@ pub fn optional_year_month_from_pb(
                 })
         }
     }
+}
+
+/// How long a free-text field may be, and whether it may span lines.
+#[derive(Debug, Clone, Copy)]
+pub struct TextLimit {
+    pub max_chars: usize,
+    /// Line breaks and tabs allowed (a note); otherwise one line (a reference).
+    pub multiline: bool,
+}
+
+/// The one parser of free text: surrounding white space trimmed, at most `max_chars`
+/// characters, no control characters (NUL above all: PostgreSQL refuses it in text, and a
+/// request must fail here, naming the field, not in the database). Empty is `None`.
+pub fn optional_text(
+    field: &str,
+    raw: &str,
+    limit: TextLimit,
+) -> Result<Option<String>, FieldViolation> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let allowed = |c: char| limit.multiline && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(FieldViolation::new(
+            field,
+            if limit.multiline {
+                "CONTROL_CHARACTER: only line breaks and tabs are allowed"
+            } else {
+                "CONTROL_CHARACTER: one line of text, without control characters"
+            },
+        ));
+    }
+    let chars = value.chars().count();
+    if chars > limit.max_chars {
+        return Err(FieldViolation::new(
+            field,
+            format!("TOO_LONG: {chars} characters, at most {}", limit.max_chars),
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// The one parser of enum fields: a value the contract declares. `UNSPECIFIED` (0) is
+/// `None`; a number the contract does not declare is refused, never stored.
+pub fn optional_enum<E>(field: &str, raw: i32) -> Result<Option<E>, FieldViolation>
+where
+    E: TryFrom<i32>,
+{
+    if raw == 0 {
+        return Ok(None);
+    }
+    E::try_from(raw).map(Some).map_err(|_| {
+        FieldViolation::new(
+            field,
+            format!("UNKNOWN_VALUE: {raw} is not a value of this enum"),
+        )
+    })
 }
 
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -233,5 +291,53 @@ mod tests {
             page_from_pb("page", Some(&huge)).unwrap_err().violations()[0].field,
             "page.page_size"
         );
+    }
+}
+
+#[cfg(test)]
+mod text_and_enum_tests {
+    use super::*;
+
+    const NOTE: TextLimit = TextLimit {
+        max_chars: 10,
+        multiline: true,
+    };
+    const REF: TextLimit = TextLimit {
+        max_chars: 10,
+        multiline: false,
+    };
+
+    #[test]
+    fn text_is_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(
+            optional_text("note", "  a\nb ", NOTE),
+            Ok(Some("a\nb".into()))
+        );
+        assert_eq!(optional_text("note", "   ", NOTE), Ok(None));
+        assert_eq!(
+            optional_text("note", "élève ok", REF),
+            Ok(Some("élève ok".into()))
+        );
+        let nul = optional_text("note", "a\0b", NOTE).expect_err("NUL");
+        assert_eq!(nul.field, "note");
+        assert!(nul.description.starts_with("CONTROL_CHARACTER"));
+        assert!(optional_text("ref", "a\nb", REF).is_err());
+        let long = optional_text("ref", "0123456789x", REF).expect_err("11 chars");
+        assert_eq!(long.description, "TOO_LONG: 11 characters, at most 10");
+    }
+
+    #[test]
+    fn an_undeclared_enum_number_is_refused() {
+        assert_eq!(
+            optional_enum::<pb::DebtorPaymentChannel>("channel", 0),
+            Ok(None)
+        );
+        assert_eq!(
+            optional_enum::<pb::DebtorPaymentChannel>("channel", 3),
+            Ok(Some(pb::DebtorPaymentChannel::WageSeizure))
+        );
+        let err = optional_enum::<pb::DebtorPaymentChannel>("channel", 999).expect_err("999");
+        assert_eq!(err.field, "channel");
+        assert!(err.description.contains("999"));
     }
 }

@@ -1,7 +1,7 @@
 //! Money received from debtors.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use secal_domain::{DossierNumber, Money, YearMonth};
+use secal_domain::{DossierNumber, Money, StructuredReference, YearMonth};
 use secal_proto::v1 as pb;
 use secal_runtime::{
     Caller, FieldViolation, ServiceError, ServiceResult,
@@ -37,6 +37,11 @@ struct PaymentRow {
     recorded_by: String,
     recorded_via: Option<String>,
     recorded_at: DateTime<Utc>,
+    channel: i16,
+    structured_reference: String,
+    bank_reference: String,
+    note: String,
+    statement_line_id: Option<Uuid>,
 }
 
 impl PaymentRow {
@@ -60,6 +65,14 @@ impl PaymentRow {
                 at: wire::timestamp(self.recorded_at),
                 via: self.recorded_via.clone().unwrap_or_default(),
             }),
+            channel: i32::from(self.channel),
+            structured_reference: self.structured_reference.clone(),
+            bank_reference: self.bank_reference.clone(),
+            statement_line_id: self
+                .statement_line_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            note: self.note.clone(),
             ..Default::default()
         }
     }
@@ -98,11 +111,118 @@ pub(crate) fn allocation_pb(
     }
 }
 
+/// A payment as stored; a payment imported from a bank statement takes its references from
+/// its statement line (`l`, joined where it is read).
 macro_rules! payment_columns {
     () => {
         "id, public_id, dossier_number, amount_cents, received_on, for_month, recorded_by, \
-         recorded_via, recorded_at"
+         recorded_via, recorded_at, channel, structured_reference, bank_reference, note"
     };
+}
+
+/// The same columns of `debtor_payments p LEFT JOIN statement_lines l`.
+macro_rules! listed_payment_columns {
+    () => {
+        "p.id, p.public_id, p.dossier_number, p.amount_cents, p.received_on, p.for_month, \
+         p.recorded_by, p.recorded_via, p.recorded_at, p.channel, \
+         CASE WHEN l.id IS NULL THEN p.structured_reference ELSE l.structured_reference END \
+           AS structured_reference, \
+         CASE WHEN l.id IS NULL THEN p.bank_reference ELSE l.bank_reference END AS bank_reference, \
+         p.note, l.public_id AS statement_line_id"
+    };
+}
+
+/// Longest bank reference: camt.053's AcctSvcrRef is a Max35Text.
+const BANK_REFERENCE: wire::TextLimit = wire::TextLimit {
+    max_chars: 35,
+    multiline: false,
+};
+const NOTE: wire::TextLimit = wire::TextLimit {
+    max_chars: 1000,
+    multiline: true,
+};
+
+/// What the caller said about the money, kept with the payment.
+#[derive(Default)]
+pub(crate) struct PaymentDetails {
+    pub channel: Option<pb::DebtorPaymentChannel>,
+    pub structured_reference: Option<StructuredReference>,
+    pub bank_reference: Option<String>,
+    pub note: Option<String>,
+}
+
+impl PaymentDetails {
+    /// Every violation of the four fields, for a payment to `dossier` (when it parsed).
+    fn read(
+        req: &pb::RecordDebtorPaymentRequest,
+        dossier: Option<&DossierNumber>,
+        v: &mut Vec<FieldViolation>,
+    ) -> Self {
+        let channel = match wire::optional_enum("channel", req.channel) {
+            Ok(Some(pb::DebtorPaymentChannel::TaxRefundOffset)) => {
+                v.push(FieldViolation::new(
+                    "channel",
+                    "TAX_REFUND_OFFSET: an offset is booked by ConfirmTaxRefundOffset, with its refund",
+                ));
+                None
+            }
+            Ok(c) => c,
+            Err(e) => {
+                v.push(e);
+                None
+            }
+        };
+        Self {
+            channel,
+            structured_reference: structured_reference(&req.structured_reference, dossier, v),
+            bank_reference: wire::optional_text(
+                "bank_reference",
+                &req.bank_reference,
+                BANK_REFERENCE,
+            )
+            .map_err(|e| v.push(e))
+            .ok()
+            .flatten(),
+            note: wire::optional_text("note", &req.note, NOTE)
+                .map_err(|e| v.push(e))
+                .ok()
+                .flatten(),
+        }
+    }
+}
+
+/// The dossier's own structured communication, in any of its written forms; a reference of
+/// another dossier is refused (the money would be booked where its payer did not send it).
+fn structured_reference(
+    raw: &str,
+    dossier: Option<&DossierNumber>,
+    v: &mut Vec<FieldViolation>,
+) -> Option<StructuredReference> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let parsed = match raw.parse::<StructuredReference>() {
+        Ok(r) => r,
+        Err(e) => {
+            v.push(FieldViolation::new(
+                "structured_reference",
+                format!("not a Belgian structured communication: {e}"),
+            ));
+            return None;
+        }
+    };
+    let own = dossier.and_then(|d| crate::statements::dossier_reference(d).ok());
+    match own {
+        Some(own) if own != parsed => {
+            v.push(FieldViolation::new(
+                "structured_reference",
+                format!("OTHER_DOSSIER: this dossier's reference is {own}"),
+            ));
+            None
+        }
+        _ => Some(parsed),
+    }
 }
 
 pub(crate) fn dossier(field: &str, raw: &str) -> Result<DossierNumber, FieldViolation> {
@@ -117,6 +237,7 @@ struct ValidPayment {
     cents: i64,
     received_on: NaiveDate,
     for_month: Option<YearMonth>,
+    details: PaymentDetails,
 }
 
 fn validate(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<ValidPayment> {
@@ -164,6 +285,7 @@ fn validate(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<ValidPayment>
             }
         },
     };
+    let details = PaymentDetails::read(req, dossier.as_ref(), &mut v);
     match (key, dossier, cents, received_on, for_month) {
         (Some(key), Some(dossier), Some(cents), Some(received_on), Some(for_month))
             if v.is_empty() =>
@@ -174,6 +296,7 @@ fn validate(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<ValidPayment>
                 cents,
                 received_on,
                 for_month,
+                details,
             })
         }
         _ => Err(ServiceError::invalid(v)),
@@ -189,6 +312,7 @@ pub(crate) struct NewPayment {
     pub received_on: NaiveDate,
     pub for_month: Option<NaiveDate>,
     pub from: AccountKey,
+    pub details: PaymentDetails,
 }
 
 /// The one path by which money becomes a debtor payment: the record, the receipt transfer
@@ -201,9 +325,11 @@ pub(crate) async fn book_payment(
 ) -> ServiceResult<pb::DebtorPayment> {
     let row: PaymentRow = sqlx::query_as(concat!(
         "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on,
-                                      for_month, recorded_by, recorded_via)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-        payment_columns!()
+                                      for_month, recorded_by, recorded_via, channel,
+                                      structured_reference, bank_reference, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
+        payment_columns!(),
+        ", NULL::uuid AS statement_line_id"
     ))
     .bind(p.public_id)
     .bind(&p.dossier)
@@ -212,6 +338,16 @@ pub(crate) async fn book_payment(
     .bind(p.for_month)
     .bind(actor)
     .bind(via)
+    .bind(p.details.channel.map_or(0, |c| c as i16))
+    .bind(
+        p.details
+            .structured_reference
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    )
+    .bind(p.details.bank_reference.as_deref().unwrap_or_default())
+    .bind(p.details.note.as_deref().unwrap_or_default())
     .fetch_one(&mut *tx)
     .await?;
     let payment_id = row.public_id.to_string();
@@ -271,6 +407,7 @@ impl PaymentsApi {
                 received_on: p.received_on,
                 for_month: p.for_month.map(|m| m.first_day()),
                 from: AccountKey::service(K::Bank),
+                details: p.details,
             },
         )
         .await?;
@@ -293,9 +430,11 @@ impl PaymentsApi {
         let page = wire::page_from_pb("page", req.page.as_ref())?;
         let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
             "SELECT ",
-            payment_columns!(),
-            " FROM debtor_payments WHERE dossier_number = $1 AND ($2::bigint IS NULL OR id > $2)
-              ORDER BY id LIMIT $3"
+            listed_payment_columns!(),
+            " FROM debtor_payments p
+              LEFT JOIN statement_lines l ON l.debtor_payment_id = p.public_id
+             WHERE p.dossier_number = $1 AND ($2::bigint IS NULL OR p.id > $2)
+             ORDER BY p.id LIMIT $3"
         ))
         .bind(dossier.to_string())
         .bind(page.after)

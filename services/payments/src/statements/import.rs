@@ -14,7 +14,7 @@ use sqlx::{PgConnection, PgPool};
 use tonic_prost::prost::Message;
 
 use super::{LineKind, ParsedLine, dossier_of_reference, lines_of, stable_id};
-use crate::debtor_payments::{NewPayment, book_payment};
+use crate::debtor_payments::{NewPayment, PaymentDetails, book_payment};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use crate::payouts::{PayoutBy, PayoutReturn, return_payout};
 
@@ -269,6 +269,7 @@ pub(crate) async fn import(
                         received_on: on,
                         for_month: None,
                         from: AccountKey::service(K::Bank),
+                        details: PaymentDetails::default(),
                     },
                 )
                 .await?;

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::stable_id;
-use crate::debtor_payments::{NewPayment, book_payment, dossier};
+use crate::debtor_payments::{NewPayment, PaymentDetails, book_payment, dossier};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 
 const METHOD: &str = "ResolveStatementLine";
@@ -265,6 +265,7 @@ pub(crate) async fn resolve(
                     .unwrap_or_else(|| Utc::now().date_naive()),
                 for_month: v.for_month,
                 from: AccountKey::service(K::Suspense),
+                details: PaymentDetails::default(),
             },
         )
         .await?;
