@@ -80,7 +80,8 @@ async fn buf_curl_lists_and_calls_every_service_by_reflection() -> anyhow::Resul
         let addr = suite.addr(svc)?;
         let listed = buf_curl(addr, None, "", None).await;
         assert!(listed.ok, "{svc:?}: {}", listed.stderr);
-        let full = format!("{}/{method}", svc.grpc_name());
+        let service = svc.service_of(method).expect("a declared method");
+        let full = format!("{service}/{method}");
         assert!(
             listed.stdout.lines().any(|l| l.trim() == full),
             "{svc:?}: {}",

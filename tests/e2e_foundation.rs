@@ -7,7 +7,7 @@ use common::*;
 use secal_proto::v1::{
     self as pb, calculation_service_client::CalculationServiceClient,
     data_exchange_service_client::DataExchangeServiceClient,
-    intake_service_client::IntakeServiceClient, payments_service_client::PaymentsServiceClient,
+    intake_service_client::IntakeServiceClient, receipts_service_client::ReceiptsServiceClient,
 };
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{Suite, Svc};
@@ -26,13 +26,15 @@ async fn every_service_is_serving_and_lists_its_api_by_reflection() -> anyhow::R
     let suite = Suite::start(&Svc::ALL).await?;
     for svc in Svc::ALL {
         let channel = suite.channel(svc).await?;
-        let health = HealthClient::new(channel.clone())
-            .check(HealthCheckRequest {
-                service: svc.grpc_name().into(),
-            })
-            .await?
-            .into_inner();
-        assert_eq!(health.status(), ServingStatus::Serving, "{svc:?}");
+        for name in svc.grpc_names() {
+            let health = HealthClient::new(channel.clone())
+                .check(HealthCheckRequest {
+                    service: (*name).into(),
+                })
+                .await?
+                .into_inner();
+            assert_eq!(health.status(), ServingStatus::Serving, "{name}");
+        }
 
         let request = ServerReflectionRequest {
             host: String::new(),
@@ -49,10 +51,9 @@ async fn every_service_is_serving_and_lists_its_api_by_reflection() -> anyhow::R
             panic!("unexpected reflection reply")
         };
         let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
-        assert!(
-            names.iter().any(|n| n == svc.grpc_name()),
-            "{svc:?} lists {names:?}"
-        );
+        for name in svc.grpc_names() {
+            assert!(names.iter().any(|n| n == name), "{svc:?} lists {names:?}");
+        }
         assert!(names.iter().any(|n| n == "grpc.health.v1.Health"));
     }
     Ok(())
@@ -240,7 +241,7 @@ async fn reference_values_come_from_the_database_page_by_page() -> anyhow::Resul
 #[tokio::test]
 async fn debtor_payments_are_recorded_once_in_cents() -> anyhow::Result<()> {
     let suite = Suite::start(&[Svc::Payments]).await?;
-    let mut client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+    let mut client = ReceiptsServiceClient::new(suite.channel(Svc::Payments).await?);
     let operator = suite.agent_token("agent-pay", &[roles::PAYMENTS_OPERATOR])?;
     let dossier = secal_domain::DossierNumber::new(2026, 17)?.to_string();
     let record = |k: &str, amount: &str| pb::RecordDebtorPaymentRequest {

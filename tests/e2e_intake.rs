@@ -10,10 +10,10 @@ use common::{assert_code, violated_fields};
 use form::*;
 use secal_proto::v1::{
     self as pb, calculation_service_client::CalculationServiceClient,
-    intake_service_client::IntakeServiceClient, payments_service_client::PaymentsServiceClient,
+    intake_service_client::IntakeServiceClient,
 };
 use secal_runtime::{auth::PrincipalKind, roles};
-use secal_testkit::{Suite, Svc};
+use secal_testkit::{PaymentsClients, Suite, Svc};
 use tonic::Code;
 
 const OFFICER: &str = "agent-officer";
@@ -187,8 +187,9 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
         Some(MOTHER.to_owned())
     );
     // A redelivery is answered without effect.
-    let mut payments = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+    let mut payments = PaymentsClients::new(suite.channel(Svc::Payments).await?);
     let again = payments
+        .ledger
         .receive_dossier_event(suite.request(
             &service,
             pb::ReceiveDossierEventRequest {
@@ -206,6 +207,7 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
     // The account the mother gave (frame 5) awaits an agent's confirmation at payments.
     let agent = suite.agent_token("agent-pay", &[roles::PAYMENTS_OPERATOR])?;
     let accounts = payments
+        .payouts
         .list_payout_accounts(suite.request(
             &agent,
             pb::ListPayoutAccountsRequest {

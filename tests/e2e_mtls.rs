@@ -21,7 +21,7 @@ use form::*;
 use pki::{Ca, Workload};
 use secal_proto::v1::{
     self as pb, calculation_service_client::CalculationServiceClient,
-    intake_service_client::IntakeServiceClient, payments_service_client::PaymentsServiceClient,
+    intake_service_client::IntakeServiceClient, ledger_service_client::LedgerServiceClient,
 };
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{
@@ -203,9 +203,8 @@ async fn services_talk_over_mutual_tls_and_only_along_the_call_graph() -> anyhow
     );
 
     // Data-exchange has nothing to ask payments.
-    let mut from_dx = PaymentsServiceClient::new(
-        tls_channel(payments.addr, Some(&data_exchange), &portal).await?,
-    );
+    let mut from_dx =
+        LedgerServiceClient::new(tls_channel(payments.addr, Some(&data_exchange), &portal).await?);
     let dx_token = suite.token(
         "secal-data-exchange",
         PrincipalKind::System,

@@ -23,7 +23,7 @@ impl Ctx {
             transfers: specs,
         });
         Ok(self
-            .client
+            .ledger
             .create_ledger_transfers(r)
             .await?
             .into_inner()
@@ -147,12 +147,12 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
         amount,
     };
     let posted = c
-        .client
+        .ledger
         .post_pending_transfer(c.req(post("k7", "t-pend/post", money("40"))))
         .await?
         .into_inner();
     let retried = c
-        .client
+        .ledger
         .post_pending_transfer(c.req(post("k8", "t-pend/post", money("40"))))
         .await?
         .into_inner();
@@ -165,7 +165,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
         reason: "late".into(),
     };
     let s = assert_code(
-        c.client.void_pending_transfer(c.req(void)).await,
+        c.ledger.void_pending_transfer(c.req(void)).await,
         Code::FailedPrecondition,
     );
     assert!(s.message().contains("already posted"), "{s:?}");
@@ -185,7 +185,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
     let mut late = post("k11", "t-short/post", None);
     late.pending_transfer_id = "t-short".into();
     let s = assert_code(
-        c.client.post_pending_transfer(c.req(late)).await,
+        c.ledger.post_pending_transfer(c.req(late)).await,
         Code::FailedPrecondition,
     );
     assert!(s.message().contains("expired"), "{s:?}");
@@ -208,7 +208,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
     fix.corrects_transfer_id = "t-fund".into();
     c.transfers("k12", vec![fix]).await?;
     let hist = c
-        .client
+        .ledger
         .list_ledger_transfers(c.req(pb::ListLedgerTransfersRequest {
             account_id: payable.clone(),
             ..Default::default()
@@ -223,7 +223,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
         .collect();
     assert_eq!(running, [eur("100"), eur("60"), eur("50")]);
     let as_of_may = c
-        .client
+        .ledger
         .get_ledger_account(c.req(pb::GetLedgerAccountRequest {
             account_id: payable.clone(),
             as_of: date(2024, 5, 31),
@@ -353,7 +353,7 @@ fn activated(d: &str, debtor_nn: &str) -> pb::ReceiveDossierEventRequest {
 async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()> {
     let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let d = dossier(21);
-    c.client
+    c.ledger
         .receive_dossier_event(c.req(activated(&d, NISS_1985)))
         .await?;
     // Maintenance 200/month for March-May 2024, owed to child-1; interest 10; surcharge 13%.
@@ -385,7 +385,7 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         basis: "mandate".into(),
         ..Default::default()
     };
-    c.client.recognize_debtor_debt(c.req(r)).await?;
+    c.ledger.recognize_debtor_debt(c.req(r)).await?;
     // Advances of 175 for each month: SECAL steps into the creditor's rights.
     let claim = format!("creditor-claim/{d}/child-1");
     let service = format!("service-advance-claim/{d}/child-1");
@@ -423,14 +423,14 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         ..Default::default()
     };
     let p = c
-        .client
+        .receipts
         .record_debtor_payment(c.req(pay.clone()))
         .await?
         .into_inner()
         .payment
         .unwrap_or_default();
     let again = c
-        .client
+        .receipts
         .record_debtor_payment(c.req(pay))
         .await?
         .into_inner()
@@ -470,7 +470,7 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         ..Default::default()
     };
     let o = c
-        .client
+        .recovery
         .propose_tax_refund_offset(c.req(propose.clone()))
         .await?
         .into_inner()
@@ -485,7 +485,7 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         eur("612")
     );
     let o2 = c
-        .client
+        .recovery
         .propose_tax_refund_offset(c.req(propose.clone()))
         .await?
         .into_inner()
@@ -495,14 +495,14 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
     let mut changed = propose.clone();
     changed.refund_amount = money("999.00");
     assert_code(
-        c.client.propose_tax_refund_offset(c.req(changed)).await,
+        c.recovery.propose_tax_refund_offset(c.req(changed)).await,
         Code::AlreadyExists,
     );
     // While held, a second refund finds nothing left to offset.
     let mut r2 = propose.clone();
     r2.refund_id = "R-2".into();
     let o3 = c
-        .client
+        .recovery
         .propose_tax_refund_offset(c.req(r2))
         .await?
         .into_inner()
@@ -517,14 +517,14 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         refund_id: "R-2".into(),
         reason: String::new(),
     };
-    c.client.cancel_tax_refund_offset(c.req(cancel)).await?;
+    c.recovery.cancel_tax_refund_offset(c.req(cancel)).await?;
     let confirm = pb::ConfirmTaxRefundOffsetRequest {
         idempotency_key: key("tr-c1"),
         refund_id: "R-1".into(),
         paid_on: date(2024, 6, 10),
     };
     let done = c
-        .client
+        .recovery
         .confirm_tax_refund_offset(c.req(confirm.clone()))
         .await?
         .into_inner()
@@ -533,7 +533,7 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
     assert_eq!(done.state, pb::TaxRefundOffsetState::Confirmed as i32);
     assert_eq!(
         done,
-        c.client
+        c.recovery
             .confirm_tax_refund_offset(c.req(confirm))
             .await?
             .into_inner()
@@ -551,7 +551,7 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
     );
     assert_eq!(c.balance(&claim).await?, eur("0"));
     let ledger = c
-        .client
+        .ledger
         .get_dossier_ledger(c.req(pb::GetDossierLedgerRequest {
             dossier_number: d.clone(),
             as_of: None,
@@ -567,7 +567,7 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
     assert_eq!(c.balance("fee-income").await?, eur("78"));
     // The certified debt is withdrawn now that nothing is owed.
     let debts = c
-        .client
+        .recovery
         .list_certified_debts(c.req(pb::ListCertifiedDebtsRequest {
             page: None,
             changed_after_sequence: 1,
@@ -600,7 +600,7 @@ async fn suspended_or_debt_free_debtors_get_a_zero_offset() -> anyhow::Result<()
     let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let d = dossier(31);
     let other = "90010101707";
-    c.client
+    c.ledger
         .receive_dossier_event(c.req(activated(&d, other)))
         .await?;
     let propose = |id: &str, who: &str| pb::ProposeTaxRefundOffsetRequest {
@@ -613,13 +613,13 @@ async fn suspended_or_debt_free_debtors_get_a_zero_offset() -> anyhow::Result<()
     };
     let zero = |o: pb::ProposeTaxRefundOffsetResponse| o.offset.unwrap_or_default().zero_reason;
     let r = c
-        .client
+        .recovery
         .propose_tax_refund_offset(c.req(propose("Z-1", other)))
         .await?
         .into_inner();
     assert_eq!(zero(r), pb::TaxRefundZeroReason::NoEnforceableDebt as i32);
     let r = c
-        .client
+        .recovery
         .propose_tax_refund_offset(c.req(propose("Z-2", NISS_1985)))
         .await?
         .into_inner();
@@ -631,7 +631,7 @@ async fn suspended_or_debt_free_debtors_get_a_zero_offset() -> anyhow::Result<()
         amount: money("40.00"),
         enforceable_since: date(2024, 1, 1),
     };
-    c.client
+    c.ledger
         .recognize_debtor_debt(c.req(pb::RecognizeDebtorDebtRequest {
             idempotency_key: key("d"),
             dossier_number: d.clone(),
@@ -647,9 +647,9 @@ async fn suspended_or_debt_free_debtors_get_a_zero_offset() -> anyhow::Result<()
         grounds: "insolvent".into(),
         ..Default::default()
     };
-    c.client.grant_suspension(c.req(grant)).await?;
+    c.recovery.grant_suspension(c.req(grant)).await?;
     let r = c
-        .client
+        .recovery
         .propose_tax_refund_offset(c.req(propose("Z-3", other)))
         .await?
         .into_inner();
@@ -678,7 +678,7 @@ async fn what_an_operator_says_about_a_payment_is_kept_and_bad_details_are_refus
 -> anyhow::Result<()> {
     let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let d = dossier(31);
-    c.client
+    c.ledger
         .receive_dossier_event(c.req(activated(&d, NISS_1985)))
         .await?;
     let digits = own_reference(2024, 31);
@@ -694,7 +694,7 @@ async fn what_an_operator_says_about_a_payment_is_kept_and_bad_details_are_refus
         ..Default::default()
     };
     let recorded = c
-        .client
+        .receipts
         .record_debtor_payment(c.req(pay("details-1")))
         .await?
         .into_inner()
@@ -709,7 +709,7 @@ async fn what_an_operator_says_about_a_payment_is_kept_and_bad_details_are_refus
     assert_eq!(recorded.bank_reference, "EMPLOYER-0603");
     assert_eq!(recorded.note, "employer's transfer\nfor June");
     let listed = c
-        .client
+        .receipts
         .list_debtor_payments(c.req(pb::ListDebtorPaymentsRequest {
             dossier_number: d.clone(),
             ..Default::default()
@@ -729,7 +729,7 @@ async fn what_an_operator_says_about_a_payment_is_kept_and_bad_details_are_refus
     bad.note = "x".repeat(3 << 20);
     bad.structured_reference = own_reference(2024, 32);
     let refused = assert_code(
-        c.client.record_debtor_payment(c.req(bad)).await,
+        c.receipts.record_debtor_payment(c.req(bad)).await,
         Code::InvalidArgument,
     );
     let mut fields = violated_fields(&refused);
@@ -742,14 +742,14 @@ async fn what_an_operator_says_about_a_payment_is_kept_and_bad_details_are_refus
     offset.channel = pb::DebtorPaymentChannel::TaxRefundOffset as i32;
     offset.structured_reference = "123/4567/89000".into();
     let refused = assert_code(
-        c.client.record_debtor_payment(c.req(offset)).await,
+        c.receipts.record_debtor_payment(c.req(offset)).await,
         Code::InvalidArgument,
     );
     let mut fields = violated_fields(&refused);
     fields.sort();
     assert_eq!(fields, ["channel", "structured_reference"]);
     let after = c
-        .client
+        .receipts
         .list_debtor_payments(c.req(pb::ListDebtorPaymentsRequest {
             dossier_number: d.clone(),
             ..Default::default()

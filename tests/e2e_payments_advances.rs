@@ -6,12 +6,11 @@ mod common;
 
 use common::{NISS_1985, date, key, money, nn};
 use secal_domain::DossierNumber;
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_proto::v1 as pb;
 use secal_runtime::roles;
-use secal_testkit::{Suite, Svc};
-use tonic::transport::Channel;
+use secal_testkit::{PaymentsClients, Suite, Svc};
 
-type Client = PaymentsServiceClient<Channel>;
+type Client = PaymentsClients;
 
 fn dossier(seq: u32) -> String {
     DossierNumber::new(2023, seq)
@@ -84,6 +83,7 @@ async fn run(
         progress_every: 1,
     };
     let mut stream = client
+        .advances
         .run_monthly_advances(suite.request(&token, req))
         .await?
         .into_inner();
@@ -109,27 +109,29 @@ async fn run(
 #[tokio::test]
 async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::Result<()> {
     let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
-    let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+    let client = PaymentsClients::new(suite.channel(Svc::Payments).await?);
     let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
     let mut c = client.clone();
     // child-1: 200 due → advance capped at 175; child-2: 150 due → 150; child-3: 24 years
     // old without family allowance → not eligible (but the 100 due is still owed).
-    c.receive_dossier_event(suite.request(
-        &token,
-        event(
-            1,
-            vec![
-                child("child-1", date(2015, 3, 1), "200.00", true),
-                child("child-2", date(2017, 6, 1), "150.00", true),
-            ],
-        ),
-    ))
-    .await?;
-    c.receive_dossier_event(suite.request(
-        &token,
-        event(2, vec![child("child-3", date(2000, 1, 1), "100.00", false)]),
-    ))
-    .await?;
+    c.ledger
+        .receive_dossier_event(suite.request(
+            &token,
+            event(
+                1,
+                vec![
+                    child("child-1", date(2015, 3, 1), "200.00", true),
+                    child("child-2", date(2017, 6, 1), "150.00", true),
+                ],
+            ),
+        ))
+        .await?;
+    c.ledger
+        .receive_dossier_event(suite.request(
+            &token,
+            event(2, vec![child("child-3", date(2000, 1, 1), "100.00", false)]),
+        ))
+        .await?;
     // The run's total comes from the children counted when each state was stored; a state
     // stored before there was a count (NULL) is counted from its snapshot.
     let admin = suite.admin_pool().await?;
@@ -193,6 +195,7 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
         );
         async move {
             anyhow::Ok(eur(&c
+                .ledger
                 .get_ledger_account(r)
                 .await?
                 .into_inner()
@@ -221,6 +224,7 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
     assert_eq!(bal("advances-funding".into()).await?, eur("325"));
 
     let items = c
+        .advances
         .list_advances_run_items(suite.request(
             &token,
             pb::ListAdvancesRunItemsRequest {

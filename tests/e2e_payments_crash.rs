@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use common::{date, key, money, nn};
 use secal_domain::DossierNumber;
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_proto::v1 as pb;
 use secal_runtime::{auth::PrincipalKind, roles};
-use secal_testkit::{Suite, Svc, process::ServiceProcess};
+use secal_testkit::{PaymentsClients, Suite, Svc, process::ServiceProcess};
 
 const CHILDREN: u32 = 2_500;
 
@@ -106,11 +106,12 @@ fn run_request(k: &str) -> pb::RunMonthlyAdvancesRequest {
 /// Runs May 2024 to the end; the final totals.
 async fn run_to_end(
     suite: &Suite,
-    client: &mut PaymentsServiceClient<tonic::transport::Channel>,
+    client: &mut PaymentsClients,
     token: &str,
     k: &str,
 ) -> anyhow::Result<pb::AdvancesRun> {
     let mut stream = client
+        .advances
         .run_monthly_advances(suite.request(token, run_request(k)))
         .await?
         .into_inner();
@@ -132,9 +133,10 @@ async fn children_whose_assessment_failed_are_paid_by_the_next_start_once() -> a
     // First with a calculation service nobody answers at: every child fails.
     let nowhere = secal_testkit::process::free_addr()?;
     let process = payments(&suite, dir.path(), addr, nowhere).await?;
-    let mut c = PaymentsServiceClient::new(process.channel().await?);
+    let mut c = PaymentsClients::new(process.channel().await?);
     for seq in 1..=3 {
-        c.receive_dossier_event(suite.request(&token, event(seq)))
+        c.ledger
+            .receive_dossier_event(suite.request(&token, event(seq)))
             .await?;
     }
     let failed = run_to_end(&suite, &mut c, &token, "down").await?;
@@ -149,7 +151,7 @@ async fn children_whose_assessment_failed_are_paid_by_the_next_start_once() -> a
 
     // Back with the calculation service: the failed children are paid, once.
     let process = payments(&suite, dir.path(), addr, suite.addr(Svc::Calculation)?).await?;
-    let mut c = PaymentsServiceClient::new(process.channel().await?);
+    let mut c = PaymentsClients::new(process.channel().await?);
     let paid = run_to_end(&suite, &mut c, &token, "up").await?;
     let t = paid.totals.clone().unwrap_or_default();
     assert_eq!(
@@ -173,7 +175,7 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
     let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
     let calc = suite.addr(Svc::Calculation)?;
     let process = payments(&suite, dir.path(), addr, calc).await?;
-    let client = PaymentsServiceClient::new(process.channel().await?);
+    let client = PaymentsClients::new(process.channel().await?);
     let mut seeders = tokio::task::JoinSet::new();
     for w in 0..8 {
         let (mut c, token) = (client.clone(), token.clone());
@@ -182,7 +184,7 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
                 let mut r = tonic::Request::new(event(seq));
                 r.metadata_mut()
                     .insert("authorization", format!("Bearer {token}").parse()?);
-                c.receive_dossier_event(r).await?;
+                c.ledger.receive_dossier_event(r).await?;
             }
             anyhow::Ok(())
         });
@@ -194,6 +196,7 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
     // First start: wait for the first batch to be reported, then kill -9.
     let mut c = client.clone();
     let mut stream = c
+        .advances
         .run_monthly_advances(suite.request(&token, run("first")))
         .await?
         .into_inner();
@@ -205,8 +208,9 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
     process.kill9().await?;
 
     let process = payments(&suite, dir.path(), addr, calc).await?;
-    let mut c = PaymentsServiceClient::new(process.channel().await?);
+    let mut c = PaymentsClients::new(process.channel().await?);
     let mut stream = c
+        .advances
         .run_monthly_advances(suite.request(&token, run("second")))
         .await?
         .into_inner();

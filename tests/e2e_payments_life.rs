@@ -27,7 +27,7 @@ impl Ctx {
             payment_id: payment_id.into(),
         });
         Ok(self
-            .client
+            .receipts
             .get_payment_allocation(r)
             .await?
             .into_inner()
@@ -53,7 +53,7 @@ impl Ctx {
                     page_token: token,
                 }),
             });
-            let page = self.client.list_ledger_transfers(r).await?.into_inner();
+            let page = self.ledger.list_ledger_transfers(r).await?.into_inner();
             anyhow::ensure!(page.transfers.len() <= usize::try_from(size)?);
             out.extend(page.transfers.into_iter().map(|t| t.transfer_id));
             token = page.page.unwrap_or_default().next_page_token;
@@ -139,7 +139,7 @@ async fn run_may(c: &mut Ctx) -> anyhow::Result<pb::AdvancesRunTotals> {
         month: may(5),
         progress_every: 0,
     });
-    let mut stream = c.client.run_monthly_advances(r).await?.into_inner();
+    let mut stream = c.advances.run_monthly_advances(r).await?.into_inner();
     let mut totals = None;
     while let Some(msg) = stream.message().await? {
         if let Some(pb::run_monthly_advances_response::Update::Run(run)) = msg.update {
@@ -173,7 +173,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
         .suite
         .agent_token("agent-two", &[roles::PAYMENTS_OPERATOR])?;
     let dn = DossierNumber::new(2023, 71)?.to_string();
-    c.client
+    c.ledger
         .receive_dossier_event(c.req(activated(&dn)))
         .await?;
 
@@ -190,7 +190,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
         amount: money(amount),
         enforceable_since: date(2024, 5, 1),
     };
-    c.client
+    c.ledger
         .recognize_debtor_debt(c.req(pb::RecognizeDebtorDebtRequest {
             idempotency_key: key("arrears"),
             dossier_number: dn.clone(),
@@ -207,7 +207,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     // A partial payment of 400 for May (580 is owed): May's advances back to SECAL (175 +
     // 150), May's rest to child-1 (25), then April's arrears (50 of 200).
     let paid = c
-        .client
+        .receipts
         .record_debtor_payment(c.req(pb::RecordDebtorPaymentRequest {
             idempotency_key: key("pay-1"),
             dossier_number: dn.clone(),
@@ -283,7 +283,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     // A tax refund of 100 is offset in full (180 still owed) and confirmed: untied, it
     // pays April's arrears.
     let offset = c
-        .client
+        .recovery
         .propose_tax_refund_offset(c.req(pb::ProposeTaxRefundOffsetRequest {
             idempotency_key: key("tr"),
             refund_id: "R-71".into(),
@@ -298,7 +298,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
         .unwrap_or_default();
     assert_eq!(eur(offset.offset_amount.as_ref()), d("100"));
     let offset = c
-        .client
+        .recovery
         .confirm_tax_refund_offset(c.req(pb::ConfirmTaxRefundOffsetRequest {
             idempotency_key: key("tr-ok"),
             refund_id: "R-71".into(),
@@ -338,7 +338,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     assert_eq!(c.balance(&pay1).await?, d("350"));
     assert_eq!(c.balance(&pay2).await?, d("150"));
     let batch = c
-        .client
+        .payouts
         .create_payout_batch(c.req(pb::CreatePayoutBatchRequest {
             idempotency_key: key("batch"),
             requested_execution_date: common::today(),
@@ -361,7 +361,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     // Pending until the bank confirms: still on payable, reserved.
     assert_eq!(c.balance(&pay1).await?, d("350"));
     let conf = c
-        .client
+        .payouts
         .confirm_payouts(c.req(pb::ConfirmPayoutsRequest {
             idempotency_key: key("bank-ok"),
             batch_id: info.batch_id,
@@ -379,7 +379,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     // interest 10); SECAL's advance recovered; 350 paid out.
     // child-2: owed 150, advanced 150, recovered 150: nothing outstanding; 150 paid out.
     let ledger = c
-        .client
+        .ledger
         .get_dossier_ledger(c.req(pb::GetDossierLedgerRequest {
             dossier_number: dn.clone(),
             as_of: None,
@@ -446,7 +446,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
         ..Default::default()
     });
     let st = assert_code(
-        c.client.list_ledger_transfers(both).await,
+        c.ledger.list_ledger_transfers(both).await,
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&st), ["dossier_number"]);

@@ -7,15 +7,14 @@ mod common;
 use chrono::Datelike;
 use common::{assert_code, date, key, money, violated_fields};
 use secal_domain::DossierNumber;
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_proto::v1 as pb;
 use secal_runtime::roles;
-use secal_testkit::{Suite, Svc};
+use secal_testkit::{PaymentsClients, Suite, Svc};
 use tonic::Code;
-use tonic::transport::Channel;
 
 struct Ctx {
     suite: Suite,
-    client: PaymentsServiceClient<Channel>,
+    pay: PaymentsClients,
     alice: String,
     bob: String,
     intake: String,
@@ -24,13 +23,13 @@ struct Ctx {
 impl Ctx {
     async fn start() -> anyhow::Result<Self> {
         let suite = Suite::start(&[Svc::Payments]).await?;
-        let client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+        let pay = PaymentsClients::new(suite.channel(Svc::Payments).await?);
         let alice = suite.agent_token("agent-alice", &[roles::PAYMENTS_OPERATOR])?;
         let bob = suite.agent_token("agent-bob", &[roles::PAYMENTS_OPERATOR])?;
         let intake = suite.agent_token("intake", &[roles::SERVICE])?;
         Ok(Self {
             suite,
-            client,
+            pay,
             alice,
             bob,
             intake,
@@ -87,7 +86,7 @@ impl Ctx {
                 },
             ),
         );
-        Ok(self.client.receive_dossier_event(r).await?.into_inner())
+        Ok(self.pay.ledger.receive_dossier_event(r).await?.into_inner())
     }
 
     async fn accounts(&mut self, d: &str) -> anyhow::Result<Vec<pb::PayoutAccount>> {
@@ -96,7 +95,8 @@ impl Ctx {
             page: None,
         });
         Ok(self
-            .client
+            .pay
+            .payouts
             .list_payout_accounts(r)
             .await?
             .into_inner()
@@ -116,7 +116,7 @@ impl Ctx {
                 ..Default::default()
             }],
         });
-        self.client.create_ledger_transfers(r).await?;
+        self.pay.ledger.create_ledger_transfers(r).await?;
         Ok(())
     }
 
@@ -134,7 +134,7 @@ impl Ctx {
             account_id: account.into(),
             as_of,
         });
-        let a = self.client.get_ledger_account(r).await?.into_inner();
+        let a = self.pay.ledger.get_ledger_account(r).await?.into_inner();
         let a = a.account.unwrap_or_default();
         Ok((eur(a.balance.as_ref()), eur(a.debits_pending.as_ref())))
     }
@@ -150,7 +150,7 @@ impl Ctx {
             dossier_numbers: d.iter().map(|s| (*s).to_owned()).collect(),
             max_payouts: 0,
         });
-        Ok(self.client.create_payout_batch(r).await?.into_inner())
+        Ok(self.pay.payouts.create_payout_batch(r).await?.into_inner())
     }
 
     async fn give_back(
@@ -176,7 +176,7 @@ impl Ctx {
             reason_text: "closed account".into(),
             ..Default::default()
         });
-        Ok(self.client.record_payout_return(r).await?.into_inner())
+        Ok(self.pay.payouts.record_payout_return(r).await?.into_inner())
     }
 }
 
@@ -233,7 +233,7 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
     // Accounts are only for dossiers intake activated, and only in the applicant's name.
     let unknown = c.a(account_change("bad-0", &da, "BE71 0961 2345 6769"));
     let s = assert_code(
-        c.client.request_payout_account_change(unknown).await,
+        c.pay.payouts.request_payout_account_change(unknown).await,
         Code::FailedPrecondition,
     );
     assert!(s.message().contains("activated"), "{s:?}");
@@ -244,7 +244,10 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         a.holder_name = "Jean Voisin".into();
     }
     let s = assert_code(
-        c.client.request_payout_account_change(c.a(other)).await,
+        c.pay
+            .payouts
+            .request_payout_account_change(c.a(other))
+            .await,
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["account.holder_name"]);
@@ -254,7 +257,7 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         a.holder_name = format!("Marie Dupont {}", "ß".repeat(30));
     }
     let s = assert_code(
-        c.client.request_payout_account_change(c.a(long)).await,
+        c.pay.payouts.request_payout_account_change(c.a(long)).await,
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["account.holder_name"]);
@@ -262,14 +265,17 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
     // Bad input names its field; a lawyer's account needs the authorisation.
     let bad = c.a(account_change("bad-1", &da, "BE00 0000 0000 0000"));
     let s = assert_code(
-        c.client.request_payout_account_change(bad).await,
+        c.pay.payouts.request_payout_account_change(bad).await,
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["account.iban"]);
     let mut lawyer = account_change("bad-2", &da, "BE71 0961 2345 6769");
     lawyer.holding = pb::AccountHolding::Lawyer as i32;
     let s = assert_code(
-        c.client.request_payout_account_change(c.a(lawyer)).await,
+        c.pay
+            .payouts
+            .request_payout_account_change(c.a(lawyer))
+            .await,
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["lawyer_authorisation.lawyer_name"]);
@@ -282,14 +288,18 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         ..Default::default()
     });
     let s = assert_code(
-        c.client.request_payout_account_change(c.a(lawyer)).await,
+        c.pay
+            .payouts
+            .request_payout_account_change(c.a(lawyer))
+            .await,
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["account.holder_name"]);
 
     let req = c.a(account_change("acc-a", &da, "BE71 0961 2345 6769"));
     let acc = c
-        .client
+        .pay
+        .payouts
         .request_payout_account_change(req)
         .await?
         .into_inner();
@@ -299,7 +309,7 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         pb::PayoutAccountStatus::PendingConfirmation as i32
     );
     let req = c.a(account_change("acc-b", &db, "BE71 0961 2345 6769"));
-    c.client.request_payout_account_change(req).await?;
+    c.pay.payouts.request_payout_account_change(req).await?;
 
     // Separation of duties: the requester cannot confirm; another agent can.
     let confirm = |k: &str| pb::ConfirmPayoutAccountChangeRequest {
@@ -309,14 +319,16 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         evidence_reference: "doc-42".into(),
     };
     let s = assert_code(
-        c.client
+        c.pay
+            .payouts
             .confirm_payout_account_change(c.a(confirm("c1")))
             .await,
         Code::PermissionDenied,
     );
     assert!(s.message().contains("requested"), "{s:?}");
     let done = c
-        .client
+        .pay
+        .payouts
         .confirm_payout_account_change(c.b(confirm("c2")))
         .await?;
     let done = done.into_inner().payout_account.unwrap_or_default();
@@ -338,7 +350,10 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
             dossier_numbers: vec![da.clone()],
             max_payouts: 0,
         });
-        let s = assert_code(c.client.create_payout_batch(r).await, Code::InvalidArgument);
+        let s = assert_code(
+            c.pay.payouts.create_payout_batch(r).await,
+            Code::InvalidArgument,
+        );
         assert_eq!(violated_fields(&s), ["requested_execution_date"], "{k}");
     }
 
@@ -369,10 +384,13 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
     let none = c.batch("b2", &[&da]).await?;
     assert!(none.batch.is_none() && none.payouts.is_empty(), "{none:?}");
     assert_eq!(c.balance(&pay1).await?, (d("150"), d("150")));
-    let got = c.client.get_payout_batch(c.a(pb::GetPayoutBatchRequest {
-        batch_id: batch.batch_id.clone(),
-        include_file: true,
-    }));
+    let got = c
+        .pay
+        .payouts
+        .get_payout_batch(c.a(pb::GetPayoutBatchRequest {
+            batch_id: batch.batch_id.clone(),
+            include_file: true,
+        }));
     let got = got.await?.into_inner();
     assert_eq!(got.pain001, first.pain001);
 
@@ -386,13 +404,16 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
         _ => (first.payouts[1].clone(), first.payouts[0].clone()),
     };
     assert_eq!(eur(p1.amount.as_ref()), d("150"));
-    let conf = c.client.confirm_payouts(c.a(pb::ConfirmPayoutsRequest {
-        idempotency_key: key("conf-1"),
-        batch_id: batch.batch_id.clone(),
-        payout_ids: vec![p1.payout_id.clone()],
-        booked_on: date(2024, 6, 3),
-        bank_reference: "bank-1".into(),
-    }));
+    let conf = c
+        .pay
+        .payouts
+        .confirm_payouts(c.a(pb::ConfirmPayoutsRequest {
+            idempotency_key: key("conf-1"),
+            batch_id: batch.batch_id.clone(),
+            payout_ids: vec![p1.payout_id.clone()],
+            booked_on: date(2024, 6, 3),
+            bank_reference: "bank-1".into(),
+        }));
     let conf = conf.await?.into_inner();
     assert_eq!(conf.payouts.len(), 1);
     assert_eq!(conf.payouts[0].state, pb::PayoutState::Confirmed as i32);
@@ -430,7 +451,8 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
     let tomorrow = on(today + chrono::Days::new(1));
     c.give_back_on("r1", &p1, tomorrow).await?;
     let history = c
-        .client
+        .pay
+        .ledger
         .list_ledger_transfers(c.a(pb::ListLedgerTransfersRequest {
             account_id: out1.clone(),
             ..Default::default()
@@ -457,7 +479,7 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
             .all(|s| s.reason == pb::PayoutSkipReason::AccountBlocked as i32)
     );
     assert_eq!(blocked.skipped.len(), 2);
-    let returned = c.client.list_payouts(c.a(pb::ListPayoutsRequest {
+    let returned = c.pay.payouts.list_payouts(c.a(pb::ListPayoutsRequest {
         dossier_number: da.clone(),
         state: pb::PayoutState::Returned as i32,
         ..Default::default()
@@ -470,7 +492,8 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
             .is_some_and(|r| r.reason_code == "AC04")
     }));
     let list = c
-        .client
+        .pay
+        .payouts
         .list_payout_accounts(c.a(pb::ListPayoutAccountsRequest {
             dossier_number: da.clone(),
             page: None,
@@ -480,14 +503,16 @@ async fn payouts_go_to_confirmed_accounts_and_returns_restore_payable() -> anyho
     // B's account is confirmed, then intake reports another applicant: the account in the
     // former applicant's name is no longer paid to.
     let pending_b = c
-        .client
+        .pay
+        .payouts
         .list_payout_accounts(c.a(pb::ListPayoutAccountsRequest {
             dossier_number: db.clone(),
             page: None,
         }));
     let acc_b = pending_b.await?.into_inner().payout_accounts;
     let acc_b = acc_b.first().cloned().unwrap_or_default();
-    c.client
+    c.pay
+        .payouts
         .confirm_payout_account_change(c.b(pb::ConfirmPayoutAccountChangeRequest {
             idempotency_key: key("c-b"),
             payout_account_id: acc_b.payout_account_id,
@@ -559,7 +584,8 @@ async fn the_account_given_to_intake_awaits_an_agents_confirmation() -> anyhow::
     assert_eq!(c.accounts(&d).await?.len(), 1);
 
     // Any agent but the requester (intake) confirms it; then it is paid to, flagged first.
-    c.client
+    c.pay
+        .payouts
         .confirm_payout_account_change(c.a(pb::ConfirmPayoutAccountChangeRequest {
             idempotency_key: key("c-71"),
             payout_account_id: p.payout_account_id.clone(),

@@ -25,7 +25,7 @@ impl Ctx {
         let d = DossierNumber::new(2024, seq)?.to_string();
         let id = format!("00000000-0000-4000-8000-{seq:012}");
         let event = common::dossier_event(&id, 1, common::debtor_dossier(&d, debtor_nn));
-        self.client.receive_dossier_event(self.req(event)).await?;
+        self.ledger.receive_dossier_event(self.req(event)).await?;
         let item = pb::DebtItem {
             component: pb::DebtComponent::Principal as i32,
             creditor_person_id: "child-1".into(),
@@ -43,7 +43,7 @@ impl Ctx {
             basis: "judgment".into(),
             ..Default::default()
         };
-        self.client.recognize_debtor_debt(self.req(r)).await?;
+        self.ledger.recognize_debtor_debt(self.req(r)).await?;
         Ok(d)
     }
 
@@ -53,7 +53,7 @@ impl Ctx {
     ) -> Result<pb::PaymentPlan, tonic::Status> {
         let r = self.req(r);
         Ok(self
-            .client
+            .recovery
             .create_payment_plan(r)
             .await?
             .into_inner()
@@ -72,7 +72,7 @@ impl Ctx {
             grace_days: 0,
         });
         Ok(self
-            .client
+            .recovery
             .detect_missed_plan_instalments(r)
             .await?
             .into_inner())
@@ -81,7 +81,7 @@ impl Ctx {
     async fn get(&mut self, id: &str) -> anyhow::Result<pb::PaymentPlan> {
         let r = self.req(pb::GetPaymentPlanRequest { plan_id: id.into() });
         Ok(self
-            .client
+            .recovery
             .get_payment_plan(r)
             .await?
             .into_inner()
@@ -103,7 +103,7 @@ impl Ctx {
             received_on: on,
             ..Default::default()
         });
-        self.client.record_debtor_payment(r).await?;
+        self.receipts.record_debtor_payment(r).await?;
         Ok(())
     }
 }
@@ -249,7 +249,7 @@ async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_i
         ]
     );
     let listed = c
-        .client
+        .recovery
         .list_payment_plans(c.req(pb::ListPaymentPlansRequest {
             dossier_number: d.clone(),
             status: pb::PaymentPlanStatus::Active as i32,
@@ -265,11 +265,11 @@ async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_i
     let read = pb::GetPaymentPlanRequest {
         plan_id: plan.plan_id.clone(),
     };
-    c.client
+    c.recovery
         .get_payment_plan(c.suite.request(&officer, read))
         .await?;
     let denied = c
-        .client
+        .recovery
         .create_payment_plan(c.suite.request(&officer, plan_request("p-3", &person, &d)))
         .await;
     assert_code(denied, Code::PermissionDenied);
@@ -283,7 +283,7 @@ async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_i
         note: "two instalments missed".into(),
     };
     let ended = c
-        .client
+        .recovery
         .end_payment_plan(c.req(end.clone()))
         .await?
         .into_inner()
@@ -292,12 +292,12 @@ async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_i
     assert_eq!(ended.status, pb::PaymentPlanStatus::Ended as i32);
     assert_eq!(ended.end_reason, pb::PaymentPlanEndReason::Defaulted as i32);
     assert_eq!(ended.ended_on, date(2024, 8, 21));
-    let again = c.client.end_payment_plan(c.req(end.clone())).await?;
+    let again = c.recovery.end_payment_plan(c.req(end.clone())).await?;
     assert_eq!(again.into_inner().plan, Some(ended));
     let mut twice = end;
     twice.idempotency_key = key("end-2");
     assert_code(
-        c.client.end_payment_plan(c.req(twice)).await,
+        c.recovery.end_payment_plan(c.req(twice)).await,
         Code::FailedPrecondition,
     );
     // Ended plans are not judged any more.
@@ -336,7 +336,11 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
         grounds: "insolvent".into(),
         ..Default::default()
     };
-    let granted = c.client.grant_suspension(c.req(grant)).await?.into_inner();
+    let granted = c
+        .recovery
+        .grant_suspension(c.req(grant))
+        .await?
+        .into_inner();
     assert_eq!(granted.ended_plan_ids, std::slice::from_ref(&plan.plan_id));
     let s = granted.suspension.unwrap_or_default();
     let ended = c.get(&plan.plan_id).await?;
@@ -346,7 +350,7 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
         pb::PaymentPlanEndReason::Suspension as i32
     );
     let offset = c
-        .client
+        .recovery
         .propose_tax_refund_offset(c.req(pb::ProposeTaxRefundOffsetRequest {
             idempotency_key: key("tr"),
             refund_id: "R-S".into(),
@@ -373,7 +377,7 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
     let mut again = grant_of(&person, "s-again");
     again.dossier_numbers = vec![d.clone()];
     let s3 = assert_code(
-        c.client.grant_suspension(c.req(again)).await,
+        c.recovery.grant_suspension(c.req(again)).await,
         Code::FailedPrecondition,
     );
     assert_eq!(reason(&s3), "SUSPENSION_IN_FORCE");
@@ -386,7 +390,7 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
     };
     let list = |c: &mut Ctx, r: pb::ListSuspensionsRequest| {
         let r = c.req(r);
-        let mut client = c.client.clone();
+        let mut client = c.recovery.clone();
         async move { client.list_suspensions(r).await.map(|x| x.into_inner()) }
     };
     assert!(
@@ -410,7 +414,7 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
         };
     use pb::SuspensionReviewOutcome as O;
     let bad = c
-        .client
+        .recovery
         .review_suspension(c.req(review("r-0", O::Continue, None)))
         .await;
     assert_eq!(
@@ -418,7 +422,7 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
         ["next_review_on"]
     );
     let cont = c
-        .client
+        .recovery
         .review_suspension(c.req(review("r-1", O::Continue, date(2025, 9, 1))))
         .await?
         .into_inner()
@@ -442,7 +446,7 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
     let mut lift = review("r-2", O::Lift, None);
     lift.reviewed_on = date(2025, 6, 1);
     let lifted = c
-        .client
+        .recovery
         .review_suspension(c.req(lift.clone()))
         .await?
         .into_inner()
@@ -451,10 +455,14 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
     assert_eq!(lifted.status, pb::SuspensionStatus::Lifted as i32);
     assert_eq!(lifted.lifted_on, date(2025, 6, 1));
     assert_eq!(lifted.reviews.len(), 2);
-    let replay = c.client.review_suspension(c.req(lift)).await?.into_inner();
+    let replay = c
+        .recovery
+        .review_suspension(c.req(lift))
+        .await?
+        .into_inner();
     assert_eq!(replay.suspension, Some(lifted.clone()));
     assert_code(
-        c.client
+        c.recovery
             .review_suspension(c.req(review("r-3", O::Continue, date(2026, 1, 1))))
             .await,
         Code::FailedPrecondition,
@@ -480,7 +488,7 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
         let dossier = c.dossier_with_debt(seq, debtor_nn, "10.00").await?;
         let who = format!("debtor-{debtor_nn}");
         let g = grant_of(&who, &format!("s-more-{seq}"));
-        let granted = c.client.grant_suspension(c.req(g)).await?.into_inner();
+        let granted = c.recovery.grant_suspension(c.req(g)).await?.into_inner();
         let covered = granted.suspension.unwrap_or_default().dossier_numbers;
         assert_eq!(covered, [dossier]);
         debtors.push(who);
@@ -526,7 +534,7 @@ async fn a_suspension_names_a_known_debtor_and_his_own_dossiers() -> anyhow::Res
     let me = "debtor-75050500597";
 
     let unknown = assert_code(
-        c.client
+        c.recovery
             .grant_suspension(c.req(grant_of("debtor-nobody", "u-1")))
             .await,
         Code::FailedPrecondition,
@@ -536,7 +544,7 @@ async fn a_suspension_names_a_known_debtor_and_his_own_dossiers() -> anyhow::Res
     let mut bad = grant_of(me, "u-2");
     bad.dossier_numbers = vec![mine.clone(), "SEC-2024-000071-00".into(), mine.clone()];
     let s = assert_code(
-        c.client.grant_suspension(c.req(bad)).await,
+        c.recovery.grant_suspension(c.req(bad)).await,
         Code::InvalidArgument,
     );
     assert_eq!(
@@ -547,7 +555,7 @@ async fn a_suspension_names_a_known_debtor_and_his_own_dossiers() -> anyhow::Res
     let mut foreign = grant_of(me, "u-3");
     foreign.dossier_numbers = vec![mine.clone(), theirs];
     let s = assert_code(
-        c.client.grant_suspension(c.req(foreign)).await,
+        c.recovery.grant_suspension(c.req(foreign)).await,
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&s), ["dossier_numbers[1]"]);
@@ -559,11 +567,11 @@ async fn a_suspension_names_a_known_debtor_and_his_own_dossiers() -> anyhow::Res
     // Nothing was written by the refusals: the debtor can still be suspended, once.
     let mut good = grant_of(me, "u-4");
     good.dossier_numbers = vec![mine.clone()];
-    let granted = c.client.grant_suspension(c.req(good.clone())).await?;
-    let replay = c.client.grant_suspension(c.req(good)).await?;
+    let granted = c.recovery.grant_suspension(c.req(good.clone())).await?;
+    let replay = c.recovery.grant_suspension(c.req(good)).await?;
     assert_eq!(granted.into_inner(), replay.into_inner());
     let listed = c
-        .client
+        .recovery
         .list_suspensions(c.req(pb::ListSuspensionsRequest {
             debtor_person_id: me.into(),
             ..Default::default()
@@ -576,7 +584,7 @@ async fn a_suspension_names_a_known_debtor_and_his_own_dossiers() -> anyhow::Res
 
     // Two grants for the same debtor at once: one is granted, the other refused.
     let (a, b) = {
-        let (mut x, mut y) = (c.client.clone(), c.client.clone());
+        let (mut x, mut y) = (c.recovery.clone(), c.recovery.clone());
         let ra = c.req(grant_of("debtor-90010101707", "u-5"));
         let rb = c.req(grant_of("debtor-90010101707", "u-6"));
         tokio::join!(x.grant_suspension(ra), y.grant_suspension(rb))
@@ -611,7 +619,7 @@ async fn a_paid_up_plan_is_completed_and_only_a_missed_one_defaulted() -> anyhow
     };
     use pb::PaymentPlanEndReason as R;
     let s = assert_code(
-        c.client
+        c.recovery
             .end_payment_plan(c.req(end("c-end-1", R::Completed)))
             .await,
         Code::FailedPrecondition,
@@ -619,7 +627,7 @@ async fn a_paid_up_plan_is_completed_and_only_a_missed_one_defaulted() -> anyhow
     assert_eq!(reason(&s), "PLAN_NOT_PAID");
     assert!(s.message().contains("40.00"), "{s:?}");
     let s = assert_code(
-        c.client
+        c.recovery
             .end_payment_plan(c.req(end("c-end-2", R::Defaulted)))
             .await,
         Code::FailedPrecondition,

@@ -25,7 +25,7 @@ impl Ctx {
             camt053: xml.as_bytes().to_vec(),
             file_name: "statement.xml".into(),
         });
-        Ok(self.client.import_bank_statement(r).await?.into_inner())
+        Ok(self.receipts.import_bank_statement(r).await?.into_inner())
     }
 
     async fn unmatched(
@@ -41,7 +41,7 @@ impl Ctx {
             statement_id: String::new(),
         });
         Ok(self
-            .client
+            .receipts
             .list_unmatched_statement_lines(r)
             .await?
             .into_inner())
@@ -115,9 +115,9 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
 {
     let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
     let d = DossierNumber::new(2024, 31)?.to_string();
-    c.client.receive_dossier_event(c.req(activated(&d))).await?;
+    c.ledger.receive_dossier_event(c.req(activated(&d))).await?;
     // May 2024: 200 owed to child-1.
-    c.client
+    c.ledger
         .recognize_debtor_debt(c.req(pb::RecognizeDebtorDebtRequest {
             idempotency_key: key("debt"),
             dossier_number: d.clone(),
@@ -201,7 +201,7 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
 
     // The matched credit is a debtor payment, allocated to May (payable to the creditor).
     let payments = c
-        .client
+        .receipts
         .list_debtor_payments(c.req(pb::ListDebtorPaymentsRequest {
             dossier_number: d.clone(),
             ..Default::default()
@@ -217,7 +217,11 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
     // Listed with the statement line it came from and that line's references.
     assert_eq!(payments[0].bank_reference, "BR-1");
     assert!(!payments[0].statement_line_id.is_empty());
-    assert_eq!(payments[0].structured_reference.len(), 12, "electronic form");
+    assert_eq!(
+        payments[0].structured_reference.len(),
+        12,
+        "electronic form"
+    );
     let payable = format!("payable/{d}/child-1");
     assert_eq!(c.balance(&payable).await?, eur("150"));
     assert_eq!(c.balance("suspense").await?, eur("125"));
@@ -256,12 +260,12 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
         note: "the debtor phoned: May".into(),
     };
     let done = c
-        .client
+        .receipts
         .resolve_statement_line(c.req(resolve.clone()))
         .await?
         .into_inner();
     let again = c
-        .client
+        .receipts
         .resolve_statement_line(c.req(resolve.clone()))
         .await?
         .into_inner();
@@ -281,14 +285,14 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
     let mut other = resolve.clone();
     other.idempotency_key = key("res-2");
     assert_code(
-        c.client.resolve_statement_line(c.req(other)).await,
+        c.receipts.resolve_statement_line(c.req(other)).await,
         Code::FailedPrecondition,
     );
     let mut no_note = resolve.clone();
     no_note.idempotency_key = key("res-3");
     no_note.note = " ".into();
     let st = assert_code(
-        c.client.resolve_statement_line(c.req(no_note)).await,
+        c.receipts.resolve_statement_line(c.req(no_note)).await,
         Code::InvalidArgument,
     );
     assert_eq!(common::violated_fields(&st), ["note"]);
@@ -303,12 +307,12 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
         ..Default::default()
     };
     let r = c
-        .client
+        .receipts
         .resolve_statement_line(c.req(ret.clone()))
         .await?
         .into_inner();
     assert!(r.payment.is_none());
-    let again = c.client.resolve_statement_line(c.req(ret)).await?;
+    let again = c.receipts.resolve_statement_line(c.req(ret)).await?;
     assert_eq!(again.into_inner(), r);
     assert!(c.unmatched(10, "").await?.lines.is_empty());
     assert_eq!(c.balance("suspense").await?, eur("0"));
@@ -318,7 +322,7 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
         "275 received − 45 sent back"
     );
     let suspense = c
-        .client
+        .ledger
         .list_ledger_transfers(c.req(pb::ListLedgerTransfersRequest {
             account_id: "suspense".into(),
             ..Default::default()
@@ -403,7 +407,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
         .suite
         .agent_token("agent-two", &[roles::PAYMENTS_OPERATOR])?;
     let d = DossierNumber::new(2024, 41)?.to_string();
-    c.client.receive_dossier_event(c.req(activated(&d))).await?;
+    c.ledger.receive_dossier_event(c.req(activated(&d))).await?;
     let (pay1, pay2) = (
         format!("payable/{d}/child-1"),
         format!("payable/{d}/child-2"),
@@ -421,7 +425,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
         value_date: date(2024, 5, 2),
         ..Default::default()
     };
-    c.client
+    c.ledger
         .create_ledger_transfers(c.req(pb::CreateLedgerTransfersRequest {
             idempotency_key: key("fund"),
             transfers: vec![fund("f1", &pay1, "120.00"), fund("f2", &pay2, "80.00")],
@@ -429,7 +433,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
         .await?;
     c.confirmed_payout_account(&d, &second).await?;
     let batch = c
-        .client
+        .payouts
         .create_payout_batch(c.req(pb::CreatePayoutBatchRequest {
             idempotency_key: key("batch"),
             requested_execution_date: common::today(),
@@ -447,7 +451,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
             .unwrap_or_default()
     };
     let (p1, p2) = (payout("child-1"), payout("child-2"));
-    c.client
+    c.payouts
         .confirm_payouts(c.req(pb::ConfirmPayoutsRequest {
             idempotency_key: key("conf"),
             batch_id: batch.batch.clone().unwrap_or_default().batch_id,
@@ -458,7 +462,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
         .await?;
     assert_eq!(c.balance(&out1).await?, eur("120"));
     // child-2's return reaches us first by RecordPayoutReturn; the statement repeats it.
-    c.client
+    c.payouts
         .record_payout_return(c.req(pb::RecordPayoutReturnRequest {
             idempotency_key: key("ret-2"),
             payout_id: p2.payout_id.clone(),
@@ -515,7 +519,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
         "12 + 99 wait for a person"
     );
     let returns = c
-        .client
+        .payouts
         .list_payouts(c.req(pb::ListPayoutsRequest {
             dossier_number: d.clone(),
             state: pb::PayoutState::Returned as i32,
@@ -535,7 +539,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
     assert_eq!(reason(&p2.payout_id).as_deref(), Some("AC01"), "kept");
     // The same path as RecordPayoutReturn: it now finds the payout returned.
     let again = c
-        .client
+        .payouts
         .record_payout_return(c.req(pb::RecordPayoutReturnRequest {
             idempotency_key: key("ret-1"),
             end_to_end_id: p1.end_to_end_id.clone(),

@@ -21,11 +21,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use form::*;
 use otlp::{Received, Receiver};
-use secal_proto::v1::{
-    self as pb, intake_service_client::IntakeServiceClient,
-    payments_service_client::PaymentsServiceClient,
-};
+use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};
 use secal_runtime::{auth::PrincipalKind, roles};
+use secal_testkit::PaymentsClients;
 use secal_testkit::{
     Suite, Svc,
     process::{ServiceProcess, free_addr, service_binary},
@@ -83,7 +81,7 @@ async fn pay_one_advance(suite: &Suite, payments: &ServiceProcess) -> anyhow::Re
     let dossier = secal_domain::DossierNumber::new(2023, 77)?.to_string();
     let event_id = "00000000-0000-4000-9000-000000000077".to_owned();
     let service = suite.token("secal-intake", PrincipalKind::System, &[roles::SERVICE])?;
-    let mut client = PaymentsServiceClient::new(payments.channel().await?);
+    let mut client = PaymentsClients::new(payments.channel().await?);
     let child = pb::DossierCreditor {
         person: Some(pb::DossierPerson {
             person_id: "child-77".into(),
@@ -133,6 +131,7 @@ async fn pay_one_advance(suite: &Suite, payments: &ServiceProcess) -> anyhow::Re
         ..Default::default()
     };
     client
+        .ledger
         .receive_dossier_event(suite.request(
             &service,
             pb::ReceiveDossierEventRequest {
@@ -153,6 +152,7 @@ async fn pay_one_advance(suite: &Suite, payments: &ServiceProcess) -> anyhow::Re
         progress_every: 0,
     };
     let mut stream = client
+        .advances
         .run_monthly_advances(suite.request(&operator, run))
         .await?
         .into_inner();
@@ -282,7 +282,7 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
             s.service == "secal-intake" && s.name == "secal.v1.IntakeService/ActivateDossier"
         })?;
         let received = spans.iter().find(|s| {
-            s.service == "secal-payments" && s.name.ends_with("PaymentsService/ReceiveDossierEvent")
+            s.service == "secal-payments" && s.name.ends_with("LedgerService/ReceiveDossierEvent")
         })?;
         let delivery = spans
             .iter()

@@ -15,9 +15,9 @@ use std::time::Instant;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use secal_domain::DossierNumber;
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_proto::v1 as pb;
 use secal_runtime::roles;
-use secal_testkit::{Suite, Svc};
+use secal_testkit::{PaymentsClients, Suite, Svc};
 
 fn money(v: &str) -> Option<pb::Money> {
     Some(pb::Money {
@@ -75,9 +75,10 @@ async fn main() -> anyhow::Result<()> {
     secal_testkit::profile::start_pg_if_wanted()?;
     let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
     let token = suite.agent_token("bench", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
-    let mut client = PaymentsServiceClient::new(suite.channel(Svc::Payments).await?);
+    let mut client = PaymentsClients::new(suite.channel(Svc::Payments).await?);
     let d = DossierNumber::new(2999, 1)?.to_string();
     client
+        .ledger
         .receive_dossier_event(suite.request(&token, template(&d)))
         .await?;
     // n − 1 copies of the template dossier, under valid numbers of years 2000 and 2001.
@@ -234,7 +235,7 @@ async fn checkpoint(admin: &sqlx::PgPool) -> anyhow::Result<()> {
 /// every child was paid and the control totals reconcile with the ledger.
 async fn run_month(
     suite: &Suite,
-    client: &mut PaymentsServiceClient<tonic::transport::Channel>,
+    client: &mut PaymentsClients,
     token: &str,
     month: i32,
     n: i64,
@@ -248,6 +249,7 @@ async fn run_month(
         progress_every: 100_000,
     };
     let mut stream = client
+        .advances
         .run_monthly_advances(suite.request(token, req))
         .await?
         .into_inner();

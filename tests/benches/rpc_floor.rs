@@ -42,7 +42,7 @@ use hdrhistogram::Histogram;
 use secal_proto::v1::{
     self as pb, calculation_service_client::CalculationServiceClient,
     data_exchange_service_client::DataExchangeServiceClient,
-    intake_service_client::IntakeServiceClient, payments_service_client::PaymentsServiceClient,
+    intake_service_client::IntakeServiceClient, ledger_service_client::LedgerServiceClient,
 };
 use secal_runtime::roles;
 use secal_testkit::{Options, Suite, Svc, json::fixture};
@@ -380,7 +380,7 @@ fn data_exchange_probes(f: &Fixture, ch: &Channel) -> Vec<Probe> {
 }
 
 fn payments_probes(f: &Fixture, ch: &Channel) -> Vec<Probe> {
-    let client = PaymentsServiceClient::new(ch.clone());
+    let client = LedgerServiceClient::new(ch.clone());
     let (c, token) = (client.clone(), f.token.clone());
     let dossier = engine::load_dossier().expect("dossier number");
     let read: Call = Arc::new(move |_| {

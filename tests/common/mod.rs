@@ -102,11 +102,15 @@ pub fn dossier_event(
     }
 }
 
-/// A suite, a payments client and an agent holding every payments role (operator, intake's
-/// service role, the tax system's).
+/// A suite, a client of each payments service and an agent holding every payments role
+/// (operator, intake's service role, the tax system's).
 pub struct PaymentsCtx {
     pub suite: secal_testkit::Suite,
-    pub client: pb::payments_service_client::PaymentsServiceClient<tonic::transport::Channel>,
+    pub ledger: pb::ledger_service_client::LedgerServiceClient<tonic::transport::Channel>,
+    pub receipts: pb::receipts_service_client::ReceiptsServiceClient<tonic::transport::Channel>,
+    pub advances: pb::advances_service_client::AdvancesServiceClient<tonic::transport::Channel>,
+    pub payouts: pb::payouts_service_client::PayoutsServiceClient<tonic::transport::Channel>,
+    pub recovery: pb::recovery_service_client::RecoveryServiceClient<tonic::transport::Channel>,
     pub token: String,
 }
 
@@ -117,7 +121,7 @@ impl PaymentsCtx {
             account_id: account.into(),
             as_of: None,
         });
-        let a = self.client.get_ledger_account(r).await?.into_inner();
+        let a = self.ledger.get_ledger_account(r).await?.into_inner();
         let amount = a.account.and_then(|a| a.balance).unwrap_or_default().amount;
         Ok(amount.parse()?)
     }
@@ -126,7 +130,13 @@ impl PaymentsCtx {
         use secal_runtime::roles;
         let suite = secal_testkit::Suite::start(services).await?;
         let channel = suite.channel(secal_testkit::Svc::Payments).await?;
-        let client = pb::payments_service_client::PaymentsServiceClient::new(channel);
+        let secal_testkit::PaymentsClients {
+            ledger,
+            receipts,
+            advances,
+            payouts,
+            recovery,
+        } = secal_testkit::PaymentsClients::new(channel);
         let token = suite.agent_token(
             agent,
             &[
@@ -137,7 +147,11 @@ impl PaymentsCtx {
         )?;
         Ok(Self {
             suite,
-            client,
+            ledger,
+            receipts,
+            advances,
+            payouts,
+            recovery,
             token,
         })
     }
@@ -184,7 +198,7 @@ impl PaymentsCtx {
             lawyer_authorisation: None,
             source_reference: format!("letter-{d}"),
         });
-        let requested = self.client.request_payout_account_change(request).await?;
+        let requested = self.payouts.request_payout_account_change(request).await?;
         let requested = requested.into_inner().payout_account.unwrap_or_default();
         let confirm = self.suite.request(
             confirmer,
@@ -195,7 +209,7 @@ impl PaymentsCtx {
                 evidence_reference: format!("certificate-{d}"),
             },
         );
-        let confirmed = self.client.confirm_payout_account_change(confirm).await?;
+        let confirmed = self.payouts.confirm_payout_account_change(confirm).await?;
         Ok(confirmed.into_inner().payout_account.unwrap_or_default())
     }
 }

@@ -18,7 +18,7 @@ use hdrhistogram::Histogram;
 use secal_proto::v1::{
     self as pb, calculation_service_client::CalculationServiceClient,
     data_exchange_service_client::DataExchangeServiceClient,
-    intake_service_client::IntakeServiceClient, payments_service_client::PaymentsServiceClient,
+    intake_service_client::IntakeServiceClient, ledger_service_client::LedgerServiceClient,
 };
 use tonic::{Code, Status, transport::Channel};
 
@@ -352,7 +352,7 @@ impl Shared {
             }
             Op::LedgerBooking => {
                 let request = booking_request(self.plan.run, i)?;
-                PaymentsServiceClient::new(t.payments.clone())
+                LedgerServiceClient::new(t.payments.clone())
                     .create_ledger_transfers(with_token(&t.token, request)?)
                     .await?;
                 self.booked

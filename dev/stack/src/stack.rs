@@ -332,7 +332,7 @@ fn print_banner(dir: &Path, addrs: &HashMap<Svc, SocketAddr>, admin_token: &str)
             "  {:<14} {}   ({})",
             svc.spec().name,
             addrs[&svc],
-            svc.grpc_name()
+            svc.grpc_names().join(", ")
         );
     }
     let intake = addrs[&Svc::Intake];

@@ -2,6 +2,7 @@
 //! one database per test) and any set of SECAL services started in-process on
 //! `127.0.0.1:0` against it, with real gRPC over loopback.
 
+mod clients;
 pub mod json;
 pub mod keys;
 pub mod postgres;
@@ -10,5 +11,6 @@ pub mod profile;
 mod suite;
 pub mod xml;
 
+pub use clients::PaymentsClients;
 pub use postgres::{PgError, PgServer};
 pub use suite::{Options, Suite, Svc, pg, start_pg_with};

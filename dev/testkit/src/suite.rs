@@ -51,14 +51,32 @@ impl Svc {
             .unwrap_or("missing-role")
     }
 
-    /// The gRPC service's full name.
-    pub fn grpc_name(self) -> &'static str {
+    /// The full names of the gRPC services the process serves.
+    pub fn grpc_names(self) -> &'static [&'static str] {
         match self {
-            Svc::Intake => pb::intake_service_server::SERVICE_NAME,
-            Svc::Calculation => pb::calculation_service_server::SERVICE_NAME,
-            Svc::DataExchange => pb::data_exchange_service_server::SERVICE_NAME,
-            Svc::Payments => pb::payments_service_server::SERVICE_NAME,
+            Svc::Intake => &[pb::intake_service_server::SERVICE_NAME],
+            Svc::Calculation => &[pb::calculation_service_server::SERVICE_NAME],
+            Svc::DataExchange => &[pb::data_exchange_service_server::SERVICE_NAME],
+            Svc::Payments => &[
+                pb::ledger_service_server::SERVICE_NAME,
+                pb::receipts_service_server::SERVICE_NAME,
+                pb::advances_service_server::SERVICE_NAME,
+                pb::payouts_service_server::SERVICE_NAME,
+                pb::recovery_service_server::SERVICE_NAME,
+            ],
         }
+    }
+
+    /// The first of them: the one a readiness check names.
+    pub fn grpc_name(self) -> &'static str {
+        self.grpc_names()[0]
+    }
+
+    /// The full name of the service among `grpc_names` that declares `method`.
+    pub fn service_of(self, method: &str) -> Option<&'static str> {
+        self.grpc_names().iter().copied().find(|s| {
+            secal_proto::contract::methods(s).is_some_and(|ms| ms.iter().any(|m| m == method))
+        })
     }
 
     /// Services a service calls come first, so that it can be given their addresses.

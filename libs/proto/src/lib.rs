@@ -64,7 +64,7 @@ pub mod contract {
         fn the_descriptor_set_lists_every_service_and_its_methods() {
             let intake = methods(crate::v1::intake_service_server::SERVICE_NAME).expect("intake");
             assert!(intake.iter().any(|m| m == "SubmitApplication"));
-            assert!(methods(crate::v1::payments_service_server::SERVICE_NAME).is_some());
+            assert!(methods(crate::v1::ledger_service_server::SERVICE_NAME).is_some());
             assert!(methods("secal.v1.NoSuchService").is_none());
             assert!(is_method_path("/secal.v1.IntakeService/GetDossier"));
             assert!(!is_method_path("/secal.v1.IntakeService/GetDosier"));

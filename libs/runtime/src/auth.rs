@@ -321,19 +321,20 @@ impl TokenSigner {
     }
 }
 
-/// Which roles may call which method of one gRPC service. A method that is not listed is
-/// refused, and `check` (run when a server starts, and by each service's tests) refuses a
-/// policy that names a method the contract does not declare or leaves one out: the names
-/// are typed here once and compared with the generated descriptors.
+/// Which roles may call which method of the gRPC services one server serves. A method that is
+/// not listed is refused, and `check` (run when a server starts, and by each service's tests)
+/// refuses a policy that names a method the contract does not declare or leaves one out: the
+/// names are typed here once and compared with the generated descriptors.
 #[derive(Debug, Clone, Default)]
 pub struct AuthPolicy {
-    service: String,
+    /// Full names; `allow` applies to the last one.
+    services: Vec<String>,
     methods: HashMap<String, Vec<&'static str>>,
 }
 
 /// What is wrong with a policy against the contract, every problem named.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the auth policy of {service} does not match its contract: {}", problems.join("; "))]
+#[error("the auth policy of {service} does not match the contract: {}", problems.join("; "))]
 pub struct PolicyError {
     pub service: String,
     pub problems: Vec<String>,
@@ -356,21 +357,28 @@ impl AuthPolicy {
     /// The policy of `service`, by its full name: the generated `SERVICE_NAME` constant.
     pub fn for_service(service: &str) -> Self {
         Self {
-            service: service.to_owned(),
+            services: vec![service.to_owned()],
             methods: HashMap::new(),
         }
     }
 
-    /// The full name of the service this policy guards.
-    pub fn service(&self) -> &str {
-        &self.service
+    /// A further service of the same server; the `allow` calls that follow are for it.
+    pub fn and_service(mut self, service: &str) -> Self {
+        self.services.push(service.to_owned());
+        self
     }
 
-    /// `method` is the RPC name within the service; any one of `roles` suffices. `admin` is
-    /// always allowed unless a handler refuses it.
+    /// The full names of the services this policy guards.
+    pub fn services(&self) -> &[String] {
+        &self.services
+    }
+
+    /// `method` is the RPC name within the service named last; any one of `roles` suffices.
+    /// `admin` is always allowed unless a handler refuses it.
     pub fn allow(mut self, method: &str, roles: &[&'static str]) -> Self {
+        let service = self.services.last().cloned().unwrap_or_default();
         self.methods
-            .insert(format!("/{}/{method}", self.service), roles.to_vec());
+            .insert(format!("/{service}/{method}"), roles.to_vec());
         self
     }
 
@@ -383,12 +391,6 @@ impl AuthPolicy {
     /// contract has roles.
     pub fn check(&self) -> Result<(), PolicyError> {
         let mut problems = Vec::new();
-        let Some(declared) = secal_proto::contract::methods(&self.service) else {
-            return Err(PolicyError {
-                service: self.service.clone(),
-                problems: vec!["the contracts declare no such service".to_owned()],
-            });
-        };
         let mut named: Vec<&String> = self.methods.keys().collect();
         named.sort();
         for path in named {
@@ -396,19 +398,22 @@ impl AuthPolicy {
                 problems.push(format!("{path} is not a method of the contract"));
             }
         }
-        for method in declared {
-            if !self
-                .methods
-                .contains_key(&format!("/{}/{method}", self.service))
-            {
-                problems.push(format!("{method} has no roles"));
+        for service in &self.services {
+            let Some(declared) = secal_proto::contract::methods(service) else {
+                problems.push(format!("the contracts declare no service {service}"));
+                continue;
+            };
+            for method in declared {
+                if !self.methods.contains_key(&format!("/{service}/{method}")) {
+                    problems.push(format!("{service}/{method} has no roles"));
+                }
             }
         }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(PolicyError {
-                service: self.service.clone(),
+                service: self.services.join(", "),
                 problems,
             })
         }
@@ -482,7 +487,7 @@ mod policy_tests {
             vec![
                 "/secal.v1.CalculationService/ComputeSurchage is not a method of the contract"
                     .to_owned(),
-                "ComputeSurcharge has no roles".to_owned(),
+                "secal.v1.CalculationService/ComputeSurcharge has no roles".to_owned(),
             ]
         );
         assert!(err.to_string().contains("ComputeSurchage"));
@@ -493,6 +498,9 @@ mod policy_tests {
         let err = AuthPolicy::for_service("secal.v1.NoSuchService")
             .check()
             .expect_err("unknown");
-        assert_eq!(err.problems, vec!["the contracts declare no such service"]);
+        assert_eq!(
+            err.problems,
+            vec!["the contracts declare no service secal.v1.NoSuchService"]
+        );
     }
 }

@@ -121,7 +121,7 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     })
 }
 
-/// Serves `routes` (the gRPC service `policy` guards, named by it)
+/// Serves `routes` (the gRPC services `policy` guards, named by it)
 /// plus health and reflection, until `shutdown` completes; then reports NOT_SERVING, stops
 /// accepting, and lets in-flight calls finish for up to the grace period.
 pub async fn serve(
@@ -140,13 +140,12 @@ pub async fn serve(
         .peers
         .check()
         .map_err(|e| ServeError::Policy(e.to_string()))?;
-    let service_name = policy.service().to_owned();
-    let service_names = [service_name.as_str()];
+    let service_names: Vec<String> = policy.services().to_vec();
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", ServingStatus::Serving).await;
     for name in &service_names {
         health
-            .set_service_status(*name, ServingStatus::Serving)
+            .set_service_status(name.as_str(), ServingStatus::Serving)
             .await;
     }
     // Advertise only what this server serves, not every service in the shared descriptor set.
@@ -157,7 +156,7 @@ pub async fn serve(
             .with_service_name("grpc.health.v1.Health")
             .with_service_name("grpc.reflection.v1.ServerReflection");
         for name in &service_names {
-            builder = builder.with_service_name(*name);
+            builder = builder.with_service_name(name.as_str());
         }
         builder
     };
@@ -182,7 +181,7 @@ pub async fn serve(
         .layer(RequestContextLayer)
         .layer(AuthLayer::new(auth));
 
-    let names: Vec<String> = service_names.iter().map(|s| (*s).to_owned()).collect();
+    let names = service_names;
     let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
     let signal = async move {
         shutdown.await;

@@ -177,7 +177,8 @@ pub fn suite_call_graph() -> PeerPolicy {
     use secal_proto::v1::{
         calculation_service_server::SERVICE_NAME as CALCULATION,
         intake_service_server::SERVICE_NAME as INTAKE,
-        payments_service_server::SERVICE_NAME as PAYMENTS,
+        ledger_service_server::SERVICE_NAME as LEDGER,
+        recovery_service_server::SERVICE_NAME as RECOVERY,
     };
     PeerPolicy::new()
         .allow(
@@ -185,7 +186,7 @@ pub fn suite_call_graph() -> PeerPolicy {
             CALCULATION,
             &["CheckAdmissibility", "ComputeArrears", "IndexAmount"],
         )
-        .allow("secal-intake", PAYMENTS, &["ReceiveDossierEvent"])
+        .allow("secal-intake", LEDGER, &["ReceiveDossierEvent"])
         .allow(
             "secal-payments",
             CALCULATION,
@@ -212,7 +213,7 @@ pub fn suite_call_graph() -> PeerPolicy {
         )
         .allow(
             "tax-refunds",
-            PAYMENTS,
+            RECOVERY,
             &[
                 "ProposeTaxRefundOffset",
                 "ConfirmTaxRefundOffset",
@@ -232,22 +233,22 @@ mod tests {
         let p = PeerPolicy::new()
             .allow(
                 "secal-intake",
-                "secal.v1.PaymentsService",
+                "secal.v1.LedgerService",
                 &["ReceiveDossierEvent"],
             )
             .allow_all("case-officer-portal");
         assert!(p.permits(
             "secal-intake",
-            "/secal.v1.PaymentsService/ReceiveDossierEvent"
+            "/secal.v1.LedgerService/ReceiveDossierEvent"
         ));
         assert!(!p.permits(
             "secal-intake",
-            "/secal.v1.PaymentsService/RecordDebtorPayment"
+            "/secal.v1.LedgerService/RecordDebtorPayment"
         ));
-        assert!(p.permits("case-officer-portal", "/secal.v1.PaymentsService/Anything"));
+        assert!(p.permits("case-officer-portal", "/secal.v1.LedgerService/Anything"));
         assert!(!p.permits(
             "secal-data-exchange",
-            "/secal.v1.PaymentsService/ReceiveDossierEvent"
+            "/secal.v1.LedgerService/ReceiveDossierEvent"
         ));
     }
 
@@ -256,14 +257,14 @@ mod tests {
         assert_eq!(suite_call_graph().check(), Ok(()));
         let typo = suite_call_graph().allow(
             "secal-intake",
-            "secal.v1.PaymentsService",
+            "secal.v1.LedgerService",
             &["ReceiveDosierEvent"],
         );
         let err = typo.check().expect_err("a typo is found");
         assert_eq!(
             err.problems,
             vec![
-                "secal-intake may call /secal.v1.PaymentsService/ReceiveDosierEvent, which is not \
+                "secal-intake may call /secal.v1.LedgerService/ReceiveDosierEvent, which is not \
                  a method of the contract"
                     .to_owned()
             ]

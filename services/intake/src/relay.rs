@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use secal_proto::v1::{self as pb, payments_service_client::PaymentsServiceClient};
+use secal_proto::v1::{self as pb, ledger_service_client::LedgerServiceClient};
 use secal_runtime::client::{self, ClientError, Credentials};
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -104,7 +104,7 @@ async fn pass(pool: &PgPool, payments: &Payments, s: &RelaySettings) -> Result<u
             }),
             event: Some(event),
         };
-        let mut client = PaymentsServiceClient::with_interceptor(
+        let mut client = LedgerServiceClient::with_interceptor(
             payments.channel.clone(),
             payments.credentials.clone(),
         );

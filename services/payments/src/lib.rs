@@ -21,7 +21,13 @@ mod tax_refund;
 
 use std::future::Future;
 
-use secal_proto::v1::payments_service_server::{PaymentsServiceServer, SERVICE_NAME};
+use secal_proto::v1::{
+    advances_service_server::{self, AdvancesServiceServer},
+    ledger_service_server::{self, LedgerServiceServer},
+    payouts_service_server::{self, PayoutsServiceServer},
+    receipts_service_server::{self, ReceiptsServiceServer},
+    recovery_service_server::{self, RecoveryServiceServer},
+};
 use secal_runtime::{
     AuthPolicy, roles,
     server::{self, ServeError},
@@ -37,82 +43,47 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrator: &MIGRATOR,
 };
 
+/// Who may call what, per service of the payments contract. Operators work the money;
+/// case officers and auditors read it; the tax administration works its offsets; intake's
+/// events and the runs come as "service".
 pub fn policy() -> AuthPolicy {
-    AuthPolicy::for_service(SERVICE_NAME)
-        .allow("RecordDebtorPayment", &[roles::PAYMENTS_OPERATOR])
-        .allow("ReceiveDossierEvent", &[roles::SERVICE])
-        .allow_all(
-            &["ImportBankStatement", "ResolveStatementLine"],
-            &[roles::PAYMENTS_OPERATOR],
-        )
-        .allow(
-            "ListUnmatchedStatementLines",
-            &[roles::PAYMENTS_OPERATOR, roles::AUDITOR],
-        )
-        .allow(
-            "ListDebtorPayments",
-            &[roles::PAYMENTS_OPERATOR, roles::CASE_OFFICER],
-        )
-        .allow(
-            "GetPaymentAllocation",
-            &[
-                roles::PAYMENTS_OPERATOR,
-                roles::CASE_OFFICER,
-                roles::AUDITOR,
-            ],
-        )
+    use roles::{AUDITOR, CASE_OFFICER, PAYMENTS_OPERATOR, SERVICE, TAX_REFUND_SYSTEM};
+    const READERS: &[&str] = &[PAYMENTS_OPERATOR, CASE_OFFICER, AUDITOR];
+    AuthPolicy::for_service(ledger_service_server::SERVICE_NAME)
+        .allow("ReceiveDossierEvent", &[SERVICE])
         .allow_all(
             &[
                 "CreateLedgerTransfers",
                 "PostPendingTransfer",
                 "VoidPendingTransfer",
                 "RecognizeDebtorDebt",
-                "GrantSuspension",
-                "RunMonthlyAdvances",
             ],
-            &[roles::PAYMENTS_OPERATOR, roles::SERVICE],
-        )
-        .allow_all(
-            &[
-                "CreatePaymentPlan",
-                "DetectMissedPlanInstalments",
-                "EndPaymentPlan",
-                "ReviewSuspension",
-            ],
-            &[roles::PAYMENTS_OPERATOR, roles::SERVICE],
-        )
-        .allow_all(
-            &["GetPaymentPlan", "ListPaymentPlans", "ListSuspensions"],
-            &[
-                roles::PAYMENTS_OPERATOR,
-                roles::CASE_OFFICER,
-                roles::AUDITOR,
-            ],
+            &[PAYMENTS_OPERATOR, SERVICE],
         )
         .allow_all(
             &[
                 "GetLedgerAccount",
                 "ListLedgerTransfers",
                 "GetDossierLedger",
-                "GetAdvancesRun",
-                "ListAdvancesRunItems",
             ],
-            &[
-                roles::PAYMENTS_OPERATOR,
-                roles::CASE_OFFICER,
-                roles::AUDITOR,
-            ],
+            READERS,
         )
+        .and_service(receipts_service_server::SERVICE_NAME)
         .allow_all(
             &[
-                "ProposeTaxRefundOffset",
-                "ConfirmTaxRefundOffset",
-                "CancelTaxRefundOffset",
-                "GetTaxRefundOffset",
-                "ListCertifiedDebts",
+                "RecordDebtorPayment",
+                "ImportBankStatement",
+                "ResolveStatementLine",
             ],
-            &[roles::TAX_REFUND_SYSTEM, roles::PAYMENTS_OPERATOR],
+            &[PAYMENTS_OPERATOR],
         )
+        .allow("ListUnmatchedStatementLines", &[PAYMENTS_OPERATOR, AUDITOR])
+        .allow("ListDebtorPayments", &[PAYMENTS_OPERATOR, CASE_OFFICER])
+        .allow("GetPaymentAllocation", READERS)
+        .and_service(advances_service_server::SERVICE_NAME)
+        .allow("RunMonthlyAdvances", &[PAYMENTS_OPERATOR, SERVICE])
+        .allow_all(&["GetAdvancesRun", "ListAdvancesRunItems"], READERS)
+        .and_service(payouts_service_server::SERVICE_NAME)
         .allow_all(
             &[
                 "CreatePayoutBatch",
@@ -122,11 +93,36 @@ pub fn policy() -> AuthPolicy {
                 "ConfirmPayoutAccountChange",
                 "RejectPayoutAccountChange",
             ],
-            &[roles::PAYMENTS_OPERATOR],
+            &[PAYMENTS_OPERATOR],
         )
         .allow_all(
             &["GetPayoutBatch", "ListPayouts", "ListPayoutAccounts"],
-            &[roles::PAYMENTS_OPERATOR, roles::AUDITOR],
+            &[PAYMENTS_OPERATOR, AUDITOR],
+        )
+        .and_service(recovery_service_server::SERVICE_NAME)
+        .allow_all(
+            &[
+                "ProposeTaxRefundOffset",
+                "ConfirmTaxRefundOffset",
+                "CancelTaxRefundOffset",
+                "GetTaxRefundOffset",
+                "ListCertifiedDebts",
+            ],
+            &[TAX_REFUND_SYSTEM, PAYMENTS_OPERATOR],
+        )
+        .allow_all(
+            &[
+                "CreatePaymentPlan",
+                "DetectMissedPlanInstalments",
+                "EndPaymentPlan",
+                "GrantSuspension",
+                "ReviewSuspension",
+            ],
+            &[PAYMENTS_OPERATOR, SERVICE],
+        )
+        .allow_all(
+            &["GetPaymentPlan", "ListPaymentPlans", "ListSuspensions"],
+            READERS,
         )
 }
 
@@ -171,7 +167,13 @@ pub async fn serve(
     };
     tokio::spawn(expire_pending_transfers(ctx.pool.clone()));
     let api = debtor_payments::PaymentsApi::new(ctx.pool.clone(), calculation);
-    let routes = tonic::service::Routes::new(PaymentsServiceServer::new(api));
+    // One process, one schema, five services of one contract: each server shares the state.
+    let api = std::sync::Arc::new(api);
+    let routes = tonic::service::Routes::new(LedgerServiceServer::from_arc(api.clone()))
+        .add_service(ReceiptsServiceServer::from_arc(api.clone()))
+        .add_service(AdvancesServiceServer::from_arc(api.clone()))
+        .add_service(PayoutsServiceServer::from_arc(api.clone()))
+        .add_service(RecoveryServiceServer::from_arc(api));
     server::serve(ctx.settings, policy(), routes, listener, shutdown).await
 }
 
