@@ -1,23 +1,14 @@
 //! The payments service: ledger, advances runs, debtor payments, payouts and tax-refund
 //! compensation.
 
+// One folder per gRPC service of the contract (its RPCs in `api/<service>.rs`).
 mod advances;
-mod allocation;
-mod allocation_query;
 mod api;
-mod booking;
 mod calc_client;
-mod certified;
-mod debtor_payments;
-mod debtors;
-mod dossier_events;
 pub mod ledger;
-mod ledger_api;
 mod payouts;
-mod plans;
-pub mod statements;
-mod suspensions;
-mod tax_refund;
+mod receipts;
+mod recovery;
 
 use std::future::Future;
 
@@ -166,7 +157,7 @@ pub async fn serve(
         }
     };
     tokio::spawn(expire_pending_transfers(ctx.pool.clone()));
-    let api = debtor_payments::PaymentsApi::new(ctx.pool.clone(), calculation);
+    let api = api::PaymentsApi::new(ctx.pool.clone(), calculation);
     // One process, one schema, five services of one contract: each server shares the state.
     let api = std::sync::Arc::new(api);
     let routes = tonic::service::Routes::new(LedgerServiceServer::from_arc(api.clone()))

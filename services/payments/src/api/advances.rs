@@ -4,8 +4,8 @@ use secal_proto::v1::{self as pb, advances_service_server::AdvancesService};
 use secal_runtime::{Caller, wire};
 use tonic::{Request, Response};
 
+use super::PaymentsApi;
 use super::Reply;
-use crate::debtor_payments::PaymentsApi;
 
 #[tonic::async_trait]
 impl AdvancesService for PaymentsApi {

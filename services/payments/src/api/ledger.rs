@@ -4,10 +4,10 @@ use secal_proto::v1::{self as pb, ledger_service_server::LedgerService};
 use secal_runtime::Caller;
 use tonic::{Request, Response};
 
+use super::PaymentsApi;
 use super::Reply;
-use crate::debtor_payments::PaymentsApi;
 use crate::ledger::Settle;
-use crate::{dossier_events, ledger_api};
+use crate::{ledger::dossier_events, ledger::rpcs};
 
 #[tonic::async_trait]
 impl LedgerService for PaymentsApi {
@@ -26,7 +26,7 @@ impl LedgerService for PaymentsApi {
         request: Request<pb::GetDossierLedgerRequest>,
     ) -> Reply<pb::GetDossierLedgerResponse> {
         Ok(Response::new(
-            ledger_api::dossier_ledger(&self.pool, request.into_inner()).await?,
+            rpcs::dossier_ledger(&self.pool, request.into_inner()).await?,
         ))
     }
 
@@ -35,7 +35,7 @@ impl LedgerService for PaymentsApi {
         request: Request<pb::GetLedgerAccountRequest>,
     ) -> Reply<pb::GetLedgerAccountResponse> {
         Ok(Response::new(
-            ledger_api::get_account(&self.pool, request.into_inner()).await?,
+            rpcs::get_account(&self.pool, request.into_inner()).await?,
         ))
     }
 
@@ -44,7 +44,7 @@ impl LedgerService for PaymentsApi {
         request: Request<pb::ListLedgerTransfersRequest>,
     ) -> Reply<pb::ListLedgerTransfersResponse> {
         Ok(Response::new(
-            ledger_api::list_transfers(&self.pool, request.into_inner()).await?,
+            rpcs::list_transfers(&self.pool, request.into_inner()).await?,
         ))
     }
 
@@ -54,7 +54,7 @@ impl LedgerService for PaymentsApi {
     ) -> Reply<pb::CreateLedgerTransfersResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            ledger_api::create(&self.pool, &caller, request.into_inner()).await?,
+            rpcs::create(&self.pool, &caller, request.into_inner()).await?,
         ))
     }
 
@@ -64,8 +64,8 @@ impl LedgerService for PaymentsApi {
     ) -> Reply<pb::PostPendingTransferResponse> {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let how = Settle::Post(ledger_api::settle_amount(r.amount.as_ref())?);
-        let t = ledger_api::settle(
+        let how = Settle::Post(rpcs::settle_amount(r.amount.as_ref())?);
+        let t = rpcs::settle(
             &self.pool,
             &caller,
             r.idempotency_key.as_ref(),
@@ -86,7 +86,7 @@ impl LedgerService for PaymentsApi {
     ) -> Reply<pb::VoidPendingTransferResponse> {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let t = ledger_api::settle(
+        let t = rpcs::settle(
             &self.pool,
             &caller,
             r.idempotency_key.as_ref(),
@@ -107,7 +107,7 @@ impl LedgerService for PaymentsApi {
     ) -> Reply<pb::RecognizeDebtorDebtResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            ledger_api::recognize(&self.pool, &caller, request.into_inner()).await?,
+            rpcs::recognize(&self.pool, &caller, request.into_inner()).await?,
         ))
     }
 }

@@ -4,8 +4,8 @@ use secal_proto::v1::{self as pb, payouts_service_server::PayoutsService};
 use secal_runtime::Caller;
 use tonic::{Request, Response};
 
+use super::PaymentsApi;
 use super::Reply;
-use crate::debtor_payments::PaymentsApi;
 
 #[tonic::async_trait]
 impl PayoutsService for PaymentsApi {

@@ -4,8 +4,8 @@ use secal_proto::v1::{self as pb, receipts_service_server::ReceiptsService};
 use secal_runtime::Caller;
 use tonic::{Request, Response};
 
+use super::PaymentsApi;
 use super::Reply;
-use crate::debtor_payments::PaymentsApi;
 
 #[tonic::async_trait]
 impl ReceiptsService for PaymentsApi {
@@ -31,7 +31,7 @@ impl ReceiptsService for PaymentsApi {
         request: Request<pb::GetPaymentAllocationRequest>,
     ) -> Reply<pb::GetPaymentAllocationResponse> {
         Ok(Response::new(
-            crate::allocation_query::get(&self.pool, request.into_inner()).await?,
+            crate::receipts::allocation_query::get(&self.pool, request.into_inner()).await?,
         ))
     }
 
@@ -41,7 +41,7 @@ impl ReceiptsService for PaymentsApi {
     ) -> Reply<pb::ImportBankStatementResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            crate::statements::import(&self.pool, &caller, request.into_inner()).await?,
+            crate::receipts::statements::import(&self.pool, &caller, request.into_inner()).await?,
         ))
     }
 
@@ -50,7 +50,7 @@ impl ReceiptsService for PaymentsApi {
         request: Request<pb::ListUnmatchedStatementLinesRequest>,
     ) -> Reply<pb::ListUnmatchedStatementLinesResponse> {
         Ok(Response::new(
-            crate::statements::list_unmatched(&self.pool, request.into_inner()).await?,
+            crate::receipts::statements::list_unmatched(&self.pool, request.into_inner()).await?,
         ))
     }
 
@@ -60,7 +60,7 @@ impl ReceiptsService for PaymentsApi {
     ) -> Reply<pb::ResolveStatementLineResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            crate::statements::resolve(&self.pool, &caller, request.into_inner()).await?,
+            crate::receipts::statements::resolve(&self.pool, &caller, request.into_inner()).await?,
         ))
     }
 }

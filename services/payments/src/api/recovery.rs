@@ -4,9 +4,9 @@ use secal_proto::v1::{self as pb, recovery_service_server::RecoveryService};
 use secal_runtime::{Caller, wire};
 use tonic::{Request, Response};
 
+use super::PaymentsApi;
 use super::Reply;
-use crate::debtor_payments::PaymentsApi;
-use crate::tax_refund;
+use crate::recovery::tax_refund;
 
 #[tonic::async_trait]
 impl RecoveryService for PaymentsApi {
@@ -73,7 +73,7 @@ impl RecoveryService for PaymentsApi {
         request: Request<pb::ListCertifiedDebtsRequest>,
     ) -> Reply<pb::ListCertifiedDebtsResponse> {
         Ok(Response::new(
-            crate::certified::certified_debts(&self.pool, request.into_inner()).await?,
+            crate::recovery::certified::certified_debts(&self.pool, request.into_inner()).await?,
         ))
     }
 
@@ -83,7 +83,7 @@ impl RecoveryService for PaymentsApi {
     ) -> Reply<pb::CreatePaymentPlanResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            crate::plans::create(
+            crate::recovery::plans::create(
                 &self.pool,
                 self.calculation.as_ref(),
                 &caller,
@@ -98,7 +98,7 @@ impl RecoveryService for PaymentsApi {
         request: Request<pb::GetPaymentPlanRequest>,
     ) -> Reply<pb::GetPaymentPlanResponse> {
         Ok(Response::new(
-            crate::plans::get(&self.pool, request.into_inner()).await?,
+            crate::recovery::plans::get(&self.pool, request.into_inner()).await?,
         ))
     }
 
@@ -107,7 +107,7 @@ impl RecoveryService for PaymentsApi {
         request: Request<pb::ListPaymentPlansRequest>,
     ) -> Reply<pb::ListPaymentPlansResponse> {
         Ok(Response::new(
-            crate::plans::list(&self.pool, request.into_inner()).await?,
+            crate::recovery::plans::list(&self.pool, request.into_inner()).await?,
         ))
     }
 
@@ -117,7 +117,8 @@ impl RecoveryService for PaymentsApi {
     ) -> Reply<pb::DetectMissedPlanInstalmentsResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            crate::plans::detect_missed(&self.pool, &caller, request.into_inner()).await?,
+            crate::recovery::plans::detect_missed(&self.pool, &caller, request.into_inner())
+                .await?,
         ))
     }
 
@@ -127,7 +128,7 @@ impl RecoveryService for PaymentsApi {
     ) -> Reply<pb::EndPaymentPlanResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            crate::plans::end(&self.pool, &caller, request.into_inner()).await?,
+            crate::recovery::plans::end(&self.pool, &caller, request.into_inner()).await?,
         ))
     }
 
@@ -137,7 +138,7 @@ impl RecoveryService for PaymentsApi {
     ) -> Reply<pb::GrantSuspensionResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            crate::suspensions::grant(&self.pool, &caller, request.into_inner()).await?,
+            crate::recovery::suspensions::grant(&self.pool, &caller, request.into_inner()).await?,
         ))
     }
 
@@ -147,7 +148,7 @@ impl RecoveryService for PaymentsApi {
     ) -> Reply<pb::ReviewSuspensionResponse> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            crate::suspensions::review(&self.pool, &caller, request.into_inner()).await?,
+            crate::recovery::suspensions::review(&self.pool, &caller, request.into_inner()).await?,
         ))
     }
 
@@ -156,7 +157,7 @@ impl RecoveryService for PaymentsApi {
         request: Request<pb::ListSuspensionsRequest>,
     ) -> Reply<pb::ListSuspensionsResponse> {
         Ok(Response::new(
-            crate::suspensions::list(&self.pool, request.into_inner()).await?,
+            crate::recovery::suspensions::list(&self.pool, request.into_inner()).await?,
         ))
     }
 }

@@ -4,8 +4,11 @@
 //! the services' own flows) name an account without looking it up; an account opens on its
 //! first transfer. Balance invariants live in the database (migration 0003).
 
+pub(crate) mod booking;
+pub(crate) mod dossier_events;
 mod error;
 mod query;
+pub(crate) mod rpcs;
 mod store;
 
 pub use error::LedgerError;

@@ -139,7 +139,7 @@ pub async fn record_return(
         ));
     }
     let amount = match req.amount {
-        Some(_) => Some(crate::ledger_api::cents("amount", req.amount.as_ref())?),
+        Some(_) => Some(crate::ledger::rpcs::cents("amount", req.amount.as_ref())?),
         None => None,
     };
     let actor = caller.actor().id.clone();

@@ -52,7 +52,7 @@ fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
     if person.is_empty() {
         v.push(FieldViolation::new("debtor_person_id", "required"));
     }
-    let dossiers = crate::debtors::parse_numbers(&req.dossier_numbers, &mut v);
+    let dossiers = crate::recovery::debtors::parse_numbers(&req.dossier_numbers, &mut v);
     if req.dossier_numbers.is_empty() {
         v.push(FieldViolation::new(
             "dossier_numbers",
@@ -119,8 +119,8 @@ fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
 /// Every dossier is known and the debtor's; the debtor is not suspended nor already on an
 /// active plan for one of them.
 async fn check_state(conn: &mut PgConnection, p: &Valid) -> ServiceResult<()> {
-    crate::debtors::check_owned(conn, &p.person, &p.dossiers).await?;
-    if crate::debtors::suspension_in_force(&mut *conn, &p.person)
+    crate::recovery::debtors::check_owned(conn, &p.person, &p.dossiers).await?;
+    if crate::recovery::debtors::suspension_in_force(&mut *conn, &p.person)
         .await?
         .is_some()
     {
@@ -167,7 +167,7 @@ pub(crate) async fn create(
     // Asked before the transaction: no network call while holding locks.
     let sizing = sizing::seizable(calc, &req).await?;
     let mut tx = pool.begin().await?;
-    crate::debtors::lock(&mut tx, &p.person).await?;
+    crate::recovery::debtors::lock(&mut tx, &p.person).await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, METHOD, &p.key, &req).await?
     {
@@ -203,9 +203,9 @@ pub(crate) async fn create(
                 format!("the plan would need more than {MAX_INSTALMENTS} instalments"),
             )
         })?;
-    let reference = crate::debtor_payments::dossier("dossier_numbers[0]", &p.dossiers[0])
+    let reference = crate::receipts::payments::dossier("dossier_numbers[0]", &p.dossiers[0])
         .ok()
-        .and_then(|d| crate::statements::dossier_reference(&d).ok())
+        .and_then(|d| crate::receipts::statements::dossier_reference(&d).ok())
         .map(|r| r.to_string())
         .unwrap_or_default();
     let explanation = sizing

@@ -14,9 +14,9 @@ use sqlx::{PgConnection, PgPool};
 use tonic_prost::prost::Message;
 
 use super::{LineKind, ParsedLine, dossier_of_reference, lines_of, stable_id};
-use crate::debtor_payments::{NewPayment, PaymentDetails, book_payment};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use crate::payouts::{PayoutBy, PayoutReturn, return_payout};
+use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment};
 
 const METHOD: &str = "ImportBankStatement";
 

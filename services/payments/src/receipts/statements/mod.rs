@@ -217,8 +217,9 @@ mod tests {
 
     #[test]
     fn fixture_lines_keep_every_booked_entry() {
-        let xml =
-            include_bytes!("../../../../libs/iso20022/tests/fixtures/camt053_debtor_payments.xml");
+        let xml = include_bytes!(
+            "../../../../../libs/iso20022/tests/fixtures/camt053_debtor_payments.xml"
+        );
         let doc = secal_iso20022::parse_camt053_bytes(xml).unwrap();
         let (lines, not_booked) = lines_of(&doc.statements[0]).unwrap();
         assert_eq!(not_booked, 1);
@@ -233,8 +234,9 @@ mod tests {
 
     #[test]
     fn returned_payouts_carry_their_end_to_end_id_and_reason() {
-        let xml =
-            include_bytes!("../../../../libs/iso20022/tests/fixtures/camt053_returned_payouts.xml");
+        let xml = include_bytes!(
+            "../../../../../libs/iso20022/tests/fixtures/camt053_returned_payouts.xml"
+        );
         let doc = secal_iso20022::parse_camt053_bytes(xml).unwrap();
         let (lines, _) = lines_of(&doc.statements[0]).unwrap();
         let summary: Vec<_> = lines

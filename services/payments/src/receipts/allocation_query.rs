@@ -8,8 +8,8 @@ use secal_runtime::{ServiceError, ServiceResult};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::allocation::ORDER_VERSION;
 use crate::ledger::{cents_pb, month_pb};
+use crate::receipts::allocation::ORDER_VERSION;
 
 #[derive(sqlx::FromRow)]
 struct LineRow {

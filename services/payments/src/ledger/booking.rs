@@ -18,8 +18,8 @@ use chrono::NaiveDate;
 use secal_proto::v1::TransferCode;
 use sqlx::PgConnection;
 
-use crate::allocation::{self, Line, MonthDebt, OpenDebts, Target};
 use crate::ledger::{self, AccountKey, AccountKind as K, LedgerError, NewTransfer};
+use crate::receipts::allocation::{self, Line, MonthDebt, OpenDebts, Target};
 
 #[derive(sqlx::FromRow)]
 struct Sum {

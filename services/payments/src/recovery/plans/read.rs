@@ -33,7 +33,7 @@ pub(crate) async fn list(
     let dossier = match req.dossier_number.trim() {
         "" => None,
         d => Some(
-            crate::debtor_payments::dossier("dossier_number", d)
+            crate::receipts::payments::dossier("dossier_number", d)
                 .map_err(|v| ServiceError::invalid(vec![v]))?
                 .to_string(),
         ),

@@ -124,7 +124,7 @@ pub(crate) async fn end_for_suspension(
     effective_from: NaiveDate,
     actor: &str,
 ) -> ServiceResult<Vec<String>> {
-    crate::debtors::lock(&mut *conn, person).await?;
+    crate::recovery::debtors::lock(&mut *conn, person).await?;
     let ids: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM payment_plans WHERE debtor_person_id = $1 AND status = 1
          ORDER BY seq FOR UPDATE",

@@ -168,7 +168,7 @@ pub(crate) async fn receive(
         .execute(&mut *tx)
         .await?;
         if let Some(nn) = debtor_nn {
-            crate::booking::refresh_certified_debtor(&mut tx, nn).await?;
+            crate::ledger::booking::refresh_certified_debtor(&mut tx, nn).await?;
         }
         let (dossier, source) = (v.number.to_string(), format!("intake event {}", v.event_id));
         crate::payouts::propose_from_intake(

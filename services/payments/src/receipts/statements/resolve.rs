@@ -11,8 +11,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::stable_id;
-use crate::debtor_payments::{NewPayment, PaymentDetails, book_payment, dossier};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
+use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment, dossier};
 
 const METHOD: &str = "ResolveStatementLine";
 

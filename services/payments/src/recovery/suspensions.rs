@@ -8,7 +8,7 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::booking;
+use crate::ledger::booking;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -126,18 +126,18 @@ async fn covered(
     person: &str,
     named: Vec<String>,
 ) -> ServiceResult<Vec<String>> {
-    crate::debtors::lock(&mut *conn, person).await?;
-    if let Some(id) = crate::debtors::suspension_in_force(&mut *conn, person).await? {
+    crate::recovery::debtors::lock(&mut *conn, person).await?;
+    if let Some(id) = crate::recovery::debtors::suspension_in_force(&mut *conn, person).await? {
         return Err(ServiceError::failed_precondition(
             "SUSPENSION_IN_FORCE",
             format!("suspension {id} is in force for this debtor: review it instead"),
         ));
     }
     if !named.is_empty() {
-        crate::debtors::check_owned(conn, person, &named).await?;
+        crate::recovery::debtors::check_owned(conn, person, &named).await?;
         return Ok(named);
     }
-    let all = crate::debtors::dossiers_of(conn, person).await?;
+    let all = crate::recovery::debtors::dossiers_of(conn, person).await?;
     if all.is_empty() {
         return Err(ServiceError::failed_precondition(
             "DEBTOR_UNKNOWN",
@@ -170,7 +170,7 @@ pub async fn grant(
         return Err(ServiceError::invalid_field("grounds", "required"));
     }
     let mut v = Vec::new();
-    let dossiers = crate::debtors::parse_numbers(&req.dossier_numbers, &mut v);
+    let dossiers = crate::recovery::debtors::parse_numbers(&req.dossier_numbers, &mut v);
     if !v.is_empty() {
         return Err(ServiceError::invalid(v));
     }
@@ -182,7 +182,8 @@ pub async fn grant(
     }
     let dossiers = covered(&mut tx, &person, dossiers).await?;
     let actor = &caller.actor().id;
-    let ended_plan_ids = crate::plans::end_for_suspension(&mut tx, &person, from, actor).await?;
+    let ended_plan_ids =
+        crate::recovery::plans::end_for_suspension(&mut tx, &person, from, actor).await?;
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO suspensions (id, debtor_person_id, dossier_numbers, effective_from, review_on,

@@ -14,7 +14,7 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::booking;
+use crate::ledger::booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
 
 const HOLD_SECS: i64 = 30 * 86_400;
@@ -129,7 +129,7 @@ pub async fn propose(
         .ok_or_else(|| ServiceError::invalid_field("taxpayer", "required"))?
         .map_err(|e| ServiceError::invalid_field("taxpayer.value", e.to_string()))?;
     let nn = nn.as_digits().to_owned();
-    let cents = crate::ledger_api::cents("refund_amount", req.refund_amount.as_ref())?;
+    let cents = crate::ledger::rpcs::cents("refund_amount", req.refund_amount.as_ref())?;
     if !(2000..=2999).contains(&req.assessment_year) {
         return Err(ServiceError::invalid_field(
             "assessment_year",

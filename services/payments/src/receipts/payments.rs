@@ -1,5 +1,6 @@
 //! Money received from debtors.
 
+use crate::api::PaymentsApi;
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::{DossierNumber, Money, StructuredReference, YearMonth};
 use secal_proto::v1 as pb;
@@ -8,23 +9,11 @@ use secal_runtime::{
     idempotency::{self, Claim},
     wire,
 };
-use sqlx::PgPool;
 
-use crate::allocation::{self, Line};
-use crate::booking;
+use crate::ledger::booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
+use crate::receipts::allocation::{self, Line};
 use uuid::Uuid;
-
-pub struct PaymentsApi {
-    pub(crate) pool: PgPool,
-    pub(crate) calculation: Option<crate::calc_client::Calculation>,
-}
-
-impl PaymentsApi {
-    pub fn new(pool: PgPool, calculation: Option<crate::calc_client::Calculation>) -> Self {
-        Self { pool, calculation }
-    }
-}
 
 #[derive(sqlx::FromRow)]
 struct PaymentRow {
@@ -212,7 +201,7 @@ fn structured_reference(
             return None;
         }
     };
-    let own = dossier.and_then(|d| crate::statements::dossier_reference(d).ok());
+    let own = dossier.and_then(|d| crate::receipts::statements::dossier_reference(d).ok());
     match own {
         Some(own) if own != parsed => {
             v.push(FieldViolation::new(

@@ -10,7 +10,7 @@ pub fn parse_numbers(numbers: &[String], v: &mut Vec<FieldViolation>) -> Vec<Str
     let mut dossiers: Vec<String> = Vec::new();
     for (i, d) in numbers.iter().enumerate() {
         let field = format!("dossier_numbers[{i}]");
-        match crate::debtor_payments::dossier(&field, d) {
+        match crate::receipts::payments::dossier(&field, d) {
             Ok(d) if dossiers.contains(&d.to_string()) => {
                 v.push(FieldViolation::new(field, "listed twice"));
             }

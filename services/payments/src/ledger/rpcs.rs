@@ -10,7 +10,7 @@ use secal_runtime::{
 };
 use sqlx::PgPool;
 
-use crate::booking;
+use crate::ledger::booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
 
 /// A positive amount in whole cents.
@@ -202,7 +202,7 @@ pub async fn list_transfers(
                     .collect()
             }
             ("", d) => {
-                let dossier = crate::debtor_payments::dossier("dossier_number", d)
+                let dossier = crate::receipts::payments::dossier("dossier_number", d)
                     .map_err(|v| ServiceError::invalid(vec![v]))?
                     .to_string();
                 ledger::dossier_history(&mut conn, &dossier, from, to, offset, page.size)
@@ -229,7 +229,7 @@ pub async fn dossier_ledger(
     pool: &PgPool,
     req: pb::GetDossierLedgerRequest,
 ) -> ServiceResult<pb::GetDossierLedgerResponse> {
-    let dossier = crate::debtor_payments::dossier("dossier_number", &req.dossier_number)
+    let dossier = crate::receipts::payments::dossier("dossier_number", &req.dossier_number)
         .map_err(|v| ServiceError::invalid(vec![v]))?
         .to_string();
     let as_of = as_of(req.as_of.as_ref())?;
@@ -283,7 +283,7 @@ pub async fn recognize(
     req: pb::RecognizeDebtorDebtRequest,
 ) -> ServiceResult<pb::RecognizeDebtorDebtResponse> {
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let dossier = crate::debtor_payments::dossier("dossier_number", &req.dossier_number)
+    let dossier = crate::receipts::payments::dossier("dossier_number", &req.dossier_number)
         .map_err(|v| ServiceError::invalid(vec![v]))?
         .to_string();
     if req.items.is_empty() || req.items.len() > 1000 {
