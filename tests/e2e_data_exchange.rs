@@ -7,7 +7,10 @@ mod fixture;
 use std::{collections::HashMap, time::Duration};
 
 use fixture::*;
-use secal_proto::v1::{self as pb, AccessRule, IncomeSource, SimulatedSourceMode, SourceStatus};
+use secal_proto::{
+    sim::v1::SimulatedSourceMode,
+    v1::{self as pb, AccessRule, IncomeSource, SourceStatus},
+};
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::Svc;
 use tonic::Code;

@@ -1,4 +1,4 @@
-//! Compiles `proto/secal/v1/*.proto` with protox (pure Rust, so no system `protoc` is
+//! Compiles `proto/secal/v1/*.proto` and `proto/secal/sim/v1/*.proto` with protox (pure Rust, so no system `protoc` is
 //! needed), keeps the descriptor set for gRPC reflection, and generates the messages'
 //! canonical proto3 JSON (pbjson).
 
@@ -9,10 +9,13 @@ use prost::Message;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let mut files = Vec::new();
-    for entry in fs::read_dir(root.join("secal/v1"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "proto") {
-            files.push(path);
+    // The production contracts, and the simulator's in its own package.
+    for dir in ["secal/v1", "secal/sim/v1"] {
+        for entry in fs::read_dir(root.join(dir))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "proto") {
+                files.push(path);
+            }
         }
     }
     files.sort();

@@ -10,6 +10,15 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/secal.v1.serde.rs"));
 }
 
+/// The simulator of the social-security sources (development and tests only), kept out of
+/// the production package.
+pub mod sim {
+    pub mod v1 {
+        tonic::include_proto!("secal.sim.v1");
+        include!(concat!(env!("OUT_DIR"), "/secal.sim.v1.serde.rs"));
+    }
+}
+
 /// Encoded `FileDescriptorSet` of every secal.v1 file, served by gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/secal_descriptor.bin"));

@@ -7,8 +7,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use secal_proto::v1::{
-    self as pb, IncomeSource, SourceStatus, ssn_simulator_service_client::SsnSimulatorServiceClient,
+use secal_proto::{
+    sim::v1::{self as sim, ssn_simulator_service_client::SsnSimulatorServiceClient},
+    v1::{self as pb, IncomeSource, SourceStatus},
 };
 use tonic::{Code, transport::Channel};
 
@@ -108,7 +109,7 @@ impl Connectors {
     pub async fn query(
         &self,
         source: IncomeSource,
-        scope: Option<pb::query_source_request::Scope>,
+        scope: Option<sim::query_source_request::Scope>,
         subject: &pb::NationalNumber,
     ) -> pb::SourceResult {
         let unavailable = |detail: String| pb::SourceResult {
@@ -121,7 +122,7 @@ impl Connectors {
             tracing::Span::current().record("status", "circuit open");
             return unavailable("circuit open".into());
         }
-        let request = pb::QuerySourceRequest {
+        let request = sim::QuerySourceRequest {
             source: source as i32,
             subject: Some(subject.clone()),
             scope,

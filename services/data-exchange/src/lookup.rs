@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use prost::Message;
 use secal_domain::YearMonth;
-use secal_proto::v1::{
-    self as pb, AccessAction, IncomeSource, LookupPurpose, SourceStatus,
-    look_up_incomes_request::Scope, query_source_request::Scope as SourceScope,
+use secal_proto::{
+    sim::v1::query_source_request::Scope as SourceScope,
+    v1::{
+        self as pb, AccessAction, IncomeSource, LookupPurpose, SourceStatus,
+        look_up_incomes_request::Scope,
+    },
 };
 use secal_runtime::{Caller, FieldViolation, ServiceError, wire};
 use sha2::{Digest, Sha256};

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use secal_proto::v1::{IncomeSource, SimulatedSourceMode};
+use secal_proto::{sim::v1::SimulatedSourceMode, v1::IncomeSource};
 
 /// secal-ssn-simulator: serves synthetic incomes for the data-exchange service's connectors.
 /// Never connect it to production: its people are invented.

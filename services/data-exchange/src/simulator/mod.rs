@@ -14,9 +14,12 @@ use std::{
     time::Duration,
 };
 
-use secal_proto::v1::{
-    self as pb, IncomeSource, SimulatedSourceMode,
-    ssn_simulator_service_server::{SsnSimulatorService, SsnSimulatorServiceServer},
+use secal_proto::{
+    sim::v1::{
+        self as sim, SimulatedSourceMode,
+        ssn_simulator_service_server::{SsnSimulatorService, SsnSimulatorServiceServer},
+    },
+    v1::IncomeSource,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::{Request, Response, Status};
@@ -62,8 +65,8 @@ pub struct SimulatorApi {
 impl SsnSimulatorService for SimulatorApi {
     async fn query_source(
         &self,
-        request: Request<pb::QuerySourceRequest>,
-    ) -> Result<Response<pb::QuerySourceResponse>, Status> {
+        request: Request<sim::QuerySourceRequest>,
+    ) -> Result<Response<sim::QuerySourceResponse>, Status> {
         let req = request.into_inner();
         let n = self.switches.calls.fetch_add(1, Ordering::Relaxed);
         if let Some(b) = self.switches.get(req.source) {
@@ -79,15 +82,15 @@ impl SsnSimulatorService for SimulatorApi {
             }
         }
         let result = answer(&req).map_err(Status::invalid_argument)?;
-        Ok(Response::new(pb::QuerySourceResponse {
+        Ok(Response::new(sim::QuerySourceResponse {
             result: Some(result),
         }))
     }
 
     async fn set_source_mode(
         &self,
-        request: Request<pb::SetSourceModeRequest>,
-    ) -> Result<Response<pb::SetSourceModeResponse>, Status> {
+        request: Request<sim::SetSourceModeRequest>,
+    ) -> Result<Response<sim::SetSourceModeResponse>, Status> {
         let req = request.into_inner();
         let source = IncomeSource::try_from(req.source)
             .ok()
@@ -99,7 +102,7 @@ impl SsnSimulatorService for SimulatorApi {
             .ok_or_else(|| Status::invalid_argument("mode"))?;
         let delay = Duration::from_millis(u64::try_from(req.delay_ms).unwrap_or(0));
         self.switches.set(source, mode, delay);
-        Ok(Response::new(pb::SetSourceModeResponse {}))
+        Ok(Response::new(sim::SetSourceModeResponse {}))
     }
 }
 

@@ -4,7 +4,10 @@
 use chrono::{Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use secal_domain::{NationalNumber, YearMonth};
-use secal_proto::v1::{self as pb, IncomeSource, SourceStatus, query_source_request::Scope};
+use secal_proto::{
+    sim::v1::{self as sim, query_source_request::Scope},
+    v1::{self as pb, IncomeSource, SourceStatus},
+};
 use secal_runtime::wire;
 use sha2::{Digest, Sha256};
 
@@ -54,7 +57,7 @@ fn months(first: YearMonth, last: YearMonth) -> Vec<YearMonth> {
 }
 
 /// The answer of one source about one person.
-pub fn answer(req: &pb::QuerySourceRequest) -> Result<pb::SourceResult, String> {
+pub fn answer(req: &sim::QuerySourceRequest) -> Result<pb::SourceResult, String> {
     let nn: NationalNumber = req
         .subject
         .as_ref()
