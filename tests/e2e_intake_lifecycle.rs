@@ -40,6 +40,21 @@ async fn submitted(
         .unwrap_or_default())
 }
 
+async fn get_dossier(
+    suite: &Suite,
+    client: &mut Client,
+    token: &str,
+    id: &str,
+) -> anyhow::Result<pb::Dossier> {
+    let req = pb::GetDossierRequest { dossier: by_id(id) };
+    Ok(client
+        .get_dossier(suite.request(token, req))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default())
+}
+
 #[tokio::test]
 async fn illegal_transitions_are_refused_naming_the_current_status() -> anyhow::Result<()> {
     let (suite, mut client, token) = setup().await?;
@@ -142,7 +157,12 @@ async fn illegal_transitions_are_refused_naming_the_current_status() -> anyhow::
             .await,
         Code::FailedPrecondition,
     );
-    assert!(status.message().contains("DOSSIER_STATUS_REFUSED"));
+    assert!(
+        status.message().contains("DOSSIER_STATUS_REFUSED")
+            && status.message().contains("final: no step leads back"),
+        "{}",
+        status.message()
+    );
     // Only a case officer does dossier work.
     let registrar = suite.agent_token("agent-reg", &[roles::REGISTRAR])?;
     assert_code(
@@ -406,5 +426,83 @@ async fn the_mandate_carries_the_claimable_arrears_and_interest_on_its_date() ->
         .unwrap_or_default()
         .parse()?;
     assert!(interest > rust_decimal::Decimal::ZERO, "{interest}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_dossier_lists_the_steps_its_status_allows_and_a_refusal_names_what_comes_first()
+-> anyhow::Result<()> {
+    use pb::DossierStep as Step;
+    let (suite, mut client, token) = setup().await?;
+    let d = submitted(&suite, &mut client, &token, "steps-1", None).await?;
+    let id = d.application_id.clone();
+    let complete = get_dossier(&suite, &mut client, &token, &id).await?;
+    assert_eq!(complete.status(), pb::DossierStatus::Complete);
+    assert_eq!(
+        complete.allowed_steps().collect::<Vec<_>>(),
+        [
+            Step::MarkIncomplete,
+            Step::NotifyDebtor,
+            Step::Refuse,
+            Step::Withdraw
+        ]
+    );
+    client
+        .notify_debtor(suite.request(
+            &token,
+            pb::NotifyDebtorRequest {
+                idempotency_key: key("steps-notify"),
+                dossier: by_id(&id),
+                notified_on: date(2007, 8, 6),
+                registered_letter_reference: "RR 4".into(),
+                expected_version: 0,
+            },
+        ))
+        .await?;
+    let accepted = client
+        .accept_application(suite.request(
+            &token,
+            pb::AcceptApplicationRequest {
+                idempotency_key: key("steps-accept"),
+                dossier: by_id(&id),
+                decided_on: date(2007, 8, 27),
+                ..Default::default()
+            },
+        ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let read = get_dossier(&suite, &mut client, &token, &id).await?;
+    assert_eq!(
+        read, accepted,
+        "the transition answers what GetDossier reads"
+    );
+    assert_eq!(read.status(), pb::DossierStatus::Accepted);
+    assert_eq!(
+        read.allowed_steps().collect::<Vec<_>>(),
+        [Step::ProposeMandate, Step::Withdraw]
+    );
+    // Activation needs the mandate proposed and signed first: the refusal says so.
+    let status = assert_code(
+        client
+            .activate_dossier(suite.request(
+                &token,
+                pb::ActivateDossierRequest {
+                    idempotency_key: key("steps-activate"),
+                    dossier: by_id(&id),
+                    active_from: date(2007, 10, 1),
+                    expected_version: 0,
+                },
+            ))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(
+        status.message(),
+        "a dossier in status DOSSIER_STATUS_ACCEPTED cannot go to DOSSIER_STATUS_ACTIVE \
+         (DOSSIER_STEP_ACTIVATE): propose the mandate and record its signature first"
+    );
+    assert_eq!(common::reason(&status), "LIFECYCLE_TRANSITION_REFUSED");
     Ok(())
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod explain;
 pub mod indexation;
 pub mod interest;
+pub mod lifecycle;
 pub mod prescription;
 pub mod reference;
 pub mod seizable;

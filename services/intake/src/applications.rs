@@ -4,6 +4,7 @@
 use chrono::{Months, NaiveDate, Utc};
 use secal_domain::NationalNumber;
 use secal_proto::v1 as pb;
+use secal_rules::lifecycle::Step;
 use secal_runtime::{
     Caller, ServiceError, ServiceResult,
     idempotency::{self, Claim},
@@ -464,14 +465,11 @@ impl IntakeApi {
         }
         let row = store::find(&mut tx, &dossier_key, true).await?;
         store::check_version(&row, req.expected_version)?;
-        store::require_status(
-            &row,
-            &[pb::DossierStatus::Incomplete],
-            pb::DossierStatus::Complete,
-        )?;
+        // The table's target is where completion leads when nothing is missing any more.
+        let completed = store::require_step(&row, Step::Complete)?;
         let revision = row.form_revision + 1;
         let status = if missing.is_empty() {
-            pb::DossierStatus::Complete
+            completed
         } else {
             pb::DossierStatus::Incomplete
         };

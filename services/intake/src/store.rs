@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use crate::pbjson;
 
+mod steps;
 mod view;
+pub(crate) use steps::{allowed_steps, require_step};
 pub(crate) use view::{load, load_new, load_with, role_from_db};
 
 /// The columns every dossier read takes, as a macro so that queries stay `&'static str`.
@@ -293,26 +295,6 @@ pub(crate) fn check_version(row: &DossierRow, expected: i64) -> ServiceResult<()
         .with_reason("DOSSIER_VERSION_MISMATCH"));
     }
     Ok(())
-}
-
-/// FAILED_PRECONDITION naming the current status and the one asked for.
-pub(crate) fn require_status(
-    row: &DossierRow,
-    allowed: &[pb::DossierStatus],
-    target: pb::DossierStatus,
-) -> ServiceResult<()> {
-    let current = row.status();
-    if allowed.contains(&current) {
-        return Ok(());
-    }
-    Err(ServiceError::failed_precondition(
-        "LIFECYCLE_TRANSITION_REFUSED",
-        format!(
-            "a dossier in status {} cannot go to {}",
-            current.as_str_name(),
-            target.as_str_name()
-        ),
-    ))
 }
 
 /// Moves the dossier to `to`, bumping its version; returns the new version.

@@ -11,7 +11,7 @@ use crate::{
     store::{self, Entry},
     validate,
 };
-use pb::DossierStatus as S;
+use secal_rules::lifecycle::Step;
 
 /// What an amendment changes, as payments needs to know it.
 fn changes(old: &pb::ApplicationForm, new: &pb::ApplicationForm) -> Vec<pb::DossierChangeKind> {
@@ -103,7 +103,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        store::require_status(&row, &[S::Active], S::Active)?;
+        let to = store::require_step(&row, Step::Amend)?;
         // An active dossier's form must stay whole: what would make an application
         // incomplete refuses the amendment.
         let mut checked = validate::check_form(req.form.as_ref(), row.received_on);
@@ -139,7 +139,7 @@ impl IntakeApi {
             &caller,
         )
         .await?;
-        store::set_status(&mut tx, row.id, S::Active, &caller).await?;
+        store::set_status(&mut tx, row.id, to, &caller).await?;
         store::append_history(
             &mut tx,
             row.id,

@@ -14,7 +14,7 @@ use crate::{
     pbjson,
     store::{self, Entry},
 };
-use pb::DossierStatus as S;
+use secal_rules::lifecycle::Step;
 
 /// The debtor's window to prove payment after the registered letter.
 const DEBTOR_WINDOW_DAYS: u64 = 15;
@@ -65,7 +65,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        store::require_status(&row, &[S::Complete], S::Incomplete)?;
+        let to = store::require_step(&row, Step::MarkIncomplete)?;
         let missing = req
             .missing_items
             .iter()
@@ -82,7 +82,7 @@ impl IntakeApi {
         .await?;
         let codes: Vec<&str> = req.missing_items.iter().map(|m| m.code.as_str()).collect();
         let note = format!("missing: {}. {}", codes.join(", "), req.note.trim());
-        store::transition(&mut tx, &row, S::Incomplete, &caller, None, note).await?;
+        store::transition(&mut tx, &row, to, &caller, None, note).await?;
         let resp = pb::MarkApplicationIncompleteResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -122,7 +122,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        store::require_status(&row, &[S::Complete], S::DebtorNotified)?;
+        let to = store::require_step(&row, Step::NotifyDebtor)?;
         not_before(
             "notified_on",
             notified_on,
@@ -150,7 +150,7 @@ impl IntakeApi {
         store::transition(
             &mut tx,
             &row,
-            S::DebtorNotified,
+            to,
             &caller,
             Some(notified_on),
             format!("debtor may prove payment until {deadline}"),
@@ -203,7 +203,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        store::require_status(&row, &[S::DebtorNotified], S::Accepted)?;
+        let to = store::require_step(&row, Step::Accept)?;
         let window_end: Option<NaiveDate> =
             sqlx::query_scalar("SELECT debtor_response_deadline FROM dossiers WHERE id = $1")
                 .bind(row.id)
@@ -284,7 +284,7 @@ impl IntakeApi {
         store::transition(
             &mut tx,
             &row,
-            S::Accepted,
+            to,
             &caller,
             Some(decided_on),
             format!("accepted as {number}"),
@@ -330,7 +330,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        store::require_status(&row, &[S::Complete, S::DebtorNotified], S::Refused)?;
+        let to = store::require_step(&row, Step::Refuse)?;
         let decision = pb::DossierDecision {
             outcome: pb::DecisionOutcome::Refused as i32,
             decided_on: Some(wire::date_to_pb(decided_on)),
@@ -354,7 +354,7 @@ impl IntakeApi {
             })
             .collect();
         let note = format!("{}: {}", reasons.join(", "), req.motivation.trim());
-        store::transition(&mut tx, &row, S::Refused, &caller, Some(decided_on), note).await?;
+        store::transition(&mut tx, &row, to, &caller, Some(decided_on), note).await?;
         let resp = pb::RefuseApplicationResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };

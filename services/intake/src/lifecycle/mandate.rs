@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use super::{Begun, Problems, finish, not_before, reload, vouched};
 use crate::{api::IntakeApi, outbox, pbjson, store};
 use pb::DossierStatus as S;
+use secal_rules::lifecycle::Step;
 
 fn mandate_of(v: &Option<Json<serde_json::Value>>) -> ServiceResult<pb::Mandate> {
     match v {
@@ -48,7 +49,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        store::require_status(&row, &[S::Accepted], S::MandateProposed)?;
+        let to = store::require_step(&row, Step::ProposeMandate)?;
         let decided_on: Option<NaiveDate> =
             sqlx::query_scalar("SELECT decided_on FROM dossiers WHERE id = $1")
                 .bind(row.id)
@@ -76,15 +77,7 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
             .execute(&mut *tx)
             .await?;
-        store::transition(
-            &mut tx,
-            &row,
-            S::MandateProposed,
-            &caller,
-            Some(proposed_on),
-            note,
-        )
-        .await?;
+        store::transition(&mut tx, &row, to, &caller, Some(proposed_on), note).await?;
         let resp = pb::ProposeMandateResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -115,7 +108,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        store::require_status(&row, &[S::MandateProposed], S::MandateSigned)?;
+        let to = store::require_step(&row, Step::RecordMandateSigned)?;
         let mut mandate = mandate_of(&row.mandate)?;
         not_before(
             "signed_on",
@@ -130,15 +123,7 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
             .execute(&mut *tx)
             .await?;
-        store::transition(
-            &mut tx,
-            &row,
-            S::MandateSigned,
-            &caller,
-            Some(signed_on),
-            "",
-        )
-        .await?;
+        store::transition(&mut tx, &row, to, &caller, Some(signed_on), "").await?;
         let resp = pb::RecordMandateSignedResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -166,7 +151,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        store::require_status(&row, &[S::MandateSigned], S::Active)?;
+        let to = store::require_step(&row, Step::Activate)?;
         let mandate = mandate_of(&row.mandate)?;
         not_before(
             "active_from",
@@ -179,7 +164,7 @@ impl IntakeApi {
             .bind(active_from)
             .execute(&mut *tx)
             .await?;
-        store::transition(&mut tx, &row, S::Active, &caller, Some(active_from), "").await?;
+        store::transition(&mut tx, &row, to, &caller, Some(active_from), "").await?;
         let event_id = outbox::emit(
             &mut tx,
             row.id,
@@ -223,23 +208,14 @@ impl IntakeApi {
             Begun::Go(tx, row) => (tx, row),
         };
         let was_active = row.status() == S::Active;
-        if reason == R::Withdrawn {
-            store::require_status(
-                &row,
-                &[
-                    S::Incomplete,
-                    S::Complete,
-                    S::DebtorNotified,
-                    S::Accepted,
-                    S::MandateProposed,
-                    S::MandateSigned,
-                    S::Active,
-                ],
-                S::Closed,
-            )?;
+        // The applicant may withdraw at any point; the other reasons end an intervention,
+        // so they need an active dossier. The reason picks the step, the table the statuses.
+        let step = if reason == R::Withdrawn {
+            Step::Withdraw
         } else {
-            store::require_status(&row, &[S::Active], S::Closed)?;
-        }
+            Step::Close
+        };
+        let to = store::require_step(&row, step)?;
         not_before("closed_on", closed_on, row.active_from, "the activation")?;
         let closure = pb::DossierClosure {
             reason: reason as i32,
@@ -260,7 +236,7 @@ impl IntakeApi {
         store::transition(
             &mut tx,
             &row,
-            S::Closed,
+            to,
             &caller,
             Some(closed_on),
             format!("{}. {}", reason.as_str_name(), req.note.trim()),

@@ -151,5 +151,6 @@ fn assemble(
             row.changed_via.as_deref(),
             row.changed_at,
         )),
+        allowed_steps: super::allowed_steps(row.status()),
     })
 }
