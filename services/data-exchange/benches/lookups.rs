@@ -17,6 +17,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "../../../tests/e2e_intake_form.rs"]
 mod form;
+// The dossier, the assigned agent and the look-up are the load engine's (one set-up for the
+// fault test, the floor bench and this one).
+#[allow(dead_code)]
+#[path = "../../../tests/load/engine.rs"]
+mod engine;
 
 use std::{
     collections::HashMap,
@@ -24,11 +29,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use secal_proto::v1::{
-    self as pb, data_exchange_service_client::DataExchangeServiceClient,
-    intake_service_client::IntakeServiceClient,
-};
-use secal_runtime::{auth::PrincipalKind, roles, service::ServiceContext};
+use secal_proto::v1::{self as pb, data_exchange_service_client::DataExchangeServiceClient};
+use secal_runtime::{auth::PrincipalKind, service::ServiceContext};
 use secal_testkit::{Options, Suite, Svc};
 use tokio::sync::Semaphore;
 use tonic::transport::Channel;
@@ -155,62 +157,14 @@ fn main() {
         ])
         .await
         .unwrap();
-        let mut intake = IntakeServiceClient::new(suite.channel(Svc::Intake).await.unwrap());
-        let officer = suite
-            .agent_token("agent-officer", &[roles::CASE_OFFICER])
-            .unwrap();
-        let d = intake
-            .submit_application(
-                suite.request(&officer, form::submit("b-1", form::mother_of_three())),
-            )
-            .await
-            .unwrap()
-            .into_inner()
-            .dossier
-            .unwrap();
-        let active = form::to_active(&mut intake, &suite, &officer, &d.application_id, "b")
-            .await
-            .unwrap()
-            .dossier
-            .unwrap();
-        intake
-            .assign_dossier_agent(suite.request(
-                &officer,
-                pb::AssignDossierAgentRequest {
-                    idempotency_key: form::key("b-assign"),
-                    dossier: Some(pb::DossierRef {
-                        id: Some(pb::dossier_ref::Id::DossierNumber(
-                            active.dossier_number.clone(),
-                        )),
-                    }),
-                    agent_id: "agent-lookup".into(),
-                    task: pb::AgentTask::IncomeLookup as i32,
-                    start_date: form::date(2007, 10, 1),
-                    end_date: None,
-                },
-            ))
-            .await
-            .unwrap();
-        let token = suite
-            .agent_token("agent-lookup", &[roles::INCOME_LOOKUP])
-            .unwrap();
-        let request = pb::LookUpIncomesRequest {
-            subject: form::nn(form::DEBTOR),
-            dossier_number: active.dossier_number.clone(),
-            purpose: pb::LookupPurpose::RecoveryStrategy as i32,
-            sources: Vec::new(),
-            scope: Some(pb::look_up_incomes_request::Scope::Period(pb::MonthRange {
-                first_month: Some(pb::YearMonth {
-                    year: 2025,
-                    month: 1,
-                }),
-                last_month: Some(pb::YearMonth {
-                    year: 2025,
-                    month: 12,
-                }),
-            })),
-            justification: "bench".into(),
-        };
+        let set_up = engine::set_up_lookups(
+            &suite,
+            suite.channel(Svc::Intake).await.unwrap(),
+            suite.channel(Svc::DataExchange).await.unwrap(),
+        )
+        .await
+        .unwrap();
+        let (token, request) = (set_up.token, set_up.request);
         let (logged, logged_channel) = instance(&suite, true).await;
         let (unlogged, _) = instance(&suite, false).await;
         // Warm-up of both paths.
