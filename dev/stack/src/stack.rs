@@ -162,33 +162,10 @@ impl Stack {
 }
 
 async fn wait_serving(svc: Svc, addr: SocketAddr, child: &mut Child) -> anyhow::Result<()> {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
-    for _ in 0..150 {
-        if let Some(status) = child.try_wait()? {
-            bail!(
-                "secal-{} exited ({status}) while starting; see .secal/logs/{}.log",
-                svc.spec().name,
-                svc.spec().name
-            );
-        }
-        if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-            .connect()
-            .await
-        {
-            let reply = HealthClient::new(ch)
-                .check(HealthCheckRequest {
-                    service: svc.grpc_name().into(),
-                })
-                .await;
-            if reply.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
-                return Ok(());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    bail!("secal-{} did not report SERVING on {addr}", svc.spec().name)
+    let name = svc.spec().name;
+    secal_testkit::process::wait_serving(child, addr, svc, Duration::from_millis(200), 150)
+        .await
+        .with_context(|| format!("secal-{name}: see .secal/logs/{name}.log"))
 }
 
 fn write_tokens(dir: &Path) -> anyhow::Result<String> {

@@ -115,29 +115,9 @@ impl ServiceProcess {
     }
 
     async fn wait_serving(&mut self, svc: Svc, probe: SocketAddr) -> anyhow::Result<()> {
-        use tonic_health::pb::{
-            HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-        };
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("{svc:?} exited while starting: {status}");
-            }
-            if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{probe}"))?
-                .connect()
-                .await
-            {
-                let reply = HealthClient::new(ch)
-                    .check(HealthCheckRequest {
-                        service: svc.grpc_name().into(),
-                    })
-                    .await;
-                if reply.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
-                    return Ok(());
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        bail!("{svc:?} did not report SERVING")
+        wait_serving(&mut self.child, probe, svc, Duration::from_millis(50), 200)
+            .await
+            .with_context(|| format!("{svc:?}"))
     }
 
     pub async fn channel(&self) -> anyhow::Result<tonic::transport::Channel> {
@@ -186,4 +166,39 @@ pub async fn run_to_exit(
         out.status.success(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
+}
+
+/// Waits until `child`, serving on `probe`, reports `svc` SERVING by gRPC health, asking
+/// every `every` at most `attempts` times; fails as soon as the process exits. The one wait
+/// of the test kit and the local stack.
+pub async fn wait_serving(
+    child: &mut Child,
+    probe: SocketAddr,
+    svc: Svc,
+    every: Duration,
+    attempts: u32,
+) -> anyhow::Result<()> {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    for _ in 0..attempts {
+        if let Some(status) = child.try_wait()? {
+            bail!("exited while starting: {status}");
+        }
+        if let Ok(ch) = tonic::transport::Endpoint::from_shared(format!("http://{probe}"))?
+            .connect()
+            .await
+        {
+            let reply = HealthClient::new(ch)
+                .check(HealthCheckRequest {
+                    service: svc.grpc_name().into(),
+                })
+                .await;
+            if reply.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
+    bail!("did not report SERVING on {probe}")
 }
