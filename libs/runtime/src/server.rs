@@ -3,9 +3,13 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 use tonic::{service::Routes, transport::server::TcpIncoming};
-use tonic_health::ServingStatus;
+use tonic_health::{
+    ServingStatus,
+    pb::health_server::{Health, HealthServer},
+    server::HealthReporter,
+};
 use tower::ServiceBuilder;
 
 use crate::{
@@ -124,6 +128,10 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 /// Serves `routes` (the gRPC services `policy` guards, named by it)
 /// plus health and reflection, until `shutdown` completes; then reports NOT_SERVING, stops
 /// accepting, and lets in-flight calls finish for up to the grace period.
+///
+/// The steps keep their order: the policy is checked before anything is set up, so that a
+/// wrong one never serves a call; health and reflection and the auth layer come next; the
+/// drain is tied to `shutdown` before the first connection is accepted.
 pub async fn serve(
     settings: ServerSettings,
     policy: AuthPolicy,
@@ -131,23 +139,49 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    // A policy or call graph that does not match the contract is a deployment defect: refuse
-    // to start rather than fail closed on one method at run time.
+    refuse_mismatched_policy(&policy, &settings.peers)?;
+    let service_names: Vec<String> = policy.services().to_vec();
+    let (health, health_service) = tonic_health::server::health_reporter();
+    report(&health, &service_names, ServingStatus::Serving).await;
+    let routes = with_reflection(routes.add_service(health_service.clone()), &service_names)?;
+    let stack = ServiceBuilder::new()
+        .layer(RequestContextLayer)
+        .layer(AuthLayer::new(authenticator(&settings, policy)));
+    let (signal, draining) = drain_on(shutdown, health, service_names);
+    let builder = transport(&settings)?;
+    if let Some(addr) = settings.health_listen {
+        serve_probes(bind(addr).await?, health_service);
+    }
+    let server = builder
+        .timeout(settings.request_timeout)
+        .load_shed(true)
+        .concurrency_limit_per_connection(settings.max_concurrent_requests)
+        .layer(stack)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming(listener), signal);
+    until_drained(server, draining, settings.shutdown_grace).await
+}
+
+/// A policy or call graph that does not match the contract is a deployment defect: refuse
+/// to start rather than fail closed on one method at run time.
+fn refuse_mismatched_policy(policy: &AuthPolicy, peers: &PeerPolicy) -> Result<(), ServeError> {
     policy
         .check()
         .map_err(|e| ServeError::Policy(e.to_string()))?;
-    settings
-        .peers
-        .check()
-        .map_err(|e| ServeError::Policy(e.to_string()))?;
-    let service_names: Vec<String> = policy.services().to_vec();
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_service_status("", ServingStatus::Serving).await;
-    for name in &service_names {
-        health
-            .set_service_status(name.as_str(), ServingStatus::Serving)
-            .await;
+    peers.check().map_err(|e| ServeError::Policy(e.to_string()))
+}
+
+/// Sets the server-wide status ("") and each service's, so that a probe asking for either
+/// gets the same answer.
+async fn report(health: &HealthReporter, service_names: &[String], status: ServingStatus) {
+    health.set_service_status("", status).await;
+    for name in service_names {
+        health.set_service_status(name.as_str(), status).await;
     }
+}
+
+/// Adds reflection, v1 and v1alpha (older tools only speak the latter).
+fn with_reflection(routes: Routes, service_names: &[String]) -> Result<Routes, ServeError> {
     // Advertise only what this server serves, not every service in the shared descriptor set.
     let reflection = || {
         let mut builder = tonic_reflection::server::Builder::configure()
@@ -155,7 +189,7 @@ pub async fn serve(
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .with_service_name("grpc.health.v1.Health")
             .with_service_name("grpc.reflection.v1.ServerReflection");
-        for name in &service_names {
+        for name in service_names {
             builder = builder.with_service_name(name.as_str());
         }
         builder
@@ -167,66 +201,73 @@ pub async fn serve(
         .with_service_name("grpc.reflection.v1alpha.ServerReflection")
         .build_v1alpha()
         .map_err(|e| ServeError::Reflection(e.to_string()))?;
-    let routes = routes
-        .add_service(health_service.clone())
+    Ok(routes
         .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
+        .add_service(reflection_v1alpha))
+}
 
-    let auth = Authenticator {
+fn authenticator(settings: &ServerSettings, policy: AuthPolicy) -> Authenticator {
+    Authenticator {
         verifier: settings.verifier.clone(),
         policy: Arc::new(policy),
         peers: settings.peers.clone(),
-    };
-    let stack = ServiceBuilder::new()
-        .layer(RequestContextLayer)
-        .layer(AuthLayer::new(auth));
+    }
+}
 
-    let names = service_names;
-    let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
+/// The signal tonic stops accepting on. NOT_SERVING goes out first so that probes and
+/// balancers stop sending before the listener closes; the receiver then starts the grace
+/// period.
+fn drain_on(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    health: HealthReporter,
+    service_names: Vec<String>,
+) -> (
+    impl Future<Output = ()> + Send + 'static,
+    watch::Receiver<bool>,
+) {
+    let (drain_tx, drain_rx) = watch::channel(false);
     let signal = async move {
         shutdown.await;
         tracing::info!("shutdown requested: draining in-flight calls");
-        health
-            .set_service_status("", ServingStatus::NotServing)
-            .await;
-        for name in &names {
-            health
-                .set_service_status(name.as_str(), ServingStatus::NotServing)
-                .await;
-        }
+        report(&health, &service_names, ServingStatus::NotServing).await;
         let _ = drain_tx.send(true);
     };
-    let mut builder = tonic::transport::Server::builder();
-    if let Some(tls) = &settings.tls {
-        builder = builder
+    (signal, drain_rx)
+}
+
+fn transport(settings: &ServerSettings) -> Result<tonic::transport::Server, ServeError> {
+    let builder = tonic::transport::Server::builder();
+    match &settings.tls {
+        Some(tls) => builder
             .tls_config(tls.server_config())
-            .map_err(|e| ServeError::Tls(e.to_string()))?;
+            .map_err(|e| ServeError::Tls(e.to_string())),
+        None => Ok(builder),
     }
-    if let Some(addr) = settings.health_listen {
-        let probes = bind(addr).await?;
-        // Lives as long as the process, reporting NOT_SERVING while the main server drains.
-        let health = health_service.clone();
-        tokio::spawn(async move {
-            let served = tonic::transport::Server::builder()
-                .add_service(health)
-                .serve_with_incoming(incoming(probes))
-                .await;
-            if let Err(e) = served {
-                tracing::warn!(error = %e, "health listener failed");
-            }
-        });
-    }
-    let server = builder
-        .timeout(settings.request_timeout)
-        .load_shed(true)
-        .concurrency_limit_per_connection(settings.max_concurrent_requests)
-        .layer(stack)
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(incoming(listener), signal);
-    let grace = settings.shutdown_grace;
-    let mut drain_rx = drain_rx;
+}
+
+/// The plaintext health-only listener. It lives as long as the process, reporting
+/// NOT_SERVING while the main server drains.
+fn serve_probes(probes: TcpListener, health: HealthServer<impl Health>) {
+    tokio::spawn(async move {
+        let served = tonic::transport::Server::builder()
+            .add_service(health)
+            .serve_with_incoming(incoming(probes))
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "health listener failed");
+        }
+    });
+}
+
+/// Runs the server until it stops by itself, or until the grace period after the drain
+/// began: a call that outlives it must not hold the process up.
+async fn until_drained(
+    server: impl Future<Output = Result<(), tonic::transport::Error>>,
+    mut draining: watch::Receiver<bool>,
+    grace: Duration,
+) -> Result<(), ServeError> {
     let deadline = async move {
-        let _ = drain_rx.wait_for(|draining| *draining).await;
+        let _ = draining.wait_for(|draining| *draining).await;
         tokio::time::sleep(grace).await;
     };
     tokio::select! {

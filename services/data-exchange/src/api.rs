@@ -55,6 +55,12 @@ fn subject(field: &str, nn: Option<&pb::NationalNumber>) -> ServiceResult<Option
     }
 }
 
+/// An enum filter: unspecified (`None`) means no filter; a value the contract does not name
+/// is refused, since reading it as unspecified would answer with every entry.
+fn filter<E: TryFrom<i32>>(field: &str, value: i32) -> ServiceResult<Option<E>> {
+    wire::optional_enum(field, value).map_err(|v| ServiceError::invalid(vec![v]))
+}
+
 fn text(v: &str) -> Option<String> {
     Some(v.trim().to_owned()).filter(|s| !s.is_empty())
 }
@@ -90,20 +96,21 @@ impl State {
     ) -> ServiceResult<pb::ListAccessLogEntriesResponse> {
         let page = wire::page_from_pb("page", req.page.as_ref())?;
         let who = subject("subject", req.subject.as_ref())?;
-        let name = |v: &str| Some(v.to_owned()).filter(|n| !n.ends_with("_UNSPECIFIED"));
         let filter = EntryFilter {
             subject_digest: who
                 .as_ref()
                 .map(|n| self.log.keys().subject_digest(n.as_digits())),
             agent_id: text(&req.agent_id),
             dossier_number: text(&req.dossier_number),
-            purpose: name(req.purpose().as_str_name()),
-            outcome: match req.outcome() {
-                AccessOutcome::Granted => Some("granted".into()),
-                AccessOutcome::Refused => Some("refused".into()),
-                AccessOutcome::Unspecified => None,
+            purpose: filter::<LookupPurpose>("purpose", req.purpose)?
+                .map(|p| p.as_str_name().to_owned()),
+            outcome: match filter::<AccessOutcome>("outcome", req.outcome)? {
+                Some(AccessOutcome::Granted) => Some("granted".into()),
+                Some(AccessOutcome::Refused) => Some("refused".into()),
+                Some(AccessOutcome::Unspecified) | None => None,
             },
-            action: name(req.action().as_str_name()),
+            action: filter::<AccessAction>("action", req.action)?
+                .map(|a| a.as_str_name().to_owned()),
             from_date: wire::optional_date_from_pb("from_date", req.from_date.as_ref())?,
             to_date: wire::optional_date_from_pb("to_date", req.to_date.as_ref())?,
             flagged_only: req.flagged_only,
@@ -120,7 +127,10 @@ impl State {
         let rows = self.log.list(&filter, &page).await?;
         let next = wire::page_to_pb(&page, rows.len(), rows.last().map(|r| r.sequence));
         Ok(pb::ListAccessLogEntriesResponse {
-            entries: rows.into_iter().map(entry_to_pb).collect(),
+            entries: rows
+                .into_iter()
+                .map(entry_to_pb)
+                .collect::<ServiceResult<_>>()?,
             page: Some(next),
         })
     }

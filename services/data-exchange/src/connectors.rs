@@ -135,9 +135,10 @@ impl Connectors {
             match tokio::time::timeout(self.settings.timeout, call).await {
                 Ok(Ok(resp)) => {
                     self.record(source, true);
-                    let mut result = resp.into_inner().result.unwrap_or_default();
-                    result.source = source as i32;
-                    return result;
+                    return answered(source, resp.into_inner().result).unwrap_or_else(|why| {
+                        tracing::Span::current().record("status", "malformed answer");
+                        unavailable(why)
+                    });
                 }
                 Ok(Err(status)) if !retryable(status.code()) => {
                     // The source refused the question itself: retrying will not help, and
@@ -159,9 +160,56 @@ impl Connectors {
     }
 }
 
+/// A source answers OK or NO_DATA, with its result. Anything else is not shown as the
+/// source's answer: the source is reported unavailable, saying why.
+fn answered(
+    source: IncomeSource,
+    result: Option<pb::SourceResult>,
+) -> Result<pb::SourceResult, String> {
+    let mut result = result.ok_or("the source answered without a result")?;
+    match SourceStatus::try_from(result.status) {
+        Ok(SourceStatus::Ok | SourceStatus::NoData) => {
+            result.source = source as i32;
+            Ok(result)
+        }
+        _ => Err(format!(
+            "the source answered with status {}, not OK or NO_DATA",
+            result.status
+        )),
+    }
+}
+
 fn retryable(code: Code) -> bool {
     matches!(
         code,
         Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Aborted
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(status: SourceStatus) -> Option<pb::SourceResult> {
+        Some(pb::SourceResult {
+            source: IncomeSource::Unspecified as i32,
+            status: status as i32,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn only_an_answer_with_data_or_none_is_the_sources_answer() {
+        let ok = answered(IncomeSource::Pensions, result(SourceStatus::NoData)).unwrap();
+        assert_eq!(ok.source, IncomeSource::Pensions as i32);
+        assert!(answered(IncomeSource::Pensions, None).is_err());
+        for status in [SourceStatus::Unspecified, SourceStatus::Unavailable] {
+            assert!(answered(IncomeSource::Pensions, result(status)).is_err());
+        }
+        let unknown = Some(pb::SourceResult {
+            status: 42,
+            ..Default::default()
+        });
+        assert!(answered(IncomeSource::Pensions, unknown).is_err());
+    }
 }

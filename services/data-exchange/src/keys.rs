@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, Mac, digest::KeyInit};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -79,11 +79,12 @@ impl Keys {
 
     /// HMAC-SHA-256 of the national number's digits.
     pub fn subject_digest(&self, national_number_digits: &str) -> Vec<u8> {
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.subject_key) {
-            Ok(m) => m,
-            // Any key length is accepted by HMAC; unreachable.
-            Err(_) => return Vec::new(),
-        };
+        // HMAC pads a key shorter than the hash's block with zeros (RFC 2104), so padding it
+        // here gives the same digest from a constructor that cannot fail: no fallback digest
+        // can ever stand in for the real one.
+        let mut block = [0u8; 64];
+        block[..self.subject_key.len()].copy_from_slice(&self.subject_key);
+        let mut mac = <Hmac<Sha256> as KeyInit>::new(&block.into());
         mac.update(b"secal-access-log-subject/v1:");
         mac.update(national_number_digits.as_bytes());
         mac.finalize().into_bytes().to_vec()
@@ -117,4 +118,23 @@ pub fn verify_signature(public_key: &[u8], message: &[u8], signature: &[u8]) -> 
         return false;
     };
     vk.verify(message, &sig).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    use super::Keys;
+
+    #[test]
+    fn the_subject_digest_is_hmac_sha256_under_the_32_byte_key() {
+        let subject_key = [7u8; 32];
+        let keys = Keys::new([1u8; 32], subject_key);
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&subject_key).unwrap();
+        mac.update(b"secal-access-log-subject/v1:");
+        mac.update(b"85073003328");
+        let expected = mac.finalize().into_bytes().to_vec();
+        assert_eq!(keys.subject_digest("85073003328"), expected);
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use prost::Message;
-use secal_domain::YearMonth;
+use secal_domain::{NationalNumber, YearMonth};
 use secal_proto::{
     sim::v1::query_source_request::Scope as SourceScope,
     v1::{
@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tonic::Status;
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::{api::State, log::Entry, rules};
+use crate::{api::State, intake::DossierFacts, log::Entry, rules};
 
 const MAX_MONTHS: usize = 24;
 const MAX_JUSTIFICATION: usize = 1000;
@@ -45,10 +45,47 @@ struct Asked {
     scope: SourceScope,
 }
 
+/// A look-up the access rules allow.
+struct Allowed {
+    subject: NationalNumber,
+    asked: Asked,
+}
+
+/// A refused look-up: the rule the log names, and the error the caller gets.
+type Refused = (&'static str, Status);
+
+/// Every offending field is reported at once.
 fn validate(req: &pb::LookUpIncomesRequest) -> Result<Asked, ServiceError> {
     let mut violations = Vec::new();
+    let sources = sources_asked(&req.sources, &mut violations);
+    if req
+        .dossier_number
+        .trim()
+        .parse::<secal_domain::DossierNumber>()
+        .is_err()
+    {
+        violations.push(FieldViolation::new(
+            "dossier_number",
+            "not a dossier number",
+        ));
+    }
+    if req.justification.chars().count() > MAX_JUSTIFICATION {
+        violations.push(FieldViolation::new(
+            "justification",
+            format!("at most {MAX_JUSTIFICATION} characters"),
+        ));
+    }
+    let scope = scope_asked(req.scope.as_ref(), &mut violations);
+    match scope {
+        Some(scope) if violations.is_empty() => Ok(Asked { sources, scope }),
+        _ => Err(ServiceError::invalid(violations)),
+    }
+}
+
+/// The sources in IncomeSource order, the answer's order; none asked means all of them.
+fn sources_asked(asked: &[i32], violations: &mut Vec<FieldViolation>) -> Vec<IncomeSource> {
     let mut sources = Vec::new();
-    for (i, s) in req.sources.iter().enumerate() {
+    for (i, s) in asked.iter().enumerate() {
         match IncomeSource::try_from(*s) {
             Ok(src) if src != IncomeSource::Unspecified && !sources.contains(&src) => {
                 sources.push(src)
@@ -69,24 +106,11 @@ fn validate(req: &pb::LookUpIncomesRequest) -> Result<Asked, ServiceError> {
         ];
     }
     sources.sort_by_key(|s| *s as i32);
-    if req
-        .dossier_number
-        .trim()
-        .parse::<secal_domain::DossierNumber>()
-        .is_err()
-    {
-        violations.push(FieldViolation::new(
-            "dossier_number",
-            "not a dossier number",
-        ));
-    }
-    if req.justification.chars().count() > MAX_JUSTIFICATION {
-        violations.push(FieldViolation::new(
-            "justification",
-            format!("at most {MAX_JUSTIFICATION} characters"),
-        ));
-    }
-    let scope = match &req.scope {
+    sources
+}
+
+fn scope_asked(scope: Option<&Scope>, violations: &mut Vec<FieldViolation>) -> Option<SourceScope> {
+    match scope {
         None => {
             violations.push(FieldViolation::new(
                 "scope",
@@ -94,28 +118,7 @@ fn validate(req: &pb::LookUpIncomesRequest) -> Result<Asked, ServiceError> {
             ));
             None
         }
-        Some(Scope::Period(p)) => {
-            let first = wire::year_month_from_pb("period.first_month", p.first_month.as_ref());
-            let last = wire::year_month_from_pb("period.last_month", p.last_month.as_ref());
-            match (first, last) {
-                (Ok(f), Ok(l)) if f <= l && months_between(f, l) <= MAX_MONTHS => {
-                    Some(SourceScope::Period(*p))
-                }
-                (Ok(_), Ok(_)) => {
-                    violations.push(FieldViolation::new(
-                        "period",
-                        format!("first_month <= last_month, at most {MAX_MONTHS} months"),
-                    ));
-                    None
-                }
-                (f, l) => {
-                    for e in [f.err(), l.err()].into_iter().flatten() {
-                        violations.extend(e.violations().iter().cloned());
-                    }
-                    None
-                }
-            }
-        }
+        Some(Scope::Period(p)) => period_asked(p, violations),
         Some(Scope::SituationOn(d)) => match wire::date_from_pb("situation_on", Some(d)) {
             Ok(_) => Some(SourceScope::SituationOn(*d)),
             Err(e) => {
@@ -124,10 +127,30 @@ fn validate(req: &pb::LookUpIncomesRequest) -> Result<Asked, ServiceError> {
             }
         },
         Some(Scope::LastKnown(_)) => Some(SourceScope::LastKnown(pb::LastKnownSituation {})),
-    };
-    match scope {
-        Some(scope) if violations.is_empty() => Ok(Asked { sources, scope }),
-        _ => Err(ServiceError::invalid(violations)),
+    }
+}
+
+/// A bad month is named on its own; the range is checked only between two good months.
+fn period_asked(p: &pb::MonthRange, violations: &mut Vec<FieldViolation>) -> Option<SourceScope> {
+    let first = wire::year_month_from_pb("period.first_month", p.first_month.as_ref());
+    let last = wire::year_month_from_pb("period.last_month", p.last_month.as_ref());
+    match (first, last) {
+        (Ok(f), Ok(l)) if f <= l && months_between(f, l) <= MAX_MONTHS => {
+            Some(SourceScope::Period(*p))
+        }
+        (Ok(_), Ok(_)) => {
+            violations.push(FieldViolation::new(
+                "period",
+                format!("first_month <= last_month, at most {MAX_MONTHS} months"),
+            ));
+            None
+        }
+        (f, l) => {
+            for e in [f.err(), l.err()].into_iter().flatten() {
+                violations.extend(e.violations().iter().cloned());
+            }
+            None
+        }
     }
 }
 
@@ -136,7 +159,9 @@ fn months_between(first: YearMonth, last: YearMonth) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// What the log records of the request, whether or not it is valid.
+/// What the log records of the request, whether or not it is valid. A field that cannot be
+/// read is recorded as absent (an unknown source as its number) rather than refused here:
+/// the refusal comes from a rule or from `validate`, and is logged with this entry.
 fn base_entry(state: &State, caller: &Caller, req: &pb::LookUpIncomesRequest) -> Entry {
     let month_day = |m: Option<&pb::YearMonth>, last: bool| {
         m.and_then(|m| YearMonth::new(m.year, u32::try_from(m.month).ok()?).ok())
@@ -161,7 +186,7 @@ fn base_entry(state: &State, caller: &Caller, req: &pb::LookUpIncomesRequest) ->
     let digits = req
         .subject
         .as_ref()
-        .and_then(|s| s.value.trim().parse::<secal_domain::NationalNumber>().ok());
+        .and_then(|s| s.value.trim().parse::<NationalNumber>().ok());
     let actor = caller.actor();
     Entry {
         at: state.clock.now(),
@@ -172,6 +197,8 @@ fn base_entry(state: &State, caller: &Caller, req: &pb::LookUpIncomesRequest) ->
         subject_digest: digits
             .as_ref()
             .map(|n| state.log.keys().subject_digest(n.as_digits())),
+        // An unknown purpose is refused (PURPOSE_REQUIRED); the log names it unspecified,
+        // the one purpose name its readers know that is not lawful.
         purpose: LookupPurpose::try_from(req.purpose)
             .unwrap_or(LookupPurpose::Unspecified)
             .as_str_name()
@@ -194,6 +221,90 @@ fn base_entry(state: &State, caller: &Caller, req: &pb::LookUpIncomesRequest) ->
         trace_id: trace_id(),
         ..Default::default()
     }
+}
+
+fn wire_subject(subject: &NationalNumber) -> pb::NationalNumber {
+    pb::NationalNumber {
+        value: subject.as_digits().to_owned(),
+    }
+}
+
+/// Records the refusal on the span and picks its status code.
+fn refusal(span: &tracing::Span, r: rules::Refusal) -> Refused {
+    span.record("outcome", "refused");
+    span.record("rule", r.rule.as_str_name());
+    // Fail closed either way; but a check that could not be made is worth retrying,
+    // a rule that said no is not.
+    let error = if r.rule == pb::AccessRule::DossierCheckUnavailable {
+        ServiceError::new(secal_runtime::ErrorCode::Unavailable, r.message)
+            .with_reason(r.rule.as_str_name())
+    } else {
+        ServiceError::permission_denied(r.rule.as_str_name(), r.message)
+    };
+    (r.rule.as_str_name(), Status::from(error))
+}
+
+/// The digest of exactly what is returned, so that the log can prove what was seen without
+/// keeping it.
+fn results_digest(results: &[pb::SourceResult]) -> Vec<u8> {
+    Sha256::digest(
+        pb::LookUpIncomesResponse {
+            sources: results.to_vec(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    )
+    .to_vec()
+}
+
+/// "SOURCE=STATUS" per source, as logged. Every result comes from `ask_sources`, which names
+/// a known source and status; anything else is a defect, and a look-up that cannot be logged
+/// truthfully is not answered.
+fn source_outcomes(results: &[pb::SourceResult]) -> Result<Vec<String>, Status> {
+    results
+        .iter()
+        .map(|r| {
+            let source = IncomeSource::try_from(r.source);
+            let status = SourceStatus::try_from(r.status);
+            match (source, status) {
+                (Ok(source), Ok(status)) => {
+                    Ok(format!("{}={}", source.as_str_name(), status.as_str_name()))
+                }
+                _ => Err(ServiceError::internal(format!(
+                    "a source result names source {} and status {}, not both known",
+                    r.source, r.status
+                ))
+                .into()),
+            }
+        })
+        .collect()
+}
+
+/// The answer to a granted, logged look-up. When no source could answer the caller gets an
+/// error to retry on, still naming the log entry.
+fn answer(
+    subject: &NationalNumber,
+    results: Vec<pb::SourceResult>,
+    digest: &[u8],
+    sequence: i64,
+) -> Result<pb::LookUpIncomesResponse, Status> {
+    if results
+        .iter()
+        .all(|r| r.status == SourceStatus::Unavailable as i32)
+    {
+        return Err(with_sequence(
+            tonic::Code::Unavailable,
+            "SOURCES_UNAVAILABLE",
+            "no source asked could answer; retry later".into(),
+            sequence,
+        ));
+    }
+    Ok(pb::LookUpIncomesResponse {
+        access_log_sequence: sequence,
+        sources: results,
+        result_digest: hex::encode(digest),
+        subject_masked: subject.masked(),
+    })
 }
 
 impl State {
@@ -229,6 +340,8 @@ impl State {
         }
     }
 
+    /// The order is the safety property: every rule is checked before any source is asked,
+    /// and the outcome, refused or granted, is logged before anything is returned.
     #[tracing::instrument(skip_all, fields(outcome, rule))]
     pub(crate) async fn look_up(
         &self,
@@ -237,54 +350,47 @@ impl State {
     ) -> Result<pb::LookUpIncomesResponse, Status> {
         let mut entry = base_entry(self, caller, &req);
         let span = tracing::Span::current();
-        let refuse = |r: rules::Refusal| {
-            span.record("outcome", "refused");
-            span.record("rule", r.rule.as_str_name());
-            // Fail closed either way; but a check that could not be made is worth retrying,
-            // a rule that said no is not.
-            let error = if r.rule == pb::AccessRule::DossierCheckUnavailable {
-                ServiceError::new(secal_runtime::ErrorCode::Unavailable, r.message)
-                    .with_reason(r.rule.as_str_name())
-            } else {
-                ServiceError::permission_denied(r.rule.as_str_name(), r.message)
-            };
-            (r.rule.as_str_name(), Status::from(error))
+        let allowed = match self.authorise(caller, &req, &mut entry, &span).await {
+            Ok(allowed) => allowed,
+            Err((rule, status)) => return Err(self.refused(entry, rule, status).await),
         };
-        let subject = match rules::caller_purpose_subject(caller, req.purpose, req.subject.as_ref())
-        {
-            Ok(s) => s,
-            Err(r) => {
-                let (rule, status) = refuse(r);
-                return Err(self.refused(entry, rule, status).await);
-            }
-        };
-        let asked = match validate(&req) {
-            Ok(a) => a,
-            Err(e) => return Err(self.refused(entry, "INVALID_ARGUMENT", e.into()).await),
-        };
+        let results = self.ask_sources(&allowed).await;
+        let digest = results_digest(&results);
+        entry.outcome = "granted".into();
+        entry.result_digest = Some(digest.clone());
+        entry.source_outcomes = source_outcomes(&results)?;
+        let sequence = self.log(entry).await?;
+        span.record("outcome", "granted");
+        answer(&allowed.subject, results, &digest, sequence)
+    }
+
+    /// The access rules in AccessRule order (the first that fails refuses), with the request's
+    /// own validity checked between rules 4 and 5, so that intake is never asked about a
+    /// malformed request. Records in `entry`, refused or not, the sources asked and the volume
+    /// flag.
+    async fn authorise(
+        &self,
+        caller: &Caller,
+        req: &pb::LookUpIncomesRequest,
+        entry: &mut Entry,
+        span: &tracing::Span,
+    ) -> Result<Allowed, Refused> {
+        let subject = rules::caller_purpose_subject(caller, req.purpose, req.subject.as_ref())
+            .map_err(|r| refusal(span, r))?;
+        let asked = validate(req).map_err(|e| ("INVALID_ARGUMENT", Status::from(e)))?;
         entry.sources = asked
             .sources
             .iter()
             .map(|s| s.as_str_name().to_owned())
             .collect();
         let agent = caller.actor().id.clone();
-        let dossier = req.dossier_number.trim().to_owned();
-        let subject_pb = pb::NationalNumber {
-            value: subject.as_digits().to_owned(),
-        };
-        let facts = match &self.intake {
-            Some(intake) => intake
-                .facts(&subject_pb, &dossier, &agent, self.clock.today())
-                .await
-                .map_err(|e| {
-                    tracing::warn!(code = ?e.code(), "intake could not confirm the dossier");
-                }),
-            None => Err(()),
-        };
-        let checked = match facts {
-            Ok(f) => rules::dossier(&f, &agent)
+        let checked = match self
+            .dossier_facts(&subject, req.dossier_number.trim(), &agent)
+            .await
+        {
+            Some(f) => rules::dossier(&f, &agent)
                 .and_then(|()| rules::volume(&self.rate, &agent, entry.at)),
-            Err(()) => Err(rules::Refusal {
+            None => Err(rules::Refusal {
                 rule: pb::AccessRule::DossierCheckUnavailable,
                 message: "the intake service could not confirm the dossier",
             }),
@@ -293,23 +399,44 @@ impl State {
             Ok(flagged) => entry.flagged_unusual_volume = flagged,
             Err(r) => {
                 entry.flagged_unusual_volume = r.rule == pb::AccessRule::RateLimit;
-                let (rule, status) = refuse(r);
-                return Err(self.refused(entry, rule, status).await);
+                return Err(refusal(span, r));
             }
         }
+        Ok(Allowed { subject, asked })
+    }
 
-        let results: Vec<pb::SourceResult> = match &self.sources {
+    /// What intake says about the dossier today; `None` when it cannot say (no intake
+    /// configured, or the call failed), which refuses the look-up.
+    async fn dossier_facts(
+        &self,
+        subject: &NationalNumber,
+        dossier: &str,
+        agent: &str,
+    ) -> Option<DossierFacts> {
+        let intake = self.intake.as_ref()?;
+        intake
+            .facts(&wire_subject(subject), dossier, agent, self.clock.today())
+            .await
+            .map_err(|e| {
+                tracing::warn!(code = ?e.code(), "intake could not confirm the dossier");
+            })
+            .ok()
+    }
+
+    /// One result per source asked, in the order asked. Without a network every source is
+    /// unavailable rather than the look-up failing, so that the attempt is logged like any
+    /// other.
+    async fn ask_sources(&self, allowed: &Allowed) -> Vec<pb::SourceResult> {
+        let Asked { sources, scope } = &allowed.asked;
+        match &self.sources {
             Some(c) => {
+                let subject = wire_subject(&allowed.subject);
                 futures::future::join_all(
-                    asked
-                        .sources
-                        .iter()
-                        .map(|s| c.query(*s, Some(asked.scope), &subject_pb)),
+                    sources.iter().map(|s| c.query(*s, Some(*scope), &subject)),
                 )
                 .await
             }
-            None => asked
-                .sources
+            None => sources
                 .iter()
                 .map(|s| pb::SourceResult {
                     source: *s as i32,
@@ -318,49 +445,6 @@ impl State {
                     ..Default::default()
                 })
                 .collect(),
-        };
-        let digest = Sha256::digest(
-            pb::LookUpIncomesResponse {
-                sources: results.clone(),
-                ..Default::default()
-            }
-            .encode_to_vec(),
-        )
-        .to_vec();
-        entry.outcome = "granted".into();
-        entry.result_digest = Some(digest.clone());
-        entry.source_outcomes = results
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}={}",
-                    IncomeSource::try_from(r.source)
-                        .unwrap_or_default()
-                        .as_str_name(),
-                    SourceStatus::try_from(r.status)
-                        .unwrap_or_default()
-                        .as_str_name()
-                )
-            })
-            .collect();
-        let sequence = self.log(entry).await?;
-        span.record("outcome", "granted");
-        if results
-            .iter()
-            .all(|r| r.status == SourceStatus::Unavailable as i32)
-        {
-            return Err(with_sequence(
-                tonic::Code::Unavailable,
-                "SOURCES_UNAVAILABLE",
-                "no source asked could answer; retry later".into(),
-                sequence,
-            ));
         }
-        Ok(pb::LookUpIncomesResponse {
-            access_log_sequence: sequence,
-            sources: results,
-            result_digest: hex::encode(digest),
-            subject_masked: subject.masked(),
-        })
     }
 }

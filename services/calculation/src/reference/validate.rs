@@ -166,60 +166,17 @@ fn payload(
     out: &mut Vec<FieldViolation>,
 ) -> Option<RefPayload> {
     use pb::reference_value::StructuredValue;
-    let structured_field = match &v.structured_value {
-        Some(StructuredValue::SeizureBrackets(_)) => Some("value.seizure_brackets"),
-        Some(StructuredValue::SurchargeRule(_)) => Some("value.surcharge_rule"),
-        None => None,
-    };
-    let no_number = |why: &str, out: &mut Vec<FieldViolation>| {
-        if !v.value.trim().is_empty() {
-            out.push(FieldViolation::new(
-                "value.value",
-                format!("must be empty {why}"),
-            ));
-        }
-    };
     if v.abolished {
-        if !matches!(
-            kind,
-            RefKind::ApplicantIncomeCeiling | RefKind::ApplicantIncomeCeilingChildIncrement
-        ) {
-            out.push(FieldViolation::new(
-                "value.abolished",
-                "only the applicant income ceiling and its child increment can be abolished",
-            ));
-            return None;
-        }
-        no_number("for an abolished value", out);
-        if let Some(field) = structured_field {
-            out.push(FieldViolation::new(
-                field,
-                "must be absent for an abolished value",
-            ));
-        }
-        return Some(RefPayload::Abolished);
+        return abolished(kind, v, out);
     }
     match (kind, &v.structured_value) {
         (RefKind::SeizureBrackets, Some(StructuredValue::SeizureBrackets(b))) => {
-            no_number("for seizure brackets (they go in seizure_brackets)", out);
+            no_number(v, "for seizure brackets (they go in seizure_brackets)", out);
             brackets(b, out).map(RefPayload::Brackets)
         }
         (RefKind::DebtorSurcharge, Some(StructuredValue::SurchargeRule(s))) => {
-            no_number("for a surcharge rule (it goes in surcharge_rule)", out);
-            let debtor = percent(
-                "value.surcharge_rule.debtor_surcharge_percent".into(),
-                &s.debtor_surcharge_percent,
-                out,
-            );
-            let creditor = percent(
-                "value.surcharge_rule.creditor_deduction_percent".into(),
-                &s.creditor_deduction_percent,
-                out,
-            );
-            Some(RefPayload::Surcharge(SurchargeRule {
-                debtor_percent: debtor?,
-                creditor_percent: creditor?,
-            }))
+            no_number(v, "for a surcharge rule (it goes in surcharge_rule)", out);
+            surcharge(s, out).map(RefPayload::Surcharge)
         }
         (RefKind::SeizureBrackets, _) => {
             out.push(FieldViolation::new(
@@ -236,7 +193,7 @@ fn payload(
             None
         }
         (_, _) => {
-            if let Some(field) = structured_field {
+            if let Some(field) = structured_field(v) {
                 out.push(FieldViolation::new(
                     field,
                     format!("not used by {kind}; give value"),
@@ -245,6 +202,71 @@ fn payload(
             number(kind, &v.value, out).map(RefPayload::Number)
         }
     }
+}
+
+/// The request field holding the structured value, if one is given.
+fn structured_field(v: &pb::ReferenceValue) -> Option<&'static str> {
+    use pb::reference_value::StructuredValue;
+    match &v.structured_value {
+        Some(StructuredValue::SeizureBrackets(_)) => Some("value.seizure_brackets"),
+        Some(StructuredValue::SurchargeRule(_)) => Some("value.surcharge_rule"),
+        None => None,
+    }
+}
+
+/// A value that is not a plain number must not carry one as well: which would count?
+fn no_number(v: &pb::ReferenceValue, why: &str, out: &mut Vec<FieldViolation>) {
+    if !v.value.trim().is_empty() {
+        out.push(FieldViolation::new(
+            "value.value",
+            format!("must be empty {why}"),
+        ));
+    }
+}
+
+/// Only the applicant income ceiling and its increment can be abolished; an abolished value
+/// carries no figure of any shape.
+fn abolished(
+    kind: RefKind,
+    v: &pb::ReferenceValue,
+    out: &mut Vec<FieldViolation>,
+) -> Option<RefPayload> {
+    if !matches!(
+        kind,
+        RefKind::ApplicantIncomeCeiling | RefKind::ApplicantIncomeCeilingChildIncrement
+    ) {
+        out.push(FieldViolation::new(
+            "value.abolished",
+            "only the applicant income ceiling and its child increment can be abolished",
+        ));
+        return None;
+    }
+    no_number(v, "for an abolished value", out);
+    if let Some(field) = structured_field(v) {
+        out.push(FieldViolation::new(
+            field,
+            "must be absent for an abolished value",
+        ));
+    }
+    Some(RefPayload::Abolished)
+}
+
+/// Both percentages are checked before either is given up on, so that both are reported.
+fn surcharge(s: &pb::SurchargeRule, out: &mut Vec<FieldViolation>) -> Option<SurchargeRule> {
+    let debtor = percent(
+        "value.surcharge_rule.debtor_surcharge_percent".into(),
+        &s.debtor_surcharge_percent,
+        out,
+    );
+    let creditor = percent(
+        "value.surcharge_rule.creditor_deduction_percent".into(),
+        &s.creditor_deduction_percent,
+        out,
+    );
+    Some(SurchargeRule {
+        debtor_percent: debtor?,
+        creditor_percent: creditor?,
+    })
 }
 
 /// Validity: a CPI value covers exactly its month (derived from the key when left out).

@@ -1,7 +1,7 @@
 //! The 10-year retention purge. Before the oldest entries go, a signed anchor states the
 //! head of the purged prefix, so the first kept entry's link is still checked.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use secal_runtime::ServiceResult;
 use sqlx::PgConnection;
 
@@ -28,7 +28,7 @@ impl AccessLog {
         sqlx::query("LOCK TABLE access_log IN EXCLUSIVE MODE")
             .execute(&mut *conn)
             .await?;
-        let cutoff_at = cutoff.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let cutoff_at = cutoff.and_time(NaiveTime::MIN).and_utc();
         // Only a prefix goes: up to the last entry before the first one on or after cutoff.
         let first_young: Option<i64> =
             sqlx::query_scalar("SELECT min(sequence) FROM access_log WHERE at >= $1")

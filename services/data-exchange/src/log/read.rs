@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1::{self as pb, AccessAction, AccessOutcome, IncomeSource, LookupPurpose};
-use secal_runtime::{ServiceResult, wire};
+use secal_runtime::{ServiceError, ServiceResult, wire};
 
 use super::{AccessLog, CHECKPOINT_COLUMNS, COLUMNS, Checkpoint, Entry};
 
@@ -96,71 +96,142 @@ impl AccessLog {
     }
 }
 
-fn name_to<E>(v: &str, parse: impl Fn(&str) -> Option<E>, default: E) -> E {
-    parse(v).unwrap_or(default)
+/// Stored entries are written by this service from its own enums and dates; a value it
+/// cannot read back is a corrupt row, reported as such rather than shown as another value.
+fn corrupt(sequence: i64, what: &str, value: &str) -> ServiceError {
+    ServiceError::internal(format!(
+        "access-log entry {sequence}: cannot read its {what} {value:?}"
+    ))
 }
 
-pub fn entry_to_pb(e: Entry) -> pb::AccessLogEntry {
-    let month = |d: Option<NaiveDate>| {
-        d.and_then(|d| secal_domain::YearMonth::from_date(d).ok())
+fn stored<E>(
+    e: &Entry,
+    what: &str,
+    value: &str,
+    parse: impl Fn(&str) -> Option<E>,
+) -> ServiceResult<E> {
+    parse(value).ok_or_else(|| corrupt(e.sequence, what, value))
+}
+
+/// A source is logged by name, or, when a refused request named no known source, as the
+/// number it gave, which the entry reports as asked.
+fn stored_source(e: &Entry, s: &str) -> ServiceResult<i32> {
+    match IncomeSource::from_str_name(s) {
+        Some(source) => Ok(source as i32),
+        None => s.parse().map_err(|_| corrupt(e.sequence, "source", s)),
+    }
+}
+
+fn stored_outcome(e: &Entry, o: &str) -> ServiceResult<pb::SourceOutcome> {
+    let (source, status) = o
+        .split_once('=')
+        .ok_or_else(|| corrupt(e.sequence, "source outcome", o))?;
+    Ok(pb::SourceOutcome {
+        source: stored(e, "source outcome", source, IncomeSource::from_str_name)? as i32,
+        status: stored(e, "source outcome", status, pb::SourceStatus::from_str_name)? as i32,
+    })
+}
+
+fn stored_month(e: &Entry, d: Option<NaiveDate>) -> ServiceResult<Option<pb::YearMonth>> {
+    d.map(|d| {
+        secal_domain::YearMonth::from_date(d)
             .map(wire::year_month_to_pb)
+            .map_err(|_| corrupt(e.sequence, "period month", &d.to_string()))
+    })
+    .transpose()
+}
+
+/// The entry as the contract shows it. The optional columns (via system, dossier, refusal
+/// rule, result digest) are absent for some entries by design, and the contract's empty
+/// string says so.
+pub fn entry_to_pb(e: Entry) -> ServiceResult<pb::AccessLogEntry> {
+    let period = match e.period_from {
+        Some(_) => Some(pb::MonthRange {
+            first_month: stored_month(&e, e.period_from)?,
+            last_month: stored_month(&e, e.period_to)?,
+        }),
+        None => None,
     };
-    let period = e.period_from.map(|_| pb::MonthRange {
-        first_month: month(e.period_from),
-        last_month: month(e.period_to),
-    });
-    pb::AccessLogEntry {
+    let purpose = stored(&e, "purpose", &e.purpose, LookupPurpose::from_str_name)?;
+    let outcome = stored(&e, "outcome", &e.outcome, |o| match o {
+        "granted" => Some(AccessOutcome::Granted),
+        "refused" => Some(AccessOutcome::Refused),
+        _ => None,
+    })?;
+    let action = stored(&e, "action", &e.action, AccessAction::from_str_name)?;
+    let sources = e
+        .sources
+        .iter()
+        .map(|s| stored_source(&e, s))
+        .collect::<ServiceResult<_>>()?;
+    let source_outcomes = e
+        .source_outcomes
+        .iter()
+        .map(|o| stored_outcome(&e, o))
+        .collect::<ServiceResult<_>>()?;
+    Ok(pb::AccessLogEntry {
         sequence: e.sequence,
         at: wire::timestamp(e.at),
         agent_id: e.agent_id,
         via_system: e.via_system.unwrap_or_default(),
         subject_masked: e.subject_masked,
-        purpose: name_to(
-            &e.purpose,
-            LookupPurpose::from_str_name,
-            LookupPurpose::Unspecified,
-        ) as i32,
+        purpose: purpose as i32,
         dossier_number: e.dossier_number.unwrap_or_default(),
-        outcome: name_to(
-            &e.outcome,
-            |o| match o {
-                "granted" => Some(AccessOutcome::Granted),
-                "refused" => Some(AccessOutcome::Refused),
-                _ => None,
-            },
-            AccessOutcome::Unspecified,
-        ) as i32,
+        outcome: outcome as i32,
         refusal_rule: e.refusal_rule.unwrap_or_default(),
         result_digest: e.result_digest.map(hex::encode).unwrap_or_default(),
         entry_hash: hex::encode(e.entry_hash),
         previous_hash: hex::encode(e.prev_hash),
-        action: name_to(
-            &e.action,
-            AccessAction::from_str_name,
-            AccessAction::Unspecified,
-        ) as i32,
-        sources: e
-            .sources
-            .iter()
-            .filter_map(|s| IncomeSource::from_str_name(s))
-            .map(|s| s as i32)
-            .collect(),
-        source_outcomes: e
-            .source_outcomes
-            .iter()
-            .filter_map(|o| {
-                let (s, st) = o.split_once('=')?;
-                Some(pb::SourceOutcome {
-                    source: IncomeSource::from_str_name(s)? as i32,
-                    status: pb::SourceStatus::from_str_name(st)? as i32,
-                })
-            })
-            .collect(),
+        action: action as i32,
+        sources,
+        source_outcomes,
         period,
         situation_on: e.situation_on.map(wire::date_to_pb),
         last_known_situation: e.last_known,
         flagged_unusual_volume: e.flagged_unusual_volume,
         justification: e.justification,
         trace_id: e.trace_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use secal_runtime::ErrorCode;
+
+    use super::*;
+
+    fn refused_lookup() -> Entry {
+        Entry {
+            sequence: 7,
+            action: AccessAction::IncomeLookup.as_str_name().into(),
+            purpose: LookupPurpose::Unspecified.as_str_name().into(),
+            outcome: "refused".into(),
+            sources: vec!["INCOME_SOURCE_PENSIONS".into(), "99".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_source_a_refused_request_named_by_number_reads_back_as_that_number() {
+        let e = entry_to_pb(refused_lookup()).unwrap();
+        assert_eq!(e.sources, vec![IncomeSource::Pensions as i32, 99]);
+        assert_eq!(e.purpose, LookupPurpose::Unspecified as i32);
+    }
+
+    #[test]
+    fn a_stored_value_that_names_nothing_known_is_an_internal_error() {
+        let corruptions: [fn(&mut Entry); 5] = [
+            |e| e.purpose = "GRANT".into(),
+            |e| e.outcome = "maybe".into(),
+            |e| e.action = "".into(),
+            |e| e.sources = vec!["PAYSLIPS".into()],
+            |e| e.source_outcomes = vec!["INCOME_SOURCE_PENSIONS".into()],
+        ];
+        for corrupt in corruptions {
+            let mut e = refused_lookup();
+            corrupt(&mut e);
+            let err = entry_to_pb(e).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Internal);
+        }
     }
 }

@@ -58,147 +58,265 @@ fn signature_ok(keys: &HashMap<String, Vec<u8>>, cp: &Checkpoint) -> bool {
             .is_some_and(|pk| verify_signature(pk, statement.as_bytes(), &cp.signature))
 }
 
+/// Why a walk along the chain stopped before its end.
+enum Stop {
+    /// The chain is broken here: that is the answer, not an error.
+    Broken {
+        sequence: i64,
+        kind: ChainFailureKind,
+        detail: String,
+    },
+    /// The walk could not be made.
+    Failed(ServiceError),
+}
+
+impl Stop {
+    fn broken(sequence: i64, kind: ChainFailureKind, detail: impl Into<String>) -> Self {
+        Self::Broken {
+            sequence,
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<ServiceError> for Stop {
+    fn from(e: ServiceError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<sqlx::Error> for Stop {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
 impl AccessLog {
     #[tracing::instrument(skip_all, fields(from, to, intact))]
     pub async fn verify(&self, from: i64, to: i64) -> ServiceResult<Verification> {
-        if from < 0 || to < 0 || (to > 0 && to < from) {
-            return Err(ServiceError::invalid_field(
-                "to_sequence",
-                "the range must be 0 or 1 <= from_sequence <= to_sequence",
-            ));
-        }
+        check_range(from, to)?;
         let mut conn = self.pool.acquire().await?;
         let keys = signing_keys(&mut conn).await?;
         let purge_anchor = latest_anchor(&mut conn).await?;
         let floor = purge_anchor.as_ref().map_or(0, |a| a.sequence);
-        // Start from the signed point nearest below `from`: the purge anchor, a checkpoint,
-        // or the genesis.
-        let start: Option<Checkpoint> = if from > floor + 1 {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {CHECKPOINT_COLUMNS} FROM access_log_checkpoints
-                  WHERE sequence < $1 AND sequence >= $2 ORDER BY sequence DESC, id DESC LIMIT 1"
-            )))
-            .bind(from)
-            .bind(floor)
-            .fetch_optional(&mut *conn)
-            .await?
-            .or(purge_anchor)
-        } else {
-            purge_anchor
-        };
-        let last: Option<i64> = sqlx::query_scalar("SELECT max(sequence) FROM access_log")
-            .fetch_one(&mut *conn)
-            .await?;
-        let (mut expected, mut prev) = match &start {
-            Some(cp) => (cp.sequence + 1, cp.entry_hash.clone()),
-            None => (1, GENESIS.to_vec()),
-        };
+        let start = starting_point(&mut conn, from, floor, purge_anchor).await?;
+        let last = last_sequence(&mut conn).await?;
         let to = if to == 0 { last.unwrap_or(0) } else { to };
         let mut v = Verification {
             intact: true,
-            from: expected,
+            from: start.as_ref().map_or(1, |cp| cp.sequence + 1),
             to,
             anchor: start.clone(),
             ..Default::default()
         };
-        if let Some(cp) = &start {
-            v.checkpoints_checked += 1;
-            if !signature_ok(&keys, cp) {
-                return Ok(v.fail(
-                    cp.sequence,
-                    ChainFailureKind::BadCheckpointSignature,
-                    "the starting checkpoint's signature does not verify".into(),
-                ));
-            }
-        }
-        let checkpoints: Vec<Checkpoint> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {CHECKPOINT_COLUMNS} FROM access_log_checkpoints
-              WHERE sequence >= $1 AND sequence <= $2 AND NOT purge_anchor ORDER BY sequence"
-        )))
-        .bind(expected)
-        .bind(to.max(expected))
-        .fetch_all(&mut *conn)
-        .await?;
-        let by_seq: HashMap<i64, &Checkpoint> =
-            checkpoints.iter().map(|c| (c.sequence, c)).collect();
-        while expected <= to {
-            let rows: Vec<Entry> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM access_log WHERE sequence >= $1 AND sequence <= $2
-                  ORDER BY sequence LIMIT $3"
-            )))
-            .bind(expected)
-            .bind(to)
-            .bind(BATCH)
-            .fetch_all(&mut *conn)
-            .await?;
-            if rows.is_empty() {
-                return Ok(v.fail(
-                    expected,
-                    ChainFailureKind::SequenceGap,
-                    format!("entries {expected} to {to} are missing"),
-                ));
-            }
-            for row in &rows {
-                if row.sequence != expected {
-                    return Ok(v.fail(
-                        expected,
-                        ChainFailureKind::SequenceGap,
-                        format!("entry {expected} is missing (next is {})", row.sequence),
-                    ));
-                }
-                if row.compute_hash(&row.prev_hash) != row.entry_hash {
-                    return Ok(v.fail(
-                        row.sequence,
-                        ChainFailureKind::HashMismatch,
-                        "the entry's content does not give its hash (changed entry)".into(),
-                    ));
-                }
-                if row.prev_hash != prev {
-                    return Ok(v.fail(
-                        row.sequence,
-                        ChainFailureKind::BrokenLink,
-                        "previous_hash is not the hash of the entry before".into(),
-                    ));
-                }
-                if let Some(cp) = by_seq.get(&row.sequence) {
-                    v.checkpoints_checked += 1;
-                    if !signature_ok(&keys, cp) {
-                        return Ok(v.fail(
-                            row.sequence,
-                            ChainFailureKind::BadCheckpointSignature,
-                            "the checkpoint's signature does not verify".into(),
-                        ));
-                    }
-                    if cp.entry_hash != row.entry_hash {
-                        return Ok(v.fail(
-                            row.sequence,
-                            ChainFailureKind::CheckpointMismatch,
-                            "the signed checkpoint names another head for this entry".into(),
-                        ));
-                    }
-                }
-                v.entries_checked += 1;
-                prev = row.entry_hash.clone();
-                expected += 1;
-            }
-        }
-        // A checkpoint beyond the last entry means the tail was cut off.
-        let beyond: Option<i64> = sqlx::query_scalar(
-            "SELECT min(sequence) FROM access_log_checkpoints WHERE sequence > $1 AND NOT purge_anchor",
-        )
-        .bind(last.unwrap_or(floor))
-        .fetch_one(&mut *conn)
-        .await?;
-        if let (Some(seq), true) = (beyond, to == last.unwrap_or(0)) {
-            return Ok(v.fail(
-                last.unwrap_or(floor) + 1,
-                ChainFailureKind::SequenceGap,
-                format!("a checkpoint covers entry {seq}, which is missing"),
-            ));
+        let walked = match walk(&mut conn, &keys, &mut v, start.as_ref(), to).await {
+            Ok(()) => tail_cut_off(&mut conn, last, floor, to).await,
+            Err(stop) => Err(stop),
+        };
+        match walked {
+            Ok(()) => {}
+            Err(Stop::Broken {
+                sequence,
+                kind,
+                detail,
+            }) => return Ok(v.fail(sequence, kind, detail)),
+            Err(Stop::Failed(e)) => return Err(e),
         }
         tracing::Span::current().record("intact", v.intact);
         Ok(v)
     }
+}
+
+fn check_range(from: i64, to: i64) -> ServiceResult<()> {
+    if from < 0 || to < 0 || (to > 0 && to < from) {
+        return Err(ServiceError::invalid_field(
+            "to_sequence",
+            "the range must be 0 or 1 <= from_sequence <= to_sequence",
+        ));
+    }
+    Ok(())
+}
+
+/// The signed point nearest below `from`: a checkpoint above the purge anchor, the purge
+/// anchor, or none (the genesis). Nothing below it needs reading, since its signature vouches
+/// for the head it names.
+async fn starting_point(
+    conn: &mut PgConnection,
+    from: i64,
+    floor: i64,
+    purge_anchor: Option<Checkpoint>,
+) -> ServiceResult<Option<Checkpoint>> {
+    if from <= floor + 1 {
+        return Ok(purge_anchor);
+    }
+    let checkpoint: Option<Checkpoint> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CHECKPOINT_COLUMNS} FROM access_log_checkpoints
+          WHERE sequence < $1 AND sequence >= $2 ORDER BY sequence DESC, id DESC LIMIT 1"
+    )))
+    .bind(from)
+    .bind(floor)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(checkpoint.or(purge_anchor))
+}
+
+/// The newest entry's sequence; none when the log is empty.
+async fn last_sequence(conn: &mut PgConnection) -> ServiceResult<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT max(sequence) FROM access_log")
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Walks the entries after the starting point up to `to`, in batches so that a long log is
+/// never held in memory at once.
+async fn walk(
+    conn: &mut PgConnection,
+    keys: &HashMap<String, Vec<u8>>,
+    v: &mut Verification,
+    start: Option<&Checkpoint>,
+    to: i64,
+) -> Result<(), Stop> {
+    let (mut expected, mut prev) = match start {
+        Some(cp) => (cp.sequence + 1, cp.entry_hash.clone()),
+        None => (1, GENESIS.to_vec()),
+    };
+    if let Some(cp) = start {
+        v.checkpoints_checked += 1;
+        if !signature_ok(keys, cp) {
+            return Err(Stop::broken(
+                cp.sequence,
+                ChainFailureKind::BadCheckpointSignature,
+                "the starting checkpoint's signature does not verify",
+            ));
+        }
+    }
+    let checkpoints = checkpoints_between(conn, expected, to.max(expected)).await?;
+    let by_seq: HashMap<i64, &Checkpoint> = checkpoints.iter().map(|c| (c.sequence, c)).collect();
+    while expected <= to {
+        let rows = entries_from(conn, expected, to).await?;
+        if rows.is_empty() {
+            return Err(Stop::broken(
+                expected,
+                ChainFailureKind::SequenceGap,
+                format!("entries {expected} to {to} are missing"),
+            ));
+        }
+        for row in &rows {
+            check_entry(row, expected, &prev)?;
+            if let Some(cp) = by_seq.get(&row.sequence) {
+                v.checkpoints_checked += 1;
+                check_checkpoint(keys, cp, row)?;
+            }
+            v.entries_checked += 1;
+            prev = row.entry_hash.clone();
+            expected += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The checkpoints met on the way (purge anchors are starting points, not met).
+async fn checkpoints_between(
+    conn: &mut PgConnection,
+    from: i64,
+    to: i64,
+) -> ServiceResult<Vec<Checkpoint>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CHECKPOINT_COLUMNS} FROM access_log_checkpoints
+          WHERE sequence >= $1 AND sequence <= $2 AND NOT purge_anchor ORDER BY sequence"
+    )))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The next batch of entries from `from` on.
+async fn entries_from(conn: &mut PgConnection, from: i64, to: i64) -> ServiceResult<Vec<Entry>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM access_log WHERE sequence >= $1 AND sequence <= $2
+          ORDER BY sequence LIMIT $3"
+    )))
+    .bind(from)
+    .bind(to)
+    .bind(BATCH)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// An entry in its place, unchanged, and linked to the one before. The order of the checks
+/// decides which failure is reported when several apply.
+fn check_entry(row: &Entry, expected: i64, prev: &[u8]) -> Result<(), Stop> {
+    if row.sequence != expected {
+        return Err(Stop::broken(
+            expected,
+            ChainFailureKind::SequenceGap,
+            format!("entry {expected} is missing (next is {})", row.sequence),
+        ));
+    }
+    if row.compute_hash(&row.prev_hash) != row.entry_hash {
+        return Err(Stop::broken(
+            row.sequence,
+            ChainFailureKind::HashMismatch,
+            "the entry's content does not give its hash (changed entry)",
+        ));
+    }
+    if row.prev_hash != prev {
+        return Err(Stop::broken(
+            row.sequence,
+            ChainFailureKind::BrokenLink,
+            "previous_hash is not the hash of the entry before",
+        ));
+    }
+    Ok(())
+}
+
+/// A checkpoint at an entry: signed by a known key, and naming that entry as the head.
+fn check_checkpoint(
+    keys: &HashMap<String, Vec<u8>>,
+    cp: &Checkpoint,
+    row: &Entry,
+) -> Result<(), Stop> {
+    if !signature_ok(keys, cp) {
+        return Err(Stop::broken(
+            row.sequence,
+            ChainFailureKind::BadCheckpointSignature,
+            "the checkpoint's signature does not verify",
+        ));
+    }
+    if cp.entry_hash != row.entry_hash {
+        return Err(Stop::broken(
+            row.sequence,
+            ChainFailureKind::CheckpointMismatch,
+            "the signed checkpoint names another head for this entry",
+        ));
+    }
+    Ok(())
+}
+
+/// A checkpoint beyond the last entry means the tail was cut off; it counts only when the
+/// range asked reaches the end of the log.
+async fn tail_cut_off(
+    conn: &mut PgConnection,
+    last: Option<i64>,
+    floor: i64,
+    to: i64,
+) -> Result<(), Stop> {
+    let beyond: Option<i64> = sqlx::query_scalar(
+        "SELECT min(sequence) FROM access_log_checkpoints WHERE sequence > $1 AND NOT purge_anchor",
+    )
+    .bind(last.unwrap_or(floor))
+    .fetch_one(&mut *conn)
+    .await?;
+    if let (Some(seq), true) = (beyond, to == last.unwrap_or(0)) {
+        return Err(Stop::broken(
+            last.unwrap_or(floor) + 1,
+            ChainFailureKind::SequenceGap,
+            format!("a checkpoint covers entry {seq}, which is missing"),
+        ));
+    }
+    Ok(())
 }
 
 pub fn checkpoint_to_pb(c: &Checkpoint) -> pb::AccessLogCheckpoint {

@@ -100,7 +100,9 @@ impl SsnSimulatorService for SimulatorApi {
             .ok()
             .filter(|m| *m != SimulatedSourceMode::Unspecified)
             .ok_or_else(|| Status::invalid_argument("mode"))?;
-        let delay = Duration::from_millis(u64::try_from(req.delay_ms).unwrap_or(0));
+        let delay = u64::try_from(req.delay_ms)
+            .map(Duration::from_millis)
+            .map_err(|_| Status::invalid_argument("delay_ms: must not be negative"))?;
         self.switches.set(source, mode, delay);
         Ok(Response::new(sim::SetSourceModeResponse {}))
     }

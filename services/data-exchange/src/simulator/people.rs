@@ -11,10 +11,15 @@ use secal_proto::{
 use secal_runtime::wire;
 use sha2::{Digest, Sha256};
 
-/// What was asked: months, or one date.
+/// What was asked: months, or one date (with its month).
 enum Asked {
     Months(Vec<YearMonth>),
-    On(NaiveDate),
+    On(NaiveDate, YearMonth),
+}
+
+fn on(date: NaiveDate) -> Result<Asked, String> {
+    let month = YearMonth::from_date(date).map_err(|e| format!("situation_on: {e}"))?;
+    Ok(Asked::On(date, month))
 }
 
 fn seed(nn: &NationalNumber, source: IncomeSource) -> [u8; 32] {
@@ -78,9 +83,12 @@ pub fn answer(req: &sim::QuerySourceRequest) -> Result<pb::SourceResult, String>
             Asked::Months(months(first, last))
         }
         Some(Scope::SituationOn(d)) => {
-            Asked::On(wire::date_from_pb("situation_on", Some(d)).map_err(|e| e.to_string())?)
+            on(wire::date_from_pb("situation_on", Some(d)).map_err(|e| e.to_string())?)?
         }
-        Some(Scope::LastKnown(_)) | None => Asked::On(Utc::now().date_naive()),
+        Some(Scope::LastKnown(_)) => on(Utc::now().date_naive())?,
+        None => {
+            return Err("scope: a period, a date or the last known situation is required".into());
+        }
     };
     let s = seed(&nn, source);
     let base = |i: usize| i64::from(u16::from_be_bytes([s[i], s[i + 1]]));
@@ -115,9 +123,7 @@ use pb::source_result::Data;
 fn asked_months(asked: &Asked) -> Vec<YearMonth> {
     match asked {
         Asked::Months(m) => m.clone(),
-        Asked::On(d) => YearMonth::from_date(*d)
-            .map(|m| vec![m])
-            .unwrap_or_default(),
+        Asked::On(_, month) => vec![*month],
     }
 }
 
@@ -209,7 +215,7 @@ fn unemployment(s: &[u8; 32], base: i64, asked: &Asked) -> Option<Data> {
                 .collect(),
             situation: None,
         })),
-        Asked::On(on) => {
+        Asked::On(on, _) => {
             let mut sit = pb::UnemploymentSituation {
                 situation_on: date(*on),
                 ..Default::default()
@@ -284,7 +290,7 @@ fn sickness(s: &[u8; 32], base: i64, asked: &Asked) -> Option<Data> {
                 insurer: insurer.clone(),
             })
             .collect(),
-        Asked::On(on) if *on >= start => vec![pb::SicknessBenefitRecord {
+        Asked::On(on, _) if *on >= start => vec![pb::SicknessBenefitRecord {
             benefit_kind: kind,
             period_start: date(start),
             period_end: None,
@@ -293,7 +299,7 @@ fn sickness(s: &[u8; 32], base: i64, asked: &Asked) -> Option<Data> {
             amount_paid: None,
             insurer,
         }],
-        Asked::On(_) => Vec::new(),
+        Asked::On(..) => Vec::new(),
     };
     (!records.is_empty()).then_some(Data::SicknessBenefits(pb::SicknessBenefitData { records }))
 }
