@@ -59,16 +59,21 @@ fn not_assessed(caller: &Caller, reason: impl Into<String>) -> pb::Admissibility
 }
 
 /// The declared table (frame 4) as the calculation service takes it.
-fn request(form: &pb::ApplicationForm, received_on: NaiveDate) -> pb::CheckAdmissibilityRequest {
-    let arrears = form.arrears.clone().unwrap_or_default();
+fn request(
+    form: &pb::ApplicationForm,
+    arrears: &pb::ArrearsFrame,
+    received_on: NaiveDate,
+) -> pb::CheckAdmissibilityRequest {
     pb::CheckAdmissibilityRequest {
         application_date: Some(wire::date_to_pb(received_on)),
         basis: Some(pb::check_admissibility_request::Basis::DeclaredArrears(
             pb::DeclaredArrears {
+                // A form still without its title: 0, which the contract reads as the 1st.
                 due_day: form.title.as_ref().map(|t| t.due_day).unwrap_or_default(),
                 months: arrears
                     .unpaid_months
-                    .into_iter()
+                    .iter()
+                    .cloned()
                     .map(|m| pb::DeclaredUnpaidMonth {
                         creditor_id: m.creditor_key,
                         month: m.month,
@@ -91,14 +96,14 @@ pub async fn assess(
     let Some(calculation) = calculation else {
         return not_assessed(caller, "no calculation service is configured");
     };
-    if form
+    let Some(arrears) = form
         .arrears
         .as_ref()
-        .is_none_or(|a| a.unpaid_months.is_empty())
-    {
+        .filter(|a| !a.unpaid_months.is_empty())
+    else {
         return not_assessed(caller, "the table of unpaid months is not given yet");
-    }
-    let req = request(form, received_on);
+    };
+    let req = request(form, arrears, received_on);
     let answer = client::with_retries(RETRIES, || {
         let mut c = calculation.client(caller);
         let req = req.clone();

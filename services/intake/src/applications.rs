@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::{
     admissibility,
     api::IntakeApi,
+    lifecycle::{Problems, vouched},
     pbjson, persons,
     store::{self, Entry},
     validate::{self, Issue},
@@ -232,10 +233,94 @@ fn admissible_column(a: &pb::AdmissibilityAssessment) -> Option<bool> {
     admissibility::is_assessed(a).then_some(a.admissible)
 }
 
+/// The dossier columns a form revision sets. `validate::check_form` has refused an unknown
+/// kind already; this keeps the stored columns from depending on that alone.
+pub(crate) struct FormColumns {
+    pub kind: i16,
+    pub creditor_count: i32,
+}
+
+impl FormColumns {
+    pub(crate) fn of(form: &pb::ApplicationForm) -> ServiceResult<Self> {
+        let kind = pb::ApplicationKind::try_from(form.kind)
+            .ok()
+            .filter(|k| *k != pb::ApplicationKind::Unspecified)
+            .ok_or_else(|| {
+                ServiceError::invalid_field("form.kind", "KIND_REQUIRED: not an application kind")
+            })?;
+        let creditor_count = i32::try_from(form.creditors.len()).map_err(|_| {
+            ServiceError::invalid_field("form.creditors", "TOO_MANY: more creditors than stored")
+        })?;
+        Ok(Self {
+            kind: kind as i16,
+            creditor_count,
+        })
+    }
+}
+
+/// A submission, as the request gives it once checked.
+struct Submission<'a> {
+    key: String,
+    form: &'a pb::ApplicationForm,
+    columns: FormColumns,
+    channel: i16,
+    received_on: NaiveDate,
+    missing: Vec<Issue>,
+}
+
+/// The request checked whole, every problem reported at once; what is only missing from
+/// the form is kept, to be stored with the incomplete application.
+fn parse_submission(
+    req: &pb::SubmitApplicationRequest,
+    today: NaiveDate,
+) -> ServiceResult<Submission<'_>> {
+    let mut extra = Vec::new();
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
+        .map_err(|e| extra.extend(e.violations().iter().cloned()))
+        .ok();
+    let received_on = match wire::optional_date_from_pb("received_on", req.received_on.as_ref()) {
+        Ok(Some(d)) if d > today => {
+            extra.push(secal_runtime::FieldViolation::new(
+                "received_on",
+                "DATE_IN_FUTURE: cannot be later than today",
+            ));
+            today
+        }
+        Ok(d) => d.unwrap_or(today),
+        Err(e) => {
+            extra.extend(e.violations().iter().cloned());
+            today
+        }
+    };
+    // Unspecified is allowed (the channel is not always known); an undeclared number is
+    // refused rather than stored as something else.
+    let channel = wire::optional_enum::<pb::ApplicationChannel>("channel", req.channel)
+        .map_err(|v| extra.push(v))
+        .ok()
+        .flatten();
+    let checked = validate::check_form(req.form.as_ref(), received_on);
+    let missing = checked.missing.clone();
+    if let Some(err) = checked.into_error() {
+        extra.extend(err.violations().iter().cloned());
+    }
+    let (Some(key), Some(form), true) = (key, req.form.as_ref(), extra.is_empty()) else {
+        return Err(ServiceError::invalid(extra));
+    };
+    Ok(Submission {
+        key,
+        form,
+        columns: FormColumns::of(form)?,
+        channel: channel.map_or(0, |c| c as i16),
+        received_on,
+        missing,
+    })
+}
+
 /// A checked application, as it is first stored.
 struct NewApplication<'a> {
     form: &'a pb::ApplicationForm,
-    channel: i32,
+    columns: &'a FormColumns,
+    channel: i16,
     received_on: NaiveDate,
     missing: &'a [Issue],
     assessment: &'a pb::AdmissibilityAssessment,
@@ -318,13 +403,13 @@ async fn insert_application(
     ))
     .bind(Uuid::new_v4())
     .bind(store::status_db(new.status()))
-    .bind(i16::try_from(new.form.kind).unwrap_or_default())
-    .bind(i16::try_from(new.channel).unwrap_or_default())
+    .bind(new.columns.kind)
+    .bind(new.channel)
     .bind(new.received_on)
     .bind(completed_on)
     .bind(completed_on.and_then(decision_deadline))
     .bind(Json(missing_json(new.missing)?))
-    .bind(i32::try_from(new.form.creditors.len()).unwrap_or(i32::MAX))
+    .bind(new.columns.creditor_count)
     .bind(admissible_column(new.assessment))
     .bind(Json(pbjson::to_json(
         pbjson::ADMISSIBILITY,
@@ -360,6 +445,123 @@ async fn insert_application(
     Ok(row)
 }
 
+/// A completion, as the request gives it once checked. The form itself is judged against
+/// the stored receipt date, so later.
+struct Completion<'a> {
+    key: String,
+    dossier: store::DossierKey,
+    form: &'a pb::ApplicationForm,
+}
+
+fn parse_completion(req: &pb::CompleteApplicationRequest) -> ServiceResult<Completion<'_>> {
+    let mut p = Problems::default();
+    let key = p.key(req.idempotency_key.as_ref());
+    let dossier = p.dossier(req.dossier.as_ref());
+    if req.form.is_none() {
+        p.push("form", "FORM_REQUIRED: the whole form");
+    }
+    p.done()?;
+    Ok(Completion {
+        key: vouched(key)?,
+        dossier: vouched(dossier)?,
+        form: vouched(req.form.as_ref())?,
+    })
+}
+
+/// What is still missing from a form judged as of `received_on`; a malformed form is refused.
+fn missing_from(form: &pb::ApplicationForm, received_on: NaiveDate) -> ServiceResult<Vec<Issue>> {
+    let checked = validate::check_form(Some(form), received_on);
+    let missing = checked.missing.clone();
+    match checked.into_error() {
+        Some(err) => Err(err),
+        None => Ok(missing),
+    }
+}
+
+/// A new revision of the form with what was judged of it.
+struct Revised<'a> {
+    form: &'a pb::ApplicationForm,
+    columns: FormColumns,
+    missing: Vec<Issue>,
+    assessment: pb::AdmissibilityAssessment,
+}
+
+/// Stores the revision and moves the dossier to complete, or keeps it incomplete with what
+/// is still missing; returns the status it is now in.
+async fn complete(
+    conn: &mut PgConnection,
+    row: &store::DossierRow,
+    revised: &Revised<'_>,
+    caller: &Caller,
+) -> ServiceResult<pb::DossierStatus> {
+    // The table's target is where completion leads when nothing is missing any more.
+    let completed = store::require_step(row, Step::Complete)?;
+    let revision = row.form_revision + 1;
+    let status = if revised.missing.is_empty() {
+        completed
+    } else {
+        pb::DossierStatus::Incomplete
+    };
+    let today = Utc::now().date_naive();
+    let completed_on = revised.missing.is_empty().then_some(today);
+    // Status and deadline change together: the table checks they agree.
+    sqlx::query(
+        "UPDATE dossiers SET form_revision = $2, missing_items = $3, completed_on = $4,
+                decision_deadline = $5, admissible = $6, admissibility = $7, kind = $8,
+                creditor_count = $9, status = $10
+          WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(revision)
+    .bind(Json(missing_json(&revised.missing)?))
+    .bind(completed_on)
+    .bind(completed_on.and_then(decision_deadline))
+    .bind(admissible_column(&revised.assessment))
+    .bind(Json(pbjson::to_json(
+        pbjson::ADMISSIBILITY,
+        &revised.assessment,
+    )?))
+    .bind(revised.columns.kind)
+    .bind(revised.columns.creditor_count)
+    .bind(store::status_db(status))
+    .execute(&mut *conn)
+    .await?;
+    store_form(conn, row.id, revision, revised.form, None, caller).await?;
+    link_parties(conn, row.id, revised.form, caller).await?;
+    store::set_status(conn, row.id, status, caller).await?;
+    record_completion(conn, row, revision, status, today, revised, caller).await?;
+    Ok(status)
+}
+
+/// The history of a completion: the revision, the transition when complete, the assessment.
+async fn record_completion(
+    conn: &mut PgConnection,
+    row: &store::DossierRow,
+    revision: i32,
+    status: pb::DossierStatus,
+    today: NaiveDate,
+    revised: &Revised<'_>,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let still_missing = revised.missing.len();
+    let revised_entry = Entry::other(
+        caller,
+        pb::DossierHistoryKind::FormRevised,
+        format!("revision {revision}: {still_missing} item(s) still missing"),
+    );
+    store::append_history(conn, row.id, revised_entry).await?;
+    if status == pb::DossierStatus::Complete {
+        let transition = Entry::transition(caller, row.status(), status, Some(today), "completed");
+        store::append_history(conn, row.id, transition).await?;
+    }
+    let assessed = Entry::other(
+        caller,
+        pb::DossierHistoryKind::AdmissibilityAssessed,
+        assessment_note(&revised.assessment),
+    );
+    store::append_history(conn, row.id, assessed).await
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all, fields(application_id, status))]
     pub(crate) async fn submit_application(
@@ -367,59 +569,37 @@ impl IntakeApi {
         caller: Caller,
         req: pb::SubmitApplicationRequest,
     ) -> ServiceResult<pb::SubmitApplicationResponse> {
-        let today = Utc::now().date_naive();
-        let mut extra = Vec::new();
-        let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
-            .map_err(|e| extra.extend(e.violations().iter().cloned()))
-            .ok();
-        let received_on = match wire::optional_date_from_pb("received_on", req.received_on.as_ref())
-        {
-            Ok(Some(d)) if d > today => {
-                extra.push(secal_runtime::FieldViolation::new(
-                    "received_on",
-                    "DATE_IN_FUTURE: cannot be later than today",
-                ));
-                today
-            }
-            Ok(d) => d.unwrap_or(today),
-            Err(e) => {
-                extra.extend(e.violations().iter().cloned());
-                today
-            }
-        };
-        let checked = validate::check_form(req.form.as_ref(), received_on);
-        let missing = checked.missing.clone();
-        if let Some(err) = checked.into_error() {
-            extra.extend(err.violations().iter().cloned());
-        }
-        let (Some(key), Some(form), true) = (key, req.form.as_ref(), extra.is_empty()) else {
-            return Err(ServiceError::invalid(extra));
-        };
-
-        let assessment =
-            admissibility::assess(self.calculation.as_ref(), &caller, form, received_on).await;
+        let sub = parse_submission(&req, Utc::now().date_naive())?;
+        let assessment = admissibility::assess(
+            self.calculation.as_ref(),
+            &caller,
+            sub.form,
+            sub.received_on,
+        )
+        .await;
 
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
-            idempotency::claim(&mut tx, "SubmitApplication", &key, &req).await?
+            idempotency::claim(&mut tx, "SubmitApplication", &sub.key, &req).await?
         {
             return Ok(resp);
         }
-        let linked = register_parties(&mut tx, form, &caller).await?;
+        let linked = register_parties(&mut tx, sub.form, &caller).await?;
         let new = NewApplication {
-            form,
-            channel: req.channel,
-            received_on,
-            missing: &missing,
+            form: sub.form,
+            columns: &sub.columns,
+            channel: sub.channel,
+            received_on: sub.received_on,
+            missing: &sub.missing,
             assessment: &assessment,
             caller: &caller,
         };
         let row = insert_application(&mut tx, &new, &linked).await?;
         let resp = pb::SubmitApplicationResponse {
-            dossier: Some(store::load_new(&mut tx, &row, form.clone()).await?),
+            dossier: Some(store::load_new(&mut tx, &row, sub.form.clone()).await?),
             created: true,
         };
-        idempotency::complete(&mut tx, "SubmitApplication", &key, &resp).await?;
+        idempotency::complete(&mut tx, "SubmitApplication", &sub.key, &resp).await?;
         tx.commit().await?;
         let span = tracing::Span::current();
         span.record(
@@ -436,103 +616,40 @@ impl IntakeApi {
         caller: Caller,
         req: pb::CompleteApplicationRequest,
     ) -> ServiceResult<pb::CompleteApplicationResponse> {
-        let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-        let dossier_key = store::dossier_key("dossier", req.dossier.as_ref())?;
-        let form = req
-            .form
-            .as_ref()
-            .ok_or_else(|| ServiceError::invalid_field("form", "FORM_REQUIRED: the whole form"))?;
+        let c = parse_completion(&req)?;
         // The receipt date is needed to judge the form; read it before the transaction.
         let received_on = {
             let mut conn = self.pool.acquire().await?;
-            store::find(&mut conn, &dossier_key, false)
-                .await?
-                .received_on
+            store::find(&mut conn, &c.dossier, false).await?.received_on
         };
-        let checked = validate::check_form(Some(form), received_on);
-        let missing = checked.missing.clone();
-        if let Some(err) = checked.into_error() {
-            return Err(err);
-        }
-        let assessment =
-            admissibility::assess(self.calculation.as_ref(), &caller, form, received_on).await;
+        let missing = missing_from(c.form, received_on)?;
+        let revised = Revised {
+            form: c.form,
+            columns: FormColumns::of(c.form)?,
+            missing,
+            assessment: admissibility::assess(
+                self.calculation.as_ref(),
+                &caller,
+                c.form,
+                received_on,
+            )
+            .await,
+        };
 
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
-            idempotency::claim(&mut tx, "CompleteApplication", &key, &req).await?
+            idempotency::claim(&mut tx, "CompleteApplication", &c.key, &req).await?
         {
             return Ok(resp);
         }
-        let row = store::find(&mut tx, &dossier_key, true).await?;
+        let row = store::find(&mut tx, &c.dossier, true).await?;
         store::check_version(&row, req.expected_version)?;
-        // The table's target is where completion leads when nothing is missing any more.
-        let completed = store::require_step(&row, Step::Complete)?;
-        let revision = row.form_revision + 1;
-        let status = if missing.is_empty() {
-            completed
-        } else {
-            pb::DossierStatus::Incomplete
-        };
-        let today = Utc::now().date_naive();
-        let completed_on = missing.is_empty().then_some(today);
-        // Status and deadline change together: the table checks they agree.
-        sqlx::query(
-            "UPDATE dossiers SET form_revision = $2, missing_items = $3, completed_on = $4,
-                    decision_deadline = $5, admissible = $6, admissibility = $7, kind = $8,
-                    creditor_count = $9, status = $10
-              WHERE id = $1",
-        )
-        .bind(row.id)
-        .bind(revision)
-        .bind(Json(missing_json(&missing)?))
-        .bind(completed_on)
-        .bind(completed_on.and_then(decision_deadline))
-        .bind(admissible_column(&assessment))
-        .bind(Json(pbjson::to_json(pbjson::ADMISSIBILITY, &assessment)?))
-        .bind(i16::try_from(form.kind).unwrap_or_default())
-        .bind(i32::try_from(form.creditors.len()).unwrap_or(i32::MAX))
-        .bind(store::status_db(status))
-        .execute(&mut *tx)
-        .await?;
-        store_form(&mut tx, row.id, revision, form, None, &caller).await?;
-        link_parties(&mut tx, row.id, form, &caller).await?;
-        store::set_status(&mut tx, row.id, status, &caller).await?;
-        store::append_history(
-            &mut tx,
-            row.id,
-            Entry::other(
-                &caller,
-                pb::DossierHistoryKind::FormRevised,
-                format!(
-                    "revision {revision}: {} item(s) still missing",
-                    missing.len()
-                ),
-            ),
-        )
-        .await?;
-        if status == pb::DossierStatus::Complete {
-            store::append_history(
-                &mut tx,
-                row.id,
-                Entry::transition(&caller, row.status(), status, Some(today), "completed"),
-            )
-            .await?;
-        }
-        store::append_history(
-            &mut tx,
-            row.id,
-            Entry::other(
-                &caller,
-                pb::DossierHistoryKind::AdmissibilityAssessed,
-                assessment_note(&assessment),
-            ),
-        )
-        .await?;
+        let status = complete(&mut tx, &row, &revised, &caller).await?;
         let row = store::find_by_id(&mut tx, row.id).await?;
         let resp = pb::CompleteApplicationResponse {
-            dossier: Some(store::load_with(&mut tx, &row, form.clone()).await?),
+            dossier: Some(store::load_with(&mut tx, &row, c.form.clone()).await?),
         };
-        idempotency::complete(&mut tx, "CompleteApplication", &key, &resp).await?;
+        idempotency::complete(&mut tx, "CompleteApplication", &c.key, &resp).await?;
         tx.commit().await?;
         tracing::Span::current().record("status", status.as_str_name());
         Ok(resp)

@@ -64,12 +64,32 @@ impl PartyPerson {
     }
 }
 
+/// The applicant's and the debtor's frames of a dossier's current form. Only a dossier
+/// with a number emits: it was complete when accepted and every amendment since kept it
+/// whole, so a missing frame is corrupt data, not a person with no income or children.
+fn parties_of(
+    dossier_id: i64,
+    form: &pb::ApplicationForm,
+) -> ServiceResult<(pb::ApplicantFrame, pb::DebtorFrame)> {
+    let missing = |frame: &str| {
+        ServiceError::internal(format!(
+            "the current form of dossier {dossier_id} has no {frame} frame"
+        ))
+    };
+    Ok((
+        form.applicant.clone().ok_or_else(|| missing("applicant"))?,
+        form.debtor.clone().ok_or_else(|| missing("debtor"))?,
+    ))
+}
+
 /// What payments needs to act on the dossier without calling back.
 async fn snapshot(
     conn: &mut PgConnection,
     row: &store::DossierRow,
+    dossier_number: &str,
 ) -> ServiceResult<pb::DossierSnapshot> {
     let form = store::current_form(conn, row.id).await?;
+    let (applicant, debtor) = parties_of(row.id, &form)?;
     let people: Vec<PartyPerson> = sqlx::query_as(
         "SELECT dp.role, dp.creditor_key, p.public_id, p.national_number, p.family_name,
                 p.given_names, p.birth_date
@@ -84,8 +104,6 @@ async fn snapshot(
             .iter()
             .find(|p| p.role == role && p.creditor_key == key)
     };
-    let applicant = form.applicant.clone().unwrap_or_default();
-    let debtor = form.debtor.clone().unwrap_or_default();
     let creditors = form
         .creditors
         .iter()
@@ -106,7 +124,7 @@ async fn snapshot(
         })
         .collect();
     Ok(pb::DossierSnapshot {
-        dossier_number: row.dossier_number.clone().unwrap_or_default(),
+        dossier_number: dossier_number.to_owned(),
         application_id: row.application_id.to_string(),
         status: row.status() as i32,
         kind: i32::from(row.kind),
@@ -146,7 +164,7 @@ pub(crate) async fn emit(
         sequence: 0,
         occurred_at: wire::timestamp(Utc::now()),
         effective_on: Some(wire::date_to_pb(e.effective_on)),
-        snapshot: Some(snapshot(conn, &row).await?),
+        snapshot: Some(snapshot(conn, &row, &number).await?),
         changes: e.changes.iter().map(|c| *c as i32).collect(),
         closure_reason: e.closure_reason as i32,
         stamp: Some(store::caller_stamp(e.caller)),
@@ -208,6 +226,7 @@ impl IntakeApi {
                     .to_string(),
             )
         };
+        // No page token: from the first event (sequences start at 1).
         let after = req.after_sequence.max(page.after.unwrap_or(0));
         let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
             "SELECT sequence, payload FROM dossier_events

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
 use secal_runtime::{ServiceError, ServiceResult, wire};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
@@ -29,6 +30,27 @@ struct RoleRow {
     public_id: Uuid,
 }
 
+impl RoleRow {
+    fn into_pb(self) -> ServiceResult<pb::PersonDossierRole> {
+        Ok(pb::PersonDossierRole {
+            person_id: self.public_id.to_string(),
+            application_id: self.application_id.to_string(),
+            // Empty until the dossier is accepted, as the contract says.
+            dossier_number: self.dossier_number.unwrap_or_default(),
+            role: role_from_db(&self.role)? as i32,
+            dossier_status: store::status_from_db(&self.status)? as i32,
+            creditor_key: self.creditor_key,
+            registered: Some(stamp(
+                &self.registered_by,
+                self.registered_via.as_deref(),
+                self.registered_at,
+            )),
+            active_from: self.active_from.map(wire::date_to_pb),
+            closed_on: self.closed_on.map(wire::date_to_pb),
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct ActiveRow {
     dossier_id: i64,
@@ -36,6 +58,49 @@ struct ActiveRow {
     role: String,
     active_from: Option<NaiveDate>,
     registered_by: String,
+}
+
+impl ActiveRow {
+    fn into_pb(self, agent_tasks: Vec<i16>) -> ServiceResult<pb::ActiveDossierRole> {
+        // A dossier that has been active was accepted, so it has a number; the
+        // data-exchange service files its look-up under it.
+        let dossier_number = self.dossier_number.ok_or_else(|| {
+            ServiceError::internal(format!(
+                "dossier {} was active but has no dossier number",
+                self.dossier_id
+            ))
+        })?;
+        Ok(pb::ActiveDossierRole {
+            dossier_number,
+            role: role_from_db(&self.role)? as i32,
+            active_from: self.active_from.map(wire::date_to_pb),
+            registered_by_agent_id: self.registered_by,
+            agent_assigned: !agent_tasks.is_empty(),
+            agent_tasks: agent_tasks.into_iter().map(i32::from).collect(),
+        })
+    }
+}
+
+/// The tasks `agent` holds in the dossier on `on`; none asked when no agent is named.
+async fn agent_tasks(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    agent: &str,
+    on: NaiveDate,
+) -> ServiceResult<Vec<i16>> {
+    if agent.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT task FROM dossier_agents
+          WHERE dossier_id = $1 AND agent_id = $2 AND start_date <= $3
+            AND (end_date IS NULL OR end_date >= $3) ORDER BY task",
+    )
+    .bind(dossier_id)
+    .bind(agent)
+    .bind(on)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 impl IntakeApi {
@@ -97,22 +162,8 @@ impl IntakeApi {
             )),
             roles: rows
                 .into_iter()
-                .map(|r| pb::PersonDossierRole {
-                    person_id: r.public_id.to_string(),
-                    application_id: r.application_id.to_string(),
-                    dossier_number: r.dossier_number.unwrap_or_default(),
-                    role: role_from_db(&r.role) as i32,
-                    dossier_status: store::status_from_db(&r.status) as i32,
-                    creditor_key: r.creditor_key,
-                    registered: Some(stamp(
-                        &r.registered_by,
-                        r.registered_via.as_deref(),
-                        r.registered_at,
-                    )),
-                    active_from: r.active_from.map(wire::date_to_pb),
-                    closed_on: r.closed_on.map(wire::date_to_pb),
-                })
-                .collect(),
+                .map(RoleRow::into_pb)
+                .collect::<ServiceResult<_>>()?,
         })
     }
 
@@ -161,28 +212,8 @@ impl IntakeApi {
         let agent = req.agent_id.trim();
         let mut roles = Vec::with_capacity(rows.len());
         for r in rows {
-            let tasks: Vec<i16> = if agent.is_empty() {
-                Vec::new()
-            } else {
-                sqlx::query_scalar(
-                    "SELECT DISTINCT task FROM dossier_agents
-                      WHERE dossier_id = $1 AND agent_id = $2 AND start_date <= $3
-                        AND (end_date IS NULL OR end_date >= $3) ORDER BY task",
-                )
-                .bind(r.dossier_id)
-                .bind(agent)
-                .bind(on)
-                .fetch_all(&mut *conn)
-                .await?
-            };
-            roles.push(pb::ActiveDossierRole {
-                dossier_number: r.dossier_number.unwrap_or_default(),
-                role: role_from_db(&r.role) as i32,
-                active_from: r.active_from.map(wire::date_to_pb),
-                registered_by_agent_id: r.registered_by,
-                agent_assigned: !tasks.is_empty(),
-                agent_tasks: tasks.into_iter().map(i32::from).collect(),
-            });
+            let tasks = agent_tasks(&mut conn, r.dossier_id, agent, on).await?;
+            roles.push(r.into_pb(tasks)?);
         }
         tracing::Span::current().record("in_active_dossier", !roles.is_empty());
         Ok(pb::CheckPersonActiveDossierResponse {

@@ -39,6 +39,7 @@ impl PersonRow {
             registered: Some(pb::AuditStamp {
                 actor: self.registered_by,
                 at: wire::timestamp(self.registered_at),
+                // A direct call has no "via": the contract shows it empty.
                 via: self.registered_via.unwrap_or_default(),
             }),
             ..Default::default()
@@ -82,6 +83,97 @@ fn required_name(field: &str, value: &str, violations: &mut Vec<FieldViolation>)
     v.to_owned()
 }
 
+/// A person to register, as the request gives it once checked.
+struct NewPerson {
+    key: String,
+    nn: NationalNumber,
+    family_name: String,
+    given_names: String,
+}
+
+/// The request checked whole, every problem reported at once.
+fn parse_person(req: &pb::RegisterPersonRequest) -> ServiceResult<NewPerson> {
+    let mut violations = Vec::new();
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
+        .map_err(|e| violations.extend(e.violations().iter().cloned()))
+        .ok();
+    let nn = parse_national_number("national_number", req.national_number.as_ref())
+        .map_err(|v| violations.push(v))
+        .ok();
+    let family_name = required_name("family_name", &req.family_name, &mut violations);
+    let given_names = required_name("given_names", &req.given_names, &mut violations);
+    match (key, nn) {
+        (Some(key), Some(nn)) if violations.is_empty() => Ok(NewPerson {
+            key,
+            nn,
+            family_name,
+            given_names,
+        }),
+        _ => Err(ServiceError::invalid(violations)),
+    }
+}
+
+/// The person as registered now, or as already registered (never overwritten): the
+/// national number is the registry's key. `true` when registered now.
+async fn insert_or_find(
+    conn: &mut PgConnection,
+    p: &NewPerson,
+    caller: &Caller,
+) -> ServiceResult<(PersonRow, bool)> {
+    let inserted: Option<PersonRow> = sqlx::query_as(concat!(
+        "INSERT INTO persons (public_id, national_number, family_name, given_names, birth_date,
+                              registered_by, registered_via)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (national_number) DO NOTHING
+         RETURNING ",
+        person_columns!()
+    ))
+    .bind(Uuid::new_v4())
+    .bind(p.nn.as_digits())
+    .bind(&p.family_name)
+    .bind(&p.given_names)
+    .bind(p.nn.birth_date())
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = inserted {
+        return Ok((row, true));
+    }
+    let row = sqlx::query_as(concat!(
+        "SELECT ",
+        person_columns!(),
+        " FROM persons WHERE national_number = $1"
+    ))
+    .bind(p.nn.as_digits())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((row, false))
+}
+
+/// The address given at registration, kept as the person's first dated change.
+async fn record_first_address(
+    conn: &mut PgConnection,
+    row: &PersonRow,
+    address: pb::Address,
+    address_kind: i32,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let today = chrono::Utc::now().date_naive();
+    let change = pb::PersonChange {
+        person_id: row.public_id.to_string(),
+        kind: pb::PersonChangeKind::Address as i32,
+        effective_from: Some(wire::date_to_pb(today)),
+        value: Some(pb::person_change::Value::Address(address)),
+        address_kind,
+        source: pb::ChangeSource::CaseOfficer as i32,
+        note: "address at registration".into(),
+        ..Default::default()
+    };
+    crate::registry::append_change(conn, row.id, today, change, caller).await?;
+    Ok(())
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn register_person(
@@ -89,81 +181,29 @@ impl IntakeApi {
         caller: Caller,
         req: pb::RegisterPersonRequest,
     ) -> ServiceResult<pb::RegisterPersonResponse> {
-        let mut violations = Vec::new();
-        let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
-            .map_err(|e| violations.extend(e.violations().iter().cloned()))
-            .ok();
-        let nn = parse_national_number("national_number", req.national_number.as_ref())
-            .map_err(|v| violations.push(v))
-            .ok();
-        let family_name = required_name("family_name", &req.family_name, &mut violations);
-        let given_names = required_name("given_names", &req.given_names, &mut violations);
-        let (Some(key), Some(nn), true) = (key, nn, violations.is_empty()) else {
-            return Err(ServiceError::invalid(violations));
-        };
+        let new = parse_person(&req)?;
 
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
-            idempotency::claim(&mut tx, "RegisterPerson", &key, &req).await?
+            idempotency::claim(&mut tx, "RegisterPerson", &new.key, &req).await?
         {
             return Ok(resp);
         }
-        let actor = caller.actor().id.clone();
-        let inserted: Option<PersonRow> = sqlx::query_as(concat!(
-            "INSERT INTO persons (public_id, national_number, family_name, given_names, birth_date,
-                                  registered_by, registered_via)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (national_number) DO NOTHING
-             RETURNING ",
-            person_columns!()
-        ))
-        .bind(Uuid::new_v4())
-        .bind(nn.as_digits())
-        .bind(&family_name)
-        .bind(&given_names)
-        .bind(nn.birth_date())
-        .bind(&actor)
-        .bind(caller.via())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (row, created) = match inserted {
-            Some(row) => (row, true),
-            None => {
-                let row = sqlx::query_as(concat!(
-                    "SELECT ",
-                    person_columns!(),
-                    " FROM persons WHERE national_number = $1"
-                ))
-                .bind(nn.as_digits())
-                .fetch_one(&mut *tx)
-                .await?;
-                (row, false)
-            }
-        };
-        let person_db_id = row.id;
+        let (row, created) = insert_or_find(&mut tx, &new, &caller).await?;
+        // An existing person's address changes only through RecordPersonChange.
         if created && let Some(address) = req.address.clone() {
-            let change = pb::PersonChange {
-                person_id: row.public_id.to_string(),
-                kind: pb::PersonChangeKind::Address as i32,
-                effective_from: Some(wire::date_to_pb(chrono::Utc::now().date_naive())),
-                value: Some(pb::person_change::Value::Address(address)),
-                address_kind: req.address_kind,
-                source: pb::ChangeSource::CaseOfficer as i32,
-                note: "address at registration".into(),
-                ..Default::default()
-            };
-            let today = chrono::Utc::now().date_naive();
-            crate::registry::append_change(&mut tx, person_db_id, today, change, &caller).await?;
+            record_first_address(&mut tx, &row, address, req.address_kind, &caller).await?;
         }
+        let person_db_id = row.id;
         let mut person = row.into_pb();
         crate::registry::fill_current(&mut tx, person_db_id, &mut person).await?;
         let resp = pb::RegisterPersonResponse {
             person: Some(person),
             created,
         };
-        idempotency::complete(&mut tx, "RegisterPerson", &key, &resp).await?;
+        idempotency::complete(&mut tx, "RegisterPerson", &new.key, &resp).await?;
         tx.commit().await?;
-        tracing::info!(person = %nn, created, "person registered");
+        tracing::info!(person = %new.nn, created, "person registered");
         Ok(resp)
     }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     api::IntakeApi,
-    lifecycle::Problems,
+    lifecycle::{Problems, vouched},
     outbox, pbjson, persons,
     store::{self, Entry},
 };
@@ -61,6 +61,9 @@ pub(crate) async fn append_change(
     mut change: pb::PersonChange,
     caller: &Caller,
 ) -> ServiceResult<pb::PersonChange> {
+    let kind = i16::try_from(change.kind).map_err(|_| {
+        ServiceError::internal(format!("person change kind {} out of range", change.kind))
+    })?;
     let id = Uuid::new_v4();
     change.change_id = id.to_string();
     change.recorded = Some(store::caller_stamp(caller));
@@ -71,7 +74,7 @@ pub(crate) async fn append_change(
     )
     .bind(id)
     .bind(person_db_id)
-    .bind(i16::try_from(change.kind).unwrap_or_default())
+    .bind(kind)
     .bind(effective_from)
     .bind(Json(pbjson::to_json(pbjson::PERSON_CHANGE, &change)?))
     .bind(&caller.actor().id)
@@ -97,6 +100,203 @@ async fn person_row(conn: &mut PgConnection, id: Uuid) -> ServiceResult<persons:
     row.ok_or_else(|| ServiceError::not_found("no such person"))
 }
 
+/// A change to record, as the request gives it once checked.
+struct NewChange {
+    key: String,
+    person_id: Uuid,
+    effective_from: NaiveDate,
+    kind: pb::PersonChangeKind,
+    value: pb::person_change::Value,
+    address_kind: i32,
+    source: pb::ChangeSource,
+    note: String,
+}
+
+/// The request checked whole, every problem reported at once.
+fn parse_change(req: &pb::RecordPersonChangeRequest) -> ServiceResult<NewChange> {
+    let mut p = Problems::default();
+    let key = p.key(req.idempotency_key.as_ref());
+    let person_id = p.take(person_uuid("person_id", &req.person_id));
+    let effective_from = p.take(wire::date_from_pb(
+        "effective_from",
+        req.effective_from.as_ref(),
+    ));
+    let (kind, value) = change_value(&mut p, req);
+    let source = pb::ChangeSource::try_from(req.source).unwrap_or_default();
+    if source == pb::ChangeSource::Unspecified {
+        p.push("source", "who reported the change");
+    }
+    p.done()?;
+    Ok(NewChange {
+        key: vouched(key)?,
+        person_id: vouched(person_id)?,
+        effective_from: vouched(effective_from)?,
+        kind,
+        value: vouched(value)?,
+        address_kind: req.address_kind,
+        source,
+        note: req.note.trim().to_owned(),
+    })
+}
+
+/// What changes, in the stored form; `None` when the request's value is unusable.
+fn change_value(
+    p: &mut Problems,
+    req: &pb::RecordPersonChangeRequest,
+) -> (pb::PersonChangeKind, Option<pb::person_change::Value>) {
+    use pb::{
+        PersonChangeKind as K, person_change::Value, record_person_change_request::Value as V,
+    };
+    match &req.value {
+        None => {
+            p.push(
+                "value",
+                "give an address, bank account, employer or profession",
+            );
+            (K::Unspecified, None)
+        }
+        Some(V::Address(a)) => {
+            if pb::AddressKind::try_from(req.address_kind).unwrap_or_default()
+                == pb::AddressKind::Unspecified
+            {
+                p.push("address_kind", "official, former or residence");
+            }
+            if a.municipality.trim().is_empty() && a.extra_lines.is_empty() {
+                p.push("address.municipality", "an address names a place");
+            }
+            (K::Address, Some(Value::Address(a.clone())))
+        }
+        Some(V::BankAccount(b)) => (K::BankAccount, bank_account(p, b).map(Value::BankAccount)),
+        Some(V::Employer(e)) => {
+            if e.name.trim().is_empty() {
+                p.push("employer.name", "the employer's name is required");
+            }
+            (K::Employer, Some(Value::Employer(e.clone())))
+        }
+        Some(V::EmploymentEnded(e)) => (K::Employer, Some(Value::EmploymentEnded(e.clone()))),
+        Some(V::Profession(s)) => {
+            if s.trim().is_empty() {
+                p.push("profession", "say the profession");
+            }
+            (K::Profession, Some(Value::Profession(s.trim().to_owned())))
+        }
+    }
+}
+
+/// The account with its IBAN in electronic form, so that stored IBANs compare as equal.
+fn bank_account(p: &mut Problems, b: &pb::BankAccount) -> Option<pb::BankAccount> {
+    // An absent IBAN is refused below like a malformed one.
+    let raw: String = b
+        .iban
+        .as_ref()
+        .map(|i| i.value.chars().filter(|c| !c.is_whitespace()).collect())
+        .unwrap_or_default();
+    match raw.to_ascii_uppercase().parse::<secal_domain::Iban>() {
+        Ok(iban) => Some(pb::BankAccount {
+            iban: Some(pb::Iban {
+                value: iban.electronic().to_owned(),
+            }),
+            ..b.clone()
+        }),
+        Err(e) => {
+            p.push("bank_account.iban", format!("IBAN_INVALID: {e}"));
+            None
+        }
+    }
+}
+
+/// Appends the change to the person's registry and tells every active dossier of the
+/// person; returns the change as stored and the numbers of the dossiers told.
+async fn record_change(
+    conn: &mut PgConnection,
+    person_db_id: i64,
+    c: &NewChange,
+    caller: &Caller,
+) -> ServiceResult<(pb::PersonChange, Vec<String>)> {
+    let change = pb::PersonChange {
+        person_id: c.person_id.to_string(),
+        kind: c.kind as i32,
+        effective_from: Some(wire::date_to_pb(c.effective_from)),
+        value: Some(c.value.clone()),
+        address_kind: c.address_kind,
+        source: c.source as i32,
+        note: c.note.clone(),
+        ..Default::default()
+    };
+    let change = append_change(conn, person_db_id, c.effective_from, change, caller).await?;
+    let notified =
+        notify_active_dossiers(conn, person_db_id, c.kind, c.effective_from, caller).await?;
+    Ok((change, notified))
+}
+
+/// Payments acts on addresses and accounts, so every active dossier of the person hears of
+/// the change, once per dossier whatever the person's roles in it.
+async fn notify_active_dossiers(
+    conn: &mut PgConnection,
+    person_db_id: i64,
+    kind: pb::PersonChangeKind,
+    effective_from: NaiveDate,
+    caller: &Caller,
+) -> ServiceResult<Vec<String>> {
+    let active: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT d.id, dp.role FROM dossiers d
+           JOIN dossier_parties dp ON dp.dossier_id = d.id
+          WHERE dp.person_id = $1 AND d.status = 'ACTIVE' ORDER BY d.id, dp.role
+            FOR UPDATE OF d",
+    )
+    .bind(person_db_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut notified = Vec::new();
+    let mut last = None;
+    for (dossier_id, role) in active {
+        if last == Some(dossier_id) {
+            continue;
+        }
+        last = Some(dossier_id);
+        let number = notify_dossier(conn, dossier_id, &role, kind, effective_from, caller).await?;
+        notified.extend(number);
+    }
+    Ok(notified)
+}
+
+/// One dossier told of a change of a party: a new version, a history entry and a CHANGED
+/// event; returns the dossier's number.
+async fn notify_dossier(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    role: &str,
+    kind: pb::PersonChangeKind,
+    effective_from: NaiveDate,
+    caller: &Caller,
+) -> ServiceResult<Option<String>> {
+    let row = store::find_by_id(conn, dossier_id).await?;
+    store::set_status(conn, dossier_id, row.status(), caller).await?;
+    store::append_history(
+        conn,
+        dossier_id,
+        Entry::other(
+            caller,
+            pb::DossierHistoryKind::FormRevised,
+            format!(
+                "{} of a party ({role}) changed from {effective_from}",
+                kind.as_str_name()
+            ),
+        ),
+    )
+    .await?;
+    // The applicant's account is the payout account, which payments must confirm.
+    let change_kind = if kind == pb::PersonChangeKind::BankAccount && role == "APPLICANT" {
+        pb::DossierChangeKind::PayoutAccount
+    } else {
+        pb::DossierChangeKind::PartyDetails
+    };
+    let mut e = outbox::Emit::new(pb::DossierEventType::Changed, effective_from, caller);
+    e.changes = vec![change_kind];
+    outbox::emit(conn, dossier_id, e).await?;
+    Ok(row.dossier_number)
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all, fields(kind))]
     pub(crate) async fn record_person_change(
@@ -104,165 +304,25 @@ impl IntakeApi {
         caller: Caller,
         req: pb::RecordPersonChangeRequest,
     ) -> ServiceResult<pb::RecordPersonChangeResponse> {
-        use pb::{PersonChangeKind as K, record_person_change_request::Value as V};
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let person_id = p.take(person_uuid("person_id", &req.person_id));
-        let effective_from = p.take(wire::date_from_pb(
-            "effective_from",
-            req.effective_from.as_ref(),
-        ));
-        let (kind, value) = match &req.value {
-            None => {
-                p.push(
-                    "value",
-                    "give an address, bank account, employer or profession",
-                );
-                (K::Unspecified, None)
-            }
-            Some(V::Address(a)) => {
-                if pb::AddressKind::try_from(req.address_kind).unwrap_or_default()
-                    == pb::AddressKind::Unspecified
-                {
-                    p.push("address_kind", "official, former or residence");
-                }
-                if a.municipality.trim().is_empty() && a.extra_lines.is_empty() {
-                    p.push("address.municipality", "an address names a place");
-                }
-                (
-                    K::Address,
-                    Some(pb::person_change::Value::Address(a.clone())),
-                )
-            }
-            Some(V::BankAccount(b)) => {
-                let raw: String = b
-                    .iban
-                    .as_ref()
-                    .map(|i| i.value.chars().filter(|c| !c.is_whitespace()).collect())
-                    .unwrap_or_default();
-                match raw.to_ascii_uppercase().parse::<secal_domain::Iban>() {
-                    Ok(iban) => {
-                        let mut b = b.clone();
-                        b.iban = Some(pb::Iban {
-                            value: iban.electronic().to_owned(),
-                        });
-                        (
-                            K::BankAccount,
-                            Some(pb::person_change::Value::BankAccount(b)),
-                        )
-                    }
-                    Err(e) => {
-                        p.push("bank_account.iban", format!("IBAN_INVALID: {e}"));
-                        (K::BankAccount, None)
-                    }
-                }
-            }
-            Some(V::Employer(e)) => {
-                if e.name.trim().is_empty() {
-                    p.push("employer.name", "the employer's name is required");
-                }
-                (
-                    K::Employer,
-                    Some(pb::person_change::Value::Employer(e.clone())),
-                )
-            }
-            Some(V::EmploymentEnded(e)) => (
-                K::Employer,
-                Some(pb::person_change::Value::EmploymentEnded(e.clone())),
-            ),
-            Some(V::Profession(s)) => {
-                if s.trim().is_empty() {
-                    p.push("profession", "say the profession");
-                }
-                (
-                    K::Profession,
-                    Some(pb::person_change::Value::Profession(s.trim().to_owned())),
-                )
-            }
-        };
-        if pb::ChangeSource::try_from(req.source).unwrap_or_default()
-            == pb::ChangeSource::Unspecified
-        {
-            p.push("source", "who reported the change");
-        }
-        p.done()?;
-        let (Some(key), Some(person_id), Some(effective_from), Some(value)) =
-            (key, person_id, effective_from, value)
-        else {
-            return Err(ServiceError::invalid_field("request", "invalid request"));
-        };
-        tracing::Span::current().record("kind", kind.as_str_name());
+        let change = parse_change(&req)?;
+        tracing::Span::current().record("kind", change.kind.as_str_name());
 
         const M: &str = "RecordPersonChange";
         let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(r) = idempotency::claim(&mut tx, M, &key, &req).await? {
+        if let Claim::Replay(r) = idempotency::claim(&mut tx, M, &change.key, &req).await? {
             return Ok(r);
         }
-        let person = person_row(&mut tx, person_id).await?;
+        let person = person_row(&mut tx, change.person_id).await?;
         let person_db_id = person.id;
-        let change = pb::PersonChange {
-            person_id: person_id.to_string(),
-            kind: kind as i32,
-            effective_from: Some(wire::date_to_pb(effective_from)),
-            value: Some(value),
-            address_kind: req.address_kind,
-            source: req.source,
-            note: req.note.trim().to_owned(),
-            ..Default::default()
-        };
-        let change = append_change(&mut tx, person_db_id, effective_from, change, &caller).await?;
-
-        // Every active dossier of the person hears of it (payments acts on addresses and
-        // accounts); the applicant's account is the payout account payments must confirm.
-        let active: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT d.id, dp.role FROM dossiers d
-               JOIN dossier_parties dp ON dp.dossier_id = d.id
-              WHERE dp.person_id = $1 AND d.status = 'ACTIVE' ORDER BY d.id, dp.role
-                FOR UPDATE OF d",
-        )
-        .bind(person_db_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut notified = Vec::new();
-        let mut last = None;
-        for (dossier_id, role) in active {
-            if last == Some(dossier_id) {
-                continue;
-            }
-            last = Some(dossier_id);
-            let row = store::find_by_id(&mut tx, dossier_id).await?;
-            store::set_status(&mut tx, dossier_id, row.status(), &caller).await?;
-            store::append_history(
-                &mut tx,
-                dossier_id,
-                Entry::other(
-                    &caller,
-                    pb::DossierHistoryKind::FormRevised,
-                    format!(
-                        "{} of a party ({role}) changed from {effective_from}",
-                        kind.as_str_name()
-                    ),
-                ),
-            )
-            .await?;
-            let change_kind = if kind == K::BankAccount && role == "APPLICANT" {
-                pb::DossierChangeKind::PayoutAccount
-            } else {
-                pb::DossierChangeKind::PartyDetails
-            };
-            let mut e = outbox::Emit::new(pb::DossierEventType::Changed, effective_from, &caller);
-            e.changes = vec![change_kind];
-            outbox::emit(&mut tx, dossier_id, e).await?;
-            notified.extend(row.dossier_number);
-        }
+        let (recorded, notified) = record_change(&mut tx, person_db_id, &change, &caller).await?;
         let mut person_pb = person.into_pb();
         fill_current(&mut tx, person_db_id, &mut person_pb).await?;
         let resp = pb::RecordPersonChangeResponse {
-            change: Some(change),
+            change: Some(recorded),
             person: Some(person_pb),
             notified_dossier_numbers: notified,
         };
-        idempotency::complete(&mut tx, M, &key, &resp).await?;
+        idempotency::complete(&mut tx, M, &change.key, &resp).await?;
         tx.commit().await?;
         Ok(resp)
     }
@@ -274,7 +334,9 @@ impl IntakeApi {
     ) -> ServiceResult<pb::ListPersonChangesResponse> {
         let person_id = person_uuid("person_id", &req.person_id)?;
         let page = wire::page_from_pb("page", req.page.as_ref())?;
-        let kind = pb::PersonChangeKind::try_from(req.kind).unwrap_or_default();
+        // An undeclared kind must not widen the list to every kind.
+        let kind = wire::optional_enum::<pb::PersonChangeKind>("kind", req.kind)
+            .map_err(|v| ServiceError::invalid(vec![v]))?;
         let mut conn = self.pool.acquire().await?;
         let person = person_row(&mut conn, person_id).await?;
         // Oldest effective date first; the page token is the last change's row id.
@@ -286,7 +348,7 @@ impl IntakeApi {
               ORDER BY c.effective_from, c.id LIMIT $4",
         )
         .bind(person.id)
-        .bind(kind as i16)
+        .bind(kind.map_or(0, |k| k as i16))
         .bind(page.after)
         .bind(page.size)
         .fetch_all(&mut *conn)

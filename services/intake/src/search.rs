@@ -27,6 +27,48 @@ struct HistoryRow {
     dossier_version: i64,
 }
 
+impl HistoryRow {
+    fn into_pb(self) -> ServiceResult<pb::DossierHistoryEntry> {
+        // Only transitions have statuses; other entries leave them UNSPECIFIED.
+        let status = |s: Option<String>| -> ServiceResult<i32> {
+            Ok(match s {
+                Some(s) => store::status_from_db(&s)? as i32,
+                None => pb::DossierStatus::Unspecified as i32,
+            })
+        };
+        Ok(pb::DossierHistoryEntry {
+            sequence: self.sequence,
+            kind: i32::from(self.kind),
+            from_status: status(self.from_status)?,
+            to_status: status(self.to_status)?,
+            effective_on: self.effective_on.map(wire::date_to_pb),
+            stamp: Some(store::stamp(&self.actor, self.via.as_deref(), self.at)),
+            note: self.note,
+            form_revision: self.form_revision,
+            dossier_version: self.dossier_version,
+        })
+    }
+}
+
+/// A dossier awaiting its decision, with how late it is on `as_of` (negative: days left).
+fn deadline_pb(r: &DossierRow, as_of: NaiveDate) -> ServiceResult<pb::DossierDeadline> {
+    // Only COMPLETE and DEBTOR_NOTIFIED dossiers are listed, and the table holds a deadline
+    // for both: without one the row is corrupt, not "due today".
+    let deadline = r.decision_deadline.ok_or_else(|| {
+        ServiceError::internal(format!(
+            "dossier {} awaits a decision but has no decision deadline",
+            r.id
+        ))
+    })?;
+    let days = (as_of - deadline).num_days();
+    Ok(pb::DossierDeadline {
+        dossier: Some(r.summary()),
+        decision_deadline: Some(wire::date_to_pb(deadline)),
+        // Dates of the contract lie in the years 1900-2999: the difference fits.
+        days_overdue: i32::try_from(days).unwrap_or(i32::MAX),
+    })
+}
+
 fn role_db(r: pb::DossierRole) -> Option<&'static str> {
     match r {
         pb::DossierRole::Unspecified => None,
@@ -71,7 +113,10 @@ impl IntakeApi {
             ),
             _ => None,
         };
-        let role = role_db(pb::DossierRole::try_from(req.role).unwrap_or_default());
+        // An undeclared role must not widen the search to every role.
+        let role = wire::optional_enum::<pb::DossierRole>("role", req.role)
+            .map_err(|v| ServiceError::invalid(vec![v]))?
+            .and_then(role_db);
         if role.is_some() && nn.is_none() {
             return Err(ServiceError::invalid_field(
                 "role",
@@ -158,18 +203,8 @@ impl IntakeApi {
             )),
             dossiers: rows
                 .iter()
-                .map(|r| {
-                    let days = r
-                        .decision_deadline
-                        .map(|d| (as_of - d).num_days())
-                        .unwrap_or_default();
-                    pb::DossierDeadline {
-                        dossier: Some(r.summary()),
-                        decision_deadline: r.decision_deadline.map(wire::date_to_pb),
-                        days_overdue: i32::try_from(days).unwrap_or(i32::MAX),
-                    }
-                })
-                .collect(),
+                .map(|r| deadline_pb(r, as_of))
+                .collect::<ServiceResult<_>>()?,
         })
     }
 
@@ -189,6 +224,7 @@ impl IntakeApi {
               ORDER BY sequence LIMIT $3",
         )
         .bind(dossier.id)
+        // No page token: from the first entry (sequences start at 1).
         .bind(page.after.unwrap_or(0))
         .bind(page.size)
         .fetch_all(&mut *conn)
@@ -201,24 +237,8 @@ impl IntakeApi {
             )),
             entries: rows
                 .into_iter()
-                .map(|r| pb::DossierHistoryEntry {
-                    sequence: r.sequence,
-                    kind: i32::from(r.kind),
-                    from_status: r
-                        .from_status
-                        .map(|s| store::status_from_db(&s) as i32)
-                        .unwrap_or_default(),
-                    to_status: r
-                        .to_status
-                        .map(|s| store::status_from_db(&s) as i32)
-                        .unwrap_or_default(),
-                    effective_on: r.effective_on.map(wire::date_to_pb),
-                    stamp: Some(store::stamp(&r.actor, r.via.as_deref(), r.at)),
-                    note: r.note,
-                    form_revision: r.form_revision,
-                    dossier_version: r.dossier_version,
-                })
-                .collect(),
+                .map(HistoryRow::into_pb)
+                .collect::<ServiceResult<_>>()?,
         })
     }
 }

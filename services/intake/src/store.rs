@@ -33,7 +33,8 @@ pub(crate) struct DossierRow {
     pub id: i64,
     pub application_id: Uuid,
     pub dossier_number: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: StoredStatus,
     pub version: i64,
     pub kind: i16,
     pub form_revision: i32,
@@ -62,18 +63,20 @@ pub(crate) struct DossierRow {
 
 impl DossierRow {
     pub fn status(&self) -> pb::DossierStatus {
-        status_from_db(&self.status)
+        self.status.0
     }
 
     pub fn summary(&self) -> pb::DossierSummary {
         pb::DossierSummary {
             application_id: self.application_id.to_string(),
+            // Empty until the dossier is accepted, as the contract says.
             dossier_number: self.dossier_number.clone().unwrap_or_default(),
             status: self.status() as i32,
             kind: i32::from(self.kind),
             received_on: Some(wire::date_to_pb(self.received_on)),
             decision_deadline: self.decision_deadline.map(wire::date_to_pb),
             active_from: self.active_from.map(wire::date_to_pb),
+            // Empty while the form does not name the person well enough to register.
             applicant_person_id: self
                 .applicant_public_id
                 .map(|u| u.to_string())
@@ -103,14 +106,55 @@ pub(crate) fn status_db(s: pb::DossierStatus) -> &'static str {
     }
 }
 
-pub(crate) fn status_from_db(s: &str) -> pb::DossierStatus {
-    pb::DossierStatus::from_str_name(&format!("DOSSIER_STATUS_{s}")).unwrap_or_default()
+/// A stored value the contract does not name: the row is corrupt (or written by a newer
+/// version), and showing it as UNSPECIFIED would hide that.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {what} {value:?} is not a value of the contract")]
+pub(crate) struct UnknownStored {
+    what: &'static str,
+    value: String,
+}
+
+impl UnknownStored {
+    pub fn new(what: &'static str, value: &str) -> Self {
+        Self {
+            what,
+            value: value.to_owned(),
+        }
+    }
+}
+
+impl From<UnknownStored> for ServiceError {
+    fn from(e: UnknownStored) -> Self {
+        ServiceError::internal(e)
+    }
+}
+
+pub(crate) fn status_from_db(s: &str) -> Result<pb::DossierStatus, UnknownStored> {
+    pb::DossierStatus::from_str_name(&format!("DOSSIER_STATUS_{s}"))
+        .filter(|status| *status != pb::DossierStatus::Unspecified)
+        .ok_or_else(|| UnknownStored::new("dossier status", s))
+}
+
+/// A dossier row's status, checked as the row is read: a row in a status the contract does
+/// not know fails to read (an internal error naming the column), so every caller of
+/// `DossierRow::status` works with a real status.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StoredStatus(pb::DossierStatus);
+
+impl TryFrom<String> for StoredStatus {
+    type Error = UnknownStored;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        status_from_db(&s).map(Self)
+    }
 }
 
 pub(crate) fn stamp(actor: &str, via: Option<&str>, at: DateTime<Utc>) -> pb::AuditStamp {
     pb::AuditStamp {
         actor: actor.to_owned(),
         at: wire::timestamp(at),
+        // A direct call has no "via": the contract shows it empty.
         via: via.unwrap_or_default().to_owned(),
     }
 }

@@ -3,11 +3,12 @@
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use sqlx::PgConnection;
 
 use super::{Begun, Problems, finish, reload, vouched};
 use crate::{
     api::IntakeApi,
-    store::{self, Entry},
+    store::{self, DossierKey, DossierRow, Entry},
 };
 use pb::DossierStatus as S;
 
@@ -27,6 +28,126 @@ fn agent(p: &mut Problems, id: &str) -> String {
     id.to_owned()
 }
 
+/// An assignment, as the request gives it once checked.
+struct Assignment {
+    key: String,
+    dossier: DossierKey,
+    agent_id: String,
+    task: pb::AgentTask,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+}
+
+fn parse_assignment(req: &pb::AssignDossierAgentRequest) -> ServiceResult<Assignment> {
+    let mut p = Problems::default();
+    let key = p.key(req.idempotency_key.as_ref());
+    let dossier = p.dossier(req.dossier.as_ref());
+    let agent_id = agent(&mut p, &req.agent_id);
+    let task = task(&mut p, req.task);
+    let start = p
+        .take(wire::optional_date_from_pb(
+            "start_date",
+            req.start_date.as_ref(),
+        ))
+        .flatten()
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let end = p
+        .take(wire::optional_date_from_pb(
+            "end_date",
+            req.end_date.as_ref(),
+        ))
+        .flatten();
+    if end.is_some_and(|e| e < start) {
+        p.push("end_date", "cannot be before start_date");
+    }
+    p.done()?;
+    Ok(Assignment {
+        key: vouched(key)?,
+        dossier: vouched(dossier)?,
+        agent_id,
+        task,
+        start,
+        end,
+    })
+}
+
+/// Assigns the agent to the locked dossier, unless the dossier is final or the agent
+/// already has the task there in an overlapping period.
+async fn assign(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    a: &Assignment,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    if matches!(row.status(), S::Refused | S::Closed) {
+        return Err(ServiceError::failed_precondition(
+            "DOSSIER_FINAL",
+            format!(
+                "a dossier in status {} takes no assignment",
+                row.status().as_str_name()
+            ),
+        ));
+    }
+    no_overlapping_assignment(conn, row.id, a).await?;
+    sqlx::query(
+        "INSERT INTO dossier_agents (dossier_id, agent_id, task, start_date, end_date,
+                                     assigned_by, assigned_via)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(row.id)
+    .bind(&a.agent_id)
+    .bind(a.task as i16)
+    .bind(a.start)
+    .bind(a.end)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .execute(&mut *conn)
+    .await?;
+    store::set_status(conn, row.id, row.status(), caller).await?;
+    store::append_history(
+        conn,
+        row.id,
+        Entry::other(
+            caller,
+            pb::DossierHistoryKind::AgentAssigned,
+            format!(
+                "{} for {} from {}",
+                a.agent_id,
+                a.task.as_str_name(),
+                a.start
+            ),
+        ),
+    )
+    .await
+}
+
+async fn no_overlapping_assignment(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    a: &Assignment,
+) -> ServiceResult<()> {
+    let overlapping: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM dossier_agents
+          WHERE dossier_id = $1 AND agent_id = $2 AND task = $3
+            AND (end_date IS NULL OR end_date >= $4) AND ($5::date IS NULL OR start_date <= $5)
+          LIMIT 1",
+    )
+    .bind(dossier_id)
+    .bind(&a.agent_id)
+    .bind(a.task as i16)
+    .bind(a.start)
+    .bind(a.end)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match overlapping {
+        Some(_) => Err(ServiceError::failed_precondition(
+            "ALREADY_ASSIGNED",
+            "the agent is already assigned to this dossier for this task in that period",
+        )),
+        None => Ok(()),
+    }
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn assign_dossier_agent(
@@ -34,91 +155,17 @@ impl IntakeApi {
         caller: Caller,
         req: pb::AssignDossierAgentRequest,
     ) -> ServiceResult<pb::AssignDossierAgentResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        let agent_id = agent(&mut p, &req.agent_id);
-        let task = task(&mut p, req.task);
-        let start = p
-            .take(wire::optional_date_from_pb(
-                "start_date",
-                req.start_date.as_ref(),
-            ))
-            .flatten()
-            .unwrap_or_else(|| chrono::Utc::now().date_naive());
-        let end = p
-            .take(wire::optional_date_from_pb(
-                "end_date",
-                req.end_date.as_ref(),
-            ))
-            .flatten();
-        if end.is_some_and(|e| e < start) {
-            p.push("end_date", "cannot be before start_date");
-        }
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        let a = parse_assignment(&req)?;
         const M: &str = "AssignDossierAgent";
-        let (mut tx, row) = match self.begin(M, &key, &req, &dossier, 0).await? {
+        let (mut tx, row) = match self.begin(M, &a.key, &req, &a.dossier, 0).await? {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        if matches!(row.status(), S::Refused | S::Closed) {
-            return Err(ServiceError::failed_precondition(
-                "DOSSIER_FINAL",
-                format!(
-                    "a dossier in status {} takes no assignment",
-                    row.status().as_str_name()
-                ),
-            ));
-        }
-        let overlapping: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM dossier_agents
-              WHERE dossier_id = $1 AND agent_id = $2 AND task = $3
-                AND (end_date IS NULL OR end_date >= $4) AND ($5::date IS NULL OR start_date <= $5)
-              LIMIT 1",
-        )
-        .bind(row.id)
-        .bind(&agent_id)
-        .bind(task as i16)
-        .bind(start)
-        .bind(end)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if overlapping.is_some() {
-            return Err(ServiceError::failed_precondition(
-                "ALREADY_ASSIGNED",
-                "the agent is already assigned to this dossier for this task in that period",
-            ));
-        }
-        sqlx::query(
-            "INSERT INTO dossier_agents (dossier_id, agent_id, task, start_date, end_date,
-                                         assigned_by, assigned_via)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(row.id)
-        .bind(&agent_id)
-        .bind(task as i16)
-        .bind(start)
-        .bind(end)
-        .bind(&caller.actor().id)
-        .bind(caller.via())
-        .execute(&mut *tx)
-        .await?;
-        store::set_status(&mut tx, row.id, row.status(), &caller).await?;
-        store::append_history(
-            &mut tx,
-            row.id,
-            Entry::other(
-                &caller,
-                pb::DossierHistoryKind::AgentAssigned,
-                format!("{agent_id} for {} from {start}", task.as_str_name()),
-            ),
-        )
-        .await?;
+        assign(&mut tx, &row, &a, &caller).await?;
         let resp = pb::AssignDossierAgentResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
-        finish(tx, M, &key, &resp).await?;
+        finish(tx, M, &a.key, &resp).await?;
         Ok(resp)
     }
 

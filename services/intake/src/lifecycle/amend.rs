@@ -1,14 +1,17 @@
 //! Amending an active dossier: a new revision of the form, effective from a date, and a
 //! CHANGED event saying what changed.
 
+use chrono::NaiveDate;
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use sqlx::PgConnection;
 
 use super::{Begun, Problems, finish, reload, vouched};
 use crate::{
     api::IntakeApi,
+    applications::{self, FormColumns},
     outbox,
-    store::{self, Entry},
+    store::{self, DossierKey, DossierRow, Entry},
     validate,
 };
 use secal_rules::lifecycle::Step;
@@ -75,6 +78,100 @@ fn changes(old: &pb::ApplicationForm, new: &pb::ApplicationForm) -> Vec<pb::Doss
     out
 }
 
+/// An amendment, as the request gives it once checked. The form is judged only once the
+/// dossier is locked: its dates are judged against the stored receipt date.
+struct Amendment {
+    key: String,
+    dossier: DossierKey,
+    effective_from: NaiveDate,
+    reason: String,
+}
+
+fn parse_amendment(req: &pb::AmendDossierRequest) -> ServiceResult<Amendment> {
+    let mut p = Problems::default();
+    let key = p.key(req.idempotency_key.as_ref());
+    let dossier = p.dossier(req.dossier.as_ref());
+    let effective_from = p.take(wire::date_from_pb(
+        "effective_from",
+        req.effective_from.as_ref(),
+    ));
+    if req.reason.trim().is_empty() {
+        p.push("reason", "say why the dossier is amended");
+    }
+    p.done()?;
+    Ok(Amendment {
+        key: vouched(key)?,
+        dossier: vouched(dossier)?,
+        effective_from: vouched(effective_from)?,
+        reason: req.reason.trim().to_owned(),
+    })
+}
+
+/// An active dossier's form must stay whole: what would make an application incomplete
+/// refuses the amendment.
+fn whole_form(
+    form: Option<&pb::ApplicationForm>,
+    received_on: NaiveDate,
+) -> ServiceResult<&pb::ApplicationForm> {
+    let mut checked = validate::check_form(form, received_on);
+    checked.invalid.append(&mut checked.missing);
+    if let Some(err) = checked.into_error() {
+        return Err(err);
+    }
+    // An absent form is FORM_REQUIRED above.
+    vouched(form)
+}
+
+/// Stores the amended form as a new revision of the locked dossier and emits the CHANGED
+/// event that tells payments what changed; returns the event id.
+async fn amend(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    to: pb::DossierStatus,
+    a: &Amendment,
+    form: &pb::ApplicationForm,
+    caller: &Caller,
+) -> ServiceResult<String> {
+    let old = store::current_form(conn, row.id).await?;
+    let changed = changes(&old, form);
+    if changed.is_empty() {
+        return Err(ServiceError::invalid_field(
+            "form",
+            "AMENDMENT_CHANGES_NOTHING: the form is the current one",
+        ));
+    }
+    let columns = FormColumns::of(form)?;
+    let revision = row.form_revision + 1;
+    sqlx::query(
+        "UPDATE dossiers SET form_revision = $2, kind = $3, creditor_count = $4 WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(revision)
+    .bind(columns.kind)
+    .bind(columns.creditor_count)
+    .execute(&mut *conn)
+    .await?;
+    let effective_from = Some(a.effective_from);
+    applications::store_revision(conn, row.id, revision, form, effective_from, caller).await?;
+    store::set_status(conn, row.id, to, caller).await?;
+    store::append_history(
+        conn,
+        row.id,
+        Entry::other(
+            caller,
+            pb::DossierHistoryKind::FormRevised,
+            format!(
+                "revision {revision} from {}: {}",
+                a.effective_from, a.reason
+            ),
+        ),
+    )
+    .await?;
+    let mut e = outbox::Emit::new(pb::DossierEventType::Changed, a.effective_from, caller);
+    e.changes = changed;
+    outbox::emit(conn, row.id, e).await
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn amend_dossier(
@@ -82,85 +179,23 @@ impl IntakeApi {
         caller: Caller,
         req: pb::AmendDossierRequest,
     ) -> ServiceResult<pb::AmendDossierResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        let effective_from = p.take(wire::date_from_pb(
-            "effective_from",
-            req.effective_from.as_ref(),
-        ));
-        if req.reason.trim().is_empty() {
-            p.push("reason", "say why the dossier is amended");
-        }
-        p.done()?;
-        let (key, dossier, effective_from) =
-            (vouched(key)?, vouched(dossier)?, vouched(effective_from)?);
+        let a = parse_amendment(&req)?;
         const M: &str = "AmendDossier";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(M, &a.key, &req, &a.dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
         let to = store::require_step(&row, Step::Amend)?;
-        // An active dossier's form must stay whole: what would make an application
-        // incomplete refuses the amendment.
-        let mut checked = validate::check_form(req.form.as_ref(), row.received_on);
-        checked.invalid.append(&mut checked.missing);
-        if let Some(err) = checked.into_error() {
-            return Err(err);
-        }
-        let form = req.form.clone().unwrap_or_default();
-        let old = store::current_form(&mut tx, row.id).await?;
-        let changed = changes(&old, &form);
-        if changed.is_empty() {
-            return Err(ServiceError::invalid_field(
-                "form",
-                "AMENDMENT_CHANGES_NOTHING: the form is the current one",
-            ));
-        }
-        let revision = row.form_revision + 1;
-        sqlx::query(
-            "UPDATE dossiers SET form_revision = $2, kind = $3, creditor_count = $4 WHERE id = $1",
-        )
-        .bind(row.id)
-        .bind(revision)
-        .bind(i16::try_from(form.kind).unwrap_or_default())
-        .bind(i32::try_from(form.creditors.len()).unwrap_or(i32::MAX))
-        .execute(&mut *tx)
-        .await?;
-        crate::applications::store_revision(
-            &mut tx,
-            row.id,
-            revision,
-            &form,
-            Some(effective_from),
-            &caller,
-        )
-        .await?;
-        store::set_status(&mut tx, row.id, to, &caller).await?;
-        store::append_history(
-            &mut tx,
-            row.id,
-            Entry::other(
-                &caller,
-                pb::DossierHistoryKind::FormRevised,
-                format!(
-                    "revision {revision} from {effective_from}: {}",
-                    req.reason.trim()
-                ),
-            ),
-        )
-        .await?;
-        let mut e = outbox::Emit::new(pb::DossierEventType::Changed, effective_from, &caller);
-        e.changes = changed;
-        let event_id = outbox::emit(&mut tx, row.id, e).await?;
+        let form = whole_form(req.form.as_ref(), row.received_on)?;
+        let event_id = amend(&mut tx, &row, to, &a, form, &caller).await?;
         let resp = pb::AmendDossierResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
             event_id,
         };
-        finish(tx, M, &key, &resp).await?;
+        finish(tx, M, &a.key, &resp).await?;
         Ok(resp)
     }
 }

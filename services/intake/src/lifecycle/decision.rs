@@ -12,7 +12,7 @@ use crate::{
     admissibility,
     api::IntakeApi,
     pbjson,
-    store::{self, Entry},
+    store::{self, DossierKey, DossierRow, Entry},
 };
 use secal_rules::lifecycle::Step;
 
@@ -32,6 +32,158 @@ async fn next_dossier_number(conn: &mut PgConnection, year: i32) -> ServiceResul
     let seq = u32::try_from(seq).map_err(ServiceError::internal)?;
     DossierNumber::new(year, seq)
         .map_err(|e| ServiceError::failed_precondition("DOSSIER_NUMBERS_EXHAUSTED", e.to_string()))
+}
+
+/// An acceptance, as the request gives it once checked.
+struct Acceptance {
+    key: String,
+    dossier: DossierKey,
+    decided_on: NaiveDate,
+    motivation: String,
+}
+
+fn parse_acceptance(req: &pb::AcceptApplicationRequest) -> ServiceResult<Acceptance> {
+    let mut p = Problems::default();
+    let key = p.key(req.idempotency_key.as_ref());
+    let dossier = p.dossier(req.dossier.as_ref());
+    let decided_on = p.date("decided_on", req.decided_on.as_ref());
+    p.done()?;
+    Ok(Acceptance {
+        key: vouched(key)?,
+        dossier: vouched(dossier)?,
+        decided_on,
+        motivation: req.motivation.trim().to_owned(),
+    })
+}
+
+/// Accepts the locked dossier: the debtor's window must be over and the application not
+/// found inadmissible; it gets the next dossier number of the decision's year.
+async fn accept(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    a: &Acceptance,
+    reassessed: Option<pb::AdmissibilityAssessment>,
+    caller: &Caller,
+) -> ServiceResult<DossierNumber> {
+    let to = store::require_step(row, Step::Accept)?;
+    debtor_window_closed(conn, row.id, a.decided_on).await?;
+    admissible_on_acceptance(conn, row, reassessed, caller).await?;
+    let number = next_dossier_number(conn, chrono::Datelike::year(&a.decided_on)).await?;
+    let decision = pb::DossierDecision {
+        outcome: pb::DecisionOutcome::Accepted as i32,
+        decided_on: Some(wire::date_to_pb(a.decided_on)),
+        refusal_reasons: Vec::new(),
+        motivation: a.motivation.clone(),
+        decided: Some(store::caller_stamp(caller)),
+    };
+    sqlx::query(
+        "UPDATE dossiers SET dossier_number = $2, decided_on = $3, decision = $4 WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(number.to_string())
+    .bind(a.decided_on)
+    .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
+    .execute(&mut *conn)
+    .await?;
+    let note = format!("accepted as {number}");
+    store::transition(conn, row, to, caller, Some(a.decided_on), note).await?;
+    Ok(number)
+}
+
+/// The debtor may prove payment until the end of the window the letter opened; the
+/// decision comes after it.
+async fn debtor_window_closed(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    decided_on: NaiveDate,
+) -> ServiceResult<()> {
+    let window_end: Option<NaiveDate> =
+        sqlx::query_scalar("SELECT debtor_response_deadline FROM dossiers WHERE id = $1")
+            .bind(dossier_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    match window_end {
+        Some(end) if decided_on <= end => Err(ServiceError::failed_precondition(
+            "DEBTOR_WINDOW_OPEN",
+            format!("the debtor may prove payment until {end}; decide after it"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an application found inadmissible. A reassessment made for this acceptance is
+/// stored first; a file still not assessed is the case officer's call, and the history
+/// says so.
+async fn admissible_on_acceptance(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    reassessed: Option<pb::AdmissibilityAssessment>,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let mut admissible = row.admissible;
+    if let (None, Some(a)) = (admissible, &reassessed) {
+        admissible = admissibility::is_assessed(a).then_some(a.admissible);
+        store_reassessment(conn, row.id, admissible, a, caller).await?;
+    }
+    match admissible {
+        Some(true) => Ok(()),
+        Some(false) => Err(ServiceError::failed_precondition(
+            "NOT_ADMISSIBLE",
+            "the application is not admissible (fewer than 2 unpaid instalments in the \
+             year before it): refuse it instead",
+        )),
+        // The contract refuses only a negative answer.
+        None => {
+            let reason = match reassessed {
+                Some(a) => a.not_assessed_reason,
+                // Assessed when read, not when locked: the dossier was revised in between,
+                // and its stored assessment says why it is not assessed.
+                None => stored_assessment(row)?.not_assessed_reason,
+            };
+            store::append_history(
+                conn,
+                row.id,
+                Entry::other(
+                    caller,
+                    pb::DossierHistoryKind::AdmissibilityAssessed,
+                    format!("accepted without an admissibility assessment: {reason}"),
+                ),
+            )
+            .await
+        }
+    }
+}
+
+fn stored_assessment(row: &DossierRow) -> ServiceResult<pb::AdmissibilityAssessment> {
+    Ok(pbjson::from_json(
+        pbjson::ADMISSIBILITY,
+        &row.admissibility.0,
+    )?)
+}
+
+async fn store_reassessment(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    admissible: Option<bool>,
+    a: &pb::AdmissibilityAssessment,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    sqlx::query("UPDATE dossiers SET admissible = $2, admissibility = $3 WHERE id = $1")
+        .bind(dossier_id)
+        .bind(admissible)
+        .bind(Json(pbjson::to_json(pbjson::ADMISSIBILITY, a)?))
+        .execute(&mut *conn)
+        .await?;
+    store::append_history(
+        conn,
+        dossier_id,
+        Entry::other(
+            caller,
+            pb::DossierHistoryKind::AdmissibilityAssessed,
+            format!("reassessed on acceptance: {admissible:?}"),
+        ),
+    )
+    .await
 }
 
 impl IntakeApi {
@@ -169,133 +321,49 @@ impl IntakeApi {
         caller: Caller,
         req: pb::AcceptApplicationRequest,
     ) -> ServiceResult<pb::AcceptApplicationResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        let decided_on = p.date("decided_on", req.decided_on.as_ref());
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
-        // An application stored "not assessed" is asked again, outside the transaction.
-        let reassessed = {
-            let mut conn = self.pool.acquire().await?;
-            let row = store::find(&mut conn, &dossier, false).await?;
-            match row.admissible {
-                Some(_) => None,
-                None => {
-                    let form = store::current_form(&mut conn, row.id).await?;
-                    Some(
-                        admissibility::assess(
-                            self.calculation.as_ref(),
-                            &caller,
-                            &form,
-                            row.received_on,
-                        )
-                        .await,
-                    )
-                }
-            }
-        };
+        let acceptance = parse_acceptance(&req)?;
+        let reassessed = self
+            .reassess_unassessed(&acceptance.dossier, &caller)
+            .await?;
         const M: &str = "AcceptApplication";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(
+                M,
+                &acceptance.key,
+                &req,
+                &acceptance.dossier,
+                req.expected_version,
+            )
             .await?
         {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        let to = store::require_step(&row, Step::Accept)?;
-        let window_end: Option<NaiveDate> =
-            sqlx::query_scalar("SELECT debtor_response_deadline FROM dossiers WHERE id = $1")
-                .bind(row.id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if let Some(end) = window_end
-            && decided_on <= end
-        {
-            return Err(ServiceError::failed_precondition(
-                "DEBTOR_WINDOW_OPEN",
-                format!("the debtor may prove payment until {end}; decide after it"),
-            ));
-        }
-        let mut admissible = row.admissible;
-        if let (None, Some(a)) = (admissible, &reassessed) {
-            admissible = admissibility::is_assessed(a).then_some(a.admissible);
-            sqlx::query("UPDATE dossiers SET admissible = $2, admissibility = $3 WHERE id = $1")
-                .bind(row.id)
-                .bind(admissible)
-                .bind(Json(pbjson::to_json(pbjson::ADMISSIBILITY, a)?))
-                .execute(&mut *tx)
-                .await?;
-            store::append_history(
-                &mut tx,
-                row.id,
-                Entry::other(
-                    &caller,
-                    pb::DossierHistoryKind::AdmissibilityAssessed,
-                    format!("reassessed on acceptance: {admissible:?}"),
-                ),
-            )
-            .await?;
-        }
-        match admissible {
-            Some(true) => {}
-            Some(false) => {
-                return Err(ServiceError::failed_precondition(
-                    "NOT_ADMISSIBLE",
-                    "the application is not admissible (fewer than 2 unpaid instalments in the \
-                     year before it): refuse it instead",
-                ));
-            }
-            // The contract refuses only a negative answer: a file the calculation service
-            // could not judge is decided by the case officer, and the history says so.
-            None => {
-                let reason = reassessed
-                    .map(|a| a.not_assessed_reason)
-                    .unwrap_or_default();
-                store::append_history(
-                    &mut tx,
-                    row.id,
-                    Entry::other(
-                        &caller,
-                        pb::DossierHistoryKind::AdmissibilityAssessed,
-                        format!("accepted without an admissibility assessment: {reason}"),
-                    ),
-                )
-                .await?;
-            }
-        }
-        let number = next_dossier_number(&mut tx, chrono::Datelike::year(&decided_on)).await?;
-        let decision = pb::DossierDecision {
-            outcome: pb::DecisionOutcome::Accepted as i32,
-            decided_on: Some(wire::date_to_pb(decided_on)),
-            refusal_reasons: Vec::new(),
-            motivation: req.motivation.trim().to_owned(),
-            decided: Some(store::caller_stamp(&caller)),
-        };
-        sqlx::query(
-            "UPDATE dossiers SET dossier_number = $2, decided_on = $3, decision = $4 WHERE id = $1",
-        )
-        .bind(row.id)
-        .bind(number.to_string())
-        .bind(decided_on)
-        .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
-        .execute(&mut *tx)
-        .await?;
-        store::transition(
-            &mut tx,
-            &row,
-            to,
-            &caller,
-            Some(decided_on),
-            format!("accepted as {number}"),
-        )
-        .await?;
+        let number = accept(&mut tx, &row, &acceptance, reassessed, &caller).await?;
         let resp = pb::AcceptApplicationResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
-        finish(tx, M, &key, &resp).await?;
+        finish(tx, M, &acceptance.key, &resp).await?;
         tracing::Span::current().record("dossier_number", tracing::field::display(number));
         Ok(resp)
+    }
+
+    /// An application stored "not assessed" is asked again, outside the transaction: the
+    /// calculation service may take its time, and the dossier row is not held meanwhile.
+    async fn reassess_unassessed(
+        &self,
+        dossier: &DossierKey,
+        caller: &Caller,
+    ) -> ServiceResult<Option<pb::AdmissibilityAssessment>> {
+        let mut conn = self.pool.acquire().await?;
+        let row = store::find(&mut conn, dossier, false).await?;
+        if row.admissible.is_some() {
+            return Ok(None);
+        }
+        let form = store::current_form(&mut conn, row.id).await?;
+        let assessment =
+            admissibility::assess(self.calculation.as_ref(), caller, &form, row.received_on).await;
+        Ok(Some(assessment))
     }
 
     #[tracing::instrument(skip_all)]
@@ -311,10 +379,13 @@ impl IntakeApi {
         if req.reasons.is_empty() {
             p.push("reasons", "at least one reason");
         }
+        let mut reasons = Vec::with_capacity(req.reasons.len());
         for (i, r) in req.reasons.iter().enumerate() {
-            if pb::RefusalReason::try_from(*r).unwrap_or_default() == pb::RefusalReason::Unspecified
-            {
-                p.push(&format!("reasons[{i}]"), "not a refusal reason");
+            match pb::RefusalReason::try_from(*r) {
+                Ok(pb::RefusalReason::Unspecified) | Err(_) => {
+                    p.push(&format!("reasons[{i}]"), "not a refusal reason");
+                }
+                Ok(reason) => reasons.push(reason.as_str_name()),
             }
         }
         if req.motivation.trim().is_empty() {
@@ -344,15 +415,6 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
             .execute(&mut *tx)
             .await?;
-        let reasons: Vec<&str> = req
-            .reasons
-            .iter()
-            .map(|r| {
-                pb::RefusalReason::try_from(*r)
-                    .unwrap_or_default()
-                    .as_str_name()
-            })
-            .collect();
         let note = format!("{}: {}", reasons.join(", "), req.motivation.trim());
         store::transition(&mut tx, &row, to, &caller, Some(decided_on), note).await?;
         let resp = pb::RefuseApplicationResponse {

@@ -25,8 +25,7 @@ fn act_kind(k: pb::EnforcementActKind) -> Option<pb::LegalActKind> {
 
 /// The declared unpaid months as a title whose amounts are exactly those months (the
 /// applicant states what is unpaid; the calculation judges prescription and interest).
-pub(crate) fn arrears_case(form: &pb::ApplicationForm) -> pb::ArrearsCase {
-    let title = form.title.clone().unwrap_or_default();
+fn arrears_case(form: &pb::ApplicationForm, title: &pb::ExecutoryTitle) -> pb::ArrearsCase {
     let mut by_creditor: BTreeMap<String, Vec<pb::UnpaidMonthEntry>> = BTreeMap::new();
     for row in form.arrears.iter().flat_map(|a| a.unpaid_months.iter()) {
         let key = match row.creditor_key.trim() {
@@ -102,8 +101,13 @@ pub(crate) async fn compute(
     let Some(calculation) = calculation else {
         return Err("no calculation service is configured".into());
     };
+    // An accepted dossier's form has its title; without one there is nothing to compute
+    // from, and a blank title would only yield wrong figures.
+    let Some(title) = &form.title else {
+        return Err("the current form has no executory title".into());
+    };
     let request = pb::ComputeArrearsRequest {
-        arrears_case: Some(arrears_case(form)),
+        arrears_case: Some(arrears_case(form, title)),
         calculation_date: Some(wire::date_to_pb(proposed_on)),
         // The mandate keeps every step (not their wording): the figures it proposes stay
         // traceable line by line.

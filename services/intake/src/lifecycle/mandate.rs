@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
 use sqlx::types::Json;
 
 use super::{Begun, Problems, finish, not_before, reload, vouched};
@@ -10,15 +10,23 @@ use crate::{api::IntakeApi, outbox, pbjson, store};
 use pb::DossierStatus as S;
 use secal_rules::lifecycle::Step;
 
-fn mandate_of(v: &Option<Json<serde_json::Value>>) -> ServiceResult<pb::Mandate> {
-    match v {
+/// The stored mandate of a dossier the lifecycle table lets past the proposal: the proposal
+/// stored it, so a dossier without one is corrupt (an empty mandate would skip the date
+/// checks against it).
+fn mandate_of(row: &store::DossierRow) -> ServiceResult<pb::Mandate> {
+    match &row.mandate {
         Some(j) => Ok(pbjson::from_json(pbjson::MANDATE, &j.0)?),
-        None => Ok(pb::Mandate::default()),
+        None => Err(ServiceError::internal(format!(
+            "dossier {} is past the mandate proposal but has no mandate",
+            row.id
+        ))),
     }
 }
 
-fn date_of(d: Option<&pb::Date>) -> Option<NaiveDate> {
-    wire::optional_date_from_pb("", d).ok().flatten()
+/// A date of the stored mandate; one that does not read is corrupt, not absent.
+fn date_of(what: &str, d: Option<&pb::Date>) -> ServiceResult<Option<NaiveDate>> {
+    wire::optional_date_from_pb(what, d)
+        .map_err(|e| ServiceError::internal(format!("stored mandate: {}", e.message())))
 }
 
 impl IntakeApi {
@@ -56,19 +64,28 @@ impl IntakeApi {
                 .fetch_one(&mut *tx)
                 .await?;
         not_before("proposed_on", proposed_on, decided_on, "the decision")?;
+        // The proposal goes out without figures when they could not be computed; the
+        // history says why. An answer without totals has no figures either.
         let (totals, explanation, note) = match figures {
-            Ok(r) => (r.totals.unwrap_or_default(), r.explanation, String::new()),
-            Err(why) => (
-                pb::ArrearsTotals::default(),
+            Ok(pb::ComputeArrearsResponse {
+                totals: Some(totals),
+                explanation,
+                ..
+            }) => (Some(totals), explanation, String::new()),
+            Ok(_) => (
                 None,
-                format!("figures not computed: {why}"),
+                None,
+                "figures not computed: the calculation service answered without totals".into(),
             ),
+            Err(why) => (None, None, format!("figures not computed: {why}")),
         };
+        let (arrears_claimable, interest) =
+            totals.map_or((None, None), |t| (t.claimable, t.interest));
         let mandate = pb::Mandate {
             proposed_on: Some(wire::date_to_pb(proposed_on)),
             proposal_document_key: req.proposal_document_key.trim().to_owned(),
-            arrears_claimable: totals.claimable,
-            interest: totals.interest,
+            arrears_claimable,
+            interest,
             explanation,
             ..Default::default()
         };
@@ -109,11 +126,11 @@ impl IntakeApi {
             Begun::Go(tx, row) => (tx, row),
         };
         let to = store::require_step(&row, Step::RecordMandateSigned)?;
-        let mut mandate = mandate_of(&row.mandate)?;
+        let mut mandate = mandate_of(&row)?;
         not_before(
             "signed_on",
             signed_on,
-            date_of(mandate.proposed_on.as_ref()),
+            date_of("proposed_on", mandate.proposed_on.as_ref())?,
             "the proposal",
         )?;
         mandate.signed_on = Some(wire::date_to_pb(signed_on));
@@ -152,11 +169,11 @@ impl IntakeApi {
             Begun::Go(tx, row) => (tx, row),
         };
         let to = store::require_step(&row, Step::Activate)?;
-        let mandate = mandate_of(&row.mandate)?;
+        let mandate = mandate_of(&row)?;
         not_before(
             "active_from",
             active_from,
-            date_of(mandate.signed_on.as_ref()),
+            date_of("signed_on", mandate.signed_on.as_ref())?,
             "the signed mandate",
         )?;
         sqlx::query("UPDATE dossiers SET active_from = $2 WHERE id = $1")

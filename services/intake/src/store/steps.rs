@@ -7,8 +7,8 @@ use secal_runtime::{ServiceError, ServiceResult};
 
 use super::DossierRow;
 
-/// `None` for DOSSIER_STATUS_UNSPECIFIED (a status the database holds that the contract does
-/// not know): no step starts from it.
+/// `None` for DOSSIER_STATUS_UNSPECIFIED: no step starts from it. (A stored status the
+/// contract does not know never gets this far: the row fails to read.)
 fn status_to_rules(s: pb::DossierStatus) -> Option<Status> {
     use pb::DossierStatus as S;
     Some(match s {

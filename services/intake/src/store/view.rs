@@ -6,7 +6,7 @@ use secal_runtime::{ServiceResult, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{DossierRow, current_form, json_opt, stamp};
+use super::{DossierRow, UnknownStored, current_form, json_opt, stamp};
 use crate::pbjson;
 
 #[derive(sqlx::FromRow)]
@@ -30,8 +30,10 @@ struct AgentRow {
     assigned_at: DateTime<Utc>,
 }
 
-pub(crate) fn role_from_db(s: &str) -> pb::DossierRole {
-    pb::DossierRole::from_str_name(&format!("DOSSIER_ROLE_{s}")).unwrap_or_default()
+pub(crate) fn role_from_db(s: &str) -> Result<pb::DossierRole, UnknownStored> {
+    pb::DossierRole::from_str_name(&format!("DOSSIER_ROLE_{s}"))
+        .filter(|role| *role != pb::DossierRole::Unspecified)
+        .ok_or_else(|| UnknownStored::new("dossier role", s))
 }
 
 /// The whole dossier as the contract shows it.
@@ -96,6 +98,7 @@ fn assemble(
     };
     Ok(pb::Dossier {
         application_id: row.application_id.to_string(),
+        // Empty until the dossier is accepted, as the contract says.
         dossier_number: row.dossier_number.clone().unwrap_or_default(),
         status: row.status() as i32,
         version: row.version,
@@ -116,17 +119,19 @@ fn assemble(
         closure: json_opt(pbjson::CLOSURE, &row.closure)?,
         parties: parties
             .into_iter()
-            .map(|p| pb::DossierParty {
-                person_id: p.public_id.to_string(),
-                role: role_from_db(&p.role) as i32,
-                creditor_key: p.creditor_key,
-                registered: Some(stamp(
-                    &p.registered_by,
-                    p.registered_via.as_deref(),
-                    p.registered_at,
-                )),
+            .map(|p| {
+                Ok(pb::DossierParty {
+                    person_id: p.public_id.to_string(),
+                    role: role_from_db(&p.role)? as i32,
+                    creditor_key: p.creditor_key,
+                    registered: Some(stamp(
+                        &p.registered_by,
+                        p.registered_via.as_deref(),
+                        p.registered_at,
+                    )),
+                })
             })
-            .collect(),
+            .collect::<Result<_, UnknownStored>>()?,
         agents: agents
             .into_iter()
             .map(|a| pb::DossierAgentAssignment {

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use secal_domain::{Money, YearMonth};
 use secal_proto::v1 as pb;
 
-use super::Check;
+use super::{At, Check};
 
 pub(super) fn check(c: &mut Check, form: &pb::ApplicationForm, kind: pb::ApplicationKind) {
     let creditor_keys: HashSet<&str> = form
@@ -84,53 +84,24 @@ fn arrears(c: &mut Check, a: Option<&pb::ArrearsFrame>, creditor_keys: &HashSet<
     let mut all_amounts = true;
     let mut seen = HashSet::new();
     for (i, row) in a.unpaid_months.iter().enumerate() {
-        let at = |f: &str| format!("form.arrears.unpaid_months[{i}].{f}");
+        let at = At::entry("form.arrears.unpaid_months", i);
         let key = row.creditor_key.trim();
         if !key.is_empty() && !creditor_keys.contains(key) {
             c.invalid(
-                at("creditor_key"),
+                at.of("creditor_key"),
                 "UNKNOWN_CREDITOR_KEY",
                 "names no creditor of frame 3",
             );
         }
-        match secal_runtime::wire::optional_year_month_from_pb(&at("month"), row.month.as_ref()) {
-            Ok(Some(m)) => {
-                if receipt_month.is_some_and(|r| m > r) {
-                    c.invalid(
-                        at("month"),
-                        "MONTH_AFTER_APPLICATION",
-                        "arrears are months due by the application",
-                    );
-                }
-                if !seen.insert((key, m)) {
-                    c.invalid(
-                        at("month"),
-                        "MONTH_DUPLICATE",
-                        "one row per creditor and month",
-                    );
-                }
-            }
-            Ok(None) => c.invalid(at("month"), "MONTH_REQUIRED", "a month is required"),
-            Err(_) => c.invalid(at("month"), "MONTH_INVALID", "not a month"),
-        }
-        match c.positive_amount(&at("unpaid"), row.unpaid.as_ref()) {
+        unpaid_month(c, &at, row.month.as_ref(), receipt_month, |m| {
+            seen.insert((key, m))
+        });
+        match unpaid_amount(c, &at, row.unpaid.as_ref()) {
             Some(m) => sum += m,
-            None => {
-                all_amounts = false;
-                if row
-                    .unpaid
-                    .as_ref()
-                    .is_none_or(|m| m.amount.trim().is_empty())
-                {
-                    c.invalid(
-                        at("unpaid"),
-                        "AMOUNT_REQUIRED",
-                        "the unpaid amount is required",
-                    );
-                }
-            }
+            None => all_amounts = false,
         }
     }
+    // The total is compared only when every row's amount could be read.
     match total {
         Some(total) if all_amounts && total != sum => c.invalid(
             "form.arrears.total_arrears",
@@ -150,6 +121,44 @@ fn arrears(c: &mut Check, a: Option<&pb::ArrearsFrame>, creditor_keys: &HashSet<
         }
         _ => {}
     }
+}
+
+/// The month of one row: due by the application, and one row per creditor and month
+/// (`first` says whether the month is new for the row's creditor).
+fn unpaid_month(
+    c: &mut Check,
+    at: &At,
+    month: Option<&pb::YearMonth>,
+    receipt_month: Option<YearMonth>,
+    first: impl FnOnce(YearMonth) -> bool,
+) {
+    let field = at.of("month");
+    match secal_runtime::wire::optional_year_month_from_pb(&field, month) {
+        Ok(Some(m)) => {
+            if receipt_month.is_some_and(|r| m > r) {
+                c.invalid(
+                    &field,
+                    "MONTH_AFTER_APPLICATION",
+                    "arrears are months due by the application",
+                );
+            }
+            if !first(m) {
+                c.invalid(field, "MONTH_DUPLICATE", "one row per creditor and month");
+            }
+        }
+        Ok(None) => c.invalid(field, "MONTH_REQUIRED", "a month is required"),
+        Err(_) => c.invalid(field, "MONTH_INVALID", "not a month"),
+    }
+}
+
+/// The unpaid amount of one row, when it reads as a positive amount.
+fn unpaid_amount(c: &mut Check, at: &At, unpaid: Option<&pb::Money>) -> Option<Money> {
+    let field = at.of("unpaid");
+    let amount = c.positive_amount(&field, unpaid);
+    if amount.is_none() && unpaid.is_none_or(|m| m.amount.trim().is_empty()) {
+        c.invalid(field, "AMOUNT_REQUIRED", "the unpaid amount is required");
+    }
+    amount
 }
 
 /// Document keys and kinds, after checking the inventory and what the kind requires.

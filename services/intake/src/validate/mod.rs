@@ -175,8 +175,23 @@ impl Check {
     }
 }
 
+/// The path of one entry of a list in the form (e.g. `form.creditors[2]`), which names
+/// the fields of that entry.
+pub(crate) struct At(String);
+
+impl At {
+    fn entry(list: &str, i: usize) -> Self {
+        Self(format!("{list}[{i}]"))
+    }
+
+    fn of(&self, field: &str) -> String {
+        format!("{}.{field}", self.0)
+    }
+}
+
 /// Age in whole years on `on`.
 pub(crate) fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
+    // Born after `on`: under every age limit.
     on.years_since(birth).unwrap_or(0)
 }
 

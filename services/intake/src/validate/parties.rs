@@ -3,9 +3,10 @@
 
 use std::collections::HashSet;
 
-use secal_proto::v1 as pb;
+use secal_domain::NationalNumber;
+use secal_proto::v1::{self as pb, CreditorKind as CK};
 
-use super::{Check, age_on};
+use super::{At, Check, age_on};
 
 /// Children may have advances until 18, or while entitled to family allowance.
 const ADVANCE_AGE_LIMIT: u32 = 18;
@@ -19,10 +20,7 @@ pub(super) fn check(c: &mut Check, form: &pb::ApplicationForm, kind: pb::Applica
     dependants(c, form);
 }
 
-fn applicant(
-    c: &mut Check,
-    a: Option<&pb::ApplicantFrame>,
-) -> Option<secal_domain::NationalNumber> {
+fn applicant(c: &mut Check, a: Option<&pb::ApplicantFrame>) -> Option<NationalNumber> {
     let Some(a) = a else {
         c.missing(
             "form.applicant",
@@ -65,6 +63,14 @@ fn applicant(
             "the official domicile is required: all correspondence goes there",
         );
     }
+    applicant_counts(c, a);
+    net_income(c, a.net_monthly_income.as_ref());
+    nn
+}
+
+/// Frame 1's counts of creditors and children: none negative, and the disabled children
+/// among the dependent ones.
+fn applicant_counts(c: &mut Check, a: &pb::ApplicantFrame) {
     for (field, n) in [
         ("recovery_creditor_count", a.recovery_creditor_count),
         ("advance_child_count", a.advance_child_count),
@@ -89,34 +95,34 @@ fn applicant(
             "cannot exceed the number of dependent children",
         );
     }
-    let income = a
-        .net_monthly_income
-        .as_ref()
-        .map(|m| m.amount.trim())
-        .unwrap_or_default();
-    if !income.is_empty() {
-        match secal_domain::Money::parse(income) {
-            Ok(m) if m.is_negative() => c.invalid(
-                "form.applicant.net_monthly_income",
-                "AMOUNT_NEGATIVE",
-                "cannot be negative",
-            ),
-            Ok(_) => {}
-            Err(e) => c.invalid(
-                "form.applicant.net_monthly_income",
-                "AMOUNT_MALFORMED",
-                e.to_string(),
-            ),
-        }
+}
+
+/// The applicant's net income: optional on the form, zero allowed, never negative.
+fn net_income(c: &mut Check, income: Option<&pb::Money>) {
+    let raw = income.map(|m| m.amount.trim()).unwrap_or_default();
+    if raw.is_empty() {
+        return;
     }
-    nn
+    match secal_domain::Money::parse(raw) {
+        Ok(m) if m.is_negative() => c.invalid(
+            "form.applicant.net_monthly_income",
+            "AMOUNT_NEGATIVE",
+            "cannot be negative",
+        ),
+        Ok(_) => {}
+        Err(e) => c.invalid(
+            "form.applicant.net_monthly_income",
+            "AMOUNT_MALFORMED",
+            e.to_string(),
+        ),
+    }
 }
 
 fn birth_date_agrees(
     c: &mut Check,
     field: &str,
     given: Option<&pb::Date>,
-    nn: Option<&secal_domain::NationalNumber>,
+    nn: Option<&NationalNumber>,
 ) {
     let date = c.not_after_receipt(field, given);
     if let (Some(d), Some(from_nn)) = (date, nn.and_then(|n| n.birth_date()))
@@ -171,13 +177,20 @@ fn debtor(c: &mut Check, d: Option<&pb::DebtorFrame>) {
     }
 }
 
+/// What the creditors of frame 3 add up to, for the checks across them.
+#[derive(Default)]
+struct CreditorTally<'a> {
+    keys: HashSet<&'a str>,
+    applicants: i32,
+    advance_children: i32,
+}
+
 fn creditors(
     c: &mut Check,
     form: &pb::ApplicationForm,
     kind: pb::ApplicationKind,
-    applicant_nn: Option<&secal_domain::NationalNumber>,
+    applicant_nn: Option<&NationalNumber>,
 ) {
-    use pb::{ApplicationKind as K, CreditorKind as CK};
     if form.creditors.is_empty() {
         c.missing(
             "form.creditors",
@@ -185,177 +198,241 @@ fn creditors(
             "at least one creditor (frame 3) is required",
         );
     }
-    let mut keys = HashSet::new();
-    let mut applicant_creditors = 0;
-    let mut advance_children = 0;
+    let mut tally = CreditorTally::default();
     for (i, cr) in form.creditors.iter().enumerate() {
-        let at = |f: &str| format!("form.creditors[{i}].{f}");
-        let key = cr.creditor_key.trim();
-        if key.is_empty() {
-            c.invalid(
-                at("creditor_key"),
-                "KEY_REQUIRED",
-                "a creditor key is required",
-            );
-        } else if !keys.insert(key) {
-            c.invalid(
-                at("creditor_key"),
-                "KEY_DUPLICATE",
-                "creditor keys are unique within the form",
-            );
-        }
-        let ck = CK::try_from(cr.kind).unwrap_or_default();
-        let nn = c.national_number(&at("national_number"), cr.national_number.as_ref());
-        let nn_given = cr
-            .national_number
-            .as_ref()
-            .is_some_and(|n| !n.value.trim().is_empty());
-        match ck {
-            CK::Unspecified => c.invalid(
-                at("kind"),
-                "CREDITOR_KIND_REQUIRED",
-                "the applicant or a child",
-            ),
-            CK::Applicant => {
-                applicant_creditors += 1;
-                if applicant_creditors > 1 {
-                    c.invalid(
-                        at("kind"),
-                        "APPLICANT_CREDITOR_DUPLICATE",
-                        "the applicant can be a creditor only once",
-                    );
-                }
-                if let (Some(nn), Some(app)) = (&nn, applicant_nn)
-                    && nn != app
-                {
-                    c.invalid(
-                        at("national_number"),
-                        "APPLICANT_CREDITOR_MISMATCH",
-                        "an applicant creditor is the applicant of frame 1",
-                    );
-                }
-            }
-            CK::Child => {
-                if !nn_given {
-                    c.missing(
-                        at("national_number"),
-                        "CREDITOR_NATIONAL_NUMBER_MISSING",
-                        "a child's national number is mandatory",
-                    );
-                }
-                c.required_text(&at("family_name"), &cr.family_name, "CREDITOR_NAME_MISSING");
-                c.required_text(&at("given_names"), &cr.given_names, "CREDITOR_NAME_MISSING");
-            }
-        }
-        birth_date_agrees(c, &at("birth_date"), cr.birth_date.as_ref(), nn.as_ref());
-        if c.positive_amount(&at("monthly_amount"), cr.monthly_amount.as_ref())
-            .is_none()
-            && cr
-                .monthly_amount
-                .as_ref()
-                .is_none_or(|m| m.amount.trim().is_empty())
-        {
-            c.missing(
-                at("monthly_amount"),
-                "MONTHLY_AMOUNT_MISSING",
-                "the monthly amount the title fixes for this creditor is required",
-            );
-        }
-        if let Some(cpas) = &cr.cpas_advance {
-            c.positive_amount(
-                &at("cpas_advance.monthly_amount"),
-                cpas.monthly_amount.as_ref(),
-            );
-            let cutoff = chrono::NaiveDate::from_ymd_opt(2005, 10, 1);
-            for (f, d) in [
-                ("decision_date", cpas.decision_date.as_ref()),
-                ("first_paid_on", cpas.first_paid_on.as_ref()),
-            ] {
-                let field = at(&format!("cpas_advance.{f}"));
-                if let (Some(d), Some(cutoff)) = (c.date(&field, d), cutoff)
-                    && d >= cutoff
-                {
-                    c.invalid(
-                        field,
-                        "CPAS_ADVANCE_AFTER_2005",
-                        "CPAS advances on maintenance ended in September 2005",
-                    );
-                }
-            }
-        }
-        if !cr.advances_requested {
-            continue;
-        }
-        if ck != CK::Child {
-            c.invalid(
-                at("advances_requested"),
-                "ADVANCES_ONLY_FOR_CHILDREN",
-                "advances are paid only for children",
-            );
-            continue;
-        }
-        advance_children += 1;
-        if kind != K::ArrearsAndFutureWithAdvances {
-            c.invalid(
-                at("advances_requested"),
-                "ADVANCES_NEED_FUTURE_MAINTENANCE",
-                "advances are asked only with future maintenance (kind with advances)",
-            );
-        }
-        let birth = c
-            .date(&at("birth_date"), cr.birth_date.as_ref())
-            .or_else(|| nn.as_ref().and_then(|n| n.birth_date()));
-        if let Some(birth) = birth
-            && age_on(birth, c.received_on) >= ADVANCE_AGE_LIMIT
-        {
-            if !cr.family_allowance_entitled {
-                c.invalid(
-                    at("family_allowance_entitled"),
-                    "CHILD_OVER_AGE_LIMIT",
-                    "a child of 18 or over has advances only while entitled to family allowance",
-                );
-            } else {
-                let field = at("entitlement_valid_until");
-                match c.date(&field, cr.entitlement_valid_until.as_ref()) {
-                    None => c.missing(
-                        field,
-                        "ENTITLEMENT_RENEWAL_MISSING",
-                        "the end of the current 6-month family-allowance renewal is required",
-                    ),
-                    Some(until) if until < c.received_on => c.invalid(
-                        field,
-                        "ENTITLEMENT_LAPSED",
-                        "the family-allowance entitlement has lapsed",
-                    ),
-                    Some(_) => {}
-                }
-            }
-        }
+        let at = At::entry("form.creditors", i);
+        creditor(c, &at, cr, kind, applicant_nn, &mut tally);
     }
-    if let Some(a) = &form.applicant {
-        let listed = i32::try_from(form.creditors.len()).unwrap_or(i32::MAX);
-        if a.recovery_creditor_count != listed {
-            c.invalid(
-                "form.applicant.recovery_creditor_count",
-                "COUNT_MISMATCH",
-                format!("must equal the number of creditors listed in frame 3 ({listed})"),
-            );
-        }
-        if a.advance_child_count != advance_children {
-            c.invalid(
-                "form.applicant.advance_child_count",
-                "COUNT_MISMATCH",
-                format!(
-                    "must equal the number of children with advances requested ({advance_children})"
-                ),
-            );
-        }
-    }
-    if kind == K::ArrearsAndFutureWithAdvances && advance_children == 0 {
+    creditor_counts(c, form, tally.advance_children);
+    if kind == pb::ApplicationKind::ArrearsAndFutureWithAdvances && tally.advance_children == 0 {
         c.invalid(
             "form.kind",
             "ADVANCES_NONE_REQUESTED",
             "advances are asked but no child creditor has advances_requested",
+        );
+    }
+}
+
+fn creditor<'a>(
+    c: &mut Check,
+    at: &At,
+    cr: &'a pb::CreditorEntry,
+    kind: pb::ApplicationKind,
+    applicant_nn: Option<&NationalNumber>,
+    tally: &mut CreditorTally<'a>,
+) {
+    creditor_key(c, at, cr.creditor_key.trim(), &mut tally.keys);
+    // An undeclared kind is reported as CREDITOR_KIND_REQUIRED below.
+    let ck = CK::try_from(cr.kind).unwrap_or_default();
+    let nn = c.national_number(&at.of("national_number"), cr.national_number.as_ref());
+    match ck {
+        CK::Unspecified => c.invalid(
+            at.of("kind"),
+            "CREDITOR_KIND_REQUIRED",
+            "the applicant or a child",
+        ),
+        CK::Applicant => {
+            tally.applicants += 1;
+            applicant_creditor(c, at, tally.applicants, nn.as_ref(), applicant_nn);
+        }
+        CK::Child => child_creditor(c, at, cr),
+    }
+    birth_date_agrees(c, &at.of("birth_date"), cr.birth_date.as_ref(), nn.as_ref());
+    monthly_amount(c, at, cr.monthly_amount.as_ref());
+    if let Some(cpas) = &cr.cpas_advance {
+        cpas_advance(c, at, cpas);
+    }
+    if cr.advances_requested && advances(c, at, cr, ck, kind, nn.as_ref()) {
+        tally.advance_children += 1;
+    }
+}
+
+fn creditor_key<'a>(c: &mut Check, at: &At, key: &'a str, keys: &mut HashSet<&'a str>) {
+    if key.is_empty() {
+        c.invalid(
+            at.of("creditor_key"),
+            "KEY_REQUIRED",
+            "a creditor key is required",
+        );
+    } else if !keys.insert(key) {
+        c.invalid(
+            at.of("creditor_key"),
+            "KEY_DUPLICATE",
+            "creditor keys are unique within the form",
+        );
+    }
+}
+
+/// The `nth` applicant creditor of the form: there is one at most, and it is the
+/// applicant of frame 1.
+fn applicant_creditor(
+    c: &mut Check,
+    at: &At,
+    nth: i32,
+    nn: Option<&NationalNumber>,
+    applicant_nn: Option<&NationalNumber>,
+) {
+    if nth > 1 {
+        c.invalid(
+            at.of("kind"),
+            "APPLICANT_CREDITOR_DUPLICATE",
+            "the applicant can be a creditor only once",
+        );
+    }
+    if let (Some(nn), Some(app)) = (nn, applicant_nn)
+        && nn != app
+    {
+        c.invalid(
+            at.of("national_number"),
+            "APPLICANT_CREDITOR_MISMATCH",
+            "an applicant creditor is the applicant of frame 1",
+        );
+    }
+}
+
+/// A child is named in frame 3 itself, national number included.
+fn child_creditor(c: &mut Check, at: &At, cr: &pb::CreditorEntry) {
+    if cr
+        .national_number
+        .as_ref()
+        .is_none_or(|n| n.value.trim().is_empty())
+    {
+        c.missing(
+            at.of("national_number"),
+            "CREDITOR_NATIONAL_NUMBER_MISSING",
+            "a child's national number is mandatory",
+        );
+    }
+    c.required_text(
+        &at.of("family_name"),
+        &cr.family_name,
+        "CREDITOR_NAME_MISSING",
+    );
+    c.required_text(
+        &at.of("given_names"),
+        &cr.given_names,
+        "CREDITOR_NAME_MISSING",
+    );
+}
+
+fn monthly_amount(c: &mut Check, at: &At, amount: Option<&pb::Money>) {
+    let field = at.of("monthly_amount");
+    if c.positive_amount(&field, amount).is_none()
+        && amount.is_none_or(|m| m.amount.trim().is_empty())
+    {
+        c.missing(
+            field,
+            "MONTHLY_AMOUNT_MISSING",
+            "the monthly amount the title fixes for this creditor is required",
+        );
+    }
+}
+
+fn cpas_advance(c: &mut Check, at: &At, cpas: &pb::CpasAdvance) {
+    c.positive_amount(
+        &at.of("cpas_advance.monthly_amount"),
+        cpas.monthly_amount.as_ref(),
+    );
+    let cutoff = chrono::NaiveDate::from_ymd_opt(2005, 10, 1);
+    for (f, d) in [
+        ("decision_date", cpas.decision_date.as_ref()),
+        ("first_paid_on", cpas.first_paid_on.as_ref()),
+    ] {
+        let field = at.of(&format!("cpas_advance.{f}"));
+        if let (Some(d), Some(cutoff)) = (c.date(&field, d), cutoff)
+            && d >= cutoff
+        {
+            c.invalid(
+                field,
+                "CPAS_ADVANCE_AFTER_2005",
+                "CPAS advances on maintenance ended in September 2005",
+            );
+        }
+    }
+}
+
+/// Advances asked for a creditor: only for a child, only with future maintenance, and
+/// from 18 only while family allowance is paid. `true` when the creditor is a child, who
+/// then counts among the children with advances whatever else is wrong.
+fn advances(
+    c: &mut Check,
+    at: &At,
+    cr: &pb::CreditorEntry,
+    ck: CK,
+    kind: pb::ApplicationKind,
+    nn: Option<&NationalNumber>,
+) -> bool {
+    if ck != CK::Child {
+        c.invalid(
+            at.of("advances_requested"),
+            "ADVANCES_ONLY_FOR_CHILDREN",
+            "advances are paid only for children",
+        );
+        return false;
+    }
+    if kind != pb::ApplicationKind::ArrearsAndFutureWithAdvances {
+        c.invalid(
+            at.of("advances_requested"),
+            "ADVANCES_NEED_FUTURE_MAINTENANCE",
+            "advances are asked only with future maintenance (kind with advances)",
+        );
+    }
+    let birth = c
+        .date(&at.of("birth_date"), cr.birth_date.as_ref())
+        .or_else(|| nn.and_then(|n| n.birth_date()));
+    if let Some(birth) = birth
+        && age_on(birth, c.received_on) >= ADVANCE_AGE_LIMIT
+    {
+        family_allowance_continues(c, at, cr);
+    }
+    true
+}
+
+/// A child of 18 or over keeps advances while entitled to family allowance, renewed every
+/// six months.
+fn family_allowance_continues(c: &mut Check, at: &At, cr: &pb::CreditorEntry) {
+    if !cr.family_allowance_entitled {
+        c.invalid(
+            at.of("family_allowance_entitled"),
+            "CHILD_OVER_AGE_LIMIT",
+            "a child of 18 or over has advances only while entitled to family allowance",
+        );
+        return;
+    }
+    let field = at.of("entitlement_valid_until");
+    match c.date(&field, cr.entitlement_valid_until.as_ref()) {
+        None => c.missing(
+            field,
+            "ENTITLEMENT_RENEWAL_MISSING",
+            "the end of the current 6-month family-allowance renewal is required",
+        ),
+        Some(until) if until < c.received_on => c.invalid(
+            field,
+            "ENTITLEMENT_LAPSED",
+            "the family-allowance entitlement has lapsed",
+        ),
+        Some(_) => {}
+    }
+}
+
+/// Frame 1's counts of creditors and of children with advances agree with frame 3.
+fn creditor_counts(c: &mut Check, form: &pb::ApplicationForm, advance_children: i32) {
+    let Some(a) = &form.applicant else { return };
+    let listed = i32::try_from(form.creditors.len()).unwrap_or(i32::MAX);
+    if a.recovery_creditor_count != listed {
+        c.invalid(
+            "form.applicant.recovery_creditor_count",
+            "COUNT_MISMATCH",
+            format!("must equal the number of creditors listed in frame 3 ({listed})"),
+        );
+    }
+    if a.advance_child_count != advance_children {
+        c.invalid(
+            "form.applicant.advance_child_count",
+            "COUNT_MISMATCH",
+            format!(
+                "must equal the number of children with advances requested ({advance_children})"
+            ),
         );
     }
 }
