@@ -19,10 +19,12 @@ use secal_domain::{Money, YearMonth};
 
 use crate::{
     advances::max_amount,
-    arrears::{ArrearsCase, Ledger, LineKind, Options},
+    claim::{ArrearsCase, LineKind},
     dates,
     error::{RuleError, Violations},
     explain::{Explainer, Explanation, Rule},
+    ledger::Options,
+    prescription,
     reference::ReferenceTable,
 };
 
@@ -120,7 +122,13 @@ pub fn check(
     let due_day;
     match basis {
         Basis::Case(case) => {
-            let ledger = Ledger::build(case, application_date, refs, &mut ex, Options::default())?;
+            let ledger = prescription::build_ledger(
+                case,
+                application_date,
+                refs,
+                &mut ex,
+                Options::default(),
+            )?;
             due_day = u32::try_from(case.title.due_day).unwrap_or(1);
             for line in &ledger.lines {
                 if line.kind == LineKind::Instalment

@@ -138,11 +138,33 @@ pub fn assess(
     let mut v = Violations::new();
     validate(case, &mut v);
     v.into_result()?;
-    let month = case.month;
-    let first_day = month.first_day();
     let mut reasons = Vec::new();
+    check_application(case, &mut reasons, &mut ex);
+    check_age(case, &mut reasons, &mut ex);
+    let income_ceiling = check_income(case, refs, &mut reasons, &mut ex)?;
+    let maintenance_due = maintenance_due(case, refs, &mut ex)?;
+    if !maintenance_due.is_positive() {
+        reasons.push(Ineligibility::NoMaintenanceDue);
+    }
+    let cap = cap(case.month.first_day(), refs, &mut ex)?;
+    let eligible = reasons.is_empty();
+    let amount = amount(eligible, maintenance_due, cap, reasons.len(), &mut ex);
+    Ok(AdvanceAssessment {
+        eligible,
+        amount,
+        reasons,
+        maintenance_due,
+        cap,
+        income_ceiling,
+        explanation: ex.finish(),
+    })
+}
 
-    let after = first_day > case.application_date;
+/// `ADVANCE_MONTH_AFTER_APPLICATION` and `ADVANCE_FUTURE_MAINTENANCE_CLAIMED`: the
+/// conditions the application itself settles.
+fn check_application(case: &AdvanceCase, reasons: &mut Vec<Ineligibility>, ex: &mut Explainer) {
+    let month = case.month;
+    let after = month.first_day() > case.application_date;
     ex.step(
         ADVANCE_MONTH_AFTER_APPLICATION,
         "",
@@ -177,15 +199,14 @@ pub fn assess(
     if !case.future_maintenance_claimed {
         reasons.push(Ineligibility::NoFutureMaintenanceClaimed);
     }
+}
 
-    check_age(case, &mut reasons, &mut ex);
-    let income_ceiling = check_income(case, refs, &mut reasons, &mut ex)?;
-
-    let maintenance_due = maintenance_due(case, refs, &mut ex)?;
-    if !maintenance_due.is_positive() {
-        reasons.push(Ineligibility::NoMaintenanceDue);
-    }
-
+/// `ADVANCE_CAP`: worked out even for an ineligible month, since the assessment reports it.
+fn cap(
+    first_day: NaiveDate,
+    refs: &ReferenceTable,
+    ex: &mut Explainer,
+) -> Result<Money, RuleError> {
     let (cap, cap_value) = refs.number(RefKind::AdvanceCap, first_day)?;
     let cap = Money::from_decimal(cap).round_cents();
     ex.step(
@@ -195,8 +216,17 @@ pub fn assess(
         Some(cap.to_string()),
         &[cap_value],
     );
+    Ok(cap)
+}
 
-    let eligible = reasons.is_empty();
+/// `ADVANCE_AMOUNT`: `failed` conditions make it zero.
+fn amount(
+    eligible: bool,
+    maintenance_due: Money,
+    cap: Money,
+    failed: usize,
+    ex: &mut Explainer,
+) -> Money {
     let amount = if eligible {
         maintenance_due.min(cap)
     } else {
@@ -209,22 +239,13 @@ pub fn assess(
             if eligible {
                 format!("min({maintenance_due}, {cap}) = {amount}")
             } else {
-                format!("not eligible ({} condition(s) failed): 0.00", reasons.len())
+                format!("not eligible ({failed} condition(s) failed): 0.00")
             }
         },
         Some(amount.to_string()),
         &[],
     );
-
-    Ok(AdvanceAssessment {
-        eligible,
-        amount,
-        reasons,
-        maintenance_due,
-        cap,
-        income_ceiling,
-        explanation: ex.finish(),
-    })
+    amount
 }
 
 fn check_age(case: &AdvanceCase, reasons: &mut Vec<Ineligibility>, ex: &mut Explainer) {

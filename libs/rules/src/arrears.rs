@@ -35,52 +35,34 @@
 //! - A payment tied to a creditor acknowledges only that creditor's debt.
 //! - Time-barred lines carry no interest: interest follows the principal.
 
-mod ledger;
-mod schedule;
-pub(crate) mod text;
 mod totals;
-mod validate;
 
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
-pub(crate) mod testkit;
-#[cfg(test)]
 mod tests;
 
-pub(crate) use ledger::{Ledger, Line, Options};
+pub use crate::claim::ArrearsCase;
+pub use crate::ledger::{
+    INSTALMENT_DUE, JUDGMENT_LUMP_SUM, PAYMENT_APPLIED, PAYMENT_NOT_COUNTED, validate,
+};
 pub use totals::Totals;
-pub use validate::{MAX_ACTS, MAX_CREDITORS, MAX_LINES_PER_CREDITOR, MAX_PAYMENTS, validate};
 
 use chrono::NaiveDate;
 use secal_domain::{Money, YearMonth};
 
 use crate::{
+    claim::{LineKind, LineStatus, PaymentApplication},
     error::RuleError,
     explain::{Explainer, Explanation, Rule},
-    indexation::AmountRule,
     interest,
+    ledger::{Line, Options},
+    prescription,
     reference::ReferenceTable,
 };
 
 const HOUSE: &str = "house rule";
 
-pub const INSTALMENT_DUE: Rule = Rule {
-    id: "INSTALMENT_DUE",
-    legal_basis: HOUSE,
-};
-pub const JUDGMENT_LUMP_SUM: Rule = Rule {
-    id: "JUDGMENT_LUMP_SUM",
-    legal_basis: "judgment fixing arrears (Cass. 8 December 2000)",
-};
-pub const PAYMENT_APPLIED: Rule = Rule {
-    id: "PAYMENT_APPLIED",
-    legal_basis: HOUSE,
-};
-pub const PAYMENT_NOT_COUNTED: Rule = Rule {
-    id: "PAYMENT_NOT_COUNTED",
-    legal_basis: HOUSE,
-};
 pub const ARREARS_TOTALS: Rule = Rule {
     id: "ARREARS_TOTALS",
     legal_basis: HOUSE,
@@ -89,150 +71,6 @@ pub const ARREARS_OVERPAYMENT: Rule = Rule {
     id: "ARREARS_OVERPAYMENT",
     legal_basis: HOUSE,
 };
-
-/// Everything the arrears, prescription, interest and admissibility rules need about a case
-/// (mirrors `secal.v1.ArrearsCase`; violations name its proto fields).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArrearsCase {
-    pub title: Title,
-    pub payments: Vec<Payment>,
-    pub acts: Vec<LegalAct>,
-    pub judgments: Vec<JudgmentArrears>,
-}
-
-/// An executory title as the rules need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Title {
-    /// Day of the month instalments fall due: 1–31, 0 meaning 1 (checked, hence signed).
-    pub due_day: i32,
-    pub creditors: Vec<TitleCreditor>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TitleCreditor {
-    pub id: String,
-    pub first_month: YearMonth,
-    /// Inclusive; `None`: lines stop at the calculation date.
-    pub last_month: Option<YearMonth>,
-    pub amount: AmountRule,
-}
-
-/// Money the debtor paid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payment {
-    pub id: String,
-    pub paid_on: NaiveDate,
-    pub amount: Money,
-    pub for_month: Option<YearMonth>,
-    pub creditor_id: Option<String>,
-}
-
-/// The kinds of legal acts (mirrors `secal.v1.LegalActKind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ActKind {
-    FormalNotice,
-    Summons,
-    PaymentOrder,
-    Seizure,
-    DebtorAcknowledgement,
-    Judgment,
-}
-
-impl ActKind {
-    /// Summons, payment order, seizure, debtor's acknowledgement (old Civil Code art. 2244,
-    /// 2248); not a formal notice, not a judgment.
-    pub fn interrupts_prescription(self) -> bool {
-        matches!(
-            self,
-            ActKind::Summons
-                | ActKind::PaymentOrder
-                | ActKind::Seizure
-                | ActKind::DebtorAcknowledgement
-        )
-    }
-
-    /// Formal notice, payment order, seizure, judgment (old Civil Code art. 1153).
-    pub fn starts_interest(self) -> bool {
-        matches!(
-            self,
-            ActKind::FormalNotice | ActKind::PaymentOrder | ActKind::Seizure | ActKind::Judgment
-        )
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ActKind::FormalNotice => "formal notice",
-            ActKind::Summons => "summons",
-            ActKind::PaymentOrder => "payment order",
-            ActKind::Seizure => "seizure",
-            ActKind::DebtorAcknowledgement => "debtor's acknowledgement",
-            ActKind::Judgment => "judgment",
-        }
-    }
-}
-
-/// An inclusive range of months; `last: None` is open-ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MonthRange {
-    pub first: YearMonth,
-    pub last: Option<YearMonth>,
-}
-
-impl MonthRange {
-    pub fn contains(&self, month: YearMonth) -> bool {
-        self.first <= month && self.last.is_none_or(|l| month <= l)
-    }
-}
-
-impl std::fmt::Display for MonthRange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.last {
-            Some(last) => write!(f, "{}..{last}", self.first),
-            None => write!(f, "{}..", self.first),
-        }
-    }
-}
-
-/// A legal act dated on a day, covering some instalments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LegalAct {
-    pub id: String,
-    pub kind: ActKind,
-    pub date: NaiveDate,
-    /// Empty: every creditor of the title.
-    pub creditor_ids: Vec<String>,
-    /// `None`: every instalment due by the act's date.
-    pub covered: Option<MonthRange>,
-}
-
-/// Past arrears whose amount a judgment fixed (10-year prescription from the judgment).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JudgmentArrears {
-    pub id: String,
-    pub creditor_id: String,
-    pub date: NaiveDate,
-    /// Closed: `last` is required and due by the judgment's date.
-    pub covered: MonthRange,
-    /// Replaces the covered months' lines by one line when given.
-    pub lump_sum: Option<Money>,
-}
-
-/// What an arrears line stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LineKind {
-    Instalment,
-    JudgmentLumpSum,
-}
-
-/// Status of a line on the calculation date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LineStatus {
-    /// Not fully paid and still claimable.
-    Open,
-    Paid,
-    /// Not fully paid and time-barred.
-    TimeBarred,
-}
 
 /// One month (or lump sum) of one creditor on the calculation date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,26 +105,6 @@ pub struct CreditorArrears {
     pub totals: Totals,
 }
 
-/// One part of a payment applied to one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentPart {
-    pub creditor_id: String,
-    pub month: YearMonth,
-    pub line_kind: LineKind,
-    pub amount: Money,
-}
-
-/// How one payment was applied; `counted` is false for a payment dated after the
-/// calculation date (no parts, nothing unapplied).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentApplication {
-    pub payment_id: String,
-    pub amount: Money,
-    pub parts: Vec<PaymentPart>,
-    pub unapplied: Money,
-    pub counted: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArrearsResult {
     pub calculation_date: NaiveDate,
@@ -309,7 +127,7 @@ pub fn compute(
     refs: &ReferenceTable,
     mut ex: Explainer,
 ) -> Result<ArrearsResult, RuleError> {
-    let mut ledger = Ledger::build(case, as_of, refs, &mut ex, Options::default())?;
+    let mut ledger = prescription::build_ledger(case, as_of, refs, &mut ex, Options::default())?;
     let interest = interest::on_ledger(&mut ledger, case, refs, &mut ex, false)?;
     let mut creditors = Vec::with_capacity(case.title.creditors.len());
     for (c, creditor) in case.title.creditors.iter().enumerate() {

@@ -124,101 +124,124 @@ impl AmountRule {
         ex: &mut Explainer,
         subject: &str,
     ) -> Result<IndexedAmount, RuleError> {
-        let subject = || format!("{subject} {month}");
+        let subject = format!("{subject} {month}");
         match self {
-            AmountRule::Cpi(c) if month < c.first_adjustment_month => {
-                let step = ex.step(
-                    INDEXATION_BASE,
-                    subject(),
-                    || {
-                        format!(
-                            "before the first adjustment ({}): base amount {}",
-                            c.first_adjustment_month, c.base_amount
-                        )
-                    },
-                    Some(c.base_amount.to_string()),
-                    &[],
-                );
-                Ok(IndexedAmount {
-                    amount: c.base_amount,
-                    reference_month: None,
-                    adjusted_in: None,
-                    unrounded: None,
-                    step_id: step,
-                })
-            }
-            AmountRule::Cpi(c) => {
-                let years = month.months_since(c.first_adjustment_month) / 12;
-                let adjusted_in = c
-                    .first_adjustment_month
-                    .add_months(years * 12)
-                    .ok_or_else(|| RuleError::invalid("month", "out of range"))?;
-                let reference_month = adjusted_in
-                    .prev()
-                    .ok_or_else(|| RuleError::invalid("month", "out of range"))?;
-                let (cpi_ref, ref_value) = refs.cpi(reference_month)?;
-                let (cpi_base, base_value) = refs.cpi(c.base_month)?;
-                let unrounded = c.base_amount.amount() * cpi_ref / cpi_base;
-                let amount = Money::from_decimal(unrounded).round_cents();
-                let step = ex.step(
-                    INDEXATION_CPI,
-                    subject(),
-                    || {
-                        format!(
-                            "{} × CPI {reference_month} {} ÷ CPI {} {} = {} → {amount} (adjusted in {adjusted_in})",
-                            c.base_amount,
-                            cpi_ref.normalize(),
-                            c.base_month,
-                            cpi_base.normalize(),
-                            unrounded.round_dp(6).normalize(),
-                        )
-                    },
-                    Some(amount.to_string()),
-                    &[ref_value, base_value],
-                );
-                Ok(IndexedAmount {
-                    amount,
-                    reference_month: Some(reference_month),
-                    adjusted_in: Some(adjusted_in),
-                    unrounded: Some(unrounded),
-                    step_id: step,
-                })
-            }
-            AmountRule::Explicit(periods) => {
-                let found = periods.iter().enumerate().find(|(i, p)| {
-                    let end = p
-                        .last
-                        .or_else(|| periods.get(i + 1).and_then(|n| n.first.prev()));
-                    p.first <= month && end.is_none_or(|e| month <= e)
-                });
-                let Some((_, period)) = found else {
-                    return Err(RuleError::invalid(
-                        "amount.explicit_schedule",
-                        format!("no period gives the amount of {month}"),
-                    ));
-                };
-                let step = ex.step(
-                    INDEXATION_EXPLICIT,
-                    subject(),
-                    || {
-                        format!(
-                            "amount of the period from {}: {}",
-                            period.first, period.amount
-                        )
-                    },
-                    Some(period.amount.to_string()),
-                    &[],
-                );
-                Ok(IndexedAmount {
-                    amount: period.amount,
-                    reference_month: None,
-                    adjusted_in: Some(period.first),
-                    unrounded: None,
-                    step_id: step,
-                })
-            }
+            AmountRule::Cpi(c) if month < c.first_adjustment_month => Ok(c.base(subject, ex)),
+            AmountRule::Cpi(c) => c.indexed(month, refs, subject, ex),
+            AmountRule::Explicit(periods) => explicit_amount(periods, month, subject, ex),
         }
     }
+}
+
+impl CpiIndexation {
+    /// `INDEXATION_BASE`: before the first adjustment.
+    fn base(&self, subject: String, ex: &mut Explainer) -> IndexedAmount {
+        let step = ex.step(
+            INDEXATION_BASE,
+            subject,
+            || {
+                format!(
+                    "before the first adjustment ({}): base amount {}",
+                    self.first_adjustment_month, self.base_amount
+                )
+            },
+            Some(self.base_amount.to_string()),
+            &[],
+        );
+        IndexedAmount {
+            amount: self.base_amount,
+            reference_month: None,
+            adjusted_in: None,
+            unrounded: None,
+            step_id: step,
+        }
+    }
+
+    /// `INDEXATION_CPI`: from the original base at every adjustment, never from the previous
+    /// indexed amount, so that rounding does not accumulate over the years.
+    fn indexed(
+        &self,
+        month: YearMonth,
+        refs: &crate::ReferenceTable,
+        subject: String,
+        ex: &mut Explainer,
+    ) -> Result<IndexedAmount, RuleError> {
+        let years = month.months_since(self.first_adjustment_month) / 12;
+        let adjusted_in = self
+            .first_adjustment_month
+            .add_months(years * 12)
+            .ok_or_else(|| RuleError::invalid("month", "out of range"))?;
+        let reference_month = adjusted_in
+            .prev()
+            .ok_or_else(|| RuleError::invalid("month", "out of range"))?;
+        let (cpi_ref, ref_value) = refs.cpi(reference_month)?;
+        let (cpi_base, base_value) = refs.cpi(self.base_month)?;
+        let unrounded = self.base_amount.amount() * cpi_ref / cpi_base;
+        let amount = Money::from_decimal(unrounded).round_cents();
+        let step = ex.step(
+            INDEXATION_CPI,
+            subject,
+            || {
+                format!(
+                    "{} × CPI {reference_month} {} ÷ CPI {} {} = {} → {amount} (adjusted in {adjusted_in})",
+                    self.base_amount,
+                    cpi_ref.normalize(),
+                    self.base_month,
+                    cpi_base.normalize(),
+                    unrounded.round_dp(6).normalize(),
+                )
+            },
+            Some(amount.to_string()),
+            &[ref_value, base_value],
+        );
+        Ok(IndexedAmount {
+            amount,
+            reference_month: Some(reference_month),
+            adjusted_in: Some(adjusted_in),
+            unrounded: Some(unrounded),
+            step_id: step,
+        })
+    }
+}
+
+/// `INDEXATION_EXPLICIT`: a period without `last` runs until the next one starts.
+fn explicit_amount(
+    periods: &[AmountPeriod],
+    month: YearMonth,
+    subject: String,
+    ex: &mut Explainer,
+) -> Result<IndexedAmount, RuleError> {
+    let found = periods.iter().enumerate().find(|(i, p)| {
+        let end = p
+            .last
+            .or_else(|| periods.get(i + 1).and_then(|n| n.first.prev()));
+        p.first <= month && end.is_none_or(|e| month <= e)
+    });
+    let Some((_, period)) = found else {
+        return Err(RuleError::invalid(
+            "amount.explicit_schedule",
+            format!("no period gives the amount of {month}"),
+        ));
+    };
+    let step = ex.step(
+        INDEXATION_EXPLICIT,
+        subject,
+        || {
+            format!(
+                "amount of the period from {}: {}",
+                period.first, period.amount
+            )
+        },
+        Some(period.amount.to_string()),
+        &[],
+    );
+    Ok(IndexedAmount {
+        amount: period.amount,
+        reference_month: None,
+        adjusted_in: Some(period.first),
+        unrounded: None,
+        step_id: step,
+    })
 }
 
 #[cfg(test)]

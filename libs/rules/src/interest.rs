@@ -30,10 +30,11 @@ use secal_domain::{Money, YearMonth};
 
 use crate::{
     advances::max_amount,
-    arrears::{ArrearsCase, Ledger, Options},
+    claim::ArrearsCase,
     error::{RuleError, Violations},
     explain::{Explainer, Explanation, Rule},
-    prescription::plus_years,
+    ledger::{Options, plus_years},
+    prescription,
     reference::ReferenceTable,
 };
 use book::{DAYS_PERCENT, Period, RateBook};
@@ -132,7 +133,7 @@ pub fn for_case(
     refs: &ReferenceTable,
     mut ex: Explainer,
 ) -> Result<InterestResult, RuleError> {
-    let mut ledger = Ledger::build(case, as_of, refs, &mut ex, Options::default())?;
+    let mut ledger = prescription::build_ledger(case, as_of, refs, &mut ex, Options::default())?;
     let mut interest = on_ledger(&mut ledger, case, refs, &mut ex, true)?;
     let mut lines = Vec::new();
     for (c, creditor) in case.title.creditors.iter().enumerate() {

@@ -17,6 +17,10 @@
 //! calculation also lists, per instalment, every event considered and why it did or did not
 //! move the limit: acts for every instalment of the creditors they name, payments for the
 //! instalments still owed on their date, judgments for the months they fixed.
+//!
+//! The limits themselves move during the ledger's pass over the events (the crate's
+//! `ledger::limitation`, which payments need while they are applied); this module names the
+//! rule behind each final limit and shows the results.
 
 #[cfg(test)]
 mod tests;
@@ -24,11 +28,12 @@ mod tests;
 use chrono::NaiveDate;
 
 use crate::{
-    arrears::{ArrearsCase, Ledger, Line, LineKind, Options, text},
-    dates,
+    claim::{ArrearsCase, LineKind},
     error::RuleError,
     explain::{Explainer, Explanation, Rule},
+    ledger::{Ledger, Line, Options, Source},
     reference::ReferenceTable,
+    text,
 };
 
 pub const PRESCRIPTION_FIVE_YEARS: Rule = Rule {
@@ -48,146 +53,46 @@ pub const PRESCRIPTION_JUDGMENT_TEN_YEARS: Rule = Rule {
     legal_basis: "old Civil Code art. 2262bis; Cass. 8 December 2000",
 };
 
-pub const YEARS: i32 = 5;
-pub const JUDGMENT_YEARS: i32 = 10;
+pub use crate::ledger::{JUDGMENT_YEARS, LimitationChange, YEARS};
 
-/// `date` + `years` as limits are computed (29 February → 28 February); beyond chrono's
-/// range, which no validated date reaches, the limit is open.
-pub(crate) fn plus_years(date: NaiveDate, years: i32) -> NaiveDate {
-    dates::add_years(date, years).unwrap_or(NaiveDate::MAX)
-}
-
-/// What can move a limit, by its index in the case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
-    Act(usize),
-    Payment(usize),
-    Judgment(usize),
-}
-
-impl Source {
-    pub(crate) fn id(self, case: &ArrearsCase) -> &str {
-        match self {
-            Source::Act(i) => &case.acts[i].id,
-            Source::Payment(i) => &case.payments[i].id,
-            Source::Judgment(i) => &case.judgments[i].id,
-        }
-    }
-
-    pub(crate) fn date(self, case: &ArrearsCase) -> NaiveDate {
-        match self {
-            Source::Act(i) => case.acts[i].date,
-            Source::Payment(i) => case.payments[i].paid_on,
-            Source::Judgment(i) => case.judgments[i].date,
-        }
-    }
-
-    fn rule(self) -> Rule {
-        match self {
-            Source::Act(_) => PRESCRIPTION_INTERRUPTED,
-            Source::Payment(_) => PRESCRIPTION_ACKNOWLEDGED_BY_PAYMENT,
-            Source::Judgment(_) => PRESCRIPTION_JUDGMENT_TEN_YEARS,
-        }
-    }
-
-    fn describe(self, case: &ArrearsCase) -> String {
-        let what = match self {
-            Source::Act(i) => case.acts[i].kind.label(),
-            Source::Payment(_) => "payment",
-            Source::Judgment(_) => "judgment",
-        };
-        format!("{what} {} of {}", self.id(case), self.date(case))
+fn rule_of(source: Source) -> Rule {
+    match source {
+        Source::Act(_) => PRESCRIPTION_INTERRUPTED,
+        Source::Payment(_) => PRESCRIPTION_ACKNOWLEDGED_BY_PAYMENT,
+        Source::Judgment(_) => PRESCRIPTION_JUDGMENT_TEN_YEARS,
     }
 }
 
-/// The effect of one act, payment or judgment on one instalment's limit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LimitationChange {
-    pub source_id: String,
-    pub source_date: NaiveDate,
-    pub proposed_limit: NaiveDate,
-    pub applied: bool,
-    /// Why not, when not applied.
-    pub reason: String,
+fn describe(source: Source, case: &ArrearsCase) -> String {
+    let what = match source {
+        Source::Act(i) => case.acts[i].kind.label(),
+        Source::Payment(_) => "payment",
+        Source::Judgment(_) => "judgment",
+    };
+    format!("{what} {} of {}", source.id(case), source.date(case))
 }
 
-/// One instalment's limit as events move it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Limitation {
-    /// Where it started: due date + 5 years, or judgment date + 10 years for a lump sum.
-    pub base: NaiveDate,
-    pub limit: NaiveDate,
-    /// `None`: the due date.
-    pub set_by: Option<Source>,
-    pub changes: Vec<LimitationChange>,
-}
-
-impl Limitation {
-    pub(crate) fn from_due(due: NaiveDate) -> Self {
-        let base = plus_years(due, YEARS);
-        Self {
-            base,
-            limit: base,
-            set_by: None,
-            changes: Vec::new(),
-        }
+/// The ledger of `case` on `as_of` with each line's final limit explained, in line order and
+/// before any other rule reads the lines: every calculation on a case shows these steps
+/// first, after the amounts and payments that moved the limits.
+pub(crate) fn build_ledger(
+    case: &ArrearsCase,
+    as_of: NaiveDate,
+    refs: &ReferenceTable,
+    ex: &mut Explainer,
+    options: Options,
+) -> Result<Ledger, RuleError> {
+    let mut ledger = Ledger::build(case, as_of, refs, ex, options)?;
+    for line in &mut ledger.lines {
+        explain_line(case, line, as_of, ex);
     }
-
-    pub(crate) fn from_judgment(judgment: usize, date: NaiveDate) -> Self {
-        let base = plus_years(date, JUDGMENT_YEARS);
-        Self {
-            base,
-            limit: base,
-            set_by: Some(Source::Judgment(judgment)),
-            changes: Vec::new(),
-        }
-    }
-
-    /// Barred on `date` when `date` is after the limit.
-    pub(crate) fn barred_on(&self, date: NaiveDate) -> bool {
-        date > self.limit
-    }
-
-    /// Weighs the limit `proposed` by `source`: `blocked` says why it cannot apply; otherwise
-    /// it applies when later than the current limit. Records the change when asked.
-    pub(crate) fn consider(
-        &mut self,
-        case: &ArrearsCase,
-        source: Source,
-        proposed: NaiveDate,
-        blocked: Option<&str>,
-        record: bool,
-    ) {
-        let reason = match blocked {
-            Some(reason) => Some(reason),
-            None if proposed > self.limit => None,
-            None => Some("a later or equal limit is already set"),
-        };
-        if reason.is_none() {
-            self.limit = proposed;
-            self.set_by = Some(source);
-        }
-        if record {
-            self.changes.push(LimitationChange {
-                source_id: source.id(case).to_owned(),
-                source_date: source.date(case),
-                proposed_limit: proposed,
-                applied: reason.is_none(),
-                reason: reason.unwrap_or_default().to_owned(),
-            });
-        }
-    }
+    Ok(ledger)
 }
 
 /// Records the step behind a line's final limit and status on `as_of`.
-pub(crate) fn explain_line(
-    case: &ArrearsCase,
-    line: &mut Line,
-    as_of: NaiveDate,
-    ex: &mut Explainer,
-) {
+fn explain_line(case: &ArrearsCase, line: &mut Line, as_of: NaiveDate, ex: &mut Explainer) {
     let lim = &line.limitation;
-    let rule = lim.set_by.map_or(PRESCRIPTION_FIVE_YEARS, Source::rule);
+    let rule = lim.set_by.map_or(PRESCRIPTION_FIVE_YEARS, rule_of);
     let barred = lim.barred_on(as_of);
     let step = ex.step(
         rule,
@@ -196,7 +101,7 @@ pub(crate) fn explain_line(
             let mut d = String::with_capacity(120);
             match (line.kind, lim.set_by) {
                 (LineKind::JudgmentLumpSum, Some(s)) => {
-                    d.push_str(&s.describe(case));
+                    d.push_str(&describe(s, case));
                     d.push_str(" + 10 years = ");
                 }
                 _ => {
@@ -210,7 +115,7 @@ pub(crate) fn explain_line(
                 && lim.limit != lim.base
             {
                 d.push_str("; ");
-                d.push_str(&s.describe(case));
+                d.push_str(&describe(s, case));
                 d.push_str(" moved it to ");
                 text::push_date(&mut d, lim.limit);
             }
@@ -262,7 +167,7 @@ pub fn compute(
     let options = Options {
         record_changes: true,
     };
-    let mut ledger = Ledger::build(case, as_of, refs, &mut ex, options)?;
+    let mut ledger = build_ledger(case, as_of, refs, &mut ex, options)?;
     let mut lines = Vec::with_capacity(ledger.lines.len());
     for (c, creditor) in case.title.creditors.iter().enumerate() {
         for &i in &ledger.by_creditor[c] {

@@ -149,13 +149,30 @@ pub fn compute(
     let mut v = Violations::new();
     validate(req, &mut v);
     v.into_result()?;
-
-    let month = req.month;
     let incomes: Vec<Treatment> = req
         .incomes
         .iter()
-        .map(|income| treat(income, month, req.claim_kind, &mut ex))
+        .map(|income| treat(income, req.month, req.claim_kind, &mut ex))
         .collect();
+    let (counted_income, excluded_income) = cumulate(&incomes, req.month, &mut ex);
+    let (scale, bands, before, child_deduction) =
+        seizable_part(req, &incomes, counted_income, refs, &mut ex)?;
+    Ok(SeizableIncome {
+        seizable_amount: before - child_deduction,
+        counted_income,
+        excluded_income,
+        scale,
+        bands,
+        seizable_before_child_deduction: before,
+        child_deduction,
+        incomes,
+        explanation: ex.finish(),
+    })
+}
+
+/// `SEIZURE_CUMULATION`: the counted incomes' month shares add up; the others are reported,
+/// not lost. Returns (counted, left out).
+fn cumulate(incomes: &[Treatment], month: YearMonth, ex: &mut Explainer) -> (Money, Money) {
     let counted: Vec<&Treatment> = incomes.iter().filter(|t| t.counted).collect();
     let counted_income: Money = counted.iter().map(|t| t.month_share).sum();
     let excluded_income: Money = incomes
@@ -178,8 +195,20 @@ pub fn compute(
         Some(counted_income.to_string()),
         &[],
     );
+    (counted_income, excluded_income)
+}
 
-    let (scale, bands, before, child_deduction) = match req.claim_kind {
+/// The seizable part of `counted_income`: (scale, bands, before child deduction, child
+/// deduction). A maintenance claim takes all of it; an ordinary one goes through the scale,
+/// the replacement-income one when every counted income is a replacement income.
+fn seizable_part(
+    req: &SeizableRequest,
+    incomes: &[Treatment],
+    counted_income: Money,
+    refs: &ReferenceTable,
+    ex: &mut Explainer,
+) -> Result<(Scale, Vec<Band>, Money, Money), RuleError> {
+    match req.claim_kind {
         ClaimKind::Maintenance => {
             ex.step(
                 SEIZURE_MAINTENANCE_EXCEPTION,
@@ -194,33 +223,20 @@ pub fn compute(
                 &[],
             );
             let scale = Scale::MaintenanceException;
-            (scale, Vec::new(), counted_income, Money::ZERO)
+            Ok((scale, Vec::new(), counted_income, Money::ZERO))
         }
         ClaimKind::Ordinary => {
-            let replacement_only = !counted.is_empty()
-                && counted
-                    .iter()
-                    .all(|t| t.category == IncomeCategory::Replacement);
+            let mut counted = incomes.iter().filter(|t| t.counted).peekable();
+            let replacement_only = counted.peek().is_some()
+                && counted.all(|t| t.category == IncomeCategory::Replacement);
             let scale = if replacement_only {
                 Scale::ReplacementIncome
             } else {
                 Scale::EarnedIncome
             };
-            ordinary(scale, counted_income, req, refs, &mut ex)?
+            ordinary(scale, counted_income, req, refs, ex)
         }
-    };
-
-    Ok(SeizableIncome {
-        seizable_amount: before - child_deduction,
-        counted_income,
-        excluded_income,
-        scale,
-        bands,
-        seizable_before_child_deduction: before,
-        child_deduction,
-        incomes,
-        explanation: ex.finish(),
-    })
+    }
 }
 
 /// The share of `income` in `month` and whether it is counted.

@@ -18,7 +18,7 @@ use secal_domain::Money;
 use crate::{
     error::{RuleError, Violations},
     explain::{Explainer, Explanation, Rule},
-    reference::{RefKind, RefPayload, ReferenceTable},
+    reference::{RefKind, RefPayload, RefValue, ReferenceTable},
 };
 
 const BASIS: &str = "Law of 21 February 2003 creating SECAL (fees)";
@@ -81,7 +81,49 @@ pub fn compute(
     let mut v = Violations::new();
     validate(principal, "principal", &mut v);
     v.into_result()?;
+    let (regime, debtor_percent, creditor_percent) = regime(application_date, refs, &mut ex)?;
+    let debtor_surcharge = fee(SURCHARGE_DEBTOR, principal, debtor_percent, regime, &mut ex);
+    let creditor_deduction = fee(
+        SURCHARGE_CREDITOR_DEDUCTION,
+        principal,
+        creditor_percent,
+        regime,
+        &mut ex,
+    );
+    let debtor_total = principal + debtor_surcharge;
+    ex.step(
+        SURCHARGE_DEBTOR_TOTAL,
+        "",
+        || format!("{principal} + {debtor_surcharge} = {debtor_total}"),
+        Some(debtor_total.to_string()),
+        &[],
+    );
+    let creditor_net = principal - creditor_deduction;
+    ex.step(
+        SURCHARGE_CREDITOR_NET,
+        "",
+        || format!("{principal} − {creditor_deduction} = {creditor_net}"),
+        Some(creditor_net.to_string()),
+        &[],
+    );
+    Ok(Surcharge {
+        debtor_surcharge,
+        debtor_percent,
+        creditor_deduction,
+        creditor_percent,
+        debtor_total,
+        creditor_net,
+        explanation: ex.finish(),
+    })
+}
 
+/// `SURCHARGE_REGIME`: the value in force and its (debtor, creditor) percentages; an
+/// abolished regime is no fees at all rather than an error.
+fn regime<'r>(
+    application_date: NaiveDate,
+    refs: &'r ReferenceTable,
+    ex: &mut Explainer,
+) -> Result<(&'r RefValue, Decimal, Decimal), RuleError> {
     let regime = refs.in_force(RefKind::DebtorSurcharge, "", application_date)?;
     let (debtor_percent, creditor_percent) = match &regime.payload {
         RefPayload::Surcharge(s) => (s.debtor_percent, s.creditor_percent),
@@ -108,61 +150,33 @@ pub fn compute(
         None,
         &[regime],
     );
+    Ok((regime, debtor_percent, creditor_percent))
+}
 
-    let debtor_surcharge = principal.percent(debtor_percent).round_cents();
+/// `principal` × `percent`, rounded to the cent once, under `rule` (the debtor's surcharge
+/// and the creditor's deduction are worked out alike).
+fn fee(
+    rule: Rule,
+    principal: Money,
+    percent: Decimal,
+    regime: &RefValue,
+    ex: &mut Explainer,
+) -> Money {
+    let fee = principal.percent(percent).round_cents();
     ex.step(
-        SURCHARGE_DEBTOR,
+        rule,
         "",
         || {
             format!(
-                "{principal} × {}% = {} → {debtor_surcharge}",
-                debtor_percent.normalize(),
-                principal.percent(debtor_percent)
+                "{principal} × {}% = {} → {fee}",
+                percent.normalize(),
+                principal.percent(percent)
             )
         },
-        Some(debtor_surcharge.to_string()),
+        Some(fee.to_string()),
         &[regime],
     );
-    let creditor_deduction = principal.percent(creditor_percent).round_cents();
-    ex.step(
-        SURCHARGE_CREDITOR_DEDUCTION,
-        "",
-        || {
-            format!(
-                "{principal} × {}% = {} → {creditor_deduction}",
-                creditor_percent.normalize(),
-                principal.percent(creditor_percent)
-            )
-        },
-        Some(creditor_deduction.to_string()),
-        &[regime],
-    );
-    let debtor_total = principal + debtor_surcharge;
-    ex.step(
-        SURCHARGE_DEBTOR_TOTAL,
-        "",
-        || format!("{principal} + {debtor_surcharge} = {debtor_total}"),
-        Some(debtor_total.to_string()),
-        &[],
-    );
-    let creditor_net = principal - creditor_deduction;
-    ex.step(
-        SURCHARGE_CREDITOR_NET,
-        "",
-        || format!("{principal} − {creditor_deduction} = {creditor_net}"),
-        Some(creditor_net.to_string()),
-        &[],
-    );
-
-    Ok(Surcharge {
-        debtor_surcharge,
-        debtor_percent,
-        creditor_deduction,
-        creditor_percent,
-        debtor_total,
-        creditor_net,
-        explanation: ex.finish(),
-    })
+    fee
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod advances;
 mod api;
 mod calc_client;
+mod db_enum;
 pub mod ledger;
 mod payouts;
 mod receipts;

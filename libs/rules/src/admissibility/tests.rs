@@ -1,5 +1,5 @@
 use super::*;
-use crate::arrears::{Payment, testkit::*};
+use crate::claim::{Payment, testkit::*};
 
 const APPLICATION: (i32, u32, u32) = (2007, 6, 1);
 

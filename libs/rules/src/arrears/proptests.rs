@@ -4,10 +4,16 @@ use std::collections::HashSet;
 
 use proptest::prelude::*;
 
-use super::testkit::{d, rate};
 use super::*;
 use crate::{
-    admissibility, indexation::AmountPeriod, interest, prescription, reference::ReferenceTable,
+    admissibility,
+    claim::{
+        ActKind, JudgmentArrears, LegalAct, MonthRange, Payment, Title, TitleCreditor,
+        testkit::{d, rate},
+    },
+    indexation::{AmountPeriod, AmountRule},
+    interest, prescription,
+    reference::ReferenceTable,
 };
 
 /// A rate for every year the generated dates can reach.

@@ -4,10 +4,11 @@ use rust_decimal_macros::dec;
 
 mod payments;
 
-use super::testkit::*;
 use super::*;
 use crate::{
+    claim::{ActKind, JudgmentArrears, LegalAct, MonthRange, Payment, testkit::*},
     error::Violation,
+    indexation::AmountRule,
     indexation::CpiIndexation,
     reference::{RefKind, RefPayload, RefValue},
 };
@@ -301,4 +302,15 @@ fn an_instalment_counts_only_when_due_strictly_before_the_date() {
     let r = run(&c, d(2022, 12, 1));
     assert!(r.creditors[0].lines.is_empty());
     assert_eq!(r.totals, Totals::default());
+}
+
+/// The cross-check lives here because interest sits below arrears: the table claims exactly
+/// the interest the interest calculation gives, time-barred lines at zero.
+#[test]
+fn the_table_claims_the_interest_the_interest_calculation_gives() {
+    let mut c = seed_example_2_without_act();
+    c.acts = vec![act("notice", ActKind::FormalNotice, d(2004, 7, 15))];
+    let as_of = d(2007, 6, 1);
+    let r = crate::interest::for_case(&c, as_of, &rates(), Explainer::new()).unwrap();
+    assert_eq!(run(&c, as_of).totals.interest, r.total);
 }

@@ -1,7 +1,7 @@
 use secal_domain::YearMonth;
 
 use super::*;
-use crate::arrears::{
+use crate::claim::{
     ActKind, JudgmentArrears, LegalAct, MonthRange, Payment, TitleCreditor, testkit::*,
 };
 

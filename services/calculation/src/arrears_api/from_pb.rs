@@ -6,7 +6,7 @@ use secal_domain::{Money, YearMonth};
 use secal_proto::v1 as pb;
 use secal_rules::{
     admissibility::{DeclaredArrears, DeclaredUnpaidMonth},
-    arrears::{
+    claim::{
         ActKind, ArrearsCase, JudgmentArrears, LegalAct, MonthRange, Payment, Title, TitleCreditor,
     },
     indexation::{AmountPeriod, AmountRule},

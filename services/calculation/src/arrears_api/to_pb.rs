@@ -3,9 +3,8 @@
 use secal_proto::v1 as pb;
 use secal_rules::{
     admissibility::AdmissibilityResult,
-    arrears::{
-        ArrearsLine, ArrearsResult, LineKind, LineStatus, PaymentApplication, Totals, YearTotal,
-    },
+    arrears::{ArrearsLine, ArrearsResult, Totals, YearTotal},
+    claim::{LineKind, LineStatus, PaymentApplication},
     interest::{InterestLine, InterestResult},
     prescription::{LimitationChange, PrescriptionLine, PrescriptionResult},
 };

@@ -9,16 +9,18 @@ use secal_runtime::{ServiceError, ServiceResult, wire};
 use sqlx::PgPool;
 
 use super::{Child, Outcome, Shard};
+use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, cents_pb};
 
 pub async fn start(pool: &PgPool, month: YearMonth, actor: &str) -> ServiceResult<()> {
     sqlx::query(
-        "INSERT INTO advances_runs (month, state, first_started_by) VALUES ($1, 1, $2)
-         ON CONFLICT (month) DO UPDATE SET attempts = advances_runs.attempts + 1, state = 1,
+        "INSERT INTO advances_runs (month, state, first_started_by) VALUES ($1, $3, $2)
+         ON CONFLICT (month) DO UPDATE SET attempts = advances_runs.attempts + 1, state = $3,
                 started_at = now(), finished_at = NULL",
     )
     .bind(month.first_day())
     .bind(actor)
+    .bind(RunState::Running as i16)
     .execute(pool)
     .await?;
     Ok(())
@@ -81,10 +83,11 @@ async fn recorded_in(
     .await?;
     let mut r = Recorded::default();
     for (dossier, child, status) in rows {
-        match status {
-            3 => r.failed.insert((dossier, child)),
-            _ => r.done.insert((dossier, child)),
-        };
+        if status == pb::AdvancesRunItemStatus::Failed as i16 {
+            r.failed.insert((dossier, child));
+        } else {
+            r.done.insert((dossier, child));
+        }
     }
     Ok(r)
 }
@@ -131,7 +134,6 @@ pub async fn write_batch(
     let mut raced = 0;
     // New items, and items of children that failed at an earlier start (rewritten).
     let (mut new_items, mut retried) = (ItemCols::default(), ItemCols::default());
-    let reference = format!("advances-run/{first}");
     for (c, o) in todo.iter().zip(outcomes) {
         if recorded.done(c) {
             raced += 1;
@@ -142,69 +144,8 @@ pub async fn write_batch(
         } else {
             &mut new_items
         };
-        let base = transfer_base(month, c);
-        let claim = AccountKey::party(K::CreditorClaim, &c.dossier, &c.child);
-        let due = match o {
-            Outcome::Paid { due, .. } | Outcome::NotEligible { due, .. } => *due,
-            Outcome::Failed(_) => 0,
-        };
-        let t = |id: String, d: AccountKey, cr: AccountKey, cents: i64, code: TransferCode| {
-            NewTransfer {
-                for_month: Some(first),
-                reference: reference.clone(),
-                ..NewTransfer::posted(id, d, cr, cents, code, first)
-            }
-        };
-        if due > 0 {
-            transfers.push(t(
-                format!("{base}/maint"),
-                AccountKey::dossier(K::DebtorPrincipal, &c.dossier),
-                claim.clone(),
-                due,
-                TransferCode::DebtRecognition,
-            ));
-        }
-        let (status, cents, reasons, transfer, error) = match o {
-            Outcome::Paid { cents, .. } => {
-                transfers.push(t(
-                    format!("{base}/sub"),
-                    claim.clone(),
-                    AccountKey::party(K::ServiceAdvanceClaim, &c.dossier, &c.child),
-                    *cents,
-                    TransferCode::Advance,
-                ));
-                transfers.push(t(
-                    format!("{base}/pay"),
-                    AccountKey::service(K::AdvancesFunding),
-                    AccountKey::party(K::Payable, &c.dossier, &c.child),
-                    *cents,
-                    TransferCode::Advance,
-                ));
-                (
-                    1i16,
-                    *cents,
-                    "{}".to_owned(),
-                    Some(format!("{base}/pay")),
-                    None,
-                )
-            }
-            Outcome::NotEligible { reasons, .. } => {
-                let r = reasons
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",");
-                (2, 0, format!("{{{r}}}"), None, None)
-            }
-            Outcome::Failed(e) => (3, 0, "{}".to_owned(), None, Some(e.clone())),
-        };
-        cols.0.push(c.dossier.clone());
-        cols.1.push(c.child.clone());
-        cols.2.push(status);
-        cols.3.push(cents);
-        cols.4.push(reasons);
-        cols.5.push(transfer);
-        cols.6.push(error);
+        transfers.extend(child_transfers(month, c, o));
+        cols.push(c, item_of(&transfer_base(month, c), o));
         written.push(o.clone());
     }
     new_items.insert(&mut tx, first).await?;
@@ -214,6 +155,77 @@ pub async fn write_batch(
     ledger::create_new(&mut tx, actor, &transfers).await?;
     tx.commit().await?;
     Ok((written, raced))
+}
+
+/// A child's transfers for the month: the month's maintenance recognised as the debtor's
+/// debt, then for an advance SECAL stepping into the creditor's claim and the payable.
+fn child_transfers(month: YearMonth, c: &Child, o: &Outcome) -> Vec<NewTransfer> {
+    let first = month.first_day();
+    let reference = format!("advances-run/{first}");
+    let base = transfer_base(month, c);
+    let claim = AccountKey::party(K::CreditorClaim, &c.dossier, &c.child);
+    let t =
+        |id: String, d: AccountKey, cr: AccountKey, cents: i64, code: TransferCode| NewTransfer {
+            for_month: Some(first),
+            reference: reference.clone(),
+            ..NewTransfer::posted(id, d, cr, cents, code, first)
+        };
+    let due = match o {
+        Outcome::Paid { due, .. } | Outcome::NotEligible { due, .. } => *due,
+        Outcome::Failed(_) => 0,
+    };
+    let mut transfers = Vec::new();
+    if due > 0 {
+        transfers.push(t(
+            format!("{base}/maint"),
+            AccountKey::dossier(K::DebtorPrincipal, &c.dossier),
+            claim.clone(),
+            due,
+            TransferCode::DebtRecognition,
+        ));
+    }
+    if let Outcome::Paid { cents, .. } = o {
+        transfers.push(t(
+            format!("{base}/sub"),
+            claim.clone(),
+            AccountKey::party(K::ServiceAdvanceClaim, &c.dossier, &c.child),
+            *cents,
+            TransferCode::Advance,
+        ));
+        transfers.push(t(
+            format!("{base}/pay"),
+            AccountKey::service(K::AdvancesFunding),
+            AccountKey::party(K::Payable, &c.dossier, &c.child),
+            *cents,
+            TransferCode::Advance,
+        ));
+    }
+    transfers
+}
+
+/// A child's run item: status, amount, reasons (a SQL array literal), transfer, error.
+type Item = (i16, i64, String, Option<String>, Option<String>);
+
+fn item_of(base: &str, o: &Outcome) -> Item {
+    use pb::AdvancesRunItemStatus as S;
+    match o {
+        Outcome::Paid { cents, .. } => (
+            S::Paid as i16,
+            *cents,
+            "{}".to_owned(),
+            Some(format!("{base}/pay")),
+            None,
+        ),
+        Outcome::NotEligible { reasons, .. } => {
+            let r = reasons
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            (S::NotEligible as i16, 0, format!("{{{r}}}"), None, None)
+        }
+        Outcome::Failed(e) => (S::Failed as i16, 0, "{}".to_owned(), None, Some(e.clone())),
+    }
 }
 
 /// The items of a batch, column by column (one statement ... unnest).
@@ -230,6 +242,16 @@ struct ItemCols(
 );
 
 impl ItemCols {
+    fn push(&mut self, c: &Child, (status, cents, reasons, transfer, error): Item) {
+        self.0.push(c.dossier.clone());
+        self.1.push(c.child.clone());
+        self.2.push(status);
+        self.3.push(cents);
+        self.4.push(reasons);
+        self.5.push(transfer);
+        self.6.push(error);
+    }
+
     /// The items' columns bound as $2..$8 (after the month, $1); rows affected.
     async fn execute(
         &self,
@@ -276,12 +298,13 @@ impl ItemCols {
         if self.0.is_empty() {
             return Ok(());
         }
-        let rewritten = self.execute(tx, month,
+        let rewritten = self.execute(tx, month, concat!(
             "UPDATE advances_run_items i
                 SET status = u.s, amount_cents = u.a, reasons = u.r::smallint[], transfer_id = u.t, error = u.e
                FROM unnest($2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(d, c, s, a, r, t, e)
-              WHERE i.month = $1 AND i.dossier_number = u.d AND i.child = u.c AND i.status = 3",
-        )
+              WHERE i.month = $1 AND i.dossier_number = u.d AND i.child = u.c AND i.status = ",
+            sql_enum!(AdvancesRunItemStatus::Failed),
+        ))
         .await?;
         if rewritten != self.0.len() as u64 {
             return Err(ServiceError::internal(format!(
@@ -312,24 +335,35 @@ async fn load(pool: &PgPool, month: NaiveDate) -> ServiceResult<Option<pb::Advan
     else {
         return Ok(None);
     };
-    let (paid, not_eligible, failed, cents, total): (i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 1), count(*) FILTER (WHERE status = 2),
-                count(*) FILTER (WHERE status = 3), COALESCE(sum(amount_cents) FILTER (WHERE status = 1), 0)::bigint,
+    let (paid, not_eligible, failed, cents, total): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(concat!(
+            "SELECT count(*) FILTER (WHERE status = ",
+            sql_enum!(AdvancesRunItemStatus::Paid),
+            "), count(*) FILTER (WHERE status = ",
+            sql_enum!(AdvancesRunItemStatus::NotEligible),
+            "),
+                count(*) FILTER (WHERE status = ",
+            sql_enum!(AdvancesRunItemStatus::Failed),
+            "), COALESCE(sum(amount_cents) FILTER (WHERE status = ",
+            sql_enum!(AdvancesRunItemStatus::Paid),
+            "), 0)::bigint,
                 count(*)
-         FROM advances_run_items WHERE month = $1",
-    )
-    .bind(month)
-    .fetch_one(pool)
-    .await?;
+         FROM advances_run_items WHERE month = $1"
+        ))
+        .bind(month)
+        .fetch_one(pool)
+        .await?;
     // The ledger's side of the control totals: the month's advances paid out of the
     // advances funding account (the legs into payable). Found by the funding account, not
     // by the payable accounts' kind: a join to each leg's account cost 3.4 s at the end of
     // a run of 1,000,000 children, while one core waited.
-    let (ledger_count, ledger_cents): (i64, i64) = sqlx::query_as(
+    let (ledger_count, ledger_cents): (i64, i64) = sqlx::query_as(concat!(
         "SELECT count(*), COALESCE(sum(t.amount), 0)::bigint FROM ledger_transfers t
-         WHERE t.for_month = $1 AND t.code = $2 AND t.state = 2
-           AND t.debit_account = (SELECT id FROM ledger_accounts WHERE code = $3)",
-    )
+         WHERE t.for_month = $1 AND t.code = $2 AND t.state = ",
+        sql_enum!(TransferState::Posted),
+        "
+           AND t.debit_account = (SELECT id FROM ledger_accounts WHERE code = $3)"
+    ))
     .bind(month)
     .bind(TransferCode::Advance as i16)
     .bind(AccountKey::service(K::AdvancesFunding).code())
@@ -361,9 +395,10 @@ async fn load(pool: &PgPool, month: NaiveDate) -> ServiceResult<Option<pb::Advan
 }
 
 pub async fn finish(pool: &PgPool, month: YearMonth) -> ServiceResult<pb::AdvancesRun> {
-    let failed: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM advances_run_items WHERE month = $1 AND status = 3",
-    )
+    let failed: i64 = sqlx::query_scalar(concat!(
+        "SELECT count(*) FROM advances_run_items WHERE month = $1 AND status = ",
+        sql_enum!(AdvancesRunItemStatus::Failed),
+    ))
     .bind(month.first_day())
     .fetch_one(pool)
     .await?;

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use secal_proto::v1::TransferCode;
+use secal_rules::allocation::{self, Line, MonthDebt, OpenDebts, Target};
 use sqlx::PgConnection;
 
 use crate::ledger::{self, AccountKey, AccountKind as K, LedgerError, NewTransfer};
-use crate::receipts::allocation::{self, Line, MonthDebt, OpenDebts, Target};
 
 #[derive(sqlx::FromRow)]
 struct Sum {
@@ -42,9 +42,10 @@ pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDe
          FROM ledger_transfers t
          JOIN ledger_accounts da ON da.id = t.debit_account
          JOIN ledger_accounts ca ON ca.id = t.credit_account
-         WHERE t.id IN ({}) AND t.dossier_number = $1 AND t.state = 2
+         WHERE t.id IN ({}) AND t.dossier_number = $1 AND t.state = {posted}
          GROUP BY 1, 2, 3, 4, 5, 6",
-        crate::ledger::DOSSIER_TRANSFER_IDS
+        crate::ledger::DOSSIER_TRANSFER_IDS,
+        posted = crate::db_enum::sql_enum!(TransferState::Posted),
     );
     let sums: Vec<Sum> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(dossier)
@@ -225,9 +226,11 @@ pub async fn refresh_certified_debtor(
     conn: &mut PgConnection,
     nn: &str,
 ) -> Result<(), LedgerError> {
-    sqlx::query(
+    sqlx::query(concat!(
         "WITH d AS (
-            SELECT COALESCE(sum(a.debits_posted - a.credits_posted) FILTER (WHERE a.kind IN (3, 4, 5)), 0)::bigint AS amount,
+            SELECT COALESCE(sum(a.debits_posted - a.credits_posted) FILTER (WHERE a.kind IN ",
+        crate::db_enum::debtor_debt_kinds!(),
+        "), 0)::bigint AS amount,
                    COALESCE(array_agg(DISTINCT s.dossier_number ORDER BY s.dossier_number), '{}') AS dossiers,
                    EXISTS (SELECT 1 FROM suspensions x WHERE x.debtor_person_id IN
                              (SELECT debtor_person_id FROM dossier_states WHERE debtor_national_number = $1)
@@ -244,8 +247,8 @@ pub async fn refresh_certified_debtor(
                dossier_numbers = EXCLUDED.dossier_numbers,
                change_sequence = EXCLUDED.change_sequence, withdrawn = EXCLUDED.withdrawn
            WHERE (c.amount_cents, c.withdrawn, c.dossier_numbers)
-                 IS DISTINCT FROM (EXCLUDED.amount_cents, EXCLUDED.withdrawn, EXCLUDED.dossier_numbers)",
-    )
+                 IS DISTINCT FROM (EXCLUDED.amount_cents, EXCLUDED.withdrawn, EXCLUDED.dossier_numbers)"
+    ))
     .bind(nn)
     .execute(conn)
     .await?;

@@ -5,7 +5,7 @@
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tonic_prost::prost::Message;
 use uuid::Uuid;
 
@@ -82,33 +82,58 @@ pub(crate) async fn receive(
     let span = tracing::Span::current();
     span.record("event_id", tracing::field::display(v.event_id));
     span.record("dossier", tracing::field::display(v.number));
+    let actor = &caller.actor().id;
     let mut tx = pool.begin().await?;
     // Serialises deliveries of one dossier, so that the version comparison holds.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
         .bind(v.number.to_string())
         .execute(&mut *tx)
         .await?;
-    let seen: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT response FROM dossier_events WHERE event_id = $1")
-            .bind(v.event_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(first) = seen {
-        let mut resp = pb::ReceiveDossierEventResponse::decode(first.as_slice())
-            .map_err(ServiceError::internal)?;
+    if let Some(mut resp) = first_answer(&mut tx, v.event_id).await? {
         resp.duplicate = true;
         span.record("outcome", "duplicate");
         return Ok(resp);
     }
+    let resp = verdict(&mut tx, &v).await?;
+    store_event(&mut tx, &v, &resp, actor).await?;
+    if resp.applied {
+        apply(&mut tx, &v, actor).await?;
+    }
+    tx.commit().await?;
+    span.record("outcome", if resp.applied { "applied" } else { "stale" });
+    Ok(resp)
+}
+
+/// The answer given when the event was first delivered, if it was.
+async fn first_answer(
+    conn: &mut PgConnection,
+    event_id: Uuid,
+) -> ServiceResult<Option<pb::ReceiveDossierEventResponse>> {
+    let seen: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT response FROM dossier_events WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_optional(conn)
+            .await?;
+    seen.map(|first| {
+        pb::ReceiveDossierEventResponse::decode(first.as_slice()).map_err(ServiceError::internal)
+    })
+    .transpose()
+}
+
+/// Applied when newer than the dossier's last applied version, else stale.
+async fn verdict(
+    conn: &mut PgConnection,
+    v: &Valid,
+) -> ServiceResult<pb::ReceiveDossierEventResponse> {
     let last: Option<i64> =
         sqlx::query_scalar("SELECT dossier_version FROM dossier_states WHERE dossier_number = $1")
             .bind(v.number.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(conn)
             .await?;
     let kind = pb::DossierEventType::try_from(v.event.event_type)
         .unwrap_or_default()
         .as_str_name();
-    let resp = match last {
+    Ok(match last {
         Some(last) if last >= v.event.dossier_version => pb::ReceiveDossierEventResponse {
             duplicate: false,
             stale: true,
@@ -124,7 +149,15 @@ pub(crate) async fn receive(
             applied: true,
             note: format!("{kind} applied at version {}", v.event.dossier_version),
         },
-    };
+    })
+}
+
+async fn store_event(
+    conn: &mut PgConnection,
+    v: &Valid,
+    resp: &pb::ReceiveDossierEventResponse,
+    actor: &str,
+) -> ServiceResult<()> {
     sqlx::query(
         "INSERT INTO dossier_events (event_id, dossier_number, dossier_version, event_type,
                                      intake_sequence, payload, response, received_by)
@@ -137,50 +170,45 @@ pub(crate) async fn receive(
     .bind(v.event.sequence)
     .bind(v.event.encode_to_vec())
     .bind(resp.encode_to_vec())
-    .bind(&caller.actor().id)
-    .execute(&mut *tx)
+    .bind(actor)
+    .execute(conn)
     .await?;
-    if resp.applied {
-        let snapshot = v.event.snapshot.clone().unwrap_or_default();
-        let debtor = snapshot.debtor.as_ref();
-        // Kept as digits so that a tax-refund request finds the debtor's dossiers.
-        let debtor_nn = debtor
-            .and_then(|d| d.national_number.as_ref())
-            .and_then(|n| n.value.parse::<secal_domain::NationalNumber>().ok())
-            .map(|n| n.as_digits().to_owned());
-        let debtor_nn = debtor_nn.as_deref();
-        sqlx::query(
-            "INSERT INTO dossier_states (dossier_number, dossier_version, status, snapshot, last_event_id,
-                                         debtor_national_number, debtor_person_id, advance_children)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (dossier_number) DO UPDATE SET dossier_version = $2, status = $3,
-                    snapshot = $4, last_event_id = $5, debtor_national_number = $6,
-                    debtor_person_id = $7, advance_children = $8, updated_at = now()",
-        )
-        .bind(v.number.to_string())
-        .bind(v.event.dossier_version)
-        .bind(i16::try_from(snapshot.status).unwrap_or_default())
-        .bind(snapshot.encode_to_vec())
-        .bind(v.event_id)
-        .bind(debtor_nn)
-        .bind(debtor.map(|d| d.person_id.clone()).filter(|p| !p.is_empty()))
-        .bind(i32::try_from(crate::advances::children_count(&snapshot)).unwrap_or(i32::MAX))
-        .execute(&mut *tx)
-        .await?;
-        if let Some(nn) = debtor_nn {
-            crate::ledger::booking::refresh_certified_debtor(&mut tx, nn).await?;
-        }
-        let (dossier, source) = (v.number.to_string(), format!("intake event {}", v.event_id));
-        crate::payouts::propose_from_intake(
-            &mut tx,
-            &dossier,
-            &snapshot,
-            &source,
-            &caller.actor().id,
-        )
-        .await?;
+    Ok(())
+}
+
+/// The dossier's new state, and what follows from it: the debtor's certified debt and the
+/// payout account the intake snapshot names.
+async fn apply(conn: &mut PgConnection, v: &Valid, actor: &str) -> ServiceResult<()> {
+    let snapshot = v.event.snapshot.clone().unwrap_or_default();
+    let debtor = snapshot.debtor.as_ref();
+    // Kept as digits so that a tax-refund request finds the debtor's dossiers.
+    let debtor_nn = debtor
+        .and_then(|d| d.national_number.as_ref())
+        .and_then(|n| n.value.parse::<secal_domain::NationalNumber>().ok())
+        .map(|n| n.as_digits().to_owned());
+    let debtor_nn = debtor_nn.as_deref();
+    sqlx::query(
+        "INSERT INTO dossier_states (dossier_number, dossier_version, status, snapshot, last_event_id,
+                                     debtor_national_number, debtor_person_id, advance_children)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (dossier_number) DO UPDATE SET dossier_version = $2, status = $3,
+                snapshot = $4, last_event_id = $5, debtor_national_number = $6,
+                debtor_person_id = $7, advance_children = $8, updated_at = now()",
+    )
+    .bind(v.number.to_string())
+    .bind(v.event.dossier_version)
+    .bind(i16::try_from(snapshot.status).unwrap_or_default())
+    .bind(snapshot.encode_to_vec())
+    .bind(v.event_id)
+    .bind(debtor_nn)
+    .bind(debtor.map(|d| d.person_id.clone()).filter(|p| !p.is_empty()))
+    .bind(i32::try_from(crate::advances::children_count(&snapshot)).unwrap_or(i32::MAX))
+    .execute(&mut *conn)
+    .await?;
+    if let Some(nn) = debtor_nn {
+        crate::ledger::booking::refresh_certified_debtor(&mut *conn, nn).await?;
     }
-    tx.commit().await?;
-    span.record("outcome", if resp.applied { "applied" } else { "stale" });
-    Ok(resp)
+    let (dossier, source) = (v.number.to_string(), format!("intake event {}", v.event_id));
+    crate::payouts::propose_from_intake(&mut *conn, &dossier, &snapshot, &source, actor).await?;
+    Ok(())
 }

@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use secal_proto::v1 as pb;
 use sqlx::PgConnection;
 
+use crate::db_enum::sql_enum;
+
 use super::store::{TRANSFER_COLUMNS, TRANSFER_FROM};
 use super::{AccountKind, LedgerError, Transfer, cents_pb};
 
@@ -57,15 +59,25 @@ impl AccountBalance {
     }
 }
 
-const BALANCE_SELECT: &str = "SELECT a.code, a.kind, a.dossier_number, a.party_person_id, a.balance_rule,
+const BALANCE_SELECT: &str = concat!(
+    "SELECT a.code, a.kind, a.dossier_number, a.party_person_id, a.balance_rule,
     a.opened_by, a.opened_at,
-    COALESCE(sum(t.amount) FILTER (WHERE t.debit_account = a.id AND t.state = 2), 0)::bigint AS debits_posted,
-    COALESCE(sum(t.amount) FILTER (WHERE t.credit_account = a.id AND t.state = 2), 0)::bigint AS credits_posted,
-    COALESCE(sum(t.amount) FILTER (WHERE t.debit_account = a.id AND t.state = 1 AND s.id IS NULL), 0)::bigint AS debits_pending,
-    COALESCE(sum(t.amount) FILTER (WHERE t.credit_account = a.id AND t.state = 1 AND s.id IS NULL), 0)::bigint AS credits_pending
+    COALESCE(sum(t.amount) FILTER (WHERE t.debit_account = a.id AND t.state = ",
+    sql_enum!(TransferState::Posted),
+    "), 0)::bigint AS debits_posted,
+    COALESCE(sum(t.amount) FILTER (WHERE t.credit_account = a.id AND t.state = ",
+    sql_enum!(TransferState::Posted),
+    "), 0)::bigint AS credits_posted,
+    COALESCE(sum(t.amount) FILTER (WHERE t.debit_account = a.id AND t.state = ",
+    sql_enum!(TransferState::Pending),
+    " AND s.id IS NULL), 0)::bigint AS debits_pending,
+    COALESCE(sum(t.amount) FILTER (WHERE t.credit_account = a.id AND t.state = ",
+    sql_enum!(TransferState::Pending),
+    " AND s.id IS NULL), 0)::bigint AS credits_pending
   FROM ledger_accounts a
   LEFT JOIN ledger_transfers t ON (t.debit_account = a.id OR t.credit_account = a.id) AND t.value_date <= $2
-  LEFT JOIN ledger_transfers s ON s.pending_id = t.id";
+  LEFT JOIN ledger_transfers s ON s.pending_id = t.id"
+);
 
 pub async fn account_balance(
     conn: &mut PgConnection,
@@ -117,10 +129,11 @@ pub async fn account_history(
     } else {
         -1
     };
+    const POSTED: &str = sql_enum!(TransferState::Posted);
     let sql = format!(
         "WITH h AS (
            SELECT {TRANSFER_COLUMNS},
-             (sum(CASE WHEN t.state <> 2 THEN 0 WHEN t.debit_account = $1 THEN t.amount ELSE -t.amount END * $2)
+             (sum(CASE WHEN t.state <> {POSTED} THEN 0 WHEN t.debit_account = $1 THEN t.amount ELSE -t.amount END * $2)
                OVER (ORDER BY t.value_date, t.id))::bigint AS running
            FROM {TRANSFER_FROM}
            WHERE (t.debit_account = $1 OR t.credit_account = $1) AND ($4::date IS NULL OR t.value_date <= $4))

@@ -289,66 +289,12 @@ pub async fn recognize(
     if req.items.is_empty() || req.items.len() > 1000 {
         return Err(ServiceError::invalid_field("items", "1 to 1,000 items"));
     }
-    let mut specs = Vec::new();
-    for (i, item) in req.items.iter().enumerate() {
-        let f = |n: &str| format!("items[{i}].{n}");
-        let cents = cents(&f("amount"), item.amount.as_ref())?;
-        let since = wire::date_from_pb(&f("enforceable_since"), item.enforceable_since.as_ref())?;
-        let creditor = item.creditor_person_id.trim();
-        let comp = pb::DebtComponent::try_from(item.component).unwrap_or_default();
-        let needs_creditor = matches!(
-            comp,
-            pb::DebtComponent::Principal | pb::DebtComponent::Interest
-        );
-        if needs_creditor && creditor.is_empty() {
-            return Err(ServiceError::invalid_field(
-                f("creditor_person_id"),
-                "required for principal and interest",
-            ));
-        }
-        let for_month = month(&f("month"), item.month.as_ref())?;
-        let (debit, credit, code) = match comp {
-            pb::DebtComponent::Principal if for_month.is_none() => {
-                return Err(ServiceError::invalid_field(
-                    f("month"),
-                    "required for principal",
-                ));
-            }
-            pb::DebtComponent::Principal => (
-                K::DebtorPrincipal,
-                AccountKey::party(K::CreditorClaim, &dossier, creditor),
-                TransferCode::DebtRecognition,
-            ),
-            pb::DebtComponent::Interest => (
-                K::DebtorInterest,
-                AccountKey::party(K::CreditorClaim, &dossier, creditor),
-                TransferCode::Interest,
-            ),
-            pb::DebtComponent::Surcharge => (
-                K::DebtorSurcharge,
-                AccountKey::service(K::FeeIncome),
-                TransferCode::Surcharge,
-            ),
-            pb::DebtComponent::Unspecified => {
-                return Err(ServiceError::invalid_field(
-                    f("component"),
-                    "principal, interest or surcharge",
-                ));
-            }
-        };
-        specs.push(NewTransfer {
-            for_month,
-            reference: req.basis.clone(),
-            ..NewTransfer::posted(
-                format!("debt/{key}/{}", i + 1),
-                AccountKey::dossier(debit, &dossier),
-                credit,
-                cents,
-                code,
-                since,
-            )
-        });
-    }
+    let specs = req
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| debt_item(&key, &dossier, &req.basis, i, item))
+        .collect::<ServiceResult<Vec<_>>>()?;
     let mut tx = pool.begin().await?;
     if let Claim::Replay(resp) =
         idempotency::claim(&mut tx, "RecognizeDebtorDebt", &key, &req).await?
@@ -363,4 +309,71 @@ pub async fn recognize(
     idempotency::complete(&mut tx, "RecognizeDebtorDebt", &key, &resp).await?;
     tx.commit().await?;
     Ok(resp)
+}
+
+/// The transfer recognising item `i` of the request (numbered from 1 in its id).
+fn debt_item(
+    key: &str,
+    dossier: &str,
+    basis: &str,
+    i: usize,
+    item: &pb::DebtItem,
+) -> ServiceResult<NewTransfer> {
+    let f = |n: &str| format!("items[{i}].{n}");
+    let cents = cents(&f("amount"), item.amount.as_ref())?;
+    let since = wire::date_from_pb(&f("enforceable_since"), item.enforceable_since.as_ref())?;
+    let creditor = item.creditor_person_id.trim();
+    let comp = pb::DebtComponent::try_from(item.component).unwrap_or_default();
+    let needs_creditor = matches!(
+        comp,
+        pb::DebtComponent::Principal | pb::DebtComponent::Interest
+    );
+    if needs_creditor && creditor.is_empty() {
+        return Err(ServiceError::invalid_field(
+            f("creditor_person_id"),
+            "required for principal and interest",
+        ));
+    }
+    let for_month = month(&f("month"), item.month.as_ref())?;
+    let (debit, credit, code) = match comp {
+        pb::DebtComponent::Principal if for_month.is_none() => {
+            return Err(ServiceError::invalid_field(
+                f("month"),
+                "required for principal",
+            ));
+        }
+        pb::DebtComponent::Principal => (
+            K::DebtorPrincipal,
+            AccountKey::party(K::CreditorClaim, dossier, creditor),
+            TransferCode::DebtRecognition,
+        ),
+        pb::DebtComponent::Interest => (
+            K::DebtorInterest,
+            AccountKey::party(K::CreditorClaim, dossier, creditor),
+            TransferCode::Interest,
+        ),
+        pb::DebtComponent::Surcharge => (
+            K::DebtorSurcharge,
+            AccountKey::service(K::FeeIncome),
+            TransferCode::Surcharge,
+        ),
+        pb::DebtComponent::Unspecified => {
+            return Err(ServiceError::invalid_field(
+                f("component"),
+                "principal, interest or surcharge",
+            ));
+        }
+    };
+    Ok(NewTransfer {
+        for_month,
+        reference: basis.to_owned(),
+        ..NewTransfer::posted(
+            format!("debt/{key}/{}", i + 1),
+            AccountKey::dossier(debit, dossier),
+            credit,
+            cents,
+            code,
+            since,
+        )
+    })
 }

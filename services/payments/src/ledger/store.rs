@@ -435,20 +435,7 @@ pub async fn settle_pending(
     description: &str,
 ) -> Result<Transfer, LedgerError> {
     expire_due(conn).await?;
-    let sql = format!(
-        "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM} WHERE t.transfer_id = $1 FOR UPDATE OF t"
-    );
-    let pending: Transfer = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(pending_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| LedgerError::TransferNotFound(pending_id.to_owned()))?;
-    if pending.state != State::Pending as i16 {
-        return Err(LedgerError::NotPending {
-            id: pending_id.to_owned(),
-            why: "it was created posted".into(),
-        });
-    }
+    let pending = locked_pending(conn, pending_id).await?;
     let state = match how {
         Settle::Post(_) => State::Posted,
         Settle::Void => State::Voided,
@@ -463,26 +450,13 @@ pub async fn settle_pending(
         Settle::Post(Some(c)) => c,
         _ => pending.amount,
     };
-    let settled =
-        format!("SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM} WHERE p.transfer_id = $1");
-    if let Some(done) = sqlx::query_as::<_, Transfer>(sqlx::AssertSqlSafe(settled))
-        .bind(pending_id)
-        .fetch_optional(&mut *conn)
-        .await?
-    {
-        if done.transfer_id == settlement_id && done.state == state as i16 && done.amount == amount
-        {
-            return Ok(done);
-        }
-        let why = match done.state {
-            2 => "already posted",
-            3 => "already voided",
-            _ => "expired: its timeout passed",
-        };
-        return Err(LedgerError::NotPending {
-            id: pending_id.to_owned(),
-            why: format!("{why} by {}", done.transfer_id),
-        });
+    let settlement = Settlement {
+        id: settlement_id,
+        state,
+        amount,
+    };
+    if let Some(done) = earlier_settlement(conn, pending_id, &settlement).await? {
+        return Ok(done);
     }
     if !by_ids(conn, &[settlement_id.to_owned()]).await?.is_empty() {
         return Err(LedgerError::Conflict(settlement_id.to_owned()));
@@ -507,4 +481,66 @@ pub async fn settle_pending(
         .await?
         .pop()
         .ok_or_else(|| LedgerError::TransferNotFound(settlement_id.to_owned()))
+}
+
+/// The pending transfer, locked; an error when it was created posted.
+async fn locked_pending(
+    conn: &mut PgConnection,
+    pending_id: &str,
+) -> Result<Transfer, LedgerError> {
+    let sql = format!(
+        "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM} WHERE t.transfer_id = $1 FOR UPDATE OF t"
+    );
+    let pending: Transfer = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(pending_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| LedgerError::TransferNotFound(pending_id.to_owned()))?;
+    if pending.state != State::Pending as i16 {
+        return Err(LedgerError::NotPending {
+            id: pending_id.to_owned(),
+            why: "it was created posted".into(),
+        });
+    }
+    Ok(pending)
+}
+
+/// The settlement asked for.
+struct Settlement<'a> {
+    id: &'a str,
+    state: State,
+    amount: i64,
+}
+
+/// The transfer that already settled the pending one: `Some` when it is this very settlement
+/// (a retry), an error when it is another; `None` while the transfer is still pending.
+async fn earlier_settlement(
+    conn: &mut PgConnection,
+    pending_id: &str,
+    asked: &Settlement<'_>,
+) -> Result<Option<Transfer>, LedgerError> {
+    let settled =
+        format!("SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_FROM} WHERE p.transfer_id = $1");
+    let Some(done) = sqlx::query_as::<_, Transfer>(sqlx::AssertSqlSafe(settled))
+        .bind(pending_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if done.transfer_id == asked.id
+        && done.state == asked.state as i16
+        && done.amount == asked.amount
+    {
+        return Ok(Some(done));
+    }
+    let why = match done.state {
+        s if s == State::Posted as i16 => "already posted",
+        s if s == State::Voided as i16 => "already voided",
+        _ => "expired: its timeout passed",
+    };
+    Err(LedgerError::NotPending {
+        id: pending_id.to_owned(),
+        why: format!("{why} by {}", done.transfer_id),
+    })
 }

@@ -10,10 +10,10 @@ use tracing::instrument;
 use super::new_account::{self, applicant_family_name, required};
 use super::{audit, run_once};
 
-pub const PENDING: i16 = 1;
-pub const ACTIVE: i16 = 2;
-pub const REPLACED: i16 = 4;
-pub const BLOCKED: i16 = 5;
+pub const PENDING: i16 = pb::PayoutAccountStatus::PendingConfirmation as i16;
+pub const ACTIVE: i16 = pb::PayoutAccountStatus::Active as i16;
+pub const REPLACED: i16 = pb::PayoutAccountStatus::Replaced as i16;
+pub const BLOCKED: i16 = pb::PayoutAccountStatus::Blocked as i16;
 
 pub(super) const COLUMNS: &str = "id, dossier_number, iban, bic, holder_name, bank_name, holding, lawyer_name, \
     lawyer_bar, lawyer_document_key, status, has_received_payout, source_reference, \
@@ -91,7 +91,8 @@ pub async fn by_id(conn: &mut PgConnection, id: &str) -> ServiceResult<AccountRo
 /// The account payouts of a dossier go to now (active or blocked).
 pub async fn current(conn: &mut PgConnection, dossier: &str) -> ServiceResult<Option<AccountRow>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM payout_accounts WHERE dossier_number = $1 AND status IN (2, 5)"
+        "SELECT {COLUMNS} FROM payout_accounts WHERE dossier_number = $1 AND status IN {in_use}",
+        in_use = crate::db_enum::payout_accounts_in_use!(),
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(dossier)
@@ -169,13 +170,14 @@ pub async fn confirm(
                 None => None,
             };
             sqlx::query(
-                "UPDATE payout_accounts SET status = 2, confirmation_method = $2, \
+                "UPDATE payout_accounts SET status = $5, confirmation_method = $2, \
              evidence_reference = $3, decided_by = $4, decided_at = now() WHERE id = $1",
             )
             .bind(&id)
             .bind(i16::try_from(req.method).unwrap_or_default())
             .bind(&evidence)
             .bind(&actor)
+            .bind(ACTIVE)
             .execute(&mut *conn)
             .await?;
             Ok(pb::ConfirmPayoutAccountChangeResponse {
@@ -208,12 +210,13 @@ pub async fn reject(
         async |conn| {
             decidable(conn, &id, &actor).await?;
             sqlx::query(
-                "UPDATE payout_accounts SET status = 3, note = $2, decided_by = $3, \
+                "UPDATE payout_accounts SET status = $4, note = $2, decided_by = $3, \
              decided_at = now() WHERE id = $1",
             )
             .bind(&id)
             .bind(&reason)
             .bind(&actor)
+            .bind(pb::PayoutAccountStatus::Rejected as i16)
             .execute(&mut *conn)
             .await?;
             Ok(pb::RejectPayoutAccountChangeResponse {

@@ -17,6 +17,7 @@ use super::accounts::{self, ACTIVE};
 use super::new_account::holder_allowed;
 use super::rows::payouts_of;
 use super::{audit, debtor_setting, new_id, run_once};
+use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer};
 
 /// A payout stays pending this long at most: the bank answers within days.
@@ -100,103 +101,26 @@ async fn build(
         .execute(&mut *conn)
         .await?;
     ledger::expire_due(conn).await?;
-    let payables: Vec<Payable> = sqlx::query_as(
-        "SELECT code, dossier_number, party_person_id, \
-                credits_posted - debits_posted - debits_pending AS available \
-         FROM ledger_accounts WHERE kind = $1 \
-           AND (cardinality($2::text[]) = 0 OR dossier_number = ANY($2)) \
-           AND credits_posted - debits_posted - debits_pending > 0 ORDER BY code",
-    )
-    .bind(AccountKind::Payable as i16)
-    .bind(&req.dossier_numbers)
-    .fetch_all(&mut *conn)
-    .await?;
+    let payables = payables(conn, &req.dossier_numbers).await?;
     let limit = usize::try_from(req.max_payouts).unwrap_or(0);
     let batch_id = new_id("pb");
-    let (mut staged, mut transfers, mut skipped, mut specs) = (vec![], vec![], vec![], vec![]);
+    let mut staging = Staging::default();
     let mut holder_checked: HashMap<String, bool> = HashMap::new();
     for p in payables {
-        if limit > 0 && staged.len() >= limit {
+        if limit > 0 && staging.staged.len() >= limit {
             break;
         }
-        let mut skip = |reason: pb::PayoutSkipReason| {
-            skipped.push(pb::SkippedPayable {
-                dossier_number: p.dossier_number.clone(),
-                creditor_person_id: p.party_person_id.clone(),
-                amount: Some(ledger::cents_pb(p.available)),
-                reason: reason as i32,
-            });
-        };
-        let pending: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM payouts WHERE dossier_number = $1 AND creditor = $2 \
-             AND state = 1)",
-        )
-        .bind(&p.dossier_number)
-        .bind(&p.party_person_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        if pending {
-            skip(pb::PayoutSkipReason::PayoutPending);
-            continue;
+        match payable_account(conn, &p, &mut holder_checked).await? {
+            Ok(acct) => staging.add(&p, &acct, exec)?,
+            Err(reason) => staging.skip(&p, reason),
         }
-        let Some(acct) = accounts::current(conn, &p.dossier_number).await? else {
-            skip(pb::PayoutSkipReason::NoConfirmedAccount);
-            continue;
-        };
-        if acct.status != ACTIVE {
-            skip(pb::PayoutSkipReason::AccountBlocked);
-            continue;
-        }
-        // One look at the dossier's snapshot per account, not per creditor paid to it.
-        let allowed = match holder_checked.get(&acct.id) {
-            Some(allowed) => *allowed,
-            None => {
-                let allowed = holder_allowed(conn, &acct).await?;
-                holder_checked.insert(acct.id.clone(), allowed);
-                allowed
-            }
-        };
-        if !allowed {
-            skip(pb::PayoutSkipReason::HolderNotAllowed);
-            continue;
-        }
-        // Every payout to an account nothing was confirmed to yet is flagged for a check.
-        let first = !acct.has_received_payout;
-        let s = Staged {
-            payout_id: new_id("po"),
-            e2e: new_id("E"),
-            dossier: p.dossier_number.clone(),
-            creditor: p.party_person_id.clone(),
-            account_id: acct.id.clone(),
-            cents: p.available,
-            remittance: format!("SECAL {}", p.dossier_number),
-            first,
-        };
-        let debit = AccountKey::parse(&p.code).map_err(|e| internal(&e))?;
-        transfers.push(NewTransfer {
-            pending_timeout_secs: Some(PENDING_TIMEOUT_SECS),
-            reference: s.e2e.clone(),
-            description: "payout".into(),
-            ..NewTransfer::posted(
-                s.pending_id(),
-                debit,
-                AccountKey::party(AccountKind::PaidOut, &s.dossier, &s.creditor),
-                s.cents,
-                pb::TransferCode::Payout,
-                // The money leaves on the execution date the file asks the bank for.
-                exec,
-            )
-        });
-        specs.push(CreditTransfer {
-            end_to_end_id: s.e2e.clone(),
-            amount: Decimal::new(s.cents, 2),
-            creditor_name: acct.holder_name.clone(),
-            creditor_iban: acct.iban.parse().map_err(|_| internal("stored IBAN"))?,
-            creditor_bic: acct.bic.parse().ok(),
-            remittance: Some(Remittance::Unstructured(s.remittance.clone())),
-        });
-        staged.push(s);
     }
+    let Staging {
+        staged,
+        transfers,
+        skipped,
+        specs,
+    } = staging;
     if staged.is_empty() {
         return Ok(pb::CreatePayoutBatchResponse {
             skipped,
@@ -214,6 +138,159 @@ async fn build(
     })
     .map_err(|e| ServiceError::invalid_field("payouts", e.to_string()))?;
     ledger::create_transfers(conn, actor, &transfers).await?;
+    let batch = NewBatch {
+        id: &batch_id,
+        message_id: &message_id,
+        exec,
+        xml: &doc.xml,
+    };
+    insert_batch(conn, actor, &batch, &staged).await?;
+    insert_payouts(conn, actor, &batch_id, &staged).await?;
+    tracing::info!(payouts = staged.len(), "payout batch created");
+    Ok(pb::CreatePayoutBatchResponse {
+        batch: Some(batch_pb(conn, &batch_id).await?.0),
+        pain001: doc.xml.into_bytes(),
+        payouts: payouts_of(conn, &batch_id).await?,
+        skipped,
+    })
+}
+
+/// The payable accounts with money available (of the dossiers asked for, else all).
+async fn payables(conn: &mut PgConnection, dossiers: &[String]) -> ServiceResult<Vec<Payable>> {
+    Ok(sqlx::query_as(
+        "SELECT code, dossier_number, party_person_id, \
+                credits_posted - debits_posted - debits_pending AS available \
+         FROM ledger_accounts WHERE kind = $1 \
+           AND (cardinality($2::text[]) = 0 OR dossier_number = ANY($2)) \
+           AND credits_posted - debits_posted - debits_pending > 0 ORDER BY code",
+    )
+    .bind(AccountKind::Payable as i16)
+    .bind(dossiers)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The account a payable may be paid to now, or why it is skipped this time.
+async fn payable_account(
+    conn: &mut PgConnection,
+    p: &Payable,
+    holder_checked: &mut HashMap<String, bool>,
+) -> ServiceResult<Result<accounts::AccountRow, pb::PayoutSkipReason>> {
+    // The literal state lets the planner use the partial index of pending payouts.
+    let pending: bool = sqlx::query_scalar(concat!(
+        "SELECT EXISTS (SELECT 1 FROM payouts WHERE dossier_number = $1 AND creditor = $2 \
+         AND state = ",
+        sql_enum!(PayoutState::Pending),
+        ")"
+    ))
+    .bind(&p.dossier_number)
+    .bind(&p.party_person_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if pending {
+        return Ok(Err(pb::PayoutSkipReason::PayoutPending));
+    }
+    let Some(acct) = accounts::current(conn, &p.dossier_number).await? else {
+        return Ok(Err(pb::PayoutSkipReason::NoConfirmedAccount));
+    };
+    if acct.status != ACTIVE {
+        return Ok(Err(pb::PayoutSkipReason::AccountBlocked));
+    }
+    // One look at the dossier's snapshot per account, not per creditor paid to it.
+    let allowed = match holder_checked.get(&acct.id) {
+        Some(allowed) => *allowed,
+        None => {
+            let allowed = holder_allowed(conn, &acct).await?;
+            holder_checked.insert(acct.id.clone(), allowed);
+            allowed
+        }
+    };
+    if !allowed {
+        return Ok(Err(pb::PayoutSkipReason::HolderNotAllowed));
+    }
+    Ok(Ok(acct))
+}
+
+/// What the batch will hold: its payouts, their pending transfers and credit transfers, and
+/// the payables skipped.
+#[derive(Default)]
+struct Staging {
+    staged: Vec<Staged>,
+    transfers: Vec<NewTransfer>,
+    skipped: Vec<pb::SkippedPayable>,
+    specs: Vec<CreditTransfer>,
+}
+
+impl Staging {
+    fn skip(&mut self, p: &Payable, reason: pb::PayoutSkipReason) {
+        self.skipped.push(pb::SkippedPayable {
+            dossier_number: p.dossier_number.clone(),
+            creditor_person_id: p.party_person_id.clone(),
+            amount: Some(ledger::cents_pb(p.available)),
+            reason: reason as i32,
+        });
+    }
+
+    fn add(
+        &mut self,
+        p: &Payable,
+        acct: &accounts::AccountRow,
+        exec: NaiveDate,
+    ) -> ServiceResult<()> {
+        // Every payout to an account nothing was confirmed to yet is flagged for a check.
+        let first = !acct.has_received_payout;
+        let s = Staged {
+            payout_id: new_id("po"),
+            e2e: new_id("E"),
+            dossier: p.dossier_number.clone(),
+            creditor: p.party_person_id.clone(),
+            account_id: acct.id.clone(),
+            cents: p.available,
+            remittance: format!("SECAL {}", p.dossier_number),
+            first,
+        };
+        let debit = AccountKey::parse(&p.code).map_err(|e| internal(&e))?;
+        self.transfers.push(NewTransfer {
+            pending_timeout_secs: Some(PENDING_TIMEOUT_SECS),
+            reference: s.e2e.clone(),
+            description: "payout".into(),
+            ..NewTransfer::posted(
+                s.pending_id(),
+                debit,
+                AccountKey::party(AccountKind::PaidOut, &s.dossier, &s.creditor),
+                s.cents,
+                pb::TransferCode::Payout,
+                // The money leaves on the execution date the file asks the bank for.
+                exec,
+            )
+        });
+        self.specs.push(CreditTransfer {
+            end_to_end_id: s.e2e.clone(),
+            amount: Decimal::new(s.cents, 2),
+            creditor_name: acct.holder_name.clone(),
+            creditor_iban: acct.iban.parse().map_err(|_| internal("stored IBAN"))?,
+            creditor_bic: acct.bic.parse().ok(),
+            remittance: Some(Remittance::Unstructured(s.remittance.clone())),
+        });
+        self.staged.push(s);
+        Ok(())
+    }
+}
+
+/// The batch's identity and its pain.001 file.
+struct NewBatch<'a> {
+    id: &'a str,
+    message_id: &'a str,
+    exec: NaiveDate,
+    xml: &'a str,
+}
+
+async fn insert_batch(
+    conn: &mut PgConnection,
+    actor: &str,
+    batch: &NewBatch<'_>,
+    staged: &[Staged],
+) -> ServiceResult<()> {
     let total: i64 = staged.iter().map(|s| s.cents).sum();
     let firsts = staged.iter().filter(|s| s.first).count();
     sqlx::query(
@@ -221,28 +298,37 @@ async fn build(
          control_sum_cents, first_payout_count, file_name, file_sha256, xml, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(&batch_id)
-    .bind(&message_id)
-    .bind(exec)
+    .bind(batch.id)
+    .bind(batch.message_id)
+    .bind(batch.exec)
     .bind(i32::try_from(staged.len()).unwrap_or(i32::MAX))
     .bind(total)
     .bind(i32::try_from(firsts).unwrap_or(i32::MAX))
-    .bind(format!("{message_id}.xml"))
-    .bind(hex::encode(Sha256::digest(doc.xml.as_bytes())))
-    .bind(&doc.xml)
+    .bind(format!("{}.xml", batch.message_id))
+    .bind(hex::encode(Sha256::digest(batch.xml.as_bytes())))
+    .bind(batch.xml)
     .bind(actor)
     .execute(&mut *conn)
     .await?;
-    for s in &staged {
+    Ok(())
+}
+
+async fn insert_payouts(
+    conn: &mut PgConnection,
+    actor: &str,
+    batch_id: &str,
+    staged: &[Staged],
+) -> ServiceResult<()> {
+    for s in staged {
         sqlx::query(
             "INSERT INTO payouts (id, end_to_end_id, batch_id, dossier_number, creditor, \
              payout_account_id, amount_cents, remittance, state, first_payout, \
              pending_transfer_id, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $12, $9, $10, $11)",
         )
         .bind(&s.payout_id)
         .bind(&s.e2e)
-        .bind(&batch_id)
+        .bind(batch_id)
         .bind(&s.dossier)
         .bind(&s.creditor)
         .bind(&s.account_id)
@@ -251,16 +337,11 @@ async fn build(
         .bind(s.first)
         .bind(s.pending_id())
         .bind(actor)
+        .bind(pb::PayoutState::Pending as i16)
         .execute(&mut *conn)
         .await?;
     }
-    tracing::info!(payouts = staged.len(), "payout batch created");
-    Ok(pb::CreatePayoutBatchResponse {
-        batch: Some(batch_pb(conn, &batch_id).await?.0),
-        pain001: doc.xml.into_bytes(),
-        payouts: payouts_of(conn, &batch_id).await?,
-        skipped,
-    })
+    Ok(())
 }
 
 struct Staged {
@@ -303,13 +384,15 @@ pub(super) async fn batch_pb(
         created_at: chrono::DateTime<Utc>,
         pending: i64,
     }
-    let r: Row = sqlx::query_as(
+    let r: Row = sqlx::query_as(concat!(
         "SELECT b.message_id, b.requested_execution_date, b.payout_count, b.control_sum_cents, \
                 b.first_payout_count, b.file_name, b.file_sha256, b.xml, b.created_by, \
                 b.created_at, \
-                (SELECT count(*) FROM payouts p WHERE p.batch_id = b.id AND p.state = 1) AS pending \
-         FROM payout_batches b WHERE b.id = $1",
-    )
+                (SELECT count(*) FROM payouts p WHERE p.batch_id = b.id AND p.state = ",
+        sql_enum!(PayoutState::Pending),
+        ") AS pending \
+         FROM payout_batches b WHERE b.id = $1"
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?

@@ -5,6 +5,7 @@
 
 use secal_domain::Iban;
 use secal_proto::v1 as pb;
+use secal_rules::payout_holder::{self, Holding, Refusal};
 use secal_runtime::{ServiceError, ServiceResult};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
@@ -101,13 +102,12 @@ pub(super) fn refusal(
     lawyer_name: &str,
     applicant: &str,
 ) -> Option<&'static str> {
-    if holding == pb::AccountHolding::Lawyer as i16 {
-        (!secal_domain::holder_names(holder, lawyer_name))
-            .then_some("must be the name of the lawyer the applicant authorised")
-    } else {
-        (!secal_domain::holder_names(holder, applicant))
-            .then_some("must be the applicant's name (alone or jointly)")
-    }
+    let holding = match pb::AccountHolding::try_from(i32::from(holding)) {
+        Ok(pb::AccountHolding::Lawyer) => Holding::Lawyer,
+        Ok(pb::AccountHolding::Joint) => Holding::Joint,
+        _ => Holding::Sole,
+    };
+    payout_holder::refusal(holder, holding, lawyer_name, applicant).map(Refusal::reason)
 }
 
 /// The applicant's family name in the dossier's last snapshot from intake; `None` when

@@ -13,9 +13,9 @@ use super::rows::{PAYOUT_SELECT, PayoutRow};
 use super::run_once;
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer, Settle};
 
-const PENDING: i16 = 1;
-const CONFIRMED: i16 = 2;
-const RETURNED: i16 = 3;
+const PENDING: i16 = pb::PayoutState::Pending as i16;
+const CONFIRMED: i16 = pb::PayoutState::Confirmed as i16;
+const RETURNED: i16 = pb::PayoutState::Returned as i16;
 
 #[instrument(skip_all, fields(method = "ConfirmPayouts"))]
 pub async fn confirm(
@@ -42,46 +42,12 @@ pub async fn confirm(
                 "no payout batch {batch_id}"
             )));
         }
-        for (i, id) in req.payout_ids.iter().enumerate() {
-            match rows.iter().find(|r| r.id == *id) {
-                None => {
-                    return Err(ServiceError::invalid_field(
-                        format!("payout_ids[{i}]"),
-                        "not a payout of this batch",
-                    ));
-                }
-                Some(r) if r.state != PENDING => {
-                    return Err(ServiceError::failed_precondition(
-                        "PAYOUT_NOT_PENDING",
-                        format!("payout {id} is no longer pending"),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
+        check_named(&rows, &req.payout_ids)?;
         let mut confirmed = Vec::new();
         for r in rows.iter().filter(|r| {
             r.state == PENDING && (req.payout_ids.is_empty() || req.payout_ids.contains(&r.id))
         }) {
-            let settlement = format!("{}#posted", r.pending_transfer_id);
-            ledger::settle_pending(
-                conn,
-                &actor,
-                &r.pending_transfer_id,
-                &settlement,
-                Settle::Post(None),
-                "executed by the bank",
-            )
-            .await?;
-            sqlx::query("UPDATE payouts SET state = 2, confirmed_on = $2 WHERE id = $1")
-                .bind(&r.id)
-                .bind(booked_on)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("UPDATE payout_accounts SET has_received_payout = true WHERE id = $1")
-                .bind(&r.payout_account_id)
-                .execute(&mut *conn)
-                .await?;
+            confirm_one(conn, &actor, r, booked_on).await?;
             confirmed.push(r.id.clone());
         }
         let sql = format!("{PAYOUT_SELECT} WHERE p.id = ANY($1) ORDER BY p.seq");
@@ -97,6 +63,59 @@ pub async fn confirm(
     .await?;
     tx.commit().await?;
     Ok(resp)
+}
+
+/// Every payout the request names is a pending payout of the batch.
+fn check_named(rows: &[PayoutRow], ids: &[String]) -> ServiceResult<()> {
+    for (i, id) in ids.iter().enumerate() {
+        match rows.iter().find(|r| r.id == *id) {
+            None => {
+                return Err(ServiceError::invalid_field(
+                    format!("payout_ids[{i}]"),
+                    "not a payout of this batch",
+                ));
+            }
+            Some(r) if r.state != PENDING => {
+                return Err(ServiceError::failed_precondition(
+                    "PAYOUT_NOT_PENDING",
+                    format!("payout {id} is no longer pending"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The bank executed the payout: its pending transfer posted, the payout confirmed, and its
+/// account known to have received money.
+async fn confirm_one(
+    conn: &mut PgConnection,
+    actor: &str,
+    r: &PayoutRow,
+    booked_on: NaiveDate,
+) -> ServiceResult<()> {
+    let settlement = format!("{}#posted", r.pending_transfer_id);
+    ledger::settle_pending(
+        conn,
+        actor,
+        &r.pending_transfer_id,
+        &settlement,
+        Settle::Post(None),
+        "executed by the bank",
+    )
+    .await?;
+    sqlx::query("UPDATE payouts SET state = $3, confirmed_on = $2 WHERE id = $1")
+        .bind(&r.id)
+        .bind(booked_on)
+        .bind(CONFIRMED)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE payout_accounts SET has_received_payout = true WHERE id = $1")
+        .bind(&r.payout_account_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 #[instrument(skip_all, fields(method = "RecordPayoutReturn"))]
@@ -202,42 +221,7 @@ pub(crate) async fn return_payout(
             "must be the payout's whole amount",
         ));
     }
-    match p.state {
-        PENDING => {
-            let settlement = format!("{}#voided", p.pending_transfer_id);
-            ledger::settle_pending(
-                conn,
-                actor,
-                &p.pending_transfer_id,
-                &settlement,
-                Settle::Void,
-                "returned by the bank",
-            )
-            .await?;
-        }
-        CONFIRMED => {
-            let back = NewTransfer {
-                reference: p.end_to_end_id.clone(),
-                description: format!("payout returned ({code})"),
-                ..NewTransfer::posted(
-                    format!("{}#returned", p.pending_transfer_id),
-                    AccountKey::party(AccountKind::PaidOut, &p.dossier_number, &p.creditor),
-                    AccountKey::party(AccountKind::Payable, &p.dossier_number, &p.creditor),
-                    p.amount_cents,
-                    pb::TransferCode::PayoutReturn,
-                    // On the bank's date, never before the payout left (its execution date).
-                    r.returned_on.max(p.requested_execution_date),
-                )
-            };
-            ledger::create_transfers(conn, actor, &[back]).await?;
-        }
-        _ => {
-            return Err(ServiceError::failed_precondition(
-                "PAYOUT_ALREADY_RETURNED",
-                "the payout was already returned",
-            ));
-        }
-    }
+    reverse_payout(conn, actor, &p, r).await?;
     sqlx::query(
         "UPDATE payouts SET state = $2, returned_on = $3, return_reason_code = $4, \
          return_reason_text = $5, return_by = $6, return_at = now() WHERE id = $1",
@@ -264,4 +248,51 @@ pub(crate) async fn return_payout(
         payout: Some(p.to_pb()),
         payout_account: Some(accounts::by_id(conn, &acct.id).await?.to_pb()),
     })
+}
+
+/// The money of a returned payout back to payable: its pending transfer voided while the
+/// bank had not executed it, else a transfer paid-out -> payable.
+async fn reverse_payout(
+    conn: &mut PgConnection,
+    actor: &str,
+    p: &PayoutRow,
+    r: &PayoutReturn<'_>,
+) -> ServiceResult<()> {
+    match p.state {
+        PENDING => {
+            let settlement = format!("{}#voided", p.pending_transfer_id);
+            ledger::settle_pending(
+                conn,
+                actor,
+                &p.pending_transfer_id,
+                &settlement,
+                Settle::Void,
+                "returned by the bank",
+            )
+            .await?;
+        }
+        CONFIRMED => {
+            let back = NewTransfer {
+                reference: p.end_to_end_id.clone(),
+                description: format!("payout returned ({})", r.reason_code),
+                ..NewTransfer::posted(
+                    format!("{}#returned", p.pending_transfer_id),
+                    AccountKey::party(AccountKind::PaidOut, &p.dossier_number, &p.creditor),
+                    AccountKey::party(AccountKind::Payable, &p.dossier_number, &p.creditor),
+                    p.amount_cents,
+                    pb::TransferCode::PayoutReturn,
+                    // On the bank's date, never before the payout left (its execution date).
+                    r.returned_on.max(p.requested_execution_date),
+                )
+            };
+            ledger::create_transfers(conn, actor, &[back]).await?;
+        }
+        _ => {
+            return Err(ServiceError::failed_precondition(
+                "PAYOUT_ALREADY_RETURNED",
+                "the payout was already returned",
+            ));
+        }
+    }
+    Ok(())
 }

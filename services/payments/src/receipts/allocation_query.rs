@@ -4,12 +4,12 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
+use secal_rules::allocation::ORDER_VERSION;
 use secal_runtime::{ServiceError, ServiceResult};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::ledger::{cents_pb, month_pb};
-use crate::receipts::allocation::ORDER_VERSION;
 
 #[derive(sqlx::FromRow)]
 struct LineRow {

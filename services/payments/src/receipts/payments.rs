@@ -4,6 +4,7 @@ use crate::api::PaymentsApi;
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::{DossierNumber, Money, StructuredReference, YearMonth};
 use secal_proto::v1 as pb;
+use secal_rules::allocation::{self, Line};
 use secal_runtime::{
     Caller, FieldViolation, ServiceError, ServiceResult,
     idempotency::{self, Claim},
@@ -12,7 +13,6 @@ use secal_runtime::{
 
 use crate::ledger::booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
-use crate::receipts::allocation::{self, Line};
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]

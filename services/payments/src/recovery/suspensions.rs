@@ -214,12 +214,17 @@ pub async fn grant(
     Ok(resp)
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn review(
-    pool: &PgPool,
-    caller: &Caller,
-    req: pb::ReviewSuspensionRequest,
-) -> ServiceResult<pb::ReviewSuspensionResponse> {
+/// A review, checked.
+struct Review {
+    key: String,
+    id: Uuid,
+    reviewed_on: NaiveDate,
+    outcome: O,
+    /// The next review when the suspension continues; `None` when it is lifted.
+    next: Option<NaiveDate>,
+}
+
+fn review_command(req: &pb::ReviewSuspensionRequest) -> ServiceResult<Review> {
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let id: Uuid = req
         .suspension_id
@@ -252,17 +257,49 @@ pub async fn review(
         }
         _ => return Err(ServiceError::invalid_field("outcome", "CONTINUE or LIFT")),
     };
+    Ok(Review {
+        key,
+        id,
+        reviewed_on,
+        outcome,
+        next,
+    })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn review(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ReviewSuspensionRequest,
+) -> ServiceResult<pb::ReviewSuspensionResponse> {
+    let r = review_command(&req)?;
     let mut tx = pool.begin().await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "ReviewSuspension", &key, &req).await?
+        idempotency::claim(&mut tx, "ReviewSuspension", &r.key, &req).await?
     {
         return Ok(resp);
     }
+    let row = reviewable(&mut tx, &r).await?;
+    record_review(&mut tx, caller, &r, req.note.trim()).await?;
+    if r.outcome == O::Lift {
+        refresh_certified(&mut tx, &row.debtor_person_id).await?;
+    }
+    let resp = pb::ReviewSuspensionResponse {
+        suspension: Some(load_one(&mut tx, r.id).await?),
+    };
+    idempotency::complete(&mut tx, "ReviewSuspension", &r.key, &resp).await?;
+    tx.commit().await?;
+    Ok(resp)
+}
+
+/// The suspension, locked, if it is still in force and took effect by the review.
+async fn reviewable(conn: &mut PgConnection, r: &Review) -> ServiceResult<Row> {
+    let id = r.id;
     let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM suspensions WHERE id = $1 FOR UPDATE"
     )))
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(conn)
     .await?
     .ok_or_else(|| ServiceError::not_found(format!("no suspension {id}")))?;
     if row.lifted_on.is_some() {
@@ -271,46 +308,48 @@ pub async fn review(
             "the suspension was lifted",
         ));
     }
-    if reviewed_on < row.effective_from {
+    if r.reviewed_on < row.effective_from {
         return Err(ServiceError::invalid_field(
             "reviewed_on",
             "before the suspension took effect",
         ));
     }
+    Ok(row)
+}
+
+/// The review in the suspension's history, and its next review date or lifting.
+async fn record_review(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    r: &Review,
+    note: &str,
+) -> ServiceResult<()> {
     sqlx::query(
         "INSERT INTO suspension_reviews (suspension_id, position, reviewed_on, outcome,
              next_review_on, note, reviewed_by, reviewed_via)
          SELECT $1, COALESCE(max(position), 0) + 1, $2, $3, $4, $5, $6, $7
          FROM suspension_reviews WHERE suspension_id = $1",
     )
-    .bind(id)
-    .bind(reviewed_on)
-    .bind(outcome as i16)
-    .bind(next)
-    .bind(req.note.trim())
+    .bind(r.id)
+    .bind(r.reviewed_on)
+    .bind(r.outcome as i16)
+    .bind(r.next)
+    .bind(note)
     .bind(&caller.actor().id)
     .bind(caller.via())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::query(
         "UPDATE suspensions SET review_on = COALESCE($2, review_on),
                 lifted_on = CASE WHEN $2::date IS NULL THEN $3 END
          WHERE id = $1",
     )
-    .bind(id)
-    .bind(next)
-    .bind(reviewed_on)
-    .execute(&mut *tx)
+    .bind(r.id)
+    .bind(r.next)
+    .bind(r.reviewed_on)
+    .execute(&mut *conn)
     .await?;
-    if outcome == O::Lift {
-        refresh_certified(&mut tx, &row.debtor_person_id).await?;
-    }
-    let resp = pb::ReviewSuspensionResponse {
-        suspension: Some(load_one(&mut tx, id).await?),
-    };
-    idempotency::complete(&mut tx, "ReviewSuspension", &key, &resp).await?;
-    tx.commit().await?;
-    Ok(resp)
+    Ok(())
 }
 
 #[tracing::instrument(skip_all)]

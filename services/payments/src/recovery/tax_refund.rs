@@ -14,6 +14,7 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::db_enum::sql_enum;
 use crate::ledger::booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
 
@@ -114,12 +115,16 @@ async fn offsettable(conn: &mut PgConnection, dossier: &str) -> ServiceResult<i6
     Ok((open - (cp - dp) - pend).max(0))
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn propose(
-    pool: &PgPool,
-    caller: &Caller,
-    req: pb::ProposeTaxRefundOffsetRequest,
-) -> ServiceResult<pb::ProposeTaxRefundOffsetResponse> {
+/// A proposal, checked.
+struct Proposal {
+    refund: String,
+    /// The taxpayer's national number, digits only.
+    nn: String,
+    cents: i64,
+    assessment_year: i32,
+}
+
+fn proposal(req: &pb::ProposeTaxRefundOffsetRequest) -> ServiceResult<Proposal> {
     idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let refund = refund_id(&req.refund_id)?;
     let nn = req
@@ -136,34 +141,98 @@ pub async fn propose(
             "a year 2000-2999",
         ));
     }
+    Ok(Proposal {
+        refund,
+        nn,
+        cents,
+        assessment_year: req.assessment_year,
+    })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn propose(
+    pool: &PgPool,
+    caller: &Caller,
+    req: pb::ProposeTaxRefundOffsetRequest,
+) -> ServiceResult<pb::ProposeTaxRefundOffsetResponse> {
+    let p = proposal(&req)?;
     let mut tx = pool.begin().await?;
     // One taxpayer's proposals in turn, so that two refunds never hold the same debt.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('taxrefund:' || $1))")
-        .bind(&nn)
+        .bind(&p.nn)
         .execute(&mut *tx)
         .await?;
-    if let Some(first) = load(&mut tx, &refund).await? {
-        let same = first.taxpayer.as_ref().map(|t| t.value.as_str()) == Some(nn.as_str())
-            && first.refund_amount == Some(ledger::cents_pb(cents))
-            && first.assessment_year == req.assessment_year;
-        if !same {
-            return Err(ServiceError::new(
-                secal_runtime::ErrorCode::AlreadyExists,
-                format!("refund {refund} was proposed with another taxpayer, amount or year"),
-            ));
-        }
-        return Ok(pb::ProposeTaxRefundOffsetResponse {
-            offset: Some(first),
-        });
+    if let Some(first) = load(&mut tx, &p.refund).await? {
+        return replayed(first, &p);
     }
     ledger::expire_due(&mut tx).await?;
+    let (dossiers, suspended) = debtor_dossiers(&mut tx, &p.nn).await?;
+    let mut parts = Vec::new();
+    let mut left = p.cents;
+    if !suspended {
+        for d in &dossiers {
+            let c = offsettable(&mut tx, d).await?.min(left);
+            if c > 0 {
+                left -= c;
+                parts.push((d.clone(), c));
+            }
+        }
+    }
+    let offset = p.cents - left;
+    let reason = match () {
+        _ if offset > 0 => Z::Unspecified,
+        _ if dossiers.is_empty() => Z::NotADebtor,
+        _ if suspended => Z::IndefiniteSuspension,
+        _ => Z::NoEnforceableDebt,
+    };
+    let expires_at = hold(&mut tx, &caller.actor().id, &p.refund, &parts).await?;
+    let recorded = Recorded {
+        offset,
+        reason,
+        expires_at,
+    };
+    record_proposal(&mut tx, &caller.actor().id, &p, &recorded, &parts).await?;
+    let offset = load(&mut tx, &p.refund).await?;
+    tx.commit().await?;
+    tracing::info!(
+        offset_cents = offset.as_ref().map(|_| p.cents - left),
+        "tax refund offset proposed"
+    );
+    Ok(pb::ProposeTaxRefundOffsetResponse { offset })
+}
+
+/// A refund proposed before is answered as then, if it is the same refund.
+fn replayed(
+    first: pb::TaxRefundOffset,
+    p: &Proposal,
+) -> ServiceResult<pb::ProposeTaxRefundOffsetResponse> {
+    let same = first.taxpayer.as_ref().map(|t| t.value.as_str()) == Some(p.nn.as_str())
+        && first.refund_amount == Some(ledger::cents_pb(p.cents))
+        && first.assessment_year == p.assessment_year;
+    if !same {
+        return Err(ServiceError::new(
+            secal_runtime::ErrorCode::AlreadyExists,
+            format!(
+                "refund {} was proposed with another taxpayer, amount or year",
+                p.refund
+            ),
+        ));
+    }
+    Ok(pb::ProposeTaxRefundOffsetResponse {
+        offset: Some(first),
+    })
+}
+
+/// The taxpayer's active dossiers as debtor (oldest first), and whether a suspension of
+/// recovery is in force for the debtor.
+async fn debtor_dossiers(conn: &mut PgConnection, nn: &str) -> ServiceResult<(Vec<String>, bool)> {
     let dossiers: Vec<(String, Option<String>)> = sqlx::query_as(
         "SELECT dossier_number, debtor_person_id FROM dossier_states
          WHERE debtor_national_number = $1 AND status = $2 ORDER BY dossier_number",
     )
-    .bind(&nn)
+    .bind(nn)
     .bind(pb::DossierStatus::Active as i16)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
     let suspended: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM suspensions WHERE debtor_person_id = ANY($1)
@@ -175,34 +244,26 @@ pub async fn propose(
             .filter_map(|(_, p)| p.clone())
             .collect::<Vec<_>>(),
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
-    let mut parts = Vec::new();
-    let mut left = cents;
-    if !suspended {
-        for (d, _) in &dossiers {
-            let c = offsettable(&mut tx, d).await?.min(left);
-            if c > 0 {
-                left -= c;
-                parts.push((d.clone(), c));
-            }
-        }
-    }
-    let offset = cents - left;
-    let reason = match () {
-        _ if offset > 0 => Z::Unspecified,
-        _ if dossiers.is_empty() => Z::NotADebtor,
-        _ if suspended => Z::IndefiniteSuspension,
-        _ => Z::NoEnforceableDebt,
-    };
+    Ok((dossiers.into_iter().map(|(d, _)| d).collect(), suspended))
+}
+
+/// Holds each part as a pending transfer; returns when the holds expire.
+async fn hold(
+    conn: &mut PgConnection,
+    actor: &str,
+    refund: &str,
+    parts: &[(String, i64)],
+) -> ServiceResult<Option<DateTime<Utc>>> {
     let today = Utc::now().date_naive();
     let holds: Vec<NewTransfer> = parts
         .iter()
         .map(|(d, c)| NewTransfer {
             pending_timeout_secs: Some(HOLD_SECS),
-            reference: refund.clone(),
+            reference: refund.to_owned(),
             ..NewTransfer::posted(
-                hold_id(&refund, d),
+                hold_id(refund, d),
                 AccountKey::service(K::TaxOffsetClearing),
                 AccountKey::dossier(K::MoneyReceived, d),
                 *c,
@@ -211,37 +272,49 @@ pub async fn propose(
             )
         })
         .collect();
-    let created = ledger::create_transfers(&mut tx, &caller.actor().id, &holds).await?;
+    let created = ledger::create_transfers(conn, actor, &holds).await?;
+    Ok(created.first().and_then(|t| t.expires_at))
+}
+
+/// The outcome of a proposal as stored.
+struct Recorded {
+    offset: i64,
+    reason: Z,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+async fn record_proposal(
+    conn: &mut PgConnection,
+    actor: &str,
+    p: &Proposal,
+    r: &Recorded,
+    parts: &[(String, i64)],
+) -> ServiceResult<()> {
     sqlx::query(
         "INSERT INTO tax_refund_offsets (refund_id, taxpayer, assessment_year, refund_cents, offset_cents,
              state, zero_reason, hold_expires_at, proposed_by)
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8)",
     )
-    .bind(&refund)
-    .bind(&nn)
-    .bind(req.assessment_year)
-    .bind(cents)
-    .bind(offset)
-    .bind(reason as i16)
-    .bind(created.first().and_then(|t| t.expires_at))
-    .bind(&caller.actor().id)
-    .execute(&mut *tx)
+    .bind(&p.refund)
+    .bind(&p.nn)
+    .bind(p.assessment_year)
+    .bind(p.cents)
+    .bind(r.offset)
+    .bind(r.reason as i16)
+    .bind(r.expires_at)
+    .bind(actor)
+    .bind(S::Proposed as i16)
+    .execute(&mut *conn)
     .await?;
-    for (d, c) in &parts {
+    for (d, c) in parts {
         sqlx::query("INSERT INTO tax_refund_offset_parts (refund_id, dossier_number, amount_cents) VALUES ($1, $2, $3)")
-            .bind(&refund)
+            .bind(&p.refund)
             .bind(d)
             .bind(c)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
-    let offset = load(&mut tx, &refund).await?;
-    tx.commit().await?;
-    tracing::info!(
-        offset_cents = offset.as_ref().map(|_| cents - left),
-        "tax refund offset proposed"
-    );
-    Ok(pb::ProposeTaxRefundOffsetResponse { offset })
+    Ok(())
 }
 
 /// Confirms (`Some(paid_on)`) or cancels (`None`) a proposed offset.
@@ -256,20 +329,13 @@ pub async fn settle(
     idempotency::validate_key(key, "idempotency_key")?;
     let refund = refund_id(raw_refund)?;
     let actor = &caller.actor().id;
-    let mut tx = pool.begin().await?;
-    let state: Option<i16> =
-        sqlx::query_scalar("SELECT state FROM tax_refund_offsets WHERE refund_id = $1 FOR UPDATE")
-            .bind(&refund)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let state = state.ok_or_else(|| {
-        ServiceError::not_found(format!("no offset proposed for refund {refund}"))
-    })?;
     let wanted = if paid_on.is_some() {
         S::Confirmed
     } else {
         S::Cancelled
     };
+    let mut tx = pool.begin().await?;
+    let state = locked_state(&mut tx, &refund).await?;
     if state == wanted as i16 {
         return load(&mut tx, &refund)
             .await?
@@ -293,34 +359,10 @@ pub async fn settle(
         let hold = hold_id(&refund, d);
         match paid_on {
             Some(paid_on) => {
-                let settled = ledger::settle_pending(
-                    &mut tx,
-                    actor,
-                    &hold,
-                    &format!("{hold}/post"),
-                    Settle::Post(None),
-                    "refund paid",
-                )
-                .await;
-                if let Err(ledger::LedgerError::NotPending { .. }) = settled {
+                let Some(id) = confirm_part(&mut tx, actor, &hold, (d, *c), paid_on).await? else {
                     drop(tx);
                     return expired(pool, &refund).await;
-                }
-                settled?;
-                let id = Uuid::new_v4();
-                sqlx::query(
-                    "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on, recorded_by, recorded_via)
-                     VALUES ($1, $2, $3, $4, $5, 'tax-refund-offset')",
-                )
-                .bind(id)
-                .bind(d)
-                .bind(c)
-                .bind(paid_on)
-                .bind(actor)
-                .execute(&mut *tx)
-                .await?;
-                booking::allocate_received(&mut tx, actor, d, &id.to_string(), *c, None, paid_on)
-                    .await?;
+                };
                 payment_ids.push(id);
             }
             None => {
@@ -351,12 +393,75 @@ pub async fn settle(
     Ok(out)
 }
 
+/// The offset's state, its row locked for the settlement.
+async fn locked_state(conn: &mut PgConnection, refund: &str) -> ServiceResult<i16> {
+    let state: Option<i16> =
+        sqlx::query_scalar("SELECT state FROM tax_refund_offsets WHERE refund_id = $1 FOR UPDATE")
+            .bind(refund)
+            .fetch_optional(conn)
+            .await?;
+    state.ok_or_else(|| ServiceError::not_found(format!("no offset proposed for refund {refund}")))
+}
+
+/// Posts a part's hold and books it as a debtor payment on its dossier; `None` when the
+/// hold expired meanwhile (the caller records the offset as expired, outside this
+/// transaction).
+async fn confirm_part(
+    conn: &mut PgConnection,
+    actor: &str,
+    hold: &str,
+    (dossier, cents): (&str, i64),
+    paid_on: NaiveDate,
+) -> ServiceResult<Option<Uuid>> {
+    let settled = ledger::settle_pending(
+        &mut *conn,
+        actor,
+        hold,
+        &format!("{hold}/post"),
+        Settle::Post(None),
+        "refund paid",
+    )
+    .await;
+    if let Err(ledger::LedgerError::NotPending { .. }) = settled {
+        return Ok(None);
+    }
+    settled?;
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on, recorded_by, recorded_via)
+         VALUES ($1, $2, $3, $4, $5, 'tax-refund-offset')",
+    )
+    .bind(id)
+    .bind(dossier)
+    .bind(cents)
+    .bind(paid_on)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    booking::allocate_received(
+        &mut *conn,
+        actor,
+        dossier,
+        &id.to_string(),
+        cents,
+        None,
+        paid_on,
+    )
+    .await?;
+    Ok(Some(id))
+}
+
 /// The hold timed out before confirmation: recorded as expired, and the caller is told.
 async fn expired(pool: &PgPool, refund: &str) -> ServiceResult<pb::TaxRefundOffset> {
-    sqlx::query("UPDATE tax_refund_offsets SET state = 4, settled_by = 'ledger', settled_at = now() WHERE refund_id = $1 AND state = 1")
-        .bind(refund)
-        .execute(pool)
-        .await?;
+    sqlx::query(concat!(
+        "UPDATE tax_refund_offsets SET state = $2, settled_by = 'ledger', settled_at = now()
+         WHERE refund_id = $1 AND state = ",
+        sql_enum!(TaxRefundOffsetState::Proposed),
+    ))
+    .bind(refund)
+    .bind(S::Expired as i16)
+    .execute(pool)
+    .await?;
     Err(ServiceError::failed_precondition(
         "OFFSET_EXPIRED",
         format!("the hold of refund {refund} expired; propose again"),

@@ -127,60 +127,121 @@ fn return_code(line: &ParsedLine) -> &str {
         .unwrap_or("NARR")
 }
 
+/// An import request, checked: the one statement of the file and its booked lines.
+struct ImportCommand {
+    key: String,
+    message_id: String,
+    stmt: secal_iso20022::camt053::Statement,
+    lines: Vec<ParsedLine>,
+    not_booked: usize,
+    /// The statement's account (electronic IBAN).
+    account: String,
+    statement_id: uuid::Uuid,
+}
+
+fn command(req: &pb::ImportBankStatementRequest) -> ServiceResult<ImportCommand> {
+    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+    let (message_id, stmt) = parse(req)?;
+    let (lines, not_booked) = lines_of(&stmt)?;
+    let account = stmt.account_iban.electronic().to_owned();
+    let statement_id = stable_id("statement", &[&account, &stmt.id]);
+    Ok(ImportCommand {
+        key,
+        message_id,
+        stmt,
+        lines,
+        not_booked,
+        account,
+        statement_id,
+    })
+}
+
 #[tracing::instrument(skip_all)]
 pub(crate) async fn import(
     pool: &PgPool,
     caller: &Caller,
     req: pb::ImportBankStatementRequest,
 ) -> ServiceResult<pb::ImportBankStatementResponse> {
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let (message_id, stmt) = parse(&req)?;
-    let (lines, not_booked) = lines_of(&stmt)?;
-    let account = stmt.account_iban.electronic().to_owned();
-    let statement_id = stable_id("statement", &[&account, &stmt.id]);
+    let cmd = command(&req)?;
     let actor = &caller.actor().id;
     let mut tx = pool.begin().await?;
-    if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &key, &req).await? {
+    if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &cmd.key, &req).await? {
         return Ok(resp);
     }
-    // The same statement imported again (under another key) is answered as the first time;
-    // a concurrent import of it waits here on the unique key.
+    if !claim_statement(&mut tx, &cmd, actor).await? {
+        let resp = first_import(&mut tx, cmd.statement_id).await?;
+        idempotency::complete(&mut tx, METHOD, &cmd.key, &resp).await?;
+        tx.commit().await?;
+        return Ok(resp);
+    }
+    let mut summary = summary_of(&cmd);
+    let mut tally = Tally::default();
+    for line in &cmd.lines {
+        import_line(&mut tx, caller, &cmd, line, &mut summary, &mut tally).await?;
+    }
+    let resp = answer(&mut tx, caller, &req.camt053, summary, tally).await?;
+    record_answer(&mut tx, cmd.statement_id, &req.file_name, &resp).await?;
+    idempotency::complete(&mut tx, METHOD, &cmd.key, &resp).await?;
+    tx.commit().await?;
+    tracing::info!(
+        lines = cmd.lines.len(),
+        matched = resp.statement.as_ref().map_or(0, |s| s.matched_count),
+        "bank statement imported"
+    );
+    Ok(resp)
+}
+
+/// Claims the statement for this import; `false` when it was imported before. The same
+/// statement imported again (under another key) is answered as the first time; a
+/// concurrent import of it waits here on the unique key.
+async fn claim_statement(
+    conn: &mut PgConnection,
+    cmd: &ImportCommand,
+    actor: &str,
+) -> ServiceResult<bool> {
     let claimed = sqlx::query(
         "INSERT INTO bank_statements (public_id, account_iban, statement_identification, message_id,
                                       file_sha256, file_name, response, imported_by)
          VALUES ($1, $2, $3, '', '', '', '', $4) ON CONFLICT DO NOTHING",
     )
-    .bind(statement_id)
-    .bind(&account)
-    .bind(&stmt.id)
+    .bind(cmd.statement_id)
+    .bind(&cmd.account)
+    .bind(&cmd.stmt.id)
     .bind(actor)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
-    if claimed == 0 {
-        let first: Vec<u8> =
-            sqlx::query_scalar("SELECT response FROM bank_statements WHERE public_id = $1")
-                .bind(statement_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let resp = pb::ImportBankStatementResponse::decode(first.as_slice())
-            .map_err(ServiceError::internal)?;
-        idempotency::complete(&mut tx, METHOD, &key, &resp).await?;
-        tx.commit().await?;
-        return Ok(resp);
-    }
+    Ok(claimed != 0)
+}
+
+/// The answer the first import of the statement gave.
+async fn first_import(
+    conn: &mut PgConnection,
+    statement_id: uuid::Uuid,
+) -> ServiceResult<pb::ImportBankStatementResponse> {
+    let first: Vec<u8> =
+        sqlx::query_scalar("SELECT response FROM bank_statements WHERE public_id = $1")
+            .bind(statement_id)
+            .fetch_one(conn)
+            .await?;
+    pb::ImportBankStatementResponse::decode(first.as_slice()).map_err(ServiceError::internal)
+}
+
+/// The statement's summary before its lines are booked: counts of the file itself.
+fn summary_of(cmd: &ImportCommand) -> pb::BankStatement {
     let mut summary = pb::BankStatement {
-        statement_id: statement_id.to_string(),
-        message_id,
-        statement_identification: stmt.id.clone(),
+        statement_id: cmd.statement_id.to_string(),
+        message_id: cmd.message_id.clone(),
+        statement_identification: cmd.stmt.id.clone(),
         account: Some(pb::Iban {
-            value: account.clone(),
+            value: cmd.account.clone(),
         }),
-        entry_count: i32::try_from(stmt.entries.len()).unwrap_or(i32::MAX),
-        ignored_count: i32::try_from(not_booked).unwrap_or(i32::MAX),
+        entry_count: i32::try_from(cmd.stmt.entries.len()).unwrap_or(i32::MAX),
+        ignored_count: i32::try_from(cmd.not_booked).unwrap_or(i32::MAX),
         ..Default::default()
     };
-    let dates: Vec<_> = lines
+    let dates: Vec<_> = cmd
+        .lines
         .iter()
         .filter_map(|l| l.booking_date.or(l.value_date))
         .collect();
@@ -190,155 +251,251 @@ pub(crate) async fn import(
             end_date: Some(secal_runtime::wire::date_to_pb(*to)),
         });
     }
-    let (mut matched_cents, mut unmatched_cents) = (0i64, 0i64);
-    let mut unmatched = Vec::new();
-    for line in &lines {
-        let line_id = stable_id("line", &[&account, &line.bank_reference]);
-        let payment_id = stable_id("payment", &[&account, &line.bank_reference]);
-        let outcome = match line.kind {
-            LineKind::Credit if line.cents > 0 => match match_credit(&mut tx, line).await? {
-                Ok(dossier) => Outcome::Payment(dossier),
-                Err(why) => Outcome::Unmatched(why),
-            },
-            LineKind::Return if line.incoming && line.cents > 0 => {
-                match_return(&mut tx, line).await?
-            }
-            _ => Outcome::Ignored,
-        };
-        let (status, reason, payment) = match &outcome {
-            Outcome::Ignored => (pb::StatementLineStatus::Ignored, String::new(), None),
-            Outcome::Payment(_) => (
-                pb::StatementLineStatus::Matched,
-                String::new(),
-                Some(payment_id),
-            ),
-            Outcome::PayoutReturn { payout_id, already } => (
-                pb::StatementLineStatus::Matched,
-                if *already {
-                    format!("payout {payout_id} returned; recorded before")
-                } else {
-                    format!("payout {payout_id} returned ({})", return_code(line))
+    summary
+}
+
+/// The amounts booked so far and the lines left for a person.
+#[derive(Default)]
+struct Tally {
+    matched_cents: i64,
+    unmatched_cents: i64,
+    unmatched: Vec<uuid::Uuid>,
+}
+
+/// Stores one line (once per bank reference) and books what it became.
+async fn import_line(
+    tx: &mut PgConnection,
+    caller: &Caller,
+    cmd: &ImportCommand,
+    line: &ParsedLine,
+    summary: &mut pb::BankStatement,
+    tally: &mut Tally,
+) -> ServiceResult<()> {
+    let line_id = stable_id("line", &[&cmd.account, &line.bank_reference]);
+    let payment_id = stable_id("payment", &[&cmd.account, &line.bank_reference]);
+    let outcome = outcome_of(tx, line).await?;
+    let (status, reason, payment) = line_status(&outcome, line, payment_id);
+    let stored = StoredLine {
+        line_id,
+        statement_id: cmd.statement_id,
+        account: &cmd.account,
+        status,
+        reason: &reason,
+        payment,
+    };
+    if !insert_line(tx, line, &stored).await? {
+        summary.duplicate_count += 1;
+        return Ok(());
+    }
+    let on = line
+        .value_date
+        .or(line.booking_date)
+        .unwrap_or_else(|| Utc::now().date_naive());
+    let actor = &caller.actor().id;
+    match outcome {
+        Outcome::Ignored => summary.ignored_count += 1,
+        Outcome::Payment(dossier) => {
+            book_payment(
+                tx,
+                actor,
+                caller.via(),
+                NewPayment {
+                    public_id: payment_id,
+                    dossier,
+                    cents: line.cents,
+                    received_on: on,
+                    for_month: None,
+                    from: AccountKey::service(K::Bank),
+                    details: PaymentDetails::default(),
                 },
-                None,
-            ),
-            Outcome::Unmatched(why) => (pb::StatementLineStatus::Unmatched, why.clone(), None),
-        };
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO statement_lines (public_id, statement_id, account_iban, bank_reference, kind,
-                 booking_date, value_date, amount_cents, counterparty_name, counterparty_iban,
-                 structured_reference, unstructured_remittance, status, reason, debtor_payment_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-             ON CONFLICT (account_iban, bank_reference) DO NOTHING RETURNING id",
-        )
-        .bind(line_id)
-        .bind(statement_id)
-        .bind(&account)
-        .bind(&line.bank_reference)
-        .bind(line.kind as i16)
-        .bind(line.booking_date)
-        .bind(line.value_date)
-        .bind(line.cents)
-        .bind(&line.counterparty_name)
-        .bind(&line.counterparty_iban)
-        .bind(line.reference.as_ref().map(|r| r.electronic()).unwrap_or_default())
-        .bind(&line.unstructured)
-        .bind(status as i16)
-        .bind(&reason)
-        .bind(payment)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if inserted.is_none() {
-            summary.duplicate_count += 1;
-            continue;
+            )
+            .await?;
+            summary.matched_count += 1;
+            tally.matched_cents += line.cents;
         }
-        let on = line
-            .value_date
-            .or(line.booking_date)
-            .unwrap_or_else(|| Utc::now().date_naive());
-        match outcome {
-            Outcome::Ignored => summary.ignored_count += 1,
-            Outcome::Payment(dossier) => {
-                book_payment(
-                    &mut tx,
-                    actor,
-                    caller.via(),
-                    NewPayment {
-                        public_id: payment_id,
-                        dossier,
-                        cents: line.cents,
-                        received_on: on,
-                        for_month: None,
-                        from: AccountKey::service(K::Bank),
-                        details: PaymentDetails::default(),
-                    },
-                )
-                .await?;
-                summary.matched_count += 1;
-                matched_cents += line.cents;
+        Outcome::PayoutReturn { payout_id, already } => {
+            if !already {
+                book_return(tx, actor, line, &payout_id, on).await?;
             }
-            Outcome::PayoutReturn { payout_id, already } => {
-                if !already {
-                    let text = match line.return_text.trim() {
-                        "" => "returned, reported in a bank statement",
-                        t => t,
-                    };
-                    let back = PayoutReturn {
-                        returned_on: on,
-                        amount: Some(line.cents),
-                        reason_code: return_code(line),
-                        reason_text: text,
-                    };
-                    return_payout(&mut tx, actor, PayoutBy::Id(&payout_id), &back).await?;
-                }
-                summary.matched_count += 1;
-                matched_cents += line.cents;
-            }
-            Outcome::Unmatched(_) => {
-                let parked = NewTransfer {
-                    reference: line_id.to_string(),
-                    ..NewTransfer::posted(
-                        format!("susp/{line_id}"),
-                        AccountKey::service(K::Bank),
-                        AccountKey::service(K::Suspense),
-                        line.cents,
-                        pb::TransferCode::UnmatchedReceipt,
-                        on,
-                    )
-                };
-                ledger::create_transfers(&mut tx, actor, std::slice::from_ref(&parked)).await?;
-                summary.unmatched_count += 1;
-                unmatched_cents += line.cents;
-                unmatched.push(line_id);
-            }
+            summary.matched_count += 1;
+            tally.matched_cents += line.cents;
+        }
+        Outcome::Unmatched(_) => {
+            park(tx, actor, line, line_id, on).await?;
+            summary.unmatched_count += 1;
+            tally.unmatched_cents += line.cents;
+            tally.unmatched.push(line_id);
         }
     }
-    summary.matched_amount = Some(ledger::cents_pb(matched_cents));
-    summary.unmatched_amount = Some(ledger::cents_pb(unmatched_cents));
-    summary.file_sha256 = hex::encode(Sha256::digest(&req.camt053));
+    Ok(())
+}
+
+async fn outcome_of(conn: &mut PgConnection, line: &ParsedLine) -> ServiceResult<Outcome> {
+    Ok(match line.kind {
+        LineKind::Credit if line.cents > 0 => match match_credit(conn, line).await? {
+            Ok(dossier) => Outcome::Payment(dossier),
+            Err(why) => Outcome::Unmatched(why),
+        },
+        LineKind::Return if line.incoming && line.cents > 0 => match_return(conn, line).await?,
+        _ => Outcome::Ignored,
+    })
+}
+
+/// The status, reason and debtor payment a line is stored with.
+fn line_status(
+    outcome: &Outcome,
+    line: &ParsedLine,
+    payment_id: uuid::Uuid,
+) -> (pb::StatementLineStatus, String, Option<uuid::Uuid>) {
+    match outcome {
+        Outcome::Ignored => (pb::StatementLineStatus::Ignored, String::new(), None),
+        Outcome::Payment(_) => (
+            pb::StatementLineStatus::Matched,
+            String::new(),
+            Some(payment_id),
+        ),
+        Outcome::PayoutReturn { payout_id, already } => (
+            pb::StatementLineStatus::Matched,
+            if *already {
+                format!("payout {payout_id} returned; recorded before")
+            } else {
+                format!("payout {payout_id} returned ({})", return_code(line))
+            },
+            None,
+        ),
+        Outcome::Unmatched(why) => (pb::StatementLineStatus::Unmatched, why.clone(), None),
+    }
+}
+
+/// What is stored of a line besides the bank's own data.
+struct StoredLine<'a> {
+    line_id: uuid::Uuid,
+    statement_id: uuid::Uuid,
+    account: &'a str,
+    status: pb::StatementLineStatus,
+    reason: &'a str,
+    payment: Option<uuid::Uuid>,
+}
+
+/// Stores the line; `false` when an earlier statement already had it.
+async fn insert_line(
+    conn: &mut PgConnection,
+    line: &ParsedLine,
+    stored: &StoredLine<'_>,
+) -> ServiceResult<bool> {
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO statement_lines (public_id, statement_id, account_iban, bank_reference, kind,
+             booking_date, value_date, amount_cents, counterparty_name, counterparty_iban,
+             structured_reference, unstructured_remittance, status, reason, debtor_payment_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (account_iban, bank_reference) DO NOTHING RETURNING id",
+    )
+    .bind(stored.line_id)
+    .bind(stored.statement_id)
+    .bind(stored.account)
+    .bind(&line.bank_reference)
+    .bind(line.kind as i16)
+    .bind(line.booking_date)
+    .bind(line.value_date)
+    .bind(line.cents)
+    .bind(&line.counterparty_name)
+    .bind(&line.counterparty_iban)
+    .bind(
+        line.reference
+            .as_ref()
+            .map(|r| r.electronic())
+            .unwrap_or_default(),
+    )
+    .bind(&line.unstructured)
+    .bind(stored.status as i16)
+    .bind(stored.reason)
+    .bind(stored.payment)
+    .fetch_optional(conn)
+    .await?;
+    Ok(inserted.is_some())
+}
+
+/// A payout that came back: back to payable, as RecordPayoutReturn would.
+async fn book_return(
+    conn: &mut PgConnection,
+    actor: &str,
+    line: &ParsedLine,
+    payout_id: &str,
+    on: chrono::NaiveDate,
+) -> ServiceResult<()> {
+    let text = match line.return_text.trim() {
+        "" => "returned, reported in a bank statement",
+        t => t,
+    };
+    let back = PayoutReturn {
+        returned_on: on,
+        amount: Some(line.cents),
+        reason_code: return_code(line),
+        reason_text: text,
+    };
+    return_payout(conn, actor, PayoutBy::Id(payout_id), &back).await?;
+    Ok(())
+}
+
+/// Money nobody could place waits in suspense until a person resolves the line.
+async fn park(
+    conn: &mut PgConnection,
+    actor: &str,
+    line: &ParsedLine,
+    line_id: uuid::Uuid,
+    on: chrono::NaiveDate,
+) -> ServiceResult<()> {
+    let parked = NewTransfer {
+        reference: line_id.to_string(),
+        ..NewTransfer::posted(
+            format!("susp/{line_id}"),
+            AccountKey::service(K::Bank),
+            AccountKey::service(K::Suspense),
+            line.cents,
+            pb::TransferCode::UnmatchedReceipt,
+            on,
+        )
+    };
+    ledger::create_transfers(conn, actor, std::slice::from_ref(&parked)).await?;
+    Ok(())
+}
+
+async fn answer(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    camt053: &[u8],
+    mut summary: pb::BankStatement,
+    tally: Tally,
+) -> ServiceResult<pb::ImportBankStatementResponse> {
+    summary.matched_amount = Some(ledger::cents_pb(tally.matched_cents));
+    summary.unmatched_amount = Some(ledger::cents_pb(tally.unmatched_cents));
+    summary.file_sha256 = hex::encode(Sha256::digest(camt053));
     summary.imported = Some(pb::AuditStamp {
-        actor: actor.clone(),
+        actor: caller.actor().id.clone(),
         at: secal_runtime::wire::timestamp(Utc::now()),
         via: caller.via().unwrap_or_default().to_owned(),
     });
-    let resp = pb::ImportBankStatementResponse {
+    Ok(pb::ImportBankStatementResponse {
         statement: Some(summary),
-        unmatched_lines: super::resolve::lines_by_id(&mut tx, &unmatched).await?,
-    };
+        unmatched_lines: super::resolve::lines_by_id(conn, &tally.unmatched).await?,
+    })
+}
+
+/// Keeps the answer, so that a re-import of the statement gets it.
+async fn record_answer(
+    conn: &mut PgConnection,
+    statement_id: uuid::Uuid,
+    file_name: &str,
+    resp: &pb::ImportBankStatementResponse,
+) -> ServiceResult<()> {
     sqlx::query(
         "UPDATE bank_statements SET file_sha256 = $2, file_name = $3, response = $4 WHERE public_id = $1",
     )
     .bind(statement_id)
     .bind(resp.statement.as_ref().map(|s| s.file_sha256.clone()).unwrap_or_default())
-    .bind(&req.file_name)
+    .bind(file_name)
     .bind(resp.encode_to_vec())
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    idempotency::complete(&mut tx, METHOD, &key, &resp).await?;
-    tx.commit().await?;
-    tracing::info!(
-        lines = lines.len(),
-        matched = resp.statement.as_ref().map_or(0, |s| s.matched_count),
-        "bank statement imported"
-    );
-    Ok(resp)
+    Ok(())
 }

@@ -13,7 +13,7 @@ pub(crate) use resolve::{list_unmatched, resolve};
 use chrono::NaiveDate;
 use secal_domain::{DossierNumber, Money, StructuredReference, StructuredReferenceError};
 use secal_iso20022::CreditorReference;
-use secal_iso20022::camt053::{CreditDebit, EntryStatus, Statement};
+use secal_iso20022::camt053::{CreditDebit, Entry, EntryStatus, Statement, TransactionDetails};
 use secal_runtime::{ServiceError, ServiceResult};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -107,97 +107,126 @@ pub(crate) fn lines_of(stmt: &Statement) -> ServiceResult<(Vec<ParsedLine>, usiz
             not_booked += 1;
             continue;
         }
-        let entry_ref = e
-            .account_servicer_reference
-            .clone()
-            .or_else(|| e.reference.as_ref().map(|r| format!("{}/{r}", stmt.id)))
-            .unwrap_or_else(|| format!("{}/{}", stmt.id, i + 1));
-        let split = e.transactions.len() > 1 && e.transactions.iter().all(|t| t.amount.is_some());
-        let entry_path = format!("Stmt/Ntry[{}]/Amt", i + 1);
-        let entry_cents = cents(e.amount, &e.currency, &entry_path)?;
-        let details: Vec<(String, i64, Option<&_>)> = if split {
-            e.transactions
-                .iter()
-                .enumerate()
-                .map(|(j, t)| {
-                    let r = t
-                        .account_servicer_reference
-                        .clone()
-                        .unwrap_or_else(|| format!("{entry_ref}/{}", j + 1));
-                    let path = format!("Stmt/Ntry[{}]/NtryDtls/TxDtls[{}]/AmtDtls", i + 1, j + 1);
-                    let amount = t.amount.unwrap_or_default();
-                    let ccy = t.currency.as_deref().unwrap_or(&e.currency);
-                    Ok((r, cents(amount, ccy, &path)?, Some(t)))
-                })
-                .collect::<ServiceResult<_>>()?
-        } else {
-            vec![(entry_ref, entry_cents, e.transactions.first())]
-        };
-        for (bank_reference, cents, t) in details {
-            let returned = e.reversal
-                || e.bank_transaction_code.is_return()
-                || t.is_some_and(|t| {
-                    t.return_info.is_some()
-                        || t.bank_transaction_code
-                            .as_ref()
-                            .is_some_and(|c| c.is_return())
-                });
-            let kind = match (e.credit_debit, returned) {
-                (_, true) => LineKind::Return,
-                (CreditDebit::Debit, false) => LineKind::Debit,
-                (CreditDebit::Credit, false) => LineKind::Credit,
-            };
-            let (name, iban) = match (kind, t) {
-                (_, None) => (None, None),
-                (LineKind::Debit, Some(t)) => (
-                    t.creditor_name.clone(),
-                    t.creditor_iban
-                        .as_ref()
-                        .map(|i| i.electronic().to_owned())
-                        .or(t.creditor_account.clone()),
-                ),
-                (_, Some(t)) => (
-                    t.debtor_name.clone(),
-                    t.debtor_iban
-                        .as_ref()
-                        .map(|i| i.electronic().to_owned())
-                        .or(t.debtor_account.clone()),
-                ),
-            };
-            let remittance = t.map(|t| t.remittance.clone()).unwrap_or_default();
-            let mut distinct = remittance.creditor_references.clone();
-            distinct.dedup();
-            out.push(ParsedLine {
-                bank_reference,
-                kind,
-                booking_date: e.booking_date,
-                value_date: e.value_date,
-                cents,
-                counterparty_name: name.unwrap_or_default(),
-                counterparty_iban: iban.unwrap_or_default(),
-                reference: remittance.matching_reference(),
-                several_references: distinct.len() > 1,
-                unstructured: remittance.unstructured.join(" "),
-                incoming: e.credit_debit == CreditDebit::Credit,
-                end_to_end_id: t.and_then(|t| t.end_to_end_id.clone()),
-                return_reason: t
-                    .and_then(|t| t.return_info.as_ref())
-                    .and_then(|r| r.reason_code.clone()),
-                return_text: t
-                    .and_then(|t| t.return_info.as_ref())
-                    .map(|r| {
-                        r.additional_info
-                            .iter()
-                            .chain(&r.proprietary_reason)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
-                    .unwrap_or_default(),
-            });
+        for (bank_reference, cents, t) in entry_parts(stmt, i, e)? {
+            out.push(parsed_line(e, bank_reference, cents, t));
         }
     }
     Ok((out, not_booked))
+}
+
+/// The parts of entry `i` with their bank reference and amount: its transactions when each
+/// states its own amount, else the entry as a whole.
+fn entry_parts<'e>(
+    stmt: &Statement,
+    i: usize,
+    e: &'e Entry,
+) -> ServiceResult<Vec<(String, i64, Option<&'e TransactionDetails>)>> {
+    let entry_ref = e
+        .account_servicer_reference
+        .clone()
+        .or_else(|| e.reference.as_ref().map(|r| format!("{}/{r}", stmt.id)))
+        .unwrap_or_else(|| format!("{}/{}", stmt.id, i + 1));
+    let split = e.transactions.len() > 1 && e.transactions.iter().all(|t| t.amount.is_some());
+    let entry_path = format!("Stmt/Ntry[{}]/Amt", i + 1);
+    let entry_cents = cents(e.amount, &e.currency, &entry_path)?;
+    if !split {
+        return Ok(vec![(entry_ref, entry_cents, e.transactions.first())]);
+    }
+    e.transactions
+        .iter()
+        .enumerate()
+        .map(|(j, t)| {
+            let r = t
+                .account_servicer_reference
+                .clone()
+                .unwrap_or_else(|| format!("{entry_ref}/{}", j + 1));
+            let path = format!("Stmt/Ntry[{}]/NtryDtls/TxDtls[{}]/AmtDtls", i + 1, j + 1);
+            let amount = t.amount.unwrap_or_default();
+            let ccy = t.currency.as_deref().unwrap_or(&e.currency);
+            Ok((r, cents(amount, ccy, &path)?, Some(t)))
+        })
+        .collect()
+}
+
+fn line_kind(e: &Entry, t: Option<&TransactionDetails>) -> LineKind {
+    let returned = e.reversal
+        || e.bank_transaction_code.is_return()
+        || t.is_some_and(|t| {
+            t.return_info.is_some()
+                || t.bank_transaction_code
+                    .as_ref()
+                    .is_some_and(|c| c.is_return())
+        });
+    match (e.credit_debit, returned) {
+        (_, true) => LineKind::Return,
+        (CreditDebit::Debit, false) => LineKind::Debit,
+        (CreditDebit::Credit, false) => LineKind::Credit,
+    }
+}
+
+/// The other party's name and account: the creditor of money out, the debtor of money in.
+fn counterparty(
+    kind: LineKind,
+    t: Option<&TransactionDetails>,
+) -> (Option<String>, Option<String>) {
+    match (kind, t) {
+        (_, None) => (None, None),
+        (LineKind::Debit, Some(t)) => (
+            t.creditor_name.clone(),
+            t.creditor_iban
+                .as_ref()
+                .map(|i| i.electronic().to_owned())
+                .or(t.creditor_account.clone()),
+        ),
+        (_, Some(t)) => (
+            t.debtor_name.clone(),
+            t.debtor_iban
+                .as_ref()
+                .map(|i| i.electronic().to_owned())
+                .or(t.debtor_account.clone()),
+        ),
+    }
+}
+
+fn parsed_line(
+    e: &Entry,
+    bank_reference: String,
+    cents: i64,
+    t: Option<&TransactionDetails>,
+) -> ParsedLine {
+    let kind = line_kind(e, t);
+    let (name, iban) = counterparty(kind, t);
+    let remittance = t.map(|t| t.remittance.clone()).unwrap_or_default();
+    let mut distinct = remittance.creditor_references.clone();
+    distinct.dedup();
+    ParsedLine {
+        bank_reference,
+        kind,
+        booking_date: e.booking_date,
+        value_date: e.value_date,
+        cents,
+        counterparty_name: name.unwrap_or_default(),
+        counterparty_iban: iban.unwrap_or_default(),
+        reference: remittance.matching_reference(),
+        several_references: distinct.len() > 1,
+        unstructured: remittance.unstructured.join(" "),
+        incoming: e.credit_debit == CreditDebit::Credit,
+        end_to_end_id: t.and_then(|t| t.end_to_end_id.clone()),
+        return_reason: t
+            .and_then(|t| t.return_info.as_ref())
+            .and_then(|r| r.reason_code.clone()),
+        return_text: t
+            .and_then(|t| t.return_info.as_ref())
+            .map(|r| {
+                r.additional_info
+                    .iter()
+                    .chain(&r.proprietary_reason)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::stable_id;
+use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment, dossier};
 
@@ -119,7 +120,9 @@ pub(crate) async fn list_unmatched(
     let rows: Vec<LineRow> = sqlx::query_as(concat!(
         "SELECT ",
         line_columns!(),
-        " FROM statement_lines l WHERE l.status = 2 AND ($1::uuid IS NULL OR l.statement_id = $1)
+        " FROM statement_lines l WHERE l.status = ",
+        sql_enum!(StatementLineStatus::Unmatched),
+        " AND ($1::uuid IS NULL OR l.statement_id = $1)
            AND ($2::bigint IS NULL OR l.id > $2) ORDER BY l.id LIMIT $3"
     ))
     .bind(statement)
@@ -222,92 +225,15 @@ pub(crate) async fn resolve(
     if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &v.key, &req).await? {
         return Ok(resp);
     }
-    let row: Option<LineRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        line_columns!(),
-        " FROM statement_lines l WHERE l.public_id = $1 FOR UPDATE"
-    ))
-    .bind(v.line)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let row = row.ok_or_else(|| ServiceError::not_found("no such statement line"))?;
-    if row.status != pb::StatementLineStatus::Unmatched as i16 {
-        return Err(ServiceError::failed_precondition(
-            "LINE_NOT_UNMATCHED",
-            "the statement line is not waiting for a resolution",
-        ));
-    }
-    let mut payment = None;
-    if let Some(dossier) = &v.dossier {
-        let known: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM dossier_states WHERE dossier_number = $1)",
-        )
-        .bind(dossier)
-        .fetch_one(&mut *tx)
-        .await?;
-        if !known {
-            return Err(ServiceError::failed_precondition(
-                "UNKNOWN_DOSSIER",
-                "the payments service has no such dossier",
-            ));
-        }
-        let mut p = book_payment(
-            &mut tx,
-            actor,
-            caller.via(),
-            NewPayment {
-                public_id: stable_id("payment", &[&row.account_iban, &row.bank_reference]),
-                dossier: dossier.clone(),
-                cents: row.amount_cents,
-                received_on: row
-                    .value_date
-                    .or(row.booking_date)
-                    .unwrap_or_else(|| Utc::now().date_naive()),
-                for_month: v.for_month,
-                from: AccountKey::service(K::Suspense),
-                details: PaymentDetails::default(),
-            },
-        )
-        .await?;
-        p.bank_reference = row.bank_reference.clone();
-        p.statement_line_id = row.public_id.to_string();
-        p.structured_reference = row.structured_reference.clone();
-        payment = Some(p);
-    }
+    let row = unmatched_line(&mut tx, v.line).await?;
+    let payment = match &v.dossier {
+        Some(dossier) => Some(assign(&mut tx, caller, &v, &row, dossier).await?),
+        None => None,
+    };
     if v.kind == pb::StatementLineResolutionKind::ReturnToSender {
-        let parked = format!("susp/{}", row.public_id);
-        let refund = NewTransfer {
-            reference: row.public_id.to_string(),
-            description: "returned to sender".to_owned(),
-            corrects: Some(parked.clone()),
-            ..NewTransfer::posted(
-                format!("{parked}/refund"),
-                AccountKey::service(K::Suspense),
-                AccountKey::service(K::Bank),
-                row.amount_cents,
-                pb::TransferCode::Correction,
-                Utc::now().date_naive(),
-            )
-        };
-        ledger::create_transfers(&mut tx, actor, std::slice::from_ref(&refund)).await?;
+        refund_to_sender(&mut tx, actor, &row).await?;
     }
-    let updated: LineRow = sqlx::query_as(concat!(
-        "UPDATE statement_lines l SET status = 3, resolution = $2, resolution_note = $3,
-             resolved_by = $4, resolved_at = now(), debtor_payment_id = $5
-         WHERE l.public_id = $1 RETURNING ",
-        line_columns!()
-    ))
-    .bind(v.line)
-    .bind(v.kind as i16)
-    .bind(&v.note)
-    .bind(actor)
-    .bind(
-        payment
-            .as_ref()
-            .and_then(|p| p.payment_id.parse::<Uuid>().ok()),
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let updated = mark_resolved(&mut tx, &v, actor, payment.as_ref()).await?;
     let resp = pb::ResolveStatementLineResponse {
         line: Some(updated.to_pb()),
         payment,
@@ -316,4 +242,114 @@ pub(crate) async fn resolve(
     tx.commit().await?;
     tracing::info!(resolution = v.kind as i32, "statement line resolved");
     Ok(resp)
+}
+
+/// The line, locked, if it still waits for a resolution.
+async fn unmatched_line(conn: &mut PgConnection, line: Uuid) -> ServiceResult<LineRow> {
+    let row: Option<LineRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        line_columns!(),
+        " FROM statement_lines l WHERE l.public_id = $1 FOR UPDATE"
+    ))
+    .bind(line)
+    .fetch_optional(conn)
+    .await?;
+    let row = row.ok_or_else(|| ServiceError::not_found("no such statement line"))?;
+    if row.status != pb::StatementLineStatus::Unmatched as i16 {
+        return Err(ServiceError::failed_precondition(
+            "LINE_NOT_UNMATCHED",
+            "the statement line is not waiting for a resolution",
+        ));
+    }
+    Ok(row)
+}
+
+/// Books the line as a debtor payment on the dossier, from suspense.
+async fn assign(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    v: &Valid,
+    row: &LineRow,
+    dossier: &str,
+) -> ServiceResult<pb::DebtorPayment> {
+    let known: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM dossier_states WHERE dossier_number = $1)",
+    )
+    .bind(dossier)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !known {
+        return Err(ServiceError::failed_precondition(
+            "UNKNOWN_DOSSIER",
+            "the payments service has no such dossier",
+        ));
+    }
+    let mut p = book_payment(
+        conn,
+        &caller.actor().id,
+        caller.via(),
+        NewPayment {
+            public_id: stable_id("payment", &[&row.account_iban, &row.bank_reference]),
+            dossier: dossier.to_owned(),
+            cents: row.amount_cents,
+            received_on: row
+                .value_date
+                .or(row.booking_date)
+                .unwrap_or_else(|| Utc::now().date_naive()),
+            for_month: v.for_month,
+            from: AccountKey::service(K::Suspense),
+            details: PaymentDetails::default(),
+        },
+    )
+    .await?;
+    p.bank_reference = row.bank_reference.clone();
+    p.statement_line_id = row.public_id.to_string();
+    p.structured_reference = row.structured_reference.clone();
+    Ok(p)
+}
+
+/// The refund leaves suspense for the bank, correcting the receipt that parked it.
+async fn refund_to_sender(
+    conn: &mut PgConnection,
+    actor: &str,
+    row: &LineRow,
+) -> ServiceResult<()> {
+    let parked = format!("susp/{}", row.public_id);
+    let refund = NewTransfer {
+        reference: row.public_id.to_string(),
+        description: "returned to sender".to_owned(),
+        corrects: Some(parked.clone()),
+        ..NewTransfer::posted(
+            format!("{parked}/refund"),
+            AccountKey::service(K::Suspense),
+            AccountKey::service(K::Bank),
+            row.amount_cents,
+            pb::TransferCode::Correction,
+            Utc::now().date_naive(),
+        )
+    };
+    ledger::create_transfers(conn, actor, std::slice::from_ref(&refund)).await?;
+    Ok(())
+}
+
+async fn mark_resolved(
+    conn: &mut PgConnection,
+    v: &Valid,
+    actor: &str,
+    payment: Option<&pb::DebtorPayment>,
+) -> ServiceResult<LineRow> {
+    Ok(sqlx::query_as(concat!(
+        "UPDATE statement_lines l SET status = $6, resolution = $2, resolution_note = $3,
+             resolved_by = $4, resolved_at = now(), debtor_payment_id = $5
+         WHERE l.public_id = $1 RETURNING ",
+        line_columns!()
+    ))
+    .bind(v.line)
+    .bind(v.kind as i16)
+    .bind(&v.note)
+    .bind(actor)
+    .bind(payment.and_then(|p| p.payment_id.parse::<Uuid>().ok()))
+    .bind(pb::StatementLineStatus::Resolved as i16)
+    .fetch_one(conn)
+    .await?)
 }

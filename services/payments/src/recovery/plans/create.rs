@@ -3,11 +3,11 @@
 use chrono::NaiveDate;
 use secal_domain::Money;
 use secal_proto::v1 as pb;
+use secal_rules::payment_plan::{self, MAX_INSTALMENTS};
 use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::schedule::{self, MAX_INSTALMENTS};
 use super::{PLAN_COLUMNS, PlanRow, sizing, to_pb, today};
 use crate::calc_client::Calculation;
 
@@ -59,14 +59,7 @@ fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
             "at least one dossier",
         ));
     }
-    let due_day = match req.due_day {
-        0 => 1,
-        d @ 1..=28 => d.unsigned_abs(),
-        _ => {
-            v.push(FieldViolation::new("due_day", "a day from 1 to 28"));
-            1
-        }
-    };
+    let due_day = due_day(req.due_day, &mut v);
     if !(0..=MAX_INSTALMENTS).contains(&i64::from(req.instalment_count)) {
         v.push(FieldViolation::new(
             "instalment_count",
@@ -74,7 +67,38 @@ fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
         ));
     }
     let reason = req.override_reason.trim().to_owned();
-    let override_cents = match amount.flatten() {
+    let override_cents = override_cents(amount.flatten(), &reason, &mut v);
+    match (key, month, start) {
+        (Some(key), Some(month), Some(start)) if v.is_empty() => Ok(Valid {
+            key,
+            person,
+            dossiers,
+            income_month: month.first_day(),
+            start,
+            due_day,
+            override_cents,
+            override_reason: reason,
+            count: i64::from(req.instalment_count),
+        }),
+        _ => Err(ServiceError::invalid(v)),
+    }
+}
+
+/// Unset is the first of the month; past the 28th a month would lack the day.
+fn due_day(day: i32, v: &mut Vec<FieldViolation>) -> u32 {
+    match day {
+        0 => 1,
+        d @ 1..=28 => d.unsigned_abs(),
+        _ => {
+            v.push(FieldViolation::new("due_day", "a day from 1 to 28"));
+            1
+        }
+    }
+}
+
+/// An agent's instalment amount, which must come with the reason for overriding the sizing.
+fn override_cents(amount: Option<Money>, reason: &str, v: &mut Vec<FieldViolation>) -> Option<i64> {
+    match amount {
         None if !reason.is_empty() => {
             v.push(FieldViolation::new(
                 "override_reason",
@@ -99,20 +123,6 @@ fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
             }
             Money::to_cents(&m).ok()
         }
-    };
-    match (key, month, start) {
-        (Some(key), Some(month), Some(start)) if v.is_empty() => Ok(Valid {
-            key,
-            person,
-            dossiers,
-            income_month: month.first_day(),
-            start,
-            due_day,
-            override_cents,
-            override_reason: reason,
-            count: i64::from(req.instalment_count),
-        }),
-        _ => Err(ServiceError::invalid(v)),
     }
 }
 
@@ -129,9 +139,11 @@ async fn check_state(conn: &mut PgConnection, p: &Valid) -> ServiceResult<()> {
             "the debtor is under indefinite suspension of recovery",
         ));
     }
-    let overlapping: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM payment_plans WHERE status = 1 AND dossier_numbers && $1 LIMIT 1",
-    )
+    let overlapping: Option<Uuid> = sqlx::query_scalar(concat!(
+        "SELECT id FROM payment_plans WHERE status = ",
+        crate::db_enum::sql_enum!(PaymentPlanStatus::Active),
+        " AND dossier_numbers && $1 LIMIT 1"
+    ))
     .bind(&p.dossiers)
     .fetch_optional(&mut *conn)
     .await?;
@@ -147,10 +159,11 @@ async fn check_state(conn: &mut PgConnection, p: &Valid) -> ServiceResult<()> {
 /// The debtor's outstanding debt on the dossiers: principal, interest and surcharge
 /// balances, as the certified debt reads them.
 async fn outstanding(conn: &mut PgConnection, dossiers: &[String]) -> ServiceResult<i64> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar(concat!(
         "SELECT COALESCE(sum(debits_posted - credits_posted), 0)::bigint FROM ledger_accounts
-         WHERE dossier_number = ANY($1) AND kind IN (3, 4, 5)",
-    )
+         WHERE dossier_number = ANY($1) AND kind IN ",
+        crate::db_enum::debtor_debt_kinds!(),
+    ))
     .bind(dossiers)
     .fetch_one(conn)
     .await?)
@@ -174,79 +187,23 @@ pub(crate) async fn create(
         return Ok(resp);
     }
     check_state(&mut tx, &p).await?;
-    let amount = match p.override_cents {
-        Some(c) => c,
-        None if sizing.seizable_cents > 0 => sizing.seizable_cents,
-        None => {
-            return Err(ServiceError::failed_precondition(
-                "NOTHING_SEIZABLE",
-                "the seizable amount is zero: set instalment_amount with override_reason",
-            ));
-        }
-    };
-    let debt = if p.count == 0 {
-        let d = outstanding(&mut tx, &p.dossiers).await?;
-        if d <= 0 {
-            return Err(ServiceError::failed_precondition(
-                "NO_OUTSTANDING_DEBT",
-                "nothing is owed on these dossiers: a plan until settled has no instalment",
-            ));
-        }
-        d
-    } else {
-        0
-    };
-    let instalments =
-        schedule::instalments(p.start, p.due_day, amount, p.count, debt).ok_or_else(|| {
+    let amount = instalment_cents(&p, &sizing)?;
+    let debt = debt_to_settle(&mut tx, &p).await?;
+    let instalments = payment_plan::instalments(p.start, p.due_day, amount, p.count, debt)
+        .ok_or_else(|| {
             ServiceError::failed_precondition(
                 "PLAN_TOO_LONG",
                 format!("the plan would need more than {MAX_INSTALMENTS} instalments"),
             )
         })?;
-    let reference = crate::receipts::payments::dossier("dossier_numbers[0]", &p.dossiers[0])
-        .ok()
-        .and_then(|d| crate::receipts::statements::dossier_reference(&d).ok())
-        .map(|r| r.to_string())
-        .unwrap_or_default();
-    let explanation = sizing
-        .explanation
-        .as_ref()
-        .map(tonic_prost::prost::Message::encode_to_vec);
-    let row: PlanRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO payment_plans (id, debtor_person_id, dossier_numbers, status, start_date,
-             due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation,
-             override_reason, structured_reference, income_month, lookup_access_log_sequence,
-             created_by, created_via)
-         VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         RETURNING {PLAN_COLUMNS}"
-    )))
-    .bind(Uuid::new_v4())
-    .bind(&p.person)
-    .bind(&p.dossiers)
-    .bind(p.start)
-    .bind(i16::try_from(p.due_day).unwrap_or(1))
-    .bind(amount)
-    .bind(req.instalment_count)
-    .bind(sizing.seizable_cents)
-    .bind(explanation)
-    .bind(&p.override_reason)
-    .bind(reference)
-    .bind(p.income_month)
-    .bind(req.lookup_access_log_sequence)
-    .bind(&caller.actor().id)
-    .bind(caller.via())
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO plan_instalments (plan_id, number, due_date, amount_cents)
-         SELECT $1, * FROM unnest($2::int[], $3::date[], $4::bigint[])",
-    )
-    .bind(row.id)
-    .bind(instalments.iter().map(|i| i.number).collect::<Vec<_>>())
-    .bind(instalments.iter().map(|i| i.due_date).collect::<Vec<_>>())
-    .bind(instalments.iter().map(|i| i.cents).collect::<Vec<_>>())
-    .execute(&mut *tx)
-    .await?;
+    let plan = NewPlan {
+        amount,
+        sizing: &sizing,
+        instalment_count: req.instalment_count,
+        lookup_access_log_sequence: req.lookup_access_log_sequence,
+    };
+    let row = insert_plan(&mut tx, caller, &p, &plan).await?;
+    insert_instalments(&mut tx, row.id, &instalments).await?;
     let resp = pb::CreatePaymentPlanResponse {
         plan: Some(to_pb(&mut tx, &row, today()).await?),
     };
@@ -254,4 +211,101 @@ pub(crate) async fn create(
     tx.commit().await?;
     tracing::info!(instalments = instalments.len(), "payment plan created");
     Ok(resp)
+}
+
+/// The agent's amount, else the seizable income; a plan of nothing is refused.
+fn instalment_cents(p: &Valid, sizing: &sizing::Sizing) -> ServiceResult<i64> {
+    match p.override_cents {
+        Some(c) => Ok(c),
+        None if sizing.seizable_cents > 0 => Ok(sizing.seizable_cents),
+        None => Err(ServiceError::failed_precondition(
+            "NOTHING_SEIZABLE",
+            "the seizable amount is zero: set instalment_amount with override_reason",
+        )),
+    }
+}
+
+/// For a plan until settled (no instalment count), the debt it settles; else 0.
+async fn debt_to_settle(conn: &mut PgConnection, p: &Valid) -> ServiceResult<i64> {
+    if p.count != 0 {
+        return Ok(0);
+    }
+    let d = outstanding(conn, &p.dossiers).await?;
+    if d <= 0 {
+        return Err(ServiceError::failed_precondition(
+            "NO_OUTSTANDING_DEBT",
+            "nothing is owed on these dossiers: a plan until settled has no instalment",
+        ));
+    }
+    Ok(d)
+}
+
+/// What the plan row keeps besides the checked request.
+struct NewPlan<'a> {
+    amount: i64,
+    sizing: &'a sizing::Sizing,
+    instalment_count: i32,
+    lookup_access_log_sequence: i64,
+}
+
+async fn insert_plan(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    p: &Valid,
+    plan: &NewPlan<'_>,
+) -> ServiceResult<PlanRow> {
+    let reference = crate::receipts::payments::dossier("dossier_numbers[0]", &p.dossiers[0])
+        .ok()
+        .and_then(|d| crate::receipts::statements::dossier_reference(&d).ok())
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let explanation = plan
+        .sizing
+        .explanation
+        .as_ref()
+        .map(tonic_prost::prost::Message::encode_to_vec);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO payment_plans (id, debtor_person_id, dossier_numbers, status, start_date,
+             due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation,
+             override_reason, structured_reference, income_month, lookup_access_log_sequence,
+             created_by, created_via)
+         VALUES ($1, $2, $3, $16, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         RETURNING {PLAN_COLUMNS}"
+    )))
+    .bind(Uuid::new_v4())
+    .bind(&p.person)
+    .bind(&p.dossiers)
+    .bind(p.start)
+    .bind(i16::try_from(p.due_day).unwrap_or(1))
+    .bind(plan.amount)
+    .bind(plan.instalment_count)
+    .bind(plan.sizing.seizable_cents)
+    .bind(explanation)
+    .bind(&p.override_reason)
+    .bind(reference)
+    .bind(p.income_month)
+    .bind(plan.lookup_access_log_sequence)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .bind(pb::PaymentPlanStatus::Active as i16)
+    .fetch_one(conn)
+    .await?)
+}
+
+async fn insert_instalments(
+    conn: &mut PgConnection,
+    plan_id: Uuid,
+    instalments: &[payment_plan::Instalment],
+) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO plan_instalments (plan_id, number, due_date, amount_cents)
+         SELECT $1, * FROM unnest($2::int[], $3::date[], $4::bigint[])",
+    )
+    .bind(plan_id)
+    .bind(instalments.iter().map(|i| i.number).collect::<Vec<_>>())
+    .bind(instalments.iter().map(|i| i.due_date).collect::<Vec<_>>())
+    .bind(instalments.iter().map(|i| i.cents).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::end::end_rows;
 use super::instalments_as_of;
+use crate::db_enum::sql_enum;
 use crate::ledger;
 use secal_proto::v1::PaymentPlanEndReason as R;
 
@@ -52,10 +53,13 @@ pub(crate) async fn detect_missed(
     {
         return Ok(resp);
     }
-    let plans: Vec<ActivePlan> = sqlx::query_as(
+    // The literal status is the predicate of the partial index `payment_plans_active`.
+    let plans: Vec<ActivePlan> = sqlx::query_as(concat!(
         "SELECT id, debtor_person_id, dossier_numbers, start_date FROM payment_plans
-         WHERE status = 1 ORDER BY seq FOR UPDATE",
-    )
+         WHERE status = ",
+        sql_enum!(PaymentPlanStatus::Active),
+        " ORDER BY seq FOR UPDATE"
+    ))
     .fetch_all(&mut *tx)
     .await?;
     let actor = &caller.actor().id;

@@ -6,6 +6,8 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::db_enum::sql_enum;
+
 use super::{PlanRow, instalments_as_of, load, plan_id, to_pb, today};
 
 const METHOD: &str = "EndPaymentPlan";
@@ -101,16 +103,18 @@ pub(super) async fn end_rows(
     note: &str,
     actor: &str,
 ) -> ServiceResult<()> {
-    sqlx::query(
-        "UPDATE payment_plans SET status = 2, end_reason = $2, ended_on = $3, end_note = $4,
+    sqlx::query(concat!(
+        "UPDATE payment_plans SET status = $6, end_reason = $2, ended_on = $3, end_note = $4,
                 ended_by = $5
-         WHERE id = ANY($1) AND status = 1",
-    )
+         WHERE id = ANY($1) AND status = ",
+        sql_enum!(PaymentPlanStatus::Active),
+    ))
     .bind(ids)
     .bind(reason as i16)
     .bind(ended_on)
     .bind(note)
     .bind(actor)
+    .bind(pb::PaymentPlanStatus::Ended as i16)
     .execute(conn)
     .await?;
     Ok(())
@@ -125,10 +129,12 @@ pub(crate) async fn end_for_suspension(
     actor: &str,
 ) -> ServiceResult<Vec<String>> {
     crate::recovery::debtors::lock(&mut *conn, person).await?;
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM payment_plans WHERE debtor_person_id = $1 AND status = 1
-         ORDER BY seq FOR UPDATE",
-    )
+    let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
+        "SELECT id FROM payment_plans WHERE debtor_person_id = $1 AND status = ",
+        sql_enum!(PaymentPlanStatus::Active),
+        "
+         ORDER BY seq FOR UPDATE"
+    ))
     .bind(person)
     .fetch_all(&mut *conn)
     .await?;

@@ -13,7 +13,6 @@ mod create;
 mod detect;
 mod end;
 mod read;
-mod schedule;
 mod sizing;
 
 pub(crate) use create::create;
@@ -23,6 +22,7 @@ pub(crate) use read::{get, list};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_proto::v1 as pb;
+use secal_rules::payment_plan;
 use secal_runtime::{ServiceError, ServiceResult, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -100,7 +100,7 @@ async fn instalments_as_of(
     .await?;
     let paid = paid_between(&mut *conn, dossiers, start, as_of).await?;
     let amounts: Vec<i64> = rows.iter().map(|r| r.amount_cents).collect();
-    let covered = schedule::coverage(&amounts, paid);
+    let covered = payment_plan::coverage(&amounts, paid);
     Ok(rows.into_iter().zip(covered).collect())
 }
 

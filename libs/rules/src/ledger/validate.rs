@@ -6,8 +6,14 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use secal_domain::{Money, YearMonth};
 
-use super::{ArrearsCase, JudgmentArrears, schedule};
-use crate::{advances::max_amount, dates, error::Violations, indexation::AmountRule};
+use super::schedule;
+use crate::{
+    advances::max_amount,
+    claim::{ArrearsCase, JudgmentArrears},
+    dates,
+    error::Violations,
+    indexation::AmountRule,
+};
 
 /// A title names a handful of people; the bounds keep one request's work bounded.
 pub const MAX_CREDITORS: usize = 50;

@@ -1,21 +1,55 @@
-//! The table's lines and one pass over the case's events in date order: judgments, then
-//! interrupting acts, then payments on the same day (request order among equals). Payments
-//! and prescription are worked out together because a payment's acknowledgement depends on
-//! what is still owed after it.
+//! The worked-out table of a case on a date, which the arrears, prescription, interest and
+//! admissibility rules all read (DOMAIN.md, "Arrears table", "Prescription" and the house
+//! decisions quoted in [`crate::arrears`]): each creditor's instalments due strictly before
+//! the date (`INSTALMENT_DUE`, a judgment's lump sum in place of the months it fixed:
+//! `JUDGMENT_LUMP_SUM`, Cass. 8 December 2000), then one pass over the case's events in date
+//! order: judgments, then interrupting acts, then payments on the same day (request order
+//! among equals; `PAYMENT_APPLIED`, `PAYMENT_NOT_COUNTED`). Payments and prescription are
+//! worked out together because a payment's acknowledgement (old Civil Code art. 2248)
+//! depends on what is still owed after it; each line's limit is a [`Limitation`].
+//!
+//! This module depends on none of `arrears`, `interest` and `prescription`: they depend on
+//! it, in that order (`arrears` → `interest` → `prescription` → here), and the explanation
+//! step of each line's final limit is recorded by [`crate::prescription::build_ledger`].
 
+mod limitation;
 mod payments;
+mod schedule;
+mod validate;
+
+pub use limitation::{JUDGMENT_YEARS, LimitationChange, YEARS};
+pub(crate) use limitation::{Limitation, Source, plus_years};
+pub use validate::validate;
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use secal_domain::{Money, YearMonth};
 
-use super::{ArrearsCase, LineKind, LineStatus, PaymentApplication, schedule, validate};
 use crate::{
+    claim::{ArrearsCase, LineKind, LineStatus, PaymentApplication},
     error::{RuleError, Violations},
-    explain::Explainer,
-    prescription::{self, JUDGMENT_YEARS, Limitation, Source, YEARS, plus_years},
+    explain::{Explainer, Rule},
     reference::ReferenceTable,
+};
+
+const HOUSE: &str = "house rule";
+
+pub const INSTALMENT_DUE: Rule = Rule {
+    id: "INSTALMENT_DUE",
+    legal_basis: HOUSE,
+};
+pub const JUDGMENT_LUMP_SUM: Rule = Rule {
+    id: "JUDGMENT_LUMP_SUM",
+    legal_basis: "judgment fixing arrears (Cass. 8 December 2000)",
+};
+pub const PAYMENT_APPLIED: Rule = Rule {
+    id: "PAYMENT_APPLIED",
+    legal_basis: HOUSE,
+};
+pub const PAYMENT_NOT_COUNTED: Rule = Rule {
+    id: "PAYMENT_NOT_COUNTED",
+    legal_basis: HOUSE,
 };
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,7 +83,7 @@ pub(crate) struct Line {
 }
 
 impl Line {
-    pub(super) fn new(
+    fn new(
         creditor: usize,
         kind: LineKind,
         month: YearMonth,
@@ -110,7 +144,8 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
-    /// Validates `case`, builds its lines and runs its events up to `as_of`.
+    /// Validates `case`, builds its lines and runs its events up to `as_of`. Callers go
+    /// through [`crate::prescription::build_ledger`], which also explains each line's limit.
     pub(crate) fn build(
         case: &ArrearsCase,
         as_of: NaiveDate,
@@ -134,7 +169,6 @@ impl Ledger {
             } else {
                 LineStatus::Open
             };
-            prescription::explain_line(case, line, as_of, ex);
             by_creditor[line.creditor].push(i);
         }
         Ok(Self {

@@ -1,4 +1,7 @@
-//! The ONE place where the order in which a debtor's money is allocated is decided.
+//! The order in which a debtor's money is allocated over what he owes on a dossier (DOMAIN:
+//! "an untied payment pays the oldest open instalment first"; the rest is a house decision),
+//! versioned: [`ORDER_VERSION`] is stored with every allocation line, so a change of the order
+//! gets a new version and what was allocated before keeps reporting its own.
 //!
 //! Order (allocation order version "2024-1"):
 //! 1. a payment tied to a month first reimburses the advances SECAL paid for that month;
@@ -9,14 +12,15 @@
 //! 5. then the surcharge.
 //!
 //! What remains after everything due is an overpayment kept on the dossier (unallocated),
-//! never lost. An untied payment starts at step 3 (DOMAIN: "an untied payment pays the oldest
-//! open instalment first").
+//! never lost. An untied payment starts at step 3.
 //!
 //! House choices where the law is silent: several creditors in one month (or with interest)
 //! are served one after the other in creditor-id order, not pro rata (deterministic, and a
 //! month is normally paid in full); months later than the tied month count as arrears too
 //! (oldest first) once the earlier ones are paid; interest before surcharge because interest
 //! belongs to the creditors' claims while the surcharge is SECAL's fee.
+//!
+//! Amounts are in cents: the payments service keeps its ledger in cents.
 
 use chrono::NaiveDate;
 
@@ -55,7 +59,8 @@ impl OpenDebts {
     }
 }
 
-/// Values as in `secal.v1.AllocationTarget`.
+/// What a line of an allocation pays. The discriminants are stored with every allocation
+/// line and are the values of the contract's `AllocationTarget`: they never change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     AdvanceReimbursement = 1,

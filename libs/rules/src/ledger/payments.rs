@@ -5,11 +5,11 @@ use std::fmt::Write;
 use chrono::NaiveDate;
 use secal_domain::Money;
 
+use super::{PAYMENT_APPLIED, PAYMENT_NOT_COUNTED, Source, YEARS, plus_years};
 use super::{PAYMENT_BARRED, PAYMENT_CLEARED, Pass};
 use crate::{
-    arrears::{PAYMENT_APPLIED, PAYMENT_NOT_COUNTED, Payment, PaymentApplication, PaymentPart},
+    claim::{Payment, PaymentApplication, PaymentPart},
     explain::Explainer,
-    prescription::{Source, YEARS, plus_years},
 };
 
 impl Pass<'_> {

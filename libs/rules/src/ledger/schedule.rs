@@ -4,16 +4,15 @@
 use chrono::NaiveDate;
 use secal_domain::{Money, YearMonth};
 
-use super::{
-    ArrearsCase, INSTALMENT_DUE, JUDGMENT_LUMP_SUM, LineKind, TitleCreditor, ledger::Line, text,
-};
+use super::{INSTALMENT_DUE, JUDGMENT_LUMP_SUM, Limitation, Line};
 use crate::{
+    claim::{ArrearsCase, LineKind, TitleCreditor},
     dates,
     error::RuleError,
     explain::Explainer,
     indexation::{AmountPeriod, AmountRule, IndexedAmount},
-    prescription::Limitation,
     reference::ReferenceTable,
+    text,
 };
 
 /// The title's due day as the date rules take it (validated to 0..=31; 0 means 1).

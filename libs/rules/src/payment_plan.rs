@@ -1,4 +1,14 @@
-//! The pure part of plans: due dates, the instalments of a plan, and how payments cover them.
+//! The schedule of a debtor's payment plan (recovery by instalments sized on the debtor's
+//! seizable income; the schedule is a house decision, the law fixing none): due dates, the
+//! instalments of a plan, and how payments cover them.
+//!
+//! - Due dates: the first `due_day` (1–28) on or after the plan's start, then monthly.
+//! - Instalments: `count` equal ones, or as many as settle the debt with a smaller last one;
+//!   never more than [`MAX_INSTALMENTS`].
+//! - Coverage: payments are not tied to an instalment; what the debtor paid since the start
+//!   covers the instalments oldest first.
+//!
+//! Amounts are in cents: the payments service keeps its ledger in cents.
 
 use chrono::{Datelike, Months, NaiveDate};
 
