@@ -64,6 +64,9 @@ impl FieldViolation {
     }
 }
 
+/// The most field violations one error details (the rest are counted in the last).
+pub const MAX_VIOLATIONS: usize = 100;
+
 /// The error every handler returns.
 #[derive(Debug, thiserror::Error)]
 pub struct ServiceError {
@@ -94,11 +97,32 @@ impl ServiceError {
     }
 
     /// Bad input: every offending field at once.
-    pub fn invalid(violations: Vec<FieldViolation>) -> Self {
+    /// INVALID_ARGUMENT naming the fields in its message. At most [`MAX_VIOLATIONS`] are
+    /// detailed: a request with 100,000 bad rows would otherwise answer megabytes of details,
+    /// more than a default client accepts in its metadata, and it would see
+    /// RESOURCE_EXHAUSTED instead of what is wrong.
+    pub fn invalid(mut violations: Vec<FieldViolation>) -> Self {
         let message = match violations.as_slice() {
             [one] => format!("invalid {}: {}", one.field, one.description),
-            many => format!("{} invalid fields", many.len()),
+            many => {
+                let named: Vec<&str> = many.iter().take(5).map(|v| v.field.as_str()).collect();
+                let more = many.len().saturating_sub(named.len());
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!("{} invalid fields: {}{tail}", many.len(), named.join(", "))
+            }
         };
+        if violations.len() > MAX_VIOLATIONS {
+            let left_out = violations.len() - (MAX_VIOLATIONS - 1);
+            violations.truncate(MAX_VIOLATIONS - 1);
+            violations.push(FieldViolation::new(
+                "",
+                format!("{left_out} more violations are not listed"),
+            ));
+        }
         Self {
             violations,
             ..Self::new(ErrorCode::InvalidArgument, message)

@@ -6,6 +6,7 @@ pub mod client;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod handler;
 pub mod idempotency;
 pub mod middleware;
 pub mod server;
@@ -16,3 +17,10 @@ pub mod wire;
 
 pub use auth::{AuthPolicy, Caller, roles};
 pub use error::{ErrorCode, FieldViolation, ServiceError, ServiceResult};
+pub use handler::Violations;
+
+// For `grpc_service!` in the services' crates.
+#[doc(hidden)]
+pub use secal_proto as __proto;
+#[doc(hidden)]
+pub use tonic as __tonic;
