@@ -1,9 +1,8 @@
-//! The gRPC face of the service: each RPC takes the verified caller and delegates.
+//! The gRPC face of the service: `grpc_service!` verifies the caller and hands each request
+//! to its use case, which lives in the module that owns the work.
 
-use secal_proto::v1::{self as pb, intake_service_server::IntakeService};
-use secal_runtime::Caller;
+use secal_proto::v1::intake_service_server::IntakeService;
 use sqlx::PgPool;
-use tonic::{Request, Response, Status};
 
 use crate::admissibility::Calculation;
 
@@ -18,62 +17,51 @@ impl IntakeApi {
     }
 }
 
-// The trait impl is generated whole, so that `async_trait` sees the expanded methods.
-macro_rules! rpcs {
-    (
-        with_caller: [$($m:ident($req:ident) -> $resp:ident,)*]
-        without: [$($n:ident($nreq:ident) -> $nresp:ident,)*]
-    ) => {
-        #[tonic::async_trait]
-        impl IntakeService for IntakeApi {
-            $(
-                async fn $m(
-                    &self,
-                    request: Request<pb::$req>,
-                ) -> Result<Response<pb::$resp>, Status> {
-                    let caller = Caller::of(&request)?;
-                    Ok(Response::new(IntakeApi::$m(self, caller, request.into_inner()).await?))
-                }
-            )*
-            $(
-                async fn $n(
-                    &self,
-                    request: Request<pb::$nreq>,
-                ) -> Result<Response<pb::$nresp>, Status> {
-                    Ok(Response::new(IntakeApi::$n(self, request.into_inner()).await?))
-                }
-            )*
-        }
-    };
-}
-
-rpcs! {
-    with_caller: [
-        register_person(RegisterPersonRequest) -> RegisterPersonResponse,
-        record_person_change(RecordPersonChangeRequest) -> RecordPersonChangeResponse,
-        submit_application(SubmitApplicationRequest) -> SubmitApplicationResponse,
-        complete_application(CompleteApplicationRequest) -> CompleteApplicationResponse,
-        mark_application_incomplete(MarkApplicationIncompleteRequest) -> MarkApplicationIncompleteResponse,
-        notify_debtor(NotifyDebtorRequest) -> NotifyDebtorResponse,
-        accept_application(AcceptApplicationRequest) -> AcceptApplicationResponse,
-        refuse_application(RefuseApplicationRequest) -> RefuseApplicationResponse,
-        propose_mandate(ProposeMandateRequest) -> ProposeMandateResponse,
-        record_mandate_signed(RecordMandateSignedRequest) -> RecordMandateSignedResponse,
-        activate_dossier(ActivateDossierRequest) -> ActivateDossierResponse,
-        close_dossier(CloseDossierRequest) -> CloseDossierResponse,
-        amend_dossier(AmendDossierRequest) -> AmendDossierResponse,
-        assign_dossier_agent(AssignDossierAgentRequest) -> AssignDossierAgentResponse,
-        unassign_dossier_agent(UnassignDossierAgentRequest) -> UnassignDossierAgentResponse,
-    ]
-    without: [
-        get_person(GetPersonRequest) -> GetPersonResponse,
-        list_person_changes(ListPersonChangesRequest) -> ListPersonChangesResponse,
-        list_person_dossier_roles(ListPersonDossierRolesRequest) -> ListPersonDossierRolesResponse,
-        check_person_active_dossier(CheckPersonActiveDossierRequest) -> CheckPersonActiveDossierResponse,
-        get_dossier(GetDossierRequest) -> GetDossierResponse,
-        search_dossiers(SearchDossiersRequest) -> SearchDossiersResponse,
-        list_dossiers_by_decision_deadline(ListDossiersByDecisionDeadlineRequest) -> ListDossiersByDecisionDeadlineResponse,
-        list_dossier_history(ListDossierHistoryRequest) -> ListDossierHistoryResponse,
-        list_dossier_events(ListDossierEventsRequest) -> ListDossierEventsResponse,
-    ]
+secal_runtime::grpc_service! {
+    impl IntakeService for IntakeApi {
+        register_person(RegisterPersonRequest) -> RegisterPersonResponse
+            => IntakeApi::register_person,
+        get_person(GetPersonRequest) -> GetPersonResponse => IntakeApi::get_person,
+        record_person_change(RecordPersonChangeRequest) -> RecordPersonChangeResponse
+            => IntakeApi::record_person_change,
+        list_person_changes(ListPersonChangesRequest) -> ListPersonChangesResponse
+            => IntakeApi::list_person_changes,
+        list_person_dossier_roles(ListPersonDossierRolesRequest) -> ListPersonDossierRolesResponse
+            => IntakeApi::list_person_dossier_roles,
+        check_person_active_dossier(CheckPersonActiveDossierRequest)
+            -> CheckPersonActiveDossierResponse => IntakeApi::check_person_active_dossier,
+        submit_application(SubmitApplicationRequest) -> SubmitApplicationResponse
+            => IntakeApi::submit_application,
+        complete_application(CompleteApplicationRequest) -> CompleteApplicationResponse
+            => IntakeApi::complete_application,
+        mark_application_incomplete(MarkApplicationIncompleteRequest)
+            -> MarkApplicationIncompleteResponse => IntakeApi::mark_application_incomplete,
+        notify_debtor(NotifyDebtorRequest) -> NotifyDebtorResponse => IntakeApi::notify_debtor,
+        accept_application(AcceptApplicationRequest) -> AcceptApplicationResponse
+            => IntakeApi::accept_application,
+        refuse_application(RefuseApplicationRequest) -> RefuseApplicationResponse
+            => IntakeApi::refuse_application,
+        propose_mandate(ProposeMandateRequest) -> ProposeMandateResponse
+            => IntakeApi::propose_mandate,
+        record_mandate_signed(RecordMandateSignedRequest) -> RecordMandateSignedResponse
+            => IntakeApi::record_mandate_signed,
+        activate_dossier(ActivateDossierRequest) -> ActivateDossierResponse
+            => IntakeApi::activate_dossier,
+        close_dossier(CloseDossierRequest) -> CloseDossierResponse => IntakeApi::close_dossier,
+        amend_dossier(AmendDossierRequest) -> AmendDossierResponse => IntakeApi::amend_dossier,
+        assign_dossier_agent(AssignDossierAgentRequest) -> AssignDossierAgentResponse
+            => IntakeApi::assign_dossier_agent,
+        unassign_dossier_agent(UnassignDossierAgentRequest) -> UnassignDossierAgentResponse
+            => IntakeApi::unassign_dossier_agent,
+        get_dossier(GetDossierRequest) -> GetDossierResponse => IntakeApi::get_dossier,
+        search_dossiers(SearchDossiersRequest) -> SearchDossiersResponse
+            => IntakeApi::search_dossiers,
+        list_dossiers_by_decision_deadline(ListDossiersByDecisionDeadlineRequest)
+            -> ListDossiersByDecisionDeadlineResponse
+            => IntakeApi::list_dossiers_by_decision_deadline,
+        list_dossier_history(ListDossierHistoryRequest) -> ListDossierHistoryResponse
+            => IntakeApi::list_dossier_history,
+        list_dossier_events(ListDossierEventsRequest) -> ListDossierEventsResponse
+            => IntakeApi::list_dossier_events,
+    }
 }

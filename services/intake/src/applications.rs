@@ -6,7 +6,7 @@ use secal_domain::NationalNumber;
 use secal_proto::v1 as pb;
 use secal_rules::lifecycle::Step;
 use secal_runtime::{
-    Caller, ServiceError, ServiceResult,
+    Caller, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     admissibility,
     api::IntakeApi,
-    lifecycle::{Problems, vouched},
+    lifecycle::RequestParts,
     pbjson, persons,
     store::{self, Entry},
     validate::{self, Issue},
@@ -270,50 +270,43 @@ struct Submission<'a> {
 
 /// The request checked whole, every problem reported at once; what is only missing from
 /// the form is kept, to be stored with the incomplete application.
-fn parse_submission(
-    req: &pb::SubmitApplicationRequest,
-    today: NaiveDate,
-) -> ServiceResult<Submission<'_>> {
-    let mut extra = Vec::new();
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
-        .map_err(|e| extra.extend(e.violations().iter().cloned()))
-        .ok();
-    let received_on = match wire::optional_date_from_pb("received_on", req.received_on.as_ref()) {
-        Ok(Some(d)) if d > today => {
-            extra.push(secal_runtime::FieldViolation::new(
-                "received_on",
-                "DATE_IN_FUTURE: cannot be later than today",
-            ));
-            today
-        }
-        Ok(d) => d.unwrap_or(today),
-        Err(e) => {
-            extra.extend(e.violations().iter().cloned());
-            today
-        }
-    };
-    // Unspecified is allowed (the channel is not always known); an undeclared number is
-    // refused rather than stored as something else.
-    let channel = wire::optional_enum::<pb::ApplicationChannel>("channel", req.channel)
-        .map_err(|v| extra.push(v))
-        .ok()
-        .flatten();
-    let checked = validate::check_form(req.form.as_ref(), received_on);
-    let missing = checked.missing.clone();
-    if let Some(err) = checked.into_error() {
-        extra.extend(err.violations().iter().cloned());
+impl<'a> TryFrom<&'a pb::SubmitApplicationRequest> for Submission<'a> {
+    type Error = ServiceError;
+
+    fn try_from(req: &'a pb::SubmitApplicationRequest) -> ServiceResult<Self> {
+        let today = Utc::now().date_naive();
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let received_on = match v.take_all(wire::optional_date_from_pb(
+            "received_on",
+            req.received_on.as_ref(),
+        )) {
+            Some(Some(d)) if d > today => {
+                v.add("received_on", "DATE_IN_FUTURE: cannot be later than today");
+                today
+            }
+            Some(d) => d.unwrap_or(today),
+            None => today,
+        };
+        // Unspecified is allowed (the channel is not always known); an undeclared number is
+        // refused rather than stored as something else.
+        let channel = v
+            .take(wire::optional_enum::<pb::ApplicationChannel>(
+                "channel",
+                req.channel,
+            ))
+            .flatten();
+        let missing = v.take_all(checked_form(req.form.as_ref(), received_on));
+        let (key, form, missing) = v.finish(|| Some((key?, req.form.as_ref()?, missing?)))?;
+        Ok(Submission {
+            key,
+            form,
+            columns: FormColumns::of(form)?,
+            channel: channel.map_or(0, |c| c as i16),
+            received_on,
+            missing,
+        })
     }
-    let (Some(key), Some(form), true) = (key, req.form.as_ref(), extra.is_empty()) else {
-        return Err(ServiceError::invalid(extra));
-    };
-    Ok(Submission {
-        key,
-        form,
-        columns: FormColumns::of(form)?,
-        channel: channel.map_or(0, |c| c as i16),
-        received_on,
-        missing,
-    })
 }
 
 /// A checked application, as it is first stored.
@@ -453,24 +446,32 @@ struct Completion<'a> {
     form: &'a pb::ApplicationForm,
 }
 
-fn parse_completion(req: &pb::CompleteApplicationRequest) -> ServiceResult<Completion<'_>> {
-    let mut p = Problems::default();
-    let key = p.key(req.idempotency_key.as_ref());
-    let dossier = p.dossier(req.dossier.as_ref());
-    if req.form.is_none() {
-        p.push("form", "FORM_REQUIRED: the whole form");
+impl<'a> TryFrom<&'a pb::CompleteApplicationRequest> for Completion<'a> {
+    type Error = ServiceError;
+
+    fn try_from(req: &'a pb::CompleteApplicationRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        if req.form.is_none() {
+            v.add("form", "FORM_REQUIRED: the whole form");
+        }
+        v.finish(|| {
+            Some(Completion {
+                key: key?,
+                dossier: dossier?,
+                form: req.form.as_ref()?,
+            })
+        })
     }
-    p.done()?;
-    Ok(Completion {
-        key: vouched(key)?,
-        dossier: vouched(dossier)?,
-        form: vouched(req.form.as_ref())?,
-    })
 }
 
 /// What is still missing from a form judged as of `received_on`; a malformed form is refused.
-fn missing_from(form: &pb::ApplicationForm, received_on: NaiveDate) -> ServiceResult<Vec<Issue>> {
-    let checked = validate::check_form(Some(form), received_on);
+fn checked_form(
+    form: Option<&pb::ApplicationForm>,
+    received_on: NaiveDate,
+) -> ServiceResult<Vec<Issue>> {
+    let checked = validate::check_form(form, received_on);
     let missing = checked.missing.clone();
     match checked.into_error() {
         Some(err) => Err(err),
@@ -566,17 +567,13 @@ impl IntakeApi {
     #[tracing::instrument(skip_all, fields(application_id, status))]
     pub(crate) async fn submit_application(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::SubmitApplicationRequest,
     ) -> ServiceResult<pb::SubmitApplicationResponse> {
-        let sub = parse_submission(&req, Utc::now().date_naive())?;
-        let assessment = admissibility::assess(
-            self.calculation.as_ref(),
-            &caller,
-            sub.form,
-            sub.received_on,
-        )
-        .await;
+        let sub = Submission::try_from(&req)?;
+        let assessment =
+            admissibility::assess(self.calculation.as_ref(), caller, sub.form, sub.received_on)
+                .await;
 
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
@@ -584,7 +581,7 @@ impl IntakeApi {
         {
             return Ok(resp);
         }
-        let linked = register_parties(&mut tx, sub.form, &caller).await?;
+        let linked = register_parties(&mut tx, sub.form, caller).await?;
         let new = NewApplication {
             form: sub.form,
             columns: &sub.columns,
@@ -592,7 +589,7 @@ impl IntakeApi {
             received_on: sub.received_on,
             missing: &sub.missing,
             assessment: &assessment,
-            caller: &caller,
+            caller,
         };
         let row = insert_application(&mut tx, &new, &linked).await?;
         let resp = pb::SubmitApplicationResponse {
@@ -613,23 +610,23 @@ impl IntakeApi {
     #[tracing::instrument(skip_all, fields(status))]
     pub(crate) async fn complete_application(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::CompleteApplicationRequest,
     ) -> ServiceResult<pb::CompleteApplicationResponse> {
-        let c = parse_completion(&req)?;
+        let c = Completion::try_from(&req)?;
         // The receipt date is needed to judge the form; read it before the transaction.
         let received_on = {
             let mut conn = self.pool.acquire().await?;
             store::find(&mut conn, &c.dossier, false).await?.received_on
         };
-        let missing = missing_from(c.form, received_on)?;
+        let missing = checked_form(Some(c.form), received_on)?;
         let revised = Revised {
             form: c.form,
             columns: FormColumns::of(c.form)?,
             missing,
             assessment: admissibility::assess(
                 self.calculation.as_ref(),
-                &caller,
+                caller,
                 c.form,
                 received_on,
             )
@@ -644,7 +641,7 @@ impl IntakeApi {
         }
         let row = store::find(&mut tx, &c.dossier, true).await?;
         store::check_version(&row, req.expected_version)?;
-        let status = complete(&mut tx, &row, &revised, &caller).await?;
+        let status = complete(&mut tx, &row, &revised, caller).await?;
         let row = store::find_by_id(&mut tx, row.id).await?;
         let resp = pb::CompleteApplicationResponse {
             dossier: Some(store::load_with(&mut tx, &row, c.form.clone()).await?),

@@ -206,6 +206,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn list_dossier_events(
         &self,
+        _caller: &Caller,
         req: pb::ListDossierEventsRequest,
     ) -> ServiceResult<pb::ListDossierEventsResponse> {
         let page = wire::page_from_pb("page", req.page.as_ref())?;

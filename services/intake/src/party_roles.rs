@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
-use secal_runtime::{ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -107,6 +107,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn list_person_dossier_roles(
         &self,
+        _caller: &Caller,
         req: pb::ListPersonDossierRolesRequest,
     ) -> ServiceResult<pb::ListPersonDossierRolesResponse> {
         use pb::list_person_dossier_roles_request::Person;
@@ -170,6 +171,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all, fields(in_active_dossier))]
     pub(crate) async fn check_person_active_dossier(
         &self,
+        _caller: &Caller,
         req: pb::CheckPersonActiveDossierRequest,
     ) -> ServiceResult<pb::CheckPersonActiveDossierResponse> {
         let nn = parse_national_number("national_number", req.national_number.as_ref())

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::NationalNumber;
 use secal_proto::v1 as pb;
 use secal_runtime::{
-    Caller, FieldViolation, ServiceError, ServiceResult,
+    Caller, FieldViolation, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
@@ -68,17 +68,14 @@ pub(crate) fn parse_national_number(
         .map_err(|e| FieldViolation::new(field, e.to_string()))
 }
 
-fn required_name(field: &str, value: &str, violations: &mut Vec<FieldViolation>) -> String {
+fn required_name(field: &str, value: &str, violations: &mut Violations) -> String {
     let v = value.trim();
     if v.is_empty() {
-        violations.push(FieldViolation::new(field, "is required"));
+        violations.add(field, "is required");
     } else if v.chars().count() > 200 {
-        violations.push(FieldViolation::new(field, "at most 200 characters"));
+        violations.add(field, "at most 200 characters");
     } else if v.chars().any(char::is_control) {
-        violations.push(FieldViolation::new(
-            field,
-            "control characters are not allowed",
-        ));
+        violations.add(field, "control characters are not allowed");
     }
     v.to_owned()
 }
@@ -92,24 +89,29 @@ struct NewPerson {
 }
 
 /// The request checked whole, every problem reported at once.
-fn parse_person(req: &pb::RegisterPersonRequest) -> ServiceResult<NewPerson> {
-    let mut violations = Vec::new();
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
-        .map_err(|e| violations.extend(e.violations().iter().cloned()))
-        .ok();
-    let nn = parse_national_number("national_number", req.national_number.as_ref())
-        .map_err(|v| violations.push(v))
-        .ok();
-    let family_name = required_name("family_name", &req.family_name, &mut violations);
-    let given_names = required_name("given_names", &req.given_names, &mut violations);
-    match (key, nn) {
-        (Some(key), Some(nn)) if violations.is_empty() => Ok(NewPerson {
-            key,
-            nn,
-            family_name,
-            given_names,
-        }),
-        _ => Err(ServiceError::invalid(violations)),
+impl TryFrom<&pb::RegisterPersonRequest> for NewPerson {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::RegisterPersonRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let nn = v.take(parse_national_number(
+            "national_number",
+            req.national_number.as_ref(),
+        ));
+        let family_name = required_name("family_name", &req.family_name, &mut v);
+        let given_names = required_name("given_names", &req.given_names, &mut v);
+        v.finish(|| {
+            Some(NewPerson {
+                key: key?,
+                nn: nn?,
+                family_name,
+                given_names,
+            })
+        })
     }
 }
 
@@ -178,10 +180,10 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn register_person(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::RegisterPersonRequest,
     ) -> ServiceResult<pb::RegisterPersonResponse> {
-        let new = parse_person(&req)?;
+        let new = NewPerson::try_from(&req)?;
 
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
@@ -189,10 +191,10 @@ impl IntakeApi {
         {
             return Ok(resp);
         }
-        let (row, created) = insert_or_find(&mut tx, &new, &caller).await?;
+        let (row, created) = insert_or_find(&mut tx, &new, caller).await?;
         // An existing person's address changes only through RecordPersonChange.
         if created && let Some(address) = req.address.clone() {
-            record_first_address(&mut tx, &row, address, req.address_kind, &caller).await?;
+            record_first_address(&mut tx, &row, address, req.address_kind, caller).await?;
         }
         let person_db_id = row.id;
         let mut person = row.into_pb();
@@ -210,6 +212,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn get_person(
         &self,
+        _caller: &Caller,
         req: pb::GetPersonRequest,
     ) -> ServiceResult<pb::GetPersonResponse> {
         use pb::get_person_request::Lookup;

@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::{
-    Caller, ServiceError, ServiceResult,
+    Caller, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     api::IntakeApi,
-    lifecycle::{Problems, vouched},
+    lifecycle::RequestParts,
     outbox, pbjson, persons,
     store::{self, Entry},
 };
@@ -113,35 +113,40 @@ struct NewChange {
 }
 
 /// The request checked whole, every problem reported at once.
-fn parse_change(req: &pb::RecordPersonChangeRequest) -> ServiceResult<NewChange> {
-    let mut p = Problems::default();
-    let key = p.key(req.idempotency_key.as_ref());
-    let person_id = p.take(person_uuid("person_id", &req.person_id));
-    let effective_from = p.take(wire::date_from_pb(
-        "effective_from",
-        req.effective_from.as_ref(),
-    ));
-    let (kind, value) = change_value(&mut p, req);
-    let source = pb::ChangeSource::try_from(req.source).unwrap_or_default();
-    if source == pb::ChangeSource::Unspecified {
-        p.push("source", "who reported the change");
+impl TryFrom<&pb::RecordPersonChangeRequest> for NewChange {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::RecordPersonChangeRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let person_id = v.take_all(person_uuid("person_id", &req.person_id));
+        let effective_from = v.take_all(wire::date_from_pb(
+            "effective_from",
+            req.effective_from.as_ref(),
+        ));
+        let (kind, value) = change_value(&mut v, req);
+        let source = pb::ChangeSource::try_from(req.source).unwrap_or_default();
+        if source == pb::ChangeSource::Unspecified {
+            v.add("source", "who reported the change");
+        }
+        v.finish(|| {
+            Some(NewChange {
+                key: key?,
+                person_id: person_id?,
+                effective_from: effective_from?,
+                kind,
+                value: value?,
+                address_kind: req.address_kind,
+                source,
+                note: req.note.trim().to_owned(),
+            })
+        })
     }
-    p.done()?;
-    Ok(NewChange {
-        key: vouched(key)?,
-        person_id: vouched(person_id)?,
-        effective_from: vouched(effective_from)?,
-        kind,
-        value: vouched(value)?,
-        address_kind: req.address_kind,
-        source,
-        note: req.note.trim().to_owned(),
-    })
 }
 
 /// What changes, in the stored form; `None` when the request's value is unusable.
 fn change_value(
-    p: &mut Problems,
+    v: &mut Violations,
     req: &pb::RecordPersonChangeRequest,
 ) -> (pb::PersonChangeKind, Option<pb::person_change::Value>) {
     use pb::{
@@ -149,7 +154,7 @@ fn change_value(
     };
     match &req.value {
         None => {
-            p.push(
+            v.add(
                 "value",
                 "give an address, bank account, employer or profession",
             );
@@ -159,24 +164,24 @@ fn change_value(
             if pb::AddressKind::try_from(req.address_kind).unwrap_or_default()
                 == pb::AddressKind::Unspecified
             {
-                p.push("address_kind", "official, former or residence");
+                v.add("address_kind", "official, former or residence");
             }
             if a.municipality.trim().is_empty() && a.extra_lines.is_empty() {
-                p.push("address.municipality", "an address names a place");
+                v.add("address.municipality", "an address names a place");
             }
             (K::Address, Some(Value::Address(a.clone())))
         }
-        Some(V::BankAccount(b)) => (K::BankAccount, bank_account(p, b).map(Value::BankAccount)),
+        Some(V::BankAccount(b)) => (K::BankAccount, bank_account(v, b).map(Value::BankAccount)),
         Some(V::Employer(e)) => {
             if e.name.trim().is_empty() {
-                p.push("employer.name", "the employer's name is required");
+                v.add("employer.name", "the employer's name is required");
             }
             (K::Employer, Some(Value::Employer(e.clone())))
         }
         Some(V::EmploymentEnded(e)) => (K::Employer, Some(Value::EmploymentEnded(e.clone()))),
         Some(V::Profession(s)) => {
             if s.trim().is_empty() {
-                p.push("profession", "say the profession");
+                v.add("profession", "say the profession");
             }
             (K::Profession, Some(Value::Profession(s.trim().to_owned())))
         }
@@ -184,7 +189,7 @@ fn change_value(
 }
 
 /// The account with its IBAN in electronic form, so that stored IBANs compare as equal.
-fn bank_account(p: &mut Problems, b: &pb::BankAccount) -> Option<pb::BankAccount> {
+fn bank_account(v: &mut Violations, b: &pb::BankAccount) -> Option<pb::BankAccount> {
     // An absent IBAN is refused below like a malformed one.
     let raw: String = b
         .iban
@@ -199,7 +204,7 @@ fn bank_account(p: &mut Problems, b: &pb::BankAccount) -> Option<pb::BankAccount
             ..b.clone()
         }),
         Err(e) => {
-            p.push("bank_account.iban", format!("IBAN_INVALID: {e}"));
+            v.add("bank_account.iban", format!("IBAN_INVALID: {e}"));
             None
         }
     }
@@ -301,10 +306,10 @@ impl IntakeApi {
     #[tracing::instrument(skip_all, fields(kind))]
     pub(crate) async fn record_person_change(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::RecordPersonChangeRequest,
     ) -> ServiceResult<pb::RecordPersonChangeResponse> {
-        let change = parse_change(&req)?;
+        let change = NewChange::try_from(&req)?;
         tracing::Span::current().record("kind", change.kind.as_str_name());
 
         const M: &str = "RecordPersonChange";
@@ -314,7 +319,7 @@ impl IntakeApi {
         }
         let person = person_row(&mut tx, change.person_id).await?;
         let person_db_id = person.id;
-        let (recorded, notified) = record_change(&mut tx, person_db_id, &change, &caller).await?;
+        let (recorded, notified) = record_change(&mut tx, person_db_id, &change, caller).await?;
         let mut person_pb = person.into_pb();
         fill_current(&mut tx, person_db_id, &mut person_pb).await?;
         let resp = pb::RecordPersonChangeResponse {
@@ -330,6 +335,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn list_person_changes(
         &self,
+        _caller: &Caller,
         req: pb::ListPersonChangesRequest,
     ) -> ServiceResult<pb::ListPersonChangesResponse> {
         let person_id = person_uuid("person_id", &req.person_id)?;

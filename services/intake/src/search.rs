@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
-use secal_runtime::{ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
 
 use crate::{
     api::IntakeApi,
@@ -82,6 +82,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn get_dossier(
         &self,
+        _caller: &Caller,
         req: pb::GetDossierRequest,
     ) -> ServiceResult<pb::GetDossierResponse> {
         let key = store::dossier_key("dossier", req.dossier.as_ref())?;
@@ -95,6 +96,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn search_dossiers(
         &self,
+        _caller: &Caller,
         req: pb::SearchDossiersRequest,
     ) -> ServiceResult<pb::SearchDossiersResponse> {
         let page = wire::page_from_pb("page", req.page.as_ref())?;
@@ -169,6 +171,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn list_dossiers_by_decision_deadline(
         &self,
+        _caller: &Caller,
         req: pb::ListDossiersByDecisionDeadlineRequest,
     ) -> ServiceResult<pb::ListDossiersByDecisionDeadlineResponse> {
         let page = wire::page_from_pb("page", req.page.as_ref())?;
@@ -211,6 +214,7 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn list_dossier_history(
         &self,
+        _caller: &Caller,
         req: pb::ListDossierHistoryRequest,
     ) -> ServiceResult<pb::ListDossierHistoryResponse> {
         let key = store::dossier_key("dossier", req.dossier.as_ref())?;

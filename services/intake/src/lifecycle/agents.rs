@@ -2,28 +2,28 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 
-use super::{Begun, Problems, finish, reload, vouched};
+use super::{Begun, RequestParts, finish, reload};
 use crate::{
     api::IntakeApi,
     store::{self, DossierKey, DossierRow, Entry},
 };
 use pb::DossierStatus as S;
 
-fn task(p: &mut Problems, raw: i32) -> pb::AgentTask {
+fn task(v: &mut Violations, raw: i32) -> pb::AgentTask {
     let t = pb::AgentTask::try_from(raw).unwrap_or_default();
     if t == pb::AgentTask::Unspecified {
-        p.push("task", "case handling, income look-up or recovery");
+        v.add("task", "case handling, income look-up or recovery");
     }
     t
 }
 
-fn agent(p: &mut Problems, id: &str) -> String {
+fn agent(v: &mut Violations, id: &str) -> String {
     let id = id.trim();
     if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
-        p.push("agent_id", "an agent id of 1 to 128 characters");
+        v.add("agent_id", "an agent id of 1 to 128 characters");
     }
     id.to_owned()
 }
@@ -38,37 +38,79 @@ struct Assignment {
     end: Option<NaiveDate>,
 }
 
-fn parse_assignment(req: &pb::AssignDossierAgentRequest) -> ServiceResult<Assignment> {
-    let mut p = Problems::default();
-    let key = p.key(req.idempotency_key.as_ref());
-    let dossier = p.dossier(req.dossier.as_ref());
-    let agent_id = agent(&mut p, &req.agent_id);
-    let task = task(&mut p, req.task);
-    let start = p
-        .take(wire::optional_date_from_pb(
-            "start_date",
-            req.start_date.as_ref(),
-        ))
-        .flatten()
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let end = p
-        .take(wire::optional_date_from_pb(
-            "end_date",
-            req.end_date.as_ref(),
-        ))
-        .flatten();
-    if end.is_some_and(|e| e < start) {
-        p.push("end_date", "cannot be before start_date");
+impl TryFrom<&pb::AssignDossierAgentRequest> for Assignment {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::AssignDossierAgentRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        let agent_id = agent(&mut v, &req.agent_id);
+        let task = task(&mut v, req.task);
+        let start = v
+            .take_all(wire::optional_date_from_pb(
+                "start_date",
+                req.start_date.as_ref(),
+            ))
+            .flatten()
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let end = v
+            .take_all(wire::optional_date_from_pb(
+                "end_date",
+                req.end_date.as_ref(),
+            ))
+            .flatten();
+        if end.is_some_and(|e| e < start) {
+            v.add("end_date", "cannot be before start_date");
+        }
+        v.finish(|| {
+            Some(Assignment {
+                key: key?,
+                dossier: dossier?,
+                agent_id,
+                task,
+                start,
+                end,
+            })
+        })
     }
-    p.done()?;
-    Ok(Assignment {
-        key: vouched(key)?,
-        dossier: vouched(dossier)?,
-        agent_id,
-        task,
-        start,
-        end,
-    })
+}
+
+/// The end of an assignment, as the request gives it once checked.
+struct Unassignment {
+    key: String,
+    dossier: DossierKey,
+    agent_id: String,
+    task: pb::AgentTask,
+    end: NaiveDate,
+}
+
+impl TryFrom<&pb::UnassignDossierAgentRequest> for Unassignment {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::UnassignDossierAgentRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        let agent_id = agent(&mut v, &req.agent_id);
+        let task = task(&mut v, req.task);
+        let end = v
+            .take_all(wire::optional_date_from_pb(
+                "end_date",
+                req.end_date.as_ref(),
+            ))
+            .flatten()
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        v.finish(|| {
+            Some(Unassignment {
+                key: key?,
+                dossier: dossier?,
+                agent_id,
+                task,
+                end,
+            })
+        })
+    }
 }
 
 /// Assigns the agent to the locked dossier, unless the dossier is final or the agent
@@ -152,16 +194,16 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn assign_dossier_agent(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::AssignDossierAgentRequest,
     ) -> ServiceResult<pb::AssignDossierAgentResponse> {
-        let a = parse_assignment(&req)?;
+        let a = Assignment::try_from(&req)?;
         const M: &str = "AssignDossierAgent";
         let (mut tx, row) = match self.begin(M, &a.key, &req, &a.dossier, 0).await? {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        assign(&mut tx, &row, &a, &caller).await?;
+        assign(&mut tx, &row, &a, caller).await?;
         let resp = pb::AssignDossierAgentResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -172,23 +214,16 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn unassign_dossier_agent(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::UnassignDossierAgentRequest,
     ) -> ServiceResult<pb::UnassignDossierAgentResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        let agent_id = agent(&mut p, &req.agent_id);
-        let task = task(&mut p, req.task);
-        let end = p
-            .take(wire::optional_date_from_pb(
-                "end_date",
-                req.end_date.as_ref(),
-            ))
-            .flatten()
-            .unwrap_or_else(|| chrono::Utc::now().date_naive());
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        let Unassignment {
+            key,
+            dossier,
+            agent_id,
+            task,
+            end,
+        } = Unassignment::try_from(&req)?;
         const M: &str = "UnassignDossierAgent";
         let (mut tx, row) = match self.begin(M, &key, &req, &dossier, 0).await? {
             Begun::Replay(r) => return Ok(r),
@@ -223,12 +258,12 @@ impl IntakeApi {
             .bind(end)
             .execute(&mut *tx)
             .await?;
-        store::set_status(&mut tx, row.id, row.status(), &caller).await?;
+        store::set_status(&mut tx, row.id, row.status(), caller).await?;
         store::append_history(
             &mut tx,
             row.id,
             Entry::other(
-                &caller,
+                caller,
                 pb::DossierHistoryKind::AgentUnassigned,
                 format!("{agent_id} for {} until {end}", task.as_str_name()),
             ),

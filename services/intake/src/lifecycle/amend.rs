@@ -3,10 +3,10 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 
-use super::{Begun, Problems, finish, reload, vouched};
+use super::{Begun, RequestParts, finish, reload};
 use crate::{
     api::IntakeApi,
     applications::{self, FormColumns},
@@ -87,24 +87,30 @@ struct Amendment {
     reason: String,
 }
 
-fn parse_amendment(req: &pb::AmendDossierRequest) -> ServiceResult<Amendment> {
-    let mut p = Problems::default();
-    let key = p.key(req.idempotency_key.as_ref());
-    let dossier = p.dossier(req.dossier.as_ref());
-    let effective_from = p.take(wire::date_from_pb(
-        "effective_from",
-        req.effective_from.as_ref(),
-    ));
-    if req.reason.trim().is_empty() {
-        p.push("reason", "say why the dossier is amended");
+impl TryFrom<&pb::AmendDossierRequest> for Amendment {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::AmendDossierRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        let effective_from = v.take_all(wire::date_from_pb(
+            "effective_from",
+            req.effective_from.as_ref(),
+        ));
+        let reason = req.reason.trim();
+        if reason.is_empty() {
+            v.add("reason", "say why the dossier is amended");
+        }
+        v.finish(|| {
+            Some(Amendment {
+                key: key?,
+                dossier: dossier?,
+                effective_from: effective_from?,
+                reason: reason.to_owned(),
+            })
+        })
     }
-    p.done()?;
-    Ok(Amendment {
-        key: vouched(key)?,
-        dossier: vouched(dossier)?,
-        effective_from: vouched(effective_from)?,
-        reason: req.reason.trim().to_owned(),
-    })
 }
 
 /// An active dossier's form must stay whole: what would make an application incomplete
@@ -119,7 +125,7 @@ fn whole_form(
         return Err(err);
     }
     // An absent form is FORM_REQUIRED above.
-    vouched(form)
+    form.ok_or_else(|| ServiceError::invalid_field("request", "invalid request"))
 }
 
 /// Stores the amended form as a new revision of the locked dossier and emits the CHANGED
@@ -176,10 +182,10 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn amend_dossier(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::AmendDossierRequest,
     ) -> ServiceResult<pb::AmendDossierResponse> {
-        let a = parse_amendment(&req)?;
+        let a = Amendment::try_from(&req)?;
         const M: &str = "AmendDossier";
         let (mut tx, row) = match self
             .begin(M, &a.key, &req, &a.dossier, req.expected_version)
@@ -190,7 +196,7 @@ impl IntakeApi {
         };
         let to = store::require_step(&row, Step::Amend)?;
         let form = whole_form(req.form.as_ref(), row.received_on)?;
-        let event_id = amend(&mut tx, &row, to, &a, form, &caller).await?;
+        let event_id = amend(&mut tx, &row, to, &a, form, caller).await?;
         let resp = pb::AmendDossierResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
             event_id,

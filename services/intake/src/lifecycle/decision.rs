@@ -4,10 +4,10 @@
 use chrono::{Days, NaiveDate};
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sqlx::{PgConnection, types::Json};
 
-use super::{Begun, Problems, finish, not_before, reload, vouched};
+use super::{Begun, RequestParts, finish, not_before, reload};
 use crate::{
     admissibility,
     api::IntakeApi,
@@ -42,18 +42,142 @@ struct Acceptance {
     motivation: String,
 }
 
-fn parse_acceptance(req: &pb::AcceptApplicationRequest) -> ServiceResult<Acceptance> {
-    let mut p = Problems::default();
-    let key = p.key(req.idempotency_key.as_ref());
-    let dossier = p.dossier(req.dossier.as_ref());
-    let decided_on = p.date("decided_on", req.decided_on.as_ref());
-    p.done()?;
-    Ok(Acceptance {
-        key: vouched(key)?,
-        dossier: vouched(dossier)?,
-        decided_on,
-        motivation: req.motivation.trim().to_owned(),
-    })
+impl TryFrom<&pb::AcceptApplicationRequest> for Acceptance {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::AcceptApplicationRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        let decided_on = v.date("decided_on", req.decided_on.as_ref());
+        v.finish(|| {
+            Some(Acceptance {
+                key: key?,
+                dossier: dossier?,
+                decided_on,
+                motivation: req.motivation.trim().to_owned(),
+            })
+        })
+    }
+}
+
+/// A return to incomplete, as the request gives it once checked.
+struct MarkIncomplete {
+    key: String,
+    dossier: DossierKey,
+}
+
+impl TryFrom<&pb::MarkApplicationIncompleteRequest> for MarkIncomplete {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::MarkApplicationIncompleteRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        if req.missing_items.is_empty() {
+            v.add("missing_items", "name at least one missing item");
+        }
+        for (i, m) in req.missing_items.iter().enumerate() {
+            if m.field.trim().is_empty() || m.code.trim().is_empty() {
+                v.add(
+                    format!("missing_items[{i}]"),
+                    "each item needs a field and a code",
+                );
+            }
+        }
+        v.finish(|| {
+            Some(MarkIncomplete {
+                key: key?,
+                dossier: dossier?,
+            })
+        })
+    }
+}
+
+/// The debtor's registered letter, as the request gives it once checked.
+struct DebtorNotice {
+    key: String,
+    dossier: DossierKey,
+    notified_on: NaiveDate,
+    letter_reference: String,
+}
+
+impl TryFrom<&pb::NotifyDebtorRequest> for DebtorNotice {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::NotifyDebtorRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        if req.notified_on.is_none() {
+            v.add(
+                "notified_on",
+                "the date of the registered letter is required",
+            );
+        }
+        let notified_on = v.date("notified_on", req.notified_on.as_ref());
+        let letter_reference = req.registered_letter_reference.trim();
+        if letter_reference.is_empty() {
+            v.add(
+                "registered_letter_reference",
+                "the registered letter's reference is required",
+            );
+        }
+        v.finish(|| {
+            Some(DebtorNotice {
+                key: key?,
+                dossier: dossier?,
+                notified_on,
+                letter_reference: letter_reference.to_owned(),
+            })
+        })
+    }
+}
+
+/// A refusal, as the request gives it once checked.
+struct Refusal {
+    key: String,
+    dossier: DossierKey,
+    decided_on: NaiveDate,
+    /// The reasons' names, for the history.
+    reasons: Vec<&'static str>,
+    motivation: String,
+}
+
+impl TryFrom<&pb::RefuseApplicationRequest> for Refusal {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::RefuseApplicationRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        let decided_on = v.date("decided_on", req.decided_on.as_ref());
+        if req.reasons.is_empty() {
+            v.add("reasons", "at least one reason");
+        }
+        let mut reasons = Vec::with_capacity(req.reasons.len());
+        for (i, r) in req.reasons.iter().enumerate() {
+            match pb::RefusalReason::try_from(*r) {
+                Ok(pb::RefusalReason::Unspecified) | Err(_) => {
+                    v.add(format!("reasons[{i}]"), "not a refusal reason");
+                }
+                Ok(reason) => reasons.push(reason.as_str_name()),
+            }
+        }
+        let motivation = req.motivation.trim();
+        if motivation.is_empty() {
+            v.add("motivation", "a refusal is motivated");
+        }
+        v.finish(|| {
+            Some(Refusal {
+                key: key?,
+                dossier: dossier?,
+                decided_on,
+                reasons,
+                motivation: motivation.to_owned(),
+            })
+        })
+    }
 }
 
 /// Accepts the locked dossier: the debtor's window must be over and the application not
@@ -190,25 +314,10 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn mark_application_incomplete(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::MarkApplicationIncompleteRequest,
     ) -> ServiceResult<pb::MarkApplicationIncompleteResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        if req.missing_items.is_empty() {
-            p.push("missing_items", "name at least one missing item");
-        }
-        for (i, m) in req.missing_items.iter().enumerate() {
-            if m.field.trim().is_empty() || m.code.trim().is_empty() {
-                p.push(
-                    &format!("missing_items[{i}]"),
-                    "each item needs a field and a code",
-                );
-            }
-        }
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        let MarkIncomplete { key, dossier } = MarkIncomplete::try_from(&req)?;
         const M: &str = "MarkApplicationIncomplete";
         let (mut tx, row) = match self
             .begin(M, &key, &req, &dossier, req.expected_version)
@@ -234,7 +343,7 @@ impl IntakeApi {
         .await?;
         let codes: Vec<&str> = req.missing_items.iter().map(|m| m.code.as_str()).collect();
         let note = format!("missing: {}. {}", codes.join(", "), req.note.trim());
-        store::transition(&mut tx, &row, to, &caller, None, note).await?;
+        store::transition(&mut tx, &row, to, caller, None, note).await?;
         let resp = pb::MarkApplicationIncompleteResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -245,27 +354,15 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn notify_debtor(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::NotifyDebtorRequest,
     ) -> ServiceResult<pb::NotifyDebtorResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        if req.notified_on.is_none() {
-            p.push(
-                "notified_on",
-                "the date of the registered letter is required",
-            );
-        }
-        let notified_on = p.date("notified_on", req.notified_on.as_ref());
-        if req.registered_letter_reference.trim().is_empty() {
-            p.push(
-                "registered_letter_reference",
-                "the registered letter's reference is required",
-            );
-        }
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        let DebtorNotice {
+            key,
+            dossier,
+            notified_on,
+            letter_reference,
+        } = DebtorNotice::try_from(&req)?;
         const M: &str = "NotifyDebtor";
         let (mut tx, row) = match self
             .begin(M, &key, &req, &dossier, req.expected_version)
@@ -286,7 +383,7 @@ impl IntakeApi {
             .ok_or_else(|| ServiceError::invalid_field("notified_on", "out of range"))?;
         let notification = pb::DebtorNotification {
             notified_on: Some(wire::date_to_pb(notified_on)),
-            registered_letter_reference: req.registered_letter_reference.trim().to_owned(),
+            registered_letter_reference: letter_reference,
             response_deadline: Some(wire::date_to_pb(deadline)),
         };
         sqlx::query(
@@ -303,7 +400,7 @@ impl IntakeApi {
             &mut tx,
             &row,
             to,
-            &caller,
+            caller,
             Some(notified_on),
             format!("debtor may prove payment until {deadline}"),
         )
@@ -318,12 +415,12 @@ impl IntakeApi {
     #[tracing::instrument(skip_all, fields(dossier_number))]
     pub(crate) async fn accept_application(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::AcceptApplicationRequest,
     ) -> ServiceResult<pb::AcceptApplicationResponse> {
-        let acceptance = parse_acceptance(&req)?;
+        let acceptance = Acceptance::try_from(&req)?;
         let reassessed = self
-            .reassess_unassessed(&acceptance.dossier, &caller)
+            .reassess_unassessed(&acceptance.dossier, caller)
             .await?;
         const M: &str = "AcceptApplication";
         let (mut tx, row) = match self
@@ -339,7 +436,7 @@ impl IntakeApi {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        let number = accept(&mut tx, &row, &acceptance, reassessed, &caller).await?;
+        let number = accept(&mut tx, &row, &acceptance, reassessed, caller).await?;
         let resp = pb::AcceptApplicationResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -369,30 +466,16 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn refuse_application(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::RefuseApplicationRequest,
     ) -> ServiceResult<pb::RefuseApplicationResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        let decided_on = p.date("decided_on", req.decided_on.as_ref());
-        if req.reasons.is_empty() {
-            p.push("reasons", "at least one reason");
-        }
-        let mut reasons = Vec::with_capacity(req.reasons.len());
-        for (i, r) in req.reasons.iter().enumerate() {
-            match pb::RefusalReason::try_from(*r) {
-                Ok(pb::RefusalReason::Unspecified) | Err(_) => {
-                    p.push(&format!("reasons[{i}]"), "not a refusal reason");
-                }
-                Ok(reason) => reasons.push(reason.as_str_name()),
-            }
-        }
-        if req.motivation.trim().is_empty() {
-            p.push("motivation", "a refusal is motivated");
-        }
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        let Refusal {
+            key,
+            dossier,
+            decided_on,
+            reasons,
+            motivation,
+        } = Refusal::try_from(&req)?;
         const M: &str = "RefuseApplication";
         let (mut tx, row) = match self
             .begin(M, &key, &req, &dossier, req.expected_version)
@@ -406,8 +489,8 @@ impl IntakeApi {
             outcome: pb::DecisionOutcome::Refused as i32,
             decided_on: Some(wire::date_to_pb(decided_on)),
             refusal_reasons: req.reasons.clone(),
-            motivation: req.motivation.trim().to_owned(),
-            decided: Some(store::caller_stamp(&caller)),
+            motivation: motivation.clone(),
+            decided: Some(store::caller_stamp(caller)),
         };
         sqlx::query("UPDATE dossiers SET decided_on = $2, decision = $3 WHERE id = $1")
             .bind(row.id)
@@ -415,8 +498,8 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
             .execute(&mut *tx)
             .await?;
-        let note = format!("{}: {}", reasons.join(", "), req.motivation.trim());
-        store::transition(&mut tx, &row, to, &caller, Some(decided_on), note).await?;
+        let note = format!("{}: {}", reasons.join(", "), motivation);
+        store::transition(&mut tx, &row, to, caller, Some(decided_on), note).await?;
         let resp = pb::RefuseApplicationResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };

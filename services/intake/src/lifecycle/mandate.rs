@@ -2,11 +2,15 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sqlx::types::Json;
 
-use super::{Begun, Problems, finish, not_before, reload, vouched};
-use crate::{api::IntakeApi, outbox, pbjson, store};
+use super::{Begun, RequestParts, finish, not_before, reload};
+use crate::{
+    api::IntakeApi,
+    outbox, pbjson,
+    store::{self, DossierKey},
+};
 use pb::DossierStatus as S;
 use secal_rules::lifecycle::Step;
 
@@ -29,25 +33,140 @@ fn date_of(what: &str, d: Option<&pb::Date>) -> ServiceResult<Option<NaiveDate>>
         .map_err(|e| ServiceError::internal(format!("stored mandate: {}", e.message())))
 }
 
+/// A mandate proposal, as the request gives it once checked.
+struct Proposal {
+    key: String,
+    dossier: DossierKey,
+    proposed_on: NaiveDate,
+}
+
+impl TryFrom<&pb::ProposeMandateRequest> for Proposal {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ProposeMandateRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        let proposed_on = v.date("proposed_on", req.proposed_on.as_ref());
+        v.finish(|| {
+            Some(Proposal {
+                key: key?,
+                dossier: dossier?,
+                proposed_on,
+            })
+        })
+    }
+}
+
+/// The signed mandate, as the request gives it once checked.
+struct Signature {
+    key: String,
+    dossier: DossierKey,
+    signed_on: NaiveDate,
+}
+
+impl TryFrom<&pb::RecordMandateSignedRequest> for Signature {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::RecordMandateSignedRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        if req.signed_on.is_none() {
+            v.add("signed_on", "the date the applicant signed is required");
+        }
+        let signed_on = v.date("signed_on", req.signed_on.as_ref());
+        v.finish(|| {
+            Some(Signature {
+                key: key?,
+                dossier: dossier?,
+                signed_on,
+            })
+        })
+    }
+}
+
+/// An activation, as the request gives it once checked.
+struct Activation {
+    key: String,
+    dossier: DossierKey,
+    active_from: NaiveDate,
+}
+
+impl TryFrom<&pb::ActivateDossierRequest> for Activation {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ActivateDossierRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        let active_from = v.take_all(wire::date_from_pb("active_from", req.active_from.as_ref()));
+        v.finish(|| {
+            Some(Activation {
+                key: key?,
+                dossier: dossier?,
+                active_from: active_from?,
+            })
+        })
+    }
+}
+
+/// A closure, as the request gives it once checked.
+struct Closure {
+    key: String,
+    dossier: DossierKey,
+    closed_on: NaiveDate,
+    reason: pb::ClosureReason,
+    note: String,
+}
+
+impl TryFrom<&pb::CloseDossierRequest> for Closure {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::CloseDossierRequest) -> ServiceResult<Self> {
+        use pb::ClosureReason as R;
+        let mut v = Violations::new();
+        let key = v.key(req.idempotency_key.as_ref());
+        let dossier = v.dossier(req.dossier.as_ref());
+        let closed_on = v.date("closed_on", req.closed_on.as_ref());
+        let reason = R::try_from(req.reason).unwrap_or_default();
+        if reason == R::Unspecified {
+            v.add("reason", "withdrawn, title ended, settled or other");
+        }
+        let note = req.note.trim();
+        if reason == R::Other && note.is_empty() {
+            v.add("note", "state the reason");
+        }
+        v.finish(|| {
+            Some(Closure {
+                key: key?,
+                dossier: dossier?,
+                closed_on,
+                reason,
+                note: note.to_owned(),
+            })
+        })
+    }
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn propose_mandate(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::ProposeMandateRequest,
     ) -> ServiceResult<pb::ProposeMandateResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        let proposed_on = p.date("proposed_on", req.proposed_on.as_ref());
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        let Proposal {
+            key,
+            dossier,
+            proposed_on,
+        } = Proposal::try_from(&req)?;
         // The figures come from the calculation service, outside the transaction.
         let figures = {
             let mut conn = self.pool.acquire().await?;
             let row = store::find(&mut conn, &dossier, false).await?;
             let form = store::current_form(&mut conn, row.id).await?;
-            super::figures::compute(self.calculation.as_ref(), &caller, &form, proposed_on).await
+            super::figures::compute(self.calculation.as_ref(), caller, &form, proposed_on).await
         };
         const M: &str = "ProposeMandate";
         let (mut tx, row) = match self
@@ -94,7 +213,7 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
             .execute(&mut *tx)
             .await?;
-        store::transition(&mut tx, &row, to, &caller, Some(proposed_on), note).await?;
+        store::transition(&mut tx, &row, to, caller, Some(proposed_on), note).await?;
         let resp = pb::ProposeMandateResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -105,18 +224,14 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn record_mandate_signed(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::RecordMandateSignedRequest,
     ) -> ServiceResult<pb::RecordMandateSignedResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        if req.signed_on.is_none() {
-            p.push("signed_on", "the date the applicant signed is required");
-        }
-        let signed_on = p.date("signed_on", req.signed_on.as_ref());
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        let Signature {
+            key,
+            dossier,
+            signed_on,
+        } = Signature::try_from(&req)?;
         const M: &str = "RecordMandateSigned";
         let (mut tx, row) = match self
             .begin(M, &key, &req, &dossier, req.expected_version)
@@ -140,7 +255,7 @@ impl IntakeApi {
             .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
             .execute(&mut *tx)
             .await?;
-        store::transition(&mut tx, &row, to, &caller, Some(signed_on), "").await?;
+        store::transition(&mut tx, &row, to, caller, Some(signed_on), "").await?;
         let resp = pb::RecordMandateSignedResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -151,15 +266,14 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn activate_dossier(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::ActivateDossierRequest,
     ) -> ServiceResult<pb::ActivateDossierResponse> {
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        let active_from = p.take(wire::date_from_pb("active_from", req.active_from.as_ref()));
-        p.done()?;
-        let (key, dossier, active_from) = (vouched(key)?, vouched(dossier)?, vouched(active_from)?);
+        let Activation {
+            key,
+            dossier,
+            active_from,
+        } = Activation::try_from(&req)?;
         const M: &str = "ActivateDossier";
         let (mut tx, row) = match self
             .begin(M, &key, &req, &dossier, req.expected_version)
@@ -181,11 +295,11 @@ impl IntakeApi {
             .bind(active_from)
             .execute(&mut *tx)
             .await?;
-        store::transition(&mut tx, &row, to, &caller, Some(active_from), "").await?;
+        store::transition(&mut tx, &row, to, caller, Some(active_from), "").await?;
         let event_id = outbox::emit(
             &mut tx,
             row.id,
-            outbox::Emit::new(pb::DossierEventType::Activated, active_from, &caller),
+            outbox::Emit::new(pb::DossierEventType::Activated, active_from, caller),
         )
         .await?;
         let resp = pb::ActivateDossierResponse {
@@ -199,23 +313,17 @@ impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn close_dossier(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::CloseDossierRequest,
     ) -> ServiceResult<pb::CloseDossierResponse> {
         use pb::ClosureReason as R;
-        let mut p = Problems::default();
-        let key = p.key(req.idempotency_key.as_ref());
-        let dossier = p.dossier(req.dossier.as_ref());
-        let closed_on = p.date("closed_on", req.closed_on.as_ref());
-        let reason = R::try_from(req.reason).unwrap_or_default();
-        if reason == R::Unspecified {
-            p.push("reason", "withdrawn, title ended, settled or other");
-        }
-        if reason == R::Other && req.note.trim().is_empty() {
-            p.push("note", "state the reason");
-        }
-        p.done()?;
-        let (key, dossier) = (vouched(key)?, vouched(dossier)?);
+        let Closure {
+            key,
+            dossier,
+            closed_on,
+            reason,
+            note,
+        } = Closure::try_from(&req)?;
         const M: &str = "CloseDossier";
         let (mut tx, row) = match self
             .begin(M, &key, &req, &dossier, req.expected_version)
@@ -237,7 +345,7 @@ impl IntakeApi {
         let closure = pb::DossierClosure {
             reason: reason as i32,
             closed_on: Some(wire::date_to_pb(closed_on)),
-            note: req.note.trim().to_owned(),
+            note: note.clone(),
         };
         sqlx::query(
             "UPDATE dossiers SET closed_on = $2, closure = $3, status = 'CLOSED',
@@ -254,13 +362,13 @@ impl IntakeApi {
             &mut tx,
             &row,
             to,
-            &caller,
+            caller,
             Some(closed_on),
-            format!("{}. {}", reason.as_str_name(), req.note.trim()),
+            format!("{}. {}", reason.as_str_name(), note),
         )
         .await?;
         let event_id = if was_active {
-            let mut e = outbox::Emit::new(pb::DossierEventType::Closed, closed_on, &caller);
+            let mut e = outbox::Emit::new(pb::DossierEventType::Closed, closed_on, caller);
             e.closure_reason = reason;
             outbox::emit(&mut tx, row.id, e).await?
         } else {

@@ -12,7 +12,7 @@ use chrono::{NaiveDate, Utc};
 use prost::Message;
 use secal_proto::v1 as pb;
 use secal_runtime::{
-    FieldViolation, ServiceError, ServiceResult,
+    ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
@@ -65,46 +65,32 @@ pub(crate) async fn finish<Resp: Message>(
     Ok(())
 }
 
-/// Collects request violations so that all are reported at once.
-#[derive(Default)]
-pub(crate) struct Problems(Vec<FieldViolation>);
-
-impl Problems {
-    pub fn push(&mut self, field: &str, description: impl Into<String>) {
-        self.0.push(FieldViolation::new(field, description));
-    }
-
-    pub fn take<T>(&mut self, r: ServiceResult<T>) -> Option<T> {
-        r.map_err(|e| self.0.extend(e.violations().iter().cloned()))
-            .ok()
-    }
-
-    pub fn key(&mut self, key: Option<&pb::IdempotencyKey>) -> Option<String> {
-        self.take(idempotency::validate_key(key, "idempotency_key"))
-    }
-
-    pub fn dossier(&mut self, r: Option<&pb::DossierRef>) -> Option<DossierKey> {
-        self.take(store::dossier_key("dossier", r))
-    }
-
+/// The parts every dossier request shares, parsed into a [`Violations`] builder.
+pub(crate) trait RequestParts {
+    fn key(&mut self, key: Option<&pb::IdempotencyKey>) -> Option<String>;
+    fn dossier(&mut self, r: Option<&pb::DossierRef>) -> Option<DossierKey>;
     /// A date that defaults to today and may not be in the future.
-    pub fn date(&mut self, field: &str, d: Option<&pb::Date>) -> NaiveDate {
+    fn date(&mut self, field: &str, d: Option<&pb::Date>) -> NaiveDate;
+}
+
+impl RequestParts for Violations {
+    fn key(&mut self, key: Option<&pb::IdempotencyKey>) -> Option<String> {
+        self.take_all(idempotency::validate_key(key, "idempotency_key"))
+    }
+
+    fn dossier(&mut self, r: Option<&pb::DossierRef>) -> Option<DossierKey> {
+        self.take_all(store::dossier_key("dossier", r))
+    }
+
+    fn date(&mut self, field: &str, d: Option<&pb::Date>) -> NaiveDate {
         let today = Utc::now().date_naive();
-        match self.take(wire::optional_date_from_pb(field, d)) {
+        match self.take_all(wire::optional_date_from_pb(field, d)) {
             Some(Some(d)) if d > today => {
-                self.push(field, "cannot be later than today");
+                self.add(field, "cannot be later than today");
                 today
             }
             Some(Some(d)) => d,
             _ => today,
-        }
-    }
-
-    pub fn done(self) -> ServiceResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ServiceError::invalid(self.0))
         }
     }
 }
@@ -123,9 +109,4 @@ pub(crate) fn not_before(
         )),
         _ => Ok(()),
     }
-}
-
-/// Unwraps what `Problems::done` has just vouched for.
-pub(crate) fn vouched<T>(v: Option<T>) -> ServiceResult<T> {
-    v.ok_or_else(|| ServiceError::invalid_field("request", "invalid request"))
 }
