@@ -27,11 +27,12 @@ pub use store::{get_run, list_items};
 
 use secal_domain::YearMonth;
 use secal_proto::v1 as pb;
-use secal_runtime::{ServiceError, ServiceResult};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use tonic::Status;
 
+use crate::api::PaymentsApi;
 use crate::calc_client::Calculation;
 use batches::{Batches, Shard};
 use children::Child;
@@ -252,6 +253,66 @@ async fn run_shard(
         }
     }
     Ok(())
+}
+
+/// RunMonthlyAdvances, parsed: the month to run and how often to report progress.
+pub struct RunCommand {
+    pub month: YearMonth,
+    pub every: i64,
+}
+
+impl TryFrom<&pb::RunMonthlyAdvancesRequest> for RunCommand {
+    type Error = ServiceError;
+
+    fn try_from(r: &pb::RunMonthlyAdvancesRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        v.take_all(secal_runtime::idempotency::validate_key(
+            r.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let month = v.take_all(wire::year_month_from_pb("month", r.month.as_ref()));
+        let every = match r.progress_every {
+            0 => Some(1_000),
+            n if n > 0 => Some(i64::from(n)),
+            _ => {
+                v.add("progress_every", "must not be negative");
+                None
+            }
+        };
+        v.finish(|| {
+            Some(RunCommand {
+                month: month?,
+                every: every?,
+            })
+        })
+    }
+}
+
+/// The progress of a run, then the run itself.
+pub type RunStream = tonic::codegen::BoxStream<pb::RunMonthlyAdvancesResponse>;
+
+/// RunMonthlyAdvances: starts the run in the background and answers its stream. The run goes
+/// on if the client goes away; its end is recorded in the database.
+pub async fn run_monthly(
+    api: &PaymentsApi,
+    caller: &Caller,
+    request: pb::RunMonthlyAdvancesRequest,
+) -> ServiceResult<RunStream> {
+    let cmd = RunCommand::try_from(&request)?;
+    let (sink, stream) = mpsc::channel(16);
+    let (pool, calc, actor) = (
+        api.pool.clone(),
+        api.calculation.clone(),
+        caller.actor().id.clone(),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = run(pool, calc, actor, cmd.month, cmd.every, sink.clone()).await {
+            let _ = sink.send(Err(e.into())).await;
+        }
+    });
+    Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(
+        stream,
+    )))
 }
 
 /// Runs (or resumes, or follows) the month's run, streaming progress then the final run.

@@ -1,5 +1,6 @@
 //! The run's tables and its batch transaction.
 
+use secal_runtime::Caller;
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,6 +10,7 @@ use secal_runtime::{ServiceError, ServiceResult, wire};
 use sqlx::PgPool;
 
 use super::{Child, Outcome, Shard};
+use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, cents_pb};
 
@@ -418,9 +420,11 @@ pub async fn finish(pool: &PgPool, month: YearMonth) -> ServiceResult<pb::Advanc
 }
 
 pub async fn get_run(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::GetAdvancesRunRequest,
 ) -> ServiceResult<pb::GetAdvancesRunResponse> {
+    let pool = &api.pool;
     let month = wire::year_month_from_pb("month", req.month.as_ref())?;
     let run = load(pool, month.first_day())
         .await?
@@ -440,9 +444,11 @@ struct ItemRow {
 }
 
 pub async fn list_items(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::ListAdvancesRunItemsRequest,
 ) -> ServiceResult<pb::ListAdvancesRunItemsResponse> {
+    let pool = &api.pool;
     let month = wire::year_month_from_pb("month", req.month.as_ref())?;
     let page = wire::page_from_pb("page", req.page.as_ref())?;
     let offset = page.after.unwrap_or(0);

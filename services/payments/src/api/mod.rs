@@ -1,5 +1,6 @@
-//! The gRPC surface: one file per service of the payments contract, each RPC delegating to
-//! the module that does the work.
+//! The gRPC surface: one file per service of the payments contract, each written by
+//! `secal_runtime::grpc_service!`: every RPC handed to its use case in the module that does
+//! the work, `use_case(api, &caller, request)`.
 
 mod advances;
 mod ledger;
@@ -8,7 +9,6 @@ mod receipts;
 mod recovery;
 
 use sqlx::PgPool;
-use tonic::{Response, Status};
 
 /// What every RPC of the five services works with; one instance serves them all.
 pub struct PaymentsApi {
@@ -21,5 +21,3 @@ impl PaymentsApi {
         Self { pool, calculation }
     }
 }
-
-type Reply<T> = Result<Response<T>, Status>;

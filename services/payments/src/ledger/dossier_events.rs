@@ -2,83 +2,73 @@
 //! redelivery is answered as the first delivery was, flagged duplicate), and applied only
 //! when newer than the dossier's last applied version.
 
+use crate::api::PaymentsApi;
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult};
-use sqlx::{PgConnection, PgPool};
+use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations};
+use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 use uuid::Uuid;
 
-struct Valid {
+struct EventCommand {
     event_id: Uuid,
     number: DossierNumber,
     event: pb::DossierEvent,
 }
 
-fn validate(req: pb::ReceiveDossierEventRequest) -> ServiceResult<Valid> {
-    let mut violations = Vec::new();
-    let Some(event) = req.event else {
-        return Err(ServiceError::invalid_field(
-            "event",
-            "the event is required",
-        ));
-    };
-    let event_id = Uuid::parse_str(event.event_id.trim())
-        .map_err(|_| {
-            violations.push(secal_runtime::FieldViolation::new(
-                "event.event_id",
-                "not a UUID",
-            ))
+impl TryFrom<&pb::ReceiveDossierEventRequest> for EventCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ReceiveDossierEventRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let Some(event) = &req.event else {
+            v.add("event", "the event is required");
+            return v.finish(|| None);
+        };
+        let event_id = v.take(
+            Uuid::parse_str(event.event_id.trim())
+                .map_err(|_| FieldViolation::new("event.event_id", "not a UUID")),
+        );
+        let key = req
+            .idempotency_key
+            .as_ref()
+            .map(|k| k.value.as_str())
+            .unwrap_or_default();
+        if key.trim() != event.event_id.trim() {
+            v.add("idempotency_key", "must equal event.event_id");
+        }
+        let number = v.take(
+            event
+                .dossier_number
+                .parse::<DossierNumber>()
+                .map_err(|e| FieldViolation::new("event.dossier_number", e.to_string())),
+        );
+        if pb::DossierEventType::try_from(event.event_type).unwrap_or_default()
+            == pb::DossierEventType::Unspecified
+        {
+            v.add("event.event_type", "activated, changed or closed");
+        }
+        if event.dossier_version < 1 {
+            v.add("event.dossier_version", "must be positive");
+        }
+        v.finish(|| {
+            Some(EventCommand {
+                event_id: event_id?,
+                number: number?,
+                event: event.clone(),
+            })
         })
-        .ok();
-    let key = req.idempotency_key.map(|k| k.value).unwrap_or_default();
-    if key.trim() != event.event_id.trim() {
-        violations.push(secal_runtime::FieldViolation::new(
-            "idempotency_key",
-            "must equal event.event_id",
-        ));
-    }
-    let number = event
-        .dossier_number
-        .parse::<DossierNumber>()
-        .map_err(|e| {
-            violations.push(secal_runtime::FieldViolation::new(
-                "event.dossier_number",
-                e.to_string(),
-            ))
-        })
-        .ok();
-    if pb::DossierEventType::try_from(event.event_type).unwrap_or_default()
-        == pb::DossierEventType::Unspecified
-    {
-        violations.push(secal_runtime::FieldViolation::new(
-            "event.event_type",
-            "activated, changed or closed",
-        ));
-    }
-    if event.dossier_version < 1 {
-        violations.push(secal_runtime::FieldViolation::new(
-            "event.dossier_version",
-            "must be positive",
-        ));
-    }
-    match (event_id, number, violations.is_empty()) {
-        (Some(event_id), Some(number), true) => Ok(Valid {
-            event_id,
-            number,
-            event,
-        }),
-        _ => Err(ServiceError::invalid(violations)),
     }
 }
 
 #[tracing::instrument(skip_all, fields(event_id, dossier = tracing::field::Empty, outcome))]
 pub(crate) async fn receive(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::ReceiveDossierEventRequest,
 ) -> ServiceResult<pb::ReceiveDossierEventResponse> {
-    let v = validate(req)?;
+    let pool = &api.pool;
+    let v = EventCommand::try_from(&req)?;
     let span = tracing::Span::current();
     span.record("event_id", tracing::field::display(v.event_id));
     span.record("dossier", tracing::field::display(v.number));
@@ -123,7 +113,7 @@ async fn first_answer(
 /// Applied when newer than the dossier's last applied version, else stale.
 async fn verdict(
     conn: &mut PgConnection,
-    v: &Valid,
+    v: &EventCommand,
 ) -> ServiceResult<pb::ReceiveDossierEventResponse> {
     let last: Option<i64> =
         sqlx::query_scalar("SELECT dossier_version FROM dossier_states WHERE dossier_number = $1")
@@ -154,7 +144,7 @@ async fn verdict(
 
 async fn store_event(
     conn: &mut PgConnection,
-    v: &Valid,
+    v: &EventCommand,
     resp: &pb::ReceiveDossierEventResponse,
     actor: &str,
 ) -> ServiceResult<()> {
@@ -178,7 +168,7 @@ async fn store_event(
 
 /// The dossier's new state, and what follows from it: the debtor's certified debt and the
 /// payout account the intake snapshot names.
-async fn apply(conn: &mut PgConnection, v: &Valid, actor: &str) -> ServiceResult<()> {
+async fn apply(conn: &mut PgConnection, v: &EventCommand, actor: &str) -> ServiceResult<()> {
     let snapshot = v.event.snapshot.clone().unwrap_or_default();
     let debtor = snapshot.debtor.as_ref();
     // Kept as digits so that a tax-refund request finds the debtor's dossiers.

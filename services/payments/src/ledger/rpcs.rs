@@ -10,6 +10,7 @@ use secal_runtime::{
 };
 use sqlx::PgPool;
 
+use crate::api::PaymentsApi;
 use crate::ledger::booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
 
@@ -58,10 +59,11 @@ fn spec(i: usize, s: &pb::LedgerTransferSpec) -> ServiceResult<NewTransfer> {
 
 #[tracing::instrument(skip_all, fields(count = req.transfers.len()))]
 pub async fn create(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::CreateLedgerTransfersRequest,
 ) -> ServiceResult<pb::CreateLedgerTransfersResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     if req.transfers.is_empty() || req.transfers.len() > 1000 {
         return Err(ServiceError::invalid_field(
@@ -99,7 +101,7 @@ pub async fn create(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn settle(
+async fn settle(
     pool: &PgPool,
     caller: &Caller,
     key: Option<&pb::IdempotencyKey>,
@@ -135,7 +137,7 @@ pub async fn settle(
     Ok(t.to_pb(None))
 }
 
-pub fn settle_amount(m: Option<&pb::Money>) -> ServiceResult<Option<i64>> {
+fn settle_amount(m: Option<&pb::Money>) -> ServiceResult<Option<i64>> {
     match m {
         None => Ok(None),
         Some(m) if m.amount.trim().is_empty() => Ok(None),
@@ -143,14 +145,55 @@ pub fn settle_amount(m: Option<&pb::Money>) -> ServiceResult<Option<i64>> {
     }
 }
 
+/// PostPendingTransfer: settles a pending transfer, for its amount or less.
+pub async fn post_pending(
+    api: &PaymentsApi,
+    caller: &Caller,
+    r: pb::PostPendingTransferRequest,
+) -> ServiceResult<pb::PostPendingTransferResponse> {
+    let how = Settle::Post(settle_amount(r.amount.as_ref())?);
+    let t = settle(
+        &api.pool,
+        caller,
+        r.idempotency_key.as_ref(),
+        &r.pending_transfer_id,
+        &r.transfer_id,
+        how,
+        "",
+    )
+    .await?;
+    Ok(pb::PostPendingTransferResponse { transfer: Some(t) })
+}
+
+/// VoidPendingTransfer: releases a pending transfer, saying why.
+pub async fn void_pending(
+    api: &PaymentsApi,
+    caller: &Caller,
+    r: pb::VoidPendingTransferRequest,
+) -> ServiceResult<pb::VoidPendingTransferResponse> {
+    let t = settle(
+        &api.pool,
+        caller,
+        r.idempotency_key.as_ref(),
+        &r.pending_transfer_id,
+        &r.transfer_id,
+        Settle::Void,
+        &r.reason,
+    )
+    .await?;
+    Ok(pb::VoidPendingTransferResponse { transfer: Some(t) })
+}
+
 fn as_of(d: Option<&pb::Date>) -> ServiceResult<NaiveDate> {
     Ok(wire::optional_date_from_pb("as_of", d)?.unwrap_or_else(|| Utc::now().date_naive()))
 }
 
 pub async fn get_account(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::GetLedgerAccountRequest,
 ) -> ServiceResult<pb::GetLedgerAccountResponse> {
+    let pool = &api.pool;
     let key = account("account_id", &req.account_id)?;
     let as_of = as_of(req.as_of.as_ref())?;
     let mut conn = pool.acquire().await?;
@@ -164,9 +207,11 @@ pub async fn get_account(
 /// ordered by value date, which is not the insertion order, so the page token is the
 /// position reached (an offset), not a row id.
 pub async fn list_transfers(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::ListLedgerTransfersRequest,
 ) -> ServiceResult<pb::ListLedgerTransfersResponse> {
+    let pool = &api.pool;
     let page = wire::page_from_pb("page", req.page.as_ref())?;
     let range = req.value_dates.as_ref();
     let from = wire::optional_date_from_pb(
@@ -226,9 +271,11 @@ pub async fn list_transfers(
 }
 
 pub async fn dossier_ledger(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::GetDossierLedgerRequest,
 ) -> ServiceResult<pb::GetDossierLedgerResponse> {
+    let pool = &api.pool;
     let dossier = crate::receipts::payments::dossier("dossier_number", &req.dossier_number)
         .map_err(|v| ServiceError::invalid(vec![v]))?
         .to_string();
@@ -278,10 +325,11 @@ pub async fn dossier_ledger(
 /// creditor named; the surcharge is SECAL's fee.
 #[tracing::instrument(skip_all, fields(items = req.items.len()))]
 pub async fn recognize(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::RecognizeDebtorDebtRequest,
 ) -> ServiceResult<pb::RecognizeDebtorDebtResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let dossier = crate::receipts::payments::dossier("dossier_number", &req.dossier_number)
         .map_err(|v| ServiceError::invalid(vec![v]))?

@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use tracing::instrument;
 
 use super::new_account::{self, applicant_family_name, required};
 use super::{audit, run_once};
+use crate::api::PaymentsApi;
 
 pub const PENDING: i16 = pb::PayoutAccountStatus::PendingConfirmation as i16;
 pub const ACTIVE: i16 = pb::PayoutAccountStatus::Active as i16;
@@ -102,10 +103,11 @@ pub async fn current(conn: &mut PgConnection, dossier: &str) -> ServiceResult<Op
 
 #[instrument(skip_all, fields(method = "RequestPayoutAccountChange"))]
 pub async fn request(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::RequestPayoutAccountChangeRequest,
 ) -> ServiceResult<pb::RequestPayoutAccountChangeResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let dossier = required("dossier_number", &req.dossier_number)?.to_owned();
     let account = new_account::check(
@@ -140,10 +142,11 @@ pub async fn request(
 
 #[instrument(skip_all, fields(method = "ConfirmPayoutAccountChange"))]
 pub async fn confirm(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::ConfirmPayoutAccountChangeRequest,
 ) -> ServiceResult<pb::ConfirmPayoutAccountChangeResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let id = required("payout_account_id", &req.payout_account_id)?.to_owned();
     if matches!(
@@ -193,10 +196,11 @@ pub async fn confirm(
 
 #[instrument(skip_all, fields(method = "RejectPayoutAccountChange"))]
 pub async fn reject(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::RejectPayoutAccountChangeRequest,
 ) -> ServiceResult<pb::RejectPayoutAccountChangeResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let id = required("payout_account_id", &req.payout_account_id)?.to_owned();
     let reason = required("reason", &req.reason)?.to_owned();
@@ -258,9 +262,11 @@ pub async fn set_status(conn: &mut PgConnection, id: &str, status: i16) -> Servi
 
 #[instrument(skip_all, fields(method = "ListPayoutAccounts"))]
 pub async fn list(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::ListPayoutAccountsRequest,
 ) -> ServiceResult<pb::ListPayoutAccountsResponse> {
+    let pool = &api.pool;
     let dossier = required("dossier_number", &req.dossier_number)?;
     let page = wire::page_from_pb("page", req.page.as_ref())?;
     let sql = format!(

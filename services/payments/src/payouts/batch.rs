@@ -10,13 +10,14 @@ use secal_iso20022::{CreditTransfer, CreditTransferInitiation, Debtor, Remittanc
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use tracing::instrument;
 
 use super::accounts::{self, ACTIVE};
 use super::new_account::holder_allowed;
 use super::rows::payouts_of;
 use super::{audit, debtor_setting, new_id, run_once};
+use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer};
 
@@ -45,10 +46,11 @@ struct Payable {
 
 #[instrument(skip_all, fields(method = "CreatePayoutBatch"))]
 pub async fn create_batch(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::CreatePayoutBatchRequest,
 ) -> ServiceResult<pb::CreatePayoutBatchResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let exec = wire::date_from_pb(
         "requested_execution_date",
@@ -421,9 +423,11 @@ pub(super) async fn batch_pb(
 
 #[instrument(skip_all, fields(method = "GetPayoutBatch"))]
 pub async fn get_batch(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::GetPayoutBatchRequest,
 ) -> ServiceResult<pb::GetPayoutBatchResponse> {
+    let pool = &api.pool;
     if req.batch_id.trim().is_empty() {
         return Err(ServiceError::invalid_field("batch_id", "required"));
     }

@@ -2,11 +2,13 @@
 
 use chrono::{NaiveDate, Utc};
 use secal_proto::v1 as pb;
+use secal_runtime::Caller;
 use secal_runtime::{ServiceError, ServiceResult, wire};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use tracing::instrument;
 
 use super::audit;
+use crate::api::PaymentsApi;
 use crate::ledger;
 
 #[derive(sqlx::FromRow)]
@@ -101,9 +103,11 @@ pub(super) async fn payouts_of(
 
 #[instrument(skip_all, fields(method = "ListPayouts"))]
 pub async fn list_payouts(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::ListPayoutsRequest,
 ) -> ServiceResult<pb::ListPayoutsResponse> {
+    let pool = &api.pool;
     let page = wire::page_from_pb("page", req.page.as_ref())?;
     let state = match pb::PayoutState::try_from(req.state) {
         Ok(pb::PayoutState::Unspecified) => 0_i16,

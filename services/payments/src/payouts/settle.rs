@@ -4,13 +4,14 @@
 use chrono::{Days, NaiveDate, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use tracing::instrument;
 
 use super::accounts::{self, ACTIVE, BLOCKED};
 use super::batch::batch_pb;
 use super::rows::{PAYOUT_SELECT, PayoutRow};
 use super::run_once;
+use crate::api::PaymentsApi;
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer, Settle};
 
 const PENDING: i16 = pb::PayoutState::Pending as i16;
@@ -19,10 +20,11 @@ const RETURNED: i16 = pb::PayoutState::Returned as i16;
 
 #[instrument(skip_all, fields(method = "ConfirmPayouts"))]
 pub async fn confirm(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::ConfirmPayoutsRequest,
 ) -> ServiceResult<pb::ConfirmPayoutsResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let batch_id = req.batch_id.trim().to_owned();
     if batch_id.is_empty() {
@@ -120,10 +122,11 @@ async fn confirm_one(
 
 #[instrument(skip_all, fields(method = "RecordPayoutReturn"))]
 pub async fn record_return(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::RecordPayoutReturnRequest,
 ) -> ServiceResult<pb::RecordPayoutReturnResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let by = match (req.payout_id.trim(), req.end_to_end_id.trim()) {
         ("", "") => {

@@ -5,10 +5,11 @@
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
 use secal_rules::allocation::ORDER_VERSION;
+use secal_runtime::Caller;
 use secal_runtime::{ServiceError, ServiceResult};
-use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::api::PaymentsApi;
 use crate::ledger::{cents_pb, month_pb};
 
 #[derive(sqlx::FromRow)]
@@ -37,9 +38,11 @@ impl LineRow {
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn get(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::GetPaymentAllocationRequest,
 ) -> ServiceResult<pb::GetPaymentAllocationResponse> {
+    let pool = &api.pool;
     let id: Uuid = req
         .payment_id
         .trim()

@@ -1,16 +1,16 @@
 //! Money received from debtors.
 
-use crate::api::PaymentsApi;
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::{DossierNumber, Money, StructuredReference, YearMonth};
 use secal_proto::v1 as pb;
 use secal_rules::allocation::{self, Line};
 use secal_runtime::{
-    Caller, FieldViolation, ServiceError, ServiceResult,
+    Caller, FieldViolation, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
 
+use crate::api::PaymentsApi;
 use crate::ledger::booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use uuid::Uuid;
@@ -145,36 +145,31 @@ impl PaymentDetails {
     fn read(
         req: &pb::RecordDebtorPaymentRequest,
         dossier: Option<&DossierNumber>,
-        v: &mut Vec<FieldViolation>,
+        v: &mut Violations,
     ) -> Self {
-        let channel = match wire::optional_enum("channel", req.channel) {
-            Ok(Some(pb::DebtorPaymentChannel::TaxRefundOffset)) => {
-                v.push(FieldViolation::new(
+        let channel = match v.take(wire::optional_enum("channel", req.channel)) {
+            Some(Some(pb::DebtorPaymentChannel::TaxRefundOffset)) => {
+                v.add(
                     "channel",
                     "TAX_REFUND_OFFSET: an offset is booked by ConfirmTaxRefundOffset, with its refund",
-                ));
+                );
                 None
             }
-            Ok(c) => c,
-            Err(e) => {
-                v.push(e);
-                None
-            }
+            Some(c) => c,
+            None => None,
         };
         Self {
             channel,
             structured_reference: structured_reference(&req.structured_reference, dossier, v),
-            bank_reference: wire::optional_text(
-                "bank_reference",
-                &req.bank_reference,
-                BANK_REFERENCE,
-            )
-            .map_err(|e| v.push(e))
-            .ok()
-            .flatten(),
-            note: wire::optional_text("note", &req.note, NOTE)
-                .map_err(|e| v.push(e))
-                .ok()
+            bank_reference: v
+                .take(wire::optional_text(
+                    "bank_reference",
+                    &req.bank_reference,
+                    BANK_REFERENCE,
+                ))
+                .flatten(),
+            note: v
+                .take(wire::optional_text("note", &req.note, NOTE))
                 .flatten(),
         }
     }
@@ -185,7 +180,7 @@ impl PaymentDetails {
 fn structured_reference(
     raw: &str,
     dossier: Option<&DossierNumber>,
-    v: &mut Vec<FieldViolation>,
+    v: &mut Violations,
 ) -> Option<StructuredReference> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -194,20 +189,20 @@ fn structured_reference(
     let parsed = match raw.parse::<StructuredReference>() {
         Ok(r) => r,
         Err(e) => {
-            v.push(FieldViolation::new(
+            v.add(
                 "structured_reference",
                 format!("not a Belgian structured communication: {e}"),
-            ));
+            );
             return None;
         }
     };
     let own = dossier.and_then(|d| crate::receipts::statements::dossier_reference(d).ok());
     match own {
         Some(own) if own != parsed => {
-            v.push(FieldViolation::new(
+            v.add(
                 "structured_reference",
                 format!("OTHER_DOSSIER: this dossier's reference is {own}"),
-            ));
+            );
             None
         }
         _ => Some(parsed),
@@ -229,66 +224,52 @@ struct ValidPayment {
     details: PaymentDetails,
 }
 
-fn validate(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<ValidPayment> {
-    let mut v = Vec::new();
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
-        .map_err(|e| v.extend(e.violations().iter().cloned()))
-        .ok();
-    let dossier = dossier("dossier_number", &req.dossier_number)
-        .map_err(|e| v.push(e))
-        .ok();
-    let cents = match req.amount.as_ref().map(|m| m.amount.parse::<Money>()) {
-        None => {
-            v.push(FieldViolation::new("amount", "an amount is required"));
-            None
-        }
-        Some(Err(e)) => {
-            v.push(FieldViolation::new("amount.amount", e.to_string()));
-            None
-        }
-        Some(Ok(m)) if !m.is_positive() => {
-            v.push(FieldViolation::new(
-                "amount.amount",
-                "must be more than zero",
-            ));
-            None
-        }
-        Some(Ok(m)) => match m.to_cents() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                v.push(FieldViolation::new("amount.amount", e.to_string()));
-                None
-            }
-        },
-    };
-    let received_on = wire::date_from_pb("received_on", req.received_on.as_ref())
-        .map_err(|e| v.extend(e.violations().iter().cloned()))
-        .ok();
-    let for_month = match &req.for_month {
-        None => Some(None),
-        Some(m) => match (u32::try_from(m.month).ok()).map(|mm| YearMonth::new(m.year, mm)) {
-            Some(Ok(ym)) => Some(Some(ym)),
-            _ => {
-                v.push(FieldViolation::new("for_month", "not a month"));
-                None
-            }
-        },
-    };
-    let details = PaymentDetails::read(req, dossier.as_ref(), &mut v);
-    match (key, dossier, cents, received_on, for_month) {
-        (Some(key), Some(dossier), Some(cents), Some(received_on), Some(for_month))
-            if v.is_empty() =>
-        {
-            Ok(ValidPayment {
-                key,
-                dossier,
-                cents,
-                received_on,
-                for_month,
+/// A positive amount in whole cents, its violations named `amount` / `amount.amount`.
+fn payment_cents(amount: Option<&pb::Money>) -> Result<i64, FieldViolation> {
+    let bad = |e: String| FieldViolation::new("amount.amount", e);
+    match amount.map(|m| m.amount.parse::<Money>()) {
+        None => Err(FieldViolation::new("amount", "an amount is required")),
+        Some(Err(e)) => Err(bad(e.to_string())),
+        Some(Ok(m)) if !m.is_positive() => Err(bad("must be more than zero".into())),
+        Some(Ok(m)) => m.to_cents().map_err(|e| bad(e.to_string())),
+    }
+}
+
+/// The month the payment is for, when one is named.
+fn payment_month(m: Option<&pb::YearMonth>) -> Result<Option<YearMonth>, FieldViolation> {
+    m.map(|m| {
+        u32::try_from(m.month)
+            .ok()
+            .and_then(|mm| YearMonth::new(m.year, mm).ok())
+            .ok_or_else(|| FieldViolation::new("for_month", "not a month"))
+    })
+    .transpose()
+}
+
+impl TryFrom<&pb::RecordDebtorPaymentRequest> for ValidPayment {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let dossier = v.take(dossier("dossier_number", &req.dossier_number));
+        let cents = v.take(payment_cents(req.amount.as_ref()));
+        let received_on = v.take_all(wire::date_from_pb("received_on", req.received_on.as_ref()));
+        let for_month = v.take(payment_month(req.for_month.as_ref()));
+        let details = PaymentDetails::read(req, dossier.as_ref(), &mut v);
+        v.finish(|| {
+            Some(ValidPayment {
+                key: key?,
+                dossier: dossier?,
+                cents: cents?,
+                received_on: received_on?,
+                for_month: for_month?,
                 details,
             })
-        }
-        _ => Err(ServiceError::invalid(v)),
+        })
     }
 }
 
@@ -375,10 +356,10 @@ impl PaymentsApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn record(
         &self,
-        caller: Caller,
+        caller: &Caller,
         req: pb::RecordDebtorPaymentRequest,
     ) -> ServiceResult<pb::RecordDebtorPaymentResponse> {
-        let p = validate(&req)?;
+        let p = ValidPayment::try_from(&req)?;
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
             idempotency::claim(&mut tx, "RecordDebtorPayment", &p.key, &req).await?
@@ -412,6 +393,7 @@ impl PaymentsApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn list(
         &self,
+        _caller: &Caller,
         req: pb::ListDebtorPaymentsRequest,
     ) -> ServiceResult<pb::ListDebtorPaymentsResponse> {
         let dossier = dossier("dossier_number", &req.dossier_number)

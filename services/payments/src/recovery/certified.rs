@@ -3,9 +3,10 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
+use secal_runtime::Caller;
 use secal_runtime::{ServiceResult, wire};
-use sqlx::PgPool;
 
+use crate::api::PaymentsApi;
 use crate::ledger;
 
 #[derive(sqlx::FromRow)]
@@ -19,9 +20,11 @@ struct DebtRow {
 }
 
 pub async fn certified_debts(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::ListCertifiedDebtsRequest,
 ) -> ServiceResult<pb::ListCertifiedDebtsResponse> {
+    let pool = &api.pool;
     let page = wire::page_from_pb("page", req.page.as_ref())?;
     let after = page.after.unwrap_or(0).max(req.changed_after_sequence);
     // A full pull (sequence 0) lists only debts currently certified.

@@ -1,21 +1,21 @@
 //! A debtor's dossiers, as payments knows them from intake's dossier events: what a plan or a
 //! suspension may cover.
 
-use secal_runtime::{FieldViolation, ServiceError, ServiceResult};
+use secal_runtime::{FieldViolation, ServiceError, ServiceResult, Violations};
 use sqlx::PgConnection;
 
 /// The request's dossier numbers, each valid and listed once; the violations go to `v`
 /// (fields `dossier_numbers[i]`).
-pub fn parse_numbers(numbers: &[String], v: &mut Vec<FieldViolation>) -> Vec<String> {
+pub fn parse_numbers(numbers: &[String], v: &mut Violations) -> Vec<String> {
     let mut dossiers: Vec<String> = Vec::new();
     for (i, d) in numbers.iter().enumerate() {
         let field = format!("dossier_numbers[{i}]");
         match crate::receipts::payments::dossier(&field, d) {
-            Ok(d) if dossiers.contains(&d.to_string()) => {
-                v.push(FieldViolation::new(field, "listed twice"));
-            }
+            Ok(d) if dossiers.contains(&d.to_string()) => v.add(field, "listed twice"),
             Ok(d) => dossiers.push(d.to_string()),
-            Err(e) => v.push(e),
+            Err(e) => {
+                v.take::<()>(Err(e));
+            }
         }
     }
     dossiers

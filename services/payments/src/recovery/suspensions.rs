@@ -4,10 +4,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_proto::v1::{self as pb, SuspensionReviewOutcome as O};
-use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
-use sqlx::{PgConnection, PgPool};
+use secal_runtime::{
+    Caller, FieldViolation, ServiceError, ServiceResult, Violations, idempotency, wire,
+};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::api::PaymentsApi;
 use crate::ledger::booking;
 
 #[derive(sqlx::FromRow)]
@@ -147,33 +150,69 @@ async fn covered(
     Ok(all)
 }
 
+/// A grant, checked.
+struct GrantCommand {
+    key: String,
+    person: String,
+    from: NaiveDate,
+    review: NaiveDate,
+    dossiers: Vec<String>,
+}
+
+impl TryFrom<&pb::GrantSuspensionRequest> for GrantCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GrantSuspensionRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let person = req.debtor_person_id.trim().to_owned();
+        if person.is_empty() {
+            v.add("debtor_person_id", "required");
+        }
+        let from = v.take_all(wire::date_from_pb(
+            "effective_from",
+            req.effective_from.as_ref(),
+        ));
+        let review = v.take_all(wire::date_from_pb("review_on", req.review_on.as_ref()));
+        if from
+            .zip(review)
+            .is_some_and(|(from, review)| review <= from)
+        {
+            v.add("review_on", "must be after effective_from");
+        }
+        if req.grounds.trim().is_empty() {
+            v.add("grounds", "required");
+        }
+        let dossiers = crate::recovery::debtors::parse_numbers(&req.dossier_numbers, &mut v);
+        v.finish(|| {
+            Some(GrantCommand {
+                key: key?,
+                person,
+                from: from?,
+                review: review?,
+                dossiers,
+            })
+        })
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn grant(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::GrantSuspensionRequest,
 ) -> ServiceResult<pb::GrantSuspensionResponse> {
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let person = req.debtor_person_id.trim().to_owned();
-    if person.is_empty() {
-        return Err(ServiceError::invalid_field("debtor_person_id", "required"));
-    }
-    let from = wire::date_from_pb("effective_from", req.effective_from.as_ref())?;
-    let review = wire::date_from_pb("review_on", req.review_on.as_ref())?;
-    if review <= from {
-        return Err(ServiceError::invalid_field(
-            "review_on",
-            "must be after effective_from",
-        ));
-    }
-    if req.grounds.trim().is_empty() {
-        return Err(ServiceError::invalid_field("grounds", "required"));
-    }
-    let mut v = Vec::new();
-    let dossiers = crate::recovery::debtors::parse_numbers(&req.dossier_numbers, &mut v);
-    if !v.is_empty() {
-        return Err(ServiceError::invalid(v));
-    }
+    let pool = &api.pool;
+    let GrantCommand {
+        key,
+        person,
+        from,
+        review,
+        dossiers,
+    } = GrantCommand::try_from(&req)?;
     let mut tx = pool.begin().await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, "GrantSuspension", &key, &req).await?
@@ -224,55 +263,72 @@ struct Review {
     next: Option<NaiveDate>,
 }
 
-fn review_command(req: &pb::ReviewSuspensionRequest) -> ServiceResult<Review> {
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let id: Uuid = req
-        .suspension_id
-        .trim()
-        .parse()
-        .map_err(|_| ServiceError::invalid_field("suspension_id", "not a suspension id"))?;
-    let reviewed_on = wire::date_from_pb("reviewed_on", req.reviewed_on.as_ref())?;
-    let next = wire::optional_date_from_pb("next_review_on", req.next_review_on.as_ref())?;
-    let outcome = O::try_from(req.outcome).unwrap_or_default();
-    let next = match (outcome, next) {
-        (O::Continue, Some(n)) if n > reviewed_on => Some(n),
-        (O::Continue, Some(_)) => {
-            return Err(ServiceError::invalid_field(
-                "next_review_on",
-                "must be after reviewed_on",
-            ));
-        }
-        (O::Continue, None) => {
-            return Err(ServiceError::invalid_field(
-                "next_review_on",
-                "required with CONTINUE",
-            ));
-        }
-        (O::Lift, None) => None,
-        (O::Lift, Some(_)) => {
-            return Err(ServiceError::invalid_field(
-                "next_review_on",
-                "not with LIFT",
-            ));
-        }
-        _ => return Err(ServiceError::invalid_field("outcome", "CONTINUE or LIFT")),
-    };
-    Ok(Review {
-        key,
-        id,
-        reviewed_on,
-        outcome,
-        next,
-    })
+impl TryFrom<&pb::ReviewSuspensionRequest> for Review {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ReviewSuspensionRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let id = v.take(
+            req.suspension_id
+                .trim()
+                .parse::<Uuid>()
+                .map_err(|_| FieldViolation::new("suspension_id", "not a suspension id")),
+        );
+        let reviewed_on = v.take_all(wire::date_from_pb("reviewed_on", req.reviewed_on.as_ref()));
+        let next = v.take_all(wire::optional_date_from_pb(
+            "next_review_on",
+            req.next_review_on.as_ref(),
+        ));
+        let outcome = O::try_from(req.outcome).unwrap_or_default();
+        let next = match (outcome, next) {
+            // An unreadable date is already a violation.
+            (_, None) => None,
+            // The order of the dates is judged once both parsed.
+            (O::Continue, Some(Some(n))) => match reviewed_on {
+                Some(on) if n <= on => {
+                    v.add("next_review_on", "must be after reviewed_on");
+                    None
+                }
+                _ => Some(Some(n)),
+            },
+            (O::Continue, Some(None)) => {
+                v.add("next_review_on", "required with CONTINUE");
+                None
+            }
+            (O::Lift, Some(None)) => Some(None),
+            (O::Lift, Some(Some(_))) => {
+                v.add("next_review_on", "not with LIFT");
+                None
+            }
+            _ => {
+                v.add("outcome", "CONTINUE or LIFT");
+                None
+            }
+        };
+        v.finish(|| {
+            Some(Review {
+                key: key?,
+                id: id?,
+                reviewed_on: reviewed_on?,
+                outcome,
+                next: next?,
+            })
+        })
+    }
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn review(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::ReviewSuspensionRequest,
 ) -> ServiceResult<pb::ReviewSuspensionResponse> {
-    let r = review_command(&req)?;
+    let pool = &api.pool;
+    let r = Review::try_from(&req)?;
     let mut tx = pool.begin().await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, "ReviewSuspension", &r.key, &req).await?
@@ -354,9 +410,11 @@ async fn record_review(
 
 #[tracing::instrument(skip_all)]
 pub async fn list(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::ListSuspensionsRequest,
 ) -> ServiceResult<pb::ListSuspensionsResponse> {
+    let pool = &api.pool;
     let page = wire::page_from_pb("page", req.page.as_ref())?;
     let lifted = match pb::SuspensionStatus::try_from(req.status) {
         Ok(pb::SuspensionStatus::Unspecified) => None,

@@ -10,10 +10,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::NationalNumber;
 use secal_proto::v1::{self as pb, TaxRefundOffsetState as S, TaxRefundZeroReason as Z};
-use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use secal_runtime::{
+    Caller, FieldViolation, ServiceError, ServiceResult, Violations, idempotency, wire,
+};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
@@ -124,38 +127,54 @@ struct Proposal {
     assessment_year: i32,
 }
 
-fn proposal(req: &pb::ProposeTaxRefundOffsetRequest) -> ServiceResult<Proposal> {
-    idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let refund = refund_id(&req.refund_id)?;
-    let nn = req
-        .taxpayer
-        .as_ref()
-        .map(|t| t.value.parse::<NationalNumber>())
-        .ok_or_else(|| ServiceError::invalid_field("taxpayer", "required"))?
-        .map_err(|e| ServiceError::invalid_field("taxpayer.value", e.to_string()))?;
-    let nn = nn.as_digits().to_owned();
-    let cents = crate::ledger::rpcs::cents("refund_amount", req.refund_amount.as_ref())?;
-    if !(2000..=2999).contains(&req.assessment_year) {
-        return Err(ServiceError::invalid_field(
-            "assessment_year",
-            "a year 2000-2999",
+impl TryFrom<&pb::ProposeTaxRefundOffsetRequest> for Proposal {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ProposeTaxRefundOffsetRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
         ));
+        let refund = v.take_all(refund_id(&req.refund_id));
+        let nn = match &req.taxpayer {
+            None => {
+                v.add("taxpayer", "required");
+                None
+            }
+            Some(t) => v.take(
+                t.value
+                    .parse::<NationalNumber>()
+                    .map(|nn| nn.as_digits().to_owned())
+                    .map_err(|e| FieldViolation::new("taxpayer.value", e.to_string())),
+            ),
+        };
+        let cents = v.take_all(crate::ledger::rpcs::cents(
+            "refund_amount",
+            req.refund_amount.as_ref(),
+        ));
+        if !(2000..=2999).contains(&req.assessment_year) {
+            v.add("assessment_year", "a year 2000-2999");
+        }
+        v.finish(|| {
+            Some(Proposal {
+                refund: refund?,
+                nn: nn?,
+                cents: cents?,
+                assessment_year: req.assessment_year,
+            })
+        })
     }
-    Ok(Proposal {
-        refund,
-        nn,
-        cents,
-        assessment_year: req.assessment_year,
-    })
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn propose(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::ProposeTaxRefundOffsetRequest,
 ) -> ServiceResult<pb::ProposeTaxRefundOffsetResponse> {
-    let p = proposal(&req)?;
+    let pool = &api.pool;
+    let p = Proposal::try_from(&req)?;
     let mut tx = pool.begin().await?;
     // One taxpayer's proposals in turn, so that two refunds never hold the same debt.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('taxrefund:' || $1))")
@@ -317,9 +336,48 @@ async fn record_proposal(
     Ok(())
 }
 
+/// ConfirmTaxRefundOffset: the refund was paid out net of the offset on `paid_on`.
+pub async fn confirm(
+    api: &PaymentsApi,
+    caller: &Caller,
+    r: pb::ConfirmTaxRefundOffsetRequest,
+) -> ServiceResult<pb::ConfirmTaxRefundOffsetResponse> {
+    let paid_on = wire::date_from_pb("paid_on", r.paid_on.as_ref())?;
+    let offset = settle(
+        &api.pool,
+        caller,
+        r.idempotency_key.as_ref(),
+        &r.refund_id,
+        Some(paid_on),
+    )
+    .await?;
+    Ok(pb::ConfirmTaxRefundOffsetResponse {
+        offset: Some(offset),
+    })
+}
+
+/// CancelTaxRefundOffset: the proposal is dropped and the debts it held are released.
+pub async fn cancel(
+    api: &PaymentsApi,
+    caller: &Caller,
+    r: pb::CancelTaxRefundOffsetRequest,
+) -> ServiceResult<pb::CancelTaxRefundOffsetResponse> {
+    let offset = settle(
+        &api.pool,
+        caller,
+        r.idempotency_key.as_ref(),
+        &r.refund_id,
+        None,
+    )
+    .await?;
+    Ok(pb::CancelTaxRefundOffsetResponse {
+        offset: Some(offset),
+    })
+}
+
 /// Confirms (`Some(paid_on)`) or cancels (`None`) a proposed offset.
 #[tracing::instrument(skip_all)]
-pub async fn settle(
+async fn settle(
     pool: &PgPool,
     caller: &Caller,
     key: Option<&pb::IdempotencyKey>,
@@ -469,9 +527,11 @@ async fn expired(pool: &PgPool, refund: &str) -> ServiceResult<pb::TaxRefundOffs
 }
 
 pub async fn get(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::GetTaxRefundOffsetRequest,
 ) -> ServiceResult<pb::GetTaxRefundOffsetResponse> {
+    let pool = &api.pool;
     let refund = refund_id(&req.refund_id)?;
     let mut conn = pool.acquire().await?;
     let offset = load(&mut conn, &refund)

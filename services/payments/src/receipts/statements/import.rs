@@ -6,14 +6,15 @@ use chrono::Utc;
 use secal_iso20022::CreditorReference;
 use secal_proto::v1 as pb;
 use secal_runtime::{
-    Caller, ServiceError, ServiceResult,
+    Caller, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
 };
 use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
 use super::{LineKind, ParsedLine, dossier_of_reference, lines_of, stable_id};
+use crate::api::PaymentsApi;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use crate::payouts::{PayoutBy, PayoutReturn, return_payout};
 use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment};
@@ -139,30 +140,46 @@ struct ImportCommand {
     statement_id: uuid::Uuid,
 }
 
-fn command(req: &pb::ImportBankStatementRequest) -> ServiceResult<ImportCommand> {
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let (message_id, stmt) = parse(req)?;
-    let (lines, not_booked) = lines_of(&stmt)?;
-    let account = stmt.account_iban.electronic().to_owned();
-    let statement_id = stable_id("statement", &[&account, &stmt.id]);
-    Ok(ImportCommand {
-        key,
-        message_id,
-        stmt,
-        lines,
-        not_booked,
-        account,
-        statement_id,
-    })
+impl TryFrom<&pb::ImportBankStatementRequest> for ImportCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ImportBankStatementRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let parsed = v.take_all(parse(req));
+        // The lines are read from the statement, once it parsed.
+        let lines = parsed
+            .as_ref()
+            .and_then(|(_, stmt)| v.take_all(lines_of(stmt)));
+        v.finish(|| {
+            let (message_id, stmt) = parsed?;
+            let (lines, not_booked) = lines?;
+            let account = stmt.account_iban.electronic().to_owned();
+            let statement_id = stable_id("statement", &[&account, &stmt.id]);
+            Some(ImportCommand {
+                key: key?,
+                message_id,
+                stmt,
+                lines,
+                not_booked,
+                account,
+                statement_id,
+            })
+        })
+    }
 }
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn import(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::ImportBankStatementRequest,
 ) -> ServiceResult<pb::ImportBankStatementResponse> {
-    let cmd = command(&req)?;
+    let pool = &api.pool;
+    let cmd = ImportCommand::try_from(&req)?;
     let actor = &caller.actor().id;
     let mut tx = pool.begin().await?;
     if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &cmd.key, &req).await? {

@@ -3,14 +3,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::{
-    Caller, FieldViolation, ServiceError, ServiceResult,
+    Caller, FieldViolation, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::stable_id;
+use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment, dossier};
@@ -106,9 +107,11 @@ pub(super) async fn lines_by_id(
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_unmatched(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::ListUnmatchedStatementLinesRequest,
 ) -> ServiceResult<pb::ListUnmatchedStatementLinesResponse> {
+    let pool = &api.pool;
     let page = wire::page_from_pb("page", req.page.as_ref())?;
     let statement = match req.statement_id.trim() {
         "" => None,
@@ -140,7 +143,7 @@ pub(crate) async fn list_unmatched(
     })
 }
 
-struct Valid {
+struct ResolveCommand {
     key: String,
     line: Uuid,
     kind: pb::StatementLineResolutionKind,
@@ -149,62 +152,59 @@ struct Valid {
     note: String,
 }
 
-fn validate(req: &pb::ResolveStatementLineRequest) -> ServiceResult<Valid> {
-    use pb::StatementLineResolutionKind as R;
-    let mut v = Vec::new();
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
-        .map_err(|e| v.extend(e.violations().iter().cloned()))
-        .ok();
-    let line = req
-        .line_id
-        .trim()
-        .parse::<Uuid>()
-        .map_err(|_| v.push(FieldViolation::new("line_id", "not a statement line id")))
-        .ok();
-    let kind = match R::try_from(req.resolution) {
-        Ok(k) if k != R::Unspecified => Some(k),
-        _ => {
-            v.push(FieldViolation::new(
-                "resolution",
-                "a resolution is required",
-            ));
-            None
+impl TryFrom<&pb::ResolveStatementLineRequest> for ResolveCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ResolveStatementLineRequest) -> ServiceResult<Self> {
+        use pb::StatementLineResolutionKind as R;
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let line = v.take(
+            req.line_id
+                .trim()
+                .parse::<Uuid>()
+                .map_err(|_| FieldViolation::new("line_id", "not a statement line id")),
+        );
+        let kind = match R::try_from(req.resolution) {
+            Ok(k) if k != R::Unspecified => Some(k),
+            _ => {
+                v.add("resolution", "a resolution is required");
+                None
+            }
+        };
+        let dossier = match kind {
+            Some(R::Assigned) => v
+                .take(dossier("dossier_number", &req.dossier_number))
+                .map(|d| Some(d.to_string())),
+            _ if !req.dossier_number.is_empty() => {
+                v.add("dossier_number", "only for an assigned line");
+                None
+            }
+            _ => Some(None),
+        };
+        let for_month = v
+            .take_all(wire::optional_year_month_from_pb(
+                "for_month",
+                req.for_month.as_ref(),
+            ))
+            .map(|m| m.map(|m| m.first_day()));
+        let note = req.note.trim().to_owned();
+        if note.is_empty() {
+            v.add("note", "say why");
         }
-    };
-    let dossier = match kind {
-        Some(R::Assigned) => dossier("dossier_number", &req.dossier_number)
-            .map(|d| Some(d.to_string()))
-            .map_err(|e| v.push(e))
-            .ok(),
-        _ if !req.dossier_number.is_empty() => {
-            v.push(FieldViolation::new(
-                "dossier_number",
-                "only for an assigned line",
-            ));
-            None
-        }
-        _ => Some(None),
-    };
-    let for_month = wire::optional_year_month_from_pb("for_month", req.for_month.as_ref())
-        .map_err(|e| v.extend(e.violations().iter().cloned()))
-        .ok()
-        .map(|m| m.map(|m| m.first_day()));
-    let note = req.note.trim().to_owned();
-    if note.is_empty() {
-        v.push(FieldViolation::new("note", "say why"));
-    }
-    match (key, line, kind, dossier, for_month) {
-        (Some(key), Some(line), Some(kind), Some(dossier), Some(for_month)) if v.is_empty() => {
-            Ok(Valid {
-                key,
-                line,
-                kind,
-                dossier,
-                for_month,
+        v.finish(|| {
+            Some(ResolveCommand {
+                key: key?,
+                line: line?,
+                kind: kind?,
+                dossier: dossier?,
+                for_month: for_month?,
                 note,
             })
-        }
-        _ => Err(ServiceError::invalid(v)),
+        })
     }
 }
 
@@ -215,11 +215,12 @@ fn validate(req: &pb::ResolveStatementLineRequest) -> ServiceResult<Valid> {
 /// it is booked where it belongs.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn resolve(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::ResolveStatementLineRequest,
 ) -> ServiceResult<pb::ResolveStatementLineResponse> {
-    let v = validate(&req)?;
+    let pool = &api.pool;
+    let v = ResolveCommand::try_from(&req)?;
     let actor = &caller.actor().id;
     let mut tx = pool.begin().await?;
     if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &v.key, &req).await? {
@@ -268,7 +269,7 @@ async fn unmatched_line(conn: &mut PgConnection, line: Uuid) -> ServiceResult<Li
 async fn assign(
     conn: &mut PgConnection,
     caller: &Caller,
-    v: &Valid,
+    v: &ResolveCommand,
     row: &LineRow,
     dossier: &str,
 ) -> ServiceResult<pb::DebtorPayment> {
@@ -334,7 +335,7 @@ async fn refund_to_sender(
 
 async fn mark_resolved(
     conn: &mut PgConnection,
-    v: &Valid,
+    v: &ResolveCommand,
     actor: &str,
     payment: Option<&pb::DebtorPayment>,
 ) -> ServiceResult<LineRow> {

@@ -4,21 +4,17 @@ use chrono::NaiveDate;
 use secal_domain::Money;
 use secal_proto::v1 as pb;
 use secal_rules::payment_plan::{self, MAX_INSTALMENTS};
-use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, idempotency, wire};
-use sqlx::{PgConnection, PgPool};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{PLAN_COLUMNS, PlanRow, sizing, to_pb, today};
-use crate::calc_client::Calculation;
+use crate::api::PaymentsApi;
 
 const METHOD: &str = "CreatePaymentPlan";
 
-/// The value, or its violations added to `v`.
-fn take<T>(v: &mut Vec<FieldViolation>, r: ServiceResult<T>) -> Option<T> {
-    r.map_err(|e| v.extend(e.violations().iter().cloned())).ok()
-}
-
-struct Valid {
+/// CreatePaymentPlan, parsed.
+struct PlanCommand {
     key: String,
     person: String,
     dossiers: Vec<String>,
@@ -30,96 +26,84 @@ struct Valid {
     count: i64,
 }
 
-fn validate(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Valid> {
-    let mut v: Vec<FieldViolation> = Vec::new();
-    let key = take(
-        &mut v,
-        idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key"),
-    );
-    let month = take(
-        &mut v,
-        wire::year_month_from_pb("income_month", req.income_month.as_ref()),
-    );
-    let start = take(
-        &mut v,
-        wire::date_from_pb("start_date", req.start_date.as_ref()),
-    );
-    let amount = take(
-        &mut v,
-        wire::optional_money_from_pb("instalment_amount", req.instalment_amount.as_ref()),
-    );
-    let person = req.debtor_person_id.trim().to_owned();
-    if person.is_empty() {
-        v.push(FieldViolation::new("debtor_person_id", "required"));
-    }
-    let dossiers = crate::recovery::debtors::parse_numbers(&req.dossier_numbers, &mut v);
-    if req.dossier_numbers.is_empty() {
-        v.push(FieldViolation::new(
-            "dossier_numbers",
-            "at least one dossier",
+impl TryFrom<&pb::CreatePaymentPlanRequest> for PlanCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
         ));
-    }
-    let due_day = due_day(req.due_day, &mut v);
-    if !(0..=MAX_INSTALMENTS).contains(&i64::from(req.instalment_count)) {
-        v.push(FieldViolation::new(
-            "instalment_count",
-            format!("0 (until settled) to {MAX_INSTALMENTS}"),
+        let month = v.take_all(wire::year_month_from_pb(
+            "income_month",
+            req.income_month.as_ref(),
         ));
-    }
-    let reason = req.override_reason.trim().to_owned();
-    let override_cents = override_cents(amount.flatten(), &reason, &mut v);
-    match (key, month, start) {
-        (Some(key), Some(month), Some(start)) if v.is_empty() => Ok(Valid {
-            key,
-            person,
-            dossiers,
-            income_month: month.first_day(),
-            start,
-            due_day,
-            override_cents,
-            override_reason: reason,
-            count: i64::from(req.instalment_count),
-        }),
-        _ => Err(ServiceError::invalid(v)),
+        let start = v.take_all(wire::date_from_pb("start_date", req.start_date.as_ref()));
+        let amount = v.take_all(wire::optional_money_from_pb(
+            "instalment_amount",
+            req.instalment_amount.as_ref(),
+        ));
+        let person = req.debtor_person_id.trim().to_owned();
+        if person.is_empty() {
+            v.add("debtor_person_id", "required");
+        }
+        let dossiers = crate::recovery::debtors::parse_numbers(&req.dossier_numbers, &mut v);
+        if req.dossier_numbers.is_empty() {
+            v.add("dossier_numbers", "at least one dossier");
+        }
+        let due_day = due_day(req.due_day, &mut v);
+        if !(0..=MAX_INSTALMENTS).contains(&i64::from(req.instalment_count)) {
+            v.add(
+                "instalment_count",
+                format!("0 (until settled) to {MAX_INSTALMENTS}"),
+            );
+        }
+        let reason = req.override_reason.trim().to_owned();
+        let override_cents = override_cents(amount.flatten(), &reason, &mut v);
+        v.finish(|| {
+            Some(PlanCommand {
+                key: key?,
+                person,
+                dossiers,
+                income_month: month?.first_day(),
+                start: start?,
+                due_day,
+                override_cents,
+                override_reason: reason,
+                count: i64::from(req.instalment_count),
+            })
+        })
     }
 }
 
 /// Unset is the first of the month; past the 28th a month would lack the day.
-fn due_day(day: i32, v: &mut Vec<FieldViolation>) -> u32 {
+fn due_day(day: i32, v: &mut Violations) -> u32 {
     match day {
         0 => 1,
         d @ 1..=28 => d.unsigned_abs(),
         _ => {
-            v.push(FieldViolation::new("due_day", "a day from 1 to 28"));
+            v.add("due_day", "a day from 1 to 28");
             1
         }
     }
 }
 
 /// An agent's instalment amount, which must come with the reason for overriding the sizing.
-fn override_cents(amount: Option<Money>, reason: &str, v: &mut Vec<FieldViolation>) -> Option<i64> {
+fn override_cents(amount: Option<Money>, reason: &str, v: &mut Violations) -> Option<i64> {
     match amount {
         None if !reason.is_empty() => {
-            v.push(FieldViolation::new(
-                "override_reason",
-                "only with instalment_amount",
-            ));
+            v.add("override_reason", "only with instalment_amount");
             None
         }
         None => None,
         Some(m) if !m.is_positive() => {
-            v.push(FieldViolation::new(
-                "instalment_amount",
-                "must be more than zero",
-            ));
+            v.add("instalment_amount", "must be more than zero");
             None
         }
         Some(m) => {
             if reason.is_empty() {
-                v.push(FieldViolation::new(
-                    "override_reason",
-                    "required when instalment_amount is set",
-                ));
+                v.add("override_reason", "required when instalment_amount is set");
             }
             Money::to_cents(&m).ok()
         }
@@ -128,7 +112,7 @@ fn override_cents(amount: Option<Money>, reason: &str, v: &mut Vec<FieldViolatio
 
 /// Every dossier is known and the debtor's; the debtor is not suspended nor already on an
 /// active plan for one of them.
-async fn check_state(conn: &mut PgConnection, p: &Valid) -> ServiceResult<()> {
+async fn check_state(conn: &mut PgConnection, p: &PlanCommand) -> ServiceResult<()> {
     crate::recovery::debtors::check_owned(conn, &p.person, &p.dossiers).await?;
     if crate::recovery::debtors::suspension_in_force(&mut *conn, &p.person)
         .await?
@@ -171,15 +155,14 @@ async fn outstanding(conn: &mut PgConnection, dossiers: &[String]) -> ServiceRes
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
-    pool: &PgPool,
-    calc: Option<&Calculation>,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::CreatePaymentPlanRequest,
 ) -> ServiceResult<pb::CreatePaymentPlanResponse> {
-    let p = validate(&req)?;
+    let p = PlanCommand::try_from(&req)?;
     // Asked before the transaction: no network call while holding locks.
-    let sizing = sizing::seizable(calc, &req).await?;
-    let mut tx = pool.begin().await?;
+    let sizing = sizing::seizable(api.calculation.as_ref(), &req).await?;
+    let mut tx = api.pool.begin().await?;
     crate::recovery::debtors::lock(&mut tx, &p.person).await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, METHOD, &p.key, &req).await?
@@ -214,7 +197,7 @@ pub(crate) async fn create(
 }
 
 /// The agent's amount, else the seizable income; a plan of nothing is refused.
-fn instalment_cents(p: &Valid, sizing: &sizing::Sizing) -> ServiceResult<i64> {
+fn instalment_cents(p: &PlanCommand, sizing: &sizing::Sizing) -> ServiceResult<i64> {
     match p.override_cents {
         Some(c) => Ok(c),
         None if sizing.seizable_cents > 0 => Ok(sizing.seizable_cents),
@@ -226,7 +209,7 @@ fn instalment_cents(p: &Valid, sizing: &sizing::Sizing) -> ServiceResult<i64> {
 }
 
 /// For a plan until settled (no instalment count), the debt it settles; else 0.
-async fn debt_to_settle(conn: &mut PgConnection, p: &Valid) -> ServiceResult<i64> {
+async fn debt_to_settle(conn: &mut PgConnection, p: &PlanCommand) -> ServiceResult<i64> {
     if p.count != 0 {
         return Ok(0);
     }
@@ -251,7 +234,7 @@ struct NewPlan<'a> {
 async fn insert_plan(
     conn: &mut PgConnection,
     caller: &Caller,
-    p: &Valid,
+    p: &PlanCommand,
     plan: &NewPlan<'_>,
 ) -> ServiceResult<PlanRow> {
     let reference = crate::receipts::payments::dossier("dossier_numbers[0]", &p.dossiers[0])

@@ -6,11 +6,12 @@
 use chrono::{Days, NaiveDate};
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::end::end_rows;
 use super::instalments_as_of;
+use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger;
 use secal_proto::v1::PaymentPlanEndReason as R;
@@ -28,10 +29,11 @@ struct ActivePlan {
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn detect_missed(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::DetectMissedPlanInstalmentsRequest,
 ) -> ServiceResult<pb::DetectMissedPlanInstalmentsResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let as_of = wire::date_from_pb("as_of", req.as_of.as_ref())?;
     let grace = match req.grace_days {

@@ -3,9 +3,10 @@
 use chrono::NaiveDate;
 use secal_proto::v1::{self as pb, PaymentPlanEndReason as R};
 use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 
 use super::{PlanRow, instalments_as_of, load, plan_id, to_pb, today};
@@ -14,10 +15,11 @@ const METHOD: &str = "EndPaymentPlan";
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn end(
-    pool: &PgPool,
+    api: &PaymentsApi,
     caller: &Caller,
     req: pb::EndPaymentPlanRequest,
 ) -> ServiceResult<pb::EndPaymentPlanResponse> {
+    let pool = &api.pool;
     let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
     let id = plan_id(&req.plan_id)?;
     let reason = match R::try_from(req.reason) {

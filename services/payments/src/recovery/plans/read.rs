@@ -1,16 +1,19 @@
 //! GetPaymentPlan and ListPaymentPlans.
 
 use secal_proto::v1 as pb;
+use secal_runtime::Caller;
 use secal_runtime::{ServiceError, ServiceResult, wire};
-use sqlx::PgPool;
 
 use super::{PLAN_COLUMNS, PlanRow, load, plan_id, to_pb, today};
+use crate::api::PaymentsApi;
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn get(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::GetPaymentPlanRequest,
 ) -> ServiceResult<pb::GetPaymentPlanResponse> {
+    let pool = &api.pool;
     let id = plan_id(&req.plan_id)?;
     let mut conn = pool.acquire().await?;
     let row = load(&mut conn, id, false).await?;
@@ -21,9 +24,11 @@ pub(crate) async fn get(
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
-    pool: &PgPool,
+    api: &PaymentsApi,
+    _caller: &Caller,
     req: pb::ListPaymentPlansRequest,
 ) -> ServiceResult<pb::ListPaymentPlansResponse> {
+    let pool = &api.pool;
     let page = wire::page_from_pb("page", req.page.as_ref())?;
     let status = match pb::PaymentPlanStatus::try_from(req.status) {
         Ok(pb::PaymentPlanStatus::Unspecified) => None,
