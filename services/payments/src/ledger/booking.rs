@@ -12,7 +12,7 @@
 //!   share service-advance-claim/C -> advances-funding, for the creditor's share
 //!   creditor-claim/C -> payable/C (ALLOCATION, month).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use secal_proto::v1::TransferCode;
@@ -204,28 +204,70 @@ pub async fn allocate_received(
     ))
 }
 
-/// Rewrites the certified debt of the dossier's debtor when it changed (new change sequence):
-/// called in the same transaction as every change to a debtor's debt or suspension.
-pub async fn refresh_certified_debt(
-    conn: &mut PgConnection,
-    dossier: &str,
-) -> Result<(), LedgerError> {
-    let nn: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT debtor_national_number FROM dossier_states WHERE dossier_number = $1",
-    )
-    .bind(dossier)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match nn.flatten() {
-        Some(nn) => refresh_certified_debtor(conn, &nn).await,
-        None => Ok(()),
+/// A unit of work on money: the transaction, and the debtors whose certified debt (the list the
+/// tax administration pulls, `ListCertifiedDebts`) its changes touch. `commit` brings those
+/// debts in step before committing, so a change to a debt or a suspension cannot commit
+/// without them — it used to be a call every booking path had to remember.
+pub(crate) struct Booking {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    dossiers: BTreeSet<String>,
+    debtors: BTreeSet<String>,
+}
+
+impl Booking {
+    pub(crate) async fn begin(pool: &sqlx::PgPool) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            tx: pool.begin().await?,
+            dossiers: BTreeSet::new(),
+            debtors: BTreeSet::new(),
+        })
+    }
+
+    /// The debt of the dossier's debtor changed (a transfer on its accounts).
+    pub(crate) fn touch_dossier(&mut self, dossier: &str) {
+        self.dossiers.insert(dossier.to_owned());
+    }
+
+    /// A debtor's certified debt may have changed (a suspension, a new dossier).
+    pub(crate) fn touch_debtor(&mut self, national_number: &str) {
+        self.debtors.insert(national_number.to_owned());
+    }
+
+    /// Every touched debtor's certified debt rewritten (once each), then the commit.
+    pub(crate) async fn commit(mut self) -> Result<(), LedgerError> {
+        let dossiers: Vec<String> = self.dossiers.iter().cloned().collect();
+        let of_dossiers: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT debtor_national_number FROM dossier_states
+              WHERE dossier_number = ANY($1) AND debtor_national_number IS NOT NULL",
+        )
+        .bind(&dossiers)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        self.debtors.extend(of_dossiers);
+        for nn in &self.debtors {
+            refresh_certified_debtor(&mut self.tx, nn).await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
     }
 }
 
-pub async fn refresh_certified_debtor(
-    conn: &mut PgConnection,
-    nn: &str,
-) -> Result<(), LedgerError> {
+impl std::ops::Deref for Booking {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Booking {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// Rewrites a debtor's certified debt when it changed (a new change sequence). Only
+/// [`Booking::commit`] calls it.
+async fn refresh_certified_debtor(conn: &mut PgConnection, nn: &str) -> Result<(), LedgerError> {
     sqlx::query(concat!(
         "WITH d AS (
             SELECT COALESCE(sum(a.debits_posted - a.credits_posted) FILTER (WHERE a.kind IN ",

@@ -3,6 +3,7 @@
 //! when newer than the dossier's last applied version.
 
 use crate::api::PaymentsApi;
+use crate::ledger::booking::Booking;
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations};
@@ -73,7 +74,7 @@ pub(crate) async fn receive(
     span.record("event_id", tracing::field::display(v.event_id));
     span.record("dossier", tracing::field::display(v.number));
     let actor = &caller.actor().id;
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     // Serialises deliveries of one dossier, so that the version comparison holds.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
         .bind(v.number.to_string())
@@ -168,7 +169,7 @@ async fn store_event(
 
 /// The dossier's new state, and what follows from it: the debtor's certified debt and the
 /// payout account the intake snapshot names.
-async fn apply(conn: &mut PgConnection, v: &EventCommand, actor: &str) -> ServiceResult<()> {
+async fn apply(conn: &mut Booking, v: &EventCommand, actor: &str) -> ServiceResult<()> {
     let snapshot = v.event.snapshot.clone().unwrap_or_default();
     let debtor = snapshot.debtor.as_ref();
     // Kept as digits so that a tax-refund request finds the debtor's dossiers.
@@ -193,10 +194,10 @@ async fn apply(conn: &mut PgConnection, v: &EventCommand, actor: &str) -> Servic
     .bind(debtor_nn)
     .bind(debtor.map(|d| d.person_id.clone()).filter(|p| !p.is_empty()))
     .bind(i32::try_from(crate::advances::children_count(&snapshot)).unwrap_or(i32::MAX))
-    .execute(&mut *conn)
+    .execute(&mut **conn)
     .await?;
     if let Some(nn) = debtor_nn {
-        crate::ledger::booking::refresh_certified_debtor(&mut *conn, nn).await?;
+        conn.touch_debtor(nn);
     }
     let (dossier, source) = (v.number.to_string(), format!("intake event {}", v.event_id));
     crate::payouts::propose_from_intake(&mut *conn, &dossier, &snapshot, &source, actor).await?;

@@ -11,7 +11,7 @@ use secal_runtime::{
 use sqlx::PgPool;
 
 use crate::api::PaymentsApi;
-use crate::ledger::booking;
+use crate::ledger::booking::Booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
 
 /// A positive amount in whole cents.
@@ -77,20 +77,18 @@ pub async fn create(
         .enumerate()
         .map(|(i, s)| spec(i, s))
         .collect::<ServiceResult<Vec<_>>>()?;
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     if let Claim::Replay(resp) =
         idempotency::claim(&mut tx, "CreateLedgerTransfers", &key, &req).await?
     {
         return Ok(resp);
     }
     let created = ledger::create_transfers(&mut tx, &caller.actor().id, &specs).await?;
-    // Once per dossier, however many of the transfers name it.
-    let dossiers: std::collections::BTreeSet<&String> = specs
+    for d in specs
         .iter()
         .filter_map(|s| s.debit.dossier.as_ref().or(s.credit.dossier.as_ref()))
-        .collect();
-    for d in dossiers {
-        booking::refresh_certified_debt(&mut tx, d).await?;
+    {
+        tx.touch_dossier(d);
     }
     let resp = pb::CreateLedgerTransfersResponse {
         transfers: created.iter().map(|t| t.to_pb(None)).collect(),
@@ -120,7 +118,7 @@ async fn settle(
     if settlement_id.trim().is_empty() {
         return Err(ServiceError::invalid_field("transfer_id", "required"));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     let t = ledger::settle_pending(
         &mut tx,
         &caller.actor().id,
@@ -131,7 +129,7 @@ async fn settle(
     )
     .await?;
     if let Some(d) = &t.dossier_number {
-        booking::refresh_certified_debt(&mut tx, d).await?;
+        tx.touch_dossier(d);
     }
     tx.commit().await?;
     Ok(t.to_pb(None))
@@ -343,14 +341,14 @@ pub async fn recognize(
         .enumerate()
         .map(|(i, item)| debt_item(&key, &dossier, &req.basis, i, item))
         .collect::<ServiceResult<Vec<_>>>()?;
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     if let Claim::Replay(resp) =
         idempotency::claim(&mut tx, "RecognizeDebtorDebt", &key, &req).await?
     {
         return Ok(resp);
     }
     let created = ledger::create_transfers(&mut tx, &caller.actor().id, &specs).await?;
-    booking::refresh_certified_debt(&mut tx, &dossier).await?;
+    tx.touch_dossier(&dossier);
     let resp = pb::RecognizeDebtorDebtResponse {
         transfers: created.iter().map(|t| t.to_pb(None)).collect(),
     };

@@ -11,7 +11,7 @@ use secal_runtime::{
 };
 
 use crate::api::PaymentsApi;
-use crate::ledger::booking;
+use crate::ledger::booking::{self, Booking};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use uuid::Uuid;
 
@@ -286,9 +286,10 @@ pub(crate) struct NewPayment {
 }
 
 /// The one path by which money becomes a debtor payment: the record, the receipt transfer
-/// and its allocation, and the certified debt, inside the caller's transaction.
+/// and its allocation, inside the caller's unit of work (which brings the certified debt in
+/// step when it commits).
 pub(crate) async fn book_payment(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut Booking,
     actor: &str,
     via: Option<&str>,
     p: NewPayment,
@@ -318,7 +319,7 @@ pub(crate) async fn book_payment(
     )
     .bind(p.details.bank_reference.as_deref().unwrap_or_default())
     .bind(p.details.note.as_deref().unwrap_or_default())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     let payment_id = row.public_id.to_string();
     let dossier = &p.dossier;
@@ -346,7 +347,7 @@ pub(crate) async fn book_payment(
     )
     .await?;
     ids.insert(0, receipt.id.clone());
-    booking::refresh_certified_debt(&mut *tx, dossier).await?;
+    tx.touch_dossier(dossier);
     let mut payment = row.to_pb();
     payment.allocation = Some(allocation_pb(&payment_id, p.cents, &lines, rest, ids));
     Ok(payment)
@@ -360,7 +361,7 @@ impl PaymentsApi {
         req: pb::RecordDebtorPaymentRequest,
     ) -> ServiceResult<pb::RecordDebtorPaymentResponse> {
         let p = ValidPayment::try_from(&req)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = Booking::begin(&self.pool).await?;
         if let Claim::Replay(resp) =
             idempotency::claim(&mut tx, "RecordDebtorPayment", &p.key, &req).await?
         {

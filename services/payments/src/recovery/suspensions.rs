@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::api::PaymentsApi;
-use crate::ledger::booking;
+use crate::ledger::booking::Booking;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -106,16 +106,16 @@ async fn load_one(conn: &mut PgConnection, id: Uuid) -> ServiceResult<pb::Suspen
 }
 
 /// The certified debt of every national number the debtor has, after a change of suspension.
-async fn refresh_certified(conn: &mut PgConnection, person: &str) -> ServiceResult<()> {
+async fn refresh_certified(conn: &mut Booking, person: &str) -> ServiceResult<()> {
     let nns: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT debtor_national_number FROM dossier_states
          WHERE debtor_person_id = $1 AND debtor_national_number IS NOT NULL",
     )
     .bind(person)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut **conn)
     .await?;
     for nn in nns {
-        booking::refresh_certified_debtor(&mut *conn, &nn).await?;
+        conn.touch_debtor(&nn);
     }
     Ok(())
 }
@@ -213,7 +213,7 @@ pub async fn grant(
         review,
         dossiers,
     } = GrantCommand::try_from(&req)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, "GrantSuspension", &key, &req).await?
     {
@@ -329,7 +329,7 @@ pub async fn review(
 ) -> ServiceResult<pb::ReviewSuspensionResponse> {
     let pool = &api.pool;
     let r = Review::try_from(&req)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, "ReviewSuspension", &r.key, &req).await?
     {

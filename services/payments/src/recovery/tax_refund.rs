@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
-use crate::ledger::booking;
+use crate::ledger::booking::{self, Booking};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
 
 const HOLD_SECS: i64 = 30 * 86_400;
@@ -392,7 +392,7 @@ async fn settle(
     } else {
         S::Cancelled
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     let state = locked_state(&mut tx, &refund).await?;
     if state == wanted as i16 {
         return load(&mut tx, &refund)
@@ -435,7 +435,7 @@ async fn settle(
                 .await?;
             }
         }
-        booking::refresh_certified_debt(&mut tx, d).await?;
+        tx.touch_dossier(d);
     }
     sqlx::query("UPDATE tax_refund_offsets SET state = $2, settled_by = $3, settled_at = now(), debtor_payment_ids = $4 WHERE refund_id = $1")
         .bind(&refund)

@@ -15,6 +15,7 @@ use tonic_prost::prost::Message;
 
 use super::{LineKind, ParsedLine, dossier_of_reference, lines_of, stable_id};
 use crate::api::PaymentsApi;
+use crate::ledger::booking::Booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use crate::payouts::{PayoutBy, PayoutReturn, return_payout};
 use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment};
@@ -181,7 +182,7 @@ pub(crate) async fn import(
     let pool = &api.pool;
     let cmd = ImportCommand::try_from(&req)?;
     let actor = &caller.actor().id;
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &cmd.key, &req).await? {
         return Ok(resp);
     }
@@ -281,7 +282,7 @@ struct Tally {
 
 /// Stores one line (once per bank reference) and books what it became.
 async fn import_line(
-    tx: &mut PgConnection,
+    tx: &mut Booking,
     caller: &Caller,
     cmd: &ImportCommand,
     line: &ParsedLine,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::stable_id;
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
+use crate::ledger::booking::Booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment, dossier};
 
@@ -222,7 +223,7 @@ pub(crate) async fn resolve(
     let pool = &api.pool;
     let v = ResolveCommand::try_from(&req)?;
     let actor = &caller.actor().id;
-    let mut tx = pool.begin().await?;
+    let mut tx = Booking::begin(pool).await?;
     if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &v.key, &req).await? {
         return Ok(resp);
     }
@@ -267,7 +268,7 @@ async fn unmatched_line(conn: &mut PgConnection, line: Uuid) -> ServiceResult<Li
 
 /// Books the line as a debtor payment on the dossier, from suspense.
 async fn assign(
-    conn: &mut PgConnection,
+    conn: &mut Booking,
     caller: &Caller,
     v: &ResolveCommand,
     row: &LineRow,
@@ -277,7 +278,7 @@ async fn assign(
         "SELECT EXISTS (SELECT 1 FROM dossier_states WHERE dossier_number = $1)",
     )
     .bind(dossier)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **conn)
     .await?;
     if !known {
         return Err(ServiceError::failed_precondition(
