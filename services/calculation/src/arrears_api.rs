@@ -11,10 +11,13 @@ mod to_pb;
 use secal_domain::YearMonth;
 use secal_proto::v1 as pb;
 use secal_rules::{
-    Detail, Explainer, ReferenceTable, admissibility, arrears, error::Violations, interest,
+    Detail, Explainer, ReferenceTable, admissibility, arrears,
+    error::Violations,
+    indexation::AmountRule,
+    interest::{self, InterestClaim},
     prescription,
 };
-use secal_runtime::{ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
 
 use crate::{
     api::CalculationApi,
@@ -145,9 +148,11 @@ fn line_selectors(
     out
 }
 
-impl ArrearsRequest {
+impl TryFrom<&pb::ComputeArrearsRequest> for ArrearsRequest {
+    type Error = ServiceError;
+
     /// Every problem of the request at once, as `INVALID_ARGUMENT` with field paths.
-    pub fn read(req: &pb::ComputeArrearsRequest) -> ServiceResult<Self> {
+    fn try_from(req: &pb::ComputeArrearsRequest) -> ServiceResult<Self> {
         let mut r = Reader::new()?;
         let detail = detail(&mut r, req.explanation);
         let explain_lines = line_selectors(&mut r, req, detail);
@@ -158,13 +163,21 @@ impl ArrearsRequest {
             "calculation_date",
             req.calculation_date.as_ref(),
         );
-        r.col.finish()?;
-        Ok(Self {
-            case,
-            as_of,
-            detail: detail.unwrap_or_default(),
-            explain_lines,
+        r.col.finish(|| {
+            Some(Self {
+                case,
+                as_of,
+                detail: detail.unwrap_or_default(),
+                explain_lines,
+            })
         })
+    }
+}
+
+impl ArrearsRequest {
+    /// The request read and checked (see the `TryFrom`; for the library's own benchmark).
+    pub fn read(req: &pb::ComputeArrearsRequest) -> ServiceResult<Self> {
+        Self::try_from(req)
     }
 
     /// An upper bound of the table's lines: every creditor's months up to its last month or
@@ -247,12 +260,16 @@ fn case_counts(case: Option<&pb::ArrearsCase>) -> (usize, usize, usize) {
     })
 }
 
-impl CalculationApi {
-    #[tracing::instrument(skip_all)]
-    pub(crate) async fn index_amount(
-        &self,
-        req: pb::IndexAmountRequest,
-    ) -> ServiceResult<pb::IndexAmountResponse> {
+/// An IndexAmount request, read and checked.
+struct IndexCommand {
+    rule: AmountRule,
+    month: YearMonth,
+}
+
+impl TryFrom<&pb::IndexAmountRequest> for IndexCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::IndexAmountRequest) -> ServiceResult<Self> {
         let mut r = Reader::new()?;
         let rule = r
             .col
@@ -265,10 +282,144 @@ impl CalculationApi {
             rule.validate("amount", &mut v);
             r.col.merge_rules("", v.into_result());
         }
-        r.col.finish()?;
-        let (Some(rule), Some(month)) = (rule, month) else {
-            return Err(ServiceError::invalid_field("amount", "required"));
+        r.col.finish(|| {
+            Some(Self {
+                rule: rule?,
+                month: month?,
+            })
+        })
+    }
+}
+
+/// A ComputePrescription request, read and checked.
+struct PrescriptionCommand {
+    case: arrears::ArrearsCase,
+    as_of: chrono::NaiveDate,
+}
+
+impl TryFrom<&pb::ComputePrescriptionRequest> for PrescriptionCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ComputePrescriptionRequest) -> ServiceResult<Self> {
+        let mut r = Reader::new()?;
+        let (case, as_of) = read_case(
+            &mut r,
+            req.arrears_case.as_ref(),
+            "as_of",
+            req.as_of.as_ref(),
+        );
+        r.col.finish(|| Some(Self { case, as_of }))
+    }
+}
+
+/// A ComputeInterest request, read and checked: interest over a case, or over claims.
+enum InterestCommand {
+    Case {
+        case: arrears::ArrearsCase,
+        as_of: chrono::NaiveDate,
+    },
+    Claims {
+        claims: Vec<InterestClaim>,
+        date: chrono::NaiveDate,
+    },
+}
+
+impl TryFrom<&pb::ComputeInterestRequest> for InterestCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ComputeInterestRequest) -> ServiceResult<Self> {
+        let mut r = Reader::new()?;
+        match (&req.arrears_case, req.claims.is_empty()) {
+            (Some(_), false) => r.col.push("claims", "set arrears_case or claims, not both"),
+            (None, true) => r
+                .col
+                .push(CASE, "an arrears case or interest claims are required"),
+            _ => {}
+        }
+        if req.arrears_case.is_some() {
+            let (case, as_of) = read_case(
+                &mut r,
+                req.arrears_case.as_ref(),
+                "calculation_date",
+                req.calculation_date.as_ref(),
+            );
+            return r.col.finish(|| Some(Self::Case { case, as_of }));
+        }
+        let claims = from_pb::claims(&mut r, &req.claims);
+        // Only needed for a claim without an end date.
+        let date = r.col.take_or(
+            wire::optional_date_from_pb("calculation_date", req.calculation_date.as_ref()),
+            None,
+        );
+        let date = match date {
+            Some(d) => d,
+            None if claims.iter().any(|c| c.end.is_none()) => {
+                r.col
+                    .push("calculation_date", "required for a claim without end_date");
+                chrono::NaiveDate::MAX
+            }
+            None => claims
+                .iter()
+                .filter_map(|c| c.end)
+                .max()
+                .unwrap_or_default(),
         };
+        let mut v = Violations::new();
+        interest::validate_claims(&claims, date, &mut v);
+        r.col.merge_rules("", v.into_result());
+        r.col.finish(|| Some(Self::Claims { claims, date }))
+    }
+}
+
+/// A CheckAdmissibility request, read and checked.
+struct AdmissibilityCommand {
+    date: chrono::NaiveDate,
+    basis: Basis,
+}
+
+impl TryFrom<&pb::CheckAdmissibilityRequest> for AdmissibilityCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::CheckAdmissibilityRequest) -> ServiceResult<Self> {
+        use pb::check_admissibility_request::Basis as Pb;
+        let mut r = Reader::new()?;
+        let date_field = "application_date";
+        let application = req.application_date.as_ref();
+        let basis = match &req.basis {
+            Some(Pb::ArrearsCase(c)) => {
+                let (case, date) = read_case(&mut r, Some(c), date_field, application);
+                Some((date, Basis::Case(case)))
+            }
+            Some(Pb::DeclaredArrears(d)) => {
+                let f = "declared_arrears";
+                let declared = from_pb::declared(&mut r, f, d);
+                let date = from_pb::date(&mut r, date_field, application);
+                let mut v = Violations::new();
+                admissibility::validate_declared(&declared, &mut v);
+                r.col.merge_rules(f, v.into_result());
+                Some((date, Basis::Declared(declared)))
+            }
+            None => {
+                r.col
+                    .push(CASE, "an arrears case or a declared table is required");
+                None
+            }
+        };
+        r.col.finish(|| {
+            let (date, basis) = basis?;
+            Some(Self { date, basis })
+        })
+    }
+}
+
+impl CalculationApi {
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn index_amount(
+        &self,
+        _caller: &Caller,
+        req: pb::IndexAmountRequest,
+    ) -> ServiceResult<pb::IndexAmountResponse> {
+        let IndexCommand { rule, month } = IndexCommand::try_from(&req)?;
         let refs = self.references.snapshot().await?;
         let mut ex = Explainer::new();
         let a = rule
@@ -294,9 +445,10 @@ impl CalculationApi {
     ))]
     pub(crate) async fn compute_arrears(
         &self,
+        _caller: &Caller,
         req: pb::ComputeArrearsRequest,
     ) -> ServiceResult<pb::ComputeArrearsResponse> {
-        let request = ArrearsRequest::read(&req)?;
+        let request = ArrearsRequest::try_from(&req)?;
         let refs = self.references.snapshot().await?;
         // A few years of lines take less time than handing them to another thread.
         if request.lines_at_most() <= INLINE_LINES {
@@ -312,16 +464,10 @@ impl CalculationApi {
     ))]
     pub(crate) async fn compute_prescription(
         &self,
+        _caller: &Caller,
         req: pb::ComputePrescriptionRequest,
     ) -> ServiceResult<pb::ComputePrescriptionResponse> {
-        let mut r = Reader::new()?;
-        let (case, as_of) = read_case(
-            &mut r,
-            req.arrears_case.as_ref(),
-            "as_of",
-            req.as_of.as_ref(),
-        );
-        r.col.finish()?;
+        let PrescriptionCommand { case, as_of } = PrescriptionCommand::try_from(&req)?;
         let refs = self.references.snapshot().await?;
         blocking(move || {
             prescription::compute(&case, as_of, &refs, Explainer::new()).map(to_pb::prescription)
@@ -333,93 +479,34 @@ impl CalculationApi {
     #[tracing::instrument(skip_all, fields(claims = req.claims.len()))]
     pub(crate) async fn compute_interest(
         &self,
+        _caller: &Caller,
         req: pb::ComputeInterestRequest,
     ) -> ServiceResult<pb::ComputeInterestResponse> {
-        let mut r = Reader::new()?;
-        match (&req.arrears_case, req.claims.is_empty()) {
-            (Some(_), false) => r.col.push("claims", "set arrears_case or claims, not both"),
-            (None, true) => r
-                .col
-                .push(CASE, "an arrears case or interest claims are required"),
-            _ => {}
-        }
-        if req.arrears_case.is_some() {
-            let (case, as_of) = read_case(
-                &mut r,
-                req.arrears_case.as_ref(),
-                "calculation_date",
-                req.calculation_date.as_ref(),
-            );
-            r.col.finish()?;
-            let refs = self.references.snapshot().await?;
-            return blocking(move || {
-                interest::for_case(&case, as_of, &refs, Explainer::new()).map(to_pb::interest)
-            })
-            .await?
-            .map_err(|e| rule_error_at(CASE, e));
-        }
-        let claims = from_pb::claims(&mut r, &req.claims);
-        // Only needed for a claim without an end date.
-        let date = r.col.take_or(
-            wire::optional_date_from_pb("calculation_date", req.calculation_date.as_ref()),
-            None,
-        );
-        let date = match date {
-            Some(d) => d,
-            None if claims.iter().any(|c| c.end.is_none()) => {
-                r.col
-                    .push("calculation_date", "required for a claim without end_date");
-                chrono::NaiveDate::MAX
+        match InterestCommand::try_from(&req)? {
+            InterestCommand::Case { case, as_of } => {
+                let refs = self.references.snapshot().await?;
+                blocking(move || {
+                    interest::for_case(&case, as_of, &refs, Explainer::new()).map(to_pb::interest)
+                })
+                .await?
+                .map_err(|e| rule_error_at(CASE, e))
             }
-            None => claims
-                .iter()
-                .filter_map(|c| c.end)
-                .max()
-                .unwrap_or_default(),
-        };
-        let mut v = Violations::new();
-        interest::validate_claims(&claims, date, &mut v);
-        r.col.merge_rules("", v.into_result());
-        r.col.finish()?;
-        let refs = self.references.snapshot().await?;
-        interest::for_claims(&claims, date, &refs, Explainer::new())
-            .map(to_pb::interest)
-            .map_err(rule_error)
+            InterestCommand::Claims { claims, date } => {
+                let refs = self.references.snapshot().await?;
+                interest::for_claims(&claims, date, &refs, Explainer::new())
+                    .map(to_pb::interest)
+                    .map_err(rule_error)
+            }
+        }
     }
 
     #[tracing::instrument(skip_all)]
     pub(crate) async fn check_admissibility(
         &self,
+        _caller: &Caller,
         req: pb::CheckAdmissibilityRequest,
     ) -> ServiceResult<pb::CheckAdmissibilityResponse> {
-        use pb::check_admissibility_request::Basis as Pb;
-        let mut r = Reader::new()?;
-        let date_field = "application_date";
-        let application = req.application_date.as_ref();
-        let basis = match &req.basis {
-            Some(Pb::ArrearsCase(c)) => {
-                let (case, date) = read_case(&mut r, Some(c), date_field, application);
-                Some((date, Basis::Case(case)))
-            }
-            Some(Pb::DeclaredArrears(d)) => {
-                let f = "declared_arrears";
-                let declared = from_pb::declared(&mut r, f, d);
-                let date = from_pb::date(&mut r, date_field, application);
-                let mut v = Violations::new();
-                admissibility::validate_declared(&declared, &mut v);
-                r.col.merge_rules(f, v.into_result());
-                Some((date, Basis::Declared(declared)))
-            }
-            None => {
-                r.col
-                    .push(CASE, "an arrears case or a declared table is required");
-                None
-            }
-        };
-        r.col.finish()?;
-        let Some((date, basis)) = basis else {
-            return Err(ServiceError::invalid_field(CASE, "required"));
-        };
+        let AdmissibilityCommand { date, basis } = AdmissibilityCommand::try_from(&req)?;
         let refs = self.references.snapshot().await?;
         blocking(move || {
             let (rules_basis, prefix) = match &basis {

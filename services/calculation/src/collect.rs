@@ -3,7 +3,7 @@
 //! arrears and income APIs.
 
 use secal_rules::RuleError;
-use secal_runtime::{FieldViolation, ServiceError, ServiceResult};
+use secal_runtime::{FieldViolation, ServiceResult, Violations};
 
 #[derive(Debug, Default)]
 pub(crate) struct Collector {
@@ -88,17 +88,19 @@ impl Collector {
         self.violations.is_empty()
     }
 
-    /// `Ok` when nothing was recorded, else INVALID_ARGUMENT naming every field.
+    /// What was recorded, in order (a batch item reports them as its own).
     pub fn into_violations(self) -> Vec<FieldViolation> {
         self.violations
     }
 
-    pub fn finish(self) -> ServiceResult<()> {
-        if self.violations.is_empty() {
-            Ok(())
-        } else {
-            Err(ServiceError::invalid(self.violations))
+    /// The request's command when nothing was recorded, else INVALID_ARGUMENT naming every
+    /// field: the recorded problems go to the request's one [`Violations`] builder.
+    pub fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> ServiceResult<T> {
+        let mut all = Violations::new();
+        for v in self.violations {
+            all.add(v.field, v.description);
         }
+        all.finish(build)
     }
 }
 
@@ -137,7 +139,7 @@ mod tests {
                 Violation::new("title.due_day", "must be between 1 and 31"),
             ])),
         );
-        let err = col.finish().unwrap_err();
+        let err = col.finish(|| Some(())).unwrap_err();
         let fields: Vec<&str> = err.violations().iter().map(|v| v.field.as_str()).collect();
         assert_eq!(
             fields,

@@ -6,9 +6,15 @@
 mod advance;
 mod seizable;
 
+use chrono::NaiveDate;
+use secal_domain::Money;
 use secal_proto::v1 as pb;
-use secal_rules::{Explainer, advances, surcharge};
-use secal_runtime::{ServiceError, ServiceResult, wire};
+use secal_rules::{
+    Explainer,
+    advances::{self, AdvanceCase},
+    surcharge,
+};
+use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
 
 use crate::collect::Collector;
 use crate::{
@@ -16,21 +22,59 @@ use crate::{
     convert::{explanation_to_pb, rule_error, rule_error_at},
 };
 
+/// A ComputeAdvance request, read and checked.
+struct AdvanceCommand {
+    case: AdvanceCase,
+}
+
+impl TryFrom<&pb::ComputeAdvanceRequest> for AdvanceCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ComputeAdvanceRequest) -> ServiceResult<Self> {
+        let mut col = Collector::new();
+        let case = advance::case_from_pb("advance_case", req.advance_case.as_ref(), &mut col);
+        col.finish(|| Some(Self { case: case? }))
+    }
+}
+
+/// A ComputeSurcharge request, read and checked.
+struct SurchargeCommand {
+    date: NaiveDate,
+    principal: Money,
+}
+
+impl TryFrom<&pb::ComputeSurchargeRequest> for SurchargeCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ComputeSurchargeRequest) -> ServiceResult<Self> {
+        let mut col = Collector::new();
+        let date = col.take(wire::date_from_pb(
+            "application_date",
+            req.application_date.as_ref(),
+        ));
+        let principal = col.take(wire::money_from_pb("principal", req.principal.as_ref()));
+        if let Some(principal) = principal {
+            let mut v = secal_rules::error::Violations::new();
+            surcharge::validate(principal, "principal", &mut v);
+            col.merge_rules("", v.into_result());
+        }
+        col.finish(|| {
+            Some(Self {
+                date: date?,
+                principal: principal?,
+            })
+        })
+    }
+}
+
 impl CalculationApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn compute_advance(
         &self,
+        _caller: &Caller,
         req: pb::ComputeAdvanceRequest,
     ) -> ServiceResult<pb::ComputeAdvanceResponse> {
-        let mut col = Collector::new();
-        let case = advance::case_from_pb("advance_case", req.advance_case.as_ref(), &mut col);
-        col.finish()?;
-        let Some(case) = case else {
-            return Err(ServiceError::invalid_field(
-                "advance_case",
-                "an advance case is required",
-            ));
-        };
+        let AdvanceCommand { case } = AdvanceCommand::try_from(&req)?;
         let refs = self.references.snapshot().await?;
         let assessment = advances::assess(&case, &refs, Explainer::new())
             .map_err(|e| rule_error_at("advance_case", e))?;
@@ -42,6 +86,7 @@ impl CalculationApi {
     #[tracing::instrument(skip_all, fields(items = req.items.len()))]
     pub(crate) async fn compute_advances(
         &self,
+        _caller: &Caller,
         req: pb::ComputeAdvancesRequest,
     ) -> ServiceResult<pb::ComputeAdvancesResponse> {
         if req.items.len() > advance::MAX_BATCH {
@@ -67,9 +112,10 @@ impl CalculationApi {
     #[tracing::instrument(skip_all, fields(incomes = req.incomes.len()))]
     pub(crate) async fn compute_seizable_income(
         &self,
+        _caller: &Caller,
         req: pb::ComputeSeizableIncomeRequest,
     ) -> ServiceResult<pb::ComputeSeizableIncomeResponse> {
-        let request = seizable::request_from_pb(&req)?;
+        let seizable::SeizableCommand(request) = seizable::SeizableCommand::try_from(&req)?;
         let refs = self.references.snapshot().await?;
         let result = secal_rules::seizable::compute(&request, &refs, Explainer::new())
             .map_err(rule_error)?;
@@ -79,26 +125,10 @@ impl CalculationApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn compute_surcharge(
         &self,
+        _caller: &Caller,
         req: pb::ComputeSurchargeRequest,
     ) -> ServiceResult<pb::ComputeSurchargeResponse> {
-        let mut col = Collector::new();
-        let date = col.take(wire::date_from_pb(
-            "application_date",
-            req.application_date.as_ref(),
-        ));
-        let principal = col.take(wire::money_from_pb("principal", req.principal.as_ref()));
-        if let Some(principal) = principal {
-            let mut v = secal_rules::error::Violations::new();
-            surcharge::validate(principal, "principal", &mut v);
-            col.merge_rules("", v.into_result());
-        }
-        col.finish()?;
-        let (Some(date), Some(principal)) = (date, principal) else {
-            return Err(ServiceError::invalid_field(
-                "principal",
-                "an application date and a principal are required",
-            ));
-        };
+        let SurchargeCommand { date, principal } = SurchargeCommand::try_from(&req)?;
         let refs = self.references.snapshot().await?;
         let s = surcharge::compute(date, principal, &refs, Explainer::new()).map_err(rule_error)?;
         Ok(pb::ComputeSurchargeResponse {

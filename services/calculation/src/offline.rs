@@ -19,5 +19,5 @@ pub fn compute_arrears_from_bytes(
     let req = pb::ComputeArrearsRequest::decode(bytes).map_err(|e| {
         ServiceError::invalid_field("", format!("not a ComputeArrearsRequest: {e}"))
     })?;
-    ArrearsRequest::read(&req)?.compute(refs)
+    ArrearsRequest::try_from(&req)?.compute(refs)
 }

@@ -2,6 +2,7 @@
 //! control, with a tamper-evident access log.
 
 mod api;
+mod audit;
 pub mod clock;
 pub mod connectors;
 mod intake;
@@ -23,6 +24,8 @@ use secal_runtime::{
 use tokio::net::TcpListener;
 
 pub use clock::Clock;
+
+use api::DataExchangeApi;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -180,7 +183,7 @@ pub async fn serve(
             None
         }
     };
-    let state = api::State {
+    let api = DataExchangeApi {
         log: log::AccessLog::new(ctx.pool.clone(), keys, config.checkpoint_every),
         clock,
         intake,
@@ -191,7 +194,6 @@ pub async fn serve(
         ),
         log_lookups: !config.bench_without_access_log,
     };
-    let api = api::DataExchangeApi::new(state);
     let routes = tonic::service::Routes::new(DataExchangeServiceServer::new(api));
     server::serve(ctx.settings, policy(), routes, listener, shutdown).await
 }

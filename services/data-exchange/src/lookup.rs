@@ -13,12 +13,12 @@ use secal_proto::{
         look_up_incomes_request::Scope,
     },
 };
-use secal_runtime::{Caller, FieldViolation, ServiceError, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sha2::{Digest, Sha256};
 use tonic::Status;
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::{api::State, intake::DossierFacts, log::Entry, rules};
+use crate::{DataExchangeApi, intake::DossierFacts, log::Entry, rules};
 
 const MAX_MONTHS: usize = 24;
 const MAX_JUSTIFICATION: usize = 1000;
@@ -54,46 +54,50 @@ struct Allowed {
 /// A refused look-up: the rule the log names, and the error the caller gets.
 type Refused = (&'static str, Status);
 
-/// Every offending field is reported at once.
-fn validate(req: &pb::LookUpIncomesRequest) -> Result<Asked, ServiceError> {
-    let mut violations = Vec::new();
-    let sources = sources_asked(&req.sources, &mut violations);
-    if req
-        .dossier_number
-        .trim()
-        .parse::<secal_domain::DossierNumber>()
-        .is_err()
-    {
-        violations.push(FieldViolation::new(
-            "dossier_number",
-            "not a dossier number",
-        ));
-    }
-    if req.justification.chars().count() > MAX_JUSTIFICATION {
-        violations.push(FieldViolation::new(
-            "justification",
-            format!("at most {MAX_JUSTIFICATION} characters"),
-        ));
-    }
-    let scope = scope_asked(req.scope.as_ref(), &mut violations);
-    match scope {
-        Some(scope) if violations.is_empty() => Ok(Asked { sources, scope }),
-        _ => Err(ServiceError::invalid(violations)),
+/// The request's own fields, every offending one reported at once. Parsed after the caller,
+/// purpose and subject rules (see `authorise`); a refusal here is logged like theirs.
+impl TryFrom<&pb::LookUpIncomesRequest> for Asked {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::LookUpIncomesRequest) -> ServiceResult<Self> {
+        let mut violations = Violations::new();
+        let sources = sources_asked(&req.sources, &mut violations);
+        if req
+            .dossier_number
+            .trim()
+            .parse::<secal_domain::DossierNumber>()
+            .is_err()
+        {
+            violations.add("dossier_number", "not a dossier number");
+        }
+        if req.justification.chars().count() > MAX_JUSTIFICATION {
+            violations.add(
+                "justification",
+                format!("at most {MAX_JUSTIFICATION} characters"),
+            );
+        }
+        let scope = scope_asked(req.scope.as_ref(), &mut violations);
+        violations.finish(|| {
+            Some(Self {
+                sources,
+                scope: scope?,
+            })
+        })
     }
 }
 
 /// The sources in IncomeSource order, the answer's order; none asked means all of them.
-fn sources_asked(asked: &[i32], violations: &mut Vec<FieldViolation>) -> Vec<IncomeSource> {
+fn sources_asked(asked: &[i32], violations: &mut Violations) -> Vec<IncomeSource> {
     let mut sources = Vec::new();
     for (i, s) in asked.iter().enumerate() {
         match IncomeSource::try_from(*s) {
             Ok(src) if src != IncomeSource::Unspecified && !sources.contains(&src) => {
                 sources.push(src)
             }
-            _ => violations.push(FieldViolation::new(
+            _ => violations.add(
                 format!("sources[{i}]"),
                 "unknown, unspecified or repeated source",
-            )),
+            ),
         }
     }
     if sources.is_empty() {
@@ -109,29 +113,25 @@ fn sources_asked(asked: &[i32], violations: &mut Vec<FieldViolation>) -> Vec<Inc
     sources
 }
 
-fn scope_asked(scope: Option<&Scope>, violations: &mut Vec<FieldViolation>) -> Option<SourceScope> {
+fn scope_asked(scope: Option<&Scope>, violations: &mut Violations) -> Option<SourceScope> {
     match scope {
         None => {
-            violations.push(FieldViolation::new(
+            violations.add(
                 "scope",
                 "a period, a date or the last known situation is required",
-            ));
+            );
             None
         }
         Some(Scope::Period(p)) => period_asked(p, violations),
-        Some(Scope::SituationOn(d)) => match wire::date_from_pb("situation_on", Some(d)) {
-            Ok(_) => Some(SourceScope::SituationOn(*d)),
-            Err(e) => {
-                violations.extend(e.violations().iter().cloned());
-                None
-            }
-        },
+        Some(Scope::SituationOn(d)) => violations
+            .take_all(wire::date_from_pb("situation_on", Some(d)))
+            .map(|_| SourceScope::SituationOn(*d)),
         Some(Scope::LastKnown(_)) => Some(SourceScope::LastKnown(pb::LastKnownSituation {})),
     }
 }
 
 /// A bad month is named on its own; the range is checked only between two good months.
-fn period_asked(p: &pb::MonthRange, violations: &mut Vec<FieldViolation>) -> Option<SourceScope> {
+fn period_asked(p: &pb::MonthRange, violations: &mut Violations) -> Option<SourceScope> {
     let first = wire::year_month_from_pb("period.first_month", p.first_month.as_ref());
     let last = wire::year_month_from_pb("period.last_month", p.last_month.as_ref());
     match (first, last) {
@@ -139,15 +139,15 @@ fn period_asked(p: &pb::MonthRange, violations: &mut Vec<FieldViolation>) -> Opt
             Some(SourceScope::Period(*p))
         }
         (Ok(_), Ok(_)) => {
-            violations.push(FieldViolation::new(
+            violations.add(
                 "period",
                 format!("first_month <= last_month, at most {MAX_MONTHS} months"),
-            ));
+            );
             None
         }
         (f, l) => {
             for e in [f.err(), l.err()].into_iter().flatten() {
-                violations.extend(e.violations().iter().cloned());
+                violations.take_all::<()>(Err(e));
             }
             None
         }
@@ -162,7 +162,7 @@ fn months_between(first: YearMonth, last: YearMonth) -> usize {
 /// What the log records of the request, whether or not it is valid. A field that cannot be
 /// read is recorded as absent (an unknown source as its number) rather than refused here:
 /// the refusal comes from a rule or from `validate`, and is logged with this entry.
-fn base_entry(state: &State, caller: &Caller, req: &pb::LookUpIncomesRequest) -> Entry {
+fn base_entry(state: &DataExchangeApi, caller: &Caller, req: &pb::LookUpIncomesRequest) -> Entry {
     let month_day = |m: Option<&pb::YearMonth>, last: bool| {
         m.and_then(|m| YearMonth::new(m.year, u32::try_from(m.month).ok()?).ok())
             .map(|m| if last { m.last_day() } else { m.first_day() })
@@ -307,7 +307,7 @@ fn answer(
     })
 }
 
-impl State {
+impl DataExchangeApi {
     async fn log(&self, entry: Entry) -> Result<i64, Status> {
         if !self.log_lookups {
             return Ok(0);
@@ -377,7 +377,7 @@ impl State {
     ) -> Result<Allowed, Refused> {
         let subject = rules::caller_purpose_subject(caller, req.purpose, req.subject.as_ref())
             .map_err(|r| refusal(span, r))?;
-        let asked = validate(req).map_err(|e| ("INVALID_ARGUMENT", Status::from(e)))?;
+        let asked = Asked::try_from(req).map_err(|e| ("INVALID_ARGUMENT", Status::from(e)))?;
         entry.sources = asked
             .sources
             .iter()

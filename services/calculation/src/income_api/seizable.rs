@@ -12,42 +12,46 @@ use crate::collect::Collector;
 use crate::convert::explanation_to_pb;
 
 /// The request as the rules take it, or INVALID_ARGUMENT naming every offending field.
-pub(super) fn request_from_pb(
-    req: &pb::ComputeSeizableIncomeRequest,
-) -> ServiceResult<SeizableRequest> {
-    let mut col = Collector::new();
-    let month = col.take(wire::year_month_from_pb("month", req.month.as_ref()));
-    let claim_kind = match pb::SeizureClaimKind::try_from(req.claim_kind) {
-        Ok(pb::SeizureClaimKind::Ordinary) => ClaimKind::Ordinary,
-        Ok(pb::SeizureClaimKind::Maintenance) => ClaimKind::Maintenance,
-        _ => {
-            col.push(
-                "claim_kind",
-                "must be SEIZURE_CLAIM_KIND_ORDINARY or SEIZURE_CLAIM_KIND_MAINTENANCE",
-            );
-            ClaimKind::Ordinary
-        }
-    };
-    let incomes = req
-        .incomes
-        .iter()
-        .enumerate()
-        .map(|(i, item)| income_from_pb(i, item, &mut col))
-        .collect();
-    // An unreadable month (already reported) is stood in for, to check the rest.
-    let Some(month) = month.or_else(|| YearMonth::new(2000, 1).ok()) else {
-        return Err(ServiceError::invalid(col.into_violations()));
-    };
-    let request = SeizableRequest {
-        month,
-        incomes,
-        dependent_children: req.dependent_children,
-        claim_kind,
-    };
-    let mut v = secal_rules::error::Violations::new();
-    seizable::validate(&request, &mut v);
-    col.merge_rules("", v.into_result());
-    col.finish().map(|()| request)
+pub(super) struct SeizableCommand(pub SeizableRequest);
+
+impl TryFrom<&pb::ComputeSeizableIncomeRequest> for SeizableCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ComputeSeizableIncomeRequest) -> ServiceResult<Self> {
+        let mut col = Collector::new();
+        let month = col.take(wire::year_month_from_pb("month", req.month.as_ref()));
+        let claim_kind = match pb::SeizureClaimKind::try_from(req.claim_kind) {
+            Ok(pb::SeizureClaimKind::Ordinary) => ClaimKind::Ordinary,
+            Ok(pb::SeizureClaimKind::Maintenance) => ClaimKind::Maintenance,
+            _ => {
+                col.push(
+                    "claim_kind",
+                    "must be SEIZURE_CLAIM_KIND_ORDINARY or SEIZURE_CLAIM_KIND_MAINTENANCE",
+                );
+                ClaimKind::Ordinary
+            }
+        };
+        let incomes = req
+            .incomes
+            .iter()
+            .enumerate()
+            .map(|(i, item)| income_from_pb(i, item, &mut col))
+            .collect();
+        // An unreadable month (already reported) is stood in for, to check the rest.
+        let Some(month) = month.or_else(|| YearMonth::new(2000, 1).ok()) else {
+            return col.finish(|| None);
+        };
+        let request = SeizableRequest {
+            month,
+            incomes,
+            dependent_children: req.dependent_children,
+            claim_kind,
+        };
+        let mut v = secal_rules::error::Violations::new();
+        seizable::validate(&request, &mut v);
+        col.merge_rules("", v.into_result());
+        col.finish(|| Some(Self(request)))
+    }
 }
 
 fn income_from_pb(i: usize, item: &pb::IncomeItem, col: &mut Collector) -> Income {

@@ -10,11 +10,7 @@ use secal_runtime::{
 };
 use sqlx::PgConnection;
 
-use super::{
-    ValueRow,
-    read::describe_key,
-    validate::{self, NewValue},
-};
+use super::{ValueRow, read::describe_key, validate::NewValue};
 use crate::api::CalculationApi;
 
 const METHOD: &str = "AddReferenceValue";
@@ -38,7 +34,7 @@ impl CalculationApi {
         caller: &Caller,
         req: pb::AddReferenceValueRequest,
     ) -> ServiceResult<pb::AddReferenceValueResponse> {
-        let new = validate::new_value(&req)?;
+        let new = NewValue::try_from(&req)?;
         tracing::Span::current()
             .record("kind", new.kind.as_str())
             .record("key", new.key.as_str());

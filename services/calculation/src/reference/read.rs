@@ -1,9 +1,10 @@
 //! ListReferenceValues and GetReferenceValue: read from the database, not the snapshot, so
 //! that answers carry the audit fields and superseded values can be listed.
 
+use chrono::NaiveDate;
 use secal_proto::v1 as pb;
 use secal_rules::RefKind;
-use secal_runtime::{FieldViolation, ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations, wire};
 
 use super::{ValueRow, validate};
 use crate::{api::CalculationApi, convert::ref_kind_from_pb};
@@ -22,24 +23,74 @@ pub(super) fn describe_key(key: &str) -> String {
     }
 }
 
+/// A ListReferenceValues request, read.
+struct ListQuery {
+    kind: RefKind,
+    in_force_on: Option<NaiveDate>,
+    page: wire::Page,
+}
+
+impl TryFrom<&pb::ListReferenceValuesRequest> for ListQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListReferenceValuesRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let kind = v.take(required_kind(req.kind));
+        let in_force_on = v.take_all(wire::optional_date_from_pb(
+            "in_force_on",
+            req.in_force_on.as_ref(),
+        ));
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        v.finish(|| {
+            Some(Self {
+                kind: kind?,
+                in_force_on: in_force_on?,
+                page: page?,
+            })
+        })
+    }
+}
+
+/// A GetReferenceValue request, read.
+struct GetQuery<'a> {
+    kind: RefKind,
+    key: &'a str,
+    date: NaiveDate,
+}
+
+impl<'a> TryFrom<&'a pb::GetReferenceValueRequest> for GetQuery<'a> {
+    type Error = ServiceError;
+
+    fn try_from(req: &'a pb::GetReferenceValueRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let kind = v.take(required_kind(req.kind));
+        let key = req.key.trim();
+        if let Some(kind) = kind {
+            v.take(validate::key_form("key", kind, key));
+        }
+        let date = v.take_all(wire::date_from_pb("in_force_on", req.in_force_on.as_ref()));
+        v.finish(|| {
+            Some(Self {
+                kind: kind?,
+                key,
+                date: date?,
+            })
+        })
+    }
+}
+
 impl CalculationApi {
     #[tracing::instrument(skip_all, fields(kind = req.kind, key = %req.key))]
     pub(crate) async fn list_reference_values(
         &self,
+        _caller: &Caller,
         req: pb::ListReferenceValuesRequest,
     ) -> ServiceResult<pb::ListReferenceValuesResponse> {
-        let mut violations = Vec::new();
-        let kind = required_kind(req.kind).map_err(|v| violations.push(v)).ok();
-        let in_force_on = wire::optional_date_from_pb("in_force_on", req.in_force_on.as_ref())
-            .map_err(|e| violations.extend(e.violations().iter().cloned()))
-            .ok()
-            .flatten();
-        let page = wire::page_from_pb("page", req.page.as_ref())
-            .map_err(|e| violations.extend(e.violations().iter().cloned()))
-            .ok();
-        let (Some(kind), Some(page), true) = (kind, page, violations.is_empty()) else {
-            return Err(ServiceError::invalid(violations));
-        };
+        let ListQuery {
+            kind,
+            in_force_on,
+            page,
+        } = ListQuery::try_from(&req)?;
         let rows: Vec<ValueRow> = sqlx::query_as(concat!(
             "SELECT ",
             value_columns!(),
@@ -75,22 +126,10 @@ impl CalculationApi {
     #[tracing::instrument(skip_all, fields(kind = req.kind, key = %req.key))]
     pub(crate) async fn get_reference_value(
         &self,
+        _caller: &Caller,
         req: pb::GetReferenceValueRequest,
     ) -> ServiceResult<pb::GetReferenceValueResponse> {
-        let mut violations = Vec::new();
-        let kind = required_kind(req.kind).map_err(|v| violations.push(v)).ok();
-        let key = req.key.trim();
-        if let Some(kind) = kind
-            && let Err(v) = validate::key_form("key", kind, key)
-        {
-            violations.push(v);
-        }
-        let date = wire::date_from_pb("in_force_on", req.in_force_on.as_ref())
-            .map_err(|e| violations.extend(e.violations().iter().cloned()))
-            .ok();
-        let (Some(kind), Some(date), true) = (kind, date, violations.is_empty()) else {
-            return Err(ServiceError::invalid(violations));
-        };
+        let GetQuery { kind, key, date } = GetQuery::try_from(&req)?;
         let row: Option<ValueRow> = sqlx::query_as(concat!(
             "SELECT ",
             value_columns!(),

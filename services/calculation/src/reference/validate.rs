@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use secal_domain::{Money, YearMonth};
 use secal_proto::v1 as pb;
 use secal_rules::{RefKind, RefPayload, SeizureBrackets, SurchargeRule};
-use secal_runtime::{FieldViolation, ServiceError, ServiceResult, idempotency, wire};
+use secal_runtime::{FieldViolation, ServiceError, ServiceResult, Violations, idempotency, wire};
 
 use crate::convert::ref_kind_from_pb;
 
@@ -69,7 +69,7 @@ fn decimal(text: &str, max_decimals: u32) -> Result<Decimal, String> {
     Decimal::from_str_exact(text).map_err(|_| "not a decimal".into())
 }
 
-fn percent(field: String, text: &str, out: &mut Vec<FieldViolation>) -> Option<Decimal> {
+fn percent(field: String, text: &str, out: &mut Violations) -> Option<Decimal> {
     let checked = decimal(text.trim(), 4).and_then(|p| {
         if p > Decimal::ONE_HUNDRED {
             Err("a percentage between 0 and 100 is required".into())
@@ -77,12 +77,10 @@ fn percent(field: String, text: &str, out: &mut Vec<FieldViolation>) -> Option<D
             Ok(p)
         }
     });
-    checked
-        .map_err(|e| out.push(FieldViolation::new(field, e)))
-        .ok()
+    checked.map_err(|e| out.add(field, e)).ok()
 }
 
-fn number(kind: RefKind, text: &str, out: &mut Vec<FieldViolation>) -> Option<Decimal> {
+fn number(kind: RefKind, text: &str, out: &mut Violations) -> Option<Decimal> {
     const FIELD: &str = "value.value";
     let max_decimals = match kind {
         RefKind::AdvanceCap
@@ -92,7 +90,7 @@ fn number(kind: RefKind, text: &str, out: &mut Vec<FieldViolation>) -> Option<De
     };
     let text = text.trim();
     if text.is_empty() {
-        out.push(FieldViolation::new(FIELD, format!("{kind} needs a value")));
+        out.add(FIELD, format!("{kind} needs a value"));
         return None;
     }
     let checked = decimal(text, max_decimals).and_then(|n| match kind {
@@ -102,25 +100,20 @@ fn number(kind: RefKind, text: &str, out: &mut Vec<FieldViolation>) -> Option<De
         }
         _ => Ok(n),
     });
-    checked
-        .map_err(|e| out.push(FieldViolation::new(FIELD, e)))
-        .ok()
+    checked.map_err(|e| out.add(FIELD, e)).ok()
 }
 
-fn brackets(b: &pb::SeizureBrackets, out: &mut Vec<FieldViolation>) -> Option<SeizureBrackets> {
+fn brackets(b: &pb::SeizureBrackets, out: &mut Violations) -> Option<SeizureBrackets> {
     let names = ["threshold_a", "threshold_b", "threshold_c", "threshold_d"];
-    let amount = |name: &str, m: Option<&pb::Money>, out: &mut Vec<FieldViolation>| {
+    let amount = |name: &str, m: Option<&pb::Money>, out: &mut Violations| {
         let field = format!("value.seizure_brackets.{name}");
         match wire::money_from_pb(&field, m) {
             Ok(m) if m.is_negative() => {
-                out.push(FieldViolation::new(field, "must not be negative"));
+                out.add(field, "must not be negative");
                 None
             }
             Ok(m) => Some(m),
-            Err(e) => {
-                out.extend(e.violations().iter().cloned());
-                None
-            }
+            Err(e) => out.take_all(Err(e)),
         }
     };
     let thresholds: Vec<Option<Money>> = [
@@ -138,10 +131,10 @@ fn brackets(b: &pb::SeizureBrackets, out: &mut Vec<FieldViolation>) -> Option<Se
         if let (Some(Some(lower)), Some(Some(upper))) = (thresholds.get(i - 1), thresholds.get(i))
             && upper <= lower
         {
-            out.push(FieldViolation::new(
+            out.add(
                 format!("value.seizure_brackets.{}", names[i]),
                 format!("must be greater than {} ({lower})", names[i - 1]),
-            ));
+            );
         }
     }
     match (thresholds.as_slice(), child) {
@@ -160,11 +153,7 @@ fn brackets(b: &pb::SeizureBrackets, out: &mut Vec<FieldViolation>) -> Option<Se
     }
 }
 
-fn payload(
-    kind: RefKind,
-    v: &pb::ReferenceValue,
-    out: &mut Vec<FieldViolation>,
-) -> Option<RefPayload> {
+fn payload(kind: RefKind, v: &pb::ReferenceValue, out: &mut Violations) -> Option<RefPayload> {
     use pb::reference_value::StructuredValue;
     if v.abolished {
         return abolished(kind, v, out);
@@ -179,25 +168,16 @@ fn payload(
             surcharge(s, out).map(RefPayload::Surcharge)
         }
         (RefKind::SeizureBrackets, _) => {
-            out.push(FieldViolation::new(
-                "value.seizure_brackets",
-                "seizure brackets are required",
-            ));
+            out.add("value.seizure_brackets", "seizure brackets are required");
             None
         }
         (RefKind::DebtorSurcharge, _) => {
-            out.push(FieldViolation::new(
-                "value.surcharge_rule",
-                "a surcharge rule is required",
-            ));
+            out.add("value.surcharge_rule", "a surcharge rule is required");
             None
         }
         (_, _) => {
             if let Some(field) = structured_field(v) {
-                out.push(FieldViolation::new(
-                    field,
-                    format!("not used by {kind}; give value"),
-                ));
+                out.add(field, format!("not used by {kind}; give value"));
             }
             number(kind, &v.value, out).map(RefPayload::Number)
         }
@@ -215,44 +195,34 @@ fn structured_field(v: &pb::ReferenceValue) -> Option<&'static str> {
 }
 
 /// A value that is not a plain number must not carry one as well: which would count?
-fn no_number(v: &pb::ReferenceValue, why: &str, out: &mut Vec<FieldViolation>) {
+fn no_number(v: &pb::ReferenceValue, why: &str, out: &mut Violations) {
     if !v.value.trim().is_empty() {
-        out.push(FieldViolation::new(
-            "value.value",
-            format!("must be empty {why}"),
-        ));
+        out.add("value.value", format!("must be empty {why}"));
     }
 }
 
 /// Only the applicant income ceiling and its increment can be abolished; an abolished value
 /// carries no figure of any shape.
-fn abolished(
-    kind: RefKind,
-    v: &pb::ReferenceValue,
-    out: &mut Vec<FieldViolation>,
-) -> Option<RefPayload> {
+fn abolished(kind: RefKind, v: &pb::ReferenceValue, out: &mut Violations) -> Option<RefPayload> {
     if !matches!(
         kind,
         RefKind::ApplicantIncomeCeiling | RefKind::ApplicantIncomeCeilingChildIncrement
     ) {
-        out.push(FieldViolation::new(
+        out.add(
             "value.abolished",
             "only the applicant income ceiling and its child increment can be abolished",
-        ));
+        );
         return None;
     }
     no_number(v, "for an abolished value", out);
     if let Some(field) = structured_field(v) {
-        out.push(FieldViolation::new(
-            field,
-            "must be absent for an abolished value",
-        ));
+        out.add(field, "must be absent for an abolished value");
     }
     Some(RefPayload::Abolished)
 }
 
 /// Both percentages are checked before either is given up on, so that both are reported.
-fn surcharge(s: &pb::SurchargeRule, out: &mut Vec<FieldViolation>) -> Option<SurchargeRule> {
+fn surcharge(s: &pb::SurchargeRule, out: &mut Violations) -> Option<SurchargeRule> {
     let debtor = percent(
         "value.surcharge_rule.debtor_surcharge_percent".into(),
         &s.debtor_surcharge_percent,
@@ -274,11 +244,11 @@ fn validity(
     kind: RefKind,
     key: &str,
     v: &pb::ReferenceValue,
-    out: &mut Vec<FieldViolation>,
+    out: &mut Violations,
 ) -> Option<(NaiveDate, Option<NaiveDate>)> {
     let mut date = |field: &str, d: Option<&pb::Date>| {
-        wire::optional_date_from_pb(field, d)
-            .map_err(|e| out.extend(e.violations().iter().cloned()))
+        out.take_all(wire::optional_date_from_pb(field, d))
+            .ok_or(())
     };
     let from = date("value.valid_from", v.valid_from.as_ref());
     let to = date("value.valid_to", v.valid_to.as_ref());
@@ -289,61 +259,43 @@ fn validity(
         let month = cpi_month("value.key", key).ok()?;
         let (first, last) = (month.first_day(), month.last_day());
         if from.is_some_and(|f| f != first) {
-            out.push(FieldViolation::new(
+            out.add(
                 "value.valid_from",
                 format!("a CPI value covers its month: {first}"),
-            ));
+            );
         }
         if to.is_some_and(|t| t != last) {
-            out.push(FieldViolation::new(
+            out.add(
                 "value.valid_to",
                 format!("a CPI value covers its month: {last}"),
-            ));
+            );
         }
         return Some((first, Some(last)));
     }
     let Some(from) = from else {
-        out.push(FieldViolation::new(
-            "value.valid_from",
-            "a date is required",
-        ));
+        out.add("value.valid_from", "a date is required");
         return None;
     };
     if to.is_some_and(|t| t < from) {
-        out.push(FieldViolation::new(
-            "value.valid_to",
-            "must not be before valid_from",
-        ));
+        out.add("value.valid_to", "must not be before valid_from");
         return None;
     }
     Some((from, to))
 }
 
-fn text(
-    field: &str,
-    value: &str,
-    max: usize,
-    required: bool,
-    out: &mut Vec<FieldViolation>,
-) -> String {
+fn text(field: &str, value: &str, max: usize, required: bool, out: &mut Violations) -> String {
     let v = value.trim();
     if required && v.is_empty() {
-        out.push(FieldViolation::new(field, "is required"));
+        out.add(field, "is required");
     } else if v.chars().count() > max {
-        out.push(FieldViolation::new(
-            field,
-            format!("at most {max} characters"),
-        ));
+        out.add(field, format!("at most {max} characters"));
     } else if v.chars().any(char::is_control) {
-        out.push(FieldViolation::new(
-            field,
-            "control characters are not allowed",
-        ));
+        out.add(field, "control characters are not allowed");
     }
     v.to_owned()
 }
 
-fn value_id(field: &str, id: &str, out: &mut Vec<FieldViolation>) -> Option<i64> {
+fn value_id(field: &str, id: &str, out: &mut Violations) -> Option<i64> {
     let id = id.trim();
     if id.is_empty() {
         return None;
@@ -351,48 +303,50 @@ fn value_id(field: &str, id: &str, out: &mut Vec<FieldViolation>) -> Option<i64>
     match id.parse::<i64>() {
         Ok(n) if n > 0 => Some(n),
         _ => {
-            out.push(FieldViolation::new(field, "not a reference value id"));
+            out.add(field, "not a reference value id");
             None
         }
     }
 }
 
 /// Checks the whole request; every offending field is reported at once.
-pub(super) fn new_value(req: &pb::AddReferenceValueRequest) -> ServiceResult<NewValue> {
-    let mut out = Vec::new();
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")
-        .map_err(|e| out.extend(e.violations().iter().cloned()))
-        .ok();
-    let end_open = value_id("end_open_value_id", &req.end_open_value_id, &mut out);
-    let supersedes = value_id(
-        "supersedes_reference_value_id",
-        &req.supersedes_reference_value_id,
-        &mut out,
-    );
-    if end_open.is_some() && supersedes.is_some() {
-        out.push(FieldViolation::new(
-            "supersedes_reference_value_id",
-            "give end_open_value_id or supersedes_reference_value_id, not both",
+impl TryFrom<&pb::AddReferenceValueRequest> for NewValue {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::AddReferenceValueRequest) -> ServiceResult<Self> {
+        let mut out = Violations::new();
+        let key = out.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
         ));
-    }
-    let replaces = !req.end_open_value_id.trim().is_empty()
-        || !req.supersedes_reference_value_id.trim().is_empty();
-    let reason = text("reason", &req.reason, MAX_REASON_LEN, replaces, &mut out);
-    let value = match &req.value {
-        None => {
-            out.push(FieldViolation::new("value", "the value to add is required"));
-            None
+        let end_open = value_id("end_open_value_id", &req.end_open_value_id, &mut out);
+        let supersedes = value_id(
+            "supersedes_reference_value_id",
+            &req.supersedes_reference_value_id,
+            &mut out,
+        );
+        if end_open.is_some() && supersedes.is_some() {
+            out.add(
+                "supersedes_reference_value_id",
+                "give end_open_value_id or supersedes_reference_value_id, not both",
+            );
         }
-        Some(v) => value_fields(v, &mut out),
-    };
-    match (key, value) {
-        (Some(idempotency_key), Some((kind, key, (valid_from, valid_to), payload, source)))
-            if out.is_empty() =>
-        {
-            Ok(NewValue {
-                idempotency_key,
+        let replaces = !req.end_open_value_id.trim().is_empty()
+            || !req.supersedes_reference_value_id.trim().is_empty();
+        let reason = text("reason", &req.reason, MAX_REASON_LEN, replaces, &mut out);
+        let value = match &req.value {
+            None => {
+                out.add("value", "the value to add is required");
+                None
+            }
+            Some(v) => value_fields(v, &mut out),
+        };
+        out.finish(|| {
+            let (kind, key_text, (valid_from, valid_to), payload, source) = value?;
+            Some(NewValue {
+                idempotency_key: key?,
                 kind,
-                key,
+                key: key_text,
                 valid_from,
                 valid_to,
                 payload,
@@ -401,8 +355,7 @@ pub(super) fn new_value(req: &pb::AddReferenceValueRequest) -> ServiceResult<New
                 supersedes,
                 reason,
             })
-        }
-        _ => Err(ServiceError::invalid(out)),
+        })
     }
 }
 
@@ -414,19 +367,14 @@ type ValueFields = (
     String,
 );
 
-fn value_fields(v: &pb::ReferenceValue, out: &mut Vec<FieldViolation>) -> Option<ValueFields> {
+fn value_fields(v: &pb::ReferenceValue, out: &mut Violations) -> Option<ValueFields> {
     let source = text("value.source", &v.source, MAX_SOURCE_LEN, true, out);
     let Some(kind) = ref_kind_from_pb(v.kind) else {
-        out.push(FieldViolation::new(
-            "value.kind",
-            "a known reference kind is required",
-        ));
+        out.add("value.kind", "a known reference kind is required");
         return None;
     };
     let key = v.key.trim().to_owned();
-    let key_ok = key_form("value.key", kind, &key)
-        .map_err(|e| out.push(e))
-        .is_ok();
+    let key_ok = out.take(key_form("value.key", kind, &key)).is_some();
     let dates = if key_ok {
         validity(kind, &key, v, out)
     } else {

@@ -49,7 +49,7 @@ fn date(y: i32, m: i32, d: i32) -> Option<pb::Date> {
 
 #[test]
 fn a_cpi_value_covers_its_month() {
-    let v = new_value(&request(pb::ReferenceValue {
+    let v = NewValue::try_from(&request(pb::ReferenceValue {
         kind: pb::ReferenceKind::Cpi as i32,
         key: "2024-02".into(),
         value: "101.5".into(),
@@ -69,7 +69,7 @@ fn a_cpi_value_covers_its_month() {
 
 #[test]
 fn an_abolished_value_has_no_figure() {
-    let v = new_value(&request(pb::ReferenceValue {
+    let v = NewValue::try_from(&request(pb::ReferenceValue {
         kind: pb::ReferenceKind::ApplicantIncomeCeiling as i32,
         valid_from: date(2020, 6, 1),
         abolished: true,
@@ -78,7 +78,7 @@ fn an_abolished_value_has_no_figure() {
     }))
     .unwrap();
     assert_eq!((v.payload, v.valid_to), (RefPayload::Abolished, None));
-    let err = new_value(&request(pb::ReferenceValue {
+    let err = NewValue::try_from(&request(pb::ReferenceValue {
         kind: pb::ReferenceKind::ApplicantIncomeCeiling as i32,
         valid_from: date(2020, 6, 1),
         abolished: true,
@@ -92,7 +92,7 @@ fn an_abolished_value_has_no_figure() {
 
 #[test]
 fn amounts_have_cents_and_rates_stay_percentages() {
-    let err = new_value(&request(pb::ReferenceValue {
+    let err = NewValue::try_from(&request(pb::ReferenceValue {
         kind: pb::ReferenceKind::AdvanceCap as i32,
         valid_from: date(2027, 1, 1),
         value: "175.001".into(),
@@ -101,7 +101,7 @@ fn amounts_have_cents_and_rates_stay_percentages() {
     }))
     .unwrap_err();
     assert_eq!(fields(err), ["value.value"]);
-    let err = new_value(&request(pb::ReferenceValue {
+    let err = NewValue::try_from(&request(pb::ReferenceValue {
         kind: pb::ReferenceKind::LegalInterestRate as i32,
         valid_from: date(2027, 1, 1),
         value: "101".into(),
@@ -127,11 +127,11 @@ fn ending_and_correcting_need_a_reason_and_exclude_each_other() {
     req.end_open_value_id = "12".into();
     req.supersedes_reference_value_id = "13".into();
     assert_eq!(
-        fields(new_value(&req).unwrap_err()),
+        fields(NewValue::try_from(&req).unwrap_err()),
         ["supersedes_reference_value_id", "reason"]
     );
     req.supersedes_reference_value_id.clear();
     req.reason = "decree".into();
-    let v = new_value(&req).unwrap();
+    let v = NewValue::try_from(&req).unwrap();
     assert_eq!((v.end_open, v.supersedes), (Some(12), None));
 }

@@ -1,0 +1,284 @@
+//! The auditors' RPCs over the access log: list, verify, export and purge it (each use
+//! logged in the log itself), its checkpoints and signing keys.
+
+use chrono::Months;
+use secal_domain::NationalNumber;
+use secal_proto::v1::{self as pb, AccessAction, AccessOutcome, LookupPurpose};
+use secal_runtime::{
+    Caller, ServiceError, ServiceResult,
+    idempotency::{self, Claim},
+    wire,
+};
+
+use crate::{
+    DataExchangeApi,
+    log::{
+        Entry,
+        export::ExportFilters,
+        read::{EntryFilter, entry_to_pb},
+        verify::checkpoint_to_pb,
+    },
+};
+
+fn subject(field: &str, nn: Option<&pb::NationalNumber>) -> ServiceResult<Option<NationalNumber>> {
+    match nn.map(|n| n.value.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<NationalNumber>()
+            .map(Some)
+            .map_err(|e| ServiceError::invalid_field(field, e.to_string())),
+    }
+}
+
+/// An enum filter: unspecified (`None`) means no filter; a value the contract does not name
+/// is refused, since reading it as unspecified would answer with every entry.
+fn filter<E: TryFrom<i32>>(field: &str, value: i32) -> ServiceResult<Option<E>> {
+    wire::optional_enum(field, value).map_err(|v| ServiceError::invalid(vec![v]))
+}
+
+fn text(v: &str) -> Option<String> {
+    Some(v.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl DataExchangeApi {
+    /// An entry recording a use of the log itself by an auditor.
+    fn audit_entry(
+        &self,
+        caller: &Caller,
+        action: AccessAction,
+        who: Option<&NationalNumber>,
+        justification: String,
+    ) -> Entry {
+        Entry {
+            at: self.clock.now(),
+            action: action.as_str_name().into(),
+            agent_id: caller.actor().id.clone(),
+            via_system: caller.via().map(str::to_owned),
+            subject_masked: who.map_or_else(|| "-".into(), NationalNumber::masked),
+            subject_digest: who.map(|n| self.log.keys().subject_digest(n.as_digits())),
+            purpose: LookupPurpose::Audit.as_str_name().into(),
+            outcome: "granted".into(),
+            justification: justification.chars().take(1000).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn list_entries(
+        &self,
+        caller: &Caller,
+        req: pb::ListAccessLogEntriesRequest,
+    ) -> ServiceResult<pb::ListAccessLogEntriesResponse> {
+        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let who = subject("subject", req.subject.as_ref())?;
+        let filter = EntryFilter {
+            subject_digest: who
+                .as_ref()
+                .map(|n| self.log.keys().subject_digest(n.as_digits())),
+            agent_id: text(&req.agent_id),
+            dossier_number: text(&req.dossier_number),
+            purpose: filter::<LookupPurpose>("purpose", req.purpose)?
+                .map(|p| p.as_str_name().to_owned()),
+            outcome: match filter::<AccessOutcome>("outcome", req.outcome)? {
+                Some(AccessOutcome::Granted) => Some("granted".into()),
+                Some(AccessOutcome::Refused) => Some("refused".into()),
+                Some(AccessOutcome::Unspecified) | None => None,
+            },
+            action: filter::<AccessAction>("action", req.action)?
+                .map(|a| a.as_str_name().to_owned()),
+            from_date: wire::optional_date_from_pb("from_date", req.from_date.as_ref())?,
+            to_date: wire::optional_date_from_pb("to_date", req.to_date.as_ref())?,
+            flagged_only: req.flagged_only,
+        };
+        // The read is logged before it happens.
+        let mut entry = self.audit_entry(
+            caller,
+            AccessAction::LogRead,
+            who.as_ref(),
+            req.audit_reference.clone(),
+        );
+        entry.dossier_number = filter.dossier_number.clone();
+        self.log.append(entry).await?;
+        let rows = self.log.list(&filter, &page).await?;
+        let next = wire::page_to_pb(&page, rows.len(), rows.last().map(|r| r.sequence));
+        Ok(pb::ListAccessLogEntriesResponse {
+            entries: rows
+                .into_iter()
+                .map(entry_to_pb)
+                .collect::<ServiceResult<_>>()?,
+            page: Some(next),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn verify(
+        &self,
+        caller: &Caller,
+        req: pb::VerifyAccessLogRequest,
+    ) -> ServiceResult<pb::VerifyAccessLogResponse> {
+        let range = format!("verify {}..{}", req.from_sequence, req.to_sequence);
+        let v = self.log.verify(req.from_sequence, req.to_sequence).await?;
+        self.log
+            .append(self.audit_entry(caller, AccessAction::LogVerify, None, range))
+            .await?;
+        Ok(pb::VerifyAccessLogResponse {
+            intact: v.intact,
+            entries_checked: v.entries_checked,
+            checkpoints_checked: v.checkpoints_checked,
+            first_bad_sequence: v.first_bad_sequence,
+            failure: v.failure.map_or(0, |f| f as i32),
+            detail: v.detail,
+            verified_from_sequence: v.from,
+            verified_to_sequence: v.to,
+            anchor: v.anchor.as_ref().map(checkpoint_to_pb),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn export(
+        &self,
+        caller: &Caller,
+        req: pb::ExportAccessLogRequest,
+    ) -> ServiceResult<pb::ExportAccessLogResponse> {
+        let who = subject("subject", req.subject.as_ref())?;
+        let filters = ExportFilters {
+            subject_masked: who.as_ref().map(NationalNumber::masked),
+            subject_digest: who
+                .as_ref()
+                .map(|n| self.log.keys().subject_digest(n.as_digits())),
+            agent_id: text(&req.agent_id),
+            dossier_number: text(&req.dossier_number),
+            from_date: wire::optional_date_from_pb("from_date", req.from_date.as_ref())?,
+            to_date: wire::optional_date_from_pb("to_date", req.to_date.as_ref())?,
+        };
+        if filters.subject_digest.is_none()
+            && filters.agent_id.is_none()
+            && filters.dossier_number.is_none()
+            && filters.from_date.is_none()
+            && filters.to_date.is_none()
+        {
+            return Err(ServiceError::invalid_field(
+                "subject",
+                "at least one filter (subject, agent_id, dossier_number, from_date, to_date) is required",
+            ));
+        }
+        let mut entry = self.audit_entry(
+            caller,
+            AccessAction::LogExport,
+            who.as_ref(),
+            format!(
+                "{} agent={} dossier={} from={:?} to={:?}",
+                req.request_reference.trim(),
+                filters.agent_id.as_deref().unwrap_or("-"),
+                filters.dossier_number.as_deref().unwrap_or("-"),
+                filters.from_date,
+                filters.to_date
+            ),
+        );
+        entry.dossier_number = filters.dossier_number.clone();
+        let sequence = self.log.append(entry).await?;
+        let now = self.clock.now();
+        let export = self
+            .log
+            .export(filters, req.request_reference.trim(), now)
+            .await?;
+        let public_key = self.log.keys().public_key().to_vec();
+        Ok(pb::ExportAccessLogResponse {
+            file_name: format!(
+                "secal-access-log-export-{}.json",
+                now.format("%Y%m%dT%H%M%SZ")
+            ),
+            media_type: "application/json".into(),
+            content_sha256: export.sha256,
+            signature: export.signature,
+            signing_key: Some(pb::SigningKey {
+                key_id: self.log.keys().key_id().into(),
+                algorithm: crate::keys::ALGORITHM.into(),
+                public_key,
+                valid_from: String::new(),
+                valid_to: String::new(),
+            }),
+            entry_count: export.entry_count,
+            access_log_sequence: sequence,
+            content: export.content,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn purge(
+        &self,
+        caller: &Caller,
+        req: pb::PurgeAccessLogRequest,
+    ) -> ServiceResult<pb::PurgeAccessLogResponse> {
+        const METHOD: &str = "PurgeAccessLog";
+        let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
+        let cutoff = wire::date_from_pb("cutoff_date", req.cutoff_date.as_ref())?;
+        let today = self.clock.today();
+        let latest = today
+            .checked_sub_months(Months::new(120))
+            .ok_or_else(|| ServiceError::invalid_field("cutoff_date", "out of range"))?;
+        if cutoff > latest {
+            return Err(ServiceError::invalid_field(
+                "cutoff_date",
+                format!("entries are kept 10 years: the cut-off must be on or before {latest}"),
+            ));
+        }
+        let mut tx = self.log.pool().begin().await?;
+        if let Claim::Replay(r) = idempotency::claim(&mut tx, METHOD, &key, &req).await? {
+            return Ok(r);
+        }
+        let now = self.clock.now();
+        let purged = self.log.purge_in(&mut tx, cutoff, req.dry_run, now).await?;
+        let entry = self.audit_entry(
+            caller,
+            AccessAction::LogPurge,
+            None,
+            format!(
+                "{} cutoff={cutoff} dry_run={} purged={}",
+                req.reason.trim(),
+                req.dry_run,
+                purged.count
+            ),
+        );
+        let sequence = self.log.append_in(&mut tx, entry).await?;
+        let response = pb::PurgeAccessLogResponse {
+            purged_count: purged.count,
+            first_kept_sequence: purged.first_kept,
+            anchor: purged.anchor.as_ref().map(checkpoint_to_pb),
+            access_log_sequence: sequence,
+        };
+        idempotency::complete(&mut tx, METHOD, &key, &response).await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn list_checkpoints(
+        &self,
+        _caller: &Caller,
+        req: pb::ListAccessLogCheckpointsRequest,
+    ) -> ServiceResult<pb::ListAccessLogCheckpointsResponse> {
+        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let rows = self
+            .log
+            .list_checkpoints(req.from_sequence, req.to_sequence, &page)
+            .await?;
+        let next = wire::page_to_pb(&page, rows.len(), rows.last().map(|(id, _)| *id));
+        Ok(pb::ListAccessLogCheckpointsResponse {
+            checkpoints: rows.iter().map(|(_, c)| checkpoint_to_pb(c)).collect(),
+            page: Some(next),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn list_signing_keys(
+        &self,
+        _caller: &Caller,
+        _req: pb::ListSigningKeysRequest,
+    ) -> ServiceResult<pb::ListSigningKeysResponse> {
+        Ok(pb::ListSigningKeysResponse {
+            keys: self.log.list_keys().await?,
+            page: Some(pb::PageResponse::default()),
+        })
+    }
+}
