@@ -10,14 +10,13 @@ use secal_runtime::{
     idempotency::{self, Claim},
     wire,
 };
-use sqlx::{PgConnection, types::Json};
-use uuid::Uuid;
+use sqlx::PgConnection;
 
 use crate::{
     admissibility,
     api::IntakeApi,
     lifecycle::RequestParts,
-    pbjson, persons,
+    persons,
     store::{self, Entry},
     validate::{self, Issue},
 };
@@ -76,22 +75,12 @@ fn parties(form: &pb::ApplicationForm) -> Vec<Party> {
     out
 }
 
-/// The form's parties with their registry ids, new persons registered (by the submitting
-/// agent) on the way.
-struct Linked {
-    person_ids: Vec<i64>,
-    roles: Vec<&'static str>,
-    creditor_keys: Vec<String>,
-    applicant: Option<i64>,
-    debtor: Option<i64>,
-}
-
 #[tracing::instrument(skip_all)]
 async fn register_parties(
     conn: &mut PgConnection,
     form: &pb::ApplicationForm,
     caller: &Caller,
-) -> ServiceResult<Linked> {
+) -> ServiceResult<store::LinkedParties> {
     let parties = parties(form);
     let ids = if parties.is_empty() {
         std::collections::HashMap::new()
@@ -118,7 +107,7 @@ async fn register_parties(
             .map(id_of)
             .transpose()
     };
-    Ok(Linked {
+    Ok(store::LinkedParties {
         person_ids: parties.iter().map(id_of).collect::<ServiceResult<_>>()?,
         roles: parties.iter().map(|p| p.role).collect(),
         creditor_keys: parties.iter().map(|p| p.creditor_key.clone()).collect(),
@@ -127,95 +116,25 @@ async fn register_parties(
     })
 }
 
-/// Registers the parties of a new form revision and links them to the dossier.
+/// Registers the parties of a new form revision (new persons by the caller) and links
+/// them to the dossier.
 #[tracing::instrument(skip_all)]
-async fn link_parties(
+pub(crate) async fn link_parties(
     conn: &mut PgConnection,
     dossier_id: i64,
     form: &pb::ApplicationForm,
     caller: &Caller,
 ) -> ServiceResult<()> {
     let linked = register_parties(conn, form, caller).await?;
-    if linked.person_ids.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO dossier_parties (dossier_id, person_id, role, creditor_key, registered_by,
-                                      registered_via)
-         SELECT $1, p, r, k, $5, $6 FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(p, r, k)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(dossier_id)
-    .bind(&linked.person_ids)
-    .bind(&linked.roles)
-    .bind(&linked.creditor_keys)
-    .bind(&caller.actor().id)
-    .bind(caller.via())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE dossiers SET applicant_person_id = COALESCE($2, applicant_person_id),
-                debtor_person_id = COALESCE($3, debtor_person_id) WHERE id = $1",
-    )
-    .bind(dossier_id)
-    .bind(linked.applicant)
-    .bind(linked.debtor)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    store::link_parties(conn, dossier_id, &linked, caller).await
 }
 
-fn missing_json(missing: &[Issue]) -> ServiceResult<serde_json::Value> {
-    Ok(serde_json::Value::Array(
-        missing
-            .iter()
-            .map(|m| pbjson::to_json(pbjson::FIELD_VIOLATION, &m.to_pb()))
-            .collect::<Result<_, _>>()?,
-    ))
+fn missing_items(missing: &[Issue]) -> Vec<pb::FieldViolation> {
+    missing.iter().map(Issue::to_pb).collect()
 }
 
 pub(crate) fn decision_deadline(completed_on: NaiveDate) -> Option<NaiveDate> {
     completed_on.checked_add_months(Months::new(1))
-}
-
-#[tracing::instrument(skip_all)]
-async fn store_form(
-    conn: &mut PgConnection,
-    dossier_id: i64,
-    revision: i32,
-    form: &pb::ApplicationForm,
-    effective_from: Option<NaiveDate>,
-    caller: &Caller,
-) -> ServiceResult<()> {
-    sqlx::query(
-        "INSERT INTO application_forms (dossier_id, revision, form, effective_from, recorded_by,
-                                        recorded_via)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(dossier_id)
-    .bind(revision)
-    // Written straight from the contract's type as JSON, as a submission's first revision.
-    .bind(Json(form))
-    .bind(effective_from)
-    .bind(&caller.actor().id)
-    .bind(caller.via())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// A new revision of the form, with any new parties it names.
-pub(crate) async fn store_revision(
-    conn: &mut PgConnection,
-    dossier_id: i64,
-    revision: i32,
-    form: &pb::ApplicationForm,
-    effective_from: Option<NaiveDate>,
-    caller: &Caller,
-) -> ServiceResult<()> {
-    store_form(conn, dossier_id, revision, form, effective_from, caller).await?;
-    link_parties(conn, dossier_id, form, caller).await?;
-    Ok(())
 }
 
 fn assessment_note(a: &pb::AdmissibilityAssessment) -> String {
@@ -233,36 +152,11 @@ fn admissible_column(a: &pb::AdmissibilityAssessment) -> Option<bool> {
     admissibility::is_assessed(a).then_some(a.admissible)
 }
 
-/// The dossier columns a form revision sets. `validate::check_form` has refused an unknown
-/// kind already; this keeps the stored columns from depending on that alone.
-pub(crate) struct FormColumns {
-    pub kind: i16,
-    pub creditor_count: i32,
-}
-
-impl FormColumns {
-    pub(crate) fn of(form: &pb::ApplicationForm) -> ServiceResult<Self> {
-        let kind = pb::ApplicationKind::try_from(form.kind)
-            .ok()
-            .filter(|k| *k != pb::ApplicationKind::Unspecified)
-            .ok_or_else(|| {
-                ServiceError::invalid_field("form.kind", "KIND_REQUIRED: not an application kind")
-            })?;
-        let creditor_count = i32::try_from(form.creditors.len()).map_err(|_| {
-            ServiceError::invalid_field("form.creditors", "TOO_MANY: more creditors than stored")
-        })?;
-        Ok(Self {
-            kind: kind as i16,
-            creditor_count,
-        })
-    }
-}
-
 /// A submission, as the request gives it once checked.
 struct Submission<'a> {
     key: String,
     form: &'a pb::ApplicationForm,
-    columns: FormColumns,
+    columns: store::FormColumns,
     channel: i16,
     received_on: NaiveDate,
     missing: Vec<Issue>,
@@ -301,7 +195,7 @@ impl<'a> TryFrom<&'a pb::SubmitApplicationRequest> for Submission<'a> {
         Ok(Submission {
             key,
             form,
-            columns: FormColumns::of(form)?,
+            columns: store::FormColumns::of(form)?,
             channel: channel.map_or(0, |c| c as i16),
             received_on,
             missing,
@@ -309,133 +203,48 @@ impl<'a> TryFrom<&'a pb::SubmitApplicationRequest> for Submission<'a> {
     }
 }
 
-/// A checked application, as it is first stored.
-struct NewApplication<'a> {
-    form: &'a pb::ApplicationForm,
-    columns: &'a FormColumns,
-    channel: i16,
-    received_on: NaiveDate,
-    missing: &'a [Issue],
+/// The dossier a checked submission creates: complete on receipt when nothing is missing,
+/// with its first history entries (received → complete or incomplete, and the assessment).
+fn new_dossier<'a>(
+    sub: &'a Submission<'a>,
+    missing_items: &'a [pb::FieldViolation],
     assessment: &'a pb::AdmissibilityAssessment,
     caller: &'a Caller,
-}
-
-impl NewApplication<'_> {
-    fn status(&self) -> pb::DossierStatus {
-        if self.missing.is_empty() {
-            pb::DossierStatus::Complete
-        } else {
-            pb::DossierStatus::Incomplete
-        }
-    }
-
-    /// The first history entries: received → complete or incomplete, and the assessment.
-    fn history(&self) -> [Entry<'_>; 2] {
-        let note = if self.missing.is_empty() {
-            String::from("complete on receipt")
-        } else {
-            format!("{} item(s) missing", self.missing.len())
-        };
-        [
-            Entry::transition(
-                self.caller,
-                pb::DossierStatus::Received,
-                self.status(),
-                Some(self.received_on),
-                note,
-            ),
+) -> store::NewDossier<'a> {
+    let (status, note) = if sub.missing.is_empty() {
+        (
+            pb::DossierStatus::Complete,
+            String::from("complete on receipt"),
+        )
+    } else {
+        (
+            pb::DossierStatus::Incomplete,
+            format!("{} item(s) missing", sub.missing.len()),
+        )
+    };
+    let completed_on = sub.missing.is_empty().then_some(sub.received_on);
+    let received = pb::DossierStatus::Received;
+    store::NewDossier {
+        form: sub.form,
+        columns: &sub.columns,
+        channel: sub.channel,
+        received_on: sub.received_on,
+        status,
+        completed_on,
+        decision_deadline: completed_on.and_then(decision_deadline),
+        missing_items,
+        admissible: admissible_column(assessment),
+        assessment,
+        history: [
+            Entry::transition(caller, received, status, Some(sub.received_on), note),
             Entry::other(
-                self.caller,
+                caller,
                 pb::DossierHistoryKind::AdmissibilityAssessed,
-                assessment_note(self.assessment),
+                assessment_note(assessment),
             ),
-        ]
+        ],
+        caller,
     }
-}
-
-/// The dossier, its first form revision, its parties and its first history entries in one
-/// statement: this is the hot path of every submission, and each statement of it was a
-/// round trip to the database.
-#[tracing::instrument(skip_all)]
-async fn insert_application(
-    conn: &mut PgConnection,
-    new: &NewApplication<'_>,
-    linked: &Linked,
-) -> ServiceResult<store::DossierRow> {
-    let completed_on = new.missing.is_empty().then_some(new.received_on);
-    let history = new.history();
-    let row = sqlx::query_as(concat!(
-        "WITH d AS (
-             INSERT INTO dossiers (application_id, status, kind, channel, received_on,
-                                   completed_on, decision_deadline, missing_items, creditor_count,
-                                   admissible, admissibility, created_by, created_via,
-                                   changed_by, changed_via, applicant_person_id, debtor_person_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $13, $14, $15)
-             RETURNING *
-         ), form AS (
-             INSERT INTO application_forms (dossier_id, revision, form, recorded_by, recorded_via)
-             SELECT d.id, d.form_revision, $16, $12, $13 FROM d
-         ), parties AS (
-             INSERT INTO dossier_parties (dossier_id, person_id, role, creditor_key,
-                                          registered_by, registered_via)
-             SELECT DISTINCT d.id, u.p, u.r, u.k, $12, $13
-               FROM d, unnest($17::bigint[], $18::text[], $19::text[]) AS u(p, r, k)
-         ), history AS (
-             INSERT INTO dossier_history (dossier_id, sequence, kind, from_status, to_status,
-                                          effective_on, actor, via, note, form_revision,
-                                          dossier_version)
-             SELECT d.id, u.seq, u.kind, u.from_status, u.to_status, u.effective_on, $12, $13,
-                    u.note, d.form_revision, d.version
-               FROM d, unnest($20::bigint[], $21::smallint[], $22::text[], $23::text[],
-                              $24::date[], $25::text[])
-                       AS u(seq, kind, from_status, to_status, effective_on, note)
-         )
-         SELECT ",
-        store::dossier_columns!(),
-        " FROM d"
-    ))
-    .bind(Uuid::new_v4())
-    .bind(store::status_db(new.status()))
-    .bind(new.columns.kind)
-    .bind(new.channel)
-    .bind(new.received_on)
-    .bind(completed_on)
-    .bind(completed_on.and_then(decision_deadline))
-    .bind(Json(missing_json(new.missing)?))
-    .bind(new.columns.creditor_count)
-    .bind(admissible_column(new.assessment))
-    .bind(Json(pbjson::to_json(
-        pbjson::ADMISSIBILITY,
-        new.assessment,
-    )?))
-    .bind(&new.caller.actor().id)
-    .bind(new.caller.via())
-    .bind(linked.applicant)
-    .bind(linked.debtor)
-    // Written straight from the contract's type as JSON.
-    .bind(Json(new.form))
-    .bind(&linked.person_ids)
-    .bind(&linked.roles)
-    .bind(&linked.creditor_keys)
-    .bind(vec![1_i64, 2])
-    .bind(history.iter().map(|e| e.kind as i16).collect::<Vec<_>>())
-    .bind(
-        history
-            .iter()
-            .map(|e| e.from.map(store::status_db))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        history
-            .iter()
-            .map(|e| e.to.map(store::status_db))
-            .collect::<Vec<_>>(),
-    )
-    .bind(history.iter().map(|e| e.effective_on).collect::<Vec<_>>())
-    .bind(history.iter().map(|e| e.note.as_str()).collect::<Vec<_>>())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row)
 }
 
 /// A completion, as the request gives it once checked. The form itself is judged against
@@ -482,7 +291,7 @@ fn checked_form(
 /// A new revision of the form with what was judged of it.
 struct Revised<'a> {
     form: &'a pb::ApplicationForm,
-    columns: FormColumns,
+    columns: store::FormColumns,
     missing: Vec<Issue>,
     assessment: pb::AdmissibilityAssessment,
 }
@@ -505,37 +314,27 @@ async fn complete(
     };
     let today = Utc::now().date_naive();
     let completed_on = revised.missing.is_empty().then_some(today);
-    // Status and deadline change together: the table checks they agree.
-    sqlx::query(
-        "UPDATE dossiers SET form_revision = $2, missing_items = $3, completed_on = $4,
-                decision_deadline = $5, admissible = $6, admissibility = $7, kind = $8,
-                creditor_count = $9, status = $10
-          WHERE id = $1",
-    )
-    .bind(row.id)
-    .bind(revision)
-    .bind(Json(missing_json(&revised.missing)?))
-    .bind(completed_on)
-    .bind(completed_on.and_then(decision_deadline))
-    .bind(admissible_column(&revised.assessment))
-    .bind(Json(pbjson::to_json(
-        pbjson::ADMISSIBILITY,
-        &revised.assessment,
-    )?))
-    .bind(revised.columns.kind)
-    .bind(revised.columns.creditor_count)
-    .bind(store::status_db(status))
-    .execute(&mut *conn)
-    .await?;
-    store_form(conn, row.id, revision, revised.form, None, caller).await?;
+    let still_missing = missing_items(&revised.missing);
+    let completion = store::Completion {
+        revision,
+        form: revised.form,
+        columns: &revised.columns,
+        status,
+        completed_on,
+        decision_deadline: completed_on.and_then(decision_deadline),
+        missing_items: &still_missing,
+        admissible: admissible_column(&revised.assessment),
+        assessment: &revised.assessment,
+    };
+    store::record_completion(conn, row.id, &completion, caller).await?;
     link_parties(conn, row.id, revised.form, caller).await?;
     store::set_status(conn, row.id, status, caller).await?;
-    record_completion(conn, row, revision, status, today, revised, caller).await?;
+    completion_history(conn, row, revision, status, today, revised, caller).await?;
     Ok(status)
 }
 
 /// The history of a completion: the revision, the transition when complete, the assessment.
-async fn record_completion(
+async fn completion_history(
     conn: &mut PgConnection,
     row: &store::DossierRow,
     revision: i32,
@@ -582,16 +381,9 @@ impl IntakeApi {
             return Ok(resp);
         }
         let linked = register_parties(&mut tx, sub.form, caller).await?;
-        let new = NewApplication {
-            form: sub.form,
-            columns: &sub.columns,
-            channel: sub.channel,
-            received_on: sub.received_on,
-            missing: &sub.missing,
-            assessment: &assessment,
-            caller,
-        };
-        let row = insert_application(&mut tx, &new, &linked).await?;
+        let missing = missing_items(&sub.missing);
+        let new = new_dossier(&sub, &missing, &assessment, caller);
+        let row = store::insert_application(&mut tx, &new, &linked).await?;
         let resp = pb::SubmitApplicationResponse {
             dossier: Some(store::load_new(&mut tx, &row, sub.form.clone()).await?),
             created: true,
@@ -622,7 +414,7 @@ impl IntakeApi {
         let missing = checked_form(Some(c.form), received_on)?;
         let revised = Revised {
             form: c.form,
-            columns: FormColumns::of(c.form)?,
+            columns: store::FormColumns::of(c.form)?,
             missing,
             assessment: admissibility::assess(
                 self.calculation.as_ref(),

@@ -1,4 +1,25 @@
-//! Dossier rows: locking, reading back as the contract's `Dossier`, versions and history.
+//! The dossier aggregate's store: locking dossier rows, reading them back as the contract's
+//! `Dossier`, and every write of the aggregate. The use cases (`applications`,
+//! `lifecycle::*`, `registry`, `outbox`) call these functions in their own transaction; no
+//! other module writes these tables.
+//!
+//! Tables written, and by which functions:
+//!
+//! - `dossiers`: [`insert_application`] (the new row); [`set_status`] and [`transition`]
+//!   (status, version, who changed it); [`link_parties`] (applicant and debtor);
+//!   [`record_completion`], [`record_amendment`] (a new form revision's columns);
+//!   [`record_missing_items`]; [`record_debtor_notification`]; [`record_reassessment`];
+//!   [`record_acceptance`], [`record_refusal`] (the decision); [`record_mandate`];
+//!   [`record_activation`]; [`record_closure`].
+//! - `dossier_history`: [`insert_application`] (the first two entries), [`append_history`]
+//!   (and through it [`transition`]).
+//! - `application_forms`: [`insert_application`] (the first revision), [`forms::record_form`] (and
+//!   through it [`record_completion`], [`record_amendment`]).
+//! - `dossier_parties`: [`insert_application`], [`link_parties`].
+//!
+//! Where they are: `history.rs` (status, version, history), `forms.rs` (the submission, form
+//! revisions, parties, missing items), `lifecycle.rs` (what each later step records on the
+//! row); `view.rs` reads a dossier whole, `steps.rs` is the lifecycle table.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::DossierNumber;
@@ -9,8 +30,20 @@ use uuid::Uuid;
 
 use crate::pbjson;
 
+mod forms;
+mod history;
+mod lifecycle;
 mod steps;
 mod view;
+pub(crate) use forms::{
+    Completion, FormColumns, LinkedParties, NewDossier, insert_application, link_parties,
+    record_amendment, record_completion, record_missing_items,
+};
+pub(crate) use history::{Entry, append_history, set_status, transition};
+pub(crate) use lifecycle::{
+    record_acceptance, record_activation, record_closure, record_debtor_notification,
+    record_mandate, record_reassessment, record_refusal,
+};
 pub(crate) use steps::{allowed_steps, require_step};
 pub(crate) use view::{load, load_new, load_with, role_from_db};
 
@@ -338,118 +371,5 @@ pub(crate) fn check_version(row: &DossierRow, expected: i64) -> ServiceResult<()
         )
         .with_reason("DOSSIER_VERSION_MISMATCH"));
     }
-    Ok(())
-}
-
-/// Moves the dossier to `to`, bumping its version; returns the new version.
-pub(crate) async fn set_status(
-    conn: &mut PgConnection,
-    id: i64,
-    to: pb::DossierStatus,
-    caller: &Caller,
-) -> ServiceResult<i64> {
-    let (version,): (i64,) = sqlx::query_as(
-        "UPDATE dossiers SET status = $2, version = version + 1, changed_by = $3,
-                changed_via = $4, changed_at = now()
-          WHERE id = $1 RETURNING version",
-    )
-    .bind(id)
-    .bind(status_db(to))
-    .bind(&caller.actor().id)
-    .bind(caller.via())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(version)
-}
-
-/// Moves the dossier from its current status to `to` and records the transition in its
-/// history, in the caller's transaction: a status never changes without its entry.
-pub(crate) async fn transition(
-    conn: &mut PgConnection,
-    row: &DossierRow,
-    to: pb::DossierStatus,
-    caller: &Caller,
-    effective_on: Option<NaiveDate>,
-    note: impl Into<String>,
-) -> ServiceResult<()> {
-    set_status(conn, row.id, to, caller).await?;
-    append_history(
-        conn,
-        row.id,
-        Entry::transition(caller, row.status(), to, effective_on, note),
-    )
-    .await
-}
-
-/// One history entry to append.
-pub(crate) struct Entry<'a> {
-    pub kind: pb::DossierHistoryKind,
-    pub from: Option<pb::DossierStatus>,
-    pub to: Option<pb::DossierStatus>,
-    pub effective_on: Option<NaiveDate>,
-    pub note: String,
-    pub caller: &'a Caller,
-}
-
-impl<'a> Entry<'a> {
-    pub fn transition(
-        caller: &'a Caller,
-        from: pb::DossierStatus,
-        to: pb::DossierStatus,
-        effective_on: Option<NaiveDate>,
-        note: impl Into<String>,
-    ) -> Self {
-        Self {
-            kind: pb::DossierHistoryKind::Transition,
-            from: Some(from),
-            to: Some(to),
-            effective_on,
-            note: note.into(),
-            caller,
-        }
-    }
-
-    pub fn other(
-        caller: &'a Caller,
-        kind: pb::DossierHistoryKind,
-        note: impl Into<String>,
-    ) -> Self {
-        Self {
-            kind,
-            from: None,
-            to: None,
-            effective_on: None,
-            note: note.into(),
-            caller,
-        }
-    }
-}
-
-/// Appends to the history, with the dossier's form revision and version as they now are.
-/// The dossier row is locked by the caller, so the next sequence cannot be taken twice.
-#[tracing::instrument(skip_all)]
-pub(crate) async fn append_history(
-    conn: &mut PgConnection,
-    dossier_id: i64,
-    e: Entry<'_>,
-) -> ServiceResult<()> {
-    sqlx::query(
-        "INSERT INTO dossier_history (dossier_id, sequence, kind, from_status, to_status,
-                effective_on, actor, via, note, form_revision, dossier_version)
-         SELECT d.id,
-                COALESCE((SELECT max(sequence) FROM dossier_history h WHERE h.dossier_id = d.id), 0) + 1,
-                $2, $3, $4, $5, $6, $7, $8, d.form_revision, d.version
-           FROM dossiers d WHERE d.id = $1",
-    )
-    .bind(dossier_id)
-    .bind(e.kind as i16)
-    .bind(e.from.map(status_db))
-    .bind(e.to.map(status_db))
-    .bind(e.effective_on)
-    .bind(&e.caller.actor().id)
-    .bind(e.caller.via())
-    .bind(&e.note)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }

@@ -9,9 +9,8 @@ use sqlx::PgConnection;
 use super::{Begun, RequestParts, finish, reload};
 use crate::{
     api::IntakeApi,
-    applications::{self, FormColumns},
-    outbox,
-    store::{self, DossierKey, DossierRow, Entry},
+    applications, outbox,
+    store::{self, DossierKey, DossierRow, Entry, FormColumns},
     validate,
 };
 use secal_rules::lifecycle::Step;
@@ -148,17 +147,18 @@ async fn amend(
     }
     let columns = FormColumns::of(form)?;
     let revision = row.form_revision + 1;
-    sqlx::query(
-        "UPDATE dossiers SET form_revision = $2, kind = $3, creditor_count = $4 WHERE id = $1",
+    let effective_from = a.effective_from;
+    store::record_amendment(
+        conn,
+        row.id,
+        revision,
+        &columns,
+        form,
+        effective_from,
+        caller,
     )
-    .bind(row.id)
-    .bind(revision)
-    .bind(columns.kind)
-    .bind(columns.creditor_count)
-    .execute(&mut *conn)
     .await?;
-    let effective_from = Some(a.effective_from);
-    applications::store_revision(conn, row.id, revision, form, effective_from, caller).await?;
+    applications::link_parties(conn, row.id, form, caller).await?;
     store::set_status(conn, row.id, to, caller).await?;
     store::append_history(
         conn,

@@ -5,7 +5,7 @@ use chrono::{Days, NaiveDate};
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
-use sqlx::{PgConnection, types::Json};
+use sqlx::PgConnection;
 
 use super::{Begun, RequestParts, finish, not_before, reload};
 use crate::{
@@ -200,15 +200,7 @@ async fn accept(
         motivation: a.motivation.clone(),
         decided: Some(store::caller_stamp(caller)),
     };
-    sqlx::query(
-        "UPDATE dossiers SET dossier_number = $2, decided_on = $3, decision = $4 WHERE id = $1",
-    )
-    .bind(row.id)
-    .bind(number.to_string())
-    .bind(a.decided_on)
-    .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
-    .execute(&mut *conn)
-    .await?;
+    store::record_acceptance(conn, row.id, &number, a.decided_on, &decision).await?;
     let note = format!("accepted as {number}");
     store::transition(conn, row, to, caller, Some(a.decided_on), note).await?;
     Ok(number)
@@ -292,12 +284,7 @@ async fn store_reassessment(
     a: &pb::AdmissibilityAssessment,
     caller: &Caller,
 ) -> ServiceResult<()> {
-    sqlx::query("UPDATE dossiers SET admissible = $2, admissibility = $3 WHERE id = $1")
-        .bind(dossier_id)
-        .bind(admissible)
-        .bind(Json(pbjson::to_json(pbjson::ADMISSIBILITY, a)?))
-        .execute(&mut *conn)
-        .await?;
+    store::record_reassessment(conn, dossier_id, admissible, a).await?;
     store::append_history(
         conn,
         dossier_id,
@@ -327,20 +314,7 @@ impl IntakeApi {
             Begun::Go(tx, row) => (tx, row),
         };
         let to = store::require_step(&row, Step::MarkIncomplete)?;
-        let missing = req
-            .missing_items
-            .iter()
-            .map(|m| pbjson::to_json(pbjson::FIELD_VIOLATION, m))
-            .collect::<Result<Vec<_>, _>>()?;
-        sqlx::query(
-            "UPDATE dossiers SET missing_items = $2, completed_on = NULL, decision_deadline = NULL,
-                    status = 'INCOMPLETE'
-              WHERE id = $1",
-        )
-        .bind(row.id)
-        .bind(Json(serde_json::Value::Array(missing)))
-        .execute(&mut *tx)
-        .await?;
+        store::record_missing_items(&mut tx, row.id, &req.missing_items).await?;
         let codes: Vec<&str> = req.missing_items.iter().map(|m| m.code.as_str()).collect();
         let note = format!("missing: {}. {}", codes.join(", "), req.note.trim());
         store::transition(&mut tx, &row, to, caller, None, note).await?;
@@ -386,16 +360,8 @@ impl IntakeApi {
             registered_letter_reference: letter_reference,
             response_deadline: Some(wire::date_to_pb(deadline)),
         };
-        sqlx::query(
-            "UPDATE dossiers SET debtor_notified_on = $2, debtor_response_deadline = $3,
-                    debtor_notification = $4 WHERE id = $1",
-        )
-        .bind(row.id)
-        .bind(notified_on)
-        .bind(deadline)
-        .bind(Json(pbjson::to_json(pbjson::NOTIFICATION, &notification)?))
-        .execute(&mut *tx)
-        .await?;
+        store::record_debtor_notification(&mut tx, row.id, notified_on, deadline, &notification)
+            .await?;
         store::transition(
             &mut tx,
             &row,
@@ -492,12 +458,7 @@ impl IntakeApi {
             motivation: motivation.clone(),
             decided: Some(store::caller_stamp(caller)),
         };
-        sqlx::query("UPDATE dossiers SET decided_on = $2, decision = $3 WHERE id = $1")
-            .bind(row.id)
-            .bind(decided_on)
-            .bind(Json(pbjson::to_json(pbjson::DECISION, &decision)?))
-            .execute(&mut *tx)
-            .await?;
+        store::record_refusal(&mut tx, row.id, decided_on, &decision).await?;
         let note = format!("{}: {}", reasons.join(", "), motivation);
         store::transition(&mut tx, &row, to, caller, Some(decided_on), note).await?;
         let resp = pb::RefuseApplicationResponse {

@@ -3,7 +3,6 @@
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
-use sqlx::types::Json;
 
 use super::{Begun, RequestParts, finish, not_before, reload};
 use crate::{
@@ -208,11 +207,7 @@ impl IntakeApi {
             explanation,
             ..Default::default()
         };
-        sqlx::query("UPDATE dossiers SET mandate = $2 WHERE id = $1")
-            .bind(row.id)
-            .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
-            .execute(&mut *tx)
-            .await?;
+        store::record_mandate(&mut tx, row.id, &mandate).await?;
         store::transition(&mut tx, &row, to, caller, Some(proposed_on), note).await?;
         let resp = pb::ProposeMandateResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
@@ -250,11 +245,7 @@ impl IntakeApi {
         )?;
         mandate.signed_on = Some(wire::date_to_pb(signed_on));
         mandate.signed_document_key = req.signed_document_key.trim().to_owned();
-        sqlx::query("UPDATE dossiers SET mandate = $2 WHERE id = $1")
-            .bind(row.id)
-            .bind(Json(pbjson::to_json(pbjson::MANDATE, &mandate)?))
-            .execute(&mut *tx)
-            .await?;
+        store::record_mandate(&mut tx, row.id, &mandate).await?;
         store::transition(&mut tx, &row, to, caller, Some(signed_on), "").await?;
         let resp = pb::RecordMandateSignedResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
@@ -290,11 +281,7 @@ impl IntakeApi {
             date_of("signed_on", mandate.signed_on.as_ref())?,
             "the signed mandate",
         )?;
-        sqlx::query("UPDATE dossiers SET active_from = $2 WHERE id = $1")
-            .bind(row.id)
-            .bind(active_from)
-            .execute(&mut *tx)
-            .await?;
+        store::record_activation(&mut tx, row.id, active_from).await?;
         store::transition(&mut tx, &row, to, caller, Some(active_from), "").await?;
         let event_id = outbox::emit(
             &mut tx,
@@ -347,17 +334,7 @@ impl IntakeApi {
             closed_on: Some(wire::date_to_pb(closed_on)),
             note: note.clone(),
         };
-        sqlx::query(
-            "UPDATE dossiers SET closed_on = $2, closure = $3, status = 'CLOSED',
-                    decision_deadline = CASE WHEN status IN ('COMPLETE', 'DEBTOR_NOTIFIED')
-                                             THEN NULL ELSE decision_deadline END
-              WHERE id = $1",
-        )
-        .bind(row.id)
-        .bind(closed_on)
-        .bind(Json(pbjson::to_json(pbjson::CLOSURE, &closure)?))
-        .execute(&mut *tx)
-        .await?;
+        store::record_closure(&mut tx, row.id, closed_on, &closure).await?;
         store::transition(
             &mut tx,
             &row,
