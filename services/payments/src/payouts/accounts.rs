@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use tracing::instrument;
 
 use super::new_account::{self, applicant_family_name, required};
-use super::{audit, run_once};
+use super::{audit, run_once, store};
 use crate::api::PaymentsApi;
 
 pub const PENDING: i16 = pb::PayoutAccountStatus::PendingConfirmation as i16;
@@ -128,9 +128,9 @@ pub async fn request(
             return Err(ServiceError::invalid_field("account.holder_name", why));
         }
         let source = req.source_reference.trim();
-        let row = account
-            .insert_pending(conn, &dossier, source, &caller.actor().id)
-            .await?;
+        let row =
+            store::insert_pending_account(conn, &account, &dossier, source, &caller.actor().id)
+                .await?;
         Ok(pb::RequestPayoutAccountChangeResponse {
             payout_account: Some(row.to_pb()),
         })
@@ -167,22 +167,13 @@ pub async fn confirm(
             let row = decidable(conn, &id, &actor).await?;
             let replaced = match current(conn, &row.dossier_number).await? {
                 Some(old) => {
-                    set_status(conn, &old.id, REPLACED).await?;
+                    store::set_account_status(conn, &old.id, REPLACED).await?;
                     Some(by_id(conn, &old.id).await?.to_pb())
                 }
                 None => None,
             };
-            sqlx::query(
-                "UPDATE payout_accounts SET status = $5, confirmation_method = $2, \
-             evidence_reference = $3, decided_by = $4, decided_at = now() WHERE id = $1",
-            )
-            .bind(&id)
-            .bind(i16::try_from(req.method).unwrap_or_default())
-            .bind(&evidence)
-            .bind(&actor)
-            .bind(ACTIVE)
-            .execute(&mut *conn)
-            .await?;
+            let method = i16::try_from(req.method).unwrap_or_default();
+            store::activate_account(conn, &id, method, &evidence, &actor).await?;
             Ok(pb::ConfirmPayoutAccountChangeResponse {
                 payout_account: Some(by_id(conn, &id).await?.to_pb()),
                 replaced,
@@ -213,16 +204,7 @@ pub async fn reject(
         &req,
         async |conn| {
             decidable(conn, &id, &actor).await?;
-            sqlx::query(
-                "UPDATE payout_accounts SET status = $4, note = $2, decided_by = $3, \
-             decided_at = now() WHERE id = $1",
-            )
-            .bind(&id)
-            .bind(&reason)
-            .bind(&actor)
-            .bind(pb::PayoutAccountStatus::Rejected as i16)
-            .execute(&mut *conn)
-            .await?;
+            store::reject_account(conn, &id, &reason, &actor).await?;
             Ok(pb::RejectPayoutAccountChangeResponse {
                 payout_account: Some(by_id(conn, &id).await?.to_pb()),
             })
@@ -249,15 +231,6 @@ async fn decidable(conn: &mut PgConnection, id: &str, actor: &str) -> ServiceRes
         ));
     }
     Ok(row)
-}
-
-pub async fn set_status(conn: &mut PgConnection, id: &str, status: i16) -> ServiceResult<()> {
-    sqlx::query("UPDATE payout_accounts SET status = $2 WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 #[instrument(skip_all, fields(method = "ListPayoutAccounts"))]

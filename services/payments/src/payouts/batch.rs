@@ -16,7 +16,7 @@ use tracing::instrument;
 use super::accounts::{self, ACTIVE};
 use super::new_account::holder_allowed;
 use super::rows::payouts_of;
-use super::{audit, debtor_setting, new_id, run_once};
+use super::{audit, debtor_setting, new_id, run_once, store};
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer};
@@ -147,7 +147,7 @@ async fn build(
         xml: &doc.xml,
     };
     insert_batch(conn, actor, &batch, &staged).await?;
-    insert_payouts(conn, actor, &batch_id, &staged).await?;
+    store::insert_payouts(conn, actor, &batch_id, &staged).await?;
     tracing::info!(payouts = staged.len(), "payout batch created");
     Ok(pb::CreatePayoutBatchResponse {
         batch: Some(batch_pb(conn, &batch_id).await?.0),
@@ -315,50 +315,20 @@ async fn insert_batch(
     Ok(())
 }
 
-async fn insert_payouts(
-    conn: &mut PgConnection,
-    actor: &str,
-    batch_id: &str,
-    staged: &[Staged],
-) -> ServiceResult<()> {
-    for s in staged {
-        sqlx::query(
-            "INSERT INTO payouts (id, end_to_end_id, batch_id, dossier_number, creditor, \
-             payout_account_id, amount_cents, remittance, state, first_payout, \
-             pending_transfer_id, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $12, $9, $10, $11)",
-        )
-        .bind(&s.payout_id)
-        .bind(&s.e2e)
-        .bind(batch_id)
-        .bind(&s.dossier)
-        .bind(&s.creditor)
-        .bind(&s.account_id)
-        .bind(s.cents)
-        .bind(&s.remittance)
-        .bind(s.first)
-        .bind(s.pending_id())
-        .bind(actor)
-        .bind(pb::PayoutState::Pending as i16)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-struct Staged {
-    payout_id: String,
-    e2e: String,
-    dossier: String,
-    creditor: String,
-    account_id: String,
-    cents: i64,
-    remittance: String,
-    first: bool,
+/// A payout of the batch, before it is stored.
+pub(super) struct Staged {
+    pub payout_id: String,
+    pub e2e: String,
+    pub dossier: String,
+    pub creditor: String,
+    pub account_id: String,
+    pub cents: i64,
+    pub remittance: String,
+    pub first: bool,
 }
 
 impl Staged {
-    fn pending_id(&self) -> String {
+    pub(super) fn pending_id(&self) -> String {
         format!("payout/{}", self.payout_id)
     }
 }

@@ -6,6 +6,7 @@ mod batch;
 mod new_account;
 mod rows;
 mod settle;
+mod store;
 
 pub use batch::{create_batch, get_batch};
 pub(crate) use new_account::propose_from_intake;

@@ -10,8 +10,8 @@ use secal_runtime::{ServiceError, ServiceResult};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
-use super::accounts::{ACTIVE, AccountRow, BLOCKED, COLUMNS, PENDING};
-use super::new_id;
+use super::accounts::{ACTIVE, AccountRow, BLOCKED, PENDING};
+use super::store;
 
 pub(super) fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
     let v = v.trim();
@@ -26,12 +26,12 @@ pub(super) fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
 
 /// An account that passed [`check`]; the holder rule needs the dossier (see [`refusal`]).
 pub(super) struct NewAccount {
-    iban: Iban,
-    bic: String,
-    holder: String,
-    bank_name: String,
-    holding: pb::AccountHolding,
-    lawyer: pb::LawyerAuthorisation,
+    pub iban: Iban,
+    pub bic: String,
+    pub holder: String,
+    pub bank_name: String,
+    pub holding: pb::AccountHolding,
+    pub lawyer: pb::LawyerAuthorisation,
 }
 
 /// The checks of an account on its own; errors name the offending field.
@@ -152,38 +152,6 @@ impl NewAccount {
         refusal(&self.holder, self.holding as i16, lawyer, applicant)
     }
 
-    /// Stored as awaiting confirmation.
-    pub(super) async fn insert_pending(
-        &self,
-        conn: &mut PgConnection,
-        dossier: &str,
-        source: &str,
-        requested_by: &str,
-    ) -> ServiceResult<AccountRow> {
-        let sql = format!(
-            "INSERT INTO payout_accounts (id, dossier_number, iban, bic, holder_name, bank_name, \
-             holding, lawyer_name, lawyer_bar, lawyer_document_key, status, source_reference, \
-             requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             RETURNING {COLUMNS}"
-        );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(new_id("pa"))
-            .bind(dossier)
-            .bind(self.iban.electronic())
-            .bind(&self.bic)
-            .bind(&self.holder)
-            .bind(&self.bank_name)
-            .bind(self.holding as i16)
-            .bind(self.lawyer.lawyer_name.trim())
-            .bind(self.lawyer.bar.trim())
-            .bind(self.lawyer.document_key.trim())
-            .bind(PENDING)
-            .bind(source)
-            .bind(requested_by)
-            .fetch_one(conn)
-            .await?)
-    }
-
     /// The dossier already has this account awaiting confirmation, in use or blocked.
     async fn known(&self, conn: &mut PgConnection, dossier: &str) -> ServiceResult<bool> {
         Ok(sqlx::query_scalar(
@@ -233,8 +201,6 @@ pub(crate) async fn propose_from_intake(
     if account.known(conn, dossier).await? {
         return Ok(false);
     }
-    account
-        .insert_pending(conn, dossier, source, requested_by)
-        .await?;
+    store::insert_pending_account(conn, &account, dossier, source, requested_by).await?;
     Ok(true)
 }

@@ -10,13 +10,12 @@ use tracing::instrument;
 use super::accounts::{self, ACTIVE, BLOCKED};
 use super::batch::batch_pb;
 use super::rows::{PAYOUT_SELECT, PayoutRow};
-use super::run_once;
+use super::{run_once, store};
 use crate::api::PaymentsApi;
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer, Settle};
 
 const PENDING: i16 = pb::PayoutState::Pending as i16;
 const CONFIRMED: i16 = pb::PayoutState::Confirmed as i16;
-const RETURNED: i16 = pb::PayoutState::Returned as i16;
 
 #[instrument(skip_all, fields(method = "ConfirmPayouts"))]
 pub async fn confirm(
@@ -107,16 +106,8 @@ async fn confirm_one(
         "executed by the bank",
     )
     .await?;
-    sqlx::query("UPDATE payouts SET state = $3, confirmed_on = $2 WHERE id = $1")
-        .bind(&r.id)
-        .bind(booked_on)
-        .bind(CONFIRMED)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE payout_accounts SET has_received_payout = true WHERE id = $1")
-        .bind(&r.payout_account_id)
-        .execute(&mut *conn)
-        .await?;
+    store::mark_confirmed(conn, &r.id, booked_on).await?;
+    store::mark_account_paid(conn, &r.payout_account_id).await?;
     Ok(())
 }
 
@@ -225,21 +216,10 @@ pub(crate) async fn return_payout(
         ));
     }
     reverse_payout(conn, actor, &p, r).await?;
-    sqlx::query(
-        "UPDATE payouts SET state = $2, returned_on = $3, return_reason_code = $4, \
-         return_reason_text = $5, return_by = $6, return_at = now() WHERE id = $1",
-    )
-    .bind(&p.id)
-    .bind(RETURNED)
-    .bind(r.returned_on)
-    .bind(code)
-    .bind(r.reason_text)
-    .bind(actor)
-    .execute(&mut *conn)
-    .await?;
+    store::mark_returned(conn, &p.id, r, actor).await?;
     let acct = accounts::by_id(conn, &p.payout_account_id).await?;
     if acct.status == ACTIVE {
-        accounts::set_status(conn, &acct.id, BLOCKED).await?;
+        store::set_account_status(conn, &acct.id, BLOCKED).await?;
     }
     let sql = format!("{PAYOUT_SELECT} WHERE p.id = $1");
     let p: PayoutRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -1,4 +1,6 @@
-//! Money received from debtors.
+//! Money received from debtors: the one module that writes `debtor_payments` (a payment
+//! recorded, imported from a statement or assigned from suspense through [`book_payment`]; a
+//! tax-refund offset's part through [`book_offset_payment`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::{DossierNumber, Money, StructuredReference, YearMonth};
@@ -9,6 +11,7 @@ use secal_runtime::{
     idempotency::{self, Claim},
     wire,
 };
+use sqlx::PgConnection;
 
 use crate::api::PaymentsApi;
 use crate::ledger::booking::{self, Booking};
@@ -294,33 +297,7 @@ pub(crate) async fn book_payment(
     via: Option<&str>,
     p: NewPayment,
 ) -> ServiceResult<pb::DebtorPayment> {
-    let row: PaymentRow = sqlx::query_as(concat!(
-        "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on,
-                                      for_month, recorded_by, recorded_via, channel,
-                                      structured_reference, bank_reference, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
-        payment_columns!(),
-        ", NULL::uuid AS statement_line_id"
-    ))
-    .bind(p.public_id)
-    .bind(&p.dossier)
-    .bind(p.cents)
-    .bind(p.received_on)
-    .bind(p.for_month)
-    .bind(actor)
-    .bind(via)
-    .bind(p.details.channel.map_or(0, |c| c as i16))
-    .bind(
-        p.details
-            .structured_reference
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-    )
-    .bind(p.details.bank_reference.as_deref().unwrap_or_default())
-    .bind(p.details.note.as_deref().unwrap_or_default())
-    .fetch_one(&mut **tx)
-    .await?;
+    let row = insert_payment(&mut *tx, actor, via, &p).await?;
     let payment_id = row.public_id.to_string();
     let dossier = &p.dossier;
     let receipt = NewTransfer {
@@ -351,6 +328,95 @@ pub(crate) async fn book_payment(
     let mut payment = row.to_pb();
     payment.allocation = Some(allocation_pb(&payment_id, p.cents, &lines, rest, ids));
     Ok(payment)
+}
+
+/// The debtor payment's record, as [`book_payment`] stores it.
+#[tracing::instrument(skip_all)]
+async fn insert_payment(
+    conn: &mut PgConnection,
+    actor: &str,
+    via: Option<&str>,
+    p: &NewPayment,
+) -> ServiceResult<PaymentRow> {
+    Ok(sqlx::query_as(concat!(
+        "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on,
+                                      for_month, recorded_by, recorded_via, channel,
+                                      structured_reference, bank_reference, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
+        payment_columns!(),
+        ", NULL::uuid AS statement_line_id"
+    ))
+    .bind(p.public_id)
+    .bind(&p.dossier)
+    .bind(p.cents)
+    .bind(p.received_on)
+    .bind(p.for_month)
+    .bind(actor)
+    .bind(via)
+    .bind(p.details.channel.map_or(0, |c| c as i16))
+    .bind(
+        p.details
+            .structured_reference
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    )
+    .bind(p.details.bank_reference.as_deref().unwrap_or_default())
+    .bind(p.details.note.as_deref().unwrap_or_default())
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The part of a confirmed tax-refund offset on one dossier, booked as a debtor payment: the
+/// record and its allocation, in the caller's transaction. Its receipt is the offset's hold,
+/// which the caller has just posted (tax-offset-clearing -> money-received), so no receipt
+/// transfer is written here; the caller touches the dossier in its unit of work.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn book_offset_payment(
+    conn: &mut PgConnection,
+    actor: &str,
+    dossier: &str,
+    cents: i64,
+    paid_on: NaiveDate,
+) -> ServiceResult<Uuid> {
+    let id = Uuid::new_v4();
+    insert_offset_payment(&mut *conn, id, dossier, cents, paid_on, actor).await?;
+    booking::allocate_received(
+        &mut *conn,
+        actor,
+        dossier,
+        &id.to_string(),
+        cents,
+        None,
+        paid_on,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// A tax-refund offset's debtor payment record: no month, channel or references, recorded
+/// via `tax-refund-offset`.
+#[tracing::instrument(skip_all)]
+async fn insert_offset_payment(
+    conn: &mut PgConnection,
+    id: Uuid,
+    dossier: &str,
+    cents: i64,
+    paid_on: NaiveDate,
+    actor: &str,
+) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on, recorded_by, recorded_via)
+         VALUES ($1, $2, $3, $4, $5, 'tax-refund-offset')",
+    )
+    .bind(id)
+    .bind(dossier)
+    .bind(cents)
+    .bind(paid_on)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 impl PaymentsApi {

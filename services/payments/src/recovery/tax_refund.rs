@@ -20,6 +20,7 @@ use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::booking::{self, Booking};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
+use crate::receipts;
 
 const HOLD_SECS: i64 = 30 * 86_400;
 
@@ -484,28 +485,7 @@ async fn confirm_part(
         return Ok(None);
     }
     settled?;
-    let id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO debtor_payments (public_id, dossier_number, amount_cents, received_on, recorded_by, recorded_via)
-         VALUES ($1, $2, $3, $4, $5, 'tax-refund-offset')",
-    )
-    .bind(id)
-    .bind(dossier)
-    .bind(cents)
-    .bind(paid_on)
-    .bind(actor)
-    .execute(&mut *conn)
-    .await?;
-    booking::allocate_received(
-        &mut *conn,
-        actor,
-        dossier,
-        &id.to_string(),
-        cents,
-        None,
-        paid_on,
-    )
-    .await?;
+    let id = receipts::payments::book_offset_payment(conn, actor, dossier, cents, paid_on).await?;
     Ok(Some(id))
 }
 

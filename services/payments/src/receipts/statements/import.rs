@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
+use super::store::{self, StoredLine};
 use super::{LineKind, ParsedLine, dossier_of_reference, lines_of, stable_id};
 use crate::api::PaymentsApi;
 use crate::ledger::booking::Booking;
@@ -301,7 +302,7 @@ async fn import_line(
         reason: &reason,
         payment,
     };
-    if !insert_line(tx, line, &stored).await? {
+    if !store::insert_line(tx, line, &stored).await? {
         summary.duplicate_count += 1;
         return Ok(());
     }
@@ -383,54 +384,6 @@ fn line_status(
         ),
         Outcome::Unmatched(why) => (pb::StatementLineStatus::Unmatched, why.clone(), None),
     }
-}
-
-/// What is stored of a line besides the bank's own data.
-struct StoredLine<'a> {
-    line_id: uuid::Uuid,
-    statement_id: uuid::Uuid,
-    account: &'a str,
-    status: pb::StatementLineStatus,
-    reason: &'a str,
-    payment: Option<uuid::Uuid>,
-}
-
-/// Stores the line; `false` when an earlier statement already had it.
-async fn insert_line(
-    conn: &mut PgConnection,
-    line: &ParsedLine,
-    stored: &StoredLine<'_>,
-) -> ServiceResult<bool> {
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO statement_lines (public_id, statement_id, account_iban, bank_reference, kind,
-             booking_date, value_date, amount_cents, counterparty_name, counterparty_iban,
-             structured_reference, unstructured_remittance, status, reason, debtor_payment_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (account_iban, bank_reference) DO NOTHING RETURNING id",
-    )
-    .bind(stored.line_id)
-    .bind(stored.statement_id)
-    .bind(stored.account)
-    .bind(&line.bank_reference)
-    .bind(line.kind as i16)
-    .bind(line.booking_date)
-    .bind(line.value_date)
-    .bind(line.cents)
-    .bind(&line.counterparty_name)
-    .bind(&line.counterparty_iban)
-    .bind(
-        line.reference
-            .as_ref()
-            .map(|r| r.electronic())
-            .unwrap_or_default(),
-    )
-    .bind(&line.unstructured)
-    .bind(stored.status as i16)
-    .bind(stored.reason)
-    .bind(stored.payment)
-    .fetch_optional(conn)
-    .await?;
-    Ok(inserted.is_some())
 }
 
 /// A payout that came back: back to payable, as RecordPayoutReturn would.

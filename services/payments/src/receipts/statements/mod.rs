@@ -6,6 +6,7 @@
 
 mod import;
 mod resolve;
+mod store;
 
 pub(crate) use import::import;
 pub(crate) use resolve::{list_unmatched, resolve};

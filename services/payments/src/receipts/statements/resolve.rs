@@ -10,7 +10,7 @@ use secal_runtime::{
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::stable_id;
+use super::{stable_id, store};
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::booking::Booking;
@@ -27,6 +27,7 @@ macro_rules! line_columns {
          l.debtor_payment_id, l.resolution, l.resolution_note, l.resolved_by, l.resolved_at"
     };
 }
+pub(super) use line_columns;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct LineRow {
@@ -235,7 +236,10 @@ pub(crate) async fn resolve(
     if v.kind == pb::StatementLineResolutionKind::ReturnToSender {
         refund_to_sender(&mut tx, actor, &row).await?;
     }
-    let updated = mark_resolved(&mut tx, &v, actor, payment.as_ref()).await?;
+    let payment_id = payment
+        .as_ref()
+        .and_then(|p| p.payment_id.parse::<Uuid>().ok());
+    let updated = store::mark_resolved(&mut tx, v.line, v.kind, &v.note, actor, payment_id).await?;
     let resp = pb::ResolveStatementLineResponse {
         line: Some(updated.to_pb()),
         payment,
@@ -332,26 +336,4 @@ async fn refund_to_sender(
     };
     ledger::create_transfers(conn, actor, std::slice::from_ref(&refund)).await?;
     Ok(())
-}
-
-async fn mark_resolved(
-    conn: &mut PgConnection,
-    v: &ResolveCommand,
-    actor: &str,
-    payment: Option<&pb::DebtorPayment>,
-) -> ServiceResult<LineRow> {
-    Ok(sqlx::query_as(concat!(
-        "UPDATE statement_lines l SET status = $6, resolution = $2, resolution_note = $3,
-             resolved_by = $4, resolved_at = now(), debtor_payment_id = $5
-         WHERE l.public_id = $1 RETURNING ",
-        line_columns!()
-    ))
-    .bind(v.line)
-    .bind(v.kind as i16)
-    .bind(&v.note)
-    .bind(actor)
-    .bind(payment.and_then(|p| p.payment_id.parse::<Uuid>().ok()))
-    .bind(pb::StatementLineStatus::Resolved as i16)
-    .fetch_one(conn)
-    .await?)
 }

@@ -8,21 +8,21 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{PLAN_COLUMNS, PlanRow, sizing, to_pb, today};
+use super::{sizing, store, to_pb, today};
 use crate::api::PaymentsApi;
 
 const METHOD: &str = "CreatePaymentPlan";
 
 /// CreatePaymentPlan, parsed.
-struct PlanCommand {
+pub(super) struct PlanCommand {
     key: String,
-    person: String,
-    dossiers: Vec<String>,
-    income_month: NaiveDate,
-    start: NaiveDate,
-    due_day: u32,
+    pub person: String,
+    pub dossiers: Vec<String>,
+    pub income_month: NaiveDate,
+    pub start: NaiveDate,
+    pub due_day: u32,
     override_cents: Option<i64>,
-    override_reason: String,
+    pub override_reason: String,
     count: i64,
 }
 
@@ -184,8 +184,10 @@ pub(crate) async fn create(
         sizing: &sizing,
         instalment_count: req.instalment_count,
         lookup_access_log_sequence: req.lookup_access_log_sequence,
+        reference: plan_reference(&p),
     };
-    let row = insert_plan(&mut tx, caller, &p, &plan).await?;
+    let actor = &caller.actor().id;
+    let row = store::insert_plan(&mut tx, &p, &plan, actor, caller.via()).await?;
     insert_instalments(&mut tx, row.id, &instalments).await?;
     let resp = pb::CreatePaymentPlanResponse {
         plan: Some(to_pb(&mut tx, &row, today()).await?),
@@ -224,55 +226,22 @@ async fn debt_to_settle(conn: &mut PgConnection, p: &PlanCommand) -> ServiceResu
 }
 
 /// What the plan row keeps besides the checked request.
-struct NewPlan<'a> {
-    amount: i64,
-    sizing: &'a sizing::Sizing,
-    instalment_count: i32,
-    lookup_access_log_sequence: i64,
+pub(super) struct NewPlan<'a> {
+    pub amount: i64,
+    pub sizing: &'a sizing::Sizing,
+    pub instalment_count: i32,
+    pub lookup_access_log_sequence: i64,
+    /// The structured communication of the plan's first dossier (empty if it has none).
+    pub reference: String,
 }
 
-async fn insert_plan(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    p: &PlanCommand,
-    plan: &NewPlan<'_>,
-) -> ServiceResult<PlanRow> {
-    let reference = crate::receipts::payments::dossier("dossier_numbers[0]", &p.dossiers[0])
+/// The structured communication the debtor pays the plan with: its first dossier's.
+fn plan_reference(p: &PlanCommand) -> String {
+    crate::receipts::payments::dossier("dossier_numbers[0]", &p.dossiers[0])
         .ok()
         .and_then(|d| crate::receipts::statements::dossier_reference(&d).ok())
         .map(|r| r.to_string())
-        .unwrap_or_default();
-    let explanation = plan
-        .sizing
-        .explanation
-        .as_ref()
-        .map(tonic_prost::prost::Message::encode_to_vec);
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO payment_plans (id, debtor_person_id, dossier_numbers, status, start_date,
-             due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation,
-             override_reason, structured_reference, income_month, lookup_access_log_sequence,
-             created_by, created_via)
-         VALUES ($1, $2, $3, $16, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         RETURNING {PLAN_COLUMNS}"
-    )))
-    .bind(Uuid::new_v4())
-    .bind(&p.person)
-    .bind(&p.dossiers)
-    .bind(p.start)
-    .bind(i16::try_from(p.due_day).unwrap_or(1))
-    .bind(plan.amount)
-    .bind(plan.instalment_count)
-    .bind(plan.sizing.seizable_cents)
-    .bind(explanation)
-    .bind(&p.override_reason)
-    .bind(reference)
-    .bind(p.income_month)
-    .bind(plan.lookup_access_log_sequence)
-    .bind(&caller.actor().id)
-    .bind(caller.via())
-    .bind(pb::PaymentPlanStatus::Active as i16)
-    .fetch_one(conn)
-    .await?)
+        .unwrap_or_default()
 }
 
 async fn insert_instalments(

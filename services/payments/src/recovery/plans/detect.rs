@@ -9,8 +9,7 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::end::end_rows;
-use super::instalments_as_of;
+use super::{instalments_as_of, store};
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger;
@@ -75,7 +74,7 @@ pub(crate) async fn detect_missed(
         }
     }
     if !completed.is_empty() {
-        end_rows(
+        store::end_plans(
             &mut tx,
             &completed,
             R::Completed,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 
-use super::{PlanRow, instalments_as_of, load, plan_id, to_pb, today};
+use super::{PlanRow, instalments_as_of, load, plan_id, store, to_pb, today};
 
 const METHOD: &str = "EndPaymentPlan";
 
@@ -57,7 +57,7 @@ pub(crate) async fn end(
         ));
     }
     check_reason(&mut tx, &row, reason, ended_on).await?;
-    end_rows(&mut tx, &[id], reason, ended_on, &note, &caller.actor().id).await?;
+    store::end_plans(&mut tx, &[id], reason, ended_on, &note, &caller.actor().id).await?;
     let row = load(&mut tx, id, false).await?;
     let resp = pb::EndPaymentPlanResponse {
         plan: Some(to_pb(&mut tx, &row, today()).await?),
@@ -97,31 +97,6 @@ async fn check_reason(
     }
 }
 
-pub(super) async fn end_rows(
-    conn: &mut PgConnection,
-    ids: &[Uuid],
-    reason: R,
-    ended_on: NaiveDate,
-    note: &str,
-    actor: &str,
-) -> ServiceResult<()> {
-    sqlx::query(concat!(
-        "UPDATE payment_plans SET status = $6, end_reason = $2, ended_on = $3, end_note = $4,
-                ended_by = $5
-         WHERE id = ANY($1) AND status = ",
-        sql_enum!(PaymentPlanStatus::Active),
-    ))
-    .bind(ids)
-    .bind(reason as i16)
-    .bind(ended_on)
-    .bind(note)
-    .bind(actor)
-    .bind(pb::PaymentPlanStatus::Ended as i16)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Ends the debtor's active plans (reason suspension, on the suspension's effective date) in
 /// the caller's transaction; returns their ids.
 pub(crate) async fn end_for_suspension(
@@ -140,7 +115,7 @@ pub(crate) async fn end_for_suspension(
     .bind(person)
     .fetch_all(&mut *conn)
     .await?;
-    end_rows(
+    store::end_plans(
         conn,
         &ids,
         R::Suspension,

@@ -14,6 +14,7 @@ mod detect;
 mod end;
 mod read;
 mod sizing;
+mod store;
 
 pub(crate) use create::create;
 pub(crate) use detect::detect_missed;

@@ -1,0 +1,81 @@
+//! Payment plans as stored: the one module that writes `payment_plans` (a plan created,
+//! plans ended). Every function takes the caller's transaction.
+
+use chrono::NaiveDate;
+use secal_proto::v1::{self as pb, PaymentPlanEndReason as R};
+use secal_runtime::ServiceResult;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::create::{NewPlan, PlanCommand};
+use super::{PLAN_COLUMNS, PlanRow};
+use crate::db_enum::sql_enum;
+
+/// A new plan, active, recorded by `actor`.
+#[tracing::instrument(skip_all)]
+pub(super) async fn insert_plan(
+    conn: &mut PgConnection,
+    p: &PlanCommand,
+    plan: &NewPlan<'_>,
+    actor: &str,
+    via: Option<&str>,
+) -> ServiceResult<PlanRow> {
+    let explanation = plan
+        .sizing
+        .explanation
+        .as_ref()
+        .map(tonic_prost::prost::Message::encode_to_vec);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO payment_plans (id, debtor_person_id, dossier_numbers, status, start_date,
+             due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation,
+             override_reason, structured_reference, income_month, lookup_access_log_sequence,
+             created_by, created_via)
+         VALUES ($1, $2, $3, $16, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         RETURNING {PLAN_COLUMNS}"
+    )))
+    .bind(Uuid::new_v4())
+    .bind(&p.person)
+    .bind(&p.dossiers)
+    .bind(p.start)
+    .bind(i16::try_from(p.due_day).unwrap_or(1))
+    .bind(plan.amount)
+    .bind(plan.instalment_count)
+    .bind(plan.sizing.seizable_cents)
+    .bind(explanation)
+    .bind(&p.override_reason)
+    .bind(&plan.reference)
+    .bind(p.income_month)
+    .bind(plan.lookup_access_log_sequence)
+    .bind(actor)
+    .bind(via)
+    .bind(pb::PaymentPlanStatus::Active as i16)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Ends those of the plans `ids` still active, for `reason` on `ended_on`.
+#[tracing::instrument(skip_all)]
+pub(super) async fn end_plans(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    reason: R,
+    ended_on: NaiveDate,
+    note: &str,
+    actor: &str,
+) -> ServiceResult<()> {
+    sqlx::query(concat!(
+        "UPDATE payment_plans SET status = $6, end_reason = $2, ended_on = $3, end_note = $4,
+                ended_by = $5
+         WHERE id = ANY($1) AND status = ",
+        sql_enum!(PaymentPlanStatus::Active),
+    ))
+    .bind(ids)
+    .bind(reason as i16)
+    .bind(ended_on)
+    .bind(note)
+    .bind(actor)
+    .bind(pb::PaymentPlanStatus::Ended as i16)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
