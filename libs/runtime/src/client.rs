@@ -61,7 +61,8 @@ pub fn channel(addr: &str, settings: ChannelSettings) -> Result<Channel, ClientE
 }
 
 /// A lazily connected channel to another service and this service's credentials: what
-/// every client of a peer holds.
+/// every client of a peer holds. A generated client comes from [`Peer::client`] or
+/// [`Peer::client_for_agent`], so that no service wraps the two by hand.
 #[derive(Clone, Debug)]
 pub struct Peer {
     pub channel: Channel,
@@ -69,6 +70,24 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// A generated client on this peer with this service's credentials, e.g.
+    /// `peer.client(CalculationServiceClient::with_interceptor)`.
+    pub fn client<C>(&self, with_interceptor: impl FnOnce(Channel, Credentials) -> C) -> C {
+        with_interceptor(self.channel.clone(), self.credentials.clone())
+    }
+
+    /// The same, calling on behalf of the agent whose token is given (when there is one).
+    pub fn client_for_agent<C>(
+        &self,
+        agent_token: Option<&str>,
+        with_interceptor: impl FnOnce(Channel, Credentials) -> C,
+    ) -> C {
+        with_interceptor(
+            self.channel.clone(),
+            self.credentials.for_agent(agent_token),
+        )
+    }
+
     /// Connects in at most 2 s; `request_timeout` bounds each call.
     pub fn connect(
         addr: &str,

@@ -15,30 +15,20 @@ use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use crate::store;
 
 #[derive(Clone)]
-pub struct Calculation {
-    channel: Channel,
-    credentials: Credentials,
-}
+pub struct Calculation(client::Peer);
 
 impl Calculation {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
-        let client::Peer {
-            channel,
-            credentials,
-        } = client::Peer::connect(addr, service_token, Duration::from_secs(5))?;
-        Ok(Self {
-            channel,
-            credentials,
-        })
+        client::Peer::connect(addr, service_token, Duration::from_secs(5)).map(Self)
     }
 
     fn client(
         &self,
         caller: &Caller,
     ) -> CalculationServiceClient<InterceptedService<Channel, Credentials>> {
-        CalculationServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.credentials.for_agent(caller.agent_token()),
+        self.0.client_for_agent(
+            caller.agent_token(),
+            CalculationServiceClient::with_interceptor,
         )
     }
 }

@@ -21,25 +21,16 @@ const RETRIES: RetryPolicy = RetryPolicy {
 };
 
 #[derive(Clone)]
-pub struct Calculation {
-    channel: Channel,
-    credentials: Credentials,
-}
+pub struct Calculation(client::Peer);
 
 impl Calculation {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
-        let client::Peer {
-            channel,
-            credentials,
-        } = client::Peer::connect(addr, service_token, Duration::from_secs(120))?;
-        Ok(Self {
-            channel,
-            credentials,
-        })
+        client::Peer::connect(addr, service_token, Duration::from_secs(120)).map(Self)
     }
 
     fn client(&self) -> CalculationServiceClient<InterceptedService<Channel, Credentials>> {
-        CalculationServiceClient::with_interceptor(self.channel.clone(), self.credentials.clone())
+        self.0
+            .client(CalculationServiceClient::with_interceptor)
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE)
     }
