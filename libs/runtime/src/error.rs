@@ -75,6 +75,10 @@ pub struct ServiceError {
     violations: Vec<FieldViolation>,
     /// Machine-readable reason (google.rpc.ErrorInfo), e.g. `LIFECYCLE_TRANSITION_REFUSED`.
     reason: Option<String>,
+    /// Facts the ErrorInfo detail carries with its reason, e.g. `access_log_sequence`; sent
+    /// only with a reason. A list, not a map: it keeps the error small (clippy's
+    /// `result_large_err`), and an error carries one or two.
+    metadata: Vec<(String, String)>,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -92,6 +96,7 @@ impl ServiceError {
             message: message.into(),
             violations: Vec::new(),
             reason: None,
+            metadata: Vec::new(),
             source: None,
         }
     }
@@ -162,6 +167,16 @@ impl ServiceError {
         self
     }
 
+    /// A fact the caller can act on, sent in the ErrorInfo detail beside the reason (an
+    /// error without a reason sends no ErrorInfo, so none of its metadata).
+    /// The same key given again replaces its value.
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let key = key.into();
+        self.metadata.retain(|(k, _)| *k != key);
+        self.metadata.push((key, value.into()));
+        self
+    }
+
     pub fn with_source(
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -184,6 +199,10 @@ impl ServiceError {
 
     pub fn reason(&self) -> Option<&str> {
         self.reason.as_deref()
+    }
+
+    pub fn metadata(&self) -> &[(String, String)] {
+        &self.metadata
     }
 }
 
@@ -213,7 +232,10 @@ impl From<ServiceError> for tonic::Status {
             details.set_error_info(
                 reason.clone(),
                 ERROR_DOMAIN,
-                std::collections::HashMap::new(),
+                err.metadata
+                    .iter()
+                    .cloned()
+                    .collect::<std::collections::HashMap<_, _>>(),
             );
         }
         tonic::Status::with_error_details(err.code.grpc_code(), message, details)
@@ -279,6 +301,28 @@ mod tests {
             .map(|v| v.field)
             .collect();
         assert_eq!(fields, ["national_number", "amount"]);
+    }
+
+    #[test]
+    fn metadata_travels_with_the_reason_only() {
+        let err = ServiceError::permission_denied("PURPOSE_REQUIRED", "no purpose")
+            .with_metadata("access_log_sequence", "42");
+        let status: tonic::Status = err.into();
+        let info = status.get_error_details().error_info().cloned();
+        let info = info.expect("an ErrorInfo detail");
+        assert_eq!(info.reason, "PURPOSE_REQUIRED");
+        assert_eq!(info.domain, ERROR_DOMAIN);
+        assert_eq!(
+            info.metadata.get("access_log_sequence").map(String::as_str),
+            Some("42")
+        );
+        let plain: tonic::Status = ServiceError::failed_precondition("R", "m").into();
+        let info = plain.get_error_details().error_info().cloned();
+        assert_eq!(info.map(|i| i.metadata.is_empty()), Some(true));
+        let no_reason: tonic::Status = ServiceError::not_found("gone")
+            .with_metadata("k", "v")
+            .into();
+        assert!(no_reason.get_error_details().error_info().is_none());
     }
 
     #[test]

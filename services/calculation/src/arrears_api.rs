@@ -167,7 +167,8 @@ impl TryFrom<&pb::ComputeArrearsRequest> for ArrearsRequest {
             Some(Self {
                 case,
                 as_of,
-                detail: detail.unwrap_or_default(),
+                // `None` only with the violation recorded: never a silent summary.
+                detail: detail?,
                 explain_lines,
             })
         })
@@ -358,6 +359,8 @@ impl TryFrom<&pb::ComputeInterestRequest> for InterestCommand {
                     .push("calculation_date", "required for a claim without end_date");
                 chrono::NaiveDate::MAX
             }
+            // Every claim has an end date here; without any claim nothing is computed, so
+            // the date is never used.
             None => claims
                 .iter()
                 .filter_map(|c| c.end)

@@ -119,7 +119,7 @@ impl CalculationApi {
         let refs = self.references.snapshot().await?;
         let result = secal_rules::seizable::compute(&request, &refs, Explainer::new())
             .map_err(rule_error)?;
-        Ok(seizable::response_to_pb(result))
+        seizable::response_to_pb(result)
     }
 
     #[tracing::instrument(skip_all)]

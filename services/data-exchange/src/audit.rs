@@ -1,11 +1,11 @@
 //! The auditors' RPCs over the access log: list, verify, export and purge it (each use
 //! logged in the log itself), its checkpoints and signing keys.
 
-use chrono::Months;
+use chrono::{Months, NaiveDate};
 use secal_domain::NationalNumber;
 use secal_proto::v1::{self as pb, AccessAction, AccessOutcome, LookupPurpose};
 use secal_runtime::{
-    Caller, ServiceError, ServiceResult,
+    Caller, FieldViolation, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
@@ -20,20 +20,184 @@ use crate::{
     },
 };
 
-fn subject(field: &str, nn: Option<&pb::NationalNumber>) -> ServiceResult<Option<NationalNumber>> {
+fn subject(
+    field: &str,
+    nn: Option<&pb::NationalNumber>,
+) -> Result<Option<NationalNumber>, FieldViolation> {
     match nn.map(|n| n.value.trim()).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v
             .parse::<NationalNumber>()
             .map(Some)
-            .map_err(|e| ServiceError::invalid_field(field, e.to_string())),
+            .map_err(|e| FieldViolation::new(field, e.to_string())),
     }
 }
 
 /// An enum filter: unspecified (`None`) means no filter; a value the contract does not name
 /// is refused, since reading it as unspecified would answer with every entry.
-fn filter<E: TryFrom<i32>>(field: &str, value: i32) -> ServiceResult<Option<E>> {
-    wire::optional_enum(field, value).map_err(|v| ServiceError::invalid(vec![v]))
+fn filter<E: TryFrom<i32>>(field: &str, value: i32) -> Result<Option<E>, FieldViolation> {
+    wire::optional_enum(field, value)
+}
+
+/// ListAccessLogEntries: a page of the entries the filters select (the subject is digested
+/// with the log's key when the filter is built).
+struct ListQuery {
+    page: wire::Page,
+    who: Option<NationalNumber>,
+    agent_id: Option<String>,
+    dossier_number: Option<String>,
+    purpose: Option<String>,
+    outcome: Option<String>,
+    action: Option<String>,
+    from_date: Option<NaiveDate>,
+    to_date: Option<NaiveDate>,
+    flagged_only: bool,
+}
+
+impl TryFrom<&pb::ListAccessLogEntriesRequest> for ListQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListAccessLogEntriesRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let who = v.take(subject("subject", req.subject.as_ref()));
+        let purpose = v
+            .take(filter::<LookupPurpose>("purpose", req.purpose))
+            .map(|p| p.map(|p| p.as_str_name().to_owned()));
+        let outcome = v
+            .take(filter::<AccessOutcome>("outcome", req.outcome))
+            .map(|o| match o {
+                Some(AccessOutcome::Granted) => Some("granted".to_owned()),
+                Some(AccessOutcome::Refused) => Some("refused".to_owned()),
+                Some(AccessOutcome::Unspecified) | None => None,
+            });
+        let action = v
+            .take(filter::<AccessAction>("action", req.action))
+            .map(|a| a.map(|a| a.as_str_name().to_owned()));
+        let from_date = v.take_all(wire::optional_date_from_pb(
+            "from_date",
+            req.from_date.as_ref(),
+        ));
+        let to_date = v.take_all(wire::optional_date_from_pb("to_date", req.to_date.as_ref()));
+        v.finish(|| {
+            Some(ListQuery {
+                page: page?,
+                who: who?,
+                agent_id: text(&req.agent_id),
+                dossier_number: text(&req.dossier_number),
+                purpose: purpose?,
+                outcome: outcome?,
+                action: action?,
+                from_date: from_date?,
+                to_date: to_date?,
+                flagged_only: req.flagged_only,
+            })
+        })
+    }
+}
+
+/// ExportAccessLog: the entries at least one filter selects.
+struct ExportQuery {
+    who: Option<NationalNumber>,
+    agent_id: Option<String>,
+    dossier_number: Option<String>,
+    from_date: Option<NaiveDate>,
+    to_date: Option<NaiveDate>,
+}
+
+impl TryFrom<&pb::ExportAccessLogRequest> for ExportQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ExportAccessLogRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let who = v.take(subject("subject", req.subject.as_ref()));
+        let from_date = v.take_all(wire::optional_date_from_pb(
+            "from_date",
+            req.from_date.as_ref(),
+        ));
+        let to_date = v.take_all(wire::optional_date_from_pb("to_date", req.to_date.as_ref()));
+        let agent_id = text(&req.agent_id);
+        let dossier_number = text(&req.dossier_number);
+        // A filter that failed to parse was given: only a request without any is unfiltered.
+        if v.is_empty()
+            && matches!(who, Some(None))
+            && agent_id.is_none()
+            && dossier_number.is_none()
+            && matches!(from_date, Some(None))
+            && matches!(to_date, Some(None))
+        {
+            v.add(
+                "subject",
+                "at least one filter (subject, agent_id, dossier_number, from_date, to_date) is required",
+            );
+        }
+        v.finish(|| {
+            Some(ExportQuery {
+                who: who?,
+                agent_id,
+                dossier_number,
+                from_date: from_date?,
+                to_date: to_date?,
+            })
+        })
+    }
+}
+
+/// PurgeAccessLog: the entries before a cut-off (at least 10 years back: checked against
+/// the service's clock, see [`PurgeCommand::latest_cutoff`]).
+struct PurgeCommand {
+    key: String,
+    cutoff: NaiveDate,
+}
+
+impl TryFrom<&pb::PurgeAccessLogRequest> for PurgeCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::PurgeAccessLogRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let cutoff = v.take_all(wire::date_from_pb("cutoff_date", req.cutoff_date.as_ref()));
+        v.finish(|| {
+            Some(PurgeCommand {
+                key: key?,
+                cutoff: cutoff?,
+            })
+        })
+    }
+}
+
+impl PurgeCommand {
+    /// Entries are kept 10 years: the cut-off lies on or before today less 120 months.
+    fn latest_cutoff(&self, today: NaiveDate) -> ServiceResult<()> {
+        let latest = today
+            .checked_sub_months(Months::new(120))
+            .ok_or_else(|| ServiceError::invalid_field("cutoff_date", "out of range"))?;
+        if self.cutoff > latest {
+            return Err(ServiceError::invalid_field(
+                "cutoff_date",
+                format!("entries are kept 10 years: the cut-off must be on or before {latest}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// ListAccessLogCheckpoints: a page of the checkpoints in a sequence range.
+struct CheckpointsQuery {
+    page: wire::Page,
+}
+
+impl TryFrom<&pb::ListAccessLogCheckpointsRequest> for CheckpointsQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListAccessLogCheckpointsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        v.finish(|| Some(CheckpointsQuery { page: page? }))
+    }
 }
 
 fn text(v: &str) -> Option<String> {
@@ -69,26 +233,30 @@ impl DataExchangeApi {
         caller: &Caller,
         req: pb::ListAccessLogEntriesRequest,
     ) -> ServiceResult<pb::ListAccessLogEntriesResponse> {
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
-        let who = subject("subject", req.subject.as_ref())?;
+        let ListQuery {
+            page,
+            who,
+            agent_id,
+            dossier_number,
+            purpose,
+            outcome,
+            action,
+            from_date,
+            to_date,
+            flagged_only,
+        } = ListQuery::try_from(&req)?;
         let filter = EntryFilter {
             subject_digest: who
                 .as_ref()
                 .map(|n| self.log.keys().subject_digest(n.as_digits())),
-            agent_id: text(&req.agent_id),
-            dossier_number: text(&req.dossier_number),
-            purpose: filter::<LookupPurpose>("purpose", req.purpose)?
-                .map(|p| p.as_str_name().to_owned()),
-            outcome: match filter::<AccessOutcome>("outcome", req.outcome)? {
-                Some(AccessOutcome::Granted) => Some("granted".into()),
-                Some(AccessOutcome::Refused) => Some("refused".into()),
-                Some(AccessOutcome::Unspecified) | None => None,
-            },
-            action: filter::<AccessAction>("action", req.action)?
-                .map(|a| a.as_str_name().to_owned()),
-            from_date: wire::optional_date_from_pb("from_date", req.from_date.as_ref())?,
-            to_date: wire::optional_date_from_pb("to_date", req.to_date.as_ref())?,
-            flagged_only: req.flagged_only,
+            agent_id,
+            dossier_number,
+            purpose,
+            outcome,
+            action,
+            from_date,
+            to_date,
+            flagged_only,
         };
         // The read is logged before it happens.
         let mut entry = self.audit_entry(
@@ -140,28 +308,23 @@ impl DataExchangeApi {
         caller: &Caller,
         req: pb::ExportAccessLogRequest,
     ) -> ServiceResult<pb::ExportAccessLogResponse> {
-        let who = subject("subject", req.subject.as_ref())?;
+        let ExportQuery {
+            who,
+            agent_id,
+            dossier_number,
+            from_date,
+            to_date,
+        } = ExportQuery::try_from(&req)?;
         let filters = ExportFilters {
             subject_masked: who.as_ref().map(NationalNumber::masked),
             subject_digest: who
                 .as_ref()
                 .map(|n| self.log.keys().subject_digest(n.as_digits())),
-            agent_id: text(&req.agent_id),
-            dossier_number: text(&req.dossier_number),
-            from_date: wire::optional_date_from_pb("from_date", req.from_date.as_ref())?,
-            to_date: wire::optional_date_from_pb("to_date", req.to_date.as_ref())?,
+            agent_id,
+            dossier_number,
+            from_date,
+            to_date,
         };
-        if filters.subject_digest.is_none()
-            && filters.agent_id.is_none()
-            && filters.dossier_number.is_none()
-            && filters.from_date.is_none()
-            && filters.to_date.is_none()
-        {
-            return Err(ServiceError::invalid_field(
-                "subject",
-                "at least one filter (subject, agent_id, dossier_number, from_date, to_date) is required",
-            ));
-        }
         let mut entry = self.audit_entry(
             caller,
             AccessAction::LogExport,
@@ -211,18 +374,9 @@ impl DataExchangeApi {
         req: pb::PurgeAccessLogRequest,
     ) -> ServiceResult<pb::PurgeAccessLogResponse> {
         const METHOD: &str = "PurgeAccessLog";
-        let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-        let cutoff = wire::date_from_pb("cutoff_date", req.cutoff_date.as_ref())?;
-        let today = self.clock.today();
-        let latest = today
-            .checked_sub_months(Months::new(120))
-            .ok_or_else(|| ServiceError::invalid_field("cutoff_date", "out of range"))?;
-        if cutoff > latest {
-            return Err(ServiceError::invalid_field(
-                "cutoff_date",
-                format!("entries are kept 10 years: the cut-off must be on or before {latest}"),
-            ));
-        }
+        let command = PurgeCommand::try_from(&req)?;
+        command.latest_cutoff(self.clock.today())?;
+        let PurgeCommand { key, cutoff } = command;
         let mut tx = self.log.pool().begin().await?;
         if let Claim::Replay(r) = idempotency::claim(&mut tx, METHOD, &key, &req).await? {
             return Ok(r);
@@ -258,7 +412,7 @@ impl DataExchangeApi {
         _caller: &Caller,
         req: pb::ListAccessLogCheckpointsRequest,
     ) -> ServiceResult<pb::ListAccessLogCheckpointsResponse> {
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let CheckpointsQuery { page } = CheckpointsQuery::try_from(&req)?;
         let rows = self
             .log
             .list_checkpoints(req.from_sequence, req.to_sequence, &page)

@@ -1,8 +1,6 @@
 //! LookUpIncomes: validate, apply the access rules, ask the sources, log, answer. Every
 //! attempt, granted or refused, is logged before the answer leaves.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use prost::Message;
 use secal_domain::{NationalNumber, YearMonth};
@@ -15,8 +13,6 @@ use secal_proto::{
 };
 use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sha2::{Digest, Sha256};
-use tonic::Status;
-use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::{DataExchangeApi, intake::DossierFacts, log::Entry, rules};
 
@@ -29,15 +25,8 @@ fn trace_id() -> String {
         .unwrap_or_default()
 }
 
-fn with_sequence(code: tonic::Code, reason: &str, message: String, sequence: i64) -> Status {
-    let mut details = ErrorDetails::new();
-    details.set_error_info(
-        reason,
-        "secal.be",
-        HashMap::from([("access_log_sequence".to_owned(), sequence.to_string())]),
-    );
-    Status::with_error_details(code, message, details)
-}
+/// The log entry a refusal names, in its ErrorInfo detail (beside the reason).
+const ACCESS_LOG_SEQUENCE: &str = "access_log_sequence";
 
 /// The sources asked and the scope, validated.
 struct Asked {
@@ -52,7 +41,7 @@ struct Allowed {
 }
 
 /// A refused look-up: the rule the log names, and the error the caller gets.
-type Refused = (&'static str, Status);
+type Refused = (&'static str, ServiceError);
 
 /// The request's own fields, every offending one reported at once. Parsed after the caller,
 /// purpose and subject rules (see `authorise`); a refusal here is logged like theirs.
@@ -241,7 +230,7 @@ fn refusal(span: &tracing::Span, r: rules::Refusal) -> Refused {
     } else {
         ServiceError::permission_denied(r.rule.as_str_name(), r.message)
     };
-    (r.rule.as_str_name(), Status::from(error))
+    (r.rule.as_str_name(), error)
 }
 
 /// The digest of exactly what is returned, so that the log can prove what was seen without
@@ -260,7 +249,7 @@ fn results_digest(results: &[pb::SourceResult]) -> Vec<u8> {
 /// "SOURCE=STATUS" per source, as logged. Every result comes from `ask_sources`, which names
 /// a known source and status; anything else is a defect, and a look-up that cannot be logged
 /// truthfully is not answered.
-fn source_outcomes(results: &[pb::SourceResult]) -> Result<Vec<String>, Status> {
+fn source_outcomes(results: &[pb::SourceResult]) -> ServiceResult<Vec<String>> {
     results
         .iter()
         .map(|r| {
@@ -273,8 +262,7 @@ fn source_outcomes(results: &[pb::SourceResult]) -> Result<Vec<String>, Status> 
                 _ => Err(ServiceError::internal(format!(
                     "a source result names source {} and status {}, not both known",
                     r.source, r.status
-                ))
-                .into()),
+                ))),
             }
         })
         .collect()
@@ -287,17 +275,17 @@ fn answer(
     results: Vec<pb::SourceResult>,
     digest: &[u8],
     sequence: i64,
-) -> Result<pb::LookUpIncomesResponse, Status> {
+) -> ServiceResult<pb::LookUpIncomesResponse> {
     if results
         .iter()
         .all(|r| r.status == SourceStatus::Unavailable as i32)
     {
-        return Err(with_sequence(
-            tonic::Code::Unavailable,
-            "SOURCES_UNAVAILABLE",
-            "no source asked could answer; retry later".into(),
-            sequence,
-        ));
+        return Err(ServiceError::new(
+            secal_runtime::ErrorCode::Unavailable,
+            "no source asked could answer; retry later",
+        )
+        .with_reason("SOURCES_UNAVAILABLE")
+        .with_metadata(ACCESS_LOG_SEQUENCE, sequence.to_string()));
     }
     Ok(pb::LookUpIncomesResponse {
         access_log_sequence: sequence,
@@ -308,33 +296,21 @@ fn answer(
 }
 
 impl DataExchangeApi {
-    async fn log(&self, entry: Entry) -> Result<i64, Status> {
+    async fn log(&self, entry: Entry) -> ServiceResult<i64> {
         if !self.log_lookups {
             return Ok(0);
         }
-        Ok(self.log.append(entry).await?)
+        self.log.append(entry).await
     }
 
-    async fn refused(&self, mut entry: Entry, rule: &str, error: Status) -> Status {
+    /// The refusal, naming the rule as its reason and the log entry that records it (its
+    /// field violations, if any, kept).
+    async fn refused(&self, mut entry: Entry, rule: &str, error: ServiceError) -> ServiceError {
         entry.refusal_rule = Some(rule.to_owned());
         match self.log(entry).await {
-            Ok(seq) => {
-                let mut details = ErrorDetails::new();
-                details.set_error_info(
-                    rule,
-                    "secal.be",
-                    HashMap::from([("access_log_sequence".to_owned(), seq.to_string())]),
-                );
-                for v in error
-                    .get_error_details()
-                    .bad_request()
-                    .iter()
-                    .flat_map(|b| b.field_violations.iter())
-                {
-                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
-                }
-                Status::with_error_details(error.code(), error.message(), details)
-            }
+            Ok(seq) => error
+                .with_reason(rule)
+                .with_metadata(ACCESS_LOG_SEQUENCE, seq.to_string()),
             // Not logged, not answered.
             Err(e) => e,
         }
@@ -347,7 +323,7 @@ impl DataExchangeApi {
         &self,
         caller: &Caller,
         req: pb::LookUpIncomesRequest,
-    ) -> Result<pb::LookUpIncomesResponse, Status> {
+    ) -> ServiceResult<pb::LookUpIncomesResponse> {
         let mut entry = base_entry(self, caller, &req);
         let span = tracing::Span::current();
         let allowed = match self.authorise(caller, &req, &mut entry, &span).await {
@@ -377,7 +353,7 @@ impl DataExchangeApi {
     ) -> Result<Allowed, Refused> {
         let subject = rules::caller_purpose_subject(caller, req.purpose, req.subject.as_ref())
             .map_err(|r| refusal(span, r))?;
-        let asked = Asked::try_from(req).map_err(|e| ("INVALID_ARGUMENT", Status::from(e)))?;
+        let asked = Asked::try_from(req).map_err(|e| ("INVALID_ARGUMENT", e))?;
         entry.sources = asked
             .sources
             .iter()

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use prost::Message;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -202,6 +202,42 @@ pub(crate) fn decode(sequence: i64, payload: &[u8]) -> ServiceResult<pb::Dossier
     Ok(event)
 }
 
+/// ListDossierEvents: a page of events after a sequence, of one dossier or all.
+struct EventsQuery {
+    page: wire::Page,
+    after_sequence: i64,
+    /// Only this dossier's events, when given (its canonical form).
+    number: Option<String>,
+}
+
+impl TryFrom<&pb::ListDossierEventsRequest> for EventsQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListDossierEventsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        if req.after_sequence < 0 {
+            v.add("after_sequence", "cannot be negative");
+        }
+        let number = match req.dossier_number.trim() {
+            "" => Some(None),
+            n => v
+                .take(
+                    n.parse::<secal_domain::DossierNumber>()
+                        .map_err(|e| FieldViolation::new("dossier_number", e.to_string())),
+                )
+                .map(|n| Some(n.to_string())),
+        };
+        v.finish(|| {
+            Some(EventsQuery {
+                page: page?,
+                after_sequence: req.after_sequence,
+                number: number?,
+            })
+        })
+    }
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn list_dossier_events(
@@ -209,26 +245,13 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::ListDossierEventsRequest,
     ) -> ServiceResult<pb::ListDossierEventsResponse> {
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
-        if req.after_sequence < 0 {
-            return Err(ServiceError::invalid_field(
-                "after_sequence",
-                "cannot be negative",
-            ));
-        }
-        let number = req.dossier_number.trim();
-        let number = if number.is_empty() {
-            None
-        } else {
-            Some(
-                number
-                    .parse::<secal_domain::DossierNumber>()
-                    .map_err(|e| ServiceError::invalid_field("dossier_number", e.to_string()))?
-                    .to_string(),
-            )
-        };
+        let EventsQuery {
+            page,
+            after_sequence,
+            number,
+        } = EventsQuery::try_from(&req)?;
         // No page token: from the first event (sequences start at 1).
-        let after = req.after_sequence.max(page.after.unwrap_or(0));
+        let after = after_sequence.max(page.after.unwrap_or(0));
         let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
             "SELECT sequence, payload FROM dossier_events
               WHERE sequence > $1 AND ($2::text IS NULL OR dossier_number = $2)

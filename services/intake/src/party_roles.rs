@@ -2,8 +2,9 @@
 //! data-exchange service asks before every income look-up).
 
 use chrono::NaiveDate;
+use secal_domain::NationalNumber;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -103,6 +104,86 @@ async fn agent_tasks(
     .await?)
 }
 
+/// A person named by registry id or by national number.
+enum PersonKey {
+    Id(Uuid),
+    NationalNumber(NationalNumber),
+}
+
+/// ListPersonDossierRoles: a page of a person's roles.
+struct RolesQuery {
+    page: wire::Page,
+    person: PersonKey,
+}
+
+impl TryFrom<&pb::ListPersonDossierRolesRequest> for RolesQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListPersonDossierRolesRequest) -> ServiceResult<Self> {
+        use pb::list_person_dossier_roles_request::Person;
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let person = match &req.person {
+            Some(Person::PersonId(id)) => v
+                .take(
+                    Uuid::parse_str(id.trim())
+                        .map_err(|_| FieldViolation::new("person_id", "not a person id")),
+                )
+                .map(PersonKey::Id),
+            Some(Person::NationalNumber(nn)) => v
+                .take(parse_national_number("national_number", Some(nn)))
+                .map(PersonKey::NationalNumber),
+            None => {
+                v.add("person", "give person_id or national_number");
+                None
+            }
+        };
+        v.finish(|| {
+            Some(RolesQuery {
+                page: page?,
+                person: person?,
+            })
+        })
+    }
+}
+
+/// CheckPersonActiveDossier: whether a person is in a dossier active on a date.
+struct ActiveDossierQuery {
+    nn: NationalNumber,
+    on: NaiveDate,
+    /// Only this dossier, when given (its canonical form).
+    number: Option<String>,
+}
+
+impl TryFrom<&pb::CheckPersonActiveDossierRequest> for ActiveDossierQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::CheckPersonActiveDossierRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let nn = v.take(parse_national_number(
+            "national_number",
+            req.national_number.as_ref(),
+        ));
+        let on = v.take_all(wire::optional_date_from_pb("on_date", req.on_date.as_ref()));
+        let number = match req.dossier_number.trim() {
+            "" => Some(None),
+            n => v
+                .take(
+                    n.parse::<secal_domain::DossierNumber>()
+                        .map_err(|e| FieldViolation::new("dossier_number", e.to_string())),
+                )
+                .map(|n| Some(n.to_string())),
+        };
+        v.finish(|| {
+            Some(ActiveDossierQuery {
+                nn: nn?,
+                on: on?.unwrap_or_else(today),
+                number: number?,
+            })
+        })
+    }
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn list_person_dossier_roles(
@@ -110,29 +191,10 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::ListPersonDossierRolesRequest,
     ) -> ServiceResult<pb::ListPersonDossierRolesResponse> {
-        use pb::list_person_dossier_roles_request::Person;
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
-        let (by_id, by_nn) = match &req.person {
-            Some(Person::PersonId(id)) => (
-                Some(
-                    Uuid::parse_str(id.trim())
-                        .map_err(|_| ServiceError::invalid_field("person_id", "not a person id"))?,
-                ),
-                None,
-            ),
-            Some(Person::NationalNumber(nn)) => (
-                None,
-                Some(
-                    parse_national_number("national_number", Some(nn))
-                        .map_err(|v| ServiceError::invalid(vec![v]))?,
-                ),
-            ),
-            None => {
-                return Err(ServiceError::invalid_field(
-                    "person",
-                    "give person_id or national_number",
-                ));
-            }
+        let RolesQuery { page, person } = RolesQuery::try_from(&req)?;
+        let (by_id, by_nn) = match person {
+            PersonKey::Id(id) => (Some(id), None),
+            PersonKey::NationalNumber(nn) => (None, Some(nn)),
         };
         // The cursor orders a dossier's roles: dossier id × 4 + the role's rank.
         let rows: Vec<RoleRow> = sqlx::query_as(
@@ -174,18 +236,7 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::CheckPersonActiveDossierRequest,
     ) -> ServiceResult<pb::CheckPersonActiveDossierResponse> {
-        let nn = parse_national_number("national_number", req.national_number.as_ref())
-            .map_err(|v| ServiceError::invalid(vec![v]))?;
-        let on =
-            wire::optional_date_from_pb("on_date", req.on_date.as_ref())?.unwrap_or_else(today);
-        let number = match req.dossier_number.trim() {
-            "" => None,
-            n => Some(
-                n.parse::<secal_domain::DossierNumber>()
-                    .map_err(|e| ServiceError::invalid_field("dossier_number", e.to_string()))?
-                    .to_string(),
-            ),
-        };
+        let ActiveDossierQuery { nn, on, number } = ActiveDossierQuery::try_from(&req)?;
         let mut conn = self.pool.acquire().await?;
         let person: Option<(i64, Uuid, String)> = sqlx::query_as(
             "SELECT id, public_id, registered_by FROM persons WHERE national_number = $1",

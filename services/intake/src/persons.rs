@@ -215,11 +215,8 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::GetPersonRequest,
     ) -> ServiceResult<pb::GetPersonResponse> {
-        use pb::get_person_request::Lookup;
-        let row: Option<PersonRow> = match req.lookup {
-            Some(Lookup::PersonId(id)) => {
-                let id = Uuid::parse_str(id.trim())
-                    .map_err(|_| ServiceError::invalid_field("person_id", "not a person id"))?;
+        let row: Option<PersonRow> = match PersonQuery::try_from(&req)? {
+            PersonQuery::Id(id) => {
                 sqlx::query_as(concat!(
                     "SELECT ",
                     person_columns!(),
@@ -229,9 +226,7 @@ impl IntakeApi {
                 .fetch_optional(&self.pool)
                 .await?
             }
-            Some(Lookup::NationalNumber(nn)) => {
-                let nn = parse_national_number("national_number", Some(&nn))
-                    .map_err(|v| ServiceError::invalid(vec![v]))?;
+            PersonQuery::NationalNumber(nn) => {
                 sqlx::query_as(concat!(
                     "SELECT ",
                     person_columns!(),
@@ -240,12 +235,6 @@ impl IntakeApi {
                 .bind(nn.as_digits())
                 .fetch_optional(&self.pool)
                 .await?
-            }
-            None => {
-                return Err(ServiceError::invalid_field(
-                    "lookup",
-                    "give person_id or national_number",
-                ));
             }
         };
         let row = row.ok_or_else(|| ServiceError::not_found("no such person"))?;
@@ -256,6 +245,37 @@ impl IntakeApi {
         Ok(pb::GetPersonResponse {
             person: Some(person),
         })
+    }
+}
+
+/// GetPerson: one person, by registry id or by national number.
+pub(crate) enum PersonQuery {
+    Id(Uuid),
+    NationalNumber(NationalNumber),
+}
+
+impl TryFrom<&pb::GetPersonRequest> for PersonQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetPersonRequest) -> ServiceResult<Self> {
+        use pb::get_person_request::Lookup;
+        let mut v = Violations::new();
+        let query = match &req.lookup {
+            Some(Lookup::PersonId(id)) => v
+                .take(
+                    Uuid::parse_str(id.trim())
+                        .map_err(|_| FieldViolation::new("person_id", "not a person id")),
+                )
+                .map(PersonQuery::Id),
+            Some(Lookup::NationalNumber(nn)) => v
+                .take(parse_national_number("national_number", Some(nn)))
+                .map(PersonQuery::NationalNumber),
+            None => {
+                v.add("lookup", "give person_id or national_number");
+                None
+            }
+        };
+        v.finish(|| query)
     }
 }
 

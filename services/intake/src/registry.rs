@@ -302,6 +302,34 @@ async fn notify_dossier(
     Ok(row.dossier_number)
 }
 
+/// ListPersonChanges: a page of one person's changes, of one kind or all.
+struct ChangesQuery {
+    person_id: Uuid,
+    page: wire::Page,
+    kind: Option<pb::PersonChangeKind>,
+}
+
+impl TryFrom<&pb::ListPersonChangesRequest> for ChangesQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListPersonChangesRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let person_id = v.take_all(person_uuid("person_id", &req.person_id));
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        // An undeclared kind must not widen the list to every kind.
+        let kind = v.take(wire::optional_enum::<pb::PersonChangeKind>(
+            "kind", req.kind,
+        ));
+        v.finish(|| {
+            Some(ChangesQuery {
+                person_id: person_id?,
+                page: page?,
+                kind: kind?,
+            })
+        })
+    }
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all, fields(kind))]
     pub(crate) async fn record_person_change(
@@ -338,11 +366,11 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::ListPersonChangesRequest,
     ) -> ServiceResult<pb::ListPersonChangesResponse> {
-        let person_id = person_uuid("person_id", &req.person_id)?;
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
-        // An undeclared kind must not widen the list to every kind.
-        let kind = wire::optional_enum::<pb::PersonChangeKind>("kind", req.kind)
-            .map_err(|v| ServiceError::invalid(vec![v]))?;
+        let ChangesQuery {
+            person_id,
+            page,
+            kind,
+        } = ChangesQuery::try_from(&req)?;
         let mut conn = self.pool.acquire().await?;
         let person = person_row(&mut conn, person_id).await?;
         // Oldest effective date first; the page token is the last change's row id.

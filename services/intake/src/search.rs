@@ -2,14 +2,15 @@
 //! first) and the history. Pages are keyset pages: the token is the last row's key.
 
 use chrono::NaiveDate;
+use secal_domain::NationalNumber;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations, wire};
 
 use crate::{
     api::IntakeApi,
     persons::parse_national_number,
     registry::today,
-    store::{self, DossierRow, dossier_columns, status_db},
+    store::{self, DossierKey, DossierRow, dossier_columns, status_db},
 };
 
 #[derive(sqlx::FromRow)]
@@ -78,6 +79,128 @@ fn role_db(r: pb::DossierRole) -> Option<&'static str> {
     }
 }
 
+/// GetDossier: one dossier by reference.
+struct DossierQuery {
+    key: DossierKey,
+}
+
+impl TryFrom<&pb::GetDossierRequest> for DossierQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetDossierRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(store::dossier_key("dossier", req.dossier.as_ref()));
+        v.finish(|| Some(DossierQuery { key: key? }))
+    }
+}
+
+/// SearchDossiers: every criterion narrows the search.
+struct SearchQuery {
+    page: wire::Page,
+    /// The dossier number in its canonical form.
+    number: Option<String>,
+    nn: Option<NationalNumber>,
+    /// The role's stored name; only with a national number.
+    role: Option<&'static str>,
+    /// The stored statuses (none: every status).
+    statuses: Vec<&'static str>,
+}
+
+impl TryFrom<&pb::SearchDossiersRequest> for SearchQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::SearchDossiersRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let number = match req.dossier_number.trim() {
+            "" => Some(None),
+            n => v
+                .take(
+                    n.parse::<secal_domain::DossierNumber>()
+                        .map_err(|e| FieldViolation::new("dossier_number", e.to_string())),
+                )
+                .map(|n| Some(n.to_string())),
+        };
+        let nn = match &req.national_number {
+            Some(n) if !n.value.trim().is_empty() => v
+                .take(parse_national_number("national_number", Some(n)))
+                .map(Some),
+            _ => Some(None),
+        };
+        // An undeclared role must not widen the search to every role.
+        let role = v
+            .take(wire::optional_enum::<pb::DossierRole>("role", req.role))
+            .map(|r| r.and_then(role_db));
+        // Only a national number that parsed shows whether one was given: a role with a
+        // bad national number is refused for the number alone, as before.
+        if let (Some(Some(_)), Some(None)) = (role, &nn) {
+            v.add("role", "a role narrows a search by national number");
+        }
+        let mut statuses = Vec::new();
+        for (i, s) in req.statuses.iter().enumerate() {
+            match pb::DossierStatus::try_from(*s) {
+                Ok(pb::DossierStatus::Unspecified | pb::DossierStatus::Received) | Err(_) => {
+                    v.add(format!("statuses[{i}]"), "not a stored status")
+                }
+                Ok(s) => statuses.push(status_db(s)),
+            }
+        }
+        v.finish(|| {
+            Some(SearchQuery {
+                page: page?,
+                number: number?,
+                nn: nn?,
+                role: role?,
+                statuses,
+            })
+        })
+    }
+}
+
+/// ListDossiersByDecisionDeadline: the dossiers awaiting a decision on a date.
+struct DeadlineQuery {
+    page: wire::Page,
+    as_of: NaiveDate,
+}
+
+impl TryFrom<&pb::ListDossiersByDecisionDeadlineRequest> for DeadlineQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListDossiersByDecisionDeadlineRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let as_of = v.take_all(wire::optional_date_from_pb("as_of", req.as_of.as_ref()));
+        v.finish(|| {
+            Some(DeadlineQuery {
+                page: page?,
+                as_of: as_of?.unwrap_or_else(today),
+            })
+        })
+    }
+}
+
+/// ListDossierHistory: a page of one dossier's history.
+struct HistoryQuery {
+    key: DossierKey,
+    page: wire::Page,
+}
+
+impl TryFrom<&pb::ListDossierHistoryRequest> for HistoryQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListDossierHistoryRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(store::dossier_key("dossier", req.dossier.as_ref()));
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        v.finish(|| {
+            Some(HistoryQuery {
+                key: key?,
+                page: page?,
+            })
+        })
+    }
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn get_dossier(
@@ -85,7 +208,7 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::GetDossierRequest,
     ) -> ServiceResult<pb::GetDossierResponse> {
-        let key = store::dossier_key("dossier", req.dossier.as_ref())?;
+        let DossierQuery { key } = DossierQuery::try_from(&req)?;
         let mut conn = self.pool.acquire().await?;
         let (row, form) = store::find_with_form(&mut conn, &key).await?;
         Ok(pb::GetDossierResponse {
@@ -99,44 +222,13 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::SearchDossiersRequest,
     ) -> ServiceResult<pb::SearchDossiersResponse> {
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
-        let number = match req.dossier_number.trim() {
-            "" => None,
-            n => Some(
-                n.parse::<secal_domain::DossierNumber>()
-                    .map_err(|e| ServiceError::invalid_field("dossier_number", e.to_string()))?
-                    .to_string(),
-            ),
-        };
-        let nn = match &req.national_number {
-            Some(n) if !n.value.trim().is_empty() => Some(
-                parse_national_number("national_number", Some(n))
-                    .map_err(|v| ServiceError::invalid(vec![v]))?,
-            ),
-            _ => None,
-        };
-        // An undeclared role must not widen the search to every role.
-        let role = wire::optional_enum::<pb::DossierRole>("role", req.role)
-            .map_err(|v| ServiceError::invalid(vec![v]))?
-            .and_then(role_db);
-        if role.is_some() && nn.is_none() {
-            return Err(ServiceError::invalid_field(
-                "role",
-                "a role narrows a search by national number",
-            ));
-        }
-        let mut statuses = Vec::new();
-        for (i, s) in req.statuses.iter().enumerate() {
-            match pb::DossierStatus::try_from(*s).unwrap_or_default() {
-                pb::DossierStatus::Unspecified | pb::DossierStatus::Received => {
-                    return Err(ServiceError::invalid_field(
-                        format!("statuses[{i}]"),
-                        "not a stored status",
-                    ));
-                }
-                s => statuses.push(status_db(s)),
-            }
-        }
+        let SearchQuery {
+            page,
+            number,
+            nn,
+            role,
+            statuses,
+        } = SearchQuery::try_from(&req)?;
         let rows: Vec<DossierRow> = sqlx::query_as(concat!(
             "SELECT ",
             dossier_columns!(),
@@ -174,8 +266,7 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::ListDossiersByDecisionDeadlineRequest,
     ) -> ServiceResult<pb::ListDossiersByDecisionDeadlineResponse> {
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
-        let as_of = wire::optional_date_from_pb("as_of", req.as_of.as_ref())?.unwrap_or_else(today);
+        let DeadlineQuery { page, as_of } = DeadlineQuery::try_from(&req)?;
         let agent = req.assigned_agent_id.trim();
         // Ascending deadlines put the most overdue first, then the nearest.
         let rows: Vec<DossierRow> = sqlx::query_as(concat!(
@@ -217,8 +308,7 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::ListDossierHistoryRequest,
     ) -> ServiceResult<pb::ListDossierHistoryResponse> {
-        let key = store::dossier_key("dossier", req.dossier.as_ref())?;
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let HistoryQuery { key, page } = HistoryQuery::try_from(&req)?;
         let mut conn = self.pool.acquire().await?;
         let dossier = store::find(&mut conn, &key, false).await?;
         let rows: Vec<HistoryRow> = sqlx::query_as(

@@ -87,8 +87,10 @@ fn income_from_pb(i: usize, item: &pb::IncomeItem, col: &mut Collector) -> Incom
     }
 }
 
-pub(super) fn response_to_pb(r: SeizableIncome) -> pb::ComputeSeizableIncomeResponse {
-    pb::ComputeSeizableIncomeResponse {
+pub(super) fn response_to_pb(
+    r: SeizableIncome,
+) -> ServiceResult<pb::ComputeSeizableIncomeResponse> {
+    Ok(pb::ComputeSeizableIncomeResponse {
         seizable_amount: Some(wire::money_to_pb(r.seizable_amount)),
         counted_income: Some(wire::money_to_pb(r.counted_income)),
         excluded_income: Some(wire::money_to_pb(r.excluded_income)),
@@ -99,16 +101,18 @@ pub(super) fn response_to_pb(r: SeizableIncome) -> pb::ComputeSeizableIncomeResp
         incomes: r
             .incomes
             .into_iter()
-            .map(|t| pb::IncomeTreatment {
-                income_id: t.income_id,
-                kind: income_kind_to_pb(t.kind) as i32,
-                category: category_to_pb(t.category) as i32,
-                month_share: Some(wire::money_to_pb(t.month_share)),
-                counted: t.counted,
+            .map(|t| {
+                Ok(pb::IncomeTreatment {
+                    income_id: t.income_id,
+                    kind: income_kind_to_pb(t.kind)? as i32,
+                    category: category_to_pb(t.category) as i32,
+                    month_share: Some(wire::money_to_pb(t.month_share)),
+                    counted: t.counted,
+                })
             })
-            .collect(),
+            .collect::<ServiceResult<_>>()?,
         explanation: Some(explanation_to_pb(r.explanation)),
-    }
+    })
 }
 
 fn band_to_pb(b: Band) -> pb::SeizureBand {
@@ -201,11 +205,14 @@ fn income_kind_from_pb(kind: i32) -> Option<IncomeKind> {
         .map(|(_, k)| *k)
 }
 
-fn income_kind_to_pb(kind: IncomeKind) -> pb::IncomeKind {
+/// A kind the rules answer that the table does not pair is a defect: answering it as
+/// UNSPECIFIED would tell the caller its own income had no kind.
+fn income_kind_to_pb(kind: IncomeKind) -> ServiceResult<pb::IncomeKind> {
     KINDS
         .iter()
         .find(|(_, k)| *k == kind)
-        .map_or(pb::IncomeKind::Unspecified, |(p, _)| *p)
+        .map(|(p, _)| *p)
+        .ok_or_else(|| ServiceError::internal(format!("income kind {kind:?} has no wire kind")))
 }
 
 #[cfg(test)]
@@ -216,7 +223,7 @@ mod tests {
     fn every_income_kind_maps_both_ways() {
         for (p, k) in KINDS {
             assert_eq!(income_kind_from_pb(p as i32), Some(k));
-            assert_eq!(income_kind_to_pb(k), p);
+            assert_eq!(income_kind_to_pb(k).ok(), Some(p));
         }
         assert_eq!(income_kind_from_pb(0), None);
         assert_eq!(income_kind_from_pb(99), None);
