@@ -11,10 +11,7 @@ use secal_runtime::{
 use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
 
 #[derive(Clone)]
-pub struct Intake {
-    channel: Channel,
-    credentials: Credentials,
-}
+pub struct Intake(client::Peer);
 
 const RETRIES: RetryPolicy = RetryPolicy {
     attempts: 3,
@@ -36,18 +33,11 @@ pub struct DossierFacts {
 
 impl Intake {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
-        let client::Peer {
-            channel,
-            credentials,
-        } = client::Peer::connect(addr, service_token, Duration::from_secs(5))?;
-        Ok(Self {
-            channel,
-            credentials,
-        })
+        client::Peer::connect(addr, service_token, Duration::from_secs(5)).map(Self)
     }
 
     fn client(&self) -> IntakeServiceClient<InterceptedService<Channel, Credentials>> {
-        IntakeServiceClient::with_interceptor(self.channel.clone(), self.credentials.clone())
+        self.0.client(IntakeServiceClient::with_interceptor)
     }
 
     #[tracing::instrument(skip_all)]

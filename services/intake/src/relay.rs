@@ -6,10 +6,9 @@
 use std::time::Duration;
 
 use secal_proto::v1::{self as pb, ledger_service_client::LedgerServiceClient};
-use secal_runtime::client::{self, ClientError, Credentials};
+use secal_runtime::client::{self, ClientError};
 use sqlx::PgPool;
 use tokio::sync::watch;
-use tonic::transport::Channel;
 use tracing::Instrument;
 
 /// Why a relay pass stopped early; the next pass tries again.
@@ -32,21 +31,11 @@ pub struct RelaySettings {
 }
 
 #[derive(Clone)]
-pub struct Payments {
-    channel: Channel,
-    credentials: Credentials,
-}
+pub struct Payments(client::Peer);
 
 impl Payments {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, ClientError> {
-        let client::Peer {
-            channel,
-            credentials,
-        } = client::Peer::connect(addr, service_token, Duration::from_secs(5))?;
-        Ok(Self {
-            channel,
-            credentials,
-        })
+        client::Peer::connect(addr, service_token, Duration::from_secs(5)).map(Self)
     }
 }
 
@@ -104,10 +93,7 @@ async fn pass(pool: &PgPool, payments: &Payments, s: &RelaySettings) -> Result<u
             }),
             event: Some(event),
         };
-        let mut client = LedgerServiceClient::with_interceptor(
-            payments.channel.clone(),
-            payments.credentials.clone(),
-        );
+        let mut client = payments.0.client(LedgerServiceClient::with_interceptor);
         // The delivery belongs to the trace of the change that wrote the event.
         let span = tracing::info_span!("deliver_dossier_event", sequence = p.sequence);
         if let Some(tp) = &p.traceparent {
