@@ -62,12 +62,14 @@ fn indexation_terms(title: &pb::ExecutoryTitle) -> (Option<pb::YearMonth>, Optio
 /// There are always [`count_of`] of them, whatever the month.
 pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> Vec<Child> {
     let m = ym(month);
+    // Optional in the snapshot: no title yet means no first month and no indexation.
     let title = s.title.clone().unwrap_or_default();
     let (index_base_month, first_adjustment_month) = indexation_terms(&title);
     s.creditors
         .iter()
         .filter(|c| requested(c))
         .map(|c| {
+            // Optional in the snapshot: a child not yet registered is known by its key.
             let person = c.person.clone().unwrap_or_default();
             let child = if person.person_id.is_empty() {
                 c.creditor_key.clone()
@@ -76,7 +78,8 @@ pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> 
             };
             let started = title.first_month.as_ref().is_none_or(|f| !before(&m, f));
             let ended = c.last_month.as_ref().is_some_and(|l| before(l, &m));
-            let case = (started && !ended && c.monthly_amount.is_some()).then(|| pb::AdvanceCase {
+            let amount = c.monthly_amount.as_ref().filter(|_| started && !ended);
+            let case = amount.map(|amount| pb::AdvanceCase {
                 month: Some(m),
                 application_date: s.application_date,
                 future_maintenance_claimed: true,
@@ -87,16 +90,14 @@ pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> 
                     pb::advance_case::Maintenance::MaintenanceAmount(pb::MaintenanceAmount {
                         method: Some(pb::maintenance_amount::Method::CpiIndexation(
                             pb::CpiIndexation {
-                                base_amount: c.monthly_amount.clone(),
+                                base_amount: Some(amount.clone()),
                                 base_month: index_base_month,
                                 first_adjustment_month,
                             },
                         )),
                     })
                 } else {
-                    pb::advance_case::Maintenance::MaintenanceDue(
-                        c.monthly_amount.clone().unwrap_or_default(),
-                    )
+                    pb::advance_case::Maintenance::MaintenanceDue(amount.clone())
                 }),
                 applicant_net_monthly_income: s.applicant_net_monthly_income.clone(),
                 dependent_children: s.dependent_child_count,

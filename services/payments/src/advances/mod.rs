@@ -123,17 +123,19 @@ async fn assess(calc: Option<&Calculation>, todo: &mut [Child]) -> Vec<Outcome> 
                             .collect::<Vec<_>>()
                             .join("; "),
                     ),
-                    Some(a) => {
-                        let due = cents_of(a.maintenance_due.as_ref()).unwrap_or(0);
-                        match (a.eligible, cents_of(a.amount.as_ref())) {
+                    // The calculation always states the maintenance due: without it (or
+                    // unreadable) the month's debt would be recognized as nothing.
+                    Some(a) => match cents_of(a.maintenance_due.as_ref()) {
+                        None => Outcome::Failed("assessment without maintenance due".into()),
+                        Some(due) => match (a.eligible, cents_of(a.amount.as_ref())) {
                             (true, Some(c)) if c > 0 => Outcome::Paid { cents: c, due },
                             (true, _) => Outcome::Failed("eligible without an amount".into()),
                             (false, _) => Outcome::NotEligible {
                                 reasons: a.reasons,
                                 due,
                             },
-                        }
-                    }
+                        },
+                    },
                 };
             }
         }
@@ -380,6 +382,7 @@ struct BusinessMetrics {
 impl BusinessMetrics {
     fn paid(&self, cents: i64) {
         self.paid.add(1, &[]);
+        // A paid advance is more than zero (see `assess`): the fallback is never taken.
         self.cents.add(u64::try_from(cents).unwrap_or(0), &[]);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::YearMonth;
 use secal_proto::v1::{self as pb, AdvancesRunState as RunState, TransferCode};
-use secal_runtime::{ServiceError, ServiceResult, wire};
+use secal_runtime::{ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgPool;
 
 use super::{Child, Outcome, Shard};
@@ -377,6 +377,7 @@ async fn load(pool: &PgPool, month: NaiveDate) -> ServiceResult<Option<pb::Advan
         state: i32::from(r.state),
         attempts: r.attempts,
         started_at: wire::timestamp(r.started_at),
+        // Empty while the run has not finished (the contract's "not set").
         finished_at: r.finished_at.map(wire::timestamp).unwrap_or_default(),
         totals: Some(pb::AdvancesRunTotals {
             children_considered: total,
@@ -419,13 +420,28 @@ pub async fn finish(pool: &PgPool, month: YearMonth) -> ServiceResult<pb::Advanc
         .ok_or_else(|| ServiceError::not_found("advances run"))
 }
 
+/// GetAdvancesRun, parsed.
+struct RunQuery {
+    month: YearMonth,
+}
+
+impl TryFrom<&pb::GetAdvancesRunRequest> for RunQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetAdvancesRunRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let month = v.take_all(wire::year_month_from_pb("month", req.month.as_ref()));
+        v.finish(|| Some(RunQuery { month: month? }))
+    }
+}
+
 pub async fn get_run(
     api: &PaymentsApi,
     _caller: &Caller,
     req: pb::GetAdvancesRunRequest,
 ) -> ServiceResult<pb::GetAdvancesRunResponse> {
     let pool = &api.pool;
-    let month = wire::year_month_from_pb("month", req.month.as_ref())?;
+    let RunQuery { month } = RunQuery::try_from(&req)?;
     let run = load(pool, month.first_day())
         .await?
         .ok_or_else(|| ServiceError::not_found(format!("no advances run for {month}")))?;
@@ -443,14 +459,47 @@ struct ItemRow {
     error: Option<String>,
 }
 
+/// ListAdvancesRunItems, parsed: empty filters select everything.
+struct ItemsQuery {
+    month: YearMonth,
+    /// `None`: every status.
+    status: Option<pb::AdvancesRunItemStatus>,
+    dossier: String,
+    page: wire::Page,
+}
+
+impl TryFrom<&pb::ListAdvancesRunItemsRequest> for ItemsQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListAdvancesRunItemsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let month = v.take_all(wire::year_month_from_pb("month", req.month.as_ref()));
+        let status = v.take(wire::optional_enum("status", req.status));
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        v.finish(|| {
+            Some(ItemsQuery {
+                month: month?,
+                status: status?,
+                dossier: req.dossier_number.trim().to_owned(),
+                page: page?,
+            })
+        })
+    }
+}
+
 pub async fn list_items(
     api: &PaymentsApi,
     _caller: &Caller,
     req: pb::ListAdvancesRunItemsRequest,
 ) -> ServiceResult<pb::ListAdvancesRunItemsResponse> {
     let pool = &api.pool;
-    let month = wire::year_month_from_pb("month", req.month.as_ref())?;
-    let page = wire::page_from_pb("page", req.page.as_ref())?;
+    let ItemsQuery {
+        month,
+        status,
+        dossier,
+        page,
+    } = ItemsQuery::try_from(&req)?;
+    // No cursor: the first page (the token of this listing is an offset).
     let offset = page.after.unwrap_or(0);
     let rows: Vec<ItemRow> = sqlx::query_as(
         "SELECT dossier_number, child, status, amount_cents, reasons, transfer_id, error FROM advances_run_items
@@ -458,8 +507,8 @@ pub async fn list_items(
          ORDER BY dossier_number, child OFFSET $4 LIMIT $5",
     )
     .bind(month.first_day())
-    .bind(i16::try_from(req.status).unwrap_or(0))
-    .bind(req.dossier_number.trim())
+    .bind(status.map_or(0, |s| s as i16))
+    .bind(&dossier)
     .bind(offset)
     .bind(page.size)
     .fetch_all(pool)
@@ -475,6 +524,7 @@ pub async fn list_items(
                 status: i32::from(r.status),
                 amount: Some(cents_pb(r.amount_cents)),
                 reasons: r.reasons.iter().map(|x| i32::from(*x)).collect(),
+                // Only a paid item has a transfer, only a failed one an error.
                 transfer_id: r.transfer_id.clone().unwrap_or_default(),
                 error: r.error.clone().unwrap_or_default(),
                 explanation: None,

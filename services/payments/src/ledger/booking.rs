@@ -61,7 +61,15 @@ pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDe
         TransferCode::Allocation as i16,
     );
     for s in sums {
-        let code = TransferCode::try_from(i32::from(s.code)).unwrap_or_default();
+        let code = TransferCode::try_from(i32::from(s.code)).map_err(|e| {
+            LedgerError::Db(sqlx::Error::Decode(
+                format!(
+                    "dossier {dossier}: a transfer has the unknown code {}: {e}",
+                    s.code
+                )
+                .into(),
+            ))
+        })?;
         let cell = |months: &mut BTreeMap<_, [i64; 4]>, party: &Option<String>, i: usize| {
             if let (Some(p), Some(m)) = (party, s.for_month) {
                 months.entry((p.clone(), m)).or_default()[i] += s.cents;
@@ -78,6 +86,7 @@ pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDe
             TransferCode::Allocation if s.debit_kind == claim && s.for_month.is_some() => {
                 cell(&mut months, &s.debit_party, 3)
             }
+            // A creditor-claim account always names its creditor (`AccountKey::party`).
             TransferCode::Allocation if s.debit_kind == claim => {
                 *interest
                     .entry(s.debit_party.clone().unwrap_or_default())

@@ -14,6 +14,9 @@ use uuid::Uuid;
 struct EventCommand {
     event_id: Uuid,
     number: DossierNumber,
+    kind: pb::DossierEventType,
+    /// The snapshot's dossier status (a snapshot is optional: none reads as UNSPECIFIED).
+    status: pb::DossierStatus,
     event: pb::DossierEvent,
 }
 
@@ -30,6 +33,7 @@ impl TryFrom<&pb::ReceiveDossierEventRequest> for EventCommand {
             Uuid::parse_str(event.event_id.trim())
                 .map_err(|_| FieldViolation::new("event.event_id", "not a UUID")),
         );
+        // An absent key is an empty one, which no event id equals.
         let key = req
             .idempotency_key
             .as_ref()
@@ -44,11 +48,20 @@ impl TryFrom<&pb::ReceiveDossierEventRequest> for EventCommand {
                 .parse::<DossierNumber>()
                 .map_err(|e| FieldViolation::new("event.dossier_number", e.to_string())),
         );
-        if pb::DossierEventType::try_from(event.event_type).unwrap_or_default()
-            == pb::DossierEventType::Unspecified
-        {
-            v.add("event.event_type", "activated, changed or closed");
-        }
+        let kind = match pb::DossierEventType::try_from(event.event_type) {
+            Ok(pb::DossierEventType::Unspecified) | Err(_) => {
+                v.add("event.event_type", "activated, changed or closed");
+                None
+            }
+            Ok(k) => Some(k),
+        };
+        let status = match &event.snapshot {
+            None => Some(pb::DossierStatus::Unspecified),
+            Some(s) => v.take(
+                pb::DossierStatus::try_from(s.status)
+                    .map_err(|_| FieldViolation::new("event.snapshot.status", "unknown status")),
+            ),
+        };
         if event.dossier_version < 1 {
             v.add("event.dossier_version", "must be positive");
         }
@@ -56,6 +69,8 @@ impl TryFrom<&pb::ReceiveDossierEventRequest> for EventCommand {
             Some(EventCommand {
                 event_id: event_id?,
                 number: number?,
+                kind: kind?,
+                status: status?,
                 event: event.clone(),
             })
         })
@@ -121,9 +136,7 @@ async fn verdict(
             .bind(v.number.to_string())
             .fetch_optional(conn)
             .await?;
-    let kind = pb::DossierEventType::try_from(v.event.event_type)
-        .unwrap_or_default()
-        .as_str_name();
+    let kind = v.kind.as_str_name();
     Ok(match last {
         Some(last) if last >= v.event.dossier_version => pb::ReceiveDossierEventResponse {
             duplicate: false,
@@ -157,7 +170,7 @@ async fn store_event(
     .bind(v.event_id)
     .bind(v.number.to_string())
     .bind(v.event.dossier_version)
-    .bind(i16::try_from(v.event.event_type).unwrap_or_default())
+    .bind(v.kind as i16)
     .bind(v.event.sequence)
     .bind(v.event.encode_to_vec())
     .bind(resp.encode_to_vec())
@@ -170,6 +183,7 @@ async fn store_event(
 /// The dossier's new state, and what follows from it: the debtor's certified debt and the
 /// payout account the intake snapshot names.
 async fn apply(conn: &mut Booking, v: &EventCommand, actor: &str) -> ServiceResult<()> {
+    // The snapshot is optional in the contract: an event without one records an empty state.
     let snapshot = v.event.snapshot.clone().unwrap_or_default();
     let debtor = snapshot.debtor.as_ref();
     // Kept as digits so that a tax-refund request finds the debtor's dossiers.
@@ -188,12 +202,19 @@ async fn apply(conn: &mut Booking, v: &EventCommand, actor: &str) -> ServiceResu
     )
     .bind(v.number.to_string())
     .bind(v.event.dossier_version)
-    .bind(i16::try_from(snapshot.status).unwrap_or_default())
+    .bind(v.status as i16)
     .bind(snapshot.encode_to_vec())
     .bind(v.event_id)
     .bind(debtor_nn)
     .bind(debtor.map(|d| d.person_id.clone()).filter(|p| !p.is_empty()))
-    .bind(i32::try_from(crate::advances::children_count(&snapshot)).unwrap_or(i32::MAX))
+    .bind(
+        i32::try_from(crate::advances::children_count(&snapshot)).map_err(|e| {
+            ServiceError::internal(std::io::Error::other(format!(
+                "dossier {}: too many children in the snapshot: {e}",
+                v.number
+            )))
+        })?,
+    )
     .execute(&mut **conn)
     .await?;
     if let Some(nn) = debtor_nn {

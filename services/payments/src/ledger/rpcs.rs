@@ -1,10 +1,11 @@
 //! The ledger RPCs: create/post/void transfers, balances and histories, debt recognition.
+//! Each request is parsed once into its command (every violation answered together).
 
 use chrono::{NaiveDate, Utc};
 use secal_domain::Money;
 use secal_proto::v1::{self as pb, TransferCode};
 use secal_runtime::{
-    Caller, ServiceError, ServiceResult,
+    Caller, FieldViolation, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
@@ -13,6 +14,9 @@ use sqlx::PgPool;
 use crate::api::PaymentsApi;
 use crate::ledger::booking::Booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
+
+/// At most this many transfers (or debt items) in one request.
+const MAX_ITEMS: usize = 1000;
 
 /// A positive amount in whole cents.
 pub fn cents(field: &str, m: Option<&pb::Money>) -> ServiceResult<i64> {
@@ -25,27 +29,37 @@ pub fn cents(field: &str, m: Option<&pb::Money>) -> ServiceResult<i64> {
         .map_err(|e| ServiceError::invalid_field(field, e.to_string()))
 }
 
-fn account(field: &str, raw: &str) -> ServiceResult<AccountKey> {
-    AccountKey::parse(raw).map_err(|e| ServiceError::invalid_field(field, e))
+fn account(field: &str, raw: &str) -> Result<AccountKey, FieldViolation> {
+    AccountKey::parse(raw).map_err(|e| FieldViolation::new(field, e))
 }
 
 fn month(field: &str, m: Option<&pb::YearMonth>) -> ServiceResult<Option<NaiveDate>> {
     Ok(wire::optional_year_month_from_pb(field, m)?.map(|m| m.first_day()))
 }
 
+fn dossier(field: &str, raw: &str) -> Result<String, FieldViolation> {
+    crate::receipts::payments::dossier(field, raw).map(|d| d.to_string())
+}
+
+/// Item `i` of CreateLedgerTransfers. Its first violation is the item's answer (the
+/// contract names one field per transfer); every transfer is checked.
 fn spec(i: usize, s: &pb::LedgerTransferSpec) -> ServiceResult<NewTransfer> {
     let f = |name: &str| format!("transfers[{i}].{name}");
-    let code = TransferCode::try_from(s.code).unwrap_or_default();
-    if code == TransferCode::Unspecified {
-        return Err(ServiceError::invalid_field(
-            f("code"),
-            "a transfer code is required",
-        ));
-    }
+    let code = match TransferCode::try_from(s.code) {
+        Ok(TransferCode::Unspecified) | Err(_) => {
+            return Err(ServiceError::invalid_field(
+                f("code"),
+                "a transfer code is required",
+            ));
+        }
+        Ok(c) => c,
+    };
+    let field =
+        |r: Result<AccountKey, FieldViolation>| r.map_err(|e| ServiceError::invalid(vec![e]));
     Ok(NewTransfer {
         id: s.transfer_id.trim().to_owned(),
-        debit: account(&f("debit_account_id"), &s.debit_account_id)?,
-        credit: account(&f("credit_account_id"), &s.credit_account_id)?,
+        debit: field(account(&f("debit_account_id"), &s.debit_account_id))?,
+        credit: field(account(&f("credit_account_id"), &s.credit_account_id))?,
         cents: cents(&f("amount"), s.amount.as_ref())?,
         code,
         value_date: wire::date_from_pb(&f("value_date"), s.value_date.as_ref())?,
@@ -57,6 +71,41 @@ fn spec(i: usize, s: &pb::LedgerTransferSpec) -> ServiceResult<NewTransfer> {
     })
 }
 
+/// CreateLedgerTransfers, parsed.
+struct CreateTransfersCommand {
+    key: String,
+    transfers: Vec<NewTransfer>,
+}
+
+impl TryFrom<&pb::CreateLedgerTransfersRequest> for CreateTransfersCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::CreateLedgerTransfersRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let mut transfers = Vec::new();
+        if req.transfers.is_empty() || req.transfers.len() > MAX_ITEMS {
+            v.add("transfers", "1 to 1,000 transfers");
+        } else {
+            transfers = req
+                .transfers
+                .iter()
+                .enumerate()
+                .map(|(i, s)| v.take_all(spec(i, s)))
+                .collect();
+        }
+        v.finish(|| {
+            Some(CreateTransfersCommand {
+                key: key?,
+                transfers: transfers.into_iter().collect::<Option<Vec<_>>>()?,
+            })
+        })
+    }
+}
+
 #[tracing::instrument(skip_all, fields(count = req.transfers.len()))]
 pub async fn create(
     api: &PaymentsApi,
@@ -64,27 +113,16 @@ pub async fn create(
     req: pb::CreateLedgerTransfersRequest,
 ) -> ServiceResult<pb::CreateLedgerTransfersResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    if req.transfers.is_empty() || req.transfers.len() > 1000 {
-        return Err(ServiceError::invalid_field(
-            "transfers",
-            "1 to 1,000 transfers",
-        ));
-    }
-    let specs = req
-        .transfers
-        .iter()
-        .enumerate()
-        .map(|(i, s)| spec(i, s))
-        .collect::<ServiceResult<Vec<_>>>()?;
+    let c = CreateTransfersCommand::try_from(&req)?;
     let mut tx = Booking::begin(pool).await?;
     if let Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "CreateLedgerTransfers", &key, &req).await?
+        idempotency::claim(&mut tx, "CreateLedgerTransfers", &c.key, &req).await?
     {
         return Ok(resp);
     }
-    let created = ledger::create_transfers(&mut tx, &caller.actor().id, &specs).await?;
-    for d in specs
+    let created = ledger::create_transfers(&mut tx, &caller.actor().id, &c.transfers).await?;
+    for d in c
+        .transfers
         .iter()
         .filter_map(|s| s.debit.dossier.as_ref().or(s.credit.dossier.as_ref()))
     {
@@ -93,39 +131,93 @@ pub async fn create(
     let resp = pb::CreateLedgerTransfersResponse {
         transfers: created.iter().map(|t| t.to_pb(None)).collect(),
     };
-    idempotency::complete(&mut tx, "CreateLedgerTransfers", &key, &resp).await?;
+    idempotency::complete(&mut tx, "CreateLedgerTransfers", &c.key, &resp).await?;
     tx.commit().await?;
     Ok(resp)
+}
+
+/// PostPendingTransfer or VoidPendingTransfer, parsed.
+struct SettleCommand {
+    pending_id: String,
+    settlement_id: String,
+    how: Settle,
+    note: String,
+}
+
+impl SettleCommand {
+    /// The parts both requests share; `how` is `None` when it did not parse.
+    fn parse(
+        mut v: Violations,
+        key: Option<&pb::IdempotencyKey>,
+        pending_id: &str,
+        settlement_id: &str,
+        how: Option<Settle>,
+        note: &str,
+    ) -> ServiceResult<Self> {
+        v.take_all(idempotency::validate_key(key, "idempotency_key"));
+        if pending_id.trim().is_empty() {
+            v.add("pending_transfer_id", "required");
+        }
+        if settlement_id.trim().is_empty() {
+            v.add("transfer_id", "required");
+        }
+        v.finish(|| {
+            Some(SettleCommand {
+                pending_id: pending_id.trim().to_owned(),
+                settlement_id: settlement_id.trim().to_owned(),
+                how: how?,
+                note: note.to_owned(),
+            })
+        })
+    }
+}
+
+impl TryFrom<&pb::PostPendingTransferRequest> for SettleCommand {
+    type Error = ServiceError;
+
+    fn try_from(r: &pb::PostPendingTransferRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let amount = v.take_all(settle_amount(r.amount.as_ref()));
+        SettleCommand::parse(
+            v,
+            r.idempotency_key.as_ref(),
+            &r.pending_transfer_id,
+            &r.transfer_id,
+            amount.map(Settle::Post),
+            "",
+        )
+    }
+}
+
+impl TryFrom<&pb::VoidPendingTransferRequest> for SettleCommand {
+    type Error = ServiceError;
+
+    fn try_from(r: &pb::VoidPendingTransferRequest) -> ServiceResult<Self> {
+        SettleCommand::parse(
+            Violations::new(),
+            r.idempotency_key.as_ref(),
+            &r.pending_transfer_id,
+            &r.transfer_id,
+            Some(Settle::Void),
+            &r.reason,
+        )
+    }
 }
 
 #[tracing::instrument(skip_all)]
 async fn settle(
     pool: &PgPool,
     caller: &Caller,
-    key: Option<&pb::IdempotencyKey>,
-    pending_id: &str,
-    settlement_id: &str,
-    how: Settle,
-    note: &str,
+    c: SettleCommand,
 ) -> ServiceResult<pb::LedgerTransfer> {
-    idempotency::validate_key(key, "idempotency_key")?;
-    if pending_id.trim().is_empty() {
-        return Err(ServiceError::invalid_field(
-            "pending_transfer_id",
-            "required",
-        ));
-    }
-    if settlement_id.trim().is_empty() {
-        return Err(ServiceError::invalid_field("transfer_id", "required"));
-    }
     let mut tx = Booking::begin(pool).await?;
     let t = ledger::settle_pending(
         &mut tx,
         &caller.actor().id,
-        pending_id.trim(),
-        settlement_id.trim(),
-        how,
-        note,
+        &c.pending_id,
+        &c.settlement_id,
+        c.how,
+        &c.note,
     )
     .await?;
     if let Some(d) = &t.dossier_number {
@@ -135,6 +227,7 @@ async fn settle(
     Ok(t.to_pb(None))
 }
 
+/// The amount to post: none (or an empty amount) posts the whole pending amount.
 fn settle_amount(m: Option<&pb::Money>) -> ServiceResult<Option<i64>> {
     match m {
         None => Ok(None),
@@ -149,17 +242,8 @@ pub async fn post_pending(
     caller: &Caller,
     r: pb::PostPendingTransferRequest,
 ) -> ServiceResult<pb::PostPendingTransferResponse> {
-    let how = Settle::Post(settle_amount(r.amount.as_ref())?);
-    let t = settle(
-        &api.pool,
-        caller,
-        r.idempotency_key.as_ref(),
-        &r.pending_transfer_id,
-        &r.transfer_id,
-        how,
-        "",
-    )
-    .await?;
+    let c = SettleCommand::try_from(&r)?;
+    let t = settle(&api.pool, caller, c).await?;
     Ok(pb::PostPendingTransferResponse { transfer: Some(t) })
 }
 
@@ -169,21 +253,36 @@ pub async fn void_pending(
     caller: &Caller,
     r: pb::VoidPendingTransferRequest,
 ) -> ServiceResult<pb::VoidPendingTransferResponse> {
-    let t = settle(
-        &api.pool,
-        caller,
-        r.idempotency_key.as_ref(),
-        &r.pending_transfer_id,
-        &r.transfer_id,
-        Settle::Void,
-        &r.reason,
-    )
-    .await?;
+    let c = SettleCommand::try_from(&r)?;
+    let t = settle(&api.pool, caller, c).await?;
     Ok(pb::VoidPendingTransferResponse { transfer: Some(t) })
 }
 
+/// `as_of` is optional by the contract: unset reads as of today.
 fn as_of(d: Option<&pb::Date>) -> ServiceResult<NaiveDate> {
     Ok(wire::optional_date_from_pb("as_of", d)?.unwrap_or_else(|| Utc::now().date_naive()))
+}
+
+/// GetLedgerAccount, parsed.
+struct GetAccountCommand {
+    account: AccountKey,
+    as_of: NaiveDate,
+}
+
+impl TryFrom<&pb::GetLedgerAccountRequest> for GetAccountCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetLedgerAccountRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let account = v.take(account("account_id", &req.account_id));
+        let as_of = v.take_all(as_of(req.as_of.as_ref()));
+        v.finish(|| {
+            Some(GetAccountCommand {
+                account: account?,
+                as_of: as_of?,
+            })
+        })
+    }
 }
 
 pub async fn get_account(
@@ -191,14 +290,70 @@ pub async fn get_account(
     _caller: &Caller,
     req: pb::GetLedgerAccountRequest,
 ) -> ServiceResult<pb::GetLedgerAccountResponse> {
-    let pool = &api.pool;
-    let key = account("account_id", &req.account_id)?;
-    let as_of = as_of(req.as_of.as_ref())?;
-    let mut conn = pool.acquire().await?;
-    let b = ledger::account_balance(&mut conn, &key.code(), as_of).await?;
+    let c = GetAccountCommand::try_from(&req)?;
+    let mut conn = api.pool.acquire().await?;
+    let b = ledger::account_balance(&mut conn, &c.account.code(), c.as_of).await?;
     Ok(pb::GetLedgerAccountResponse {
-        account: Some(b.to_pb(as_of)),
+        account: Some(b.to_pb(c.as_of)),
     })
+}
+
+/// Whose transfers ListLedgerTransfers lists.
+enum History {
+    Account(AccountKey),
+    Dossier(String),
+}
+
+/// ListLedgerTransfers, parsed.
+struct ListTransfersCommand {
+    page: wire::Page,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    of: History,
+}
+
+impl TryFrom<&pb::ListLedgerTransfersRequest> for ListTransfersCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListLedgerTransfersRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let range = req.value_dates.as_ref();
+        let from = v.take_all(wire::optional_date_from_pb(
+            "value_dates.start_date",
+            range.and_then(|r| r.start_date.as_ref()),
+        ));
+        let to = v.take_all(wire::optional_date_from_pb(
+            "value_dates.end_date",
+            range.and_then(|r| r.end_date.as_ref()),
+        ));
+        if from.flatten().zip(to.flatten()).is_some_and(|(f, t)| f > t) {
+            v.add("value_dates.end_date", "must not be before the start date");
+        }
+        let of = match (req.account_id.trim(), req.dossier_number.trim()) {
+            ("", "") => {
+                v.add("account_id", "set account_id or dossier_number");
+                None
+            }
+            (a, "") => v.take(account("account_id", a)).map(History::Account),
+            ("", d) => v.take(dossier("dossier_number", d)).map(History::Dossier),
+            _ => {
+                v.add(
+                    "dossier_number",
+                    "set account_id or dossier_number, not both",
+                );
+                None
+            }
+        };
+        v.finish(|| {
+            Some(ListTransfersCommand {
+                page: page?,
+                from: from?,
+                to: to?,
+                of: of?,
+            })
+        })
+    }
 }
 
 /// An account's history (with running balances) or every transfer of a dossier. Both are
@@ -209,63 +364,55 @@ pub async fn list_transfers(
     _caller: &Caller,
     req: pb::ListLedgerTransfersRequest,
 ) -> ServiceResult<pb::ListLedgerTransfersResponse> {
-    let pool = &api.pool;
-    let page = wire::page_from_pb("page", req.page.as_ref())?;
-    let range = req.value_dates.as_ref();
-    let from = wire::optional_date_from_pb(
-        "value_dates.start_date",
-        range.and_then(|r| r.start_date.as_ref()),
-    )?;
-    let to = wire::optional_date_from_pb(
-        "value_dates.end_date",
-        range.and_then(|r| r.end_date.as_ref()),
-    )?;
-    if from.zip(to).is_some_and(|(f, t)| f > t) {
-        return Err(ServiceError::invalid_field(
-            "value_dates.end_date",
-            "must not be before the start date",
-        ));
-    }
+    let c = ListTransfersCommand::try_from(&req)?;
+    let (page, from, to) = (&c.page, c.from, c.to);
+    // No page token (the first page) starts at the first position.
     let offset = page.after.unwrap_or(0);
-    let mut conn = pool.acquire().await?;
-    let transfers: Vec<pb::LedgerTransfer> =
-        match (req.account_id.trim(), req.dossier_number.trim()) {
-            ("", "") => {
-                return Err(ServiceError::invalid_field(
-                    "account_id",
-                    "set account_id or dossier_number",
-                ));
-            }
-            (a, "") => {
-                let key = account("account_id", a)?;
-                ledger::account_history(&mut conn, &key.code(), from, to, offset, page.size)
-                    .await?
-                    .iter()
-                    .map(|(t, run)| t.to_pb(Some(*run)))
-                    .collect()
-            }
-            ("", d) => {
-                let dossier = crate::receipts::payments::dossier("dossier_number", d)
-                    .map_err(|v| ServiceError::invalid(vec![v]))?
-                    .to_string();
-                ledger::dossier_history(&mut conn, &dossier, from, to, offset, page.size)
-                    .await?
-                    .iter()
-                    .map(|t| t.to_pb(None))
-                    .collect()
-            }
-            _ => {
-                return Err(ServiceError::invalid_field(
-                    "dossier_number",
-                    "set account_id or dossier_number, not both",
-                ));
-            }
-        };
+    let mut conn = api.pool.acquire().await?;
+    let transfers: Vec<pb::LedgerTransfer> = match &c.of {
+        History::Account(key) => {
+            ledger::account_history(&mut conn, &key.code(), from, to, offset, page.size)
+                .await?
+                .iter()
+                .map(|(t, run)| t.to_pb(Some(*run)))
+                .collect()
+        }
+        History::Dossier(dossier) => {
+            ledger::dossier_history(&mut conn, dossier, from, to, offset, page.size)
+                .await?
+                .iter()
+                .map(|t| t.to_pb(None))
+                .collect()
+        }
+    };
+    // A page holds at most MAX_PAGE_SIZE transfers: the conversion cannot saturate.
     let reached = offset.saturating_add(i64::try_from(transfers.len()).unwrap_or(i64::MAX));
     Ok(pb::ListLedgerTransfersResponse {
-        page: Some(wire::page_to_pb(&page, transfers.len(), Some(reached))),
+        page: Some(wire::page_to_pb(page, transfers.len(), Some(reached))),
         transfers,
     })
+}
+
+/// GetDossierLedger, parsed.
+struct DossierLedgerCommand {
+    dossier: String,
+    as_of: NaiveDate,
+}
+
+impl TryFrom<&pb::GetDossierLedgerRequest> for DossierLedgerCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetDossierLedgerRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let dossier = v.take(dossier("dossier_number", &req.dossier_number));
+        let as_of = v.take_all(as_of(req.as_of.as_ref()));
+        v.finish(|| {
+            Some(DossierLedgerCommand {
+                dossier: dossier?,
+                as_of: as_of?,
+            })
+        })
+    }
 }
 
 pub async fn dossier_ledger(
@@ -273,21 +420,22 @@ pub async fn dossier_ledger(
     _caller: &Caller,
     req: pb::GetDossierLedgerRequest,
 ) -> ServiceResult<pb::GetDossierLedgerResponse> {
-    let pool = &api.pool;
-    let dossier = crate::receipts::payments::dossier("dossier_number", &req.dossier_number)
-        .map_err(|v| ServiceError::invalid(vec![v]))?
-        .to_string();
-    let as_of = as_of(req.as_of.as_ref())?;
-    let mut conn = pool.acquire().await?;
+    let DossierLedgerCommand { dossier, as_of } = DossierLedgerCommand::try_from(&req)?;
+    let mut conn = api.pool.acquire().await?;
     let accounts = ledger::dossier_accounts(&mut conn, &dossier, as_of).await?;
     let mut creditors: std::collections::BTreeMap<String, pb::CreditorPosition> =
         Default::default();
     let mut debtor = 0;
     for a in &accounts {
-        let kind = K::from_i16(a.kind);
+        let kind = K::from_i16(a.kind).ok_or_else(|| {
+            ServiceError::internal(std::io::Error::other(format!(
+                "ledger account {} has the unknown kind {}",
+                a.code, a.kind
+            )))
+        })?;
         if matches!(
             kind,
-            Some(K::DebtorPrincipal | K::DebtorInterest | K::DebtorSurcharge)
+            K::DebtorPrincipal | K::DebtorInterest | K::DebtorSurcharge
         ) {
             debtor += a.balance();
         }
@@ -302,10 +450,10 @@ pub async fn dossier_ledger(
             });
         let value = Some(ledger::cents_pb(a.balance()));
         match kind {
-            Some(K::CreditorClaim) => pos.claim_outstanding = value,
-            Some(K::ServiceAdvanceClaim) => pos.advances_outstanding = value,
-            Some(K::Payable) => pos.payable = value,
-            Some(K::PaidOut) => pos.paid_out = value,
+            K::CreditorClaim => pos.claim_outstanding = value,
+            K::ServiceAdvanceClaim => pos.advances_outstanding = value,
+            K::Payable => pos.payable = value,
+            K::PaidOut => pos.paid_out = value,
             _ => {}
         }
     }
@@ -319,107 +467,165 @@ pub async fn dossier_ledger(
     })
 }
 
-/// Debt items become transfers `debt/<key>/<n>`: principal and interest are owed to the
-/// creditor named; the surcharge is SECAL's fee.
+/// One debt item of RecognizeDebtorDebt, checked.
+struct DebtItem {
+    cents: i64,
+    since: NaiveDate,
+    /// Empty for a surcharge (SECAL's fee).
+    creditor: String,
+    component: Component,
+    for_month: Option<NaiveDate>,
+}
+
+/// What a debt item is (`secal.v1.DebtComponent` but UNSPECIFIED).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Component {
+    Principal,
+    Interest,
+    Surcharge,
+}
+
+/// RecognizeDebtorDebt, parsed.
+struct RecognizeCommand {
+    key: String,
+    dossier: String,
+    basis: String,
+    items: Vec<DebtItem>,
+}
+
+impl TryFrom<&pb::RecognizeDebtorDebtRequest> for RecognizeCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::RecognizeDebtorDebtRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let dossier = v.take(dossier("dossier_number", &req.dossier_number));
+        let mut items = Vec::new();
+        if req.items.is_empty() || req.items.len() > MAX_ITEMS {
+            v.add("items", "1 to 1,000 items");
+        } else {
+            items = req
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| debt_item(&mut v, i, item))
+                .collect();
+        }
+        v.finish(|| {
+            Some(RecognizeCommand {
+                key: key?,
+                dossier: dossier?,
+                basis: req.basis.clone(),
+                items: items.into_iter().collect::<Option<Vec<_>>>()?,
+            })
+        })
+    }
+}
+
+/// Item `i` of the request, its violations recorded in `v`.
+fn debt_item(v: &mut Violations, i: usize, item: &pb::DebtItem) -> Option<DebtItem> {
+    let f = |n: &str| format!("items[{i}].{n}");
+    let cents = v.take_all(cents(&f("amount"), item.amount.as_ref()));
+    let since = v.take_all(wire::date_from_pb(
+        &f("enforceable_since"),
+        item.enforceable_since.as_ref(),
+    ));
+    let creditor = item.creditor_person_id.trim();
+    let component = match pb::DebtComponent::try_from(item.component) {
+        Ok(pb::DebtComponent::Principal) => Some(Component::Principal),
+        Ok(pb::DebtComponent::Interest) => Some(Component::Interest),
+        Ok(pb::DebtComponent::Surcharge) => Some(Component::Surcharge),
+        Ok(pb::DebtComponent::Unspecified) | Err(_) => None,
+    };
+    let needs_creditor = matches!(component, Some(Component::Principal | Component::Interest));
+    if needs_creditor && creditor.is_empty() {
+        v.add(
+            f("creditor_person_id"),
+            "required for principal and interest",
+        );
+    }
+    let for_month = v.take_all(month(&f("month"), item.month.as_ref()));
+    if component == Some(Component::Principal) && for_month == Some(None) {
+        v.add(f("month"), "required for principal");
+    }
+    if component.is_none() {
+        v.add(f("component"), "principal, interest or surcharge");
+    }
+    Some(DebtItem {
+        cents: cents?,
+        since: since?,
+        creditor: creditor.to_owned(),
+        component: component?,
+        for_month: for_month?,
+    })
+}
+
+impl RecognizeCommand {
+    /// The transfer recognising item `i` (numbered from 1 in its id): principal and interest
+    /// are owed to the creditor named; the surcharge is SECAL's fee.
+    fn transfer(&self, i: usize, item: &DebtItem) -> NewTransfer {
+        let dossier = &self.dossier;
+        let (debit, credit, code) = match item.component {
+            Component::Principal => (
+                K::DebtorPrincipal,
+                AccountKey::party(K::CreditorClaim, dossier, &item.creditor),
+                TransferCode::DebtRecognition,
+            ),
+            Component::Interest => (
+                K::DebtorInterest,
+                AccountKey::party(K::CreditorClaim, dossier, &item.creditor),
+                TransferCode::Interest,
+            ),
+            Component::Surcharge => (
+                K::DebtorSurcharge,
+                AccountKey::service(K::FeeIncome),
+                TransferCode::Surcharge,
+            ),
+        };
+        NewTransfer {
+            for_month: item.for_month,
+            reference: self.basis.clone(),
+            ..NewTransfer::posted(
+                format!("debt/{}/{}", self.key, i + 1),
+                AccountKey::dossier(debit, dossier),
+                credit,
+                item.cents,
+                code,
+                item.since,
+            )
+        }
+    }
+}
+
+/// Debt items become transfers `debt/<key>/<n>`.
 #[tracing::instrument(skip_all, fields(items = req.items.len()))]
 pub async fn recognize(
     api: &PaymentsApi,
     caller: &Caller,
     req: pb::RecognizeDebtorDebtRequest,
 ) -> ServiceResult<pb::RecognizeDebtorDebtResponse> {
-    let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let dossier = crate::receipts::payments::dossier("dossier_number", &req.dossier_number)
-        .map_err(|v| ServiceError::invalid(vec![v]))?
-        .to_string();
-    if req.items.is_empty() || req.items.len() > 1000 {
-        return Err(ServiceError::invalid_field("items", "1 to 1,000 items"));
-    }
-    let specs = req
+    let c = RecognizeCommand::try_from(&req)?;
+    let specs: Vec<NewTransfer> = c
         .items
         .iter()
         .enumerate()
-        .map(|(i, item)| debt_item(&key, &dossier, &req.basis, i, item))
-        .collect::<ServiceResult<Vec<_>>>()?;
-    let mut tx = Booking::begin(pool).await?;
+        .map(|(i, item)| c.transfer(i, item))
+        .collect();
+    let mut tx = Booking::begin(&api.pool).await?;
     if let Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "RecognizeDebtorDebt", &key, &req).await?
+        idempotency::claim(&mut tx, "RecognizeDebtorDebt", &c.key, &req).await?
     {
         return Ok(resp);
     }
     let created = ledger::create_transfers(&mut tx, &caller.actor().id, &specs).await?;
-    tx.touch_dossier(&dossier);
+    tx.touch_dossier(&c.dossier);
     let resp = pb::RecognizeDebtorDebtResponse {
         transfers: created.iter().map(|t| t.to_pb(None)).collect(),
     };
-    idempotency::complete(&mut tx, "RecognizeDebtorDebt", &key, &resp).await?;
+    idempotency::complete(&mut tx, "RecognizeDebtorDebt", &c.key, &resp).await?;
     tx.commit().await?;
     Ok(resp)
-}
-
-/// The transfer recognising item `i` of the request (numbered from 1 in its id).
-fn debt_item(
-    key: &str,
-    dossier: &str,
-    basis: &str,
-    i: usize,
-    item: &pb::DebtItem,
-) -> ServiceResult<NewTransfer> {
-    let f = |n: &str| format!("items[{i}].{n}");
-    let cents = cents(&f("amount"), item.amount.as_ref())?;
-    let since = wire::date_from_pb(&f("enforceable_since"), item.enforceable_since.as_ref())?;
-    let creditor = item.creditor_person_id.trim();
-    let comp = pb::DebtComponent::try_from(item.component).unwrap_or_default();
-    let needs_creditor = matches!(
-        comp,
-        pb::DebtComponent::Principal | pb::DebtComponent::Interest
-    );
-    if needs_creditor && creditor.is_empty() {
-        return Err(ServiceError::invalid_field(
-            f("creditor_person_id"),
-            "required for principal and interest",
-        ));
-    }
-    let for_month = month(&f("month"), item.month.as_ref())?;
-    let (debit, credit, code) = match comp {
-        pb::DebtComponent::Principal if for_month.is_none() => {
-            return Err(ServiceError::invalid_field(
-                f("month"),
-                "required for principal",
-            ));
-        }
-        pb::DebtComponent::Principal => (
-            K::DebtorPrincipal,
-            AccountKey::party(K::CreditorClaim, dossier, creditor),
-            TransferCode::DebtRecognition,
-        ),
-        pb::DebtComponent::Interest => (
-            K::DebtorInterest,
-            AccountKey::party(K::CreditorClaim, dossier, creditor),
-            TransferCode::Interest,
-        ),
-        pb::DebtComponent::Surcharge => (
-            K::DebtorSurcharge,
-            AccountKey::service(K::FeeIncome),
-            TransferCode::Surcharge,
-        ),
-        pb::DebtComponent::Unspecified => {
-            return Err(ServiceError::invalid_field(
-                f("component"),
-                "principal, interest or surcharge",
-            ));
-        }
-    };
-    Ok(NewTransfer {
-        for_month,
-        reference: basis.to_owned(),
-        ..NewTransfer::posted(
-            format!("debt/{key}/{}", i + 1),
-            AccountKey::dossier(debit, dossier),
-            credit,
-            cents,
-            code,
-            since,
-        )
-    })
 }

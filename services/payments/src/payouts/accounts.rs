@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
 use sqlx::PgConnection;
 use tracing::instrument;
 
-use super::new_account::{self, applicant_family_name, required};
+use super::new_account::{self, NewAccount, applicant_family_name, required};
 use super::{audit, run_once, store};
 use crate::api::PaymentsApi;
 
@@ -101,6 +101,40 @@ pub async fn current(conn: &mut PgConnection, dossier: &str) -> ServiceResult<Op
         .await?)
 }
 
+/// RequestPayoutAccountChange, parsed: the dossier and its new account (checked on its own;
+/// the holder rule needs the dossier's applicant, read in the transaction).
+struct RequestCommand {
+    key: String,
+    dossier: String,
+    account: NewAccount,
+}
+
+impl TryFrom<&pb::RequestPayoutAccountChangeRequest> for RequestCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::RequestPayoutAccountChangeRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let dossier = v.take_all(required("dossier_number", &req.dossier_number));
+        let account = new_account::read(
+            req.account.as_ref(),
+            req.holding,
+            req.lawyer_authorisation.as_ref(),
+            &mut v,
+        );
+        v.finish(|| {
+            Some(RequestCommand {
+                key: key?,
+                dossier: dossier?.to_owned(),
+                account: account?,
+            })
+        })
+    }
+}
+
 #[instrument(skip_all, fields(method = "RequestPayoutAccountChange"))]
 pub async fn request(
     api: &PaymentsApi,
@@ -108,13 +142,11 @@ pub async fn request(
     req: pb::RequestPayoutAccountChangeRequest,
 ) -> ServiceResult<pb::RequestPayoutAccountChangeResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let dossier = required("dossier_number", &req.dossier_number)?.to_owned();
-    let account = new_account::check(
-        req.account.as_ref(),
-        req.holding,
-        req.lawyer_authorisation.as_ref(),
-    )?;
+    let RequestCommand {
+        key,
+        dossier,
+        account,
+    } = RequestCommand::try_from(&req)?;
     let mut tx = pool.begin().await?;
     let method = "RequestPayoutAccountChange";
     let resp = run_once(&mut tx, method, &key, &req, async |conn| {
@@ -140,6 +172,44 @@ pub async fn request(
     Ok(resp)
 }
 
+/// ConfirmPayoutAccountChange, parsed.
+struct ConfirmCommand {
+    key: String,
+    id: String,
+    method: pb::ConfirmationMethod,
+    evidence: String,
+}
+
+impl TryFrom<&pb::ConfirmPayoutAccountChangeRequest> for ConfirmCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ConfirmPayoutAccountChangeRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let id = v.take_all(required("payout_account_id", &req.payout_account_id));
+        // Unspecified or a number the contract does not declare: no method was given.
+        let method = match wire::optional_enum::<pb::ConfirmationMethod>("method", req.method) {
+            Ok(Some(m)) => Some(m),
+            Ok(None) | Err(_) => {
+                v.add("method", "required");
+                None
+            }
+        };
+        let evidence = v.take_all(required("evidence_reference", &req.evidence_reference));
+        v.finish(|| {
+            Some(ConfirmCommand {
+                key: key?,
+                id: id?.to_owned(),
+                method: method?,
+                evidence: evidence?.to_owned(),
+            })
+        })
+    }
+}
+
 #[instrument(skip_all, fields(method = "ConfirmPayoutAccountChange"))]
 pub async fn confirm(
     api: &PaymentsApi,
@@ -147,15 +217,12 @@ pub async fn confirm(
     req: pb::ConfirmPayoutAccountChangeRequest,
 ) -> ServiceResult<pb::ConfirmPayoutAccountChangeResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let id = required("payout_account_id", &req.payout_account_id)?.to_owned();
-    if matches!(
-        pb::ConfirmationMethod::try_from(req.method),
-        Err(_) | Ok(pb::ConfirmationMethod::Unspecified)
-    ) {
-        return Err(ServiceError::invalid_field("method", "required"));
-    }
-    let evidence = required("evidence_reference", &req.evidence_reference)?.to_owned();
+    let ConfirmCommand {
+        key,
+        id,
+        method,
+        evidence,
+    } = ConfirmCommand::try_from(&req)?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
     let resp = run_once(
@@ -172,8 +239,7 @@ pub async fn confirm(
                 }
                 None => None,
             };
-            let method = i16::try_from(req.method).unwrap_or_default();
-            store::activate_account(conn, &id, method, &evidence, &actor).await?;
+            store::activate_account(conn, &id, method as i16, &evidence, &actor).await?;
             Ok(pb::ConfirmPayoutAccountChangeResponse {
                 payout_account: Some(by_id(conn, &id).await?.to_pb()),
                 replaced,
@@ -185,6 +251,34 @@ pub async fn confirm(
     Ok(resp)
 }
 
+/// RejectPayoutAccountChange, parsed.
+struct RejectCommand {
+    key: String,
+    id: String,
+    reason: String,
+}
+
+impl TryFrom<&pb::RejectPayoutAccountChangeRequest> for RejectCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::RejectPayoutAccountChangeRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let id = v.take_all(required("payout_account_id", &req.payout_account_id));
+        let reason = v.take_all(required("reason", &req.reason));
+        v.finish(|| {
+            Some(RejectCommand {
+                key: key?,
+                id: id?.to_owned(),
+                reason: reason?.to_owned(),
+            })
+        })
+    }
+}
+
 #[instrument(skip_all, fields(method = "RejectPayoutAccountChange"))]
 pub async fn reject(
     api: &PaymentsApi,
@@ -192,9 +286,7 @@ pub async fn reject(
     req: pb::RejectPayoutAccountChangeRequest,
 ) -> ServiceResult<pb::RejectPayoutAccountChangeResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let id = required("payout_account_id", &req.payout_account_id)?.to_owned();
-    let reason = required("reason", &req.reason)?.to_owned();
+    let RejectCommand { key, id, reason } = RejectCommand::try_from(&req)?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
     let resp = run_once(
@@ -233,6 +325,28 @@ async fn decidable(conn: &mut PgConnection, id: &str, actor: &str) -> ServiceRes
     Ok(row)
 }
 
+/// ListPayoutAccounts, parsed.
+struct ListCommand {
+    dossier: String,
+    page: wire::Page,
+}
+
+impl TryFrom<&pb::ListPayoutAccountsRequest> for ListCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListPayoutAccountsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let dossier = v.take_all(required("dossier_number", &req.dossier_number));
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        v.finish(|| {
+            Some(ListCommand {
+                dossier: dossier?.to_owned(),
+                page: page?,
+            })
+        })
+    }
+}
+
 #[instrument(skip_all, fields(method = "ListPayoutAccounts"))]
 pub async fn list(
     api: &PaymentsApi,
@@ -240,14 +354,14 @@ pub async fn list(
     req: pb::ListPayoutAccountsRequest,
 ) -> ServiceResult<pb::ListPayoutAccountsResponse> {
     let pool = &api.pool;
-    let dossier = required("dossier_number", &req.dossier_number)?;
-    let page = wire::page_from_pb("page", req.page.as_ref())?;
+    let ListCommand { dossier, page } = ListCommand::try_from(&req)?;
     let sql = format!(
         "SELECT {COLUMNS}, seq FROM payout_accounts WHERE dossier_number = $1 AND seq < $2 \
          ORDER BY seq DESC LIMIT $3"
     );
     let rows: Vec<(AccountRow, i64)> = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(dossier)
+        .bind(&dossier)
+        // No cursor: from the newest (the listing runs down the keys).
         .bind(page.after.unwrap_or(i64::MAX))
         .bind(page.size)
         .fetch_all(pool)

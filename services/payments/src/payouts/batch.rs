@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use secal_iso20022::{CreditTransfer, CreditTransferInitiation, Debtor, Remittance, write_pain001};
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use tracing::instrument;
@@ -44,6 +44,63 @@ struct Payable {
     available: i64,
 }
 
+/// CreatePayoutBatch, parsed.
+struct CreateCommand {
+    key: String,
+    exec: NaiveDate,
+    /// At most this many payouts; `None`: every payable (0 on the wire).
+    limit: Option<usize>,
+}
+
+impl TryFrom<&pb::CreatePayoutBatchRequest> for CreateCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::CreatePayoutBatchRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let exec = v
+            .take_all(wire::date_from_pb(
+                "requested_execution_date",
+                req.requested_execution_date.as_ref(),
+            ))
+            .and_then(|exec| {
+                // A bank refuses an execution date in the past; a year ahead is the usual
+                // limit.
+                let today = Utc::now().date_naive();
+                if exec < today {
+                    v.add("requested_execution_date", "in the past");
+                    return None;
+                }
+                if today
+                    .checked_add_days(Days::new(365))
+                    .is_some_and(|latest| exec > latest)
+                {
+                    v.add("requested_execution_date", "more than a year ahead");
+                    return None;
+                }
+                Some(exec)
+            });
+        let limit = match usize::try_from(req.max_payouts) {
+            Ok(0) => Some(None),
+            Ok(n) => Some(Some(n)),
+            Err(_) => {
+                v.add("max_payouts", "must not be negative");
+                None
+            }
+        };
+        v.finish(|| {
+            Some(CreateCommand {
+                key: key?,
+                exec: exec?,
+                limit: limit?,
+            })
+        })
+    }
+}
+
 #[instrument(skip_all, fields(method = "CreatePayoutBatch"))]
 pub async fn create_batch(
     api: &PaymentsApi,
@@ -51,39 +108,12 @@ pub async fn create_batch(
     req: pb::CreatePayoutBatchRequest,
 ) -> ServiceResult<pb::CreatePayoutBatchResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let exec = wire::date_from_pb(
-        "requested_execution_date",
-        req.requested_execution_date.as_ref(),
-    )?;
-    // A bank refuses an execution date in the past; a year ahead is the usual limit.
-    let today = Utc::now().date_naive();
-    if exec < today {
-        return Err(ServiceError::invalid_field(
-            "requested_execution_date",
-            "in the past",
-        ));
-    }
-    if today
-        .checked_add_days(Days::new(365))
-        .is_some_and(|latest| exec > latest)
-    {
-        return Err(ServiceError::invalid_field(
-            "requested_execution_date",
-            "more than a year ahead",
-        ));
-    }
-    if req.max_payouts < 0 {
-        return Err(ServiceError::invalid_field(
-            "max_payouts",
-            "must not be negative",
-        ));
-    }
+    let cmd = CreateCommand::try_from(&req)?;
     let debtor = debtor()?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
-    let resp = run_once(&mut tx, "CreatePayoutBatch", &key, &req, async |conn| {
-        build(conn, &actor, &req, exec, debtor).await
+    let resp = run_once(&mut tx, "CreatePayoutBatch", &cmd.key, &req, async |conn| {
+        build(conn, &actor, &req.dossier_numbers, &cmd, debtor).await
     })
     .await?;
     tx.commit().await?;
@@ -93,23 +123,23 @@ pub async fn create_batch(
 async fn build(
     conn: &mut PgConnection,
     actor: &str,
-    req: &pb::CreatePayoutBatchRequest,
-    exec: NaiveDate,
+    dossiers: &[String],
+    cmd: &CreateCommand,
     debtor: Debtor,
 ) -> ServiceResult<pb::CreatePayoutBatchResponse> {
+    let exec = cmd.exec;
     // One batch at a time: a concurrent one would reserve the same payable amounts and fail
     // on the balance rule as a whole.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('payments.payout_batch'))")
         .execute(&mut *conn)
         .await?;
     ledger::expire_due(conn).await?;
-    let payables = payables(conn, &req.dossier_numbers).await?;
-    let limit = usize::try_from(req.max_payouts).unwrap_or(0);
+    let payables = payables(conn, dossiers).await?;
     let batch_id = new_id("pb");
     let mut staging = Staging::default();
     let mut holder_checked: HashMap<String, bool> = HashMap::new();
     for p in payables {
-        if limit > 0 && staging.staged.len() >= limit {
+        if cmd.limit.is_some_and(|limit| staging.staged.len() >= limit) {
             break;
         }
         match payable_account(conn, &p, &mut holder_checked).await? {
@@ -271,7 +301,11 @@ impl Staging {
             amount: Decimal::new(s.cents, 2),
             creditor_name: acct.holder_name.clone(),
             creditor_iban: acct.iban.parse().map_err(|_| internal("stored IBAN"))?,
-            creditor_bic: acct.bic.parse().ok(),
+            creditor_bic: match acct.bic.as_str() {
+                // The BIC is optional by the contract (the IBAN is enough in SEPA).
+                "" => None,
+                bic => Some(bic.parse().map_err(|_| internal("stored BIC"))?),
+            },
             remittance: Some(Remittance::Unstructured(s.remittance.clone())),
         });
         self.staged.push(s);
@@ -391,6 +425,30 @@ pub(super) async fn batch_pb(
     ))
 }
 
+/// GetPayoutBatch, parsed.
+struct GetCommand {
+    batch_id: String,
+    include_file: bool,
+}
+
+impl TryFrom<&pb::GetPayoutBatchRequest> for GetCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetPayoutBatchRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let batch_id = req.batch_id.trim();
+        if batch_id.is_empty() {
+            v.add("batch_id", "required");
+        }
+        v.finish(|| {
+            Some(GetCommand {
+                batch_id: batch_id.to_owned(),
+                include_file: req.include_file,
+            })
+        })
+    }
+}
+
 #[instrument(skip_all, fields(method = "GetPayoutBatch"))]
 pub async fn get_batch(
     api: &PaymentsApi,
@@ -398,14 +456,12 @@ pub async fn get_batch(
     req: pb::GetPayoutBatchRequest,
 ) -> ServiceResult<pb::GetPayoutBatchResponse> {
     let pool = &api.pool;
-    if req.batch_id.trim().is_empty() {
-        return Err(ServiceError::invalid_field("batch_id", "required"));
-    }
+    let cmd = GetCommand::try_from(&req)?;
     let mut conn = pool.acquire().await?;
-    let (batch, xml) = batch_pb(&mut conn, req.batch_id.trim()).await?;
+    let (batch, xml) = batch_pb(&mut conn, &cmd.batch_id).await?;
     Ok(pb::GetPayoutBatchResponse {
         batch: Some(batch),
-        pain001: if req.include_file {
+        pain001: if cmd.include_file {
             xml.into_bytes()
         } else {
             Vec::new()

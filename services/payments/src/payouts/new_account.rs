@@ -6,7 +6,7 @@
 use secal_domain::Iban;
 use secal_proto::v1 as pb;
 use secal_rules::payout_holder::{self, Holding, Refusal};
-use secal_runtime::{ServiceError, ServiceResult};
+use secal_runtime::{ServiceError, ServiceResult, Violations};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
@@ -16,10 +16,7 @@ use super::store;
 pub(super) fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
     let v = v.trim();
     if v.is_empty() || v.len() > 140 {
-        return Err(ServiceError::invalid_field(
-            field,
-            "1 to 140 characters required",
-        ));
+        return Err(ServiceError::invalid_field(field, REQUIRED));
     }
     Ok(v)
 }
@@ -40,74 +37,129 @@ pub(super) fn check(
     holding: i32,
     lawyer: Option<&pb::LawyerAuthorisation>,
 ) -> ServiceResult<NewAccount> {
-    let account = account.ok_or_else(|| ServiceError::invalid_field("account", "required"))?;
-    let iban: Iban = account
-        .iban
-        .as_ref()
-        .map(|i| i.value.parse())
-        .ok_or_else(|| ServiceError::invalid_field("account.iban", "required"))?
-        .map_err(|_| ServiceError::invalid_field("account.iban", "not a valid IBAN"))?;
-    let bic = account.bic.trim().to_uppercase();
-    if !bic.is_empty() && bic.parse::<secal_iso20022::Bic>().is_err() {
-        return Err(ServiceError::invalid_field(
-            "account.bic",
-            "not a valid BIC",
-        ));
-    }
-    let holder = required("account.holder_name", &account.holder_name)?;
-    // The pain.001 creditor name holds 70 characters once transliterated: a longer one
-    // would fail every batch it is in.
-    if secal_iso20022::to_sepa_text(holder).chars().count() > 70 {
-        return Err(ServiceError::invalid_field(
-            "account.holder_name",
-            "at most 70 characters as the bank will show it (accents transliterated)",
-        ));
-    }
+    let mut v = Violations::new();
+    let account = read(account, holding, lawyer, &mut v);
+    v.finish(|| account)
+}
+
+/// The same, every violation collected into `v` (the caller's request may have more).
+pub(super) fn read(
+    account: Option<&pb::BankAccount>,
+    holding: i32,
+    lawyer: Option<&pb::LawyerAuthorisation>,
+    v: &mut Violations,
+) -> Option<NewAccount> {
+    let parts = match account {
+        None => {
+            v.add("account", "required");
+            None
+        }
+        Some(account) => bank_account(account, v),
+    };
     let holding = match pb::AccountHolding::try_from(holding) {
         Ok(
             h @ (pb::AccountHolding::Sole | pb::AccountHolding::Joint | pb::AccountHolding::Lawyer),
-        ) => h,
+        ) => Some(h),
         _ => {
-            return Err(ServiceError::invalid_field(
-                "holding",
-                "sole, joint or lawyer",
-            ));
+            v.add("holding", "sole, joint or lawyer");
+            None
         }
     };
-    if holding == pb::AccountHolding::Lawyer {
-        let l = lawyer.cloned().unwrap_or_default();
-        required("lawyer_authorisation.lawyer_name", &l.lawyer_name)?;
-        required("lawyer_authorisation.document_key", &l.document_key)?;
-    } else if lawyer.is_some() {
-        return Err(ServiceError::invalid_field(
-            "lawyer_authorisation",
-            "only with a lawyer's account",
-        ));
+    match (holding, lawyer) {
+        (Some(pb::AccountHolding::Lawyer), None) => {
+            // One missing authorisation is one violation, named by its first required part.
+            v.add("lawyer_authorisation.lawyer_name", REQUIRED);
+        }
+        (Some(pb::AccountHolding::Lawyer), Some(l)) => {
+            v.take_all(required("lawyer_authorisation.lawyer_name", &l.lawyer_name));
+            v.take_all(required(
+                "lawyer_authorisation.document_key",
+                &l.document_key,
+            ));
+        }
+        (Some(_), Some(_)) => v.add("lawyer_authorisation", "only with a lawyer's account"),
+        // No holding (already named): nothing to check the authorisation against.
+        (Some(_), None) | (None, _) => {}
     }
-    Ok(NewAccount {
+    let (iban, bic, holder, bank_name) = parts?;
+    Some(NewAccount {
         iban,
         bic,
-        holder: holder.to_owned(),
-        bank_name: account.bank_name.trim().to_owned(),
-        holding,
+        holder,
+        bank_name,
+        holding: holding?,
+        // Optional by the contract: only a lawyer's account has an authorisation (checked
+        // above), the others keep an empty one.
         lawyer: lawyer.cloned().unwrap_or_default(),
     })
+}
+
+const REQUIRED: &str = "1 to 140 characters required";
+
+/// The bank account's IBAN, BIC, holder and bank name, each violation collected.
+fn bank_account(
+    account: &pb::BankAccount,
+    v: &mut Violations,
+) -> Option<(Iban, String, String, String)> {
+    let iban = match account.iban.as_ref().map(|i| i.value.parse::<Iban>()) {
+        None => {
+            v.add("account.iban", "required");
+            None
+        }
+        Some(Err(_)) => {
+            v.add("account.iban", "not a valid IBAN");
+            None
+        }
+        Some(Ok(iban)) => Some(iban),
+    };
+    let bic = account.bic.trim().to_uppercase();
+    if !bic.is_empty() && bic.parse::<secal_iso20022::Bic>().is_err() {
+        v.add("account.bic", "not a valid BIC");
+    }
+    let holder = v.take_all(required("account.holder_name", &account.holder_name));
+    // The pain.001 creditor name holds 70 characters once transliterated: a longer one
+    // would fail every batch it is in.
+    let holder = holder.and_then(|holder| {
+        if secal_iso20022::to_sepa_text(holder).chars().count() > 70 {
+            v.add(
+                "account.holder_name",
+                "at most 70 characters as the bank will show it (accents transliterated)",
+            );
+            return None;
+        }
+        Some(holder.to_owned())
+    });
+    Some((iban?, bic, holder?, account.bank_name.trim().to_owned()))
 }
 
 /// Why an account held by `holder` may not be paid to for `applicant` (family name); `None`
 /// when it may.
 pub(super) fn refusal(
     holder: &str,
-    holding: i16,
+    holding: pb::AccountHolding,
     lawyer_name: &str,
     applicant: &str,
 ) -> Option<&'static str> {
-    let holding = match pb::AccountHolding::try_from(i32::from(holding)) {
-        Ok(pb::AccountHolding::Lawyer) => Holding::Lawyer,
-        Ok(pb::AccountHolding::Joint) => Holding::Joint,
-        _ => Holding::Sole,
+    let holding = match holding {
+        pb::AccountHolding::Lawyer => Holding::Lawyer,
+        pb::AccountHolding::Joint => Holding::Joint,
+        // A new account's holding is checked by [`read`], a stored one by [`stored_holding`].
+        pb::AccountHolding::Sole | pb::AccountHolding::Unspecified => Holding::Sole,
     };
     payout_holder::refusal(holder, holding, lawyer_name, applicant).map(Refusal::reason)
+}
+
+/// A stored account's holding; anything but sole, joint or lawyer is corrupt data.
+fn stored_holding(account: &AccountRow) -> ServiceResult<pb::AccountHolding> {
+    match pb::AccountHolding::try_from(i32::from(account.holding)) {
+        Ok(
+            h @ (pb::AccountHolding::Sole | pb::AccountHolding::Joint | pb::AccountHolding::Lawyer),
+        ) => Ok(h),
+        _ => Err(ServiceError::internal(std::io::Error::other(format!(
+            "payout account {}: stored holding {} is not sole, joint or lawyer",
+            account.id, account.holding
+        )))),
+    }
 }
 
 /// The applicant's family name in the dossier's last snapshot from intake; `None` when
@@ -125,6 +177,8 @@ pub(super) async fn applicant_family_name(
         return Ok(None);
     };
     let s = pb::DossierSnapshot::decode(bytes.as_slice()).map_err(ServiceError::internal)?;
+    // No applicant in the snapshot yet: an empty name, which no holder matches (the holder
+    // rule refuses then, it never lets money through).
     Ok(Some(s.applicant.map(|a| a.family_name).unwrap_or_default()))
 }
 
@@ -134,12 +188,13 @@ pub(super) async fn holder_allowed(
     conn: &mut PgConnection,
     account: &AccountRow,
 ) -> ServiceResult<bool> {
+    // A dossier payments never heard of: an empty name, which no holder matches.
     let applicant = applicant_family_name(conn, &account.dossier_number)
         .await?
         .unwrap_or_default();
     Ok(refusal(
         &account.holder_name,
-        account.holding,
+        stored_holding(account)?,
         &account.lawyer_name,
         &applicant,
     )
@@ -149,7 +204,7 @@ pub(super) async fn holder_allowed(
 impl NewAccount {
     pub(super) fn refusal(&self, applicant: &str) -> Option<&'static str> {
         let lawyer = self.lawyer.lawyer_name.trim();
-        refusal(&self.holder, self.holding as i16, lawyer, applicant)
+        refusal(&self.holder, self.holding, lawyer, applicant)
     }
 
     /// The dossier already has this account awaiting confirmation, in use or blocked.
@@ -185,6 +240,7 @@ pub(crate) async fn propose_from_intake(
         return Ok(false);
     };
     let applicant = snapshot.applicant.as_ref();
+    // No applicant: an empty name, which no holder matches (nothing is proposed).
     let applicant = applicant.map(|a| a.family_name.as_str()).unwrap_or("");
     let checked = check(
         frame.account.as_ref(),

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, Utc};
 use secal_proto::v1 as pb;
 use secal_runtime::Caller;
-use secal_runtime::{ServiceError, ServiceResult, wire};
+use secal_runtime::{FieldViolation, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use tracing::instrument;
 
@@ -101,6 +101,40 @@ pub(super) async fn payouts_of(
     Ok(rows.iter().map(PayoutRow::to_pb).collect())
 }
 
+/// ListPayouts, parsed: empty filters select everything.
+struct ListCommand {
+    page: wire::Page,
+    dossier: String,
+    batch_id: String,
+    /// 0: any state.
+    state: i16,
+    first_only: bool,
+}
+
+impl TryFrom<&pb::ListPayoutsRequest> for ListCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListPayoutsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let state = v
+            .take(
+                wire::optional_enum::<pb::PayoutState>("state", req.state)
+                    .map_err(|_| FieldViolation::new("state", "unknown state")),
+            )
+            .map(|s| s.map_or(0, |s| s as i16));
+        v.finish(|| {
+            Some(ListCommand {
+                page: page?,
+                dossier: req.dossier_number.trim().to_owned(),
+                batch_id: req.batch_id.trim().to_owned(),
+                state: state?,
+                first_only: req.first_payouts_only,
+            })
+        })
+    }
+}
+
 #[instrument(skip_all, fields(method = "ListPayouts"))]
 pub async fn list_payouts(
     api: &PaymentsApi,
@@ -108,29 +142,26 @@ pub async fn list_payouts(
     req: pb::ListPayoutsRequest,
 ) -> ServiceResult<pb::ListPayoutsResponse> {
     let pool = &api.pool;
-    let page = wire::page_from_pb("page", req.page.as_ref())?;
-    let state = match pb::PayoutState::try_from(req.state) {
-        Ok(pb::PayoutState::Unspecified) => 0_i16,
-        Ok(s) => s as i16,
-        Err(_) => return Err(ServiceError::invalid_field("state", "unknown state")),
-    };
+    let cmd = ListCommand::try_from(&req)?;
+    let page = &cmd.page;
     let sql = format!(
         "{PAYOUT_SELECT} WHERE ($1 = '' OR p.dossier_number = $1) AND ($2 = '' OR p.batch_id = $2) \
          AND ($3 = 0 OR p.state = $3) AND (NOT $4 OR p.first_payout) AND p.seq < $5 \
          ORDER BY p.seq DESC LIMIT $6"
     );
     let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(req.dossier_number.trim())
-        .bind(req.batch_id.trim())
-        .bind(state)
-        .bind(req.first_payouts_only)
+        .bind(&cmd.dossier)
+        .bind(&cmd.batch_id)
+        .bind(cmd.state)
+        .bind(cmd.first_only)
+        // No cursor: from the newest (the listing runs down the keys).
         .bind(page.after.unwrap_or(i64::MAX))
         .bind(page.size)
         .fetch_all(pool)
         .await?;
     Ok(pb::ListPayoutsResponse {
         page: Some(wire::page_to_pb(
-            &page,
+            page,
             rows.len(),
             rows.last().map(|r| r.seq),
         )),

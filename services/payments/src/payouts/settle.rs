@@ -3,7 +3,7 @@
 
 use chrono::{Days, NaiveDate, Utc};
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
 use sqlx::PgConnection;
 use tracing::instrument;
 
@@ -16,6 +16,38 @@ use crate::ledger::{self, AccountKey, AccountKind, NewTransfer, Settle};
 
 const PENDING: i16 = pb::PayoutState::Pending as i16;
 const CONFIRMED: i16 = pb::PayoutState::Confirmed as i16;
+const RETURNED: i16 = pb::PayoutState::Returned as i16;
+
+/// ConfirmPayouts, parsed (the payouts named, if any, are checked against the batch).
+struct ConfirmCommand {
+    key: String,
+    batch_id: String,
+    booked_on: NaiveDate,
+}
+
+impl TryFrom<&pb::ConfirmPayoutsRequest> for ConfirmCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ConfirmPayoutsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let batch_id = req.batch_id.trim();
+        if batch_id.is_empty() {
+            v.add("batch_id", "required");
+        }
+        let booked_on = v.take_all(wire::date_from_pb("booked_on", req.booked_on.as_ref()));
+        v.finish(|| {
+            Some(ConfirmCommand {
+                key: key?,
+                batch_id: batch_id.to_owned(),
+                booked_on: booked_on?,
+            })
+        })
+    }
+}
 
 #[instrument(skip_all, fields(method = "ConfirmPayouts"))]
 pub async fn confirm(
@@ -24,12 +56,11 @@ pub async fn confirm(
     req: pb::ConfirmPayoutsRequest,
 ) -> ServiceResult<pb::ConfirmPayoutsResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let batch_id = req.batch_id.trim().to_owned();
-    if batch_id.is_empty() {
-        return Err(ServiceError::invalid_field("batch_id", "required"));
-    }
-    let booked_on = wire::date_from_pb("booked_on", req.booked_on.as_ref())?;
+    let ConfirmCommand {
+        key,
+        batch_id,
+        booked_on,
+    } = ConfirmCommand::try_from(&req)?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
     let resp = run_once(&mut tx, "ConfirmPayouts", &key, &req, async |conn| {
@@ -111,6 +142,75 @@ async fn confirm_one(
     Ok(())
 }
 
+/// RecordPayoutReturn, parsed.
+struct ReturnCommand<'r> {
+    key: String,
+    by: PayoutBy<'r>,
+    back: PayoutReturn<'r>,
+}
+
+impl<'r> TryFrom<&'r pb::RecordPayoutReturnRequest> for ReturnCommand<'r> {
+    type Error = ServiceError;
+
+    fn try_from(req: &'r pb::RecordPayoutReturnRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let by = match (req.payout_id.trim(), req.end_to_end_id.trim()) {
+            ("", "") => {
+                v.add("payout_id", "or end_to_end_id required");
+                None
+            }
+            (id, "") => Some(PayoutBy::Id(id)),
+            ("", e2e) => Some(PayoutBy::EndToEnd(e2e)),
+            _ => {
+                v.add("end_to_end_id", "give payout_id or end_to_end_id, not both");
+                None
+            }
+        };
+        let returned_on = v
+            .take_all(wire::date_from_pb("returned_on", req.returned_on.as_ref()))
+            .and_then(|on| {
+                // A day ahead is allowed: the bank's date may already be tomorrow on this
+                // (UTC) clock.
+                if Utc::now()
+                    .date_naive()
+                    .checked_add_days(Days::new(1))
+                    .is_some_and(|latest| on > latest)
+                {
+                    v.add("returned_on", "in the future");
+                    return None;
+                }
+                Some(on)
+            });
+        let code = req.reason_code.trim();
+        if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            v.add("reason_code", "an ISO 20022 4-character code");
+        }
+        // Optional by the contract: when given, it must be the payout's whole amount.
+        let amount = match req.amount {
+            Some(_) => v
+                .take_all(crate::ledger::rpcs::cents("amount", req.amount.as_ref()))
+                .map(Some),
+            None => Some(None),
+        };
+        v.finish(|| {
+            Some(ReturnCommand {
+                key: key?,
+                by: by?,
+                back: PayoutReturn {
+                    returned_on: returned_on?,
+                    amount: amount?,
+                    reason_code: code,
+                    reason_text: req.reason_text.trim(),
+                },
+            })
+        })
+    }
+}
+
 #[instrument(skip_all, fields(method = "RecordPayoutReturn"))]
 pub async fn record_return(
     api: &PaymentsApi,
@@ -118,52 +218,10 @@ pub async fn record_return(
     req: pb::RecordPayoutReturnRequest,
 ) -> ServiceResult<pb::RecordPayoutReturnResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let by = match (req.payout_id.trim(), req.end_to_end_id.trim()) {
-        ("", "") => {
-            return Err(ServiceError::invalid_field(
-                "payout_id",
-                "or end_to_end_id required",
-            ));
-        }
-        (id, "") => PayoutBy::Id(id),
-        ("", e2e) => PayoutBy::EndToEnd(e2e),
-        _ => {
-            return Err(ServiceError::invalid_field(
-                "end_to_end_id",
-                "give payout_id or end_to_end_id, not both",
-            ));
-        }
-    };
-    let returned_on = wire::date_from_pb("returned_on", req.returned_on.as_ref())?;
-    // A day ahead is allowed: the bank's date may already be tomorrow on this (UTC) clock.
-    if Utc::now()
-        .date_naive()
-        .checked_add_days(Days::new(1))
-        .is_some_and(|latest| returned_on > latest)
-    {
-        return Err(ServiceError::invalid_field("returned_on", "in the future"));
-    }
-    let code = req.reason_code.trim().to_owned();
-    if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(ServiceError::invalid_field(
-            "reason_code",
-            "an ISO 20022 4-character code",
-        ));
-    }
-    let amount = match req.amount {
-        Some(_) => Some(crate::ledger::rpcs::cents("amount", req.amount.as_ref())?),
-        None => None,
-    };
+    let ReturnCommand { key, by, back } = ReturnCommand::try_from(&req)?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
     let resp = run_once(&mut tx, "RecordPayoutReturn", &key, &req, async |conn| {
-        let back = PayoutReturn {
-            returned_on,
-            amount,
-            reason_code: &code,
-            reason_text: req.reason_text.trim(),
-        };
         return_payout(conn, &actor, by, &back).await
     })
     .await?;
@@ -270,11 +328,17 @@ async fn reverse_payout(
             };
             ledger::create_transfers(conn, actor, &[back]).await?;
         }
-        _ => {
+        RETURNED => {
             return Err(ServiceError::failed_precondition(
                 "PAYOUT_ALREADY_RETURNED",
                 "the payout was already returned",
             ));
+        }
+        other => {
+            return Err(ServiceError::internal(std::io::Error::other(format!(
+                "payout {}: stored state {other} is not a payout state",
+                p.id
+            ))));
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use secal_proto::v1 as pb;
 use secal_rules::allocation::ORDER_VERSION;
 use secal_runtime::Caller;
-use secal_runtime::{ServiceError, ServiceResult};
+use secal_runtime::{FieldViolation, ServiceError, ServiceResult, Violations};
 use uuid::Uuid;
 
 use crate::api::PaymentsApi;
@@ -29,10 +29,31 @@ impl LineRow {
             position: self.position,
             target: i32::from(self.target),
             month: self.for_month.map(month_pb),
+            // No creditor: a line of no one creditor (the surcharge), empty on the wire.
             creditor_person_id: self.creditor.clone().unwrap_or_default(),
             amount: Some(cents_pb(self.amount_cents)),
             beneficiary: i32::from(self.beneficiary),
         }
+    }
+}
+
+/// GetPaymentAllocation, parsed.
+struct AllocationQuery {
+    id: Uuid,
+}
+
+impl TryFrom<&pb::GetPaymentAllocationRequest> for AllocationQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetPaymentAllocationRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let id = v.take(
+            req.payment_id
+                .trim()
+                .parse::<Uuid>()
+                .map_err(|_| FieldViolation::new("payment_id", "not a payment id")),
+        );
+        v.finish(|| Some(AllocationQuery { id: id? }))
     }
 }
 
@@ -43,11 +64,7 @@ pub(crate) async fn get(
     req: pb::GetPaymentAllocationRequest,
 ) -> ServiceResult<pb::GetPaymentAllocationResponse> {
     let pool = &api.pool;
-    let id: Uuid = req
-        .payment_id
-        .trim()
-        .parse()
-        .map_err(|_| ServiceError::invalid_field("payment_id", "not a payment id"))?;
+    let AllocationQuery { id } = AllocationQuery::try_from(&req)?;
     let mut conn = pool.acquire().await?;
     let payment: Option<(String, i64)> = sqlx::query_as(
         "SELECT dossier_number, amount_cents FROM debtor_payments WHERE public_id = $1",

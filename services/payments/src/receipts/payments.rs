@@ -37,24 +37,31 @@ struct PaymentRow {
 }
 
 impl PaymentRow {
-    fn to_pb(&self) -> pb::DebtorPayment {
-        pb::DebtorPayment {
+    fn to_pb(&self) -> ServiceResult<pb::DebtorPayment> {
+        // A stored month outside YearMonth's range is corrupt data, not "no month".
+        let for_month = self
+            .for_month
+            .map(|d| {
+                YearMonth::from_date(d).map_err(|e| {
+                    ServiceError::internal(std::io::Error::other(format!(
+                        "debtor payment {}: stored for_month {d}: {e}",
+                        self.public_id
+                    )))
+                })
+            })
+            .transpose()?;
+        Ok(pb::DebtorPayment {
             payment_id: self.public_id.to_string(),
             dossier_number: self.dossier_number.clone(),
             amount: Some(pb::Money {
                 amount: Money::from_cents(self.amount_cents).to_string(),
             }),
             received_on: Some(wire::date_to_pb(self.received_on)),
-            for_month: self
-                .for_month
-                .and_then(|d| YearMonth::from_date(d).ok())
-                .map(|m| pb::YearMonth {
-                    year: m.year(),
-                    month: m.month() as i32,
-                }),
+            for_month: for_month.map(wire::year_month_to_pb),
             recorded: Some(pb::AuditStamp {
                 actor: self.recorded_by.clone(),
                 at: wire::timestamp(self.recorded_at),
+                // Optional: recorded by a caller that came through no other service.
                 via: self.recorded_via.clone().unwrap_or_default(),
             }),
             channel: i32::from(self.channel),
@@ -66,7 +73,7 @@ impl PaymentRow {
                 .unwrap_or_default(),
             note: self.note.clone(),
             ..Default::default()
-        }
+        })
     }
 }
 
@@ -325,7 +332,7 @@ pub(crate) async fn book_payment(
     .await?;
     ids.insert(0, receipt.id.clone());
     tx.touch_dossier(dossier);
-    let mut payment = row.to_pb();
+    let mut payment = row.to_pb()?;
     payment.allocation = Some(allocation_pb(&payment_id, p.cents, &lines, rest, ids));
     Ok(payment)
 }
@@ -419,6 +426,28 @@ async fn insert_offset_payment(
     Ok(())
 }
 
+/// ListDebtorPayments, parsed.
+struct ListCommand {
+    dossier: DossierNumber,
+    page: wire::Page,
+}
+
+impl TryFrom<&pb::ListDebtorPaymentsRequest> for ListCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListDebtorPaymentsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let dossier = v.take(dossier("dossier_number", &req.dossier_number));
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        v.finish(|| {
+            Some(ListCommand {
+                dossier: dossier?,
+                page: page?,
+            })
+        })
+    }
+}
+
 impl PaymentsApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn record(
@@ -463,9 +492,7 @@ impl PaymentsApi {
         _caller: &Caller,
         req: pb::ListDebtorPaymentsRequest,
     ) -> ServiceResult<pb::ListDebtorPaymentsResponse> {
-        let dossier = dossier("dossier_number", &req.dossier_number)
-            .map_err(|v| ServiceError::invalid(vec![v]))?;
-        let page = wire::page_from_pb("page", req.page.as_ref())?;
+        let ListCommand { dossier, page } = ListCommand::try_from(&req)?;
         let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
             "SELECT ",
             listed_payment_columns!(),
@@ -480,7 +507,10 @@ impl PaymentsApi {
         .fetch_all(&self.pool)
         .await?;
         Ok(pb::ListDebtorPaymentsResponse {
-            payments: rows.iter().map(PaymentRow::to_pb).collect(),
+            payments: rows
+                .iter()
+                .map(PaymentRow::to_pb)
+                .collect::<ServiceResult<_>>()?,
             page: Some(wire::page_to_pb(
                 &page,
                 rows.len(),

@@ -3,8 +3,7 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
-use secal_runtime::Caller;
-use secal_runtime::{ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 
 use crate::api::PaymentsApi;
 use crate::ledger;
@@ -19,21 +18,47 @@ struct DebtRow {
     withdrawn: bool,
 }
 
+/// ListCertifiedDebts, parsed.
+struct ListCommand {
+    page: wire::Page,
+    /// Sequence 0 is a full pull.
+    changed_after: i64,
+}
+
+impl TryFrom<&pb::ListCertifiedDebtsRequest> for ListCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListCertifiedDebtsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        v.finish(|| {
+            Some(ListCommand {
+                page: page?,
+                changed_after: req.changed_after_sequence,
+            })
+        })
+    }
+}
+
 pub async fn certified_debts(
     api: &PaymentsApi,
     _caller: &Caller,
     req: pb::ListCertifiedDebtsRequest,
 ) -> ServiceResult<pb::ListCertifiedDebtsResponse> {
     let pool = &api.pool;
-    let page = wire::page_from_pb("page", req.page.as_ref())?;
-    let after = page.after.unwrap_or(0).max(req.changed_after_sequence);
+    let ListCommand {
+        page,
+        changed_after,
+    } = ListCommand::try_from(&req)?;
+    // No page token: from the start (sequences begin at 1).
+    let after = page.after.unwrap_or(0).max(changed_after);
     // A full pull (sequence 0) lists only debts currently certified.
     let rows: Vec<DebtRow> = sqlx::query_as(
         "SELECT * FROM certified_debts WHERE change_sequence > $1 AND ($2 OR NOT withdrawn)
          ORDER BY change_sequence LIMIT $3",
     )
     .bind(after)
-    .bind(req.changed_after_sequence > 0)
+    .bind(changed_after > 0)
     .bind(page.size)
     .fetch_all(pool)
     .await?;
@@ -59,6 +84,7 @@ pub async fn certified_debts(
             rows.len(),
             rows.last().map(|r| r.change_sequence),
         )),
+        // `max` over no debt at all is NULL: nothing has changed yet.
         last_change_sequence: last.unwrap_or(0),
     })
 }

@@ -78,6 +78,7 @@ async fn to_pb(conn: &mut PgConnection, rows: &[Row]) -> ServiceResult<Vec<pb::S
                     reviewed: Some(pb::AuditStamp {
                         actor: v.reviewed_by.clone(),
                         at: wire::timestamp(v.reviewed_at),
+                        // Optional: a review recorded without a channel.
                         via: v.reviewed_via.clone().unwrap_or_default(),
                     }),
                 })
@@ -283,24 +284,25 @@ impl TryFrom<&pb::ReviewSuspensionRequest> for Review {
             "next_review_on",
             req.next_review_on.as_ref(),
         ));
-        let outcome = O::try_from(req.outcome).unwrap_or_default();
+        // An unknown outcome is told apart below, like UNSPECIFIED.
+        let outcome = O::try_from(req.outcome).ok();
         let next = match (outcome, next) {
             // An unreadable date is already a violation.
             (_, None) => None,
             // The order of the dates is judged once both parsed.
-            (O::Continue, Some(Some(n))) => match reviewed_on {
+            (Some(O::Continue), Some(Some(n))) => match reviewed_on {
                 Some(on) if n <= on => {
                     v.add("next_review_on", "must be after reviewed_on");
                     None
                 }
                 _ => Some(Some(n)),
             },
-            (O::Continue, Some(None)) => {
+            (Some(O::Continue), Some(None)) => {
                 v.add("next_review_on", "required with CONTINUE");
                 None
             }
-            (O::Lift, Some(None)) => Some(None),
-            (O::Lift, Some(Some(_))) => {
+            (Some(O::Lift), Some(None)) => Some(None),
+            (Some(O::Lift), Some(Some(_))) => {
                 v.add("next_review_on", "not with LIFT");
                 None
             }
@@ -314,7 +316,7 @@ impl TryFrom<&pb::ReviewSuspensionRequest> for Review {
                 key: key?,
                 id: id?,
                 reviewed_on: reviewed_on?,
-                outcome,
+                outcome: outcome?,
                 next: next?,
             })
         })
@@ -408,23 +410,59 @@ async fn record_review(
     Ok(())
 }
 
+/// ListSuspensions, parsed.
+struct ListCommand {
+    page: wire::Page,
+    /// `Some(true)`: lifted only; `Some(false)`: in force only.
+    lifted: Option<bool>,
+    due_by: Option<NaiveDate>,
+    person: Option<String>,
+}
+
+impl TryFrom<&pb::ListSuspensionsRequest> for ListCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListSuspensionsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let lifted = match pb::SuspensionStatus::try_from(req.status) {
+            Ok(pb::SuspensionStatus::Unspecified) => Some(None),
+            Ok(pb::SuspensionStatus::Active) => Some(Some(false)),
+            Ok(pb::SuspensionStatus::Lifted) => Some(Some(true)),
+            Err(_) => {
+                v.add("status", "unknown status");
+                None
+            }
+        };
+        let due_by = v.take_all(wire::optional_date_from_pb(
+            "review_due_by",
+            req.review_due_by.as_ref(),
+        ));
+        let person = Some(req.debtor_person_id.trim().to_owned()).filter(|p| !p.is_empty());
+        v.finish(|| {
+            Some(ListCommand {
+                page: page?,
+                lifted: lifted?,
+                due_by: due_by?,
+                person,
+            })
+        })
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn list(
     api: &PaymentsApi,
     _caller: &Caller,
     req: pb::ListSuspensionsRequest,
 ) -> ServiceResult<pb::ListSuspensionsResponse> {
-    let pool = &api.pool;
-    let page = wire::page_from_pb("page", req.page.as_ref())?;
-    let lifted = match pb::SuspensionStatus::try_from(req.status) {
-        Ok(pb::SuspensionStatus::Unspecified) => None,
-        Ok(pb::SuspensionStatus::Active) => Some(false),
-        Ok(pb::SuspensionStatus::Lifted) => Some(true),
-        Err(_) => return Err(ServiceError::invalid_field("status", "unknown status")),
-    };
-    let due_by = wire::optional_date_from_pb("review_due_by", req.review_due_by.as_ref())?;
-    let person = Some(req.debtor_person_id.trim()).filter(|p| !p.is_empty());
-    let mut conn = pool.acquire().await?;
+    let ListCommand {
+        page,
+        lifted,
+        due_by,
+        person,
+    } = ListCommand::try_from(&req)?;
+    let mut conn = api.pool.acquire().await?;
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM suspensions
          WHERE ($1::text IS NULL OR debtor_person_id = $1)

@@ -84,6 +84,7 @@ async fn load(
                 amount: Some(ledger::cents_pb(c)),
             })
             .collect(),
+        // No hold (nothing offset): the expiry is unset.
         hold_expires_at: r.hold_expires_at.map(wire::timestamp).unwrap_or_default(),
         proposed: Some(stamp(&r.proposed_by, r.proposed_at)),
         settled: r
@@ -115,6 +116,7 @@ async fn offsettable(conn: &mut PgConnection, dossier: &str) -> ServiceResult<i6
     .bind(AccountKey::dossier(K::MoneyReceived, dossier).code())
     .fetch_optional(&mut *conn)
     .await?;
+    // No money-received account yet: nothing received nor held on the dossier.
     let (cp, dp, pend) = held.unwrap_or_default();
     Ok((open - (cp - dp) - pend).max(0))
 }
@@ -337,21 +339,59 @@ async fn record_proposal(
     Ok(())
 }
 
+/// ConfirmTaxRefundOffset (`paid_on` set) or CancelTaxRefundOffset (`None`), parsed.
+struct SettleCommand {
+    refund: String,
+    paid_on: Option<NaiveDate>,
+}
+
+impl TryFrom<&pb::ConfirmTaxRefundOffsetRequest> for SettleCommand {
+    type Error = ServiceError;
+
+    fn try_from(r: &pb::ConfirmTaxRefundOffsetRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let paid_on = v.take_all(wire::date_from_pb("paid_on", r.paid_on.as_ref()));
+        v.take_all(idempotency::validate_key(
+            r.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let refund = v.take_all(refund_id(&r.refund_id));
+        v.finish(|| {
+            Some(SettleCommand {
+                refund: refund?,
+                paid_on: Some(paid_on?),
+            })
+        })
+    }
+}
+
+impl TryFrom<&pb::CancelTaxRefundOffsetRequest> for SettleCommand {
+    type Error = ServiceError;
+
+    fn try_from(r: &pb::CancelTaxRefundOffsetRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        v.take_all(idempotency::validate_key(
+            r.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let refund = v.take_all(refund_id(&r.refund_id));
+        v.finish(|| {
+            Some(SettleCommand {
+                refund: refund?,
+                paid_on: None,
+            })
+        })
+    }
+}
+
 /// ConfirmTaxRefundOffset: the refund was paid out net of the offset on `paid_on`.
 pub async fn confirm(
     api: &PaymentsApi,
     caller: &Caller,
     r: pb::ConfirmTaxRefundOffsetRequest,
 ) -> ServiceResult<pb::ConfirmTaxRefundOffsetResponse> {
-    let paid_on = wire::date_from_pb("paid_on", r.paid_on.as_ref())?;
-    let offset = settle(
-        &api.pool,
-        caller,
-        r.idempotency_key.as_ref(),
-        &r.refund_id,
-        Some(paid_on),
-    )
-    .await?;
+    let c = SettleCommand::try_from(&r)?;
+    let offset = settle(&api.pool, caller, c).await?;
     Ok(pb::ConfirmTaxRefundOffsetResponse {
         offset: Some(offset),
     })
@@ -363,14 +403,8 @@ pub async fn cancel(
     caller: &Caller,
     r: pb::CancelTaxRefundOffsetRequest,
 ) -> ServiceResult<pb::CancelTaxRefundOffsetResponse> {
-    let offset = settle(
-        &api.pool,
-        caller,
-        r.idempotency_key.as_ref(),
-        &r.refund_id,
-        None,
-    )
-    .await?;
+    let c = SettleCommand::try_from(&r)?;
+    let offset = settle(&api.pool, caller, c).await?;
     Ok(pb::CancelTaxRefundOffsetResponse {
         offset: Some(offset),
     })
@@ -381,12 +415,9 @@ pub async fn cancel(
 async fn settle(
     pool: &PgPool,
     caller: &Caller,
-    key: Option<&pb::IdempotencyKey>,
-    raw_refund: &str,
-    paid_on: Option<NaiveDate>,
+    c: SettleCommand,
 ) -> ServiceResult<pb::TaxRefundOffset> {
-    idempotency::validate_key(key, "idempotency_key")?;
-    let refund = refund_id(raw_refund)?;
+    let SettleCommand { refund, paid_on } = c;
     let actor = &caller.actor().id;
     let wanted = if paid_on.is_some() {
         S::Confirmed
@@ -402,7 +433,11 @@ async fn settle(
     }
     if state != S::Proposed as i16 {
         let now = S::try_from(i32::from(state))
-            .unwrap_or_default()
+            .map_err(|e| {
+                ServiceError::internal(std::io::Error::other(format!(
+                    "tax refund offset {refund} has the unknown state {state}: {e}"
+                )))
+            })?
             .as_str_name();
         return Err(ServiceError::failed_precondition(
             "OFFSET_SETTLED",
@@ -506,14 +541,28 @@ async fn expired(pool: &PgPool, refund: &str) -> ServiceResult<pb::TaxRefundOffs
     ))
 }
 
+/// GetTaxRefundOffset, parsed.
+struct GetCommand {
+    refund: String,
+}
+
+impl TryFrom<&pb::GetTaxRefundOffsetRequest> for GetCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetTaxRefundOffsetRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let refund = v.take_all(refund_id(&req.refund_id));
+        v.finish(|| Some(GetCommand { refund: refund? }))
+    }
+}
+
 pub async fn get(
     api: &PaymentsApi,
     _caller: &Caller,
     req: pb::GetTaxRefundOffsetRequest,
 ) -> ServiceResult<pb::GetTaxRefundOffsetResponse> {
-    let pool = &api.pool;
-    let refund = refund_id(&req.refund_id)?;
-    let mut conn = pool.acquire().await?;
+    let GetCommand { refund } = GetCommand::try_from(&req)?;
+    let mut conn = api.pool.acquire().await?;
     let offset = load(&mut conn, &refund)
         .await?
         .ok_or_else(|| ServiceError::not_found(format!("no offset for refund {refund}")))?;

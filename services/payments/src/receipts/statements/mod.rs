@@ -142,7 +142,11 @@ fn entry_parts<'e>(
                 .clone()
                 .unwrap_or_else(|| format!("{entry_ref}/{}", j + 1));
             let path = format!("Stmt/Ntry[{}]/NtryDtls/TxDtls[{}]/AmtDtls", i + 1, j + 1);
-            let amount = t.amount.unwrap_or_default();
+            // `split`: every transaction states its amount.
+            let amount = t.amount.ok_or_else(|| {
+                ServiceError::invalid_field(format!("camt053: {path}"), "no amount")
+            })?;
+            // Optional in camt.053: a transaction without its own currency is in the entry's.
             let ccy = t.currency.as_deref().unwrap_or(&e.currency);
             Ok((r, cents(amount, ccy, &path)?, Some(t)))
         })
@@ -197,6 +201,7 @@ fn parsed_line(
 ) -> ParsedLine {
     let kind = line_kind(e, t);
     let (name, iban) = counterparty(kind, t);
+    // An entry without transaction details has no remittance information (optional).
     let remittance = t.map(|t| t.remittance.clone()).unwrap_or_default();
     let mut distinct = remittance.creditor_references.clone();
     distinct.dedup();

@@ -107,6 +107,37 @@ pub(super) async fn lines_by_id(
     Ok(rows.iter().map(LineRow::to_pb).collect())
 }
 
+/// ListUnmatchedStatementLines, parsed.
+struct UnmatchedQuery {
+    page: wire::Page,
+    /// The lines of this statement only; `None`: of every statement.
+    statement: Option<Uuid>,
+}
+
+impl TryFrom<&pb::ListUnmatchedStatementLinesRequest> for UnmatchedQuery {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListUnmatchedStatementLinesRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let statement = match req.statement_id.trim() {
+            "" => Some(None),
+            s => v
+                .take(
+                    s.parse::<Uuid>()
+                        .map_err(|_| FieldViolation::new("statement_id", "not a statement id")),
+                )
+                .map(Some),
+        };
+        v.finish(|| {
+            Some(UnmatchedQuery {
+                page: page?,
+                statement: statement?,
+            })
+        })
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list_unmatched(
     api: &PaymentsApi,
@@ -114,14 +145,7 @@ pub(crate) async fn list_unmatched(
     req: pb::ListUnmatchedStatementLinesRequest,
 ) -> ServiceResult<pb::ListUnmatchedStatementLinesResponse> {
     let pool = &api.pool;
-    let page = wire::page_from_pb("page", req.page.as_ref())?;
-    let statement = match req.statement_id.trim() {
-        "" => None,
-        s => Some(
-            s.parse::<Uuid>()
-                .map_err(|_| ServiceError::invalid_field("statement_id", "not a statement id"))?,
-        ),
-    };
+    let UnmatchedQuery { page, statement } = UnmatchedQuery::try_from(&req)?;
     let rows: Vec<LineRow> = sqlx::query_as(concat!(
         "SELECT ",
         line_columns!(),

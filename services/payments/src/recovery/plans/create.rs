@@ -188,7 +188,7 @@ pub(crate) async fn create(
     };
     let actor = &caller.actor().id;
     let row = store::insert_plan(&mut tx, &p, &plan, actor, caller.via()).await?;
-    insert_instalments(&mut tx, row.id, &instalments).await?;
+    store::insert_instalments(&mut tx, row.id, &instalments).await?;
     let resp = pb::CreatePaymentPlanResponse {
         plan: Some(to_pb(&mut tx, &row, today()).await?),
     };
@@ -235,29 +235,12 @@ pub(super) struct NewPlan<'a> {
     pub reference: String,
 }
 
-/// The structured communication the debtor pays the plan with: its first dossier's.
+/// The structured communication the debtor pays the plan with: its first dossier's (empty
+/// when it has none, as `NewPlan::reference` allows).
 fn plan_reference(p: &PlanCommand) -> String {
     crate::receipts::payments::dossier("dossier_numbers[0]", &p.dossiers[0])
         .ok()
         .and_then(|d| crate::receipts::statements::dossier_reference(&d).ok())
         .map(|r| r.to_string())
         .unwrap_or_default()
-}
-
-async fn insert_instalments(
-    conn: &mut PgConnection,
-    plan_id: Uuid,
-    instalments: &[payment_plan::Instalment],
-) -> ServiceResult<()> {
-    sqlx::query(
-        "INSERT INTO plan_instalments (plan_id, number, due_date, amount_cents)
-         SELECT $1, * FROM unnest($2::int[], $3::date[], $4::bigint[])",
-    )
-    .bind(plan_id)
-    .bind(instalments.iter().map(|i| i.number).collect::<Vec<_>>())
-    .bind(instalments.iter().map(|i| i.due_date).collect::<Vec<_>>())
-    .bind(instalments.iter().map(|i| i.cents).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
-    Ok(())
 }

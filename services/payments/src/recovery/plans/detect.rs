@@ -5,7 +5,7 @@
 
 use chrono::{Days, NaiveDate};
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -26,6 +26,52 @@ struct ActivePlan {
     start_date: NaiveDate,
 }
 
+/// DetectMissedPlanInstalments, parsed.
+struct DetectCommand {
+    key: String,
+    as_of: NaiveDate,
+    /// Instalments due before this date (`as_of` less the grace period) can be missed.
+    due_before: NaiveDate,
+}
+
+impl TryFrom<&pb::DetectMissedPlanInstalmentsRequest> for DetectCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::DetectMissedPlanInstalmentsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let as_of = v.take_all(wire::date_from_pb("as_of", req.as_of.as_ref()));
+        let grace = match req.grace_days {
+            0 => Some(DEFAULT_GRACE_DAYS),
+            g @ 1..=366 => Some(g.unsigned_abs().into()),
+            _ => {
+                v.add("grace_days", "0 (default 10) to 366");
+                None
+            }
+        };
+        let due_before = match (as_of, grace) {
+            (Some(on), Some(g)) => {
+                let d = on.checked_sub_days(Days::new(g));
+                if d.is_none() {
+                    v.add("as_of", "too early");
+                }
+                d
+            }
+            _ => None,
+        };
+        v.finish(|| {
+            Some(DetectCommand {
+                key: key?,
+                as_of: as_of?,
+                due_before: due_before?,
+            })
+        })
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub(crate) async fn detect_missed(
     api: &PaymentsApi,
@@ -33,21 +79,11 @@ pub(crate) async fn detect_missed(
     req: pb::DetectMissedPlanInstalmentsRequest,
 ) -> ServiceResult<pb::DetectMissedPlanInstalmentsResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let as_of = wire::date_from_pb("as_of", req.as_of.as_ref())?;
-    let grace = match req.grace_days {
-        0 => DEFAULT_GRACE_DAYS,
-        g @ 1..=366 => g.unsigned_abs().into(),
-        _ => {
-            return Err(ServiceError::invalid_field(
-                "grace_days",
-                "0 (default 10) to 366",
-            ));
-        }
-    };
-    let due_before = as_of
-        .checked_sub_days(Days::new(grace))
-        .ok_or_else(|| ServiceError::invalid_field("as_of", "too early"))?;
+    let DetectCommand {
+        key,
+        as_of,
+        due_before,
+    } = DetectCommand::try_from(&req)?;
     let mut tx = pool.begin().await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, METHOD, &key, &req).await?
@@ -86,6 +122,7 @@ pub(crate) async fn detect_missed(
     }
     let resp = pb::DetectMissedPlanInstalmentsResponse {
         missed,
+        // Saturates: a count past i32 cannot be told on the wire.
         plans_checked: i32::try_from(plans.len()).unwrap_or(i32::MAX),
         completed_plan_ids: completed.iter().map(Uuid::to_string).collect(),
     };
@@ -123,19 +160,9 @@ async fn judge(
             continue;
         }
         // Marked only if still unmarked: a concurrent detection lists it once, not twice.
-        let done = sqlx::query(
-            "UPDATE plan_instalments SET missed_on = $3, unpaid_cents = $4, missed_by = $5
-             WHERE plan_id = $1 AND number = $2 AND missed_on IS NULL",
-        )
-        .bind(plan.id)
-        .bind(number)
-        .bind(as_of)
-        .bind(amount - c)
-        .bind(actor)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if done == 1 {
+        let done =
+            store::mark_missed(&mut *conn, plan.id, number, as_of, amount - c, actor).await?;
+        if done {
             out.push(pb::MissedPlanInstalment {
                 plan_id: plan.id.to_string(),
                 debtor_person_id: plan.debtor_person_id.clone(),

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1::{self as pb, PaymentPlanEndReason as R};
-use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -13,6 +13,54 @@ use super::{PlanRow, instalments_as_of, load, plan_id, store, to_pb, today};
 
 const METHOD: &str = "EndPaymentPlan";
 
+/// EndPaymentPlan, parsed.
+struct EndCommand {
+    key: String,
+    id: Uuid,
+    reason: R,
+    note: String,
+    ended_on: NaiveDate,
+}
+
+impl TryFrom<&pb::EndPaymentPlanRequest> for EndCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::EndPaymentPlanRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.take_all(idempotency::validate_key(
+            req.idempotency_key.as_ref(),
+            "idempotency_key",
+        ));
+        let id = v.take_all(plan_id(&req.plan_id));
+        let reason = match R::try_from(req.reason) {
+            Ok(R::Unspecified) | Err(_) => {
+                v.add("reason", "a reason is required");
+                None
+            }
+            // Only a granted suspension ends a plan for that reason (GrantSuspension).
+            Ok(R::Suspension) => {
+                v.add("reason", "SUSPENSION is set by GrantSuspension");
+                None
+            }
+            Ok(r) => Some(r),
+        };
+        let note = req.note.trim().to_owned();
+        if reason == Some(R::Other) && note.is_empty() {
+            v.add("note", "required with OTHER");
+        }
+        let ended_on = v.take_all(wire::date_from_pb("ended_on", req.ended_on.as_ref()));
+        v.finish(|| {
+            Some(EndCommand {
+                key: key?,
+                id: id?,
+                reason: reason?,
+                note,
+                ended_on: ended_on?,
+            })
+        })
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub(crate) async fn end(
     api: &PaymentsApi,
@@ -20,29 +68,13 @@ pub(crate) async fn end(
     req: pb::EndPaymentPlanRequest,
 ) -> ServiceResult<pb::EndPaymentPlanResponse> {
     let pool = &api.pool;
-    let key = idempotency::validate_key(req.idempotency_key.as_ref(), "idempotency_key")?;
-    let id = plan_id(&req.plan_id)?;
-    let reason = match R::try_from(req.reason) {
-        Ok(R::Unspecified) | Err(_) => {
-            return Err(ServiceError::invalid_field(
-                "reason",
-                "a reason is required",
-            ));
-        }
-        // Only a granted suspension ends a plan for that reason (GrantSuspension).
-        Ok(R::Suspension) => {
-            return Err(ServiceError::invalid_field(
-                "reason",
-                "SUSPENSION is set by GrantSuspension",
-            ));
-        }
-        Ok(r) => r,
-    };
-    let note = req.note.trim().to_owned();
-    if reason == R::Other && note.is_empty() {
-        return Err(ServiceError::invalid_field("note", "required with OTHER"));
-    }
-    let ended_on = wire::date_from_pb("ended_on", req.ended_on.as_ref())?;
+    let EndCommand {
+        key,
+        id,
+        reason,
+        note,
+        ended_on,
+    } = EndCommand::try_from(&req)?;
     let mut tx = pool.begin().await?;
     if let idempotency::Claim::Replay(resp) =
         idempotency::claim(&mut tx, METHOD, &key, &req).await?

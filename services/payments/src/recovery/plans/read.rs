@@ -1,11 +1,66 @@
 //! GetPaymentPlan and ListPaymentPlans.
 
 use secal_proto::v1 as pb;
-use secal_runtime::Caller;
-use secal_runtime::{ServiceError, ServiceResult, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
+use uuid::Uuid;
 
 use super::{PLAN_COLUMNS, PlanRow, load, plan_id, to_pb, today};
 use crate::api::PaymentsApi;
+
+/// GetPaymentPlan, parsed.
+struct GetCommand {
+    id: Uuid,
+}
+
+impl TryFrom<&pb::GetPaymentPlanRequest> for GetCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::GetPaymentPlanRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let id = v.take_all(plan_id(&req.plan_id));
+        v.finish(|| Some(GetCommand { id: id? }))
+    }
+}
+
+/// ListPaymentPlans, parsed.
+struct ListCommand {
+    page: wire::Page,
+    status: Option<i16>,
+    dossier: Option<String>,
+    person: Option<String>,
+}
+
+impl TryFrom<&pb::ListPaymentPlansRequest> for ListCommand {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::ListPaymentPlansRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let status = match pb::PaymentPlanStatus::try_from(req.status) {
+            Ok(pb::PaymentPlanStatus::Unspecified) => Some(None),
+            Ok(s) => Some(Some(s as i16)),
+            Err(_) => {
+                v.add("status", "unknown status");
+                None
+            }
+        };
+        let dossier = match req.dossier_number.trim() {
+            "" => Some(None),
+            d => v
+                .take(crate::receipts::payments::dossier("dossier_number", d))
+                .map(|d| Some(d.to_string())),
+        };
+        let person = Some(req.debtor_person_id.trim().to_owned()).filter(|p| !p.is_empty());
+        v.finish(|| {
+            Some(ListCommand {
+                page: page?,
+                status: status?,
+                dossier: dossier?,
+                person,
+            })
+        })
+    }
+}
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn get(
@@ -13,9 +68,8 @@ pub(crate) async fn get(
     _caller: &Caller,
     req: pb::GetPaymentPlanRequest,
 ) -> ServiceResult<pb::GetPaymentPlanResponse> {
-    let pool = &api.pool;
-    let id = plan_id(&req.plan_id)?;
-    let mut conn = pool.acquire().await?;
+    let GetCommand { id } = GetCommand::try_from(&req)?;
+    let mut conn = api.pool.acquire().await?;
     let row = load(&mut conn, id, false).await?;
     Ok(pb::GetPaymentPlanResponse {
         plan: Some(to_pb(&mut conn, &row, today()).await?),
@@ -28,22 +82,12 @@ pub(crate) async fn list(
     _caller: &Caller,
     req: pb::ListPaymentPlansRequest,
 ) -> ServiceResult<pb::ListPaymentPlansResponse> {
-    let pool = &api.pool;
-    let page = wire::page_from_pb("page", req.page.as_ref())?;
-    let status = match pb::PaymentPlanStatus::try_from(req.status) {
-        Ok(pb::PaymentPlanStatus::Unspecified) => None,
-        Ok(s) => Some(s as i16),
-        Err(_) => return Err(ServiceError::invalid_field("status", "unknown status")),
-    };
-    let dossier = match req.dossier_number.trim() {
-        "" => None,
-        d => Some(
-            crate::receipts::payments::dossier("dossier_number", d)
-                .map_err(|v| ServiceError::invalid(vec![v]))?
-                .to_string(),
-        ),
-    };
-    let person = Some(req.debtor_person_id.trim()).filter(|p| !p.is_empty());
+    let ListCommand {
+        page,
+        status,
+        dossier,
+        person,
+    } = ListCommand::try_from(&req)?;
     let sql = format!(
         "SELECT {PLAN_COLUMNS} FROM payment_plans
          WHERE ($1::text IS NULL OR debtor_person_id = $1)
@@ -52,7 +96,7 @@ pub(crate) async fn list(
            AND ($4::bigint IS NULL OR seq > $4)
          ORDER BY seq LIMIT $5"
     );
-    let mut conn = pool.acquire().await?;
+    let mut conn = api.pool.acquire().await?;
     let rows: Vec<PlanRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(person)
         .bind(dossier)

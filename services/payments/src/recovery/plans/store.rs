@@ -1,9 +1,11 @@
 //! Payment plans as stored: the one module that writes `payment_plans` (a plan created,
-//! plans ended). Every function takes the caller's transaction.
+//! plans ended) and `plan_instalments` (a plan's instalments, an instalment marked missed).
+//! Every function takes the caller's transaction.
 
 use chrono::NaiveDate;
 use secal_proto::v1::{self as pb, PaymentPlanEndReason as R};
-use secal_runtime::ServiceResult;
+use secal_rules::payment_plan;
+use secal_runtime::{ServiceError, ServiceResult};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -37,7 +39,12 @@ pub(super) async fn insert_plan(
     .bind(&p.person)
     .bind(&p.dossiers)
     .bind(p.start)
-    .bind(i16::try_from(p.due_day).unwrap_or(1))
+    .bind(i16::try_from(p.due_day).map_err(|e| {
+        ServiceError::internal(std::io::Error::other(format!(
+            "due day {} of a checked plan: {e}",
+            p.due_day
+        )))
+    })?)
     .bind(plan.amount)
     .bind(plan.instalment_count)
     .bind(plan.sizing.seizable_cents)
@@ -78,4 +85,49 @@ pub(super) async fn end_plans(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The instalments of a new plan.
+#[tracing::instrument(skip_all)]
+pub(super) async fn insert_instalments(
+    conn: &mut PgConnection,
+    plan_id: Uuid,
+    instalments: &[payment_plan::Instalment],
+) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO plan_instalments (plan_id, number, due_date, amount_cents)
+         SELECT $1, * FROM unnest($2::int[], $3::date[], $4::bigint[])",
+    )
+    .bind(plan_id)
+    .bind(instalments.iter().map(|i| i.number).collect::<Vec<_>>())
+    .bind(instalments.iter().map(|i| i.due_date).collect::<Vec<_>>())
+    .bind(instalments.iter().map(|i| i.cents).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks instalment `number` of the plan missed on `as_of` with `unpaid` cents, only if it is
+/// still unmarked; whether it was (a concurrent detection lists it once, not twice).
+pub(super) async fn mark_missed(
+    conn: &mut PgConnection,
+    plan_id: Uuid,
+    number: i32,
+    as_of: NaiveDate,
+    unpaid: i64,
+    actor: &str,
+) -> ServiceResult<bool> {
+    let done = sqlx::query(
+        "UPDATE plan_instalments SET missed_on = $3, unpaid_cents = $4, missed_by = $5
+             WHERE plan_id = $1 AND number = $2 AND missed_on IS NULL",
+    )
+    .bind(plan_id)
+    .bind(number)
+    .bind(as_of)
+    .bind(unpaid)
+    .bind(actor)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(done == 1)
 }
