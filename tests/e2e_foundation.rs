@@ -7,7 +7,7 @@ use common::*;
 use secal_proto::v1::{
     self as pb, calculation_service_client::CalculationServiceClient,
     data_exchange_service_client::DataExchangeServiceClient,
-    intake_service_client::IntakeServiceClient, receipts_service_client::ReceiptsServiceClient,
+    persons_service_client::PersonsServiceClient, receipts_service_client::ReceiptsServiceClient,
 };
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{Suite, Svc};
@@ -62,7 +62,7 @@ async fn every_service_is_serving_and_lists_its_api_by_reflection() -> anyhow::R
 #[tokio::test]
 async fn calls_without_a_valid_token_or_role_are_refused() -> anyhow::Result<()> {
     let suite = Suite::start(&[Svc::Intake]).await?;
-    let mut client = IntakeServiceClient::new(suite.channel(Svc::Intake).await?);
+    let mut persons = PersonsServiceClient::new(suite.channel(Svc::Intake).await?);
     let get = || pb::GetPersonRequest {
         lookup: Some(pb::get_person_request::Lookup::NationalNumber(
             pb::NationalNumber {
@@ -71,9 +71,9 @@ async fn calls_without_a_valid_token_or_role_are_refused() -> anyhow::Result<()>
         )),
     };
 
-    assert_code(client.get_person(get()).await, Code::Unauthenticated);
+    assert_code(persons.get_person(get()).await, Code::Unauthenticated);
     assert_code(
-        client.get_person(suite.request("not.a.jwt", get())).await,
+        persons.get_person(suite.request("not.a.jwt", get())).await,
         Code::Unauthenticated,
     );
 
@@ -83,14 +83,14 @@ async fn calls_without_a_valid_token_or_role_are_refused() -> anyhow::Result<()>
         secal_runtime::auth::TokenSigner::from_private_pem(other_private.as_bytes(), "secal-test")?
             .mint("mallory", PrincipalKind::Agent, &[roles::ADMIN], 600)?;
     assert_code(
-        client.get_person(suite.request(&forged, get())).await,
+        persons.get_person(suite.request(&forged, get())).await,
         Code::Unauthenticated,
     );
 
     // Valid token, wrong role.
     let auditor = suite.agent_token("agent-aud", &[roles::AUDITOR])?;
     assert_code(
-        client.get_person(suite.request(&auditor, get())).await,
+        persons.get_person(suite.request(&auditor, get())).await,
         Code::PermissionDenied,
     );
 
@@ -99,11 +99,11 @@ async fn calls_without_a_valid_token_or_role_are_refused() -> anyhow::Result<()>
     let mut req = suite.request(&officer, get());
     req.metadata_mut()
         .insert("x-secal-on-behalf-of", officer.parse()?);
-    assert_code(client.get_person(req).await, Code::Unauthenticated);
+    assert_code(persons.get_person(req).await, Code::Unauthenticated);
 
     // The right role gets through to the handler (and finds nobody).
     assert_code(
-        client.get_person(suite.request(&officer, get())).await,
+        persons.get_person(suite.request(&officer, get())).await,
         Code::NotFound,
     );
     Ok(())
@@ -112,7 +112,7 @@ async fn calls_without_a_valid_token_or_role_are_refused() -> anyhow::Result<()>
 #[tokio::test]
 async fn registering_a_person_is_idempotent_and_validated() -> anyhow::Result<()> {
     let suite = Suite::start(&[Svc::Intake]).await?;
-    let mut client = IntakeServiceClient::new(suite.channel(Svc::Intake).await?);
+    let mut persons = PersonsServiceClient::new(suite.channel(Svc::Intake).await?);
     let registrar = suite.agent_token("agent-reg", &[roles::REGISTRAR])?;
     let request = |k: &str, family: &str| pb::RegisterPersonRequest {
         idempotency_key: key(k),
@@ -122,11 +122,11 @@ async fn registering_a_person_is_idempotent_and_validated() -> anyhow::Result<()
         ..Default::default()
     };
 
-    let first = client
+    let first = persons
         .register_person(suite.request(&registrar, request("k-1", "Dupont")))
         .await?
         .into_inner();
-    let again = client
+    let again = persons
         .register_person(suite.request(&registrar, request("k-1", "Dupont")))
         .await?
         .into_inner();
@@ -145,7 +145,7 @@ async fn registering_a_person_is_idempotent_and_validated() -> anyhow::Result<()
 
     // Same key, different request: refused, not replayed.
     let s = assert_code(
-        client
+        persons
             .register_person(suite.request(&registrar, request("k-1", "Durand")))
             .await,
         Code::FailedPrecondition,
@@ -153,7 +153,7 @@ async fn registering_a_person_is_idempotent_and_validated() -> anyhow::Result<()
     assert!(s.message().contains("idempotency key"));
 
     // A new key for a known national number returns the existing person.
-    let known = client
+    let known = persons
         .register_person(suite.request(&registrar, request("k-2", "Dupont")))
         .await?
         .into_inner();
@@ -178,7 +178,9 @@ async fn registering_a_person_is_idempotent_and_validated() -> anyhow::Result<()
         ..Default::default()
     };
     let s = assert_code(
-        client.register_person(suite.request(&registrar, bad)).await,
+        persons
+            .register_person(suite.request(&registrar, bad))
+            .await,
         Code::InvalidArgument,
     );
     assert_eq!(

@@ -8,7 +8,10 @@ mod form;
 
 use common::assert_code;
 use form::*;
-use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};
+use secal_proto::v1::{
+    self as pb, intake_service_client::IntakeServiceClient,
+    persons_service_client::PersonsServiceClient,
+};
 use secal_runtime::{auth::PrincipalKind, roles};
 use secal_testkit::{Suite, Svc};
 use tonic::Code;
@@ -17,6 +20,7 @@ use tonic::Code;
 async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> anyhow::Result<()> {
     let suite = Suite::start(&[Svc::Calculation, Svc::Payments, Svc::Intake]).await?;
     let mut client = IntakeServiceClient::new(suite.channel(Svc::Intake).await?);
+    let mut persons = PersonsServiceClient::new(suite.channel(Svc::Intake).await?);
     let token = suite.agent_token("agent-officer", &[roles::CASE_OFFICER])?;
     let d = client
         .submit_application(suite.request(&token, submit("reg-1", mother_of_three())))
@@ -60,7 +64,7 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
         dossier_number: String::new(),
         agent_id: "agent-lookup".into(),
     };
-    let yes = client
+    let yes = persons
         .check_person_active_dossier(suite.request(&service, check(date(2007, 11, 1))))
         .await?
         .into_inner();
@@ -73,13 +77,13 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
         yes.roles[0].agent_tasks,
         [pb::AgentTask::IncomeLookup as i32]
     );
-    let before = client
+    let before = persons
         .check_person_active_dossier(suite.request(&service, check(date(2007, 9, 30))))
         .await?
         .into_inner();
     assert!(!before.in_active_dossier, "not active before active_from");
     assert_code(
-        client
+        persons
             .check_person_active_dossier(suite.request(&token, check(None)))
             .await,
         Code::PermissionDenied,
@@ -138,7 +142,7 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
         .find(|p| p.role() == pb::DossierRole::Applicant)
         .map(|p| p.person_id.clone())
         .unwrap_or_default();
-    let change = client
+    let change = persons
         .record_person_change(suite.request(
             &token,
             pb::RecordPersonChangeRequest {
@@ -173,7 +177,7 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
             .map(|i| i.value),
         Some("BE71096123456769".into())
     );
-    let changes = client
+    let changes = persons
         .list_person_changes(suite.request(
             &token,
             pb::ListPersonChangesRequest {
@@ -185,7 +189,7 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
         .into_inner()
         .changes;
     assert_eq!(changes.len(), 1);
-    let roles = client
+    let roles = persons
         .list_person_dossier_roles(suite.request(
             &token,
             pb::ListPersonDossierRolesRequest {
@@ -294,7 +298,7 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
 async fn changes_are_appended_never_overwritten_and_current_values_derive_from_them()
 -> anyhow::Result<()> {
     let suite = Suite::start(&[Svc::Intake]).await?;
-    let mut client = IntakeServiceClient::new(suite.channel(Svc::Intake).await?);
+    let mut persons = PersonsServiceClient::new(suite.channel(Svc::Intake).await?);
     let registrar = suite.agent_token("agent-reg", &[roles::REGISTRAR])?;
     let address = |street: &str| pb::Address {
         street: street.into(),
@@ -304,7 +308,7 @@ async fn changes_are_appended_never_overwritten_and_current_values_derive_from_t
         country_code: "BE".into(),
         ..Default::default()
     };
-    let person = client
+    let person = persons
         .register_person(suite.request(
             &registrar,
             pb::RegisterPersonRequest {
@@ -333,18 +337,18 @@ async fn changes_are_appended_never_overwritten_and_current_values_derive_from_t
         source: pb::ChangeSource::Applicant as i32,
         note: String::new(),
     };
-    client
+    persons
         .record_person_change(
             suite.request(&registrar, change("cp-1", "Rue Haute", date(2020, 1, 1))),
         )
         .await?;
     // A change dated in the future is recorded but not yet current.
-    client
+    persons
         .record_person_change(
             suite.request(&registrar, change("cp-2", "Rue Basse", date(2999, 1, 1))),
         )
         .await?;
-    let now = client
+    let now = persons
         .get_person(suite.request(
             &registrar,
             pb::GetPersonRequest {
@@ -362,7 +366,7 @@ async fn changes_are_appended_never_overwritten_and_current_values_derive_from_t
         Some(address("Rue Neuve")),
         "registered today, newest in force"
     );
-    let all = client
+    let all = persons
         .list_person_changes(suite.request(
             &registrar,
             pb::ListPersonChangesRequest {
@@ -379,7 +383,7 @@ async fn changes_are_appended_never_overwritten_and_current_values_derive_from_t
     let first: Vec<_> = all.changes.iter().map(|c| c.effective_from).collect();
     assert_eq!(first.len(), 2, "oldest first, page of 2");
     assert_eq!(first[0], date(2020, 1, 1));
-    let rest = client
+    let rest = persons
         .list_person_changes(suite.request(
             &registrar,
             pb::ListPersonChangesRequest {
@@ -402,7 +406,7 @@ async fn changes_are_appended_never_overwritten_and_current_values_derive_from_t
         .await;
     assert!(edit.is_err(), "person changes are append-only");
     assert_code(
-        client
+        persons
             .get_person(suite.request(
                 &suite.agent_token("agent-calc", &[roles::CALCULATION_USER])?,
                 pb::GetPersonRequest {

@@ -54,7 +54,10 @@ impl Svc {
     /// The full names of the gRPC services the process serves.
     pub fn grpc_names(self) -> &'static [&'static str] {
         match self {
-            Svc::Intake => &[pb::intake_service_server::SERVICE_NAME],
+            Svc::Intake => &[
+                pb::intake_service_server::SERVICE_NAME,
+                pb::persons_service_server::SERVICE_NAME,
+            ],
             Svc::Calculation => &[pb::calculation_service_server::SERVICE_NAME],
             Svc::DataExchange => &[pb::data_exchange_service_server::SERVICE_NAME],
             Svc::Payments => &[

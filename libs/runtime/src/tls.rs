@@ -178,6 +178,7 @@ pub fn suite_call_graph() -> PeerPolicy {
         calculation_service_server::SERVICE_NAME as CALCULATION,
         intake_service_server::SERVICE_NAME as INTAKE,
         ledger_service_server::SERVICE_NAME as LEDGER,
+        persons_service_server::SERVICE_NAME as PERSONS,
         recovery_service_server::SERVICE_NAME as RECOVERY,
     };
     PeerPolicy::new()
@@ -203,14 +204,14 @@ pub fn suite_call_graph() -> PeerPolicy {
         )
         .allow(
             "secal-data-exchange",
-            INTAKE,
+            PERSONS,
             &[
                 "CheckPersonActiveDossier",
                 "ListPersonDossierRoles",
                 "GetPerson",
-                "GetDossier",
             ],
         )
+        .allow("secal-data-exchange", INTAKE, &["GetDossier"])
         .allow(
             "tax-refunds",
             RECOVERY,

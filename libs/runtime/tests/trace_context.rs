@@ -34,7 +34,7 @@ async fn relay(
 
 async fn call(traceparent: Option<&str>) -> String {
     let mut service = RequestContextLayer.layer(service_fn(relay));
-    let mut request = http::Request::builder().uri("/secal.v1.IntakeService/GetPerson");
+    let mut request = http::Request::builder().uri("/secal.v1.PersonsService/GetPerson");
     if let Some(tp) = traceparent {
         request = request.header("traceparent", tp);
     }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};
+use secal_proto::v1::{self as pb, persons_service_client::PersonsServiceClient};
 use secal_runtime::{
     client::{self, ClientError, Credentials, RetryPolicy},
     wire,
@@ -36,8 +36,9 @@ impl Intake {
         client::Peer::connect(addr, service_token, Duration::from_secs(5)).map(Self)
     }
 
-    fn client(&self) -> IntakeServiceClient<InterceptedService<Channel, Credentials>> {
-        self.0.client(IntakeServiceClient::with_interceptor)
+    /// The persons registry, served by the intake process.
+    fn client(&self) -> PersonsServiceClient<InterceptedService<Channel, Credentials>> {
+        self.0.client(PersonsServiceClient::with_interceptor)
     }
 
     #[tracing::instrument(skip_all)]

@@ -1,7 +1,9 @@
 //! The gRPC face of the service: `grpc_service!` verifies the caller and hands each request
 //! to its use case, which lives in the module that owns the work.
 
-use secal_proto::v1::intake_service_server::IntakeService;
+use secal_proto::v1::{
+    intake_service_server::IntakeService, persons_service_server::PersonsService,
+};
 use sqlx::PgPool;
 
 use crate::admissibility::Calculation;
@@ -19,17 +21,6 @@ impl IntakeApi {
 
 secal_runtime::grpc_service! {
     impl IntakeService for IntakeApi {
-        register_person(RegisterPersonRequest) -> RegisterPersonResponse
-            => IntakeApi::register_person,
-        get_person(GetPersonRequest) -> GetPersonResponse => IntakeApi::get_person,
-        record_person_change(RecordPersonChangeRequest) -> RecordPersonChangeResponse
-            => IntakeApi::record_person_change,
-        list_person_changes(ListPersonChangesRequest) -> ListPersonChangesResponse
-            => IntakeApi::list_person_changes,
-        list_person_dossier_roles(ListPersonDossierRolesRequest) -> ListPersonDossierRolesResponse
-            => IntakeApi::list_person_dossier_roles,
-        check_person_active_dossier(CheckPersonActiveDossierRequest)
-            -> CheckPersonActiveDossierResponse => IntakeApi::check_person_active_dossier,
         submit_application(SubmitApplicationRequest) -> SubmitApplicationResponse
             => IntakeApi::submit_application,
         complete_application(CompleteApplicationRequest) -> CompleteApplicationResponse
@@ -63,5 +54,21 @@ secal_runtime::grpc_service! {
             => IntakeApi::list_dossier_history,
         list_dossier_events(ListDossierEventsRequest) -> ListDossierEventsResponse
             => IntakeApi::list_dossier_events,
+    }
+}
+
+secal_runtime::grpc_service! {
+    impl PersonsService for IntakeApi {
+        register_person(RegisterPersonRequest) -> RegisterPersonResponse
+            => IntakeApi::register_person,
+        get_person(GetPersonRequest) -> GetPersonResponse => IntakeApi::get_person,
+        record_person_change(RecordPersonChangeRequest) -> RecordPersonChangeResponse
+            => IntakeApi::record_person_change,
+        list_person_changes(ListPersonChangesRequest) -> ListPersonChangesResponse
+            => IntakeApi::list_person_changes,
+        list_person_dossier_roles(ListPersonDossierRolesRequest) -> ListPersonDossierRolesResponse
+            => IntakeApi::list_person_dossier_roles,
+        check_person_active_dossier(CheckPersonActiveDossierRequest)
+            -> CheckPersonActiveDossierResponse => IntakeApi::check_person_active_dossier,
     }
 }

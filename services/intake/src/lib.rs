@@ -16,7 +16,10 @@ mod validate;
 
 use std::{future::Future, time::Duration};
 
-use secal_proto::v1::intake_service_server::{IntakeServiceServer, SERVICE_NAME};
+use secal_proto::v1::{
+    intake_service_server::{self, IntakeServiceServer},
+    persons_service_server::{self, PersonsServiceServer},
+};
 use secal_runtime::{
     AuthPolicy,
     config::parse_duration,
@@ -55,24 +58,22 @@ pub fn policy() -> AuthPolicy {
         "AssignDossierAgent",
         "UnassignDossierAgent",
     ];
-    const PERSONAL_READS: &[&str] = &[
-        "GetPerson",
-        "ListPersonChanges",
-        "ListPersonDossierRoles",
-        "GetDossier",
-        "SearchDossiers",
-        "ListDossierHistory",
-    ];
-    AuthPolicy::for_service(SERVICE_NAME)
-        .allow("RegisterPerson", &[REGISTRAR])
-        .allow("RecordPersonChange", &[REGISTRAR, CASE_OFFICER])
-        .allow("CheckPersonActiveDossier", &[SERVICE])
+    const PERSONAL_READERS: &[&str] = &[REGISTRAR, CASE_OFFICER, PERSONAL_DATA_READER, SERVICE];
+    AuthPolicy::for_service(intake_service_server::SERVICE_NAME)
         .allow("ListDossiersByDecisionDeadline", &[CASE_OFFICER, AUDITOR])
         .allow("ListDossierEvents", &[SERVICE, AUDITOR])
         .allow_all(DOSSIER_WORK, &[CASE_OFFICER])
         .allow_all(
-            PERSONAL_READS,
-            &[REGISTRAR, CASE_OFFICER, PERSONAL_DATA_READER, SERVICE],
+            &["GetDossier", "SearchDossiers", "ListDossierHistory"],
+            PERSONAL_READERS,
+        )
+        .and_service(persons_service_server::SERVICE_NAME)
+        .allow("RegisterPerson", &[REGISTRAR])
+        .allow("RecordPersonChange", &[REGISTRAR, CASE_OFFICER])
+        .allow("CheckPersonActiveDossier", &[SERVICE])
+        .allow_all(
+            &["GetPerson", "ListPersonChanges", "ListPersonDossierRoles"],
+            PERSONAL_READERS,
         )
 }
 
@@ -165,7 +166,10 @@ pub async fn serve(
         _ => None,
     };
     let api = api::IntakeApi::new(ctx.pool.clone(), calculation);
-    let routes = tonic::service::Routes::new(IntakeServiceServer::new(api));
+    // Two services of one process and schema; both servers share the state.
+    let api = std::sync::Arc::new(api);
+    let routes = tonic::service::Routes::new(IntakeServiceServer::from_arc(api.clone()))
+        .add_service(PersonsServiceServer::from_arc(api));
     let served = server::serve(ctx.settings, policy(), routes, listener, shutdown).await;
     let _ = stop_relay.send(true);
     if let Some(relay) = relay {

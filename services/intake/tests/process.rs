@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};
+use secal_proto::v1::{self as pb, persons_service_client::PersonsServiceClient};
 use secal_runtime::roles;
 use secal_testkit::{
     Suite, Svc,
@@ -30,7 +30,7 @@ async fn kill_9_and_restart_loses_nothing_acknowledged() -> anyhow::Result<()> {
 
     let process = ServiceProcess::start(Path::new(BIN), &suite, Svc::Intake, dir.path()).await?;
     let addr = process.addr;
-    let mut client = IntakeServiceClient::new(process.channel().await?);
+    let mut client = PersonsServiceClient::new(process.channel().await?);
     let acknowledged = client
         .register_person(suite.request(&token, register("crash-1", "85073003328")))
         .await?
@@ -39,7 +39,7 @@ async fn kill_9_and_restart_loses_nothing_acknowledged() -> anyhow::Result<()> {
 
     let process =
         ServiceProcess::start_on(Path::new(BIN), &suite, Svc::Intake, dir.path(), addr).await?;
-    let mut client = IntakeServiceClient::new(process.channel().await?);
+    let mut client = PersonsServiceClient::new(process.channel().await?);
     let found = client
         .get_person(suite.request(
             &token,
