@@ -37,6 +37,14 @@ impl Violations {
             .ok()
     }
 
+    /// The request's idempotency key (field `idempotency_key`), every mutating RPC's first part.
+    pub fn idempotency_key(
+        &mut self,
+        key: Option<&secal_proto::v1::IdempotencyKey>,
+    ) -> Option<String> {
+        self.take_all(crate::idempotency::validate_key(key, "idempotency_key"))
+    }
+
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
         self.0.push(FieldViolation::new(field, description));
     }

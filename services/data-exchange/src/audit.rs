@@ -155,10 +155,7 @@ impl TryFrom<&pb::PurgeAccessLogRequest> for PurgeCommand {
 
     fn try_from(req: &pb::PurgeAccessLogRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let cutoff = v.take_all(wire::date_from_pb("cutoff_date", req.cutoff_date.as_ref()));
         v.finish(|| {
             Some(PurgeCommand {

@@ -170,7 +170,7 @@ impl<'a> TryFrom<&'a pb::SubmitApplicationRequest> for Submission<'a> {
     fn try_from(req: &'a pb::SubmitApplicationRequest) -> ServiceResult<Self> {
         let today = Utc::now().date_naive();
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let received_on = match v.take_all(wire::optional_date_from_pb(
             "received_on",
             req.received_on.as_ref(),
@@ -260,7 +260,7 @@ impl<'a> TryFrom<&'a pb::CompleteApplicationRequest> for Completion<'a> {
 
     fn try_from(req: &'a pb::CompleteApplicationRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         if req.form.is_none() {
             v.add("form", "FORM_REQUIRED: the whole form");

@@ -94,10 +94,7 @@ impl TryFrom<&pb::RegisterPersonRequest> for NewPerson {
 
     fn try_from(req: &pb::RegisterPersonRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let nn = v.take(parse_national_number(
             "national_number",
             req.national_number.as_ref(),

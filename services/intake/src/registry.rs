@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use crate::{
     api::IntakeApi,
-    lifecycle::RequestParts,
     outbox, pbjson, persons,
     store::{self, Entry},
 };
@@ -118,7 +117,7 @@ impl TryFrom<&pb::RecordPersonChangeRequest> for NewChange {
 
     fn try_from(req: &pb::RecordPersonChangeRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let person_id = v.take_all(person_uuid("person_id", &req.person_id));
         let effective_from = v.take_all(wire::date_from_pb(
             "effective_from",

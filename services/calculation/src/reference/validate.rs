@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use secal_domain::{Money, YearMonth};
 use secal_proto::v1 as pb;
 use secal_rules::{RefKind, RefPayload, SeizureBrackets, SurchargeRule};
-use secal_runtime::{FieldViolation, ServiceError, ServiceResult, Violations, idempotency, wire};
+use secal_runtime::{FieldViolation, ServiceError, ServiceResult, Violations, wire};
 
 use crate::convert::ref_kind_from_pb;
 
@@ -315,10 +315,7 @@ impl TryFrom<&pb::AddReferenceValueRequest> for NewValue {
 
     fn try_from(req: &pb::AddReferenceValueRequest) -> ServiceResult<Self> {
         let mut out = Violations::new();
-        let key = out.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = out.idempotency_key(req.idempotency_key.as_ref());
         let end_open = value_id("end_open_value_id", &req.end_open_value_id, &mut out);
         let supersedes = value_id(
             "supersedes_reference_value_id",

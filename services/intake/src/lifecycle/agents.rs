@@ -43,7 +43,7 @@ impl TryFrom<&pb::AssignDossierAgentRequest> for Assignment {
 
     fn try_from(req: &pb::AssignDossierAgentRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let agent_id = agent(&mut v, &req.agent_id);
         let task = task(&mut v, req.task);
@@ -90,7 +90,7 @@ impl TryFrom<&pb::UnassignDossierAgentRequest> for Unassignment {
 
     fn try_from(req: &pb::UnassignDossierAgentRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let agent_id = agent(&mut v, &req.agent_id);
         let task = task(&mut v, req.task);

@@ -91,7 +91,7 @@ impl TryFrom<&pb::AmendDossierRequest> for Amendment {
 
     fn try_from(req: &pb::AmendDossierRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let effective_from = v.take_all(wire::date_from_pb(
             "effective_from",

@@ -47,7 +47,7 @@ impl TryFrom<&pb::AcceptApplicationRequest> for Acceptance {
 
     fn try_from(req: &pb::AcceptApplicationRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let decided_on = v.date("decided_on", req.decided_on.as_ref());
         v.finish(|| {
@@ -72,7 +72,7 @@ impl TryFrom<&pb::MarkApplicationIncompleteRequest> for MarkIncomplete {
 
     fn try_from(req: &pb::MarkApplicationIncompleteRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         if req.missing_items.is_empty() {
             v.add("missing_items", "name at least one missing item");
@@ -107,7 +107,7 @@ impl TryFrom<&pb::NotifyDebtorRequest> for DebtorNotice {
 
     fn try_from(req: &pb::NotifyDebtorRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         if req.notified_on.is_none() {
             v.add(
@@ -149,7 +149,7 @@ impl TryFrom<&pb::RefuseApplicationRequest> for Refusal {
 
     fn try_from(req: &pb::RefuseApplicationRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let decided_on = v.date("decided_on", req.decided_on.as_ref());
         if req.reasons.is_empty() {

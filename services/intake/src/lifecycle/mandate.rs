@@ -44,7 +44,7 @@ impl TryFrom<&pb::ProposeMandateRequest> for Proposal {
 
     fn try_from(req: &pb::ProposeMandateRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let proposed_on = v.date("proposed_on", req.proposed_on.as_ref());
         v.finish(|| {
@@ -69,7 +69,7 @@ impl TryFrom<&pb::RecordMandateSignedRequest> for Signature {
 
     fn try_from(req: &pb::RecordMandateSignedRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         if req.signed_on.is_none() {
             v.add("signed_on", "the date the applicant signed is required");
@@ -97,7 +97,7 @@ impl TryFrom<&pb::ActivateDossierRequest> for Activation {
 
     fn try_from(req: &pb::ActivateDossierRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let active_from = v.take_all(wire::date_from_pb("active_from", req.active_from.as_ref()));
         v.finish(|| {
@@ -125,7 +125,7 @@ impl TryFrom<&pb::CloseDossierRequest> for Closure {
     fn try_from(req: &pb::CloseDossierRequest) -> ServiceResult<Self> {
         use pb::ClosureReason as R;
         let mut v = Violations::new();
-        let key = v.key(req.idempotency_key.as_ref());
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let closed_on = v.date("closed_on", req.closed_on.as_ref());
         let reason = R::try_from(req.reason).unwrap_or_default();

@@ -67,17 +67,12 @@ pub(crate) async fn finish<Resp: Message>(
 
 /// The parts every dossier request shares, parsed into a [`Violations`] builder.
 pub(crate) trait RequestParts {
-    fn key(&mut self, key: Option<&pb::IdempotencyKey>) -> Option<String>;
     fn dossier(&mut self, r: Option<&pb::DossierRef>) -> Option<DossierKey>;
     /// A date that defaults to today and may not be in the future.
     fn date(&mut self, field: &str, d: Option<&pb::Date>) -> NaiveDate;
 }
 
 impl RequestParts for Violations {
-    fn key(&mut self, key: Option<&pb::IdempotencyKey>) -> Option<String> {
-        self.take_all(idempotency::validate_key(key, "idempotency_key"))
-    }
-
     fn dossier(&mut self, r: Option<&pb::DossierRef>) -> Option<DossierKey> {
         self.take_all(store::dossier_key("dossier", r))
     }

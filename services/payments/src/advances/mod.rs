@@ -268,10 +268,7 @@ impl TryFrom<&pb::RunMonthlyAdvancesRequest> for RunCommand {
 
     fn try_from(r: &pb::RunMonthlyAdvancesRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        v.take_all(secal_runtime::idempotency::validate_key(
-            r.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        v.idempotency_key(r.idempotency_key.as_ref());
         let month = v.take_all(wire::year_month_from_pb("month", r.month.as_ref()));
         let every = match r.progress_every {
             0 => Some(1_000),

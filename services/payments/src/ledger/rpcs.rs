@@ -82,10 +82,7 @@ impl TryFrom<&pb::CreateLedgerTransfersRequest> for CreateTransfersCommand {
 
     fn try_from(req: &pb::CreateLedgerTransfersRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let mut transfers = Vec::new();
         if req.transfers.is_empty() || req.transfers.len() > MAX_ITEMS {
             v.add("transfers", "1 to 1,000 transfers");
@@ -154,7 +151,7 @@ impl SettleCommand {
         how: Option<Settle>,
         note: &str,
     ) -> ServiceResult<Self> {
-        v.take_all(idempotency::validate_key(key, "idempotency_key"));
+        v.idempotency_key(key);
         if pending_id.trim().is_empty() {
             v.add("pending_transfer_id", "required");
         }
@@ -498,10 +495,7 @@ impl TryFrom<&pb::RecognizeDebtorDebtRequest> for RecognizeCommand {
 
     fn try_from(req: &pb::RecognizeDebtorDebtRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.take(dossier("dossier_number", &req.dossier_number));
         let mut items = Vec::new();
         if req.items.is_empty() || req.items.len() > MAX_ITEMS {

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use tracing::instrument;
 
@@ -114,10 +114,7 @@ impl TryFrom<&pb::RequestPayoutAccountChangeRequest> for RequestCommand {
 
     fn try_from(req: &pb::RequestPayoutAccountChangeRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.take_all(required("dossier_number", &req.dossier_number));
         let account = new_account::read(
             req.account.as_ref(),
@@ -185,10 +182,7 @@ impl TryFrom<&pb::ConfirmPayoutAccountChangeRequest> for ConfirmCommand {
 
     fn try_from(req: &pb::ConfirmPayoutAccountChangeRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let id = v.take_all(required("payout_account_id", &req.payout_account_id));
         // Unspecified or a number the contract does not declare: no method was given.
         let method = match wire::optional_enum::<pb::ConfirmationMethod>("method", req.method) {
@@ -263,10 +257,7 @@ impl TryFrom<&pb::RejectPayoutAccountChangeRequest> for RejectCommand {
 
     fn try_from(req: &pb::RejectPayoutAccountChangeRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let id = v.take_all(required("payout_account_id", &req.payout_account_id));
         let reason = v.take_all(required("reason", &req.reason));
         v.finish(|| {

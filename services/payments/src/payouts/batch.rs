@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use secal_iso20022::{CreditTransfer, CreditTransferInitiation, Debtor, Remittance, write_pain001};
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use tracing::instrument;
@@ -57,10 +57,7 @@ impl TryFrom<&pb::CreatePayoutBatchRequest> for CreateCommand {
 
     fn try_from(req: &pb::CreatePayoutBatchRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let exec = v
             .take_all(wire::date_from_pb(
                 "requested_execution_date",

@@ -3,7 +3,7 @@
 
 use chrono::{Days, NaiveDate, Utc};
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use tracing::instrument;
 
@@ -30,10 +30,7 @@ impl TryFrom<&pb::ConfirmPayoutsRequest> for ConfirmCommand {
 
     fn try_from(req: &pb::ConfirmPayoutsRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let batch_id = req.batch_id.trim();
         if batch_id.is_empty() {
             v.add("batch_id", "required");
@@ -154,10 +151,7 @@ impl<'r> TryFrom<&'r pb::RecordPayoutReturnRequest> for ReturnCommand<'r> {
 
     fn try_from(req: &'r pb::RecordPayoutReturnRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let by = match (req.payout_id.trim(), req.end_to_end_id.trim()) {
             ("", "") => {
                 v.add("payout_id", "or end_to_end_id required");

@@ -261,10 +261,7 @@ impl TryFrom<&pb::RecordDebtorPaymentRequest> for ValidPayment {
 
     fn try_from(req: &pb::RecordDebtorPaymentRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.take(dossier("dossier_number", &req.dossier_number));
         let cents = v.take(payment_cents(req.amount.as_ref()));
         let received_on = v.take_all(wire::date_from_pb("received_on", req.received_on.as_ref()));

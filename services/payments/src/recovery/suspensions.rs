@@ -165,10 +165,7 @@ impl TryFrom<&pb::GrantSuspensionRequest> for GrantCommand {
 
     fn try_from(req: &pb::GrantSuspensionRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let person = req.debtor_person_id.trim().to_owned();
         if person.is_empty() {
             v.add("debtor_person_id", "required");
@@ -269,10 +266,7 @@ impl TryFrom<&pb::ReviewSuspensionRequest> for Review {
 
     fn try_from(req: &pb::ReviewSuspensionRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let id = v.take(
             req.suspension_id
                 .trim()

@@ -10,9 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::NationalNumber;
 use secal_proto::v1::{self as pb, TaxRefundOffsetState as S, TaxRefundZeroReason as Z};
-use secal_runtime::{
-    Caller, FieldViolation, ServiceError, ServiceResult, Violations, idempotency, wire,
-};
+use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations, wire};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -135,10 +133,7 @@ impl TryFrom<&pb::ProposeTaxRefundOffsetRequest> for Proposal {
 
     fn try_from(req: &pb::ProposeTaxRefundOffsetRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        v.idempotency_key(req.idempotency_key.as_ref());
         let refund = v.take_all(refund_id(&req.refund_id));
         let nn = match &req.taxpayer {
             None => {
@@ -351,10 +346,7 @@ impl TryFrom<&pb::ConfirmTaxRefundOffsetRequest> for SettleCommand {
     fn try_from(r: &pb::ConfirmTaxRefundOffsetRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
         let paid_on = v.take_all(wire::date_from_pb("paid_on", r.paid_on.as_ref()));
-        v.take_all(idempotency::validate_key(
-            r.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        v.idempotency_key(r.idempotency_key.as_ref());
         let refund = v.take_all(refund_id(&r.refund_id));
         v.finish(|| {
             Some(SettleCommand {
@@ -370,10 +362,7 @@ impl TryFrom<&pb::CancelTaxRefundOffsetRequest> for SettleCommand {
 
     fn try_from(r: &pb::CancelTaxRefundOffsetRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        v.take_all(idempotency::validate_key(
-            r.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        v.idempotency_key(r.idempotency_key.as_ref());
         let refund = v.take_all(refund_id(&r.refund_id));
         v.finish(|| {
             Some(SettleCommand {

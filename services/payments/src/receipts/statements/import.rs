@@ -147,10 +147,7 @@ impl TryFrom<&pb::ImportBankStatementRequest> for ImportCommand {
 
     fn try_from(req: &pb::ImportBankStatementRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let parsed = v.take_all(parse(req));
         // The lines are read from the statement, once it parsed.
         let lines = parsed

@@ -184,10 +184,7 @@ impl TryFrom<&pb::ResolveStatementLineRequest> for ResolveCommand {
     fn try_from(req: &pb::ResolveStatementLineRequest) -> ServiceResult<Self> {
         use pb::StatementLineResolutionKind as R;
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let line = v.take(
             req.line_id
                 .trim()

@@ -31,10 +31,7 @@ impl TryFrom<&pb::CreatePaymentPlanRequest> for PlanCommand {
 
     fn try_from(req: &pb::CreatePaymentPlanRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let month = v.take_all(wire::year_month_from_pb(
             "income_month",
             req.income_month.as_ref(),

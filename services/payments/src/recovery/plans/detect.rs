@@ -39,10 +39,7 @@ impl TryFrom<&pb::DetectMissedPlanInstalmentsRequest> for DetectCommand {
 
     fn try_from(req: &pb::DetectMissedPlanInstalmentsRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let as_of = v.take_all(wire::date_from_pb("as_of", req.as_of.as_ref()));
         let grace = match req.grace_days {
             0 => Some(DEFAULT_GRACE_DAYS),

@@ -27,10 +27,7 @@ impl TryFrom<&pb::EndPaymentPlanRequest> for EndCommand {
 
     fn try_from(req: &pb::EndPaymentPlanRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let key = v.take_all(idempotency::validate_key(
-            req.idempotency_key.as_ref(),
-            "idempotency_key",
-        ));
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
         let id = v.take_all(plan_id(&req.plan_id));
         let reason = match R::try_from(req.reason) {
             Ok(R::Unspecified) | Err(_) => {
