@@ -506,3 +506,86 @@ async fn a_dossier_lists_the_steps_its_status_allows_and_a_refusal_names_what_co
     assert_eq!(common::reason(&status), "LIFECYCLE_TRANSITION_REFUSED");
     Ok(())
 }
+
+/// The ACTIVATED event of the dossier `number`, as intake's outbox lists it to payments.
+async fn activated_event(
+    suite: &Suite,
+    client: &mut Client,
+    number: &str,
+) -> anyhow::Result<pb::DossierEvent> {
+    let service = suite.token(
+        "secal-intake",
+        secal_runtime::auth::PrincipalKind::System,
+        &[roles::SERVICE],
+    )?;
+    let req = pb::ListDossierEventsRequest {
+        dossier_number: number.to_owned(),
+        ..Default::default()
+    };
+    let events = client
+        .list_dossier_events(suite.request(&service, req))
+        .await?
+        .into_inner()
+        .events;
+    events
+        .into_iter()
+        .find(|e| e.event_type() == pb::DossierEventType::Activated)
+        .ok_or_else(|| anyhow::anyhow!("no ACTIVATED event for {number}"))
+}
+
+#[tokio::test]
+async fn activation_gives_the_payment_reference_and_the_claim_account_frames() -> anyhow::Result<()>
+{
+    let (suite, mut client, token) = setup().await?;
+    // Example 2 declares arrears (frame 4) and a payment order (frame 6).
+    let form = example_2_form();
+    let mut req = submit("claim-frames-submit", form.clone());
+    req.received_on = date(2007, 6, 1);
+    let d = client
+        .submit_application(suite.request(&token, req))
+        .await
+        .map_err(|s| anyhow::anyhow!("submit {:?} {s:?}", common::violated_fields(&s)))?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let activated = to_active(&mut client, &suite, &token, &d.application_id, "claim").await?;
+    let number = activated.dossier.clone().unwrap_or_default().dossier_number;
+    let parsed: secal_domain::DossierNumber = number.parse()?;
+    let expected = parsed.payment_reference().to_string();
+    assert!(
+        expected.starts_with("+++") && expected.ends_with("+++"),
+        "{expected}"
+    );
+    assert_eq!(activated.structured_reference, expected);
+
+    let snapshot = activated_event(&suite, &mut client, &number)
+        .await?
+        .snapshot
+        .unwrap_or_default();
+    // As the dossier keeps its form (intake may have normalised what was typed).
+    let stored = d.form.clone().unwrap_or_default();
+    assert_eq!(snapshot.declared_arrears, stored.arrears);
+    assert_eq!(
+        snapshot.declared_arrears.map(|a| a.unpaid_months.len()),
+        form.arrears.map(|a| a.unpaid_months.len())
+    );
+    let attempts = stored.enforcement.map(|e| e.attempts).unwrap_or_default();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(snapshot.enforcement_attempts, attempts);
+
+    // Payments derives the same reference from the number alone.
+    let mut payments = secal_testkit::PaymentsClients::new(suite.channel(Svc::Payments).await?);
+    let ledger = payments
+        .ledger
+        .get_dossier_ledger(suite.request(
+            &token,
+            pb::GetDossierLedgerRequest {
+                dossier_number: number.clone(),
+                as_of: None,
+            },
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(ledger.structured_reference, expected);
+    Ok(())
+}

@@ -760,3 +760,207 @@ async fn what_an_operator_says_about_a_payment_is_kept_and_bad_details_are_refus
     assert_eq!(after.len(), 1, "a refused payment books nothing");
     Ok(())
 }
+
+/// A date as the contract carries it.
+fn pb_date(d: chrono::NaiveDate) -> Option<pb::Date> {
+    use chrono::Datelike;
+    date(d.year(), d.month() as i32, d.day() as i32)
+}
+
+/// A tax-refund offset takes only the debt enforceable on the day of the proposal: a debt the
+/// ledger holds with a value date after that day is left for later, and the certified debt
+/// dates from the oldest recognition still part of it.
+#[tokio::test]
+async fn a_tax_refund_takes_only_the_debt_due_on_the_day_of_the_proposal() -> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
+    let d = dossier(91);
+    c.ledger
+        .receive_dossier_event(c.req(activated(&d, NISS_1985)))
+        .await?;
+    let today = chrono::Utc::now().date_naive();
+    let later = today + chrono::Days::new(40);
+    // 120 due since 1 February 2024, interest 5 due since 1 March 2024; 300 (a month not yet
+    // due) and a fee of 39 recognised ahead with a value date 40 days from now.
+    let principal = |m: i32, amount: &str, on| pb::DebtItem {
+        component: pb::DebtComponent::Principal as i32,
+        creditor_person_id: "child-1".into(),
+        month: month(m),
+        amount: money(amount),
+        enforceable_since: on,
+    };
+    let items = vec![
+        principal(2, "120.00", date(2024, 2, 1)),
+        pb::DebtItem {
+            component: pb::DebtComponent::Interest as i32,
+            creditor_person_id: "child-1".into(),
+            amount: money("5.00"),
+            enforceable_since: date(2024, 3, 1),
+            ..Default::default()
+        },
+        principal(12, "300.00", pb_date(later)),
+        pb::DebtItem {
+            component: pb::DebtComponent::Surcharge as i32,
+            amount: money("39.00"),
+            enforceable_since: pb_date(later),
+            ..Default::default()
+        },
+    ];
+    c.ledger
+        .recognize_debtor_debt(c.req(pb::RecognizeDebtorDebtRequest {
+            idempotency_key: key("due-and-not-yet"),
+            dossier_number: d.clone(),
+            items,
+            basis: "judgment".into(),
+            ..Default::default()
+        }))
+        .await?;
+    let propose = |id: &str| pb::ProposeTaxRefundOffsetRequest {
+        idempotency_key: key(id),
+        refund_id: id.into(),
+        taxpayer: nn(NISS_1985),
+        refund_amount: money("1000.00"),
+        assessment_year: 2025,
+        // The tax administration pays after the not-yet-due debt falls due: still not taken.
+        planned_payment_date: pb_date(later + chrono::Days::new(10)),
+    };
+    let o = c
+        .recovery
+        .propose_tax_refund_offset(c.req(propose("F-1")))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(
+        eur(&o.offset_amount.clone().unwrap_or_default().amount),
+        eur("125")
+    );
+    assert_eq!(
+        eur(&o.remainder.clone().unwrap_or_default().amount),
+        eur("875")
+    );
+    assert_eq!(o.parts.len(), 1);
+    // The hold counts: a second refund finds nothing enforceable left.
+    let o2 = c
+        .recovery
+        .propose_tax_refund_offset(c.req(propose("F-2")))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(
+        o2.zero_reason,
+        pb::TaxRefundZeroReason::NoEnforceableDebt as i32
+    );
+    // Confirmed: 339 is owed once the rest falls due (the ledger as of that day), none of it
+    // due today, so a third refund takes nothing.
+    c.recovery
+        .confirm_tax_refund_offset(c.req(pb::ConfirmTaxRefundOffsetRequest {
+            idempotency_key: key("F-1-ok"),
+            refund_id: "F-1".into(),
+            paid_on: pb_date(today),
+        }))
+        .await?;
+    let ledger = c
+        .ledger
+        .get_dossier_ledger(c.req(pb::GetDossierLedgerRequest {
+            dossier_number: d.clone(),
+            as_of: pb_date(later),
+        }))
+        .await?
+        .into_inner();
+    assert_eq!(
+        eur(&ledger.debtor_outstanding.unwrap_or_default().amount),
+        eur("339")
+    );
+    let o3 = c
+        .recovery
+        .propose_tax_refund_offset(c.req(propose("F-3")))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(
+        o3.zero_reason,
+        pb::TaxRefundZeroReason::NoEnforceableDebt as i32
+    );
+    Ok(())
+}
+
+/// The certified debt's `since` is the value date of the oldest recognition made since the
+/// debt last stood at zero: not the day of the refresh, and not a date from before a settlement.
+#[tokio::test]
+async fn a_certified_debt_dates_from_the_oldest_recognition_since_it_last_stood_at_zero()
+-> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
+    let d = dossier(92);
+    c.ledger
+        .receive_dossier_event(c.req(activated(&d, NISS_1985)))
+        .await?;
+    let recognise = |k: &str, items: Vec<(i32, &str)>| pb::RecognizeDebtorDebtRequest {
+        idempotency_key: key(k),
+        dossier_number: d.clone(),
+        items: items
+            .into_iter()
+            .map(|(m, amount)| pb::DebtItem {
+                component: pb::DebtComponent::Principal as i32,
+                creditor_person_id: "child-1".into(),
+                month: month(m),
+                amount: money(amount),
+                enforceable_since: date(2024, m, 1),
+            })
+            .collect(),
+        basis: "judgment".into(),
+        ..Default::default()
+    };
+    let certified = |c: &mut Ctx| {
+        let r = c.req(pb::ListCertifiedDebtsRequest {
+            page: None,
+            changed_after_sequence: 0,
+        });
+        let mut client = c.recovery.clone();
+        async move {
+            let debts = client.list_certified_debts(r).await?.into_inner().debts;
+            anyhow::Ok(
+                debts
+                    .into_iter()
+                    .find(|x| x.debtor.as_ref().map(|n| n.value.as_str()) == Some(NISS_1985)),
+            )
+        }
+    };
+    // March recognised first, then February: since is February's value date.
+    c.ledger
+        .recognize_debtor_debt(c.req(recognise("k-1", vec![(3, "50.00")])))
+        .await?;
+    c.ledger
+        .recognize_debtor_debt(c.req(recognise("k-2", vec![(2, "100.00")])))
+        .await?;
+    let debt = certified(&mut c).await?.unwrap_or_default();
+    assert_eq!(
+        eur(&debt.amount.clone().unwrap_or_default().amount),
+        eur("150")
+    );
+    assert_eq!(debt.since, date(2024, 2, 1));
+    assert!(!debt.withdrawn);
+    // Settled in full: no longer certified.
+    c.receipts
+        .record_debtor_payment(c.req(pb::RecordDebtorPaymentRequest {
+            idempotency_key: key("k-pay"),
+            dossier_number: d.clone(),
+            amount: money("150.00"),
+            received_on: date(2024, 4, 10),
+            ..Default::default()
+        }))
+        .await?;
+    assert_eq!(certified(&mut c).await?, None);
+    // A new debt for May: certified again, since May, not February.
+    c.ledger
+        .recognize_debtor_debt(c.req(recognise("k-3", vec![(5, "80.00")])))
+        .await?;
+    let debt = certified(&mut c).await?.unwrap_or_default();
+    assert_eq!(
+        eur(&debt.amount.clone().unwrap_or_default().amount),
+        eur("80")
+    );
+    assert_eq!(debt.since, date(2024, 5, 1));
+    Ok(())
+}

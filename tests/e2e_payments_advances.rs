@@ -1,10 +1,11 @@
 //! The monthly advances run through gRPC with the real calculation service: exactly once per
 //! child and month, also when started twice at the same time or again after completion, and
-//! control totals that reconcile with the ledger.
+//! control totals that reconcile with the ledger. Dues first, then advances: the run pays
+//! only on the month's dues booked beforehand, never more than the creditor's open part.
 
 mod common;
 
-use common::{NISS_1985, date, key, money, nn};
+use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
 use secal_runtime::roles;
@@ -38,10 +39,16 @@ fn child(id: &str, born: Option<pb::Date>, amount: &str, allowance: bool) -> pb:
     }
 }
 
-fn event(seq: u32, creditors: Vec<pb::DossierCreditor>) -> pb::ReceiveDossierEventRequest {
+/// Dossier `seq` activated on the 1st of `(year, month)`: the claim account books its
+/// mandate to then (the months before), so the month itself is left to its dues.
+fn event(
+    seq: u32,
+    (year, month): (i32, i32),
+    creditors: Vec<pb::DossierCreditor>,
+) -> pb::ReceiveDossierEventRequest {
     let d = dossier(seq);
     let id = format!("00000000-0000-4000-9000-{seq:012}");
-    common::dossier_event(
+    let mut e = common::dossier_event(
         &id,
         1,
         pb::DossierSnapshot {
@@ -65,21 +72,93 @@ fn event(seq: u32, creditors: Vec<pb::DossierCreditor>) -> pb::ReceiveDossierEve
             dependent_child_count: 2,
             ..Default::default()
         },
-    )
+    );
+    if let Some(ev) = e.event.as_mut() {
+        ev.effective_on = date(year, month, 1);
+    }
+    e
+}
+
+/// An account's balance today, in euros.
+async fn balance(
+    suite: &Suite,
+    client: &Client,
+    token: &str,
+    account: String,
+) -> anyhow::Result<rust_decimal::Decimal> {
+    let r = suite.request(
+        token,
+        pb::GetLedgerAccountRequest {
+            account_id: account,
+            as_of: None,
+        },
+    );
+    let a = client.clone().ledger.get_ledger_account(r).await?;
+    let amount = a.into_inner().account.unwrap_or_default().balance;
+    Ok(eur(&amount.unwrap_or_default().amount))
+}
+
+fn ym(year: i32, month: i32) -> Option<pb::YearMonth> {
+    Some(pb::YearMonth { year, month })
+}
+
+const MAY: (i32, i32) = (2024, 5);
+const JUNE: (i32, i32) = (2024, 6);
+
+/// The month's dues of a dossier's children (child, amount), booked before the advances run
+/// as the claim account books them: the maintenance recognised as the debtor's debt to each
+/// child for the month, enforceable from the 1st.
+async fn book_dues(
+    suite: &Suite,
+    client: &mut Client,
+    token: &str,
+    d: &str,
+    (year, month): (i32, i32),
+    dues: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let items = dues
+        .iter()
+        .map(|(child, amount)| pb::DebtItem {
+            component: pb::DebtComponent::Principal as i32,
+            creditor_person_id: (*child).into(),
+            month: ym(year, month),
+            amount: money(amount),
+            enforceable_since: date(year, month, 1),
+        })
+        .collect();
+    let req = pb::RecognizeDebtorDebtRequest {
+        idempotency_key: key(&format!("dues-{d}-{year}-{month:02}")),
+        dossier_number: d.into(),
+        items,
+        basis: format!("dues of {year}-{month:02}"),
+        ..Default::default()
+    };
+    client
+        .ledger
+        .recognize_debtor_debt(suite.request(token, req))
+        .await?;
+    Ok(())
 }
 
 async fn run(
     suite: &Suite,
-    mut client: Client,
+    client: Client,
     token: String,
     k: &str,
 ) -> anyhow::Result<(usize, i64, pb::AdvancesRun)> {
+    run_month(suite, client, token, k, MAY).await
+}
+
+async fn run_month(
+    suite: &Suite,
+    mut client: Client,
+    token: String,
+    k: &str,
+    (year, month): (i32, i32),
+) -> anyhow::Result<(usize, i64, pb::AdvancesRun)> {
     let req = pb::RunMonthlyAdvancesRequest {
         idempotency_key: key(k),
-        month: Some(pb::YearMonth {
-            year: 2024,
-            month: 5,
-        }),
+        month: ym(year, month),
         progress_every: 1,
     };
     let mut stream = client
@@ -113,12 +192,13 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
     let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
     let mut c = client.clone();
     // child-1: 200 due → advance capped at 175; child-2: 150 due → 150; child-3: 24 years
-    // old without family allowance → not eligible (but the 100 due is still owed).
+    // old without family allowance → not eligible (the 100 due is still owed).
     c.ledger
         .receive_dossier_event(suite.request(
             &token,
             event(
                 1,
+                MAY,
                 vec![
                     child("child-1", date(2015, 3, 1), "200.00", true),
                     child("child-2", date(2017, 6, 1), "150.00", true),
@@ -129,7 +209,11 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
     c.ledger
         .receive_dossier_event(suite.request(
             &token,
-            event(2, vec![child("child-3", date(2000, 1, 1), "100.00", false)]),
+            event(
+                2,
+                MAY,
+                vec![child("child-3", date(2000, 1, 1), "100.00", false)],
+            ),
         ))
         .await?;
     // The run's total comes from the children counted when each state was stored; a state
@@ -148,6 +232,21 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
     .execute(&admin)
     .await?;
 
+    // Dues first: May's maintenance booked before the run. The balances the run starts
+    // from (the mandate booked the months before May).
+    let (d1, d2) = (dossier(1), dossier(2));
+    let dues1 = [("child-1", "200.00"), ("child-2", "150.00")];
+    book_dues(&suite, &mut c, &token, &d1, MAY, &dues1).await?;
+    let dues2 = [("child-3", "100.00")];
+    book_dues(&suite, &mut c, &token, &d2, MAY, &dues2).await?;
+    let bal = |account: String| balance(&suite, &client, &token, account);
+    let claim1 = format!("creditor-claim/{d1}/child-1");
+    let (claim1_before, principal1_before, principal2_before) = (
+        bal(claim1.clone()).await?,
+        bal(format!("debtor-principal/{d1}")).await?,
+        bal(format!("debtor-principal/{d2}")).await?,
+    );
+
     // Two starts at the same time: one result.
     let (a, b) = tokio::join!(
         run(&suite, client.clone(), token.clone(), "run-a"),
@@ -158,20 +257,7 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
     assert_eq!(total, 3, "children_total");
     let totals = |r: &pb::AdvancesRun| r.totals.clone().unwrap_or_default();
     let t = totals(&ra);
-    assert_eq!(
-        (
-            t.children_considered,
-            t.advances_paid,
-            t.not_eligible,
-            t.failed
-        ),
-        (3, 2, 1, 0),
-        "{t:?}"
-    );
-    assert_eq!(
-        eur(&t.amount_paid.clone().unwrap_or_default().amount),
-        eur("325")
-    );
+    assert_eq!(counts(&ra), ((3, 2, 1, 0), eur("325")), "{t:?}");
     assert!(t.reconciled, "{t:?}");
     assert_eq!(t.ledger_transfer_count, 2);
     assert_eq!(totals(&rb).advances_paid, 2);
@@ -182,44 +268,21 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
     assert_eq!(totals(&again), t);
     assert_eq!(again.attempts, 3);
 
-    // The ledger, by hand: child-1 payable 175, its claim 200 − 175 = 25; the debtor owes
-    // 200 + 150 + 100 on the two dossiers.
-    let bal = |acct: String| {
-        let mut c = client.clone();
-        let r = suite.request(
-            &token,
-            pb::GetLedgerAccountRequest {
-                account_id: acct,
-                as_of: None,
-            },
-        );
-        async move {
-            anyhow::Ok(eur(&c
-                .ledger
-                .get_ledger_account(r)
-                .await?
-                .into_inner()
-                .account
-                .unwrap_or_default()
-                .balance
-                .unwrap_or_default()
-                .amount))
-        }
-    };
-    let d1 = dossier(1);
+    // The ledger, by hand: child-1 payable 175, taken from its claim; child-2 stepped into
+    // for 150; the run booked no debt (the debtor owes what he owed before it).
     assert_eq!(bal(format!("payable/{d1}/child-1")).await?, eur("175"));
-    assert_eq!(
-        bal(format!("creditor-claim/{d1}/child-1")).await?,
-        eur("25")
-    );
+    assert_eq!(bal(claim1).await?, claim1_before - eur("175"));
     assert_eq!(
         bal(format!("service-advance-claim/{d1}/child-2")).await?,
         eur("150")
     );
-    assert_eq!(bal(format!("debtor-principal/{d1}")).await?, eur("350"));
     assert_eq!(
-        bal(format!("debtor-principal/{}", dossier(2))).await?,
-        eur("100")
+        bal(format!("debtor-principal/{d1}")).await?,
+        principal1_before
+    );
+    assert_eq!(
+        bal(format!("debtor-principal/{d2}")).await?,
+        principal2_before
     );
     assert_eq!(bal("advances-funding".into()).await?, eur("325"));
 
@@ -228,10 +291,7 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
         .list_advances_run_items(suite.request(
             &token,
             pb::ListAdvancesRunItemsRequest {
-                month: Some(pb::YearMonth {
-                    year: 2024,
-                    month: 5,
-                }),
+                month: ym(2024, 5),
                 status: pb::AdvancesRunItemStatus::NotEligible as i32,
                 ..Default::default()
             },
@@ -242,5 +302,182 @@ async fn advances_are_paid_once_per_child_and_month_and_reconcile() -> anyhow::R
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].child_person_id, "child-3");
     assert!(!items[0].reasons.is_empty());
+    Ok(())
+}
+
+/// An item of a run: child, status, amount in euros, reasons, error.
+type ItemLine = (String, i32, rust_decimal::Decimal, Vec<i32>, String);
+
+/// The items of June 2024 by child.
+async fn june_items(
+    suite: &Suite,
+    client: &mut Client,
+    token: &str,
+) -> anyhow::Result<Vec<ItemLine>> {
+    let items = client
+        .advances
+        .list_advances_run_items(suite.request(
+            token,
+            pb::ListAdvancesRunItemsRequest {
+                month: ym(JUNE.0, JUNE.1),
+                ..Default::default()
+            },
+        ))
+        .await?
+        .into_inner()
+        .items;
+    Ok(items
+        .into_iter()
+        .map(|i| {
+            let amount = eur(&i.amount.unwrap_or_default().amount);
+            (i.child_person_id, i.status, amount, i.reasons, i.error)
+        })
+        .collect())
+}
+
+/// Three dossiers activated on 1 June 2024, one child each owed 200 a month (advance capped
+/// at 175): child-a's June dues are not booked yet; child-b's debtor paid 100 of June,
+/// child-c's all of it. Their dossier numbers.
+async fn june_dossiers(
+    suite: &Suite,
+    c: &mut Client,
+    token: &str,
+) -> anyhow::Result<(String, String, String)> {
+    for (seq, id) in [(11, "child-a"), (12, "child-b"), (13, "child-c")] {
+        let e = event(seq, JUNE, vec![child(id, date(2015, 3, 1), "200.00", true)]);
+        c.ledger
+            .receive_dossier_event(suite.request(token, e))
+            .await?;
+    }
+    let (da, db, dc) = (dossier(11), dossier(12), dossier(13));
+    book_dues(suite, c, token, &db, JUNE, &[("child-b", "200.00")]).await?;
+    book_dues(suite, c, token, &dc, JUNE, &[("child-c", "200.00")]).await?;
+    for (d, amount) in [(&db, "100.00"), (&dc, "200.00")] {
+        let pay = pb::RecordDebtorPaymentRequest {
+            idempotency_key: key(&format!("pay-{d}")),
+            dossier_number: d.clone(),
+            amount: money(amount),
+            received_on: date(2024, 6, 10),
+            for_month: ym(JUNE.0, JUNE.1),
+            ..Default::default()
+        };
+        c.receipts
+            .record_debtor_payment(suite.request(token, pay))
+            .await?;
+    }
+    Ok((da, db, dc))
+}
+
+/// (children considered, paid, not eligible, failed) and the amount paid, in euros.
+fn counts(r: &pb::AdvancesRun) -> ((i64, i64, i64, i64), rust_decimal::Decimal) {
+    let t = r.totals.clone().unwrap_or_default();
+    let amount = eur(&t.amount_paid.unwrap_or_default().amount);
+    let n = (
+        t.children_considered,
+        t.advances_paid,
+        t.not_eligible,
+        t.failed,
+    );
+    (n, amount)
+}
+
+#[tokio::test]
+async fn no_advance_before_its_month() -> anyhow::Result<()> {
+    use chrono::Datelike;
+    let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
+    let mut c = PaymentsClients::new(suite.channel(Svc::Payments).await?);
+    let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
+    let today = chrono::Utc::now().date_naive();
+    let (y, m) = match today.month() {
+        12 => (today.year() + 1, 1),
+        m => (today.year(), i32::try_from(m)? + 1),
+    };
+    let early = pb::RunMonthlyAdvancesRequest {
+        idempotency_key: key("run-early"),
+        month: ym(y, m),
+        progress_every: 0,
+    };
+    let refused = assert_code(
+        c.advances
+            .run_monthly_advances(suite.request(&token, early))
+            .await
+            .map(|_| ()),
+        tonic::Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&refused), ["month"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn dues_first_then_advances_never_beyond_the_creditors_open_part() -> anyhow::Result<()> {
+    let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
+    let client = PaymentsClients::new(suite.channel(Svc::Payments).await?);
+    let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
+    let mut c = client.clone();
+    let (da, db, dc) = june_dossiers(&suite, &mut c, &token).await?;
+
+    // child-a fails naming the month (retried by the next start); child-b gets the 100 the
+    // debtor left open, not 175; child-c is owed nothing more for June.
+    let bal = |account: String| balance(&suite, &client, &token, account);
+    let (claim_a, claim_b) = (
+        format!("creditor-claim/{da}/child-a"),
+        format!("creditor-claim/{db}/child-b"),
+    );
+    let principal_a = format!("debtor-principal/{da}");
+    let (claim_a_before, claim_b_before, principal_a_before) = (
+        bal(claim_a.clone()).await?,
+        bal(claim_b.clone()).await?,
+        bal(principal_a.clone()).await?,
+    );
+    let (_, _, first) = run_month(&suite, client.clone(), token.clone(), "june-1", JUNE).await?;
+    assert_eq!(counts(&first), ((3, 1, 1, 1), eur("100")), "{first:?}");
+    assert!(first.totals.clone().unwrap_or_default().reconciled);
+    assert_eq!(
+        first.state,
+        pb::AdvancesRunState::CompletedWithFailures as i32
+    );
+    use pb::AdvancesRunItemStatus as S;
+    let item = |child: &str, status: S, amount: &str, reasons: Vec<i32>, error: &str| {
+        (
+            child.to_owned(),
+            status as i32,
+            eur(amount),
+            reasons,
+            error.to_owned(),
+        )
+    };
+    let no_due = vec![pb::AdvanceIneligibilityReason::NoMaintenanceDue as i32];
+    let not_booked = "the dues of 2024-06 are not booked yet: run RunMonthlyDues first";
+    assert_eq!(
+        june_items(&suite, &mut c, &token).await?,
+        [
+            item("child-a", S::Failed, "0", vec![], not_booked),
+            item("child-b", S::Paid, "100", vec![], ""),
+            item("child-c", S::NotEligible, "0", no_due, ""),
+        ]
+    );
+    // The run booked no debt: child-a's claim and its debtor's debt are as they were.
+    assert_eq!(bal(principal_a.clone()).await?, principal_a_before);
+    assert_eq!(bal(claim_a.clone()).await?, claim_a_before);
+    // child-b: 100 from the debtor and 100 advanced, its June claim all taken.
+    assert_eq!(bal(format!("payable/{db}/child-b")).await?, eur("200"));
+    assert_eq!(bal(claim_b).await?, claim_b_before - eur("100"));
+    assert_eq!(
+        bal(format!("service-advance-claim/{db}/child-b")).await?,
+        eur("100")
+    );
+    assert_eq!(bal(format!("payable/{dc}/child-c")).await?, eur("200"));
+
+    // Once June's dues are booked, the next start pays child-a, and only child-a.
+    book_dues(&suite, &mut c, &token, &da, JUNE, &[("child-a", "200.00")]).await?;
+    let claim_a_due = bal(claim_a.clone()).await?;
+    assert_eq!(claim_a_due, claim_a_before + eur("200"));
+    let (_, _, second) = run_month(&suite, client.clone(), token.clone(), "june-2", JUNE).await?;
+    assert_eq!(counts(&second), ((3, 2, 1, 0), eur("275")), "{second:?}");
+    assert!(second.totals.clone().unwrap_or_default().reconciled);
+    assert_eq!(second.state, pb::AdvancesRunState::Completed as i32);
+    assert_eq!(bal(format!("payable/{da}/child-a")).await?, eur("175"));
+    assert_eq!(bal(claim_a).await?, claim_a_due - eur("175"));
+    assert_eq!(bal("advances-funding".into()).await?, eur("275"));
     Ok(())
 }

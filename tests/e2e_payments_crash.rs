@@ -1,34 +1,18 @@
 //! Kill -9 the payments service in the middle of a monthly advances run, restart it, run
 //! again: every child is paid exactly once and the control totals reconcile with the ledger.
+//! The month's dues are booked before the run (dues first, then advances).
 //! Needs the service binaries (`cargo build --bins`).
 
 mod common;
-
-use std::path::PathBuf;
 
 use anyhow::Context;
 use common::{date, key, money, nn};
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
-use secal_runtime::{auth::PrincipalKind, roles};
-use secal_testkit::{PaymentsClients, Suite, Svc, process::ServiceProcess};
+use secal_runtime::roles;
+use secal_testkit::{PaymentsClients, Suite, Svc};
 
 const CHILDREN: u32 = 2_500;
-
-fn binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .context("no target folder")?;
-    let path = dir.join("secal-payments");
-    anyhow::ensure!(
-        path.exists(),
-        "{} is missing: cargo build --bins",
-        path.display()
-    );
-    Ok(path)
-}
 
 /// A distinct valid national number per debtor (born 1985-01-0D, serial S).
 fn debtor_nn(seq: u32) -> String {
@@ -52,7 +36,7 @@ fn event(seq: u32) -> pb::ReceiveDossierEventRequest {
         advances_requested: true,
         ..Default::default()
     };
-    common::dossier_event(
+    let mut e = common::dossier_event(
         &id,
         1,
         pb::DossierSnapshot {
@@ -67,29 +51,37 @@ fn event(seq: u32) -> pb::ReceiveDossierEventRequest {
             creditors: vec![child],
             ..Default::default()
         },
-    )
+    );
+    // Activated on 1 May 2024: the claim account's mandate books the months before, May is
+    // left to its dues (below).
+    if let Some(ev) = e.event.as_mut() {
+        ev.effective_on = date(2024, 5, 1);
+    }
+    e
 }
 
-/// The payments binary on `addr`, calling the calculation service at `calc`.
-async fn payments(
-    suite: &Suite,
-    dir: &std::path::Path,
-    addr: std::net::SocketAddr,
-    calc: std::net::SocketAddr,
-) -> anyhow::Result<ServiceProcess> {
-    let token_file = dir.join("payments.token");
-    std::fs::write(
-        &token_file,
-        suite.token("secal-payments", PrincipalKind::System, &[roles::SERVICE])?,
-    )?;
-    let env = vec![
-        ("SECAL_CALCULATION_ADDR".to_owned(), calc.to_string()),
-        (
-            "SECAL_SERVICE_TOKEN_FILE".to_owned(),
-            token_file.display().to_string(),
-        ),
-    ];
-    ServiceProcess::start_with_env(&binary()?, suite, Svc::Payments, dir, addr, &env).await
+/// May 2024's dues of dossier `seq`'s child (180), booked before the advances run as the
+/// claim account books them.
+fn dues(seq: u32) -> pb::RecognizeDebtorDebtRequest {
+    let d = DossierNumber::new(2022, seq)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    pb::RecognizeDebtorDebtRequest {
+        idempotency_key: key(&format!("dues-{seq}-2024-05")),
+        dossier_number: d,
+        items: vec![pb::DebtItem {
+            component: pb::DebtComponent::Principal as i32,
+            creditor_person_id: format!("child-{seq}"),
+            month: Some(pb::YearMonth {
+                year: 2024,
+                month: 5,
+            }),
+            amount: money("180.00"),
+            enforceable_since: date(2024, 5, 1),
+        }],
+        basis: "dues of 2024-05".into(),
+        ..Default::default()
+    }
 }
 
 fn run_request(k: &str) -> pb::RunMonthlyAdvancesRequest {
@@ -132,11 +124,14 @@ async fn children_whose_assessment_failed_are_paid_by_the_next_start_once() -> a
     let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
     // First with a calculation service nobody answers at: every child fails.
     let nowhere = secal_testkit::process::free_addr()?;
-    let process = payments(&suite, dir.path(), addr, nowhere).await?;
+    let process = common::payments_process(&suite, dir.path(), addr, nowhere).await?;
     let mut c = PaymentsClients::new(process.channel().await?);
     for seq in 1..=3 {
         c.ledger
             .receive_dossier_event(suite.request(&token, event(seq)))
+            .await?;
+        c.ledger
+            .recognize_debtor_debt(suite.request(&token, dues(seq)))
             .await?;
     }
     let failed = run_to_end(&suite, &mut c, &token, "down").await?;
@@ -150,7 +145,8 @@ async fn children_whose_assessment_failed_are_paid_by_the_next_start_once() -> a
     process.terminate().await?;
 
     // Back with the calculation service: the failed children are paid, once.
-    let process = payments(&suite, dir.path(), addr, suite.addr(Svc::Calculation)?).await?;
+    let process =
+        common::payments_process(&suite, dir.path(), addr, suite.addr(Svc::Calculation)?).await?;
     let mut c = PaymentsClients::new(process.channel().await?);
     let paid = run_to_end(&suite, &mut c, &token, "up").await?;
     let t = paid.totals.clone().unwrap_or_default();
@@ -174,7 +170,7 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
     let addr = secal_testkit::process::free_addr()?;
     let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
     let calc = suite.addr(Svc::Calculation)?;
-    let process = payments(&suite, dir.path(), addr, calc).await?;
+    let process = common::payments_process(&suite, dir.path(), addr, calc).await?;
     let client = PaymentsClients::new(process.channel().await?);
     let mut seeders = tokio::task::JoinSet::new();
     for w in 0..8 {
@@ -185,6 +181,10 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
                 r.metadata_mut()
                     .insert("authorization", format!("Bearer {token}").parse()?);
                 c.ledger.receive_dossier_event(r).await?;
+                let mut r = tonic::Request::new(dues(seq));
+                r.metadata_mut()
+                    .insert("authorization", format!("Bearer {token}").parse()?);
+                c.ledger.recognize_debtor_debt(r).await?;
             }
             anyhow::Ok(())
         });
@@ -207,7 +207,7 @@ async fn a_run_killed_midway_and_restarted_pays_every_child_once() -> anyhow::Re
     ));
     process.kill9().await?;
 
-    let process = payments(&suite, dir.path(), addr, calc).await?;
+    let process = common::payments_process(&suite, dir.path(), addr, calc).await?;
     let mut c = PaymentsClients::new(process.channel().await?);
     let mut stream = c
         .advances

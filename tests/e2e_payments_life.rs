@@ -95,9 +95,11 @@ fn child(id: &str, born: Option<pb::Date>, amount: &str) -> pb::DossierCreditor 
     }
 }
 
+/// Activated on 2 May 2024 under a title from May 2024: the claim account books May's 350
+/// (and its 13 % fee) as the mandate; April's arrears come by hand below.
 fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
     let id = "00000000-0000-4000-a000-000000000071".to_owned();
-    common::dossier_event(
+    let mut event = common::dossier_event(
         &id,
         1,
         pb::DossierSnapshot {
@@ -121,8 +123,8 @@ fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
             ],
             title: Some(pb::ExecutoryTitle {
                 first_month: Some(pb::YearMonth {
-                    year: 2022,
-                    month: 1,
+                    year: 2024,
+                    month: 5,
                 }),
                 ..Default::default()
             }),
@@ -130,7 +132,11 @@ fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
             dependent_child_count: 2,
             ..Default::default()
         },
-    )
+    );
+    if let Some(e) = event.event.as_mut() {
+        e.effective_on = date(2024, 5, 2);
+    }
+    event
 }
 
 async fn run_may(c: &mut Ctx) -> anyhow::Result<pb::AdvancesRunTotals> {
@@ -178,7 +184,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
         .await?;
 
     // May 2024 advances: child-1 is owed 200, the advance is capped at 175; child-2 is owed
-    // 150, advanced in full. The run also records May's 350 as the debtor's debt.
+    // 150, advanced in full, on May's 350 the activation booked as the debtor's debt.
     let t = run_may(&mut c).await?;
     assert_eq!((t.advances_paid, t.failed), (2, 0), "{t:?}");
     assert_eq!(eur(t.amount_paid.as_ref()), d("325"));
@@ -403,14 +409,15 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
             ("child-2".into(), d("0"), d("0"), d("0"), d("150")),
         ]
     );
-    // The debtor still owes April's 50, the interest 10 and the surcharge 20.
-    assert_eq!(eur(ledger.debtor_outstanding.as_ref()), d("80"));
+    // The debtor still owes April's 50, the interest 10, the surcharge 20 and the fee the
+    // activation booked on May (13 % of 350).
+    assert_eq!(eur(ledger.debtor_outstanding.as_ref()), d("125.50"));
     // Service accounts: advances funding 325 out, 325 back; 400 came through the bank, 100
     // through the tax offset; the surcharge is SECAL's fee.
     assert_eq!(c.balance("advances-funding").await?, d("0"));
     assert_eq!(c.balance("bank").await?, d("400"));
     assert_eq!(c.balance("tax-offset-clearing").await?, d("100"));
-    assert_eq!(c.balance("fee-income").await?, d("20"));
+    assert_eq!(c.balance("fee-income").await?, d("65.50"));
 
     // The dossier's transfers, page by page, are exactly those touching its accounts, and a
     // value-date range keeps only its own.

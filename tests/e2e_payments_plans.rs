@@ -655,3 +655,148 @@ async fn a_paid_up_plan_is_completed_and_only_a_missed_one_defaulted() -> anyhow
     );
     Ok(())
 }
+
+/// A date as the contract carries it.
+fn pb_date(d: chrono::NaiveDate) -> Option<pb::Date> {
+    use chrono::Datelike;
+    date(d.year(), d.month() as i32, d.day() as i32)
+}
+
+/// A plan until settled is sized on the enforceable debt of its creation day plus the title's
+/// dues falling due over the plan (not indexed); later it reports today's debt beside the one
+/// it was sized on, and flags a debt that moved otherwise than by the debtor's payments.
+#[tokio::test]
+async fn a_plan_counts_the_dues_falling_due_over_it_and_flags_a_changed_debt() -> anyhow::Result<()>
+{
+    use chrono::{Datelike, Days, Months, NaiveDate, Utc};
+    let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-plans").await?;
+    let person = format!("debtor-{NISS_1985}");
+    let today = Utc::now().date_naive();
+    let next_month = today
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(Months::new(1)))
+        .unwrap_or(today);
+    // The title: €100 a month for child-1, due on the 1st, from next month (nothing due yet).
+    let d = DossierNumber::new(2024, 95)?.to_string();
+    let mut snapshot = common::debtor_dossier(&d, NISS_1985);
+    snapshot.application_date = pb_date(today);
+    snapshot.active_from = pb_date(today);
+    snapshot.title = Some(pb::ExecutoryTitle {
+        kind: pb::TitleKind::Judgment as i32,
+        title_date: date(2024, 1, 10),
+        first_month: Some(pb::YearMonth {
+            year: next_month.year(),
+            month: next_month.month() as i32,
+        }),
+        due_day: 1,
+        ..Default::default()
+    });
+    snapshot.creditors = vec![pb::DossierCreditor {
+        person: Some(pb::DossierPerson {
+            person_id: "child-1".into(),
+            ..Default::default()
+        }),
+        creditor_key: "c1".into(),
+        kind: pb::CreditorKind::Child as i32,
+        monthly_amount: money("100.00"),
+        ..Default::default()
+    }];
+    let event = common::dossier_event("00000000-0000-4000-8000-000000000095", 1, snapshot);
+    c.ledger.receive_dossier_event(c.req(event)).await?;
+    // €500 enforceable since January 2024, and €300 recognised ahead of its value date.
+    let item = |m: u32, amount: &str, on: NaiveDate| pb::DebtItem {
+        component: pb::DebtComponent::Principal as i32,
+        creditor_person_id: "child-2".into(),
+        month: Some(pb::YearMonth {
+            year: 2024,
+            month: m as i32,
+        }),
+        amount: money(amount),
+        enforceable_since: pb_date(on),
+    };
+    let recognise = |k: &str, items| pb::RecognizeDebtorDebtRequest {
+        idempotency_key: key(k),
+        dossier_number: d.clone(),
+        items,
+        basis: "judgment".into(),
+        ..Default::default()
+    };
+    let jan = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(today);
+    let r = recognise(
+        "debt-95",
+        vec![
+            item(1, "500.00", jan),
+            item(2, "300.00", today + Days::new(60)),
+        ],
+    );
+    c.ledger.recognize_debtor_debt(c.req(r)).await?;
+
+    // €250 a month from next month's 1st: 500 alone takes 2; with the dues of the months it
+    // lasts (100 each, due on the 1st from next month) it takes 4: 500 + 4 × 100 = 900 =
+    // 3 × 250 + 150.
+    let mut req = plan_request("d-1", &person, &d);
+    req.start_date = pb_date(next_month);
+    req.due_day = 1;
+    req.instalment_amount = money("250.00");
+    req.override_reason = "agreed with the debtor".into();
+    let plan = c.create(req.clone()).await?;
+    let amounts: Vec<_> = plan.instalments.iter().map(|i| eur(&i.amount)).collect();
+    assert_eq!(amounts, [dec("250"), dec("250"), dec("250"), dec("150")]);
+    assert_eq!(eur(&plan.sized_debt), dec("500"));
+    assert_eq!(eur(&plan.sized_dues), dec("400"));
+    assert_eq!(eur(&plan.current_debt), dec("500"));
+    assert!(!plan.debt_changed);
+    let rules: Vec<_> = plan
+        .sizing_explanation
+        .iter()
+        .flat_map(|e| &e.rules)
+        .map(|r| r.rule_id.as_str())
+        .collect();
+    assert!(rules.contains(&"PLAN_ENFORCEABLE_DEBT") && rules.contains(&"PLAN_DUES"));
+
+    // A payment lowers the debt as the plan foresees: not a change.
+    c.pay("d-pay", &d, "250.00", pb_date(today)).await?;
+    let now = c.get(&plan.plan_id).await?;
+    assert_eq!(eur(&now.current_debt), dec("250"));
+    assert_eq!(eur(&now.sized_debt), dec("500"));
+    assert!(!now.debt_changed, "{now:?}");
+
+    // A debt the plan did not count: flagged, the plan itself unchanged (re-sizing is a new
+    // plan).
+    let r = recognise("debt-95b", vec![item(3, "50.00", jan)]);
+    c.ledger.recognize_debtor_debt(c.req(r)).await?;
+    let now = c.get(&plan.plan_id).await?;
+    assert_eq!(eur(&now.current_debt), dec("300"));
+    assert!(now.debt_changed);
+    assert_eq!(now.instalments.len(), 4);
+    let listed = c
+        .recovery
+        .list_payment_plans(c.req(pb::ListPaymentPlansRequest {
+            dossier_number: d.clone(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .plans;
+    assert_eq!(listed, [now]);
+
+    // An instalment no larger than the dues never settles the plan.
+    let end = pb::EndPaymentPlanRequest {
+        idempotency_key: key("d-end"),
+        plan_id: plan.plan_id.clone(),
+        reason: pb::PaymentPlanEndReason::Replaced as i32,
+        ended_on: pb_date(today),
+        note: "debt changed".into(),
+    };
+    let ended = c.recovery.end_payment_plan(c.req(end)).await?.into_inner();
+    assert!(
+        !ended.plan.unwrap_or_default().debt_changed,
+        "ended: not flagged"
+    );
+    let mut slow = req;
+    slow.idempotency_key = key("d-2");
+    slow.instalment_amount = money("100.00");
+    let s = assert_code(c.create(slow).await, Code::FailedPrecondition);
+    assert_eq!(reason(&s), "PLAN_TOO_LONG");
+    Ok(())
+}

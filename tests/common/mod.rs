@@ -111,6 +111,8 @@ pub struct PaymentsCtx {
     pub advances: pb::advances_service_client::AdvancesServiceClient<tonic::transport::Channel>,
     pub payouts: pb::payouts_service_client::PayoutsServiceClient<tonic::transport::Channel>,
     pub recovery: pb::recovery_service_client::RecoveryServiceClient<tonic::transport::Channel>,
+    pub claims:
+        pb::claim_account_service_client::ClaimAccountServiceClient<tonic::transport::Channel>,
     pub token: String,
 }
 
@@ -136,6 +138,7 @@ impl PaymentsCtx {
             advances,
             payouts,
             recovery,
+            claims,
         } = secal_testkit::PaymentsClients::new(channel);
         let token = suite.agent_token(
             agent,
@@ -152,6 +155,7 @@ impl PaymentsCtx {
             advances,
             payouts,
             recovery,
+            claims,
             token,
         })
     }
@@ -212,4 +216,52 @@ impl PaymentsCtx {
         let confirmed = self.payouts.confirm_payout_account_change(confirm).await?;
         Ok(confirmed.into_inner().payout_account.unwrap_or_default())
     }
+}
+
+/// The payments binary beside the test executable (built by `cargo build --bins`).
+pub fn payments_binary() -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .ok_or_else(|| anyhow::anyhow!("no target folder"))?;
+    let path = dir.join("secal-payments");
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: cargo build --bins",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// The payments binary on `addr`, calling the calculation service at `calc`, with its
+/// service token in `dir` (the process tests kill and restart it).
+pub async fn payments_process(
+    suite: &secal_testkit::Suite,
+    dir: &std::path::Path,
+    addr: std::net::SocketAddr,
+    calc: std::net::SocketAddr,
+) -> anyhow::Result<secal_testkit::process::ServiceProcess> {
+    use secal_runtime::{auth::PrincipalKind, roles};
+    let token_file = dir.join("payments.token");
+    std::fs::write(
+        &token_file,
+        suite.token("secal-payments", PrincipalKind::System, &[roles::SERVICE])?,
+    )?;
+    let env = vec![
+        ("SECAL_CALCULATION_ADDR".to_owned(), calc.to_string()),
+        (
+            "SECAL_SERVICE_TOKEN_FILE".to_owned(),
+            token_file.display().to_string(),
+        ),
+    ];
+    secal_testkit::process::ServiceProcess::start_with_env(
+        &payments_binary()?,
+        suite,
+        secal_testkit::Svc::Payments,
+        dir,
+        addr,
+        &env,
+    )
+    .await
 }

@@ -1,10 +1,11 @@
-//! The payments process serves five gRPC services of one contract; a caller that works with
+//! The payments process serves six gRPC services of one contract; a caller that works with
 //! several of them holds one client of each, all on the same HTTP/2 connection.
 
 use secal_proto::v1::{
-    advances_service_client::AdvancesServiceClient, ledger_service_client::LedgerServiceClient,
-    payouts_service_client::PayoutsServiceClient, receipts_service_client::ReceiptsServiceClient,
-    recovery_service_client::RecoveryServiceClient,
+    advances_service_client::AdvancesServiceClient,
+    claim_account_service_client::ClaimAccountServiceClient,
+    ledger_service_client::LedgerServiceClient, payouts_service_client::PayoutsServiceClient,
+    receipts_service_client::ReceiptsServiceClient, recovery_service_client::RecoveryServiceClient,
 };
 use tonic::transport::Channel;
 
@@ -15,6 +16,7 @@ pub struct PaymentsClients {
     pub advances: AdvancesServiceClient<Channel>,
     pub payouts: PayoutsServiceClient<Channel>,
     pub recovery: RecoveryServiceClient<Channel>,
+    pub claims: ClaimAccountServiceClient<Channel>,
 }
 
 impl PaymentsClients {
@@ -24,7 +26,8 @@ impl PaymentsClients {
             receipts: ReceiptsServiceClient::new(channel.clone()),
             advances: AdvancesServiceClient::new(channel.clone()),
             payouts: PayoutsServiceClient::new(channel.clone()),
-            recovery: RecoveryServiceClient::new(channel),
+            recovery: RecoveryServiceClient::new(channel.clone()),
+            claims: ClaimAccountServiceClient::new(channel),
         }
     }
 }

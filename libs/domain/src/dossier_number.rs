@@ -6,11 +6,21 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
+use crate::StructuredReference;
 use crate::mod97_complement;
 use crate::serde_str::impl_serde_via_str;
 
 const YEARS: RangeInclusive<u16> = 2000..=2999;
 const SEQUENCES: RangeInclusive<u32> = 1..=999_999;
+
+/// The base of a payment reference is `YYYYNNNNNN`: the sequence takes the last six digits.
+const SEQUENCE_SHIFT: u64 = 1_000_000;
+
+/// The largest base a dossier gives its payment reference (the last sequence of the last
+/// year). The assertion below keeps it within the ten digits of a structured reference, so
+/// `payment_reference` never meets `from_base`'s error if the ranges above ever grow.
+const MAX_PAYMENT_BASE: u64 = *YEARS.end() as u64 * SEQUENCE_SHIFT + *SEQUENCES.end() as u64;
+const _: () = assert!(MAX_PAYMENT_BASE <= 9_999_999_999);
 
 /// A dossier number: the year of the decision, a sequence number within that year, and
 /// two check digits `97 − ((YYYY × 1 000 000 + NNNNNN) mod 97)` that catch typing errors
@@ -60,6 +70,28 @@ impl DossierNumber {
         let n = u64::from(self.year) * 1_000_000 + u64::from(self.sequence);
         // Always in 1..=97, so the narrowing cannot truncate.
         mod97_complement(n) as u32
+    }
+
+    /// The structured communication (OGM/VCS) a debtor writes on transfers for this
+    /// dossier: its 10-digit base is the year and sequence (`YYYYNNNNNN`), so it is stable,
+    /// needs no storage, and leads back to exactly one dossier (`from_payment_reference`).
+    pub fn payment_reference(&self) -> StructuredReference {
+        let base = u64::from(self.year) * SEQUENCE_SHIFT + u64::from(self.sequence);
+        match StructuredReference::from_base(base) {
+            Ok(reference) => reference,
+            // `base` is at most MAX_PAYMENT_BASE, which the compile-time assertion keeps
+            // within the ten digits `from_base` accepts.
+            Err(e) => unreachable!("dossier {self}: {e}"),
+        }
+    }
+
+    /// The dossier a structured communication was issued for, if it is one of SECAL's
+    /// (another creditor's reference has a base that is no dossier's year and sequence).
+    pub fn from_payment_reference(reference: &StructuredReference) -> Option<Self> {
+        let base = reference.base();
+        let year = i32::try_from(base / SEQUENCE_SHIFT).ok()?;
+        let sequence = u32::try_from(base % SEQUENCE_SHIFT).ok()?;
+        Self::new(year, sequence).ok()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Generated code for the `secal.v1` contracts. The `.proto` files in `proto/` are the
-//! source of truth; nothing here is written by hand.
+//! source of truth; nothing here is written by hand but the contract's names read from the
+//! descriptor set and one mapping between two of its enums.
 
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 
@@ -79,5 +80,21 @@ pub mod contract {
             assert!(!is_method_path("/secal.v1.IntakeService/GetDosier"));
             assert!(!is_method_path("secal.v1.IntakeService/GetDossier"));
         }
+    }
+}
+
+/// The one reading of an enforcement act the applicant declared (intake's form, frame 6) as a
+/// legal act of the arrears rules: the three seizures are seizures, a served judgment is a
+/// judgment; "other" bailiff acts have no effect the rules know of (`None`).
+pub fn legal_act_kind(kind: v1::EnforcementActKind) -> Option<v1::LegalActKind> {
+    use v1::{EnforcementActKind as E, LegalActKind as L};
+    match kind {
+        E::FormalNotice => Some(L::FormalNotice),
+        E::Summons => Some(L::Summons),
+        E::PaymentOrder => Some(L::PaymentOrder),
+        E::MovableSeizure | E::Garnishment | E::RealEstateSeizure => Some(L::Seizure),
+        E::DebtorAcknowledgement => Some(L::DebtorAcknowledgement),
+        E::JudgmentServed => Some(L::Judgment),
+        E::Unspecified | E::Other => None,
     }
 }

@@ -140,6 +140,12 @@ async fn snapshot(
         dependent_child_count: applicant.dependent_child_count,
         disabled_dependent_child_count: applicant.disabled_dependent_child_count,
         form_revision: row.form_revision,
+        declared_arrears: form.arrears.clone(),
+        enforcement_attempts: form
+            .enforcement
+            .as_ref()
+            .map(|e| e.attempts.clone())
+            .unwrap_or_default(),
     })
 }
 

@@ -1,4 +1,5 @@
-//! The calculation service client: advance eligibility and amounts, in batches.
+//! The calculation service client: advance eligibility and amounts in batches, seizable
+//! incomes, and the claim account's arrears tables and fees.
 
 use std::time::Duration;
 
@@ -65,6 +66,36 @@ impl Calculation {
             let mut c = self.client();
             let req = req.clone();
             async move { c.compute_seizable_income(req).await }
+        })
+        .await?;
+        Ok(resp.into_inner())
+    }
+}
+
+impl Calculation {
+    /// A dossier's arrears table on a date (the claim account's bookings).
+    pub async fn compute_arrears(
+        &self,
+        req: pb::ComputeArrearsRequest,
+    ) -> Result<pb::ComputeArrearsResponse, tonic::Status> {
+        let resp = client::with_retries(RETRIES, || {
+            let mut c = self.client();
+            let req = req.clone();
+            async move { c.compute_arrears(req).await }
+        })
+        .await?;
+        Ok(resp.into_inner())
+    }
+
+    /// The fees of the regime in force on an application date.
+    pub async fn compute_surcharge(
+        &self,
+        req: pb::ComputeSurchargeRequest,
+    ) -> Result<pb::ComputeSurchargeResponse, tonic::Status> {
+        let resp = client::with_retries(RETRIES, || {
+            let mut c = self.client();
+            let req = req.clone();
+            async move { c.compute_surcharge(req).await }
         })
         .await?;
         Ok(resp.into_inner())

@@ -5,6 +5,7 @@
 mod advances;
 mod api;
 mod calc_client;
+mod claims;
 mod db_enum;
 pub mod ledger;
 mod payouts;
@@ -15,6 +16,7 @@ use std::future::Future;
 
 use secal_proto::v1::{
     advances_service_server::{self, AdvancesServiceServer},
+    claim_account_service_server::{self, ClaimAccountServiceServer},
     ledger_service_server::{self, LedgerServiceServer},
     payouts_service_server::{self, PayoutsServiceServer},
     receipts_service_server::{self, ReceiptsServiceServer},
@@ -41,7 +43,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 pub fn policy() -> AuthPolicy {
     use roles::{AUDITOR, CASE_OFFICER, PAYMENTS_OPERATOR, SERVICE, TAX_REFUND_SYSTEM};
     const READERS: &[&str] = &[PAYMENTS_OPERATOR, CASE_OFFICER, AUDITOR];
-    AuthPolicy::for_service(ledger_service_server::SERVICE_NAME)
+    let policy = AuthPolicy::for_service(ledger_service_server::SERVICE_NAME)
         .allow("ReceiveDossierEvent", &[SERVICE])
         .allow_all(
             &[
@@ -115,6 +117,30 @@ pub fn policy() -> AuthPolicy {
         .allow_all(
             &["GetPaymentPlan", "ListPaymentPlans", "ListSuspensions"],
             READERS,
+        );
+    claim_account_policy(policy)
+}
+
+/// The claim account's part of [`policy`]: operators and the runs book, case officers record
+/// acts, everyone who reads money reads it.
+fn claim_account_policy(policy: AuthPolicy) -> AuthPolicy {
+    use roles::{AUDITOR, CASE_OFFICER, PAYMENTS_OPERATOR, SERVICE};
+    const READERS: &[&str] = &[PAYMENTS_OPERATOR, CASE_OFFICER, AUDITOR];
+    policy
+        .and_service(claim_account_service_server::SERVICE_NAME)
+        .allow_all(
+            &["RunMonthlyDues", "BookClaimAccount"],
+            &[PAYMENTS_OPERATOR, SERVICE],
+        )
+        .allow("RecordLegalAct", &[PAYMENTS_OPERATOR, CASE_OFFICER])
+        .allow_all(
+            &[
+                "GetClaimAccount",
+                "ListPrescriptionWatch",
+                "GetDebtorStatement",
+                "GetCreditorStatement",
+            ],
+            READERS,
         )
 }
 
@@ -159,13 +185,14 @@ pub async fn serve(
     };
     tokio::spawn(expire_pending_transfers(ctx.pool.clone()));
     let api = api::PaymentsApi::new(ctx.pool.clone(), calculation);
-    // One process, one schema, five services of one contract: each server shares the state.
+    // One process, one schema, six services of one contract: each server shares the state.
     let api = std::sync::Arc::new(api);
     let routes = tonic::service::Routes::new(LedgerServiceServer::from_arc(api.clone()))
         .add_service(ReceiptsServiceServer::from_arc(api.clone()))
         .add_service(AdvancesServiceServer::from_arc(api.clone()))
         .add_service(PayoutsServiceServer::from_arc(api.clone()))
-        .add_service(RecoveryServiceServer::from_arc(api));
+        .add_service(RecoveryServiceServer::from_arc(api.clone()))
+        .add_service(ClaimAccountServiceServer::from_arc(api));
     server::serve(ctx.settings, policy(), routes, listener, shutdown).await
 }
 

@@ -113,7 +113,55 @@ fn serde_uses_the_text_form() {
     assert!(serde_json::from_str::<DossierNumber>("\"SEC-2024-000123-35\"").is_err());
 }
 
+#[test]
+fn payment_reference_is_year_and_sequence() {
+    let dossier = DossierNumber::new(2026, 123).unwrap();
+    let reference = dossier.payment_reference();
+    assert_eq!(reference.base(), 2_026_000_123);
+    assert_eq!(reference.to_string(), "+++202/6000/12320+++");
+    assert_eq!(
+        DossierNumber::from_payment_reference(&reference),
+        Some(dossier)
+    );
+}
+
+#[test]
+fn payment_reference_fits_at_the_extremes() {
+    // The largest and smallest bases a dossier gives: both within a reference's ten digits.
+    let last = DossierNumber::new(2999, 999_999).unwrap();
+    assert_eq!(last.payment_reference().base(), 2_999_999_999);
+    assert_eq!(last.payment_reference().to_string(), "+++299/9999/99904+++");
+    let first = DossierNumber::new(2000, 1).unwrap();
+    assert_eq!(first.payment_reference().digits(), "200000000169");
+}
+
+#[test]
+fn references_outside_the_scheme_lead_to_no_dossier() {
+    let reference = |base| StructuredReference::from_base(base).unwrap();
+    for base in [
+        1_234_567_890, // year 1234
+        2_024_000_000, // sequence 0
+        3_000_000_001, // year 3000
+        0,
+        9_999_999_999,
+    ] {
+        assert_eq!(
+            DossierNumber::from_payment_reference(&reference(base)),
+            None,
+            "{base}"
+        );
+    }
+}
+
 proptest! {
+    #[test]
+    fn payment_reference_round_trip(year in 2000..=2999i32, sequence in 1..=999_999u32) {
+        let dossier = DossierNumber::new(year, sequence).unwrap();
+        let text = dossier.payment_reference().to_string();
+        let parsed: StructuredReference = text.parse().unwrap();
+        prop_assert_eq!(DossierNumber::from_payment_reference(&parsed), Some(dossier));
+    }
+
     #[test]
     fn text_round_trip(year in 2000..=2999i32, sequence in 1..=999_999u32) {
         let dossier = DossierNumber::new(year, sequence).unwrap();

@@ -10,19 +10,6 @@ use secal_runtime::{Caller, wire};
 
 use crate::admissibility::Calculation;
 
-fn act_kind(k: pb::EnforcementActKind) -> Option<pb::LegalActKind> {
-    use pb::{EnforcementActKind as E, LegalActKind as L};
-    match k {
-        E::FormalNotice => Some(L::FormalNotice),
-        E::Summons => Some(L::Summons),
-        E::PaymentOrder => Some(L::PaymentOrder),
-        E::MovableSeizure | E::Garnishment | E::RealEstateSeizure => Some(L::Seizure),
-        E::DebtorAcknowledgement => Some(L::DebtorAcknowledgement),
-        E::JudgmentServed => Some(L::Judgment),
-        E::Unspecified | E::Other => None,
-    }
-}
-
 /// The declared unpaid months as a title whose amounts are exactly those months (the
 /// applicant states what is unpaid; the calculation judges prescription and interest).
 fn arrears_case(form: &pb::ApplicationForm, title: &pb::ExecutoryTitle) -> pb::ArrearsCase {
@@ -65,7 +52,9 @@ fn arrears_case(form: &pb::ApplicationForm, title: &pb::ExecutoryTitle) -> pb::A
         .flat_map(|e| e.attempts.iter())
         .enumerate()
         .filter_map(|(i, a)| {
-            let kind = act_kind(pb::EnforcementActKind::try_from(a.kind).unwrap_or_default())?;
+            let kind = secal_proto::legal_act_kind(
+                pb::EnforcementActKind::try_from(a.kind).unwrap_or_default(),
+            )?;
             Some(pb::LegalAct {
                 act_id: format!("act{i}"),
                 kind: kind as i32,

@@ -1,6 +1,7 @@
 //! From the decision to the end: mandate proposed and signed, active, amended, closed.
 
 use chrono::NaiveDate;
+use secal_domain::{DossierNumber, StructuredReference};
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 
@@ -30,6 +31,21 @@ fn mandate_of(row: &store::DossierRow) -> ServiceResult<pb::Mandate> {
 fn date_of(what: &str, d: Option<&pb::Date>) -> ServiceResult<Option<NaiveDate>> {
     wire::optional_date_from_pb(what, d)
         .map_err(|e| ServiceError::internal(format!("stored mandate: {}", e.message())))
+}
+
+/// The structured communication the debtor of an accepted dossier pays with. Acceptance
+/// numbered the dossier, so a dossier past it without a readable number is corrupt.
+fn payment_reference(row: &store::DossierRow) -> ServiceResult<StructuredReference> {
+    let number = row.dossier_number.as_deref().ok_or_else(|| {
+        ServiceError::internal(format!("accepted dossier {} has no number", row.id))
+    })?;
+    let number: DossierNumber = number.parse().map_err(|e| {
+        ServiceError::internal(format!(
+            "dossier {} has the stored number {number}: {e}",
+            row.id
+        ))
+    })?;
+    Ok(number.payment_reference())
 }
 
 /// A mandate proposal, as the request gives it once checked.
@@ -292,6 +308,7 @@ impl IntakeApi {
         let resp = pb::ActivateDossierResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
             event_id,
+            structured_reference: payment_reference(&row)?.to_string(),
         };
         finish(tx, M, &key, &resp).await?;
         Ok(resp)

@@ -14,12 +14,15 @@
 //! current one is written. The transfer ids being new, the ledger skips its read-back (a
 //! duplicate would fail the batch on the unique index, never pass).
 //!
-//! Per child with maintenance due, the run also recognizes the month's maintenance as the
-//! debtor's debt (debtor-principal -> creditor-claim), so the month's advance is always
-//! covered by the creditor's claim it steps into.
+//! Dues first, then advances: the run books no debt. The claim account books each month's
+//! maintenance (RunMonthlyDues, the activation's mandate); the run reads it from the ledger in
+//! each batch's transaction and pays a child only on its month's dues, never more than the
+//! creditor's open part of them (see `dues`). A child whose month is not booked yet fails, so
+//! a start after the dues run pays it.
 
 mod batches;
 mod children;
+mod dues;
 mod store;
 
 pub use children::count_of as children_count;
@@ -48,8 +51,8 @@ pub type Sink = mpsc::Sender<Result<pb::RunMonthlyAdvancesResponse, Status>>;
 /// What became of one child.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Paid { cents: i64, due: i64 },
-    NotEligible { reasons: Vec<i32>, due: i64 },
+    Paid { cents: i64 },
+    NotEligible { reasons: Vec<i32> },
     Failed(String),
 }
 
@@ -88,7 +91,6 @@ async fn assess(calc: Option<&Calculation>, todo: &mut [Child]) -> Vec<Outcome> 
         .iter()
         .map(|_| Outcome::NotEligible {
             reasons: vec![pb::AdvanceIneligibilityReason::NoMaintenanceDue as i32],
-            due: 0,
         })
         .collect();
     if items.is_empty() {
@@ -123,18 +125,10 @@ async fn assess(calc: Option<&Calculation>, todo: &mut [Child]) -> Vec<Outcome> 
                             .collect::<Vec<_>>()
                             .join("; "),
                     ),
-                    // The calculation always states the maintenance due: without it (or
-                    // unreadable) the month's debt would be recognized as nothing.
-                    Some(a) => match cents_of(a.maintenance_due.as_ref()) {
-                        None => Outcome::Failed("assessment without maintenance due".into()),
-                        Some(due) => match (a.eligible, cents_of(a.amount.as_ref())) {
-                            (true, Some(c)) if c > 0 => Outcome::Paid { cents: c, due },
-                            (true, _) => Outcome::Failed("eligible without an amount".into()),
-                            (false, _) => Outcome::NotEligible {
-                                reasons: a.reasons,
-                                due,
-                            },
-                        },
+                    Some(a) => match (a.eligible, cents_of(a.amount.as_ref())) {
+                        (true, Some(c)) if c > 0 => Outcome::Paid { cents: c },
+                        (true, _) => Outcome::Failed("eligible without an amount".into()),
+                        (false, _) => Outcome::NotEligible { reasons: a.reasons },
                     },
                 };
             }
@@ -216,7 +210,7 @@ impl Shared {
         for o in written {
             c.processed += 1;
             match o {
-                Outcome::Paid { cents, .. } => {
+                Outcome::Paid { cents } => {
                     c.paid += 1;
                     c.cents += cents;
                     business_metrics().paid(*cents);
@@ -267,9 +261,28 @@ impl TryFrom<&pb::RunMonthlyAdvancesRequest> for RunCommand {
     type Error = ServiceError;
 
     fn try_from(r: &pb::RunMonthlyAdvancesRequest) -> ServiceResult<Self> {
+        Self::parse(r, chrono::Utc::now().date_naive())
+    }
+}
+
+impl RunCommand {
+    /// The request as of `today` (the services' UTC clock).
+    fn parse(r: &pb::RunMonthlyAdvancesRequest, today: chrono::NaiveDate) -> ServiceResult<Self> {
         let mut v = Violations::new();
         v.idempotency_key(r.idempotency_key.as_ref());
-        let month = v.take_all(wire::year_month_from_pb("month", r.month.as_ref()));
+        let month = v
+            .take_all(wire::year_month_from_pb("month", r.month.as_ref()))
+            .filter(|m| {
+                // No advance before its month: its dues cannot be booked yet either.
+                let started = m.first_day() <= today;
+                if !started {
+                    v.add(
+                        "month",
+                        format!("{m} has not started yet: no advance before its month"),
+                    );
+                }
+                started
+            });
         let every = match r.progress_every {
             0 => Some(1_000),
             n if n > 0 => Some(i64::from(n)),
@@ -400,4 +413,42 @@ fn business_metrics() -> &'static BusinessMetrics {
                 .build(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(year: i32, month: i32) -> pb::RunMonthlyAdvancesRequest {
+        pb::RunMonthlyAdvancesRequest {
+            idempotency_key: Some(pb::IdempotencyKey {
+                value: "run-1".into(),
+            }),
+            month: Some(pb::YearMonth { year, month }),
+            progress_every: 0,
+        }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_month_that_has_started_is_run() {
+        let today = day(2026, 5, 1);
+        for (y, m) in [(2026, 5), (2026, 4), (2024, 5)] {
+            let cmd = RunCommand::parse(&request(y, m), today).unwrap();
+            assert_eq!(cmd.month, YearMonth::new(y, m as u32).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_month_that_has_not_started_is_refused_by_name() {
+        let e = RunCommand::parse(&request(2026, 6), day(2026, 5, 31))
+            .err()
+            .unwrap();
+        let fields: Vec<&str> = e.violations().iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["month"], "{e}");
+        assert_eq!(tonic::Status::from(e).code(), tonic::Code::InvalidArgument);
+    }
 }

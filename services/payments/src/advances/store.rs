@@ -9,7 +9,7 @@ use secal_proto::v1::{self as pb, AdvancesRunState as RunState, TransferCode};
 use secal_runtime::{ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgPool;
 
-use super::{Child, Outcome, Shard};
+use super::{Child, Outcome, Shard, dues};
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, cents_pb};
@@ -130,13 +130,23 @@ pub async fn write_batch(
     .execute(&mut *tx)
     .await?;
     let recorded = recorded_in(&mut tx, month, todo).await?;
+    // The month's dues of the children to pay, read under the shard's lock and in the
+    // transaction that writes their advances: two starts never step into the same open part.
+    let to_pay: Vec<(usize, &Child)> = todo
+        .iter()
+        .zip(outcomes)
+        .enumerate()
+        .filter(|(_, (c, o))| matches!(o, Outcome::Paid { .. }) && !recorded.done(c))
+        .map(|(i, (c, _))| (i, c))
+        .collect();
+    let open = dues::open_parts(&mut tx, month, &to_pay).await?;
     let first = month.first_day();
     let mut transfers = Vec::new();
     let mut written = Vec::new();
     let mut raced = 0;
     // New items, and items of children that failed at an earlier start (rewritten).
     let (mut new_items, mut retried) = (ItemCols::default(), ItemCols::default());
-    for (c, o) in todo.iter().zip(outcomes) {
+    for (i, (c, o)) in todo.iter().zip(outcomes).enumerate() {
         if recorded.done(c) {
             raced += 1;
             continue;
@@ -146,9 +156,10 @@ pub async fn write_batch(
         } else {
             &mut new_items
         };
-        transfers.extend(child_transfers(month, c, o));
-        cols.push(c, item_of(&transfer_base(month, c), o));
-        written.push(o.clone());
+        let o = dues::settle(month, o, open.get(&i).copied());
+        transfers.extend(advance_transfers(month, c, &o));
+        cols.push(c, item_of(&transfer_base(month, c), &o));
+        written.push(o);
     }
     new_items.insert(&mut tx, first).await?;
     retried.rewrite_failed(&mut tx, first).await?;
@@ -159,50 +170,32 @@ pub async fn write_batch(
     Ok((written, raced))
 }
 
-/// A child's transfers for the month: the month's maintenance recognised as the debtor's
-/// debt, then for an advance SECAL stepping into the creditor's claim and the payable.
-fn child_transfers(month: YearMonth, c: &Child, o: &Outcome) -> Vec<NewTransfer> {
+/// A child's transfers for an advance: SECAL stepping into the creditor's claim on the
+/// month's dues, and the payable. Nothing for a child not paid (the run books no debt).
+fn advance_transfers(month: YearMonth, c: &Child, o: &Outcome) -> Vec<NewTransfer> {
+    let Outcome::Paid { cents } = o else {
+        return Vec::new();
+    };
     let first = month.first_day();
     let reference = format!("advances-run/{first}");
     let base = transfer_base(month, c);
-    let claim = AccountKey::party(K::CreditorClaim, &c.dossier, &c.child);
-    let t =
-        |id: String, d: AccountKey, cr: AccountKey, cents: i64, code: TransferCode| NewTransfer {
-            for_month: Some(first),
-            reference: reference.clone(),
-            ..NewTransfer::posted(id, d, cr, cents, code, first)
-        };
-    let due = match o {
-        Outcome::Paid { due, .. } | Outcome::NotEligible { due, .. } => *due,
-        Outcome::Failed(_) => 0,
+    let t = |id: String, d: AccountKey, cr: AccountKey| NewTransfer {
+        for_month: Some(first),
+        reference: reference.clone(),
+        ..NewTransfer::posted(id, d, cr, *cents, TransferCode::Advance, first)
     };
-    let mut transfers = Vec::new();
-    if due > 0 {
-        transfers.push(t(
-            format!("{base}/maint"),
-            AccountKey::dossier(K::DebtorPrincipal, &c.dossier),
-            claim.clone(),
-            due,
-            TransferCode::DebtRecognition,
-        ));
-    }
-    if let Outcome::Paid { cents, .. } = o {
-        transfers.push(t(
+    vec![
+        t(
             format!("{base}/sub"),
-            claim.clone(),
+            AccountKey::party(K::CreditorClaim, &c.dossier, &c.child),
             AccountKey::party(K::ServiceAdvanceClaim, &c.dossier, &c.child),
-            *cents,
-            TransferCode::Advance,
-        ));
-        transfers.push(t(
+        ),
+        t(
             format!("{base}/pay"),
             AccountKey::service(K::AdvancesFunding),
             AccountKey::party(K::Payable, &c.dossier, &c.child),
-            *cents,
-            TransferCode::Advance,
-        ));
-    }
-    transfers
+        ),
+    ]
 }
 
 /// A child's run item: status, amount, reasons (a SQL array literal), transfer, error.
@@ -211,14 +204,14 @@ type Item = (i16, i64, String, Option<String>, Option<String>);
 fn item_of(base: &str, o: &Outcome) -> Item {
     use pb::AdvancesRunItemStatus as S;
     match o {
-        Outcome::Paid { cents, .. } => (
+        Outcome::Paid { cents } => (
             S::Paid as i16,
             *cents,
             "{}".to_owned(),
             Some(format!("{base}/pay")),
             None,
         ),
-        Outcome::NotEligible { reasons, .. } => {
+        Outcome::NotEligible { reasons } => {
             let r = reasons
                 .iter()
                 .map(i32::to_string)

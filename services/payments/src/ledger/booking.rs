@@ -15,25 +15,32 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use secal_proto::v1::TransferCode;
 use secal_rules::allocation::{self, Line, MonthDebt, OpenDebts, Target};
 use sqlx::PgConnection;
 
 use crate::ledger::{self, AccountKey, AccountKind as K, LedgerError, NewTransfer};
 
-#[derive(sqlx::FromRow)]
-struct Sum {
-    debit_kind: i16,
-    debit_party: Option<String>,
-    credit_kind: i16,
-    credit_party: Option<String>,
-    code: i16,
-    for_month: Option<NaiveDate>,
-    cents: i64,
+/// Posted transfers of a dossier of one pair of account kinds and parties, one code and one
+/// month, summed: what the open debt and the statements are read from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Sum {
+    pub debit_kind: i16,
+    pub debit_party: Option<String>,
+    pub credit_kind: i16,
+    pub credit_party: Option<String>,
+    pub code: i16,
+    pub for_month: Option<NaiveDate>,
+    pub cents: i64,
 }
 
-/// What the debtor still owes on a dossier, per creditor and month, from posted transfers.
-pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDebts, LedgerError> {
+/// The dossier's posted transfers summed per [`Sum`], those valued up to `as_of` when given.
+pub(crate) async fn transfer_sums(
+    conn: &mut PgConnection,
+    dossier: &str,
+    as_of: Option<NaiveDate>,
+) -> Result<Vec<Sum>, LedgerError> {
     // A transfer's dossier is its debit account's, else its credit account's, so those
     // with `t.dossier_number = $1` are among the transfers touching the dossier's accounts.
     let sql = format!(
@@ -43,23 +50,25 @@ pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDe
          JOIN ledger_accounts da ON da.id = t.debit_account
          JOIN ledger_accounts ca ON ca.id = t.credit_account
          WHERE t.id IN ({}) AND t.dossier_number = $1 AND t.state = {posted}
+           AND ($2::date IS NULL OR t.value_date <= $2)
          GROUP BY 1, 2, 3, 4, 5, 6",
         crate::ledger::DOSSIER_TRANSFER_IDS,
         posted = crate::db_enum::sql_enum!(TransferState::Posted),
     );
-    let sums: Vec<Sum> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(dossier)
+        .bind(as_of)
         .fetch_all(conn)
-        .await?;
-    // (creditor, month) -> [due, advanced, reimbursed, paid to creditor]
-    let mut months: BTreeMap<(String, NaiveDate), [i64; 4]> = BTreeMap::new();
+        .await?)
+}
+
+/// What the debtor still owes on a dossier, per creditor and month, from posted transfers.
+pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDebts, LedgerError> {
+    let sums = transfer_sums(conn, dossier, None).await?;
+    // (creditor, month) -> [due, advanced, reimbursed, paid to creditor, time-barred]
+    let mut months: BTreeMap<(String, NaiveDate), [i64; 5]> = BTreeMap::new();
     let mut interest: BTreeMap<String, i64> = BTreeMap::new();
     let mut surcharge = 0;
-    let (claim, service, alloc) = (
-        K::CreditorClaim as i16,
-        K::ServiceAdvanceClaim as i16,
-        TransferCode::Allocation as i16,
-    );
     for s in sums {
         let code = TransferCode::try_from(i32::from(s.code)).map_err(|e| {
             LedgerError::Db(sqlx::Error::Decode(
@@ -70,50 +79,36 @@ pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDe
                 .into(),
             ))
         })?;
-        let cell = |months: &mut BTreeMap<_, [i64; 4]>, party: &Option<String>, i: usize| {
-            if let (Some(p), Some(m)) = (party, s.for_month) {
-                months.entry((p.clone(), m)).or_default()[i] += s.cents;
-            }
-        };
-        match code {
-            TransferCode::DebtRecognition if s.credit_kind == claim => {
-                cell(&mut months, &s.credit_party, 0)
-            }
-            TransferCode::Advance if s.debit_kind == claim => cell(&mut months, &s.debit_party, 1),
-            TransferCode::Allocation if s.debit_kind == service => {
-                cell(&mut months, &s.debit_party, 2)
-            }
-            TransferCode::Allocation if s.debit_kind == claim && s.for_month.is_some() => {
-                cell(&mut months, &s.debit_party, 3)
+        match debt_effect(code, &s) {
+            Effect::Month(party, i, sign) => {
+                if let (Some(p), Some(m)) = (party, s.for_month) {
+                    months.entry((p.clone(), m)).or_default()[i] += sign * s.cents;
+                }
             }
             // A creditor-claim account always names its creditor (`AccountKey::party`).
-            TransferCode::Allocation if s.debit_kind == claim => {
+            Effect::Interest(party, sign) => {
                 *interest
-                    .entry(s.debit_party.clone().unwrap_or_default())
-                    .or_default() -= s.cents
+                    .entry(party.clone().unwrap_or_default())
+                    .or_default() += sign * s.cents
             }
-            TransferCode::Interest if s.credit_kind == claim => {
-                *interest
-                    .entry(s.credit_party.clone().unwrap_or_default())
-                    .or_default() += s.cents
-            }
-            TransferCode::Surcharge if s.debit_kind == K::DebtorSurcharge as i16 => {
-                surcharge += s.cents
-            }
-            _ if s.code == alloc && s.credit_kind == K::DebtorSurcharge as i16 => {
-                surcharge -= s.cents
-            }
-            _ => {}
+            Effect::Surcharge(sign) => surcharge += sign * s.cents,
+            Effect::None => {}
         }
     }
     Ok(OpenDebts {
         months: months
             .into_iter()
-            .map(|((creditor, month), [due, adv, reimb, paid])| MonthDebt {
-                month,
-                creditor,
-                service_open: (adv - reimb).max(0),
-                creditor_open: (due - adv - paid).max(0),
+            .map(|((creditor, month), [due, adv, reimb, paid, barred])| {
+                // A time-barred part is no longer claimable: the creditor's part first.
+                let creditor_open = (due - adv - paid).max(0);
+                let service_open = (adv - reimb).max(0);
+                let barred_creditor = barred.clamp(0, creditor_open);
+                MonthDebt {
+                    month,
+                    creditor,
+                    service_open: (service_open - (barred - barred_creditor)).max(0),
+                    creditor_open: creditor_open - barred_creditor,
+                }
             })
             .filter(|m| m.service_open + m.creditor_open > 0)
             .collect(),
@@ -122,12 +117,75 @@ pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDe
     })
 }
 
-/// The ledger transfers of one allocation (ids `<prefix>/a<n>` and `<prefix>/c<n>`).
+/// What a sum of transfers does to the open debt.
+enum Effect<'a> {
+    /// Cell of the (creditor, month): 0 due, 1 advanced, 2 reimbursed, 3 paid to the
+    /// creditor, 4 time-barred; added with the sign.
+    Month(&'a Option<String>, usize, i64),
+    Interest(&'a Option<String>, i64),
+    Surcharge(i64),
+    None,
+}
+
+fn debt_effect(code: TransferCode, s: &Sum) -> Effect<'_> {
+    let is = |kind: i16, k: K| kind == k as i16;
+    match code {
+        TransferCode::DebtRecognition if is(s.credit_kind, K::CreditorClaim) => {
+            Effect::Month(&s.credit_party, 0, 1)
+        }
+        TransferCode::Advance if is(s.debit_kind, K::CreditorClaim) => {
+            Effect::Month(&s.debit_party, 1, 1)
+        }
+        TransferCode::Allocation if is(s.debit_kind, K::ServiceAdvanceClaim) => {
+            Effect::Month(&s.debit_party, 2, 1)
+        }
+        TransferCode::Allocation if is(s.debit_kind, K::CreditorClaim) && s.for_month.is_some() => {
+            Effect::Month(&s.debit_party, 3, 1)
+        }
+        TransferCode::Allocation if is(s.debit_kind, K::CreditorClaim) => {
+            Effect::Interest(&s.debit_party, -1)
+        }
+        TransferCode::Allocation if is(s.credit_kind, K::DebtorSurcharge) => Effect::Surcharge(-1),
+        TransferCode::Interest if is(s.credit_kind, K::CreditorClaim) => {
+            Effect::Interest(&s.credit_party, 1)
+        }
+        TransferCode::Surcharge if is(s.debit_kind, K::DebtorSurcharge) => Effect::Surcharge(1),
+        TransferCode::WriteOff if is(s.debit_kind, K::DebtorTimeBarred) => {
+            Effect::Month(&s.debit_party, 4, 1)
+        }
+        // The claim account's corrections reverse the transfers above.
+        TransferCode::Correction => correction_effect(s),
+        _ => Effect::None,
+    }
+}
+
+/// A correction reverses a debt recognition (claim -> principal), an interest booking
+/// (claim -> interest), a fee (fee income -> surcharge) or a write-off (time-barred ->
+/// principal).
+fn correction_effect(s: &Sum) -> Effect<'_> {
+    let is = |kind: i16, k: K| kind == k as i16;
+    if is(s.debit_kind, K::CreditorClaim) && is(s.credit_kind, K::DebtorPrincipal) {
+        Effect::Month(&s.debit_party, 0, -1)
+    } else if is(s.debit_kind, K::CreditorClaim) && is(s.credit_kind, K::DebtorInterest) {
+        Effect::Interest(&s.debit_party, -1)
+    } else if is(s.debit_kind, K::FeeIncome) && is(s.credit_kind, K::DebtorSurcharge) {
+        Effect::Surcharge(-1)
+    } else if is(s.debit_kind, K::DebtorPrincipal) && is(s.credit_kind, K::DebtorTimeBarred) {
+        Effect::Month(&s.credit_party, 4, -1)
+    } else {
+        Effect::None
+    }
+}
+
+/// The ledger transfers of one allocation (ids `<prefix>/a<n>` and `<prefix>/c<n>`, and
+/// `<prefix>/f<n>` for the fee kept from the creditor's share under a regime before 2015:
+/// `deduction_percent` of it, rounded half away from zero to the cent).
 pub fn allocation_transfers(
     dossier: &str,
     prefix: &str,
     lines: &[Line],
     value_date: NaiveDate,
+    deduction_percent: Decimal,
 ) -> Vec<NewTransfer> {
     let mut out = Vec::new();
     let received = AccountKey::dossier(K::MoneyReceived, dossier);
@@ -158,18 +216,34 @@ pub fn allocation_transfers(
         let Some(creditor) = &l.creditor else {
             continue;
         };
-        let (debit, credit) = if l.to_service {
-            (
+        if l.to_service {
+            out.push(base(
+                format!("{prefix}/c{n}"),
                 AccountKey::party(K::ServiceAdvanceClaim, dossier, creditor),
                 AccountKey::service(K::AdvancesFunding),
-            )
-        } else {
-            (
-                AccountKey::party(K::CreditorClaim, dossier, creditor),
-                AccountKey::party(K::Payable, dossier, creditor),
-            )
-        };
-        out.push(base(format!("{prefix}/c{n}"), debit, credit));
+            ));
+            continue;
+        }
+        let claim = AccountKey::party(K::CreditorClaim, dossier, creditor);
+        let kept = crate::claims::target::fee_of(l.cents, deduction_percent).min(l.cents);
+        let mut passed_on = base(
+            format!("{prefix}/c{n}"),
+            claim.clone(),
+            AccountKey::party(K::Payable, dossier, creditor),
+        );
+        passed_on.cents -= kept;
+        if passed_on.cents > 0 {
+            out.push(passed_on);
+        }
+        if kept > 0 {
+            let mut fee = base(
+                format!("{prefix}/f{n}"),
+                claim,
+                AccountKey::service(K::FeeIncome),
+            );
+            fee.cents = kept;
+            out.push(fee);
+        }
     }
     out
 }
@@ -185,10 +259,28 @@ pub async fn allocate_received(
     for_month: Option<NaiveDate>,
     value_date: NaiveDate,
 ) -> Result<(Vec<Line>, i64, Vec<String>), LedgerError> {
+    // The claim account books under the same lock: an allocation and a booking of one
+    // dossier never interleave (a booking reads the allocations as payments).
+    lock_dossier(&mut *conn, dossier).await?;
     let debts = open_debts(&mut *conn, dossier).await?;
     let (lines, rest) = allocation::allocate(cents, for_month, &debts);
-    let transfers =
-        allocation_transfers(dossier, &format!("alloc/{payment_id}"), &lines, value_date);
+    // The creditor deduction of the dossier's regime (none from 2015, and none before the
+    // claim account's first booking states the regime).
+    let deduction: Decimal = sqlx::query_scalar(
+        "SELECT creditor_deduction_percent FROM claim_accounts WHERE dossier_number = $1",
+    )
+    .bind(dossier)
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or_default();
+    // The claim account's interest and prescription follow the payments: its next booking
+    // is a full one.
+    sqlx::query("UPDATE claim_accounts SET stale = true WHERE dossier_number = $1")
+        .bind(dossier)
+        .execute(&mut *conn)
+        .await?;
+    let prefix = format!("alloc/{payment_id}");
+    let transfers = allocation_transfers(dossier, &prefix, &lines, value_date, deduction);
     let created = ledger::create_transfers(&mut *conn, actor, &transfers).await?;
     for (i, l) in lines.iter().enumerate() {
         sqlx::query(
@@ -211,6 +303,19 @@ pub async fn allocate_received(
         rest,
         created.into_iter().map(|t| t.transfer_id).collect(),
     ))
+}
+
+/// Serialises, until the transaction ends, the writers of one dossier's debt: intake's
+/// events, the claim account's bookings and the allocations of money received.
+pub(crate) async fn lock_dossier(
+    conn: &mut PgConnection,
+    dossier: &str,
+) -> Result<(), LedgerError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(dossier)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A unit of work on money: the transaction, and the debtors whose certified debt (the list the
@@ -276,9 +381,39 @@ impl std::ops::DerefMut for Booking {
 
 /// Rewrites a debtor's certified debt when it changed (a new change sequence). Only
 /// [`Booking::commit`] calls it.
+///
+/// The amount is the balance of the debtor's own debt accounts (`debtor_debt_kinds!`: what
+/// the claim account books once due, less payments and time-barred parts). `since` is the
+/// earliest value date among the posted debt recognitions (principal, interest, surcharge)
+/// made since the debt last stood at zero: the debt's running balance is replayed in the
+/// order the transfers were recorded, and the recognitions after its last zero (or all, when
+/// it never was) are the ones that make up today's unbroken debt.
 async fn refresh_certified_debtor(conn: &mut PgConnection, nn: &str) -> Result<(), LedgerError> {
+    let recognitions = [
+        TransferCode::DebtRecognition as i16,
+        TransferCode::Interest as i16,
+        TransferCode::Surcharge as i16,
+    ];
     sqlx::query(concat!(
-        "WITH d AS (
+        "WITH acc AS (
+            SELECT a.id FROM ledger_accounts a JOIN dossier_states s ON s.dossier_number = a.dossier_number
+            WHERE s.debtor_national_number = $1 AND a.kind IN ",
+        crate::db_enum::debtor_debt_kinds!(),
+        "),
+         moves AS (
+            SELECT t.id, t.code, t.value_date,
+                   CASE WHEN t.debit_account IN (SELECT id FROM acc) THEN t.amount ELSE 0 END
+                 - CASE WHEN t.credit_account IN (SELECT id FROM acc) THEN t.amount ELSE 0 END AS delta
+            FROM ledger_transfers t
+            WHERE t.state = ",
+        crate::db_enum::sql_enum!(TransferState::Posted),
+        " AND (t.debit_account IN (SELECT id FROM acc) OR t.credit_account IN (SELECT id FROM acc))),
+         running AS (SELECT id, code, value_date, delta, sum(delta) OVER (ORDER BY id) AS balance FROM moves),
+         last_zero AS (SELECT COALESCE(max(id), 0) AS id FROM running WHERE balance <= 0),
+         rose AS (
+            SELECT COALESCE(min(r.value_date) FILTER (WHERE r.code = ANY($2)), min(r.value_date)) AS since
+            FROM running r, last_zero z WHERE r.id > z.id AND r.delta > 0),
+         d AS (
             SELECT COALESCE(sum(a.debits_posted - a.credits_posted) FILTER (WHERE a.kind IN ",
         crate::db_enum::debtor_debt_kinds!(),
         "), 0)::bigint AS amount,
@@ -289,18 +424,18 @@ async fn refresh_certified_debtor(conn: &mut PgConnection, nn: &str) -> Result<(
             FROM dossier_states s LEFT JOIN ledger_accounts a ON a.dossier_number = s.dossier_number
             WHERE s.debtor_national_number = $1)
          INSERT INTO certified_debts AS c (debtor_national_number, amount_cents, since, dossier_numbers, change_sequence, withdrawn)
-         SELECT $1, amount, CASE WHEN amount > 0 AND NOT suspended THEN current_date END, dossiers,
-                nextval('certified_debt_changes'), amount = 0 OR suspended
-         FROM d
+         SELECT $1, amount, CASE WHEN amount > 0 AND NOT suspended THEN COALESCE(rose.since, current_date) END,
+                dossiers, nextval('certified_debt_changes'), amount = 0 OR suspended
+         FROM d, rose
          ON CONFLICT (debtor_national_number) DO UPDATE
-           SET amount_cents = EXCLUDED.amount_cents,
-               since = CASE WHEN c.withdrawn THEN EXCLUDED.since ELSE COALESCE(c.since, EXCLUDED.since) END,
+           SET amount_cents = EXCLUDED.amount_cents, since = EXCLUDED.since,
                dossier_numbers = EXCLUDED.dossier_numbers,
                change_sequence = EXCLUDED.change_sequence, withdrawn = EXCLUDED.withdrawn
-           WHERE (c.amount_cents, c.withdrawn, c.dossier_numbers)
-                 IS DISTINCT FROM (EXCLUDED.amount_cents, EXCLUDED.withdrawn, EXCLUDED.dossier_numbers)"
+           WHERE (c.amount_cents, c.since, c.withdrawn, c.dossier_numbers)
+                 IS DISTINCT FROM (EXCLUDED.amount_cents, EXCLUDED.since, EXCLUDED.withdrawn, EXCLUDED.dossier_numbers)"
     ))
     .bind(nn)
+    .bind(&recognitions[..])
     .execute(conn)
     .await?;
     Ok(())

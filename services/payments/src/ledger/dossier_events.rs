@@ -6,7 +6,7 @@ use crate::api::PaymentsApi;
 use crate::ledger::booking::Booking;
 use secal_domain::DossierNumber;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations};
+use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 use uuid::Uuid;
@@ -91,19 +91,25 @@ pub(crate) async fn receive(
     let actor = &caller.actor().id;
     let mut tx = Booking::begin(pool).await?;
     // Serialises deliveries of one dossier, so that the version comparison holds.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-        .bind(v.number.to_string())
-        .execute(&mut *tx)
-        .await?;
+    crate::ledger::booking::lock_dossier(&mut tx, &v.number.to_string()).await?;
     if let Some(mut resp) = first_answer(&mut tx, v.event_id).await? {
         resp.duplicate = true;
         span.record("outcome", "duplicate");
         return Ok(resp);
     }
-    let resp = verdict(&mut tx, &v).await?;
+    let mut resp = verdict(&mut tx, &v).await?;
     store_event(&mut tx, &v, &resp, actor).await?;
     if resp.applied {
         apply(&mut tx, &v, actor).await?;
+        if let Some(note) = book_claim(api, &mut tx, &v, actor).await? {
+            resp.note = format!("{}; {note}", resp.note);
+            // A redelivery is answered with what the booking did too.
+            sqlx::query("UPDATE dossier_events SET response = $2 WHERE event_id = $1")
+                .bind(v.event_id)
+                .bind(resp.encode_to_vec())
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     span.record("outcome", if resp.applied { "applied" } else { "stale" });
@@ -178,6 +184,100 @@ async fn store_event(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The claim account follows the dossier: on activation the mandate is booked to the
+/// activation date (today when that is later), on an amendment the account is booked again to
+/// today (a changed amount, an ended creditor or a corrected indexation base become
+/// corrections), on closure it is booked one last time to the closing date. Inside the event's transaction: if the booking fails, the event is not
+/// taken and intake's relay delivers it again.
+async fn book_claim(
+    api: &PaymentsApi,
+    tx: &mut Booking,
+    v: &EventCommand,
+    actor: &str,
+) -> ServiceResult<Option<String>> {
+    let today = chrono::Utc::now().date_naive();
+    let (kind, booked_to, why) = match (v.kind, v.status) {
+        (pb::DossierEventType::Activated, pb::DossierStatus::Active) => {
+            let on =
+                wire::optional_date_from_pb("event.effective_on", v.event.effective_on.as_ref())?;
+            (
+                pb::ClaimBookingKind::Mandate,
+                on.unwrap_or(today).min(today),
+                "activated",
+            )
+        }
+        (pb::DossierEventType::Changed, pb::DossierStatus::Active) => {
+            (pb::ClaimBookingKind::Amendment, today, "amended")
+        }
+        (pb::DossierEventType::Closed, pb::DossierStatus::Closed) => {
+            let snapshot = v.event.snapshot.as_ref();
+            let on = wire::optional_date_from_pb(
+                "event.snapshot.closed_on",
+                snapshot.and_then(|s| s.closed_on.as_ref()),
+            )?;
+            (
+                pb::ClaimBookingKind::Closure,
+                on.unwrap_or(today).min(today),
+                "closed",
+            )
+        }
+        _ => return Ok(None),
+    };
+    let order = crate::claims::book::Order {
+        dossier: &v.number.to_string(),
+        booked_to,
+        kind,
+        reason: format!("intake event {}: {why}{}", v.event_id, changes(&v.event)),
+        run_date: None,
+        actor,
+    };
+    let out = match crate::claims::book::book(tx, api.calculation.as_ref(), order).await {
+        Ok(out) => out,
+        // A figure the rules need is missing: the dossier is active all the same (its advances
+        // and payments must not wait); the reason is kept and the dues run retries.
+        Err(e) if e.reason() == Some(crate::claims::book::NOT_COMPUTABLE) => {
+            crate::claims::book::record_failure(tx, &v.number.to_string(), e.message()).await?;
+            return Ok(Some(format!(
+                "claim account not booked: {}; the next dues run retries it",
+                e.message()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(out.booked_to.map(|to| match out.booking {
+        Some(b) => format!(
+            "claim account booked to {to}: principal {}, interest {}, fee {}, time-barred {}",
+            b.principal.unwrap_or_default().amount,
+            b.interest.unwrap_or_default().amount,
+            b.fee.unwrap_or_default().amount,
+            b.time_barred.unwrap_or_default().amount
+        ),
+        None => format!("claim account booked to {to}: no change"),
+    }))
+}
+
+/// What an amendment changed, as intake lists it (" (title, creditor ended)"); empty for
+/// other events.
+fn changes(event: &pb::DossierEvent) -> String {
+    let names: Vec<String> = event
+        .changes
+        .iter()
+        .map(|c| match pb::DossierChangeKind::try_from(*c) {
+            Ok(k) => k
+                .as_str_name()
+                .trim_start_matches("DOSSIER_CHANGE_KIND_")
+                .to_lowercase()
+                .replace('_', " "),
+            Err(_) => format!("change {c}"),
+        })
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", names.join(", "))
+    }
 }
 
 /// The dossier's new state, and what follows from it: the debtor's certified debt and the

@@ -39,6 +39,7 @@ pub enum AccountKind {
     Suspense = 11,
     FeeIncome = 12,
     TaxOffsetClearing = 13,
+    DebtorTimeBarred = 14,
 }
 
 /// Where an account lives.
@@ -49,7 +50,7 @@ pub enum Scope {
     DossierParty,
 }
 
-const KINDS: [(AccountKind, &str); 13] = [
+const KINDS: [(AccountKind, &str); 14] = [
     (AccountKind::CreditorClaim, "creditor-claim"),
     (AccountKind::ServiceAdvanceClaim, "service-advance-claim"),
     (AccountKind::DebtorPrincipal, "debtor-principal"),
@@ -63,6 +64,7 @@ const KINDS: [(AccountKind, &str); 13] = [
     (AccountKind::Suspense, "suspense"),
     (AccountKind::FeeIncome, "fee-income"),
     (AccountKind::TaxOffsetClearing, "tax-offset-clearing"),
+    (AccountKind::DebtorTimeBarred, "debtor-time-barred"),
 ];
 
 impl AccountKind {
@@ -86,7 +88,9 @@ impl AccountKind {
     pub fn scope(self) -> Scope {
         use AccountKind::*;
         match self {
-            CreditorClaim | ServiceAdvanceClaim | Payable | PaidOut => Scope::DossierParty,
+            CreditorClaim | ServiceAdvanceClaim | Payable | PaidOut | DebtorTimeBarred => {
+                Scope::DossierParty
+            }
             DebtorPrincipal | DebtorInterest | DebtorSurcharge | MoneyReceived => Scope::Dossier,
             AdvancesFunding | Bank | Suspense | FeeIncome | TaxOffsetClearing => Scope::Service,
         }
@@ -101,6 +105,7 @@ impl AccountKind {
             DebtorPrincipal
                 | DebtorInterest
                 | DebtorSurcharge
+                | DebtorTimeBarred
                 | AdvancesFunding
                 | Bank
                 | TaxOffsetClearing
@@ -114,7 +119,7 @@ impl AccountKind {
         use AccountKind::*;
         match self {
             CreditorClaim | ServiceAdvanceClaim | MoneyReceived | Payable => 2,
-            DebtorPrincipal | DebtorInterest | DebtorSurcharge => 3,
+            DebtorPrincipal | DebtorInterest | DebtorSurcharge | DebtorTimeBarred => 3,
             PaidOut | AdvancesFunding | Bank | Suspense | FeeIncome | TaxOffsetClearing => 1,
         }
     }
@@ -363,7 +368,7 @@ mod tests {
         );
         assert!(AccountKey::parse("payable").is_err());
         assert!(AccountKey::parse("nonsense/x").is_err());
-        for v in 1..=13 {
+        for v in 1..=14 {
             let kind = AccountKind::from_i16(v).map(|k| k as i16);
             assert_eq!(kind, Some(v));
         }

@@ -418,6 +418,11 @@ pub async fn dossier_ledger(
     req: pb::GetDossierLedgerRequest,
 ) -> ServiceResult<pb::GetDossierLedgerResponse> {
     let DossierLedgerCommand { dossier, as_of } = DossierLedgerCommand::try_from(&req)?;
+    // The command checked the number, so it reads again; the debtor's reference derives from it.
+    let reference = dossier
+        .parse::<secal_domain::DossierNumber>()
+        .map_err(ServiceError::internal)?
+        .payment_reference();
     let mut conn = api.pool.acquire().await?;
     let accounts = ledger::dossier_accounts(&mut conn, &dossier, as_of).await?;
     let mut creditors: std::collections::BTreeMap<String, pb::CreditorPosition> =
@@ -457,7 +462,7 @@ pub async fn dossier_ledger(
     Ok(pb::GetDossierLedgerResponse {
         dossier_number: dossier,
         as_of: Some(wire::date_to_pb(as_of)),
-        structured_reference: String::new(),
+        structured_reference: reference.to_string(),
         accounts: accounts.iter().map(|a| a.to_pb(as_of)).collect(),
         creditors: creditors.into_values().collect(),
         debtor_outstanding: Some(ledger::cents_pb(debtor)),

@@ -206,8 +206,7 @@ fn structured_reference(
             return None;
         }
     };
-    let own = dossier.and_then(|d| crate::receipts::statements::dossier_reference(d).ok());
-    match own {
+    match dossier.map(DossierNumber::payment_reference) {
         Some(own) if own != parsed => {
             v.add(
                 "structured_reference",

@@ -2,6 +2,7 @@
 //! plans, and suspensions of recovery.
 
 pub(crate) mod certified;
+pub(crate) mod debt;
 pub(crate) mod debtors;
 pub(crate) mod plans;
 pub(crate) mod suspensions;

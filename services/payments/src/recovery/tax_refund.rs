@@ -4,8 +4,9 @@
 //!
 //! House choices: a taxpayer's dossiers are served oldest dossier number first; the hold
 //! lasts 30 days (the tax administration pays within that window, else it expires); what is
-//! offsettable on a dossier is its open debt minus money already received and not allocated
-//! and minus other open holds.
+//! offsettable on a dossier is its enforceable debt on the day of the proposal (debt not yet
+//! due that day is never taken, see [`crate::recovery::debt`]) minus money already received
+//! and not allocated and minus other open holds.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::NationalNumber;
@@ -19,6 +20,7 @@ use crate::db_enum::sql_enum;
 use crate::ledger::booking::{self, Booking};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
 use crate::receipts;
+use crate::recovery::debt;
 
 const HOLD_SECS: i64 = 30 * 86_400;
 
@@ -105,9 +107,21 @@ fn refund_id(raw: &str) -> ServiceResult<String> {
     Ok(id.to_owned())
 }
 
-/// What can still be offset on a dossier now.
-async fn offsettable(conn: &mut PgConnection, dossier: &str) -> ServiceResult<i64> {
-    let open = booking::open_debts(&mut *conn, dossier).await?.total();
+/// What can still be offset on a dossier on `today`, the day of the proposal: its enforceable
+/// debt that day, less what is received and not yet allocated, less the open holds.
+async fn offsettable(
+    conn: &mut PgConnection,
+    dossier: &str,
+    today: NaiveDate,
+) -> ServiceResult<i64> {
+    let dossiers = [dossier.to_owned()];
+    let enforceable = debt::total_enforceable_on(&mut *conn, &dossiers, today).await?;
+    // Also never beyond what allocation can apply the money to (a credit dated after the
+    // proposal day already lowers the open debt).
+    let open = booking::open_debts(&mut *conn, dossier)
+        .await?
+        .total()
+        .min(enforceable);
     let held: Option<(i64, i64, i64)> = sqlx::query_as(
         "SELECT credits_posted, debits_posted, credits_pending FROM ledger_accounts WHERE code = $1 FOR UPDATE",
     )
@@ -186,9 +200,10 @@ pub async fn propose(
     let (dossiers, suspended) = debtor_dossiers(&mut tx, &p.nn).await?;
     let mut parts = Vec::new();
     let mut left = p.cents;
+    let today = Utc::now().date_naive();
     if !suspended {
         for d in &dossiers {
-            let c = offsettable(&mut tx, d).await?.min(left);
+            let c = offsettable(&mut tx, d, today).await?.min(left);
             if c > 0 {
                 left -= c;
                 parts.push((d.clone(), c));

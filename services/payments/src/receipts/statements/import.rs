@@ -3,6 +3,7 @@
 //! credits to suspense.
 
 use chrono::Utc;
+use secal_domain::DossierNumber;
 use secal_iso20022::CreditorReference;
 use secal_proto::v1 as pb;
 use secal_runtime::{
@@ -14,7 +15,7 @@ use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
 use super::store::{self, StoredLine};
-use super::{LineKind, ParsedLine, dossier_of_reference, lines_of, stable_id};
+use super::{LineKind, ParsedLine, lines_of, stable_id};
 use crate::api::PaymentsApi;
 use crate::ledger::booking::Booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
@@ -60,7 +61,7 @@ async fn match_credit(
         }
         Some(CreditorReference::Belgian(r)) => r,
     };
-    let Some(dossier) = dossier_of_reference(reference) else {
+    let Some(dossier) = DossierNumber::from_payment_reference(reference) else {
         return Ok(Err(
             "the structured communication is not a SECAL dossier reference".to_owned(),
         ));

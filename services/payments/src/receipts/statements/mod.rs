@@ -1,8 +1,9 @@
 //! Bank statements (camt.053) in: booked credits matched to dossiers by the dossier's
-//! Belgian structured communication become debtor payments; a returned credit transfer whose
-//! end-to-end id is one of our payouts goes back to payable by the same path as
-//! RecordPayoutReturn; what does not match is kept as an unmatched line with its money in
-//! `suspense` until a person resolves it (a refund to the sender then leaves suspense).
+//! Belgian structured communication (`DossierNumber::payment_reference`) become debtor
+//! payments; a returned credit transfer whose end-to-end id is one of our payouts goes back
+//! to payable by the same path as RecordPayoutReturn; what does not match is kept as an
+//! unmatched line with its money in `suspense` until a person resolves it (a refund to the
+//! sender then leaves suspense).
 
 mod import;
 mod resolve;
@@ -12,32 +13,12 @@ pub(crate) use import::import;
 pub(crate) use resolve::{list_unmatched, resolve};
 
 use chrono::NaiveDate;
-use secal_domain::{DossierNumber, Money, StructuredReference, StructuredReferenceError};
+use secal_domain::Money;
 use secal_iso20022::CreditorReference;
 use secal_iso20022::camt053::{CreditDebit, Entry, EntryStatus, Statement, TransactionDetails};
 use secal_runtime::{ServiceError, ServiceResult};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-
-/// The structured communication (OGM/VCS) a debtor writes on transfers for a dossier: its
-/// 10-digit base is the dossier's year and sequence (`YYYYNNNNNN`), so it is stable, needs no
-/// storage, and leads back to exactly one dossier.
-/// (A dossier year has 4 digits and a sequence 6, so the base always fits: the error is
-/// there only because `from_base` is general.)
-pub fn dossier_reference(
-    dossier: &DossierNumber,
-) -> Result<StructuredReference, StructuredReferenceError> {
-    let base = u64::from(dossier.year().unsigned_abs()) * 1_000_000 + u64::from(dossier.sequence());
-    StructuredReference::from_base(base)
-}
-
-/// The dossier a structured communication was issued for, if it is one of ours.
-pub fn dossier_of_reference(reference: &StructuredReference) -> Option<DossierNumber> {
-    let base = reference.base();
-    let year = i32::try_from(base / 1_000_000).ok()?;
-    let sequence = u32::try_from(base % 1_000_000).ok()?;
-    DossierNumber::new(year, sequence).ok()
-}
 
 /// A stable id from a namespace and parts, so that the same bank line always yields the same
 /// line id and payment id (re-imports then meet the unique keys instead of booking twice).
@@ -238,17 +219,6 @@ fn parsed_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dossier_reference_round_trips() {
-        let d: DossierNumber = DossierNumber::new(2026, 123).unwrap();
-        let r = dossier_reference(&d).unwrap();
-        assert_eq!(r.base(), 2_026_000_123);
-        assert_eq!(dossier_of_reference(&r), Some(d));
-        // A reference outside SECAL's scheme leads to no dossier.
-        let other = StructuredReference::from_base(1_234_567_890).unwrap();
-        assert_eq!(dossier_of_reference(&other), None);
-    }
 
     #[test]
     fn fixture_lines_keep_every_booked_entry() {

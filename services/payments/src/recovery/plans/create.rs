@@ -1,14 +1,14 @@
 //! CreatePaymentPlan.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use secal_domain::Money;
 use secal_proto::v1 as pb;
-use secal_rules::payment_plan::{self, MAX_INSTALMENTS};
+use secal_rules::payment_plan::MAX_INSTALMENTS;
 use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{sizing, store, to_pb, today};
+use super::{settle, sizing, store, to_pb};
 use crate::api::PaymentsApi;
 
 const METHOD: &str = "CreatePaymentPlan";
@@ -137,19 +137,6 @@ async fn check_state(conn: &mut PgConnection, p: &PlanCommand) -> ServiceResult<
     Ok(())
 }
 
-/// The debtor's outstanding debt on the dossiers: principal, interest and surcharge
-/// balances, as the certified debt reads them.
-async fn outstanding(conn: &mut PgConnection, dossiers: &[String]) -> ServiceResult<i64> {
-    Ok(sqlx::query_scalar(concat!(
-        "SELECT COALESCE(sum(debits_posted - credits_posted), 0)::bigint FROM ledger_accounts
-         WHERE dossier_number = ANY($1) AND kind IN ",
-        crate::db_enum::debtor_debt_kinds!(),
-    ))
-    .bind(dossiers)
-    .fetch_one(conn)
-    .await?)
-}
-
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     api: &PaymentsApi,
@@ -168,17 +155,23 @@ pub(crate) async fn create(
     }
     check_state(&mut tx, &p).await?;
     let amount = instalment_cents(&p, &sizing)?;
-    let debt = debt_to_settle(&mut tx, &p).await?;
-    let instalments = payment_plan::instalments(p.start, p.due_day, amount, p.count, debt)
-        .ok_or_else(|| {
-            ServiceError::failed_precondition(
-                "PLAN_TOO_LONG",
-                format!("the plan would need more than {MAX_INSTALMENTS} instalments"),
-            )
-        })?;
+    // The transaction's time is the plan's `created_at`: the sizing day is that day.
+    let created_at: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
+        .fetch_one(&mut *tx)
+        .await?;
+    let today = created_at.date_naive();
+    let (instalments, settles) = settle::size(
+        &mut tx,
+        &p.dossiers,
+        (p.start, p.due_day),
+        (amount, p.count),
+        today,
+    )
+    .await?;
     let plan = NewPlan {
         amount,
         sizing: &sizing,
+        explanation: settle::explain(sizing.explanation.as_ref(), &settles, &p.dossiers, today),
         instalment_count: req.instalment_count,
         lookup_access_log_sequence: req.lookup_access_log_sequence,
         reference: plan_reference(&p),
@@ -187,7 +180,7 @@ pub(crate) async fn create(
     let row = store::insert_plan(&mut tx, &p, &plan, actor, caller.via()).await?;
     store::insert_instalments(&mut tx, row.id, &instalments).await?;
     let resp = pb::CreatePaymentPlanResponse {
-        plan: Some(to_pb(&mut tx, &row, today()).await?),
+        plan: Some(to_pb(&mut tx, &row, today).await?),
     };
     idempotency::complete(&mut tx, METHOD, &p.key, &resp).await?;
     tx.commit().await?;
@@ -207,25 +200,12 @@ fn instalment_cents(p: &PlanCommand, sizing: &sizing::Sizing) -> ServiceResult<i
     }
 }
 
-/// For a plan until settled (no instalment count), the debt it settles; else 0.
-async fn debt_to_settle(conn: &mut PgConnection, p: &PlanCommand) -> ServiceResult<i64> {
-    if p.count != 0 {
-        return Ok(0);
-    }
-    let d = outstanding(conn, &p.dossiers).await?;
-    if d <= 0 {
-        return Err(ServiceError::failed_precondition(
-            "NO_OUTSTANDING_DEBT",
-            "nothing is owed on these dossiers: a plan until settled has no instalment",
-        ));
-    }
-    Ok(d)
-}
-
 /// What the plan row keeps besides the checked request.
 pub(super) struct NewPlan<'a> {
     pub amount: i64,
     pub sizing: &'a sizing::Sizing,
+    /// The seizable income's explanation followed by the debt and dues the plan settles.
+    pub explanation: pb::Explanation,
     pub instalment_count: i32,
     pub lookup_access_log_sequence: i64,
     /// The structured communication of the plan's first dossier (empty if it has none).
@@ -237,7 +217,6 @@ pub(super) struct NewPlan<'a> {
 fn plan_reference(p: &PlanCommand) -> String {
     crate::receipts::payments::dossier("dossier_numbers[0]", &p.dossiers[0])
         .ok()
-        .and_then(|d| crate::receipts::statements::dossier_reference(&d).ok())
-        .map(|r| r.to_string())
+        .map(|d| d.payment_reference().to_string())
         .unwrap_or_default()
 }

@@ -8,11 +8,16 @@
 //! A plan is completed when every instalment is covered: by the periodic detection of missed
 //! instalments, or by an agent (refused before then); it is defaulted by an agent only, and
 //! only once a missed instalment is on record and still unpaid.
+//!
+//! A plan is sized on the dossiers' enforceable debt on its creation day plus the title's
+//! dues falling due over it (`settle`); it is never re-sized: when the debt moves otherwise
+//! than foreseen the plan says so (`debt_changed`) and re-sizing is a new plan.
 
 mod create;
 mod detect;
 mod end;
 mod read;
+mod settle;
 mod sizing;
 mod store;
 
@@ -113,6 +118,11 @@ async fn to_pb(
 ) -> ServiceResult<pb::PaymentPlan> {
     let state =
         instalments_as_of(conn, row.id, &row.dossier_numbers, row.start_date, as_of).await?;
+    let last_due = state
+        .iter()
+        .map(|(r, _)| r.due_date)
+        .max()
+        .unwrap_or(row.start_date);
     use pb::PlanInstalmentStatus as S;
     let instalments = state
         .into_iter()
@@ -135,6 +145,10 @@ async fn to_pb(
         .map(<pb::Explanation as tonic_prost::prost::Message>::decode)
         .transpose()
         .map_err(ServiceError::internal)?;
+    let sized = settle::sized_on(explanation.as_ref());
+    let active = row.status == pb::PaymentPlanStatus::Active as i16;
+    let plan = (row.dossier_numbers.as_slice(), row.created_at, last_due);
+    let debt = settle::debt_now(conn, plan, sized, active, as_of).await?;
     Ok(pb::PaymentPlan {
         plan_id: row.id.to_string(),
         debtor_person_id: row.debtor_person_id.clone(),
@@ -157,6 +171,10 @@ async fn to_pb(
             at: wire::timestamp(row.created_at),
             via: row.created_via.clone().unwrap_or_default(),
         }),
+        sized_debt: sized.map(|(d, _)| ledger::cents_pb(d)),
+        sized_dues: sized.map(|(_, u)| ledger::cents_pb(u)),
+        current_debt: Some(ledger::cents_pb(debt.current)),
+        debt_changed: debt.changed,
     })
 }
 

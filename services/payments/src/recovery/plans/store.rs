@@ -22,11 +22,7 @@ pub(super) async fn insert_plan(
     actor: &str,
     via: Option<&str>,
 ) -> ServiceResult<PlanRow> {
-    let explanation = plan
-        .sizing
-        .explanation
-        .as_ref()
-        .map(tonic_prost::prost::Message::encode_to_vec);
+    let explanation = tonic_prost::prost::Message::encode_to_vec(&plan.explanation);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO payment_plans (id, debtor_person_id, dossier_numbers, status, start_date,
              due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation,

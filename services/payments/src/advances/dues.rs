@@ -1,0 +1,160 @@
+//! Dues first, then advances: the run pays a child's advance only on the month's dues the
+//! claim account booked beforehand (RunMonthlyDues, or the activation's mandate), and never
+//! more than the part of them that is still the creditor's.
+
+use std::collections::HashMap;
+
+use secal_domain::YearMonth;
+use secal_proto::v1::{self as pb, TransferCode};
+use secal_runtime::ServiceResult;
+
+use super::{Child, Outcome};
+use crate::db_enum::sql_enum;
+use crate::ledger::AccountKind as K;
+
+/// Per child of the batch that is to be paid (by its position in the batch): the creditor's
+/// open part of the month, for the children whose month is booked. A child missing from the
+/// answer has no dues booked for the month.
+///
+/// Read as `open_debts` reads a creditor's month: due = the debt recognised on the child's
+/// claim for the month less the corrections of it; the creditor's part = due less what SECAL
+/// already stepped into (advances) and what the debtor paid the creditor (allocations). One
+/// statement for the batch, through the claim accounts' codes (one index descent per child)
+/// and the transfers' account indexes. Write-offs are left out: a month is time-barred years
+/// after its advance run.
+///
+/// Known limit: the run does not take the dossiers' lock (`lock_dossier`) that allocations
+/// and the claim account's bookings take, since a batch spans thousands of dossiers (one
+/// advisory lock each would exhaust the lock table). A debtor payment allocated to the month
+/// between this read and the batch's commit is not seen; the claim account's balance check
+/// only refuses an advance beyond the creditor's whole claim, not beyond the month.
+pub async fn open_parts(
+    conn: &mut sqlx::PgConnection,
+    month: YearMonth,
+    children: &[(usize, &Child)],
+) -> ServiceResult<HashMap<usize, i64>> {
+    if children.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let positions: Vec<i64> = children.iter().map(|(i, _)| *i as i64).collect();
+    let dossiers: Vec<&str> = children.iter().map(|(_, c)| c.dossier.as_str()).collect();
+    let creditors: Vec<&str> = children.iter().map(|(_, c)| c.child.as_str()).collect();
+    let rows: Vec<(i64, i64)> = sqlx::query_as(concat!(
+        "SELECT u.i, (cr.due - dr.corrected - dr.taken)::bigint
+         FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(i, d, c)
+         JOIN ledger_accounts a ON a.code = $5 || '/' || u.d || '/' || u.c
+         CROSS JOIN LATERAL (
+             SELECT count(*) AS n, COALESCE(sum(t.amount), 0) AS due FROM ledger_transfers t
+              WHERE t.credit_account = a.id AND t.for_month = $1 AND t.code = $6
+                AND t.state = ",
+        sql_enum!(TransferState::Posted),
+        ") cr
+         CROSS JOIN LATERAL (
+             SELECT COALESCE(sum(t.amount) FILTER (WHERE t.code = $7 AND p.kind = ",
+        sql_enum!(LedgerAccountKind::DebtorPrincipal),
+        "), 0) AS corrected,
+                    COALESCE(sum(t.amount) FILTER (WHERE t.code IN ($8, $9)), 0) AS taken
+               FROM ledger_transfers t JOIN ledger_accounts p ON p.id = t.credit_account
+              WHERE t.debit_account = a.id AND t.for_month = $1 AND t.state = ",
+        sql_enum!(TransferState::Posted),
+        ") dr
+         WHERE cr.n > 0"
+    ))
+    .bind(month.first_day())
+    .bind(&positions)
+    .bind(&dossiers)
+    .bind(&creditors)
+    .bind(K::CreditorClaim.slug())
+    .bind(TransferCode::DebtRecognition as i16)
+    .bind(TransferCode::Correction as i16)
+    .bind(TransferCode::Advance as i16)
+    .bind(TransferCode::Allocation as i16)
+    .fetch_all(conn)
+    .await?;
+    // Positions are the batch's indexes, which fit a usize.
+    Ok(rows
+        .into_iter()
+        .filter_map(|(i, open)| usize::try_from(i).ok().map(|i| (i, open.max(0))))
+        .collect())
+}
+
+/// The outcome of a child once the month's dues are known (`open`: the creditor's open part
+/// of the month, `None` when the month is not booked). Only an advance to pay depends on
+/// them: a child not eligible is so whatever the ledger holds.
+pub fn settle(month: YearMonth, outcome: &Outcome, open: Option<i64>) -> Outcome {
+    let Outcome::Paid { cents } = outcome else {
+        return outcome.clone();
+    };
+    match open {
+        // Failed, not judged: the next start retries the child once the dues are booked.
+        None => Outcome::Failed(format!(
+            "the dues of {month} are not booked yet: run RunMonthlyDues first"
+        )),
+        // The debtor paid the creditor the month: nothing left for SECAL to step into.
+        Some(open) if open <= 0 => Outcome::NotEligible {
+            reasons: vec![pb::AdvanceIneligibilityReason::NoMaintenanceDue as i32],
+        },
+        Some(open) => Outcome::Paid {
+            cents: (*cents).min(open),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn may() -> YearMonth {
+        YearMonth::new(2026, 5).unwrap()
+    }
+
+    #[test]
+    fn a_month_not_booked_fails_naming_the_month() {
+        let o = settle(may(), &Outcome::Paid { cents: 17_500 }, None);
+        let Outcome::Failed(e) = o else {
+            panic!("{o:?}")
+        };
+        assert_eq!(
+            e,
+            "the dues of 2026-05 are not booked yet: run RunMonthlyDues first"
+        );
+    }
+
+    #[test]
+    fn the_advance_is_at_most_the_creditors_open_part() {
+        let paid = |open| match settle(may(), &Outcome::Paid { cents: 17_500 }, Some(open)) {
+            Outcome::Paid { cents } => Some(cents),
+            _ => None,
+        };
+        assert_eq!(paid(20_000), Some(17_500));
+        assert_eq!(paid(17_500), Some(17_500));
+        assert_eq!(paid(10_000), Some(10_000));
+        assert_eq!(paid(0), None);
+    }
+
+    #[test]
+    fn a_month_the_debtor_paid_is_not_eligible() {
+        let o = settle(may(), &Outcome::Paid { cents: 17_500 }, Some(0));
+        let Outcome::NotEligible { reasons } = o else {
+            panic!("{o:?}")
+        };
+        assert_eq!(
+            reasons,
+            [pb::AdvanceIneligibilityReason::NoMaintenanceDue as i32]
+        );
+    }
+
+    #[test]
+    fn outcomes_other_than_an_advance_do_not_depend_on_the_dues() {
+        let not = Outcome::NotEligible { reasons: vec![5] };
+        assert!(matches!(
+            settle(may(), &not, None),
+            Outcome::NotEligible { reasons } if reasons == [5]
+        ));
+        let failed = Outcome::Failed("calculation service: Unavailable".into());
+        assert!(matches!(
+            settle(may(), &failed, Some(100)),
+            Outcome::Failed(e) if e == "calculation service: Unavailable"
+        ));
+    }
+}
