@@ -160,11 +160,12 @@ async fn purge_ten_years_later_keeps_the_chain_verifiable_and_exports_check_offl
         ))
         .await?
         .into_inner();
-    // The debtor's two look-ups, and this export itself (logged before it runs).
-    assert_eq!(export.entry_count, 3);
+    // The debtor's two look-ups (each a grant logged before the sources are asked and the
+    // outcome after), and this export itself (logged before it runs).
+    assert_eq!(export.entry_count, 5);
     let pk = export.signing_key.clone().unwrap_or_default().public_key;
     let n = secal_data_exchange::log::verify_export(&export.content, &export.signature, &pk)?;
-    assert_eq!(n, 3);
+    assert_eq!(n, 5);
     let text = String::from_utf8(export.content.clone())?;
     assert!(!text.contains(DEBTOR), "no national number in clear");
     let tampered = text.replacen("agent-lookup", "agent-lookuq", 1);
@@ -242,5 +243,147 @@ async fn purge_ten_years_later_keeps_the_chain_verifiable_and_exports_check_offl
     let v = fx.verify().await?;
     assert!(!v.intact);
     assert_eq!(v.first_bad_sequence, last_before + 1);
+    Ok(())
+}
+
+/// Deletes, as a superuser bypassing the triggers, the entries from `from` on.
+async fn erase_from(admin: &sqlx::PgPool, from: i64) -> anyhow::Result<()> {
+    let mut tx = admin.begin().await?;
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM data_exchange.access_log WHERE sequence >= $1")
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleting_the_newest_entries_is_reported_and_their_numbers_never_come_back()
+-> anyhow::Result<()> {
+    let fx = Fx::start().await?;
+    let lookup = fx.lookup_token();
+    for _ in 0..3 {
+        fx.look_up(&lookup, fx.request(DEBTOR)).await?;
+    }
+    assert!(fx.verify().await?.intact);
+    let admin = fx.suite.admin_pool().await?;
+    let last: i64 = sqlx::query_scalar("SELECT max(sequence) FROM data_exchange.access_log")
+        .fetch_one(&admin)
+        .await?;
+    // Well after the last periodic checkpoint: only the signed head covers these.
+    assert!(last % 100 > 3, "{last}");
+
+    // The newest two entries go.
+    erase_from(&admin, last - 1).await?;
+    let v = fx.verify().await?;
+    assert!(!v.intact, "{v:?}");
+    assert_eq!(
+        (v.first_bad_sequence, v.failure()),
+        (last - 1, pb::ChainFailureKind::SequenceGap),
+        "{v:?}"
+    );
+
+    // The next look-up does not reuse the erased numbers, and the gap stays found.
+    let next = fx.look_up(&lookup, fx.request(DEBTOR)).await?;
+    assert!(next.access_log_sequence > last, "{next:?}");
+    let reused: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM data_exchange.access_log WHERE sequence IN ($1, $2)",
+    )
+    .bind(last - 1)
+    .bind(last)
+    .fetch_one(&admin)
+    .await?;
+    assert_eq!(reused, 0, "erased sequence numbers reused");
+    let v = fx.verify().await?;
+    assert_eq!(
+        (v.intact, v.first_bad_sequence, v.failure()),
+        (false, last - 1, pb::ChainFailureKind::SequenceGap),
+        "{v:?}"
+    );
+
+    // Only the very newest entry goes: still found.
+    let newest: i64 = sqlx::query_scalar("SELECT max(sequence) FROM data_exchange.access_log")
+        .fetch_one(&admin)
+        .await?;
+    erase_from(&admin, newest).await?;
+    let v = fx.verify().await?;
+    assert!(!v.intact, "{v:?}");
+    Ok(())
+}
+
+/// The field a refusal's BadRequest detail (or, failing that, its message) names.
+fn names_field(status: &tonic::Status, field: &str) -> bool {
+    use tonic_types::StatusExt;
+    let details = status.get_error_details();
+    details
+        .bad_request()
+        .is_some_and(|b| b.field_violations.iter().any(|v| v.field == field))
+        || status.message().contains(field)
+}
+
+#[tokio::test]
+async fn a_nul_in_a_look_ups_text_is_refused_naming_the_field_before_anything_happens()
+-> anyhow::Result<()> {
+    let fx = Fx::start().await?;
+    let lookup = fx.lookup_token();
+    let admin = fx.suite.admin_pool().await?;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM data_exchange.access_log")
+            .fetch_one(&admin)
+            .await
+    };
+    let before = count().await?;
+    for field in ["justification", "dossier_number"] {
+        let mut req = fx.request(DEBTOR);
+        match field {
+            "justification" => req.justification = "debtor's\0means".into(),
+            _ => req.dossier_number = format!("{}\0", req.dossier_number),
+        }
+        let status = fx
+            .look_up(&lookup, req)
+            .await
+            .expect_err("a NUL is refused");
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert!(names_field(&status, field), "{field}: {status:?}");
+    }
+    // Nothing happened: no entry (so no grant, so no source asked).
+    assert_eq!(count().await?, before);
+    // The service is unharmed: a clean look-up still answers and the log verifies.
+    fx.look_up(&lookup, fx.request(DEBTOR)).await?;
+    assert!(fx.verify().await?.intact);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_grant_is_logged_before_the_sources_are_asked_and_stands_when_they_fail()
+-> anyhow::Result<()> {
+    let mut fx = Fx::start().await?;
+    let lookup = fx.lookup_token();
+    fx.suite.stop_simulator().await?;
+    let status = fx
+        .look_up(&lookup, fx.request(DEBTOR))
+        .await
+        .expect_err("every source down");
+    assert_eq!(status.code(), Code::Unavailable);
+    let (reason, seq) = logged_failure(&status);
+    assert_eq!(reason, "SOURCES_UNAVAILABLE");
+    let entries = fx.entries().await?;
+    let by_seq: HashMap<i64, &pb::AccessLogEntry> =
+        entries.iter().map(|e| (e.sequence, e)).collect();
+    // The grant, written before any source was asked: no result, no source outcome.
+    let grant = by_seq.get(&(seq - 1)).expect("the grant is logged");
+    assert_eq!(grant.action(), pb::AccessAction::IncomeLookup);
+    assert_eq!(grant.outcome(), pb::AccessOutcome::Granted);
+    assert!(grant.source_outcomes.is_empty(), "{grant:?}");
+    assert!(grant.result_digest.is_empty(), "{grant:?}");
+    assert_eq!(grant.dossier_number, fx.dossier);
+    // Then what the sources answered.
+    let outcome = by_seq.get(&seq).expect("the outcome is logged");
+    assert_eq!(outcome.outcome(), pb::AccessOutcome::Granted);
+    assert_eq!(outcome.source_outcomes.len(), 5);
+    assert!(fx.verify().await?.intact);
     Ok(())
 }

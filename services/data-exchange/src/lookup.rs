@@ -1,5 +1,6 @@
-//! LookUpIncomes: validate, apply the access rules, ask the sources, log, answer. Every
-//! attempt, granted or refused, is logged before the answer leaves.
+//! LookUpIncomes: validate, apply the access rules, log, ask the sources, log what they
+//! answered, answer. Every attempt whose text can be recorded, granted or refused, is logged
+//! before the answer leaves, and a granted one before any source is asked.
 
 use chrono::NaiveDate;
 use prost::Message;
@@ -59,17 +60,52 @@ impl TryFrom<&pb::LookUpIncomesRequest> for Asked {
         {
             violations.add("dossier_number", "not a dossier number");
         }
-        if req.justification.chars().count() > MAX_JUSTIFICATION {
-            violations.add(
-                "justification",
-                format!("at most {MAX_JUSTIFICATION} characters"),
-            );
-        }
         let scope = scope_asked(req.scope.as_ref(), &mut violations);
         violations.finish(|| {
             Some(Self {
                 sources,
                 scope: scope?,
+            })
+        })
+    }
+}
+
+/// The request's free text, read by the one text parser before anything else happens: a
+/// field PostgreSQL would refuse (a NUL above all) must fail here, naming the field, and not
+/// after the sources were asked or with the attempt unlogged.
+struct Text {
+    dossier_number: Option<String>,
+    justification: Option<String>,
+}
+
+const DOSSIER_NUMBER: wire::TextLimit = wire::TextLimit {
+    max_chars: 64,
+    multiline: false,
+};
+const JUSTIFICATION: wire::TextLimit = wire::TextLimit {
+    max_chars: MAX_JUSTIFICATION,
+    multiline: true,
+};
+
+impl TryFrom<&pb::LookUpIncomesRequest> for Text {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::LookUpIncomesRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let dossier_number = v.take(wire::optional_text(
+            "dossier_number",
+            &req.dossier_number,
+            DOSSIER_NUMBER,
+        ));
+        let justification = v.take(wire::optional_text(
+            "justification",
+            &req.justification,
+            JUSTIFICATION,
+        ));
+        v.finish(|| {
+            Some(Self {
+                dossier_number: dossier_number?,
+                justification: justification?,
             })
         })
     }
@@ -151,7 +187,12 @@ fn months_between(first: YearMonth, last: YearMonth) -> usize {
 /// What the log records of the request, whether or not it is valid. A field that cannot be
 /// read is recorded as absent (an unknown source as its number) rather than refused here:
 /// the refusal comes from a rule or from `validate`, and is logged with this entry.
-fn base_entry(state: &DataExchangeApi, caller: &Caller, req: &pb::LookUpIncomesRequest) -> Entry {
+fn base_entry(
+    state: &DataExchangeApi,
+    caller: &Caller,
+    req: &pb::LookUpIncomesRequest,
+    text: Text,
+) -> Entry {
     let month_day = |m: Option<&pb::YearMonth>, last: bool| {
         m.and_then(|m| YearMonth::new(m.year, u32::try_from(m.month).ok()?).ok())
             .map(|m| if last { m.last_day() } else { m.first_day() })
@@ -192,7 +233,7 @@ fn base_entry(state: &DataExchangeApi, caller: &Caller, req: &pb::LookUpIncomesR
             .unwrap_or(LookupPurpose::Unspecified)
             .as_str_name()
             .into(),
-        dossier_number: Some(req.dossier_number.trim().to_owned()).filter(|d| !d.is_empty()),
+        dossier_number: text.dossier_number,
         sources: req
             .sources
             .iter()
@@ -206,7 +247,7 @@ fn base_entry(state: &DataExchangeApi, caller: &Caller, req: &pb::LookUpIncomesR
         situation_on,
         last_known,
         outcome: "refused".into(),
-        justification: req.justification.chars().take(MAX_JUSTIFICATION).collect(),
+        justification: text.justification.unwrap_or_default(),
         trace_id: trace_id(),
         ..Default::default()
     }
@@ -316,27 +357,35 @@ impl DataExchangeApi {
         }
     }
 
-    /// The order is the safety property: every rule is checked before any source is asked,
-    /// and the outcome, refused or granted, is logged before anything is returned.
+    /// The order is the safety property: the request's text is read before anything
+    /// happens, every rule is checked before any source is asked, a refusal is logged before
+    /// it is returned, and a grant is logged before any source is asked, so that whatever
+    /// fails later the access stands in the log. After the sources answered, an outcome entry
+    /// (the same look-up, granted, with the result digest and each source's outcome) records
+    /// what was seen; the answer names that entry.
     #[tracing::instrument(skip_all, fields(outcome, rule))]
     pub(crate) async fn look_up(
         &self,
         caller: &Caller,
         req: pb::LookUpIncomesRequest,
     ) -> ServiceResult<pb::LookUpIncomesResponse> {
-        let mut entry = base_entry(self, caller, &req);
+        let text = Text::try_from(&req)?;
+        let mut entry = base_entry(self, caller, &req, text);
         let span = tracing::Span::current();
         let allowed = match self.authorise(caller, &req, &mut entry, &span).await {
             Ok(allowed) => allowed,
             Err((rule, status)) => return Err(self.refused(entry, rule, status).await),
         };
+        entry.outcome = "granted".into();
+        // Not logged, not asked.
+        self.log(entry.clone()).await?;
+        span.record("outcome", "granted");
         let results = self.ask_sources(&allowed).await;
         let digest = results_digest(&results);
-        entry.outcome = "granted".into();
+        entry.at = self.clock.now();
         entry.result_digest = Some(digest.clone());
         entry.source_outcomes = source_outcomes(&results)?;
         let sequence = self.log(entry).await?;
-        span.record("outcome", "granted");
         answer(&allowed.subject, results, &digest, sequence)
     }
 

@@ -5,6 +5,7 @@
 //! check an export offline.
 
 pub mod export;
+pub mod head;
 pub mod purge;
 pub mod read;
 pub mod verify;
@@ -200,25 +201,14 @@ impl AccessLog {
     }
 
     /// Appends one entry. The table lock serialises writers so that the chain has no forks;
-    /// every `checkpoint_every` entries a signed checkpoint is written with it.
+    /// the signed head moves to it in the same transaction, and every `checkpoint_every`
+    /// entries a signed checkpoint is written with it.
     #[tracing::instrument(skip_all, fields(sequence))]
     pub async fn append_in(&self, conn: &mut PgConnection, mut e: Entry) -> ServiceResult<i64> {
         sqlx::query("LOCK TABLE access_log IN EXCLUSIVE MODE")
             .execute(&mut *conn)
             .await?;
-        let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT sequence, entry_hash FROM access_log ORDER BY sequence DESC LIMIT 1",
-        )
-        .fetch_optional(&mut *conn)
-        .await?;
-        let (sequence, prev) = match last {
-            Some((s, h)) => (s + 1, h),
-            // Empty: the first entry ever, or everything purged (the anchor keeps the head).
-            None => match latest_anchor(&mut *conn).await? {
-                Some(a) => (a.sequence + 1, a.entry_hash),
-                None => (1, GENESIS.to_vec()),
-            },
-        };
+        let (sequence, prev) = self.next_link(&mut *conn).await?;
         e.sequence = sequence;
         e.entry_hash = e.compute_hash(&prev);
         e.prev_hash = prev;
@@ -252,11 +242,37 @@ impl AccessLog {
         .bind(&e.entry_hash)
         .execute(&mut *conn)
         .await?;
+        self.write_head(&mut *conn, sequence, &e.entry_hash, e.at)
+            .await?;
         if sequence % self.checkpoint_every == 0 {
             self.checkpoint(&mut *conn, sequence, &e.entry_hash, e.at, false)
                 .await?;
         }
         Ok(sequence)
+    }
+
+    /// The next entry's sequence and previous hash. They come from the signed head, not from
+    /// the newest row: an entry deleted behind the service's back must leave a gap that
+    /// verification finds, not have its number handed out again.
+    async fn next_link(&self, conn: &mut PgConnection) -> ServiceResult<(i64, Vec<u8>)> {
+        if let Some(h) = head::read_head(&mut *conn).await? {
+            return Ok((h.sequence + 1, h.entry_hash));
+        }
+        // No head yet: a log from before heads were kept (its newest row is the head it
+        // would have had), or the first entry ever.
+        let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT sequence, entry_hash FROM access_log ORDER BY sequence DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(match last {
+            Some((s, h)) => (s + 1, h),
+            // Empty: the first entry ever, or everything purged (the anchor keeps the head).
+            None => match latest_anchor(&mut *conn).await? {
+                Some(a) => (a.sequence + 1, a.entry_hash),
+                None => (1, GENESIS.to_vec()),
+            },
+        })
     }
 
     /// Signs and stores a checkpoint of the chain head at `sequence`.

@@ -6,7 +6,11 @@ use secal_proto::v1::{self as pb, ChainFailureKind};
 use secal_runtime::{ServiceError, ServiceResult};
 use sqlx::PgConnection;
 
-use super::{AccessLog, CHECKPOINT_COLUMNS, COLUMNS, Checkpoint, Entry, GENESIS, latest_anchor};
+use super::{
+    AccessLog, CHECKPOINT_COLUMNS, COLUMNS, Checkpoint, Entry, GENESIS,
+    head::{HEAD_COLUMNS, Head, head_statement},
+    latest_anchor,
+};
 use crate::keys::verify_signature;
 
 const BATCH: i64 = 1000;
@@ -101,7 +105,9 @@ impl AccessLog {
         let purge_anchor = latest_anchor(&mut conn).await?;
         let floor = purge_anchor.as_ref().map_or(0, |a| a.sequence);
         let start = starting_point(&mut conn, from, floor, purge_anchor).await?;
-        let last = last_sequence(&mut conn).await?;
+        // The newest sequence and the signed head are read in one statement, so that an
+        // append between two reads cannot look like a cut-off tail.
+        let (last, head) = end_of_log(&mut conn).await?;
         let to = if to == 0 { last.unwrap_or(0) } else { to };
         let mut v = Verification {
             intact: true,
@@ -110,8 +116,14 @@ impl AccessLog {
             anchor: start.clone(),
             ..Default::default()
         };
+        let reaches_end = to == last.unwrap_or(0);
         let walked = match walk(&mut conn, &keys, &mut v, start.as_ref(), to).await {
-            Ok(()) => tail_cut_off(&mut conn, last, floor, to).await,
+            Ok(end_hash) => match tail_cut_off(&mut conn, last, floor, to).await {
+                Ok(()) if reaches_end => {
+                    check_head(&keys, head.as_ref(), last.unwrap_or(floor), &end_hash)
+                }
+                other => other,
+            },
             Err(stop) => Err(stop),
         };
         match walked {
@@ -161,22 +173,120 @@ async fn starting_point(
     Ok(checkpoint.or(purge_anchor))
 }
 
-/// The newest entry's sequence; none when the log is empty.
-async fn last_sequence(conn: &mut PgConnection) -> ServiceResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT max(sequence) FROM access_log")
-        .fetch_one(&mut *conn)
-        .await?)
+/// The newest entry's sequence (none when the log is empty) and the signed head, as of one
+/// snapshot.
+async fn end_of_log(conn: &mut PgConnection) -> ServiceResult<(Option<i64>, Option<Head>)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        last: Option<i64>,
+        sequence: Option<i64>,
+        entry_hash: Option<Vec<u8>>,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        signed_statement: Option<String>,
+        signature: Option<Vec<u8>>,
+        key_id: Option<String>,
+    }
+    let r: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT (SELECT max(sequence) FROM access_log) AS last, {HEAD_COLUMNS}
+           FROM (SELECT 1) AS one LEFT JOIN access_log_head ON true"
+    )))
+    .fetch_one(&mut *conn)
+    .await?;
+    let head = match (
+        r.sequence,
+        r.entry_hash,
+        r.at,
+        r.signed_statement,
+        r.signature,
+    ) {
+        (Some(sequence), Some(entry_hash), Some(at), Some(signed_statement), Some(signature)) => {
+            Some(Head {
+                sequence,
+                entry_hash,
+                at,
+                signed_statement,
+                signature,
+                key_id: r.key_id.unwrap_or_default(),
+            })
+        }
+        _ => None,
+    };
+    Ok((r.last, head))
+}
+
+/// The chain's end (the newest entry, or the purge anchor when none is left) against the
+/// signed head written with every append: a head beyond the end means the newest entries were
+/// removed; a head short of it, entries added behind the service's back.
+fn check_head(
+    keys: &HashMap<String, Vec<u8>>,
+    head: Option<&Head>,
+    end: i64,
+    end_hash: &[u8],
+) -> Result<(), Stop> {
+    let Some(h) = head else {
+        if end == 0 {
+            return Ok(());
+        }
+        return Err(Stop::broken(
+            end,
+            ChainFailureKind::BadCheckpointSignature,
+            "the log has entries but no signed head",
+        ));
+    };
+    let statement = head_statement(h.sequence, &h.entry_hash, h.at);
+    let signed = statement == h.signed_statement
+        && keys
+            .get(&h.key_id)
+            .is_some_and(|pk| verify_signature(pk, statement.as_bytes(), &h.signature));
+    if !signed {
+        return Err(Stop::broken(
+            h.sequence,
+            ChainFailureKind::BadCheckpointSignature,
+            "the signed head's signature does not verify",
+        ));
+    }
+    if h.sequence > end {
+        return Err(Stop::broken(
+            end + 1,
+            ChainFailureKind::SequenceGap,
+            format!(
+                "entries {} to {} are missing: the signed head names entry {} but the chain ends at {end}",
+                end + 1,
+                h.sequence,
+                h.sequence
+            ),
+        ));
+    }
+    if h.sequence < end {
+        return Err(Stop::broken(
+            h.sequence + 1,
+            ChainFailureKind::CheckpointMismatch,
+            format!(
+                "entries after {} are not covered by the signed head",
+                h.sequence
+            ),
+        ));
+    }
+    if h.entry_hash != end_hash {
+        return Err(Stop::broken(
+            end,
+            ChainFailureKind::CheckpointMismatch,
+            "the signed head names another hash for the last entry",
+        ));
+    }
+    Ok(())
 }
 
 /// Walks the entries after the starting point up to `to`, in batches so that a long log is
-/// never held in memory at once.
+/// never held in memory at once. Answers the hash of the last entry walked (the starting
+/// point's when none was).
 async fn walk(
     conn: &mut PgConnection,
     keys: &HashMap<String, Vec<u8>>,
     v: &mut Verification,
     start: Option<&Checkpoint>,
     to: i64,
-) -> Result<(), Stop> {
+) -> Result<Vec<u8>, Stop> {
     let (mut expected, mut prev) = match start {
         Some(cp) => (cp.sequence + 1, cp.entry_hash.clone()),
         None => (1, GENESIS.to_vec()),
@@ -213,7 +323,7 @@ async fn walk(
             expected += 1;
         }
     }
-    Ok(())
+    Ok(prev)
 }
 
 /// The checkpoints met on the way (purge anchors are starting points, not met).
