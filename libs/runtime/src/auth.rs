@@ -133,16 +133,75 @@ impl Caller {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why a call's credentials were refused. The `Display` text is what the caller is told
+/// (the middleware puts it in the UNAUTHENTICATED status): one fixed sentence per cause, so
+/// that a client can tell what to fix without the JWT library's internals or the token being
+/// echoed back. The library's own detail is logged server-side where the error is made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("missing bearer token")]
+    #[error("missing bearer token: send `authorization: Bearer <token>`")]
     Missing,
-    #[error("malformed authorization header")]
+    #[error("malformed authorization header: expected `Bearer <token>`")]
     Malformed,
-    #[error("invalid token: {0}")]
-    Invalid(String),
+    #[error("malformed token: not a signed JWT with the expected claims")]
+    MalformedToken,
+    #[error("token signature does not verify with the issuer's key")]
+    BadSignature,
+    #[error("token signed with an algorithm other than EdDSA")]
+    WrongAlgorithm,
+    #[error("token expired: obtain a new one")]
+    Expired,
+    #[error("token not yet valid: its `nbf` is in the future")]
+    NotYetValid,
+    #[error("token is for another audience")]
+    WrongAudience,
+    #[error("token is from an issuer this service does not trust")]
+    WrongIssuer,
+    /// The name is one of the registered claims the library requires (`exp`, `aud`, …). Our
+    /// `Claims` requires them too and is read first, so today a missing one is reported as
+    /// `MalformedToken`; kept for a library that checks them first.
+    #[error("token lacks the required claim `{0}`")]
+    MissingClaim(String),
+    #[error("token has an empty subject")]
+    EmptySubject,
+    #[error("only a system may act on behalf of an agent")]
+    OnBehalfOfBySystemOnly,
+    #[error("the on-behalf-of token is not an agent's")]
+    OnBehalfOfNotAnAgent,
+    #[error("token refused")]
+    Refused,
+    /// Configuration and signing errors: never reach a caller.
     #[error("bad key: {0}")]
     BadKey(String),
+    #[error("cannot sign the token: {0}")]
+    Signing(String),
+}
+
+impl AuthError {
+    /// The caller-facing cause of a failed decode; the library's message is logged here, not
+    /// returned, because it describes parser internals and can quote token fragments.
+    fn from_jwt(e: &jsonwebtoken::errors::Error) -> Self {
+        use jsonwebtoken::errors::ErrorKind as K;
+        let refusal = match e.kind() {
+            K::InvalidToken
+            | K::Base64(_)
+            | K::Json(_)
+            | K::Utf8(_)
+            | K::InvalidClaimFormat(_)
+            | K::InvalidAlgorithmName
+            | K::MissingAlgorithm => Self::MalformedToken,
+            K::InvalidSignature => Self::BadSignature,
+            K::InvalidAlgorithm | K::UnsupportedAlgorithm => Self::WrongAlgorithm,
+            K::ExpiredSignature => Self::Expired,
+            K::ImmatureSignature => Self::NotYetValid,
+            K::InvalidAudience => Self::WrongAudience,
+            K::InvalidIssuer => Self::WrongIssuer,
+            K::MissingRequiredClaim(claim) => Self::MissingClaim(claim.clone()),
+            _ => Self::Refused,
+        };
+        tracing::info!(cause = %refusal, detail = %e, "token refused");
+        refusal
+    }
 }
 
 /// Verifies tokens with the issuer's public key.
@@ -202,7 +261,10 @@ impl TokenVerifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[AUDIENCE]);
+        // The same leeway both ways: clocks of issuer and service may differ either way.
         validation.leeway = 30;
+        // Off by default in jsonwebtoken: a token minted for later must not work now.
+        validation.validate_nbf = true;
         Ok(Self {
             key,
             validation,
@@ -210,18 +272,19 @@ impl TokenVerifier {
         })
     }
 
-    /// The token's principal, if its signature, issuer, audience and expiry check out (a
-    /// token seen before and not yet expired is answered from memory).
+    /// The token's principal, if its signature, issuer, audience, expiry and `nbf` (when
+    /// present) check out (a token seen before and not yet expired is answered from memory:
+    /// it was already past its `nbf` then).
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         let now = unix_now();
         if let Some(principal) = self.verified.get(token, now) {
             return Ok(principal);
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+            .map_err(|e| AuthError::from_jwt(&e))?;
         let c = data.claims;
         if c.sub.trim().is_empty() {
-            return Err(AuthError::Invalid("empty subject".into()));
+            return Err(AuthError::EmptySubject);
         }
         let principal = Principal {
             id: c.sub,
@@ -239,28 +302,20 @@ impl TokenVerifier {
             .ok_or(AuthError::Missing)?
             .to_str()
             .map_err(|_| AuthError::Malformed)?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .ok_or(AuthError::Malformed)?;
-        let principal = self.verify(token.trim())?;
-        let mut agent_token =
-            (principal.kind == PrincipalKind::Agent).then(|| token.trim().to_owned());
+        let token = bearer_token(value).ok_or(AuthError::Malformed)?;
+        let principal = self.verify(token)?;
+        let mut agent_token = (principal.kind == PrincipalKind::Agent).then(|| token.to_owned());
         let on_behalf_of = match headers.get(ON_BEHALF_OF_HEADER) {
             None => None,
             Some(v) => {
                 // Only systems relay agents; an agent cannot claim to be another agent.
                 if principal.kind != PrincipalKind::System {
-                    return Err(AuthError::Invalid(
-                        "only a system may act on behalf of an agent".into(),
-                    ));
+                    return Err(AuthError::OnBehalfOfBySystemOnly);
                 }
                 let relayed = v.to_str().map_err(|_| AuthError::Malformed)?.trim();
                 let agent = self.verify(relayed)?;
                 if agent.kind != PrincipalKind::Agent {
-                    return Err(AuthError::Invalid(
-                        "on-behalf-of token is not an agent's".into(),
-                    ));
+                    return Err(AuthError::OnBehalfOfNotAnAgent);
                 }
                 agent_token = Some(relayed.to_owned());
                 Some(agent)
@@ -272,6 +327,15 @@ impl TokenVerifier {
             agent_token,
         })
     }
+}
+
+/// The token of an `authorization` value `<scheme> <token>` whose scheme is Bearer in any
+/// case: auth schemes are case-insensitive (RFC 7235 §2.1, RFC 6750 §2.1), and some clients
+/// and proxies send `BEARER` or `bearer`.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim().split_once([' ', '\t'])?;
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Mints tokens. Used by the local stack, tests and the dev token command — never by a
@@ -316,8 +380,14 @@ impl TokenSigner {
             iat: now,
             exp: now + ttl_secs,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
-            .map_err(|e| AuthError::Invalid(e.to_string()))
+        self.mint_claims(&claims)
+    }
+
+    /// Signs any claims as they are, e.g. a token with an `nbf` or a foreign audience, for
+    /// tests of what the verifier refuses. `iss` is not added: the claims carry their own.
+    pub fn mint_claims<C: Serialize>(&self, claims: &C) -> Result<String, AuthError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, &self.key)
+            .map_err(|e| AuthError::Signing(e.to_string()))
     }
 }
 
@@ -501,6 +571,199 @@ mod policy_tests {
         assert_eq!(
             err.problems,
             vec!["the contracts declare no service secal.v1.NoSuchService"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use ed25519_dalek::{
+        SigningKey,
+        pkcs8::{EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding},
+    };
+    use serde_json::json;
+
+    use super::*;
+
+    const ISSUER: &str = "test";
+
+    fn keys() -> (TokenSigner, TokenVerifier) {
+        let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+        let private = signing.to_pkcs8_pem(LineEnding::LF).expect("private pem");
+        let public = signing
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("public pem");
+        (
+            TokenSigner::from_private_pem(private.as_bytes(), ISSUER).expect("signer"),
+            TokenVerifier::from_public_pem(public.as_bytes(), ISSUER).expect("verifier"),
+        )
+    }
+
+    /// Valid claims of an agent, with `extra` merged over them (`null` removes a claim).
+    fn claims(extra: serde_json::Value) -> serde_json::Value {
+        let now = unix_now();
+        let mut c = json!({
+            "sub": "agent-1", "kind": "agent", "roles": ["case-officer"],
+            "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600,
+        });
+        for (k, v) in extra.as_object().expect("object") {
+            match v {
+                serde_json::Value::Null => c.as_object_mut().expect("object").remove(k),
+                v => c
+                    .as_object_mut()
+                    .expect("object")
+                    .insert(k.clone(), v.clone()),
+            };
+        }
+        c
+    }
+
+    fn headers(authorization: &str) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            http::header::AUTHORIZATION,
+            authorization.parse().expect("header value"),
+        );
+        h
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_is_refused_beyond_the_leeway() {
+        let (signer, verifier) = keys();
+        let now = unix_now();
+        let later = signer
+            .mint_claims(&claims(json!({"nbf": now + 120})))
+            .expect("mint");
+        assert_eq!(verifier.verify(&later), Err(AuthError::NotYetValid));
+        // Within the 30 s leeway of `exp`, for clocks a little apart.
+        let skewed = signer
+            .mint_claims(&claims(json!({"nbf": now + 10})))
+            .expect("mint");
+        assert!(verifier.verify(&skewed).is_ok());
+        let past = signer
+            .mint_claims(&claims(json!({"nbf": now - 10})))
+            .expect("mint");
+        assert!(verifier.verify(&past).is_ok());
+        // Refused twice: a refusal is not remembered as a success.
+        assert_eq!(verifier.verify(&later), Err(AuthError::NotYetValid));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let (signer, verifier) = keys();
+        let token = signer
+            .mint("agent-1", PrincipalKind::Agent, &[roles::CASE_OFFICER], 600)
+            .expect("mint");
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            for sep in [" ", "  ", "\t"] {
+                let caller = verifier
+                    .caller_from_headers(&headers(&format!("{scheme}{sep}{token}")))
+                    .unwrap_or_else(|e| panic!("{scheme:?}{sep:?}: {e}"));
+                assert_eq!(caller.principal.id, "agent-1");
+                assert_eq!(caller.agent_token(), Some(token.as_str()));
+            }
+        }
+        for value in [
+            format!("Basic {token}"),
+            format!("Bearer{token}"),
+            "Bearer".to_owned(),
+            "Bearer   ".to_owned(),
+            token.clone(),
+        ] {
+            assert_eq!(
+                verifier.caller_from_headers(&headers(&value)).err(),
+                Some(AuthError::Malformed),
+                "{value}"
+            );
+        }
+        assert_eq!(
+            verifier.caller_from_headers(&http::HeaderMap::new()).err(),
+            Some(AuthError::Missing)
+        );
+    }
+
+    #[test]
+    fn each_cause_gets_a_fixed_message_without_library_internals() {
+        let (signer, verifier) = keys();
+        let (foreign, _) = keys();
+        let now = unix_now();
+        let mint = |c| signer.mint_claims(&c).expect("mint");
+        let cases = [
+            ("not.a.jwt".to_owned(), AuthError::MalformedToken),
+            ("garbage".to_owned(), AuthError::MalformedToken),
+            (
+                foreign.mint_claims(&claims(json!({}))).expect("mint"),
+                AuthError::BadSignature,
+            ),
+            (mint(claims(json!({"exp": now - 120}))), AuthError::Expired),
+            (
+                mint(claims(json!({"nbf": now + 600}))),
+                AuthError::NotYetValid,
+            ),
+            (
+                mint(claims(json!({"aud": "someone-else"}))),
+                AuthError::WrongAudience,
+            ),
+            (
+                mint(claims(json!({"iss": "elsewhere"}))),
+                AuthError::WrongIssuer,
+            ),
+            (
+                mint(claims(json!({"exp": null}))),
+                AuthError::MalformedToken,
+            ),
+            (
+                mint(claims(json!({"kind": null}))),
+                AuthError::MalformedToken,
+            ),
+            (mint(claims(json!({"sub": " "}))), AuthError::EmptySubject),
+        ];
+        for (token, expected) in cases {
+            let err = verifier
+                .caller_from_headers(&headers(&format!("Bearer {token}")))
+                .expect_err("refused");
+            assert_eq!(err, expected, "{token}");
+            let message = err.to_string();
+            for internal in [
+                "InvalidToken",
+                "Base64",
+                "Json",
+                "line ",
+                "column",
+                "Error(",
+            ] {
+                assert!(!message.contains(internal), "{message}");
+            }
+            assert!(!message.contains(&token), "{message}");
+        }
+    }
+
+    #[test]
+    fn only_a_system_relays_an_agent_and_only_an_agent_is_relayed() {
+        let (signer, verifier) = keys();
+        let agent = signer
+            .mint("agent-1", PrincipalKind::Agent, &[roles::CASE_OFFICER], 600)
+            .expect("mint");
+        let system = signer
+            .mint(
+                "secal-intake",
+                PrincipalKind::System,
+                &[roles::SERVICE],
+                600,
+            )
+            .expect("mint");
+        let mut h = headers(&format!("Bearer {agent}"));
+        h.insert(ON_BEHALF_OF_HEADER, agent.parse().expect("value"));
+        assert_eq!(
+            verifier.caller_from_headers(&h).err(),
+            Some(AuthError::OnBehalfOfBySystemOnly)
+        );
+        let mut h = headers(&format!("bearer {system}"));
+        h.insert(ON_BEHALF_OF_HEADER, system.parse().expect("value"));
+        assert_eq!(
+            verifier.caller_from_headers(&h).err(),
+            Some(AuthError::OnBehalfOfNotAnAgent)
         );
     }
 }
