@@ -62,23 +62,6 @@ async fn real_admissibility(
     }
 }
 
-async fn wait_for_payments_event(suite: &Suite, event_id: &str) -> anyhow::Result<i64> {
-    let admin = suite.admin_pool().await?;
-    for _ in 0..100 {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM payments.dossier_events WHERE event_id = $1::uuid",
-        )
-        .bind(event_id)
-        .fetch_one(&admin)
-        .await?;
-        if n > 0 {
-            return Ok(n);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("event {event_id} never reached payments")
-}
-
 #[tokio::test]
 async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_event_at_payments()
 -> anyhow::Result<()> {
@@ -157,7 +140,7 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
 
     // The event reaches payments through the outbox relay, once.
     assert_eq!(
-        wait_for_payments_event(&suite, &activated.event_id).await?,
+        common::wait_for_payments_event(&suite, &activated.event_id).await?,
         1
     );
     let service = suite.token("secal-intake", PrincipalKind::System, &[roles::SERVICE])?;
@@ -201,7 +184,7 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
         .into_inner();
     assert!(again.duplicate && again.applied, "{again:?}");
     assert_eq!(
-        wait_for_payments_event(&suite, &activated.event_id).await?,
+        common::wait_for_payments_event(&suite, &activated.event_id).await?,
         1
     );
     // The account the mother gave (frame 5) awaits an agent's confirmation at payments.

@@ -13,7 +13,8 @@ pub const DEBTOR: &str = "68021100144";
 pub const CHILDREN: [&str; 3] = ["95050300295", "98092100333", "01120500477"];
 /// 011205004 with check digits computed the pre-2000 way: valid only as a birth in 1901.
 pub const CHILD_2001_OLD_RULE: &str = "01120500448";
-pub const IBAN: &str = "BE68539007547034";
+/// Not the service's own account (BE68 5390 0754 7034), which is never a payout account.
+pub const IBAN: &str = "BE48001123456727";
 
 pub fn nn(v: &str) -> Option<pb::NationalNumber> {
     Some(pb::NationalNumber { value: v.into() })

@@ -573,7 +573,9 @@ async fn activation_gives_the_payment_reference_and_the_claim_account_frames() -
     assert_eq!(attempts.len(), 1);
     assert_eq!(snapshot.enforcement_attempts, attempts);
 
-    // Payments derives the same reference from the number alone.
+    // Payments derives the same reference from the number alone (once intake's relay has
+    // brought the dossier there: a dossier payments never heard of is NOT_FOUND).
+    common::wait_for_payments_event(&suite, &activated.event_id).await?;
     let mut payments = secal_testkit::PaymentsClients::new(suite.channel(Svc::Payments).await?);
     let ledger = payments
         .ledger

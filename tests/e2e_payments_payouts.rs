@@ -603,7 +603,7 @@ async fn the_account_given_to_intake_awaits_an_agents_confirmation() -> anyhow::
         &d,
         3,
         "Dupont",
-        frame("BE68 5390 0754 7034", "Marie Dupont"),
+        frame("BE48 0011 2345 6727", "Marie Dupont"),
     )
     .await?;
     let mut statuses: Vec<i32> = c.accounts(&d).await?.iter().map(|a| a.status).collect();
@@ -623,4 +623,111 @@ async fn the_account_given_to_intake_awaits_an_agents_confirmation() -> anyhow::
     assert!(applied.applied);
     assert!(c.accounts(&other).await?.is_empty());
     Ok(())
+}
+
+/// The service's own account (the pain.001 debtor account, dev default).
+const OWN_IBAN: &str = "BE68 5390 0754 7034";
+
+#[tokio::test]
+async fn the_services_own_account_is_never_a_payout_account() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let (d, e) = (dossier(81), dossier(82));
+    c.dossier_event(21, &d, 1, "Dupont").await?;
+    let own = c.a(account_change("own-1", &d, OWN_IBAN));
+    let s = assert_code(
+        c.pay.payouts.request_payout_account_change(own).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["account.iban"]);
+    assert!(c.accounts(&d).await?.is_empty());
+
+    // Given to intake: not proposed, and the event is still applied.
+    let applied = c
+        .dossier_event_with(22, &e, 1, "Dupont", frame(OWN_IBAN, "Marie Dupont"))
+        .await?;
+    assert!(applied.applied);
+    assert!(c.accounts(&e).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_payout_is_not_confirmed_as_booked_after_today() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let dn = dossier(83);
+    let pay = format!("payable/{dn}/child-1");
+    c.dossier_event(31, &dn, 1, "Dupont").await?;
+    c.fund("f-83", &pay, "40.00").await?;
+    let acc = c
+        .pay
+        .payouts
+        .request_payout_account_change(c.a(account_change("acc-83", &dn, "BE71 0961 2345 6769")))
+        .await?
+        .into_inner()
+        .payout_account
+        .unwrap_or_default();
+    c.pay
+        .payouts
+        .confirm_payout_account_change(c.b(pb::ConfirmPayoutAccountChangeRequest {
+            idempotency_key: key("c-83"),
+            payout_account_id: acc.payout_account_id,
+            method: pb::ConfirmationMethod::BankCertificate as i32,
+            evidence_reference: "doc-83".into(),
+        }))
+        .await?;
+    let batch = c.batch("b-83", &[&dn]).await?.batch.unwrap_or_default();
+    let confirm = |k: &str, on: chrono::NaiveDate| pb::ConfirmPayoutsRequest {
+        idempotency_key: key(k),
+        batch_id: batch.batch_id.clone(),
+        payout_ids: vec![],
+        booked_on: date(
+            on.year(),
+            i32::try_from(on.month()).unwrap_or(0),
+            i32::try_from(on.day()).unwrap_or(0),
+        ),
+        bank_reference: "bank-83".into(),
+    };
+    // Beyond the bank's today (a day ahead of this clock may be it already): refused, and
+    // the payout stays pending.
+    let today = chrono::Utc::now().date_naive();
+    let later = c
+        .pay
+        .payouts
+        .confirm_payouts(c.a(confirm("conf-83a", today + chrono::Days::new(2))))
+        .await;
+    let s = assert_code(later, Code::InvalidArgument);
+    assert_eq!(violated_fields(&s), ["booked_on"]);
+    assert_eq!(c.balance(&pay).await?, (d("40"), d("40")));
+    c.pay
+        .payouts
+        .confirm_payouts(c.a(confirm("conf-83b", today)))
+        .await?;
+    assert_eq!(c.balance(&pay).await?, (d("0"), d("0")));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_ledger_of_a_dossier_payments_never_heard_of_is_not_found() -> anyhow::Result<()> {
+    let mut c = Ctx::start().await?;
+    let (unknown, by_event, by_account) = (dossier(91), dossier(92), dossier(93));
+    let r = c.a(ledger_of(&unknown));
+    assert_code(c.pay.ledger.get_dossier_ledger(r).await, Code::NotFound);
+    // Known from intake's event, no money yet: an empty ledger.
+    c.dossier_event(41, &by_event, 1, "Dupont").await?;
+    let r = c.a(ledger_of(&by_event));
+    let empty = c.pay.ledger.get_dossier_ledger(r).await?.into_inner();
+    assert!(empty.accounts.is_empty());
+    // Known by a ledger account of it.
+    c.fund("f-93", &format!("payable/{by_account}/child-1"), "5.00")
+        .await?;
+    let r = c.a(ledger_of(&by_account));
+    let funded = c.pay.ledger.get_dossier_ledger(r).await?.into_inner();
+    assert_eq!(funded.accounts.len(), 1, "{funded:?}");
+    Ok(())
+}
+
+fn ledger_of(d: &str) -> pb::GetDossierLedgerRequest {
+    pb::GetDossierLedgerRequest {
+        dossier_number: d.into(),
+        as_of: None,
+    }
 }

@@ -565,3 +565,36 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
     assert_eq!(debits, credits);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_statement_of_another_account_is_refused_and_nothing_is_stored() -> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
+    let d = DossierNumber::new(2024, 34)?.to_string();
+    c.ledger.receive_dossier_event(c.req(activated(&d))).await?;
+    let reference = StructuredReference::from_base(2_024_000_034)?.digits();
+    // A credit with the dossier's reference, but on someone else's account (not ours).
+    let xml = statement(&[entry(
+        "OTHER-1",
+        "50.00",
+        "CRDT",
+        "Dupont",
+        &structured(&reference),
+    )])
+    .replace("BE68539007547034", "BE71096123456769");
+    let st = assert_code(c.import("imp-other", &xml).await, Code::InvalidArgument);
+    assert_eq!(
+        common::violated_fields(&st),
+        ["camt053: BkToCstmrStmt/Stmt/Acct/Id/IBAN"]
+    );
+    let pool = c.suite.admin_pool().await?;
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM payments.bank_statements)
+              + (SELECT count(*) FROM payments.statement_lines)
+              + (SELECT count(*) FROM payments.debtor_payments)
+              + (SELECT count(*) FROM payments.ledger_transfers)",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(stored, 0, "nothing stored");
+    Ok(())
+}

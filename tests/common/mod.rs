@@ -265,3 +265,25 @@ pub async fn payments_process(
     )
     .await
 }
+
+/// Waits until intake's relay has delivered the event `event_id` to payments (its row in
+/// payments' event table); how many rows (1).
+pub async fn wait_for_payments_event(
+    suite: &secal_testkit::Suite,
+    event_id: &str,
+) -> anyhow::Result<i64> {
+    let admin = suite.admin_pool().await?;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM payments.dossier_events WHERE event_id = $1::uuid",
+        )
+        .bind(event_id)
+        .fetch_one(&admin)
+        .await?;
+        if n > 0 {
+            return Ok(n);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("event {event_id} never reached payments")
+}

@@ -425,6 +425,19 @@ pub async fn dossier_ledger(
         .payment_reference();
     let mut conn = api.pool.acquire().await?;
     let accounts = ledger::dossier_accounts(&mut conn, &dossier, as_of).await?;
+    // A dossier payments never heard of (no state from intake's events, no ledger account)
+    // is NOT_FOUND: answering 0.00 would tell a mistyped number owes and is owed nothing.
+    if accounts.is_empty() {
+        let known: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM dossier_states WHERE dossier_number = $1)",
+        )
+        .bind(&dossier)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !known {
+            return Err(ServiceError::not_found(format!("no dossier {dossier}")));
+        }
+    }
     let mut creditors: std::collections::BTreeMap<String, pb::CreditorPosition> =
         Default::default();
     let mut debtor = 0;

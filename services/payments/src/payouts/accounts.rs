@@ -7,7 +7,7 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use tracing::instrument;
 
-use super::new_account::{self, NewAccount, applicant_family_name, required};
+use super::new_account::{self, NewAccount, OWN_ACCOUNT, applicant_family_name, required};
 use super::{audit, run_once, store};
 use crate::api::PaymentsApi;
 
@@ -144,6 +144,9 @@ pub async fn request(
         dossier,
         account,
     } = RequestCommand::try_from(&req)?;
+    if account.is_own()? {
+        return Err(ServiceError::invalid_field("account.iban", OWN_ACCOUNT));
+    }
     let mut tx = pool.begin().await?;
     let method = "RequestPayoutAccountChange";
     let resp = run_once(&mut tx, method, &key, &req, async |conn| {

@@ -16,7 +16,7 @@ use tracing::instrument;
 use super::accounts::{self, ACTIVE};
 use super::new_account::holder_allowed;
 use super::rows::payouts_of;
-use super::{audit, debtor_setting, new_id, run_once, store};
+use super::{audit, debtor_setting, new_id, own_iban, run_once, store};
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer};
@@ -26,12 +26,11 @@ const PENDING_TIMEOUT_SECS: i64 = 90 * 24 * 3600;
 
 fn debtor() -> ServiceResult<Debtor> {
     let name = debtor_setting("SECAL_PAYOUT_DEBTOR_NAME", "SECAL - SPF Finances");
-    let iban = debtor_setting("SECAL_PAYOUT_DEBTOR_IBAN", "BE68539007547034");
     let bic = debtor_setting("SECAL_PAYOUT_DEBTOR_BIC", "BPOTBEB1");
     let bad = |what: &str| ServiceError::internal(std::io::Error::other(format!("bad {what}")));
     Ok(Debtor {
         name,
-        iban: iban.parse().map_err(|_| bad("SECAL_PAYOUT_DEBTOR_IBAN"))?,
+        iban: own_iban()?,
         bic: bic.parse().map_err(|_| bad("SECAL_PAYOUT_DEBTOR_BIC"))?,
     })
 }

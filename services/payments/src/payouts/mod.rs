@@ -15,8 +15,9 @@ pub(crate) use settle::{PayoutBy, PayoutReturn, return_payout};
 pub use settle::{confirm, record_return};
 
 use chrono::{DateTime, Utc};
+use secal_domain::Iban;
 use secal_proto::v1 as pb;
-use secal_runtime::{ServiceResult, idempotency, wire};
+use secal_runtime::{ServiceError, ServiceResult, idempotency, wire};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
@@ -27,6 +28,15 @@ pub(crate) fn debtor_setting(var: &str, dev_default: &str) -> String {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| dev_default.to_owned())
+}
+
+/// The service's own bank account (`SECAL_PAYOUT_DEBTOR_IBAN`; dev default the account of
+/// the dev stack and the test statements): the pain.001 debtor account, the only account
+/// whose camt.053 statements are imported, and never a creditor's payout account.
+pub(crate) fn own_iban() -> ServiceResult<Iban> {
+    debtor_setting("SECAL_PAYOUT_DEBTOR_IBAN", "BE68539007547034")
+        .parse()
+        .map_err(|_| ServiceError::internal(std::io::Error::other("bad SECAL_PAYOUT_DEBTOR_IBAN")))
 }
 
 pub(crate) fn new_id(prefix: &str) -> String {

@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
 use super::accounts::{ACTIVE, AccountRow, BLOCKED, PENDING};
-use super::store;
+use super::{own_iban, store};
 
 pub(super) fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
     let v = v.trim();
@@ -201,7 +201,16 @@ pub(super) async fn holder_allowed(
     .is_none())
 }
 
+/// Why the service's own account is never a payout account: a payout to it would leave the
+/// payable account as paid out while the money never left the service.
+pub(super) const OWN_ACCOUNT: &str = "the service's own account: payouts go to a creditor";
+
 impl NewAccount {
+    /// The account is the service's own (the pain.001 debtor account).
+    pub(super) fn is_own(&self) -> ServiceResult<bool> {
+        Ok(self.iban == own_iban()?)
+    }
+
     pub(super) fn refusal(&self, applicant: &str) -> Option<&'static str> {
         let lawyer = self.lawyer.lawyer_name.trim();
         refusal(&self.holder, self.holding, lawyer, applicant)
@@ -254,6 +263,10 @@ pub(crate) async fn propose_from_intake(
             return Ok(false);
         }
     };
+    if account.is_own()? {
+        tracing::warn!("the payout account in intake's event is the service's own: not proposed");
+        return Ok(false);
+    }
     if account.known(conn, dossier).await? {
         return Ok(false);
     }

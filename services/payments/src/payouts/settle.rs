@@ -18,6 +18,17 @@ const PENDING: i16 = pb::PayoutState::Pending as i16;
 const CONFIRMED: i16 = pb::PayoutState::Confirmed as i16;
 const RETURNED: i16 = pb::PayoutState::Returned as i16;
 
+/// `on`, unless it is after the bank's today (the violation recorded, naming `field`). A day
+/// ahead of this (UTC) clock is allowed: the bank's Brussels date may already be tomorrow.
+fn not_future(v: &mut Violations, field: &str, on: NaiveDate) -> Option<NaiveDate> {
+    let latest = Utc::now().date_naive().checked_add_days(Days::new(1));
+    if latest.is_some_and(|latest| on > latest) {
+        v.add(field, "in the future");
+        return None;
+    }
+    Some(on)
+}
+
 /// ConfirmPayouts, parsed (the payouts named, if any, are checked against the batch).
 struct ConfirmCommand {
     key: String,
@@ -35,7 +46,11 @@ impl TryFrom<&pb::ConfirmPayoutsRequest> for ConfirmCommand {
         if batch_id.is_empty() {
             v.add("batch_id", "required");
         }
-        let booked_on = v.take_all(wire::date_from_pb("booked_on", req.booked_on.as_ref()));
+        // A bank books what happened: a booking date in the future is a typing error, and
+        // would make the payout look settled before the money left.
+        let booked_on = v
+            .take_all(wire::date_from_pb("booked_on", req.booked_on.as_ref()))
+            .and_then(|on| not_future(&mut v, "booked_on", on));
         v.finish(|| {
             Some(ConfirmCommand {
                 key: key?,
@@ -166,19 +181,7 @@ impl<'r> TryFrom<&'r pb::RecordPayoutReturnRequest> for ReturnCommand<'r> {
         };
         let returned_on = v
             .take_all(wire::date_from_pb("returned_on", req.returned_on.as_ref()))
-            .and_then(|on| {
-                // A day ahead is allowed: the bank's date may already be tomorrow on this
-                // (UTC) clock.
-                if Utc::now()
-                    .date_naive()
-                    .checked_add_days(Days::new(1))
-                    .is_some_and(|latest| on > latest)
-                {
-                    v.add("returned_on", "in the future");
-                    return None;
-                }
-                Some(on)
-            });
+            .and_then(|on| not_future(&mut v, "returned_on", on));
         let code = req.reason_code.trim();
         if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             v.add("reason_code", "an ISO 20022 4-character code");

@@ -19,7 +19,7 @@ use super::{LineKind, ParsedLine, lines_of, stable_id};
 use crate::api::PaymentsApi;
 use crate::ledger::booking::Booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
-use crate::payouts::{PayoutBy, PayoutReturn, return_payout};
+use crate::payouts::{PayoutBy, PayoutReturn, own_iban, return_payout};
 use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment};
 
 const METHOD: &str = "ImportBankStatement";
@@ -180,6 +180,7 @@ pub(crate) async fn import(
 ) -> ServiceResult<pb::ImportBankStatementResponse> {
     let pool = &api.pool;
     let cmd = ImportCommand::try_from(&req)?;
+    of_own_account(&cmd)?;
     let actor = &caller.actor().id;
     let mut tx = Booking::begin(pool).await?;
     if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &cmd.key, &req).await? {
@@ -206,6 +207,25 @@ pub(crate) async fn import(
         "bank statement imported"
     );
     Ok(resp)
+}
+
+/// A statement of another account is refused before anything is stored: its credits are
+/// not money the service received, and booking them would clear debts nobody paid.
+/// INVALID_ARGUMENT (not FAILED_PRECONDITION): no change of state makes that file importable,
+/// the operator picked the wrong file.
+fn of_own_account(cmd: &ImportCommand) -> ServiceResult<()> {
+    let own = own_iban()?;
+    if cmd.account == own.electronic() {
+        return Ok(());
+    }
+    Err(ServiceError::invalid_field(
+        "camt053: BkToCstmrStmt/Stmt/Acct/Id/IBAN",
+        format!(
+            "a statement of account {}, not of the service's own account {}",
+            cmd.stmt.account_iban.masked(),
+            own.masked()
+        ),
+    ))
 }
 
 /// Claims the statement for this import; `false` when it was imported before. The same
