@@ -311,20 +311,14 @@ pub async fn run_monthly(
     request: pb::RunMonthlyAdvancesRequest,
 ) -> ServiceResult<RunStream> {
     let cmd = RunCommand::try_from(&request)?;
-    let (sink, stream) = mpsc::channel(16);
     let (pool, calc, actor) = (
         api.pool.clone(),
         api.calculation.clone(),
         caller.actor().id.clone(),
     );
-    tokio::spawn(async move {
-        if let Err(e) = run(pool, calc, actor, cmd.month, cmd.every, sink.clone()).await {
-            let _ = sink.send(Err(e.into())).await;
-        }
-    });
-    Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(
-        stream,
-    )))
+    Ok(crate::api::background_run(|sink| {
+        run(pool, calc, actor, cmd.month, cmd.every, sink)
+    }))
 }
 
 /// Runs (or resumes, or follows) the month's run, streaming progress then the final run.

@@ -22,3 +22,24 @@ impl PaymentsApi {
         Self { pool, calculation }
     }
 }
+
+/// Starts a run in the background and answers its stream at once: the run sends its progress
+/// to the sink and goes on if the client goes away (its end is recorded in the database); an
+/// error that stops it is the stream's last message.
+pub(crate) fn background_run<T, F>(
+    run: impl FnOnce(tokio::sync::mpsc::Sender<Result<T, tonic::Status>>) -> F,
+) -> tonic::codegen::BoxStream<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = secal_runtime::ServiceResult<()>> + Send + 'static,
+{
+    let (sink, stream) = tokio::sync::mpsc::channel(16);
+    let errors = sink.clone();
+    let running = run(sink);
+    tokio::spawn(async move {
+        if let Err(e) = running.await {
+            let _ = errors.send(Err(e.into())).await;
+        }
+    });
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(stream))
+}

@@ -67,20 +67,14 @@ pub(crate) async fn run_monthly(
     req: pb::RunMonthlyDuesRequest,
 ) -> ServiceResult<RunStream> {
     let cmd = RunCommand::try_from(&req)?;
-    let (sink, stream) = mpsc::channel(16);
     let (pool, calc, actor) = (
         api.pool.clone(),
         api.calculation.clone(),
         caller.actor().id.clone(),
     );
-    tokio::spawn(async move {
-        if let Err(e) = run(pool, calc, actor, cmd, sink.clone()).await {
-            let _ = sink.send(Err(e.into())).await;
-        }
-    });
-    Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(
-        stream,
-    )))
+    Ok(crate::api::background_run(|sink| {
+        run(pool, calc, actor, cmd, sink)
+    }))
 }
 
 /// What became of one dossier.
