@@ -387,3 +387,68 @@ async fn a_grant_is_logged_before_the_sources_are_asked_and_stands_when_they_fai
     assert!(fx.verify().await?.intact);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_nul_in_an_auditors_filter_or_reference_is_refused_naming_the_field() -> anyhow::Result<()>
+{
+    let fx = Fx::start().await?;
+    let auditor = fx.auditor();
+    let admin = fx.suite.admin_pool().await?;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM data_exchange.access_log")
+            .fetch_one(&admin)
+            .await
+    };
+    let before = count().await?;
+    let lists = [
+        (
+            "agent_id",
+            pb::ListAccessLogEntriesRequest {
+                agent_id: "agent\0x".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "dossier_number",
+            pb::ListAccessLogEntriesRequest {
+                dossier_number: "SEC\0".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "audit_reference",
+            pb::ListAccessLogEntriesRequest {
+                audit_reference: "case\0 17".into(),
+                ..Default::default()
+            },
+        ),
+    ];
+    for (field, req) in lists {
+        let status = fx
+            .dx
+            .clone()
+            .list_access_log_entries(fx.suite.request(&auditor, req))
+            .await
+            .map(|_| ())
+            .expect_err("a NUL is refused");
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert!(names_field(&status, field), "{field}: {status:?}");
+    }
+    let export = pb::ExportAccessLogRequest {
+        subject: nn(DEBTOR),
+        request_reference: "request\0".into(),
+        ..Default::default()
+    };
+    let status = fx
+        .dx
+        .clone()
+        .export_access_log(fx.suite.request(&auditor, export))
+        .await
+        .map(|_| ())
+        .expect_err("a NUL is refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(names_field(&status, "request_reference"), "{status:?}");
+    // Refused before the read was logged: nothing was written.
+    assert_eq!(count().await?, before);
+    Ok(())
+}

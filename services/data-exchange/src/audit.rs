@@ -52,6 +52,7 @@ struct ListQuery {
     from_date: Option<NaiveDate>,
     to_date: Option<NaiveDate>,
     flagged_only: bool,
+    audit_reference: String,
 }
 
 impl TryFrom<&pb::ListAccessLogEntriesRequest> for ListQuery {
@@ -79,12 +80,21 @@ impl TryFrom<&pb::ListAccessLogEntriesRequest> for ListQuery {
             req.from_date.as_ref(),
         ));
         let to_date = v.take_all(wire::optional_date_from_pb("to_date", req.to_date.as_ref()));
+        let agent_id = text(&mut v, "agent_id", &req.agent_id, FILTER_TEXT);
+        let dossier_number = text(&mut v, "dossier_number", &req.dossier_number, FILTER_TEXT);
+        let reference = text(
+            &mut v,
+            "audit_reference",
+            &req.audit_reference,
+            REFERENCE_TEXT,
+        );
         v.finish(|| {
             Some(ListQuery {
                 page: page?,
                 who: who?,
-                agent_id: text(&req.agent_id),
-                dossier_number: text(&req.dossier_number),
+                agent_id: agent_id?,
+                dossier_number: dossier_number?,
+                audit_reference: reference?.unwrap_or_default(),
                 purpose: purpose?,
                 outcome: outcome?,
                 action: action?,
@@ -103,6 +113,7 @@ struct ExportQuery {
     dossier_number: Option<String>,
     from_date: Option<NaiveDate>,
     to_date: Option<NaiveDate>,
+    request_reference: String,
 }
 
 impl TryFrom<&pb::ExportAccessLogRequest> for ExportQuery {
@@ -116,13 +127,19 @@ impl TryFrom<&pb::ExportAccessLogRequest> for ExportQuery {
             req.from_date.as_ref(),
         ));
         let to_date = v.take_all(wire::optional_date_from_pb("to_date", req.to_date.as_ref()));
-        let agent_id = text(&req.agent_id);
-        let dossier_number = text(&req.dossier_number);
+        let agent_id = text(&mut v, "agent_id", &req.agent_id, FILTER_TEXT);
+        let dossier_number = text(&mut v, "dossier_number", &req.dossier_number, FILTER_TEXT);
+        let reference = text(
+            &mut v,
+            "request_reference",
+            &req.request_reference,
+            REFERENCE_TEXT,
+        );
         // A filter that failed to parse was given: only a request without any is unfiltered.
         if v.is_empty()
             && matches!(who, Some(None))
-            && agent_id.is_none()
-            && dossier_number.is_none()
+            && matches!(agent_id, Some(None))
+            && matches!(dossier_number, Some(None))
             && matches!(from_date, Some(None))
             && matches!(to_date, Some(None))
         {
@@ -134,10 +151,11 @@ impl TryFrom<&pb::ExportAccessLogRequest> for ExportQuery {
         v.finish(|| {
             Some(ExportQuery {
                 who: who?,
-                agent_id,
-                dossier_number,
+                agent_id: agent_id?,
+                dossier_number: dossier_number?,
                 from_date: from_date?,
                 to_date: to_date?,
+                request_reference: reference?.unwrap_or_default(),
             })
         })
     }
@@ -148,6 +166,7 @@ impl TryFrom<&pb::ExportAccessLogRequest> for ExportQuery {
 struct PurgeCommand {
     key: String,
     cutoff: NaiveDate,
+    reason: String,
 }
 
 impl TryFrom<&pb::PurgeAccessLogRequest> for PurgeCommand {
@@ -157,10 +176,12 @@ impl TryFrom<&pb::PurgeAccessLogRequest> for PurgeCommand {
         let mut v = Violations::new();
         let key = v.idempotency_key(req.idempotency_key.as_ref());
         let cutoff = v.take_all(wire::date_from_pb("cutoff_date", req.cutoff_date.as_ref()));
+        let reason = text(&mut v, "reason", &req.reason, REFERENCE_TEXT);
         v.finish(|| {
             Some(PurgeCommand {
                 key: key?,
                 cutoff: cutoff?,
+                reason: reason?.unwrap_or_default(),
             })
         })
     }
@@ -197,8 +218,27 @@ impl TryFrom<&pb::ListAccessLogCheckpointsRequest> for CheckpointsQuery {
     }
 }
 
-fn text(v: &str) -> Option<String> {
-    Some(v.trim().to_owned()).filter(|s| !s.is_empty())
+/// A text filter (agent id, dossier number): one line.
+const FILTER_TEXT: wire::TextLimit = wire::TextLimit {
+    max_chars: 100,
+    multiline: false,
+};
+
+/// A reference or reason written into the log entry of the auditor's own act.
+const REFERENCE_TEXT: wire::TextLimit = wire::TextLimit {
+    max_chars: 1000,
+    multiline: true,
+};
+
+/// The one text parser on a field (control characters, NUL above all, and over-long text are
+/// INVALID_ARGUMENT naming it, not a database error); empty is `None`.
+fn text(
+    v: &mut Violations,
+    field: &str,
+    raw: &str,
+    limit: wire::TextLimit,
+) -> Option<Option<String>> {
+    v.take(wire::optional_text(field, raw, limit))
 }
 
 impl DataExchangeApi {
@@ -241,6 +281,7 @@ impl DataExchangeApi {
             from_date,
             to_date,
             flagged_only,
+            audit_reference,
         } = ListQuery::try_from(&req)?;
         let filter = EntryFilter {
             subject_digest: who
@@ -256,12 +297,8 @@ impl DataExchangeApi {
             flagged_only,
         };
         // The read is logged before it happens.
-        let mut entry = self.audit_entry(
-            caller,
-            AccessAction::LogRead,
-            who.as_ref(),
-            req.audit_reference.clone(),
-        );
+        let mut entry =
+            self.audit_entry(caller, AccessAction::LogRead, who.as_ref(), audit_reference);
         entry.dossier_number = filter.dossier_number.clone();
         self.log.append(entry).await?;
         let rows = self.log.list(&filter, &page).await?;
@@ -311,6 +348,7 @@ impl DataExchangeApi {
             dossier_number,
             from_date,
             to_date,
+            request_reference,
         } = ExportQuery::try_from(&req)?;
         let filters = ExportFilters {
             subject_masked: who.as_ref().map(NationalNumber::masked),
@@ -328,7 +366,7 @@ impl DataExchangeApi {
             who.as_ref(),
             format!(
                 "{} agent={} dossier={} from={:?} to={:?}",
-                req.request_reference.trim(),
+                request_reference,
                 filters.agent_id.as_deref().unwrap_or("-"),
                 filters.dossier_number.as_deref().unwrap_or("-"),
                 filters.from_date,
@@ -338,10 +376,7 @@ impl DataExchangeApi {
         entry.dossier_number = filters.dossier_number.clone();
         let sequence = self.log.append(entry).await?;
         let now = self.clock.now();
-        let export = self
-            .log
-            .export(filters, req.request_reference.trim(), now)
-            .await?;
+        let export = self.log.export(filters, &request_reference, now).await?;
         let public_key = self.log.keys().public_key().to_vec();
         Ok(pb::ExportAccessLogResponse {
             file_name: format!(
@@ -373,7 +408,11 @@ impl DataExchangeApi {
         const METHOD: &str = "PurgeAccessLog";
         let command = PurgeCommand::try_from(&req)?;
         command.latest_cutoff(self.clock.today())?;
-        let PurgeCommand { key, cutoff } = command;
+        let PurgeCommand {
+            key,
+            cutoff,
+            reason,
+        } = command;
         let mut tx = self.log.pool().begin().await?;
         if let Claim::Replay(r) = idempotency::claim(&mut tx, METHOD, &key, &req).await? {
             return Ok(r);
@@ -386,9 +425,7 @@ impl DataExchangeApi {
             None,
             format!(
                 "{} cutoff={cutoff} dry_run={} purged={}",
-                req.reason.trim(),
-                req.dry_run,
-                purged.count
+                reason, req.dry_run, purged.count
             ),
         );
         let sequence = self.log.append_in(&mut tx, entry).await?;
