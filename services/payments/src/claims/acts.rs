@@ -9,7 +9,6 @@ use secal_proto::v1 as pb;
 use secal_runtime::wire::{self, TextLimit};
 use secal_runtime::{Caller, FieldViolation, ServiceError, ServiceResult, Violations, idempotency};
 use sqlx::PgConnection;
-use tonic_prost::prost::Message;
 use uuid::Uuid;
 
 use super::book::{self, Order, dossier_field, not_future};
@@ -119,15 +118,8 @@ fn covered(m: Option<&pb::MonthRange>) -> ServiceResult<Covered> {
 
 /// The creditors named must be the dossier's (its snapshot's creditors, by party id).
 async fn check_creditors(conn: &mut PgConnection, c: &ActCommand) -> ServiceResult<()> {
-    let row: Option<(i16, Vec<u8>)> =
-        sqlx::query_as("SELECT status, snapshot FROM dossier_states WHERE dossier_number = $1")
-            .bind(&c.dossier)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let (status, snapshot) = row.ok_or_else(|| {
-        ServiceError::not_found(format!("dossier {} is not known to payments", c.dossier))
-    })?;
-    if status != pb::DossierStatus::Active as i16 {
+    let d = book::dossier(conn, &c.dossier).await?;
+    if d.status != pb::DossierStatus::Active {
         return Err(ServiceError::failed_precondition(
             "DOSSIER_NOT_ACTIVE",
             format!(
@@ -136,7 +128,7 @@ async fn check_creditors(conn: &mut PgConnection, c: &ActCommand) -> ServiceResu
             ),
         ));
     }
-    let s = pb::DossierSnapshot::decode(snapshot.as_slice()).map_err(ServiceError::internal)?;
+    let s = d.snapshot;
     let parties: Vec<String> = s.creditors.iter().map(super::case::party_of).collect();
     let unknown: Vec<FieldViolation> = c
         .creditors

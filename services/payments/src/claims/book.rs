@@ -40,12 +40,13 @@ pub(crate) struct Outcome {
 }
 
 /// The dossier's state as intake last sent it.
-struct Dossier {
-    status: pb::DossierStatus,
-    snapshot: pb::DossierSnapshot,
+pub(crate) struct Dossier {
+    pub status: pb::DossierStatus,
+    pub snapshot: pb::DossierSnapshot,
 }
 
-async fn dossier(conn: &mut PgConnection, number: &str) -> ServiceResult<Dossier> {
+/// The dossier's state, NOT_FOUND when intake's events never brought it.
+pub(crate) async fn dossier(conn: &mut PgConnection, number: &str) -> ServiceResult<Dossier> {
     let row: Option<(i16, Vec<u8>)> =
         sqlx::query_as("SELECT status, snapshot FROM dossier_states WHERE dossier_number = $1")
             .bind(number)
@@ -638,12 +639,9 @@ impl TryFrom<&pb::BookClaimAccountRequest> for BookCommand {
     }
 }
 
-/// A dossier number field (`dossier_number`), normalised.
+/// A dossier number field (`dossier_number`), normalised: the receipts' parser.
 pub(crate) fn dossier_field(raw: &str) -> Result<String, secal_runtime::FieldViolation> {
-    raw.trim()
-        .parse::<secal_domain::DossierNumber>()
-        .map(|d| d.to_string())
-        .map_err(|e| secal_runtime::FieldViolation::new("dossier_number", e.to_string()))
+    crate::receipts::payments::dossier("dossier_number", raw).map(|d| d.to_string())
 }
 
 /// A date defaulting to today and never after it.
