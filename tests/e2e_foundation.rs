@@ -152,6 +152,23 @@ async fn registering_a_person_is_idempotent_and_validated() -> anyhow::Result<()
     );
     assert!(s.message().contains("idempotency key"));
 
+    // The same key and the same request from another agent: refused as a reuse, never the
+    // first caller's answer (it would show a person's record to whoever guesses a key).
+    let other = suite.agent_token("agent-other", &[roles::REGISTRAR])?;
+    let s = assert_code(
+        persons
+            .register_person(suite.request(&other, request("k-1", "Dupont")))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&s), "IDEMPOTENCY_KEY_REUSED");
+    // The first caller's retry still replays.
+    let replay = persons
+        .register_person(suite.request(&registrar, request("k-1", "Dupont")))
+        .await?
+        .into_inner();
+    assert_eq!(replay, first);
+
     // A new key for a known national number returns the existing person.
     let known = persons
         .register_person(suite.request(&registrar, request("k-2", "Dupont")))

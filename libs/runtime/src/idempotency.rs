@@ -4,11 +4,18 @@
 //! the key before the work; a concurrent retry blocks on the primary key until the first
 //! attempt commits (then replays its answer) or rolls back (then does the work itself). A
 //! key reused for a different request is refused, not silently replayed.
+//!
+//! A key is the caller's own: the request's digest covers who sent it (the authenticated
+//! principal and the agent acted for), so another caller presenting the same key is refused
+//! as a reuse and never receives the first caller's answer, which may hold personal data.
+//! The key stays unique per method (one row, no migration); a retry must come from the
+//! same caller, as a retry does.
 
 use prost::Message;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
+use crate::auth::Caller;
 use crate::error::{ServiceError, ServiceResult};
 
 pub const MAX_KEY_LEN: usize = 128;
@@ -43,18 +50,30 @@ pub enum Claim<R> {
     Replay(R),
 }
 
-fn digest<M: Message>(request: &M) -> Vec<u8> {
-    Sha256::digest(request.encode_to_vec()).to_vec()
+/// The digest of who asked what: how many principals, each as kind and id, length-prefixed
+/// so that no two callers' identities can run together, then the request's bytes.
+fn digest<M: Message>(caller: &Caller, request: &M) -> Vec<u8> {
+    let mut hash = Sha256::new();
+    hash.update([1 + u8::from(caller.on_behalf_of.is_some())]);
+    for principal in std::iter::once(&caller.principal).chain(&caller.on_behalf_of) {
+        let identity = format!("{:?}:{}", principal.kind, principal.id);
+        hash.update((identity.len() as u64).to_be_bytes());
+        hash.update(identity.as_bytes());
+    }
+    hash.update(request.encode_to_vec());
+    hash.finalize().to_vec()
 }
 
-/// `request` should be the request with its idempotency key, as received.
+/// `request` should be the request with its idempotency key, as received; `caller` the
+/// verified caller of the RPC.
 pub async fn claim<Req: Message, Resp: Message + Default>(
     conn: &mut PgConnection,
+    caller: &Caller,
     method: &str,
     key: &str,
     request: &Req,
 ) -> ServiceResult<Claim<Resp>> {
-    let request_digest = digest(request);
+    let request_digest = digest(caller, request);
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (method, key, request_digest) VALUES ($1, $2, $3)
          ON CONFLICT (method, key) DO NOTHING",
@@ -78,7 +97,7 @@ pub async fn claim<Req: Message, Resp: Message + Default>(
     if stored_digest != request_digest {
         return Err(ServiceError::failed_precondition(
             "IDEMPOTENCY_KEY_REUSED",
-            "this idempotency key was used for a different request",
+            "this idempotency key was used for a different request or by another caller",
         ));
     }
     let bytes = response.ok_or_else(|| {

@@ -414,7 +414,7 @@ impl DataExchangeApi {
             reason,
         } = command;
         let mut tx = self.log.pool().begin().await?;
-        if let Claim::Replay(r) = idempotency::claim(&mut tx, METHOD, &key, &req).await? {
+        if let Claim::Replay(r) = idempotency::claim(&mut tx, caller, METHOD, &key, &req).await? {
             return Ok(r);
         }
         let now = self.clock.now();

@@ -376,7 +376,7 @@ impl IntakeApi {
 
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
-            idempotency::claim(&mut tx, "SubmitApplication", &sub.key, &req).await?
+            idempotency::claim(&mut tx, caller, "SubmitApplication", &sub.key, &req).await?
         {
             return Ok(resp);
         }
@@ -427,7 +427,7 @@ impl IntakeApi {
 
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
-            idempotency::claim(&mut tx, "CompleteApplication", &c.key, &req).await?
+            idempotency::claim(&mut tx, caller, "CompleteApplication", &c.key, &req).await?
         {
             return Ok(resp);
         }

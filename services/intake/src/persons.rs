@@ -184,7 +184,7 @@ impl IntakeApi {
 
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
-            idempotency::claim(&mut tx, "RegisterPerson", &new.key, &req).await?
+            idempotency::claim(&mut tx, caller, "RegisterPerson", &new.key, &req).await?
         {
             return Ok(resp);
         }

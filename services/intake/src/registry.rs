@@ -341,7 +341,7 @@ impl IntakeApi {
 
         const M: &str = "RecordPersonChange";
         let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(r) = idempotency::claim(&mut tx, M, &change.key, &req).await? {
+        if let Claim::Replay(r) = idempotency::claim(&mut tx, caller, M, &change.key, &req).await? {
             return Ok(r);
         }
         let person = person_row(&mut tx, change.person_id).await?;

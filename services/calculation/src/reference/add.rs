@@ -40,7 +40,7 @@ impl CalculationApi {
             .record("key", new.key.as_str());
         let mut tx = self.pool.begin().await?;
         if let Claim::Replay(resp) =
-            idempotency::claim(&mut tx, METHOD, &new.idempotency_key, &req).await?
+            idempotency::claim(&mut tx, caller, METHOD, &new.idempotency_key, &req).await?
         {
             return Ok(resp);
         }

@@ -199,7 +199,7 @@ impl IntakeApi {
     ) -> ServiceResult<pb::AssignDossierAgentResponse> {
         let a = Assignment::try_from(&req)?;
         const M: &str = "AssignDossierAgent";
-        let (mut tx, row) = match self.begin(M, &a.key, &req, &a.dossier, 0).await? {
+        let (mut tx, row) = match self.begin(caller, M, &a.key, &req, &a.dossier, 0).await? {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
@@ -225,7 +225,7 @@ impl IntakeApi {
             end,
         } = Unassignment::try_from(&req)?;
         const M: &str = "UnassignDossierAgent";
-        let (mut tx, row) = match self.begin(M, &key, &req, &dossier, 0).await? {
+        let (mut tx, row) = match self.begin(caller, M, &key, &req, &dossier, 0).await? {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };

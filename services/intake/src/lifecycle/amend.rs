@@ -188,7 +188,7 @@ impl IntakeApi {
         let a = Amendment::try_from(&req)?;
         const M: &str = "AmendDossier";
         let (mut tx, row) = match self
-            .begin(M, &a.key, &req, &a.dossier, req.expected_version)
+            .begin(caller, M, &a.key, &req, &a.dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),

@@ -307,7 +307,7 @@ impl IntakeApi {
         let MarkIncomplete { key, dossier } = MarkIncomplete::try_from(&req)?;
         const M: &str = "MarkApplicationIncomplete";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, &key, &req, &dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),
@@ -339,7 +339,7 @@ impl IntakeApi {
         } = DebtorNotice::try_from(&req)?;
         const M: &str = "NotifyDebtor";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, &key, &req, &dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),
@@ -391,6 +391,7 @@ impl IntakeApi {
         const M: &str = "AcceptApplication";
         let (mut tx, row) = match self
             .begin(
+                caller,
                 M,
                 &acceptance.key,
                 &req,
@@ -444,7 +445,7 @@ impl IntakeApi {
         } = Refusal::try_from(&req)?;
         const M: &str = "RefuseApplication";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, &key, &req, &dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),

@@ -185,7 +185,7 @@ impl IntakeApi {
         };
         const M: &str = "ProposeMandate";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, &key, &req, &dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),
@@ -245,7 +245,7 @@ impl IntakeApi {
         } = Signature::try_from(&req)?;
         const M: &str = "RecordMandateSigned";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, &key, &req, &dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),
@@ -283,7 +283,7 @@ impl IntakeApi {
         } = Activation::try_from(&req)?;
         const M: &str = "ActivateDossier";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, &key, &req, &dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),
@@ -330,7 +330,7 @@ impl IntakeApi {
         } = Closure::try_from(&req)?;
         const M: &str = "CloseDossier";
         let (mut tx, row) = match self
-            .begin(M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, &key, &req, &dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),

@@ -12,7 +12,7 @@ use chrono::{NaiveDate, Utc};
 use prost::Message;
 use secal_proto::v1 as pb;
 use secal_runtime::{
-    ServiceError, ServiceResult, Violations,
+    Caller, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
     wire,
 };
@@ -32,6 +32,7 @@ impl IntakeApi {
     /// Claims the key, then locks the dossier and checks the expected version.
     pub(crate) async fn begin<Req: Message, Resp: Message + Default>(
         &self,
+        caller: &Caller,
         method: &str,
         key: &str,
         req: &Req,
@@ -39,7 +40,7 @@ impl IntakeApi {
         expected_version: i64,
     ) -> ServiceResult<Begun<Resp>> {
         let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(resp) = idempotency::claim(&mut tx, method, key, req).await? {
+        if let Claim::Replay(resp) = idempotency::claim(&mut tx, caller, method, key, req).await? {
             return Ok(Begun::Replay(resp));
         }
         let row = store::find(&mut tx, dossier, true).await?;

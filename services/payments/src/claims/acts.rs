@@ -205,7 +205,7 @@ pub(crate) async fn record(
     let actor = caller.actor().id.clone();
     let mut tx = Booking::begin(&api.pool).await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "RecordLegalAct", &c.key, &req).await?
+        idempotency::claim(&mut tx, caller, "RecordLegalAct", &c.key, &req).await?
     {
         return Ok(resp);
     }

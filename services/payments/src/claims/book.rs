@@ -667,7 +667,7 @@ pub(crate) async fn on_request(
     let c = BookCommand::try_from(&req)?;
     let mut tx = Booking::begin(&api.pool).await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "BookClaimAccount", &c.key, &req).await?
+        idempotency::claim(&mut tx, caller, "BookClaimAccount", &c.key, &req).await?
     {
         return Ok(resp);
     }

@@ -113,7 +113,7 @@ pub async fn create(
     let c = CreateTransfersCommand::try_from(&req)?;
     let mut tx = Booking::begin(pool).await?;
     if let Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "CreateLedgerTransfers", &c.key, &req).await?
+        idempotency::claim(&mut tx, caller, "CreateLedgerTransfers", &c.key, &req).await?
     {
         return Ok(resp);
     }
@@ -628,7 +628,7 @@ pub async fn recognize(
         .collect();
     let mut tx = Booking::begin(&api.pool).await?;
     if let Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "RecognizeDebtorDebt", &c.key, &req).await?
+        idempotency::claim(&mut tx, caller, "RecognizeDebtorDebt", &c.key, &req).await?
     {
         return Ok(resp);
     }

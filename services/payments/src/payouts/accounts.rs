@@ -149,7 +149,7 @@ pub async fn request(
     }
     let mut tx = pool.begin().await?;
     let method = "RequestPayoutAccountChange";
-    let resp = run_once(&mut tx, method, &key, &req, async |conn| {
+    let resp = run_once(&mut tx, caller, method, &key, &req, async |conn| {
         let Some(applicant) = applicant_family_name(conn, &dossier).await? else {
             return Err(ServiceError::failed_precondition(
                 "DOSSIER_UNKNOWN",
@@ -224,6 +224,7 @@ pub async fn confirm(
     let mut tx = pool.begin().await?;
     let resp = run_once(
         &mut tx,
+        caller,
         "ConfirmPayoutAccountChange",
         &key,
         &req,
@@ -285,6 +286,7 @@ pub async fn reject(
     let mut tx = pool.begin().await?;
     let resp = run_once(
         &mut tx,
+        caller,
         "RejectPayoutAccountChange",
         &key,
         &req,

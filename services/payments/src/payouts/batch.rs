@@ -108,9 +108,14 @@ pub async fn create_batch(
     let debtor = debtor()?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
-    let resp = run_once(&mut tx, "CreatePayoutBatch", &cmd.key, &req, async |conn| {
-        build(conn, &actor, &req.dossier_numbers, &cmd, debtor).await
-    })
+    let resp = run_once(
+        &mut tx,
+        caller,
+        "CreatePayoutBatch",
+        &cmd.key,
+        &req,
+        async |conn| build(conn, &actor, &req.dossier_numbers, &cmd, debtor).await,
+    )
     .await?;
     tx.commit().await?;
     Ok(resp)

@@ -17,7 +17,7 @@ pub use settle::{confirm, record_return};
 use chrono::{DateTime, Utc};
 use secal_domain::Iban;
 use secal_proto::v1 as pb;
-use secal_runtime::{ServiceError, ServiceResult, idempotency, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, idempotency, wire};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
@@ -55,12 +55,15 @@ pub(crate) fn audit(actor: &str, at: DateTime<Utc>) -> pb::AuditStamp {
 /// stored answer.
 pub(crate) async fn run_once<Req: Message, Resp: Message + Default>(
     conn: &mut PgConnection,
+    caller: &Caller,
     method: &str,
     key: &str,
     req: &Req,
     work: impl AsyncFnOnce(&mut PgConnection) -> ServiceResult<Resp>,
 ) -> ServiceResult<Resp> {
-    if let idempotency::Claim::Replay(r) = idempotency::claim(conn, method, key, req).await? {
+    if let idempotency::Claim::Replay(r) =
+        idempotency::claim(conn, caller, method, key, req).await?
+    {
         return Ok(r);
     }
     let resp = work(conn).await?;

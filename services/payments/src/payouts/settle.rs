@@ -75,35 +75,43 @@ pub async fn confirm(
     } = ConfirmCommand::try_from(&req)?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
-    let resp = run_once(&mut tx, "ConfirmPayouts", &key, &req, async |conn| {
-        let sql = format!("{PAYOUT_SELECT} WHERE p.batch_id = $1 ORDER BY p.seq FOR UPDATE OF p");
-        let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&batch_id)
-            .fetch_all(&mut *conn)
-            .await?;
-        if rows.is_empty() {
-            return Err(ServiceError::not_found(format!(
-                "no payout batch {batch_id}"
-            )));
-        }
-        check_named(&rows, &req.payout_ids)?;
-        let mut confirmed = Vec::new();
-        for r in rows.iter().filter(|r| {
-            r.state == PENDING && (req.payout_ids.is_empty() || req.payout_ids.contains(&r.id))
-        }) {
-            confirm_one(conn, &actor, r, booked_on).await?;
-            confirmed.push(r.id.clone());
-        }
-        let sql = format!("{PAYOUT_SELECT} WHERE p.id = ANY($1) ORDER BY p.seq");
-        let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&confirmed)
-            .fetch_all(&mut *conn)
-            .await?;
-        Ok(pb::ConfirmPayoutsResponse {
-            payouts: rows.iter().map(PayoutRow::to_pb).collect(),
-            batch: Some(batch_pb(conn, &batch_id).await?.0),
-        })
-    })
+    let resp = run_once(
+        &mut tx,
+        caller,
+        "ConfirmPayouts",
+        &key,
+        &req,
+        async |conn| {
+            let sql =
+                format!("{PAYOUT_SELECT} WHERE p.batch_id = $1 ORDER BY p.seq FOR UPDATE OF p");
+            let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&batch_id)
+                .fetch_all(&mut *conn)
+                .await?;
+            if rows.is_empty() {
+                return Err(ServiceError::not_found(format!(
+                    "no payout batch {batch_id}"
+                )));
+            }
+            check_named(&rows, &req.payout_ids)?;
+            let mut confirmed = Vec::new();
+            for r in rows.iter().filter(|r| {
+                r.state == PENDING && (req.payout_ids.is_empty() || req.payout_ids.contains(&r.id))
+            }) {
+                confirm_one(conn, &actor, r, booked_on).await?;
+                confirmed.push(r.id.clone());
+            }
+            let sql = format!("{PAYOUT_SELECT} WHERE p.id = ANY($1) ORDER BY p.seq");
+            let rows: Vec<PayoutRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&confirmed)
+                .fetch_all(&mut *conn)
+                .await?;
+            Ok(pb::ConfirmPayoutsResponse {
+                payouts: rows.iter().map(PayoutRow::to_pb).collect(),
+                batch: Some(batch_pb(conn, &batch_id).await?.0),
+            })
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(resp)
@@ -218,9 +226,14 @@ pub async fn record_return(
     let ReturnCommand { key, by, back } = ReturnCommand::try_from(&req)?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
-    let resp = run_once(&mut tx, "RecordPayoutReturn", &key, &req, async |conn| {
-        return_payout(conn, &actor, by, &back).await
-    })
+    let resp = run_once(
+        &mut tx,
+        caller,
+        "RecordPayoutReturn",
+        &key,
+        &req,
+        async |conn| return_payout(conn, &actor, by, &back).await,
+    )
     .await?;
     tx.commit().await?;
     Ok(resp)

@@ -454,7 +454,7 @@ impl PaymentsApi {
         let p = ValidPayment::try_from(&req)?;
         let mut tx = Booking::begin(&self.pool).await?;
         if let Claim::Replay(resp) =
-            idempotency::claim(&mut tx, "RecordDebtorPayment", &p.key, &req).await?
+            idempotency::claim(&mut tx, caller, "RecordDebtorPayment", &p.key, &req).await?
         {
             return Ok(resp);
         }

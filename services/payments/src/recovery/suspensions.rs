@@ -213,7 +213,7 @@ pub async fn grant(
     } = GrantCommand::try_from(&req)?;
     let mut tx = Booking::begin(pool).await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "GrantSuspension", &key, &req).await?
+        idempotency::claim(&mut tx, caller, "GrantSuspension", &key, &req).await?
     {
         return Ok(resp);
     }
@@ -327,7 +327,7 @@ pub async fn review(
     let r = Review::try_from(&req)?;
     let mut tx = Booking::begin(pool).await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, "ReviewSuspension", &r.key, &req).await?
+        idempotency::claim(&mut tx, caller, "ReviewSuspension", &r.key, &req).await?
     {
         return Ok(resp);
     }

@@ -183,7 +183,8 @@ pub(crate) async fn import(
     of_own_account(&cmd)?;
     let actor = &caller.actor().id;
     let mut tx = Booking::begin(pool).await?;
-    if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &cmd.key, &req).await? {
+    if let Claim::Replay(resp) = idempotency::claim(&mut tx, caller, METHOD, &cmd.key, &req).await?
+    {
         return Ok(resp);
     }
     if !claim_statement(&mut tx, &cmd, actor).await? {

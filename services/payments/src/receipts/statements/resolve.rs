@@ -246,7 +246,7 @@ pub(crate) async fn resolve(
     let v = ResolveCommand::try_from(&req)?;
     let actor = &caller.actor().id;
     let mut tx = Booking::begin(pool).await?;
-    if let Claim::Replay(resp) = idempotency::claim(&mut tx, METHOD, &v.key, &req).await? {
+    if let Claim::Replay(resp) = idempotency::claim(&mut tx, caller, METHOD, &v.key, &req).await? {
         return Ok(resp);
     }
     let row = unmatched_line(&mut tx, v.line).await?;

@@ -149,7 +149,7 @@ pub(crate) async fn create(
     let mut tx = api.pool.begin().await?;
     crate::recovery::debtors::lock(&mut tx, &p.person).await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, METHOD, &p.key, &req).await?
+        idempotency::claim(&mut tx, caller, METHOD, &p.key, &req).await?
     {
         return Ok(resp);
     }

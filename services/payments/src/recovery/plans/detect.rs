@@ -83,7 +83,7 @@ pub(crate) async fn detect_missed(
     } = DetectCommand::try_from(&req)?;
     let mut tx = pool.begin().await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, METHOD, &key, &req).await?
+        idempotency::claim(&mut tx, caller, METHOD, &key, &req).await?
     {
         return Ok(resp);
     }

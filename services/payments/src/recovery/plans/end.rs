@@ -74,7 +74,7 @@ pub(crate) async fn end(
     } = EndCommand::try_from(&req)?;
     let mut tx = pool.begin().await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, METHOD, &key, &req).await?
+        idempotency::claim(&mut tx, caller, METHOD, &key, &req).await?
     {
         return Ok(resp);
     }
