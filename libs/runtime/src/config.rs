@@ -35,10 +35,12 @@ pub struct CommonArgs {
     #[arg(long, env = "SECAL_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
-    /// Requests handled at once; beyond it new requests are shed with RESOURCE_EXHAUSTED.
-    #[arg(long, env = "SECAL_MAX_CONCURRENT_REQUESTS", default_value_t = 512,
+    /// Requests this process handles at once, over all connections (health and reflection
+    /// excepted); beyond it new requests are shed at once with RESOURCE_EXHAUSTED. Default:
+    /// 8 per database connection (SECAL_DB_MAX_CONNECTIONS).
+    #[arg(long = "max-concurrent-requests", env = "SECAL_MAX_CONCURRENT_REQUESTS",
           value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_concurrent_requests: u32,
+    pub max_concurrent_requests_setting: Option<u32>,
 
     /// How long in-flight calls may run after SIGTERM before the server stops anyway.
     #[arg(long, env = "SECAL_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
@@ -74,6 +76,22 @@ pub struct CommonArgs {
     /// present a client certificate).
     #[arg(long, env = "SECAL_HEALTH_LISTEN_ADDR")]
     pub health_listen: Option<SocketAddr>,
+}
+
+/// Admitted calls beyond the pool's connections wait for one, for at most the pool's
+/// acquire time-out (10 s). Eight calls per connection keep that wait far below it at the
+/// suite's call times (a few ms of database time each, tens under load), so that excess
+/// calls are shed at the door rather than failing UNAVAILABLE after queueing.
+pub const DEFAULT_CONCURRENT_REQUESTS_PER_DB_CONNECTION: u32 = 8;
+
+impl CommonArgs {
+    /// `SECAL_MAX_CONCURRENT_REQUESTS`, or its default derived from the pool size.
+    pub fn max_concurrent_requests(&self) -> u32 {
+        self.max_concurrent_requests_setting.unwrap_or(
+            self.db_max_connections
+                .saturating_mul(DEFAULT_CONCURRENT_REQUESTS_PER_DB_CONNECTION),
+        )
+    }
 }
 
 /// Parses the command line and environment; on a bad or missing setting, prints one line
@@ -176,6 +194,24 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("--listen"), "{err}");
+    }
+
+    #[test]
+    fn the_request_limit_defaults_to_a_multiple_of_the_pool() {
+        let base = [
+            "svc",
+            "--database-url=postgres://x@h/db",
+            "--jwt-public-key-file=/k.pem",
+        ];
+        let args = Args::try_parse_from(base.iter().chain(&["--db-max-connections=10"]))
+            .map(|a| a.common)
+            .unwrap();
+        assert_eq!(args.max_concurrent_requests(), 80);
+        let args = Args::try_parse_from(base.iter().chain(&["--max-concurrent-requests=3"]))
+            .map(|a| a.common)
+            .unwrap();
+        assert_eq!(args.max_concurrent_requests(), 3);
+        assert!(Args::try_parse_from(base.iter().chain(&["--max-concurrent-requests=0"])).is_err());
     }
 
     #[test]

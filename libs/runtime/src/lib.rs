@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod handler;
 pub mod idempotency;
+pub mod limit;
 pub mod middleware;
 pub mod server;
 pub mod service;

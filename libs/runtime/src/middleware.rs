@@ -1,5 +1,6 @@
 //! The tower layers every server runs, in the order `server::serve` stacks them:
-//! request context (request id, trace span with the remote parent) then authentication.
+//! request context (request id, trace span with the remote parent), the process's
+//! concurrency limit (`limit.rs`), then authentication.
 
 use std::{
     pin::Pin,

@@ -15,6 +15,7 @@ use tower::ServiceBuilder;
 use crate::{
     auth::{AuthPolicy, Authenticator, TokenVerifier},
     config::CommonArgs,
+    limit::ConcurrencyLimitLayer,
     middleware::{AuthLayer, RequestContextLayer},
     tls::{PeerPolicy, TlsMaterial},
 };
@@ -40,6 +41,8 @@ pub enum ServeError {
 pub struct ServerSettings {
     pub verifier: Arc<TokenVerifier>,
     pub request_timeout: Duration,
+    /// RPCs handled at once by this process, over all its connections (health and
+    /// reflection excepted); a call beyond it is shed with RESOURCE_EXHAUSTED.
     pub max_concurrent_requests: usize,
     pub shutdown_grace: Duration,
     /// Mutual TLS; `None` is plaintext (local stack and in-process tests).
@@ -87,7 +90,7 @@ impl ServerSettings {
         Ok(Self {
             verifier: Arc::new(verifier),
             request_timeout: args.request_timeout,
-            max_concurrent_requests: args.max_concurrent_requests as usize,
+            max_concurrent_requests: args.max_concurrent_requests() as usize,
             shutdown_grace: args.shutdown_grace,
             tls,
             peers: Arc::new(peers),
@@ -144,8 +147,11 @@ pub async fn serve(
     let (health, health_service) = tonic_health::server::health_reporter();
     report(&health, &service_names, ServingStatus::Serving).await;
     let routes = with_reflection(routes.add_service(health_service.clone()), &service_names)?;
+    // The limit sits after the request context, so that a shed call is logged and counted
+    // like any other, and before authentication, so that it costs no signature check.
     let stack = ServiceBuilder::new()
         .layer(RequestContextLayer)
+        .layer(ConcurrencyLimitLayer::new(settings.max_concurrent_requests))
         .layer(AuthLayer::new(authenticator(&settings, policy)));
     let (signal, draining) = drain_on(shutdown, health, service_names);
     let builder = transport(&settings)?;
@@ -154,8 +160,6 @@ pub async fn serve(
     }
     let server = builder
         .timeout(settings.request_timeout)
-        .load_shed(true)
-        .concurrency_limit_per_connection(settings.max_concurrent_requests)
         .layer(stack)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming(listener), signal);
