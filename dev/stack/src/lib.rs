@@ -1,9 +1,13 @@
 //! The local stack: a PostgreSQL whose data lives under `.secal/` (kept between runs), the
-//! four services as separate processes (restarted if they die), a development token issuer,
-//! and `.secal/stack.env` for scripts.
+//! four services as separate processes (PostgreSQL and the services restarted if they die),
+//! data-exchange's access-log keys kept in the state folder, a development token issuer, and
+//! `.secal/stack.env` for scripts.
 
+mod access_log_keys;
+pub mod banner;
+mod postgres;
 mod stack;
-mod tokens;
+pub mod tokens;
 
 use std::path::PathBuf;
 

@@ -13,7 +13,11 @@ use secal_runtime::auth::{PrincipalKind, roles};
 use secal_testkit::{PgServer, Svc};
 use tokio::process::{Child, Command};
 
-use crate::tokens;
+use crate::{
+    access_log_keys::{self, AccessLogKeys},
+    postgres::{PgState, PgWatch},
+    tokens,
+};
 
 const DATABASE: &str = "secal";
 
@@ -55,6 +59,9 @@ struct Supervised {
 struct Stack {
     dir: PathBuf,
     pg: PgServer,
+    pg_watch: PgWatch,
+    /// data-exchange's keys, the same at every start (see `access_log_keys`).
+    access_log_keys: AccessLogKeys,
     children: Vec<Supervised>,
     /// Every service's address, known before any starts, so that each is told where the
     /// services it calls are (intake: calculation and payments).
@@ -130,6 +137,9 @@ impl Stack {
         if let Some((ssn, _)) = &self.simulator {
             cmd.env("SECAL_SSN_ADDR", ssn.to_string());
         }
+        if svc == Svc::DataExchange {
+            cmd.envs(self.access_log_keys.env());
+        }
         for (other, other_addr) in &self.addrs {
             if *other != svc {
                 cmd.env(env_name(*other), other_addr.to_string());
@@ -161,11 +171,19 @@ impl Stack {
     }
 }
 
-async fn wait_serving(svc: Svc, addr: SocketAddr, child: &mut Child) -> anyhow::Result<()> {
+async fn wait_serving(
+    dir: &Path,
+    svc: Svc,
+    addr: SocketAddr,
+    child: &mut Child,
+) -> anyhow::Result<()> {
     let name = svc.spec().name;
     secal_testkit::process::wait_serving(child, addr, svc, Duration::from_millis(200), 150)
         .await
-        .with_context(|| format!("secal-{name}: see .secal/logs/{name}.log"))
+        .with_context(|| {
+            let log = dir.join(format!("logs/{name}.log"));
+            format!("secal-{name}: see {}", log.display())
+        })
 }
 
 fn write_tokens(dir: &Path) -> anyhow::Result<String> {
@@ -193,6 +211,7 @@ pub async fn up(dir: &Path, args: UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
     tokens::ensure_keys(&dir)?;
+    let access_log_keys = access_log_keys::ensure(&dir)?;
     let admin_token = write_tokens(&dir)?;
 
     println!(
@@ -203,6 +222,8 @@ pub async fn up(dir: &Path, args: UpArgs) -> anyhow::Result<()> {
     let mut stack = Stack {
         dir: dir.clone(),
         pg,
+        pg_watch: PgWatch::default(),
+        access_log_keys,
         children: Vec::new(),
         addrs: HashMap::new(),
         simulator: None,
@@ -210,7 +231,9 @@ pub async fn up(dir: &Path, args: UpArgs) -> anyhow::Result<()> {
     let result = run_stack(&mut stack, &args, &admin_token).await;
     stack.stop_children().await;
     println!("Stopping PostgreSQL ...");
-    stack.pg.stop()?;
+    if crate::postgres::postmaster_alive(&dir.join("pgdata")) {
+        stack.pg.stop()?;
+    }
     println!("Stopped. Data kept in {}.", dir.display());
     result
 }
@@ -238,7 +261,7 @@ async fn run_stack(stack: &mut Stack, args: &UpArgs, admin_token: &str) -> anyho
     for svc in order {
         let addr = addrs[&svc];
         let mut child = stack.spawn(svc, addr)?;
-        wait_serving(svc, addr, &mut child).await?;
+        wait_serving(&stack.dir, svc, addr, &mut child).await?;
         stack.children.push(Supervised {
             svc,
             addr,
@@ -247,7 +270,7 @@ async fn run_stack(stack: &mut Stack, args: &UpArgs, admin_token: &str) -> anyho
         });
     }
     write_env(&stack.dir, &addrs, admin_token)?;
-    print_banner(&stack.dir, &addrs, admin_token);
+    crate::banner::print(&stack.dir, &addrs, admin_token);
 
     let shutdown = secal_runtime::server::shutdown_signal();
     tokio::pin!(shutdown);
@@ -263,8 +286,21 @@ async fn run_stack(stack: &mut Stack, args: &UpArgs, admin_token: &str) -> anyho
     }
 }
 
-/// A service that died (crash, kill -9) is started again, up to a limit.
+/// PostgreSQL first (the services need it to start), then every service: what died
+/// (crash, kill -9) is started again, up to a limit.
 async fn supervise(stack: &mut Stack) -> anyhow::Result<()> {
+    let data = stack.dir.join("pgdata");
+    let (pg, watch) = (&stack.pg, &mut stack.pg_watch);
+    // pg_ctl waits for the server synchronously; nothing else in the stack can go on
+    // without it, but the runtime's other threads must.
+    match tokio::task::block_in_place(|| watch.keep_up(pg, &data))? {
+        PgState::Running => {}
+        PgState::Restarted => println!("PostgreSQL had stopped; started again"),
+        PgState::StillDown(why) => {
+            println!("PostgreSQL is down and did not start yet ({why}); trying again");
+            return Ok(());
+        }
+    }
     for i in 0..stack.children.len() {
         let Some(status) = stack.children[i].child.try_wait()? else {
             continue;
@@ -282,7 +318,7 @@ async fn supervise(stack: &mut Stack) -> anyhow::Result<()> {
         }
         println!("secal-{name} exited ({status}); restarting");
         let mut child = stack.spawn(svc, addr)?;
-        wait_serving(svc, addr, &mut child).await?;
+        wait_serving(&stack.dir, svc, addr, &mut child).await?;
         stack.children[i].child = child;
         stack.children[i].restarts = restarts + 1;
     }
@@ -300,40 +336,4 @@ fn write_env(
     }
     env.push_str(&format!("SECAL_TOKEN={admin_token}\n"));
     tokens::write_private(&dir.join("stack.env"), &env)
-}
-
-fn print_banner(dir: &Path, addrs: &HashMap<Svc, SocketAddr>, admin_token: &str) {
-    println!("\nSECAL local stack is up.\n");
-    for svc in Svc::ALL {
-        println!(
-            "  {:<14} {}   ({})",
-            svc.spec().name,
-            addrs[&svc],
-            svc.grpc_names().join(", ")
-        );
-    }
-    let intake = addrs[&Svc::Intake];
-    println!(
-        "\nAdministrator token (24 h), also in {}/stack.env as SECAL_TOKEN:\n\n{admin_token}\n",
-        dir.display()
-    );
-    println!("Try it (buf from `pip install buf-bin`, or grpcurl):");
-    println!("  source {}/stack.env", dir.display());
-    println!(
-        "  buf curl --protocol grpc --http2-prior-knowledge --list-methods http://$SECAL_INTAKE_ADDR"
-    );
-    println!(
-        "  buf curl --protocol grpc --http2-prior-knowledge -H \"Authorization: Bearer $SECAL_TOKEN\" \\\n    \
-         -d '{{\"kind\":\"REFERENCE_KIND_LEGAL_INTEREST_RATE\"}}' \\\n    \
-         http://$SECAL_CALCULATION_ADDR/secal.v1.CalculationService/ListReferenceValues"
-    );
-    println!("  grpcurl -plaintext {intake} list");
-    println!("\nMint a token for any agent and roles:");
-    println!(
-        "  target/debug/secal-dev token --subject agent-42 --roles case-officer,personal-data-reader"
-    );
-    println!(
-        "\nLogs: {}/logs/.  Ctrl-C stops everything; the data stays.",
-        dir.display()
-    );
 }

@@ -29,6 +29,10 @@ struct Args {
     /// Sources that are down.
     #[arg(long, value_delimiter = ',')]
     down: Vec<String>,
+    /// Answer as of this day (YYYY-MM-DD) rather than today: what has happened and been
+    /// declared by then, the same answers on every day.
+    #[arg(long, env = "SECAL_SSN_SIMULATOR_TODAY")]
+    today: Option<chrono::NaiveDate>,
 }
 
 fn source(name: &str) -> Result<IncomeSource, String> {
@@ -46,7 +50,7 @@ async fn main() -> std::process::ExitCode {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .map_err(|e| format!("binding {}: {e}", args.listen))?;
-        let sim = secal_data_exchange::simulator::Simulator::start(listener)
+        let sim = secal_data_exchange::simulator::Simulator::start_as_of(listener, args.today)
             .map_err(|e| e.to_string())?;
         let switch = |names: &[String], mode, delay| -> Result<(), String> {
             for n in names {

@@ -3,6 +3,7 @@
 //! source can be switched to slow, failing or down.
 
 mod people;
+mod person;
 
 use std::{
     collections::HashMap,
@@ -24,7 +25,7 @@ use secal_proto::{
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::{Request, Response, Status};
 
-pub use people::answer;
+pub use people::{answer, answer_on};
 
 #[derive(Debug, Clone, Copy)]
 struct Behaviour {
@@ -59,6 +60,9 @@ impl Switches {
 #[derive(Debug, Clone, Default)]
 pub struct SimulatorApi {
     switches: Arc<Switches>,
+    /// The day the network answers as of; `None`: the real today. A fixed day gives the
+    /// same answers on every day (demos, reproducing a report).
+    today: Option<chrono::NaiveDate>,
 }
 
 #[tonic::async_trait]
@@ -81,7 +85,11 @@ impl SsnSimulatorService for SimulatorApi {
                 _ => {}
             }
         }
-        let result = answer(&req).map_err(Status::invalid_argument)?;
+        let result = match self.today {
+            Some(today) => answer_on(&req, today),
+            None => answer(&req),
+        }
+        .map_err(Status::invalid_argument)?;
         Ok(Response::new(sim::QuerySourceResponse {
             result: Some(result),
         }))
@@ -118,8 +126,19 @@ pub struct Simulator {
 
 impl Simulator {
     pub fn start(listener: TcpListener) -> std::io::Result<Simulator> {
+        Self::start_as_of(listener, None)
+    }
+
+    /// As [`Simulator::start`], answering as of `today` when given.
+    pub fn start_as_of(
+        listener: TcpListener,
+        today: Option<chrono::NaiveDate>,
+    ) -> std::io::Result<Simulator> {
         let addr = listener.local_addr()?;
-        let api = SimulatorApi::default();
+        let api = SimulatorApi {
+            today,
+            ..SimulatorApi::default()
+        };
         let switches = api.switches.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(
