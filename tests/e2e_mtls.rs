@@ -257,3 +257,116 @@ async fn services_talk_over_mutual_tls_and_only_along_the_call_graph() -> anyhow
     }
     Ok(())
 }
+
+/// One JSON call over HTTPS, presenting `who`'s certificate (or none), trusting `trust`'s CA:
+/// the HTTP status and the JSON body, or the error that stopped it before an answer.
+async fn https_json(
+    addr: SocketAddr,
+    who: Option<&Workload>,
+    trust: &Workload,
+    path: &str,
+    token: &str,
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject};
+    let (_, _, ca) = trust.pem()?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
+        roots.add(cert?)?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots);
+    let mut config = match who {
+        Some(w) => {
+            let (cert, key, _) = w.pem()?;
+            let chain =
+                CertificateDer::pem_slice_iter(cert.as_bytes()).collect::<Result<_, _>>()?;
+            builder.with_client_auth_cert(chain, PrivateKeyDer::from_pem_slice(key.as_bytes())?)?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(ServerName::try_from("localhost")?, tcp)
+        .await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await?;
+    tokio::spawn(connection);
+    let request = tonic::codegen::http::Request::post(path)
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")))?;
+    let answer = sender.send_request(request).await?;
+    let status = answer.status().as_u16();
+    let body = http_body_util::BodyExt::collect(answer.into_body())
+        .await?
+        .to_bytes();
+    Ok((status, serde_json::from_slice(&body).unwrap_or_default()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_over_http_keeps_mutual_tls_the_call_graph_and_the_token_to_its_workload()
+-> anyhow::Result<()> {
+    let suite = Suite::start(&[]).await?;
+    let dir = tempfile::tempdir()?;
+    let ca = Ca::new("secal test cluster CA")?;
+    let calculation_cert = ca.issue("secal-calculation", dir.path())?;
+    let intake_cert = ca.issue("secal-intake", dir.path())?;
+    let http = free_addr()?;
+    let more = [("SECAL_HTTP_LISTEN_ADDR", http.to_string())];
+    let _calculation = start(
+        &suite,
+        Svc::Calculation,
+        dir.path(),
+        &calculation_cert,
+        &more,
+    )
+    .await?;
+    let mut answered = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(http).await.is_ok() {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(answered, "the JSON listener listens");
+    let index = "/secal.v1.CalculationService/IndexAmount";
+    let intake_token = suite.token("secal-intake", PrincipalKind::System, &[roles::SERVICE])?;
+
+    // Intake's certificate and token, a method the call graph gives it: the handler answers
+    // (an empty request is refused by it, naming fields).
+    let (status, body) =
+        https_json(http, Some(&intake_cert), &intake_cert, index, &intake_token).await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_argument")),
+        "{body}"
+    );
+    // A method the call graph does not give intake: refused before the handler.
+    let add = "/secal.v1.CalculationService/AddReferenceValue";
+    let admin_token = suite.token("secal-intake", PrincipalKind::System, &[roles::ADMIN])?;
+    let (status, _) = https_json(http, Some(&intake_cert), &intake_cert, add, &admin_token).await?;
+    assert_eq!(status, 403);
+    // Payments' token from intake's certificate: a token is only good from its own workload.
+    let payments_token = suite.token("secal-payments", PrincipalKind::System, &[roles::SERVICE])?;
+    let (status, _) = https_json(
+        http,
+        Some(&intake_cert),
+        &intake_cert,
+        index,
+        &payments_token,
+    )
+    .await?;
+    assert_eq!(status, 403);
+    // No client certificate: no answer at all.
+    let refused = https_json(http, None, &intake_cert, index, &intake_token).await;
+    assert!(
+        refused.is_err(),
+        "answered without a client certificate: {refused:?}"
+    );
+    Ok(())
+}

@@ -37,9 +37,10 @@ pub fn print(dir: &Path, addrs: &HashMap<Svc, SocketAddr>, admin_token: &str) {
     println!("\nSECAL local stack is up.\n");
     for svc in Svc::ALL {
         println!(
-            "  {:<14} {}   ({})",
+            "  {:<14} {}  JSON {}   ({})",
             svc.spec().name,
             addrs[&svc],
+            crate::stack::http_addr(addrs[&svc]),
             svc.grpc_names().join(", ")
         );
     }
@@ -57,6 +58,20 @@ pub fn print(dir: &Path, addrs: &HashMap<Svc, SocketAddr>, admin_token: &str) {
          http://$SECAL_CALCULATION_ADDR/secal.v1.CalculationService/ListReferenceValues"
     );
     println!("  grpcurl -plaintext {intake} list");
+    println!(
+        "  curl -H \"authorization: Bearer $SECAL_TOKEN\" -H 'content-type: application/json' \\\n    \
+         -d @examples/CalculationService/ComputeArrears.json \\\n    \
+         http://$SECAL_CALCULATION_HTTP_ADDR/secal.v1.CalculationService/ComputeArrears"
+    );
+    println!("\nA dossier's whole life, call by call (leaves its data to explore):");
+    match std::env::current_exe() {
+        Ok(exe) => println!(
+            "  {} --dir {} demo",
+            shell_word(&exe.display().to_string()),
+            shell_word(&dir.display().to_string())
+        ),
+        Err(_) => println!("  secal-dev demo"),
+    }
     println!("\nMint a token for any agent and roles:");
     match std::env::current_exe() {
         Ok(exe) => println!("  {}", token_command(&exe, dir)),

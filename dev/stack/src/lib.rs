@@ -5,6 +5,7 @@
 
 mod access_log_keys;
 pub mod banner;
+mod demo;
 mod postgres;
 mod stack;
 pub mod tokens;
@@ -33,11 +34,14 @@ pub enum Command {
     Up(stack::UpArgs),
     /// Mint a development token with the stack's key.
     Token(tokens::TokenArgs),
+    /// Play the tour of a dossier's life (examples/tour.json) on the running stack.
+    Demo(demo::DemoArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => stack::up(&cli.dir, args).await,
+        Command::Demo(args) => demo::demo(&cli.dir, args).await,
         Command::Token(args) => {
             println!("{}", tokens::mint(&cli.dir, &args)?);
             Ok(())

@@ -99,7 +99,12 @@ fn spawn_simulator(dir: &Path, addr: SocketAddr) -> anyhow::Result<Child> {
         .context("starting secal-ssn-simulator")
 }
 
-fn env_name(svc: Svc) -> &'static str {
+/// A service's JSON over HTTP listener: its gRPC port + 10 (50061 for intake's 50051).
+pub(crate) fn http_addr(grpc: SocketAddr) -> SocketAddr {
+    SocketAddr::new(grpc.ip(), grpc.port() + 10)
+}
+
+pub(crate) fn env_name(svc: Svc) -> &'static str {
     match svc {
         Svc::Intake => "SECAL_INTAKE_ADDR",
         Svc::Calculation => "SECAL_CALCULATION_ADDR",
@@ -119,6 +124,7 @@ impl Stack {
             .open(logs.join(format!("{name}.log")))?;
         let mut cmd = Command::new(binary(svc)?);
         cmd.env("SECAL_LISTEN_ADDR", addr.to_string())
+            .env("SECAL_HTTP_LISTEN_ADDR", http_addr(addr).to_string())
             // The local stack is the one place without mutual TLS.
             .env("SECAL_PLAINTEXT", "true")
             .env("SECAL_DATABASE_URL", self.pg.role_url(DATABASE, svc.role()))
@@ -243,8 +249,10 @@ async fn run_stack(stack: &mut Stack, args: &UpArgs, admin_token: &str) -> anyho
     let mut addrs = HashMap::new();
     for (i, svc) in Svc::ALL.into_iter().enumerate() {
         let addr = SocketAddr::new(args.host, args.base_port + i as u16);
-        if std::net::TcpListener::bind(addr).is_err() {
-            bail!("port {addr} is taken: stop what uses it or pass --base-port");
+        for taken in [addr, http_addr(addr)] {
+            if std::net::TcpListener::bind(taken).is_err() {
+                bail!("port {taken} is taken: stop what uses it or pass --base-port");
+            }
         }
         addrs.insert(svc, addr);
     }
@@ -333,6 +341,11 @@ fn write_env(
     let mut env = String::new();
     for svc in Svc::ALL {
         env.push_str(&format!("{}={}\n", env_name(svc), addrs[&svc]));
+        env.push_str(&format!(
+            "{}={}\n",
+            crate::demo::http_env_name(svc),
+            http_addr(addrs[&svc])
+        ));
     }
     env.push_str(&format!("SECAL_TOKEN={admin_token}\n"));
     tokens::write_private(&dir.join("stack.env"), &env)

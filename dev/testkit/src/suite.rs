@@ -66,8 +66,16 @@ impl Svc {
                 pb::advances_service_server::SERVICE_NAME,
                 pb::payouts_service_server::SERVICE_NAME,
                 pb::recovery_service_server::SERVICE_NAME,
+                pb::claim_account_service_server::SERVICE_NAME,
             ],
         }
+    }
+
+    /// The process that serves a gRPC service of the contract (by its full name).
+    pub fn serving(service: &str) -> Option<Svc> {
+        Svc::ALL
+            .into_iter()
+            .find(|svc| svc.grpc_names().contains(&service))
     }
 
     /// The first of them: the one a readiness check names.
@@ -170,6 +178,8 @@ impl Svc {
 
 struct Running {
     addr: SocketAddr,
+    /// Its JSON over HTTP listener.
+    http_addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), ServeError>>,
 }
@@ -300,9 +310,13 @@ impl Suite {
             PrincipalKind::System,
             &["service"],
         )?;
+        let mut settings = ServerSettings::with_verifier(verifier);
+        // A free port for the JSON listener, which binds its address itself.
+        let http_addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        settings.http_listen = Some(http_addr);
         let ctx = ServiceContext {
             pool,
-            settings: ServerSettings::with_verifier(verifier),
+            settings,
             service_token: Some(service_token),
         };
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -316,7 +330,22 @@ impl Suite {
         }
         let ssn = self.simulator.as_ref().map(|s| s.addr());
         let task = svc.serve(ctx, listener, rx, &peers, self.options, ssn);
-        self.running.insert(svc, Running { addr, stop, task });
+        // The JSON listener binds inside the service's start: wait until it answers.
+        for _ in 0..250 {
+            if tokio::net::TcpStream::connect(http_addr).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.running.insert(
+            svc,
+            Running {
+                addr,
+                http_addr,
+                stop,
+                task,
+            },
+        );
         Ok(addr)
     }
 
@@ -352,6 +381,14 @@ impl Suite {
         self.running
             .get(&svc)
             .map(|r| r.addr)
+            .ok_or_else(|| anyhow!("{svc:?} is not running"))
+    }
+
+    /// The JSON over HTTP address of a running service.
+    pub fn http_addr(&self, svc: Svc) -> anyhow::Result<SocketAddr> {
+        self.running
+            .get(&svc)
+            .map(|r| r.http_addr)
             .ok_or_else(|| anyhow!("{svc:?} is not running"))
     }
 

@@ -24,6 +24,11 @@ pub mod sim {
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/secal_descriptor.bin"));
 
+/// The OpenAPI 3.1 document of the secal.v1 services' JSON over HTTP, generated from the
+/// protos by this crate's build (`libs/openapi`); `openapi/secal.v1.openapi.json` is its
+/// checked-in copy (a test compares them).
+pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
+
 /// The services and methods the contracts declare, read from the descriptor set: the one
 /// list that policies and call graphs are checked against (names are typed by hand there, so
 /// a typo or a forgotten new RPC must be found by comparing with this, not by a caller).

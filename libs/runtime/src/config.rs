@@ -76,6 +76,11 @@ pub struct CommonArgs {
     /// present a client certificate).
     #[arg(long, env = "SECAL_HEALTH_LISTEN_ADDR")]
     pub health_listen: Option<SocketAddr>,
+
+    /// JSON over HTTP for every RPC of the service (`POST /secal.v1.<Service>/<Method>`),
+    /// beside gRPC: same tokens, roles, limits; mutual TLS when gRPC has it. None: not served.
+    #[arg(long, env = "SECAL_HTTP_LISTEN_ADDR")]
+    pub http_listen: Option<SocketAddr>,
 }
 
 /// Admitted calls beyond the pool's connections wait for one, for at most the pool's

@@ -15,6 +15,7 @@ use tower::ServiceBuilder;
 use crate::{
     auth::{AuthPolicy, Authenticator, TokenVerifier},
     config::CommonArgs,
+    connect::JsonGateway,
     limit::ConcurrencyLimitLayer,
     middleware::{AuthLayer, RequestContextLayer},
     tls::{PeerPolicy, TlsMaterial},
@@ -50,6 +51,8 @@ pub struct ServerSettings {
     pub peers: Arc<PeerPolicy>,
     /// Plaintext health-only listener, for probes that cannot do mutual TLS.
     pub health_listen: Option<SocketAddr>,
+    /// The JSON over HTTP listener (`crate::connect`), when one is wanted.
+    pub http_listen: Option<SocketAddr>,
 }
 
 impl ServerSettings {
@@ -95,6 +98,7 @@ impl ServerSettings {
             tls,
             peers: Arc::new(peers),
             health_listen: args.health_listen,
+            http_listen: args.http_listen,
         })
     }
 
@@ -107,6 +111,7 @@ impl ServerSettings {
             tls: None,
             peers: Arc::new(crate::tls::suite_call_graph()),
             health_listen: None,
+            http_listen: None,
         }
     }
 }
@@ -153,10 +158,18 @@ pub async fn serve(
         .layer(RequestContextLayer)
         .layer(ConcurrencyLimitLayer::new(settings.max_concurrent_requests))
         .layer(AuthLayer::new(authenticator(&settings, policy)));
+    let json = json_gateway(
+        &settings,
+        &service_names,
+        stack.clone().service(routes.clone()),
+    )?;
     let (signal, draining) = drain_on(shutdown, health, service_names);
     let builder = transport(&settings)?;
     if let Some(addr) = settings.health_listen {
         serve_probes(bind(addr).await?, health_service);
+    }
+    if let (Some(addr), Some(gateway)) = (settings.http_listen, json) {
+        spawn_json(bind(addr).await?, gateway, &settings, draining.clone());
     }
     let server = builder
         .timeout(settings.request_timeout)
@@ -216,6 +229,64 @@ fn authenticator(settings: &ServerSettings, policy: AuthPolicy) -> Authenticator
         policy: Arc::new(policy),
         peers: settings.peers.clone(),
     }
+}
+
+/// The JSON front of this process when `SECAL_HTTP_LISTEN_ADDR` asks for one: it hands calls
+/// to `stack` (the same layers and routes as gRPC) and serves the OpenAPI document of this
+/// process's services.
+fn json_gateway<S>(
+    settings: &ServerSettings,
+    services: &[String],
+    stack: S,
+) -> Result<Option<JsonGateway<S>>, ServeError>
+where
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send,
+{
+    if settings.http_listen.is_none() {
+        return Ok(None);
+    }
+    let pool = crate::connect::descriptor_pool().map_err(ServeError::Reflection)?;
+    let openapi = crate::connect::openapi_for(services);
+    Ok(Some(JsonGateway::new(
+        pool,
+        services,
+        stack,
+        settings.request_timeout,
+        openapi,
+    )))
+}
+
+/// Serves the JSON front until the drain starts, as long as the process lives.
+fn spawn_json<S>(
+    listener: TcpListener,
+    gateway: JsonGateway<S>,
+    settings: &ServerSettings,
+    draining: watch::Receiver<bool>,
+) where
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send,
+{
+    let (tls, grace) = (settings.tls.clone(), settings.shutdown_grace);
+    tokio::spawn(async move {
+        if let Err(e) = crate::connect::serve_json(listener, gateway, tls, draining, grace).await {
+            tracing::error!(error = %e, "json listener stopped");
+        }
+    });
 }
 
 /// The signal tonic stops accepting on. NOT_SERVING goes out first so that probes and

@@ -4,7 +4,11 @@
 //! and the peer's identity is then checked against who may call what (`PeerPolicy`).
 //! Plaintext is for the local stack only, and must be asked for (`SECAL_PLAINTEXT=true`).
 
-use std::{collections::HashMap, path::Path, sync::OnceLock};
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::{Arc, OnceLock},
+};
 
 use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
 
@@ -24,6 +28,14 @@ pub enum TlsError {
 pub struct TlsMaterial {
     identity: Identity,
     ca: Certificate,
+    /// The same material as PEM, for the JSON listener's own rustls configuration.
+    pem: Arc<Pem>,
+}
+
+struct Pem {
+    cert: Vec<u8>,
+    key: Vec<u8>,
+    ca: Vec<u8>,
 }
 
 impl std::fmt::Debug for TlsMaterial {
@@ -44,6 +56,11 @@ impl TlsMaterial {
         Self {
             identity: Identity::from_pem(cert, key),
             ca: Certificate::from_pem(ca),
+            pem: Arc::new(Pem {
+                cert: cert.to_vec(),
+                key: key.to_vec(),
+                ca: ca.to_vec(),
+            }),
         }
     }
 
@@ -56,6 +73,37 @@ impl TlsMaterial {
         ServerTlsConfig::new()
             .identity(self.identity.clone())
             .client_ca_root(self.ca.clone())
+    }
+
+    /// The JSON listener's configuration: what `server_config` gives tonic (this certificate,
+    /// client certificates required and chained to the CA), offering HTTP/2 and HTTP/1.1.
+    pub fn rustls_server_config(&self) -> Result<rustls::ServerConfig, String> {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let certs = CertificateDer::pem_slice_iter(&self.pem.cert)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("certificate: {e}"))?;
+        let key = PrivateKeyDer::from_pem_slice(&self.pem.key).map_err(|e| format!("key: {e}"))?;
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in CertificateDer::pem_slice_iter(&self.pem.ca) {
+            roots
+                .add(ca.map_err(|e| format!("CA: {e}"))?)
+                .map_err(|e| format!("CA: {e}"))?;
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .map_err(|e| format!("client verifier: {e}"))?;
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(certs, key)
+            .map_err(|e| format!("certificate and key: {e}"))?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
     }
 
     pub fn client_config(&self) -> ClientTlsConfig {
@@ -91,10 +139,20 @@ pub fn identity_from_der(der: &[u8]) -> Option<String> {
     })
 }
 
+/// The verified client certificate (DER) of a connection to the JSON listener, put in each
+/// request's extensions as tonic puts its `TlsConnectInfo` on a gRPC connection.
+#[derive(Debug, Clone)]
+pub struct PeerCertificate(pub Arc<[u8]>);
+
 /// The peer's identity on a TLS connection: `Ok(None)` on plaintext, `Err` when the peer
 /// presented a certificate that names no SECAL identity.
 pub fn peer_identity(extensions: &http::Extensions) -> Result<Option<String>, String> {
     use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    if let Some(PeerCertificate(leaf)) = extensions.get::<PeerCertificate>() {
+        return identity_from_der(leaf).map(Some).ok_or_else(|| {
+            format!("the client certificate names no {IDENTITY_URI_PREFIX} identity")
+        });
+    }
     let Some(info) = extensions.get::<TlsConnectInfo<TcpConnectInfo>>() else {
         return Ok(None);
     };

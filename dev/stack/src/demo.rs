@@ -1,0 +1,112 @@
+//! `secal-dev demo`: the tour of a dossier's life (`examples/tour.json`) played on the running
+//! local stack, each call and its answer printed; the data stays to explore, and the values
+//! the tour saved (the dossier number, its payment reference, …) are written to
+//! `.secal/demo.env` for the example requests' placeholders (`envsubst`).
+
+use std::{collections::BTreeMap, net::SocketAddr, path::Path, path::PathBuf};
+
+use anyhow::Context;
+use secal_runtime::auth::PrincipalKind;
+use secal_testkit::Svc;
+use secal_tour::{examples, tour};
+use tonic::transport::Channel;
+
+use crate::{stack::env_name, tokens};
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Send every step again through the services' JSON listeners, which must answer the same.
+    #[arg(long)]
+    pub compare_http: bool,
+    /// The folder of the example requests and of `tour.json`.
+    #[arg(long, default_value_os_t = examples::default_dir())]
+    pub examples: PathBuf,
+}
+
+/// Plays the tour on the stack whose state is in `dir` (it must be running: `scripts/stack`).
+pub async fn demo(dir: &Path, args: DemoArgs) -> anyhow::Result<()> {
+    let stack_env = read_env(&dir.join("stack.env"))?;
+    let signer = tokens::signer(dir)?;
+    let mut target = tour::Target {
+        channels: BTreeMap::new(),
+        http: BTreeMap::new(),
+        mint: Box::new(move |actor: &tour::Actor| {
+            let kind = if actor.system {
+                PrincipalKind::System
+            } else {
+                PrincipalKind::Agent
+            };
+            let roles: Vec<&str> = actor.roles.iter().map(String::as_str).collect();
+            Ok(signer.mint(&actor.subject, kind, &roles, 3600)?)
+        }),
+    };
+    for svc in Svc::ALL {
+        let addr = address(&stack_env, env_name(svc))?;
+        let channel = Channel::from_shared(format!("http://{addr}"))?.connect_lazy();
+        let http = address(&stack_env, &http_env_name(svc));
+        for service in svc.grpc_names() {
+            target
+                .channels
+                .insert((*service).to_owned(), channel.clone());
+            if args.compare_http {
+                target.http.insert(
+                    (*service).to_owned(),
+                    *http.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?,
+                );
+            }
+        }
+    }
+    let played = tour::Tour::load(&args.examples)?
+        .play(&args.examples, &target, &mut std::io::stdout())
+        .await;
+    let (steps, vars) = played?;
+    let saved = dir.join("demo.env");
+    write_vars(&saved, &vars)?;
+    println!(
+        "\n{} steps played. The data stays in the stack; the values the tour saved are in {} \
+         (`set -a; source {}; envsubst < examples/<Service>/<Method>.json` fills an example).",
+        steps.len(),
+        saved.display(),
+        saved.display()
+    );
+    Ok(())
+}
+
+/// The name of a service's JSON listener address in `stack.env`.
+pub fn http_env_name(svc: Svc) -> String {
+    env_name(svc).replace("_ADDR", "_HTTP_ADDR")
+}
+
+fn read_env(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading {} (is the stack running? scripts/stack)",
+            path.display()
+        )
+    })?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
+}
+
+fn address(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<SocketAddr> {
+    env.get(name)
+        .with_context(|| format!("{name} is not in stack.env"))?
+        .parse()
+        .with_context(|| format!("{name} is not an address"))
+}
+
+/// `name=value` lines a shell sources: strings as they are, other values as JSON.
+fn write_vars(path: &Path, vars: &examples::Vars) -> anyhow::Result<()> {
+    let mut text = String::new();
+    for (name, value) in vars {
+        let value = match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        text.push_str(&format!("{name}='{}'\n", value.replace('\'', r"'\''")));
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
