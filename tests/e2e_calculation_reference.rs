@@ -3,6 +3,8 @@
 //! adding, ending and correcting values (idempotent, validated, audited, all or nothing).
 
 mod common;
+#[path = "e2e_calculation_reference_import.rs"]
+mod import;
 
 use common::*;
 use secal_proto::v1::{
@@ -212,6 +214,22 @@ async fn the_migrated_figures_are_listed_and_found_in_force() -> anyhow::Result<
         .await?;
     let figures: Vec<_> = rates.iter().map(|r| r.value.as_str()).collect();
     assert_eq!(figures, ["5.5"]);
+    // 2026 was checked against its publication (migration 0008): same figure, cited source,
+    // the design-notes value kept as superseded history.
+    let rate_2026 = c
+        .get(ReferenceKind::LegalInterestRate, "", (2026, 6, 1))
+        .await?;
+    assert_eq!(rate_2026.value, "4.5");
+    assert!(
+        rate_2026.source.contains("Moniteur belge"),
+        "{}",
+        rate_2026.source
+    );
+    assert!(!rate_2026.supersedes_reference_value_id.is_empty());
+    let unverified = c
+        .get(ReferenceKind::LegalInterestRate, "", (2025, 6, 1))
+        .await?;
+    assert!(unverified.supersedes_reference_value_id.is_empty());
 
     let cap = c.get(ReferenceKind::AdvanceCap, "", (2030, 1, 1)).await?;
     assert_eq!((cap.value.as_str(), cap.valid_to), ("175", None));

@@ -10,8 +10,10 @@ use rust_decimal::Decimal;
 use secal_domain::{Money, YearMonth};
 
 use crate::{
+    RefKind, RefValue,
     error::{RuleError, Violations},
     explain::{Explainer, Rule},
+    reference::{LinkKey, PriceKey},
 };
 
 pub const INDEXATION_BASE: Rule = Rule {
@@ -174,25 +176,26 @@ impl CpiIndexation {
         let reference_month = adjusted_in
             .prev()
             .ok_or_else(|| RuleError::invalid("month", "out of range"))?;
-        let (cpi_ref, ref_value) = refs.cpi(reference_month)?;
-        let (cpi_base, base_value) = refs.cpi(self.base_month)?;
-        let unrounded = self.base_amount.amount() * cpi_ref / cpi_base;
+        let pair = IndexPair::find(refs, RefKind::Cpi, self.base_month, reference_month)?;
+        let unrounded = self.base_amount.amount() * pair.reference / pair.base;
         let amount = Money::from_decimal(unrounded).round_cents();
         let step = ex.step(
             INDEXATION_CPI,
             subject,
             || {
                 format!(
-                    "{} × CPI {reference_month} {} ÷ CPI {} {} = {} → {amount} (adjusted in {adjusted_in})",
+                    "{}{} × CPI {reference_month} {} ÷ CPI {} {} = {} → {amount} (adjusted in {adjusted_in}){}",
+                    pair.conversion_text(self.base_month),
                     self.base_amount,
-                    cpi_ref.normalize(),
+                    pair.reference.normalize(),
                     self.base_month,
-                    cpi_base.normalize(),
+                    pair.base.round_dp(6).normalize(),
                     unrounded.round_dp(6).normalize(),
+                    pair.base_text(),
                 )
             },
             Some(amount.to_string()),
-            &[ref_value, base_value],
+            &pair.values,
         );
         Ok(IndexedAmount {
             amount,
@@ -201,6 +204,92 @@ impl CpiIndexation {
             unrounded: Some(unrounded),
             step_id: step,
         })
+    }
+}
+
+/// The two indices of a CPI formula, on one base. When no base holds both months, the base
+/// month's index is converted to the reference month's base by the publisher's linking
+/// coefficient (never by a ratio computed here).
+struct IndexPair<'a> {
+    reference: Decimal,
+    /// The base month's index on `base_year`, converted if `conversion` is set.
+    base: Decimal,
+    base_year: u16,
+    /// The base month's index as published, its base, and the coefficient used.
+    conversion: Option<(Decimal, u16, Decimal, String)>,
+    values: Vec<&'a RefValue>,
+}
+
+impl<'a> IndexPair<'a> {
+    fn find(
+        refs: &'a crate::ReferenceTable,
+        series: RefKind,
+        base_month: YearMonth,
+        reference_month: YearMonth,
+    ) -> Result<Self, RuleError> {
+        let not_published = |month: YearMonth| RuleError::MissingReference {
+            kind: series,
+            key: month.to_string(),
+            date: month.first_day(),
+        };
+        let on = |month, base| refs.price_index(series, PriceKey { month, base });
+        let ref_bases = refs.price_bases(series, reference_month);
+        let base_bases = refs.price_bases(series, base_month);
+        let (Some(&to), Some(&from)) = (ref_bases.first(), base_bases.first()) else {
+            let missing = if ref_bases.is_empty() {
+                reference_month
+            } else {
+                base_month
+            };
+            return Err(not_published(missing));
+        };
+        // Both months on one base need no conversion: the newest such base.
+        if let Some(&common) = ref_bases.iter().find(|b| base_bases.contains(b)) {
+            let (reference, rv) = on(reference_month, common)?;
+            let (base, bv) = on(base_month, common)?;
+            return Ok(Self {
+                reference,
+                base,
+                base_year: common,
+                conversion: None,
+                values: vec![rv, bv],
+            });
+        }
+        let (reference, rv) = on(reference_month, to)?;
+        let (published, bv) = on(base_month, from)?;
+        let link = LinkKey { series, from, to };
+        let (coefficient, lv) = refs.price_link(link, reference_month)?;
+        Ok(Self {
+            reference,
+            base: published * coefficient,
+            base_year: to,
+            conversion: Some((published, from, coefficient, link.key())),
+            values: vec![rv, bv, lv],
+        })
+    }
+
+    /// "CPI 2009-05 111.27 (2004 = 100) × 0.8170 (linking coefficient cpi:2004:2013) =
+    /// 90.90759 (2013 = 100); ", or nothing.
+    fn conversion_text(&self, base_month: YearMonth) -> String {
+        match &self.conversion {
+            None => String::new(),
+            Some((published, from, coefficient, key)) => format!(
+                "CPI {base_month} {} ({from} = 100) × {} (linking coefficient {key}) = {} ({} = 100); ",
+                published.normalize(),
+                coefficient.normalize(),
+                self.base.round_dp(6).normalize(),
+                self.base_year,
+            ),
+        }
+    }
+
+    /// Nothing on the reference base (as explanations always read), else the base named.
+    fn base_text(&self) -> String {
+        if self.base_year == PriceKey::REFERENCE_BASE {
+            String::new()
+        } else {
+            format!(" (indices on base {} = 100)", self.base_year)
+        }
     }
 }
 

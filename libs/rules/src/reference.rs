@@ -13,8 +13,14 @@ use crate::error::RuleError;
 /// The kinds of reference data (mirrors `secal.v1.ReferenceKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RefKind {
-    /// Consumer price index, base 2013 = 100; key "YYYY-MM".
+    /// Consumer price index; key "YYYY-MM" (base 2013 = 100) or "YYYY-MM/BBBB" (base BBBB),
+    /// see [`PriceKey`].
     Cpi,
+    /// Health index, keyed like the CPI.
+    HealthIndex,
+    /// The publisher's coefficient converting a monthly index from one base to another; key
+    /// "<series>:<from>:<to>", see [`LinkKey`].
+    PriceIndexLink,
     /// Legal interest rate in civil matters, percent per year.
     LegalInterestRate,
     /// Maximum advance per child per month, EUR.
@@ -31,8 +37,10 @@ pub enum RefKind {
 }
 
 impl RefKind {
-    pub const ALL: [RefKind; 7] = [
+    pub const ALL: [RefKind; 9] = [
         RefKind::Cpi,
+        RefKind::HealthIndex,
+        RefKind::PriceIndexLink,
         RefKind::LegalInterestRate,
         RefKind::AdvanceCap,
         RefKind::ApplicantIncomeCeiling,
@@ -45,6 +53,8 @@ impl RefKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RefKind::Cpi => "cpi",
+            RefKind::HealthIndex => "health_index",
+            RefKind::PriceIndexLink => "price_index_link",
             RefKind::LegalInterestRate => "legal_interest_rate",
             RefKind::AdvanceCap => "advance_cap",
             RefKind::ApplicantIncomeCeiling => "applicant_income_ceiling",
@@ -100,7 +110,7 @@ pub struct RefValue {
     /// The store's identifier; explanations cite values by it.
     pub id: String,
     pub kind: RefKind,
-    /// "YYYY-MM" for CPI, empty otherwise.
+    /// A [`PriceKey`] for the price indices, a [`LinkKey`] for their links, empty otherwise.
     pub key: String,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
@@ -158,10 +168,92 @@ pub struct OverlapError {
     pub second: String,
 }
 
+/// The key of a price-index value: its month and the base it is published on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PriceKey {
+    pub month: YearMonth,
+    /// The base year (the index averages 100 over it).
+    pub base: u16,
+}
+
+impl PriceKey {
+    /// Belgium's reference base from January 2014; its keys carry no suffix because every
+    /// CPI key stored before other bases existed meant it.
+    pub const REFERENCE_BASE: u16 = 2013;
+
+    /// "YYYY-MM" (base 2013) or "YYYY-MM/BBBB"; "YYYY-MM/2013" is refused so that a month
+    /// and base have one spelling.
+    pub fn parse(key: &str) -> Option<Self> {
+        let (month, base) = match key.split_once('/') {
+            None => (key, Self::REFERENCE_BASE),
+            Some((month, base)) => {
+                let base = four_digits(base)?;
+                (base != Self::REFERENCE_BASE).then_some((month, base))?
+            }
+        };
+        let well_formed = month.len() == 7
+            && month.bytes().enumerate().all(|(i, b)| match i {
+                4 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        let month = well_formed
+            .then(|| month.parse::<YearMonth>().ok())
+            .flatten()?;
+        Some(Self { month, base })
+    }
+
+    pub fn key(&self) -> String {
+        if self.base == Self::REFERENCE_BASE {
+            self.month.to_string()
+        } else {
+            format!("{}/{}", self.month, self.base)
+        }
+    }
+}
+
+/// The key of a linking coefficient: `series` index on base `from` × coefficient = index on
+/// base `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LinkKey {
+    pub series: RefKind,
+    pub from: u16,
+    pub to: u16,
+}
+
+impl LinkKey {
+    /// "cpi:2004:2013" or "health_index:2004:2013".
+    pub fn parse(key: &str) -> Option<Self> {
+        let mut parts = key.split(':');
+        let series = RefKind::parse(parts.next()?).filter(|k| k.is_price_index())?;
+        let from = four_digits(parts.next()?)?;
+        let to = four_digits(parts.next()?)?;
+        (parts.next().is_none() && from != to).then_some(Self { series, from, to })
+    }
+
+    pub fn key(&self) -> String {
+        format!("{}:{}:{}", self.series, self.from, self.to)
+    }
+}
+
+fn four_digits(s: &str) -> Option<u16> {
+    (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+impl RefKind {
+    /// The monthly price indices (keyed by [`PriceKey`]).
+    pub fn is_price_index(self) -> bool {
+        matches!(self, RefKind::Cpi | RefKind::HealthIndex)
+    }
+}
+
 /// All reference values in force at some time, indexed by kind and key.
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceTable {
     series: HashMap<(RefKind, String), Vec<RefValue>>,
+    /// The bases each price-index month is stored on, newest first.
+    price_bases: HashMap<(RefKind, YearMonth), Vec<u16>>,
 }
 
 impl ReferenceTable {
@@ -184,7 +276,26 @@ impl ReferenceTable {
                 }
             }
         }
-        Ok(Self { series })
+        let mut price_bases: HashMap<(RefKind, YearMonth), Vec<u16>> = HashMap::new();
+        for (kind, key) in series.keys() {
+            if let Some(p) = kind
+                .is_price_index()
+                .then(|| PriceKey::parse(key))
+                .flatten()
+            {
+                price_bases
+                    .entry((*kind, p.month))
+                    .or_default()
+                    .push(p.base);
+            }
+        }
+        for bases in price_bases.values_mut() {
+            bases.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        Ok(Self {
+            series,
+            price_bases,
+        })
     }
 
     /// The value of `kind` (and `key`) in force on `date`.
@@ -228,15 +339,63 @@ impl ReferenceTable {
         }
     }
 
-    /// The CPI of `month`.
+    /// The CPI of `month` on the reference base (2013 = 100).
     pub fn cpi(&self, month: YearMonth) -> Result<(Decimal, &RefValue), RuleError> {
-        let v = self.in_force(RefKind::Cpi, &month.to_string(), month.first_day())?;
+        self.price_index(
+            RefKind::Cpi,
+            PriceKey {
+                month,
+                base: PriceKey::REFERENCE_BASE,
+            },
+        )
+    }
+
+    /// The index of `series` (CPI or health index) for a month on a base.
+    pub fn price_index(
+        &self,
+        series: RefKind,
+        at: PriceKey,
+    ) -> Result<(Decimal, &RefValue), RuleError> {
+        let key = at.key();
+        let date = at.month.first_day();
+        self.positive(self.in_force(series, &key, date)?, series, &key, date)
+    }
+
+    /// The bases `series` is stored on for `month`, newest first (empty: not published, or
+    /// not loaded).
+    pub fn price_bases(&self, series: RefKind, month: YearMonth) -> &[u16] {
+        self.price_bases
+            .get(&(series, month))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// The publisher's coefficient from one base to another; `on` is the month it is used
+    /// for.
+    pub fn price_link(
+        &self,
+        link: LinkKey,
+        on: YearMonth,
+    ) -> Result<(Decimal, &RefValue), RuleError> {
+        let key = link.key();
+        let kind = RefKind::PriceIndexLink;
+        let date = on.first_day();
+        self.positive(self.in_force(kind, &key, date)?, kind, &key, date)
+    }
+
+    fn positive<'a>(
+        &self,
+        v: &'a RefValue,
+        kind: RefKind,
+        key: &str,
+        date: NaiveDate,
+    ) -> Result<(Decimal, &'a RefValue), RuleError> {
         match v.payload {
             RefPayload::Number(n) if n > Decimal::ZERO => Ok((n, v)),
             _ => Err(RuleError::MissingReference {
-                kind: RefKind::Cpi,
-                key: month.to_string(),
-                date: month.first_day(),
+                kind,
+                key: key.to_owned(),
+                date,
             }),
         }
     }

@@ -46,5 +46,7 @@ secal_runtime::grpc_service! {
             => CalculationApi::compute_surcharge,
         add_reference_value(AddReferenceValueRequest) -> AddReferenceValueResponse
             => CalculationApi::add_reference_value,
+        import_price_index_file(ImportPriceIndexFileRequest) -> ImportPriceIndexFileResponse
+            => CalculationApi::import_price_index_file,
     }
 }

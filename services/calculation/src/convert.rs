@@ -64,6 +64,8 @@ pub fn amount_rule(field: &str, m: Option<&pb::MaintenanceAmount>) -> ServiceRes
 pub fn ref_kind_to_pb(kind: RefKind) -> pb::ReferenceKind {
     match kind {
         RefKind::Cpi => pb::ReferenceKind::Cpi,
+        RefKind::HealthIndex => pb::ReferenceKind::HealthIndex,
+        RefKind::PriceIndexLink => pb::ReferenceKind::PriceIndexLink,
         RefKind::LegalInterestRate => pb::ReferenceKind::LegalInterestRate,
         RefKind::AdvanceCap => pb::ReferenceKind::AdvanceCap,
         RefKind::ApplicantIncomeCeiling => pb::ReferenceKind::ApplicantIncomeCeiling,
@@ -79,6 +81,8 @@ pub fn ref_kind_from_pb(kind: i32) -> Option<RefKind> {
     Some(match pb::ReferenceKind::try_from(kind).ok()? {
         pb::ReferenceKind::Unspecified => return None,
         pb::ReferenceKind::Cpi => RefKind::Cpi,
+        pb::ReferenceKind::HealthIndex => RefKind::HealthIndex,
+        pb::ReferenceKind::PriceIndexLink => RefKind::PriceIndexLink,
         pb::ReferenceKind::LegalInterestRate => RefKind::LegalInterestRate,
         pb::ReferenceKind::AdvanceCap => RefKind::AdvanceCap,
         pb::ReferenceKind::ApplicantIncomeCeiling => RefKind::ApplicantIncomeCeiling,

@@ -42,7 +42,10 @@ pub fn policy() -> AuthPolicy {
     const CALCULATORS: &[&str] = &[roles::CALCULATION_USER, roles::CASE_OFFICER, roles::SERVICE];
     AuthPolicy::for_service(SERVICE_NAME)
         .allow_all(&["ListReferenceValues", "GetReferenceValue"], READERS)
-        .allow("AddReferenceValue", &[roles::REFERENCE_DATA_ADMIN])
+        .allow_all(
+            &["AddReferenceValue", "ImportPriceIndexFile"],
+            &[roles::REFERENCE_DATA_ADMIN],
+        )
         .allow_all(
             &[
                 "IndexAmount",

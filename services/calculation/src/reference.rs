@@ -1,5 +1,5 @@
 //! Dated reference data: the store the rules read through a cached snapshot, and the RPCs
-//! that list, get and add values (`read`, `add`). History is append-only; see the
+//! that list, get and add values (`read`, `add`) and import a publisher's file (`import`). History is append-only; see the
 //! migrations for the schema.
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -21,6 +21,7 @@ macro_rules! value_columns {
 }
 
 mod add;
+mod import;
 mod read;
 mod row;
 mod validate;

@@ -108,3 +108,136 @@ fn explicit_periods_run_until_the_next_one() {
     AmountRule::Explicit(vec![p(2004, 9, "1"), p(2003, 9, "2")]).validate("amount", &mut v);
     assert!(v.into_result().is_err());
 }
+
+fn value(kind: RefKind, key: String, month: Option<YearMonth>, v: Decimal) -> RefValue {
+    RefValue {
+        id: format!("{kind}-{key}"),
+        kind,
+        valid_from: month.map_or(NaiveDate::from_ymd_opt(1920, 1, 1).unwrap(), |m| {
+            m.first_day()
+        }),
+        valid_to: month.map(|m| m.last_day()),
+        key,
+        payload: RefPayload::Number(v),
+        source: "test".into(),
+    }
+}
+
+fn on_base(y: i32, m: u32, base: u16, v: Decimal) -> RefValue {
+    let key = PriceKey {
+        month: ym(y, m),
+        base,
+    };
+    value(RefKind::Cpi, key.key(), Some(ym(y, m)), v)
+}
+
+fn link(from: u16, to: u16, v: Decimal) -> RefValue {
+    let key = LinkKey {
+        series: RefKind::Cpi,
+        from,
+        to,
+    };
+    value(RefKind::PriceIndexLink, key.key(), None, v)
+}
+
+fn rule_2009() -> AmountRule {
+    AmountRule::Cpi(CpiIndexation {
+        base_amount: Money::parse("200.00").unwrap(),
+        base_month: ym(2009, 5),
+        first_adjustment_month: ym(2010, 6),
+    })
+}
+
+#[test]
+fn months_on_different_bases_are_linked_by_the_publishers_coefficient() {
+    let refs = ReferenceTable::new([
+        on_base(2009, 5, 2004, dec!(111.00)),
+        on_base(2024, 5, 2013, dec!(130.00)),
+        link(2004, 2013, dec!(0.8170)),
+        link(2013, 2004, dec!(1.2240)),
+    ])
+    .unwrap();
+    let mut ex = Explainer::new();
+    let got = rule_2009()
+        .amount_for(ym(2024, 6), &refs, &mut ex, "c1")
+        .unwrap();
+    // 111.00 × 0.8170 = 90.687 on 2013 = 100; 200 × 130 / 90.687 = 286.700… → 286.70
+    assert_eq!(got.amount.to_string(), "286.70");
+    let explanation = ex.finish();
+    let text = &explanation.steps.last().unwrap().detail;
+    assert!(
+        text.contains("111 (2004 = 100) × 0.817 (linking coefficient cpi:2004:2013) = 90.687"),
+        "{text}"
+    );
+    let cited: Vec<&str> = explanation
+        .references
+        .iter()
+        .map(|v| v.id.as_str())
+        .collect();
+    assert!(
+        cited.contains(&"price_index_link-cpi:2004:2013"),
+        "{cited:?}"
+    );
+}
+
+#[test]
+fn a_base_both_months_share_is_used_without_conversion() {
+    let refs = ReferenceTable::new([
+        on_base(2009, 5, 2004, dec!(111.00)),
+        on_base(2009, 5, 2013, dec!(90.69)),
+        on_base(2024, 5, 2013, dec!(130.00)),
+        on_base(2024, 5, 2004, dec!(159.12)),
+    ])
+    .unwrap();
+    let mut ex = Explainer::new();
+    let got = rule_2009()
+        .amount_for(ym(2024, 6), &refs, &mut ex, "c1")
+        .unwrap();
+    // The newest shared base, 2013: 200 × 130 / 90.69 = 286.690… → 286.69
+    assert_eq!(got.amount.to_string(), "286.69");
+}
+
+#[test]
+fn a_missing_linking_coefficient_or_unpublished_month_is_named() {
+    let refs = ReferenceTable::new([
+        on_base(2009, 5, 2004, dec!(111.00)),
+        on_base(2024, 5, 2013, dec!(130.00)),
+    ])
+    .unwrap();
+    let mut ex = Explainer::new();
+    let err = rule_2009()
+        .amount_for(ym(2024, 6), &refs, &mut ex, "c1")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no price_index_link value for cpi:2004:2013 in force on 2024-05-01"
+    );
+    let err = rule_2009()
+        .amount_for(ym(2025, 6), &refs, &mut ex, "c1")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no cpi value for 2025-05 in force on 2025-05-01"
+    );
+}
+
+#[test]
+fn price_keys_have_one_spelling_per_month_and_base() {
+    assert_eq!(
+        PriceKey::parse("2009-05/2004"),
+        Some(PriceKey {
+            month: ym(2009, 5),
+            base: 2004
+        })
+    );
+    assert_eq!(PriceKey::parse("2009-05").map(|k| k.base), Some(2013));
+    assert_eq!(PriceKey::parse("2009-05/2013"), None);
+    assert_eq!(PriceKey::parse("2009-5"), None);
+    assert_eq!(PriceKey::parse("2009-13"), None);
+    assert_eq!(
+        LinkKey::parse("health_index:2004:2013").map(|k| k.key()),
+        Some("health_index:2004:2013".into())
+    );
+    assert_eq!(LinkKey::parse("legal_interest_rate:2004:2013"), None);
+    assert_eq!(LinkKey::parse("cpi:2013:2013"), None);
+}

@@ -1,9 +1,11 @@
 //! AddReferenceValue: a new value, possibly ending an open-ended one or correcting one, in
-//! one transaction with its audit rows and idempotency record.
+//! one transaction with its audit rows and idempotency record. Also the writes of an import
+//! (`insert_numbers`): this module is the one writer of `reference_values` and its audit.
 
 use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
 use secal_proto::v1 as pb;
-use secal_rules::RefPayload;
+use secal_rules::{RefKind, RefPayload};
 use secal_runtime::{
     Caller, ServiceError, ServiceResult,
     idempotency::{self, Claim},
@@ -323,6 +325,132 @@ async fn audit(
     .bind(&new.reason)
     .bind(&new.idempotency_key)
     .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A single-number value written by an import (`import`): the same row `insert` writes, with
+/// the stored value it supersedes, if any.
+pub(super) struct NumberValue {
+    pub kind: RefKind,
+    pub key: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub value: Decimal,
+    pub source: String,
+    pub supersedes: Option<i64>,
+}
+
+/// Why a batch was written, as each value and its audit row keep it.
+pub(super) struct AuditNote<'a> {
+    pub reason: &'a str,
+    pub idempotency_key: &'a str,
+    /// Appended to each value's description in the audit (e.g. the file's checksum).
+    pub detail_suffix: &'a str,
+}
+
+/// Writes many values and their audit rows ("add", or "correct" naming the superseded
+/// value) in two statements: an import of a whole publisher's file is thousands of values,
+/// one round trip each would take most of a request's time. Returns the ids in order.
+#[tracing::instrument(skip_all, fields(values = values.len()))]
+pub(super) async fn insert_numbers(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    values: &[NumberValue],
+    note: &AuditNote<'_>,
+) -> ServiceResult<Vec<i64>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let column = |f: fn(&NumberValue) -> String| values.iter().map(f).collect::<Vec<_>>();
+    let written: Vec<(i64, String, String)> = sqlx::query_as(
+        "INSERT INTO reference_values
+            (kind, key, valid_from, valid_to, value, source, supersedes_id, reason, recorded_by,
+             recorded_via)
+         SELECT n.kind, n.key, n.valid_from, n.valid_to, n.value, n.source, n.supersedes, $8, $9,
+                $10
+         FROM UNNEST($1::text[], $2::text[], $3::date[], $4::date[], $5::numeric[], $6::text[],
+                     $7::int8[]) WITH ORDINALITY
+              AS n (kind, key, valid_from, valid_to, value, source, supersedes, ord)
+         ORDER BY n.ord
+         RETURNING id, kind, key",
+    )
+    .bind(column(|v| v.kind.as_str().to_owned()))
+    .bind(column(|v| v.key.clone()))
+    .bind(values.iter().map(|v| v.valid_from).collect::<Vec<_>>())
+    .bind(values.iter().map(|v| v.valid_to).collect::<Vec<_>>())
+    .bind(values.iter().map(|v| v.value).collect::<Vec<_>>())
+    .bind(column(|v| v.source.clone()))
+    .bind(values.iter().map(|v| v.supersedes).collect::<Vec<_>>())
+    .bind(note.reason)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(overlap_backstop)?;
+    // RETURNING promises no order: each row is found again by its kind and key, which are
+    // unique within a batch.
+    let ids: std::collections::HashMap<(String, String), i64> = written
+        .into_iter()
+        .map(|(id, kind, key)| ((kind, key), id))
+        .collect();
+    let ids = values
+        .iter()
+        .map(|v| {
+            ids.get(&(v.kind.as_str().to_owned(), v.key.clone()))
+                .copied()
+                .ok_or_else(|| {
+                    ServiceError::internal(std::io::Error::other(
+                        "a written value was not returned",
+                    ))
+                })
+        })
+        .collect::<ServiceResult<Vec<i64>>>()?;
+    audit_numbers(conn, caller, values, &ids, note).await?;
+    Ok(ids)
+}
+
+async fn audit_numbers(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    values: &[NumberValue],
+    ids: &[i64],
+    note: &AuditNote<'_>,
+) -> ServiceResult<()> {
+    let details: Vec<String> = values
+        .iter()
+        .zip(ids)
+        .map(|(v, id)| {
+            let described = secal_rules::RefValue {
+                id: id.to_string(),
+                kind: v.kind,
+                key: v.key.clone(),
+                valid_from: v.valid_from,
+                valid_to: v.valid_to,
+                payload: RefPayload::Number(v.value),
+                source: v.source.clone(),
+            }
+            .describe();
+            format!("{described}{}", note.detail_suffix)
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO reference_audit
+            (actor, via, action, value_id, affected_value_id, reason, idempotency_key, detail)
+         SELECT $1, $2, CASE WHEN n.affected IS NULL THEN 'add' ELSE 'correct' END, n.id,
+                n.affected, $3, $4, n.detail
+         FROM UNNEST($5::int8[], $6::int8[], $7::text[]) WITH ORDINALITY
+              AS n (id, affected, detail, ord)
+         ORDER BY n.ord",
+    )
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .bind(note.reason)
+    .bind(note.idempotency_key)
+    .bind(ids)
+    .bind(values.iter().map(|v| v.supersedes).collect::<Vec<_>>())
+    .bind(details)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -20,7 +20,8 @@ async fn correct_the_2007_rate(pool: &sqlx::PgPool) -> anyhow::Result<()> {
         "INSERT INTO reference_values (kind, valid_from, valid_to, value, source, recorded_by,
                                        supersedes_id)
          SELECT kind, valid_from, valid_to, 6.5, 'correction', 'test', id
-         FROM reference_values WHERE kind = 'legal_interest_rate' AND valid_from = '2007-01-01'",
+         FROM reference_values WHERE kind = 'legal_interest_rate' AND valid_from = '2007-01-01'
+           AND id IN (SELECT value_id FROM reference_live)",
     )
     .execute(pool)
     .await?;

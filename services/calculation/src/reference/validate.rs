@@ -5,7 +5,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use secal_domain::{Money, YearMonth};
 use secal_proto::v1 as pb;
-use secal_rules::{RefKind, RefPayload, SeizureBrackets, SurchargeRule};
+use secal_rules::{
+    RefKind, RefPayload, SeizureBrackets, SurchargeRule,
+    reference::{LinkKey, PriceKey},
+};
 use secal_runtime::{FieldViolation, ServiceError, ServiceResult, Violations, wire};
 
 use crate::convert::ref_kind_from_pb;
@@ -28,10 +31,18 @@ pub(super) struct NewValue {
     pub reason: String,
 }
 
-/// A CPI key is "YYYY-MM"; the other kinds have none.
+/// A price-index key is its month and base ("YYYY-MM" on base 2013, "YYYY-MM/BBBB"
+/// otherwise), a linking coefficient's "<series>:<from>:<to>"; the other kinds have none.
 pub(super) fn key_form(field: &str, kind: RefKind, key: &str) -> Result<(), FieldViolation> {
     match kind {
-        RefKind::Cpi => cpi_month(field, key).map(|_| ()),
+        RefKind::Cpi | RefKind::HealthIndex => price_month(field, key).map(|_| ()),
+        RefKind::PriceIndexLink => LinkKey::parse(key).map(|_| ()).ok_or_else(|| {
+            FieldViolation::new(
+                field,
+                "a linking coefficient's key is \"<cpi|health_index>:<from base>:<to base>\", \
+                 e.g. \"cpi:2004:2013\"",
+            )
+        }),
         _ if key.is_empty() => Ok(()),
         _ => Err(FieldViolation::new(
             field,
@@ -40,16 +51,14 @@ pub(super) fn key_form(field: &str, kind: RefKind, key: &str) -> Result<(), Fiel
     }
 }
 
-fn cpi_month(field: &str, key: &str) -> Result<YearMonth, FieldViolation> {
-    let well_formed = key.len() == 7
-        && key.bytes().enumerate().all(|(i, b)| match i {
-            4 => b == b'-',
-            _ => b.is_ascii_digit(),
-        });
-    well_formed
-        .then(|| key.parse::<YearMonth>().ok())
-        .flatten()
-        .ok_or_else(|| FieldViolation::new(field, "a CPI value's key is its month, \"YYYY-MM\""))
+fn price_month(field: &str, key: &str) -> Result<YearMonth, FieldViolation> {
+    PriceKey::parse(key).map(|k| k.month).ok_or_else(|| {
+        FieldViolation::new(
+            field,
+            "a price index value's key is its month, \"YYYY-MM\" (base 2013 = 100), or \
+             \"YYYY-MM/BBBB\" on another base BBBB",
+        )
+    })
 }
 
 /// A plain non-negative decimal (`6`, `2.75`, `101.84`): no sign, exponent or separator, at
@@ -94,7 +103,10 @@ fn number(kind: RefKind, text: &str, out: &mut Violations) -> Option<Decimal> {
         return None;
     }
     let checked = decimal(text, max_decimals).and_then(|n| match kind {
-        RefKind::Cpi if n.is_zero() => Err("an index is positive".to_owned()),
+        RefKind::Cpi | RefKind::HealthIndex if n.is_zero() => {
+            Err("an index is positive".to_owned())
+        }
+        RefKind::PriceIndexLink if n.is_zero() => Err("a coefficient is positive".to_owned()),
         RefKind::LegalInterestRate if n > Decimal::ONE_HUNDRED => {
             Err("a rate between 0 and 100 percent is required".to_owned())
         }
@@ -239,7 +251,7 @@ fn surcharge(s: &pb::SurchargeRule, out: &mut Violations) -> Option<SurchargeRul
     })
 }
 
-/// Validity: a CPI value covers exactly its month (derived from the key when left out).
+/// Validity: a price index value covers exactly its month (derived from the key when left out).
 fn validity(
     kind: RefKind,
     key: &str,
@@ -255,19 +267,19 @@ fn validity(
     let (Ok(from), Ok(to)) = (from, to) else {
         return None;
     };
-    if kind == RefKind::Cpi {
-        let month = cpi_month("value.key", key).ok()?;
+    if kind.is_price_index() {
+        let month = price_month("value.key", key).ok()?;
         let (first, last) = (month.first_day(), month.last_day());
         if from.is_some_and(|f| f != first) {
             out.add(
                 "value.valid_from",
-                format!("a CPI value covers its month: {first}"),
+                format!("a price index value covers its month: {first}"),
             );
         }
         if to.is_some_and(|t| t != last) {
             out.add(
                 "value.valid_to",
-                format!("a CPI value covers its month: {last}"),
+                format!("a price index value covers its month: {last}"),
             );
         }
         return Some((first, Some(last)));
@@ -283,16 +295,31 @@ fn validity(
     Some((from, to))
 }
 
-fn text(field: &str, value: &str, max: usize, required: bool, out: &mut Violations) -> String {
-    let v = value.trim();
-    if required && v.is_empty() {
-        out.add(field, "is required");
-    } else if v.chars().count() > max {
-        out.add(field, format!("at most {max} characters"));
-    } else if v.chars().any(char::is_control) {
-        out.add(field, "control characters are not allowed");
+pub(super) fn text(
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+    out: &mut Violations,
+) -> String {
+    // The one text parser: one line of at most `max` characters, no control characters.
+    let limit = wire::TextLimit {
+        max_chars: max,
+        multiline: false,
+    };
+    match wire::optional_text(field, value, limit) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            if required {
+                out.add(field, "is required");
+            }
+            String::new()
+        }
+        Err(e) => {
+            out.add(e.field, e.description);
+            String::new()
+        }
     }
-    v.to_owned()
 }
 
 fn value_id(field: &str, id: &str, out: &mut Violations) -> Option<i64> {

@@ -1,0 +1,371 @@
+//! ImportPriceIndexFile through real gRPC on a real PostgreSQL: a file in Statbel's layout
+//! ("CPI All base years"), its dry-run diff, the import that supersedes only what changed,
+//! the audit, idempotency, a bad file refused whole, and an indexation across two bases.
+//! (A module of `e2e_calculation_reference`.)
+
+use super::*;
+
+/// Statbel's header (the columns of "CPI All base years", in its order).
+const HEADER: &str =
+    "NM_YR|NM_MTH|MS_CPI_IDX|MS_CPI_INFL|MS_HLTH_IDX|MS_SMOOTH_IDX|MS_WTHOUT_ENE_IDX|NM_BASE_YR";
+
+/// The months migration 0003 loaded with their published figures (2013 = 100), a health index
+/// published with them, and one month on base 2004 (made up for the test). March 2019 carries
+/// `march_2019` as its CPI: 108.85 is the published figure, anything else a correction.
+fn statbel_file(march_2019: &str) -> String {
+    format!(
+        "\u{feff}{HEADER}\r\n\
+         2016|11|103.41|1.83%|.|.|.|2013\r\n\
+         2016|12|103.54|2.03%|104.05|101.81|.|2013\r\n\
+         2019|2|108.52|2.22%|.|.|.|2013\r\n\
+         2019|3|{march_2019}|2.18%|109.04|106.52|.|2013\r\n\
+         2009|5|111.00|.|.|.|.|2004\r\n"
+    )
+}
+
+fn import_req(k: &str, file: &str, dry_run: bool) -> pb::ImportPriceIndexFileRequest {
+    pb::ImportPriceIndexFileRequest {
+        idempotency_key: key(k),
+        file: file.as_bytes().to_vec(),
+        file_name: "CPI All base years.txt".into(),
+        publication: "statbel.fgov.be open data, test copy".into(),
+        dry_run,
+        reason: "yearly update of the price indices".into(),
+        first_month: None,
+    }
+}
+
+impl Ctx {
+    async fn import(
+        &mut self,
+        req: pb::ImportPriceIndexFileRequest,
+    ) -> Result<pb::ImportPriceIndexFileResponse, tonic::Status> {
+        Ok(self
+            .client
+            .import_price_index_file(self.suite.request(&self.admin, req))
+            .await?
+            .into_inner())
+    }
+}
+
+/// (kind, key, change, stored, file) of each diff.
+fn summary(r: &pb::ImportPriceIndexFileResponse) -> Vec<(i32, String, i32, String, String)> {
+    r.diffs
+        .iter()
+        .map(|d| {
+            (
+                d.kind,
+                d.key.clone(),
+                d.change,
+                d.stored_value.clone(),
+                d.file_value.clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dry_run_shows_the_one_corrected_month_and_the_import_supersedes_only_it()
+-> anyhow::Result<()> {
+    let mut c = start().await?;
+    let before = c.row_counts().await?;
+    let stored_march = c.get(ReferenceKind::Cpi, "2019-03", (2019, 3, 1)).await?;
+    let file = statbel_file("108.86");
+
+    let dry = c.import(import_req("cpi-2026", &file, true)).await?;
+    let (cpi, health) = (ReferenceKind::Cpi as i32, ReferenceKind::HealthIndex as i32);
+    let (new, changed, unchanged) = (
+        pb::PriceIndexChange::New as i32,
+        pb::PriceIndexChange::Changed as i32,
+        pb::PriceIndexChange::Unchanged as i32,
+    );
+    let s = |v: &str| v.to_owned();
+    assert_eq!(
+        summary(&dry),
+        vec![
+            (cpi, s("2016-11"), unchanged, s("103.41"), s("103.41")),
+            (cpi, s("2016-12"), unchanged, s("103.54"), s("103.54")),
+            (health, s("2016-12"), unchanged, s("104.05"), s("104.05")),
+            (cpi, s("2019-02"), unchanged, s("108.52"), s("108.52")),
+            (cpi, s("2019-03"), changed, s("108.85"), s("108.86")),
+            (health, s("2019-03"), unchanged, s("109.04"), s("109.04")),
+            (cpi, s("2009-05/2004"), new, s(""), s("111.00")),
+        ]
+    );
+    assert_eq!(
+        (dry.new_count, dry.changed_count, dry.unchanged_count),
+        (1, 1, 5)
+    );
+    assert!(dry.dry_run);
+    assert_eq!(dry.file_sha256.len(), 64);
+    assert!(
+        dry.diffs
+            .iter()
+            .all(|d| d.written_reference_value_id.is_empty())
+    );
+    assert_eq!(dry.diffs[4].line, 5, "the header is line 1");
+    assert_eq!(c.row_counts().await?, before, "a dry run stores nothing");
+
+    let applied = c.import(import_req("cpi-2026", &file, false)).await?;
+    assert_eq!(summary(&applied), summary(&dry));
+    assert_eq!(applied.file_sha256, dry.file_sha256);
+    let written: Vec<&str> = applied
+        .diffs
+        .iter()
+        .filter(|d| !d.written_reference_value_id.is_empty())
+        .map(|d| d.key.as_str())
+        .collect();
+    assert_eq!(written, ["2019-03", "2009-05/2004"]);
+    assert_eq!(c.row_counts().await?, (before.0 + 2, before.1 + 2));
+
+    let march = c.get(ReferenceKind::Cpi, "2019-03", (2019, 3, 15)).await?;
+    assert_eq!(march.value, "108.86");
+    assert_eq!(
+        march.supersedes_reference_value_id,
+        stored_march.reference_value_id
+    );
+    assert_eq!(march.reason, "yearly update of the price indices");
+    for part in [
+        "CPI All base years.txt",
+        &applied.file_sha256,
+        "line 5",
+        "MS_CPI_IDX",
+    ] {
+        assert!(march.source.contains(part), "{}", march.source);
+    }
+    let admin = c.suite.admin_pool().await?;
+    let audit: Vec<(String, String, String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT actor, action, idempotency_key, detail, affected_value_id
+         FROM calculation.reference_audit ORDER BY id DESC LIMIT 2",
+    )
+    .fetch_all(&admin)
+    .await?;
+    let (actor, action, audit_key, detail, affected) = &audit[1];
+    assert_eq!(
+        (actor.as_str(), action.as_str(), audit_key.as_str()),
+        ("agent-ref", "correct", "cpi-2026")
+    );
+    assert_eq!(
+        affected.map(|a| a.to_string()),
+        Some(stored_march.reference_value_id)
+    );
+    assert!(detail.contains(&applied.file_sha256), "{detail}");
+    assert_eq!(audit[0].1, "add");
+
+    // A retry returns the first answer and writes nothing; the same file again is unchanged.
+    let again = c.import(import_req("cpi-2026", &file, false)).await?;
+    assert_eq!(again, applied);
+    let second = c.import(import_req("cpi-2026-again", &file, false)).await?;
+    assert_eq!(
+        (
+            second.new_count,
+            second.changed_count,
+            second.unchanged_count
+        ),
+        (0, 0, 7)
+    );
+    assert_eq!(c.row_counts().await?, (before.0 + 2, before.1 + 2));
+    let mut other = import_req("cpi-2026", &statbel_file("108.87"), false);
+    other.reason = "another file under the same key".into();
+    let s = assert_code(c.import(other).await, Code::FailedPrecondition);
+    assert!(s.message().contains("idempotency key"), "{}", s.message());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_file_is_refused_naming_line_and_column_and_nothing_is_stored() -> anyhow::Result<()>
+{
+    let mut c = start().await?;
+    let before = c.row_counts().await?;
+    let bad = statbel_file("108.8x");
+    let s = assert_code(
+        c.import(import_req("bad-file", &bad, false)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["file"]);
+    let message = format!("{s:?}");
+    for part in ["line 5", "MS_CPI_IDX", "108.8x"] {
+        assert!(message.contains(part), "{message}");
+    }
+    let s = assert_code(
+        c.import(import_req("csv", "year;month;cpi\n2019;3;108.85\n", true))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert!(format!("{s:?}").contains("MS_CPI_IDX"), "{s:?}");
+
+    let mut empty_fields = import_req("", &statbel_file("108.85"), false);
+    empty_fields.file_name = String::new();
+    empty_fields.reason = " ".into();
+    empty_fields.publication = String::new();
+    empty_fields.first_month = Some(pb::YearMonth {
+        year: 2019,
+        month: 13,
+    });
+    let s = assert_code(c.import(empty_fields).await, Code::InvalidArgument);
+    let mut fields = violated_fields(&s);
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "file_name",
+            "first_month",
+            "idempotency_key",
+            "publication",
+            "reason"
+        ]
+    );
+    assert_eq!(c.row_counts().await?, before);
+
+    // Only reference-data administrators import.
+    let s = assert_code(
+        c.client
+            .import_price_index_file(
+                c.suite
+                    .request(&c.reader, import_req("reader", &statbel_file("1"), true)),
+            )
+            .await,
+        Code::PermissionDenied,
+    );
+    assert!(!s.message().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> anyhow::Result<()> {
+    let mut c = start().await?;
+    let file = statbel_file("108.85");
+    c.import(import_req("bases", &file, false)).await?;
+    let req = |month: (i32, i32)| pb::IndexAmountRequest {
+        amount: Some(pb::MaintenanceAmount {
+            method: Some(pb::maintenance_amount::Method::CpiIndexation(
+                pb::CpiIndexation {
+                    base_amount: money("200.00"),
+                    base_month: Some(pb::YearMonth {
+                        year: 2009,
+                        month: 5,
+                    }),
+                    first_adjustment_month: Some(pb::YearMonth {
+                        year: 2010,
+                        month: 4,
+                    }),
+                },
+            )),
+        }),
+        month: Some(pb::YearMonth {
+            year: month.0,
+            month: month.1,
+        }),
+    };
+    // Adjusted in April 2019 on March 2019 (108.85, 2013 = 100); May 2009 is on base 2004
+    // only: 111.00 × 0.8170 (Statbel, cpi:2004:2013) = 90.687; 200 × 108.85 ÷ 90.687 =
+    // 240.056…
+    let calc = c
+        .suite
+        .agent_token("agent-calc-2", &[roles::CALCULATION_USER])?;
+    let r = c
+        .client
+        .index_amount(c.suite.request(&calc, req((2019, 6))))
+        .await?
+        .into_inner();
+    assert_eq!(r.amount.clone().unwrap_or_default().amount, "240.06");
+    let explanation = r.explanation.unwrap_or_default();
+    let detail: Vec<&str> = explanation
+        .rules
+        .iter()
+        .map(|s| s.detail.as_str())
+        .collect();
+    assert!(
+        detail.iter().any(|d| d.contains(
+            "CPI 2009-05 111 (2004 = 100) × 0.817 (linking coefficient cpi:2004:2013) = 90.687 (2013 = 100)"
+        )),
+        "{detail:?}"
+    );
+    let cited: Vec<&str> = explanation
+        .reference_values
+        .iter()
+        .map(|v| v.key.as_str())
+        .collect();
+    for key in ["2019-03", "2009-05/2004", "cpi:2004:2013"] {
+        assert!(cited.contains(&key), "{cited:?}");
+    }
+
+    // The coefficient is reference data like any other, with its source; a base-2013 month
+    // has one spelling.
+    let link = c
+        .get(ReferenceKind::PriceIndexLink, "cpi:2004:2013", (2019, 3, 1))
+        .await?;
+    assert_eq!(link.value, "0.817");
+    assert!(link.source.contains("Statbel"), "{}", link.source);
+    let s = assert_code(
+        c.get(ReferenceKind::Cpi, "2019-03/2013", (2019, 3, 1))
+            .await
+            .map(|_| ()),
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&s), ["key"]);
+
+    // A reference month not published yet is named, never guessed.
+    let s = assert_code(
+        c.client
+            .index_amount(c.suite.request(&calc, req((2027, 6))))
+            .await,
+        Code::FailedPrecondition,
+    );
+    for part in ["cpi", "2027-03"] {
+        assert!(s.message().contains(part), "{}", s.message());
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_2012_title_is_indexed_on_published_figures_across_bases() -> anyhow::Result<()> {
+    let c = start().await?;
+    let calc = c
+        .suite
+        .agent_token("agent-calc-3", &[roles::CALCULATION_USER])?;
+    let mut client = c.client.clone();
+    // Base month April 2012: 120.93 on base 2004 only (Moniteur belge 30 Apr 2012); adjusted
+    // in September 2023 on August 2023: 129.12 on base 2013 (Moniteur belge 31 Aug 2023).
+    // 120.93 × 0.8170 = 98.79981; 200 × 129.12 ÷ 98.79981 = 261.377… → 261.38.
+    let req = pb::IndexAmountRequest {
+        amount: Some(pb::MaintenanceAmount {
+            method: Some(pb::maintenance_amount::Method::CpiIndexation(
+                pb::CpiIndexation {
+                    base_amount: money("200.00"),
+                    base_month: Some(pb::YearMonth {
+                        year: 2012,
+                        month: 4,
+                    }),
+                    first_adjustment_month: Some(pb::YearMonth {
+                        year: 2012,
+                        month: 9,
+                    }),
+                },
+            )),
+        }),
+        month: Some(pb::YearMonth {
+            year: 2023,
+            month: 10,
+        }),
+    };
+    let r = client
+        .index_amount(c.suite.request(&calc, req))
+        .await?
+        .into_inner();
+    assert_eq!(r.amount.clone().unwrap_or_default().amount, "261.38");
+    let explanation = r.explanation.unwrap_or_default();
+    let sources: Vec<&str> = explanation
+        .reference_values
+        .iter()
+        .map(|v| v.source.as_str())
+        .collect();
+    assert_eq!(sources.len(), 3, "{sources:?}");
+    for part in ["31 Aug 2023", "30 Apr 2012", "Coëfficiënten"] {
+        assert!(
+            sources.iter().any(|s| s.contains(part)),
+            "{part}: {sources:?}"
+        );
+    }
+    Ok(())
+}
