@@ -406,3 +406,102 @@ async fn a_source_down_is_unavailable_alone_and_the_network_down_fails_cleanly_b
     assert!(fx.verify().await?.intact);
     Ok(())
 }
+
+/// Seed 003: the advances income check needs the applicant's means before the dossier is
+/// active; a submitted application is a dossier, so it may be looked at for that purpose
+/// only, and only about its applicant. The recovery purposes keep needing an active dossier.
+#[tokio::test]
+async fn a_submitted_application_is_looked_up_for_granting_advances_only() -> anyhow::Result<()> {
+    let fx = Fx::start().await?;
+    let lookup = fx.lookup_token();
+    let submitted = fx
+        .intake
+        .clone()
+        .submit_application(fx.suite.request(
+            &fx.officer,
+            fixture::form::submit("dx-advances", fixture::form::mother_of_three()),
+        ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    assert_ne!(submitted.status(), pb::DossierStatus::Active);
+    let application = submitted.application_id.clone();
+    fx.intake
+        .clone()
+        .assign_dossier_agent(fx.suite.request(
+            &fx.officer,
+            pb::AssignDossierAgentRequest {
+                idempotency_key: key("assign-app"),
+                dossier: fixture::form::by_id(&application),
+                agent_id: LOOKUP.into(),
+                task: pb::AgentTask::IncomeLookup as i32,
+                start_date: date(2007, 10, 1),
+                end_date: None,
+            },
+        ))
+        .await?;
+    let on_application = |who: &str, purpose: pb::LookupPurpose| {
+        let mut req = fx.request(who);
+        req.dossier_number = String::new();
+        req.application_id = application.clone();
+        req.purpose = purpose as i32;
+        req.justification = "income check of the advances application".into();
+        req
+    };
+
+    // Granting advances: the applicant's incomes, filed under the application.
+    let ok = fx
+        .look_up(
+            &lookup,
+            on_application(MOTHER, pb::LookupPurpose::GrantAdvances),
+        )
+        .await?;
+    assert!(ok.access_log_sequence > 0);
+    let entry = fx
+        .entries()
+        .await?
+        .into_iter()
+        .find(|e| e.sequence == ok.access_log_sequence)
+        .unwrap_or_default();
+    assert_eq!(entry.dossier_number, format!("application {application}"));
+    assert_eq!(entry.purpose, pb::LookupPurpose::GrantAdvances as i32);
+
+    // Any other purpose, or another person than the applicant, is refused and logged.
+    for purpose in [
+        pb::LookupPurpose::RecoveryStrategy,
+        pb::LookupPurpose::RecoverAdvances,
+        pb::LookupPurpose::PaymentFacilitiesOrSuspension,
+    ] {
+        let r = fx.look_up(&lookup, on_application(MOTHER, purpose)).await;
+        refused(r, AccessRule::ApplicationOnlyForAdvances);
+    }
+    let r = fx
+        .look_up(
+            &lookup,
+            on_application(DEBTOR, pb::LookupPurpose::GrantAdvances),
+        )
+        .await;
+    refused(r, AccessRule::ApplicationOnlyForAdvances);
+    // An agent not assigned to the application is refused as for a dossier.
+    let other = fx.token("agent-other", &[roles::INCOME_LOOKUP]);
+    let r = fx
+        .look_up(
+            &other,
+            on_application(MOTHER, pb::LookupPurpose::GrantAdvances),
+        )
+        .await;
+    refused(r, AccessRule::AgentNotAssigned);
+
+    // Both a dossier and an application: INVALID_ARGUMENT naming application_id.
+    let mut both = on_application(MOTHER, pb::LookupPurpose::GrantAdvances);
+    both.dossier_number = fx.dossier.clone();
+    let status = fx.look_up(&lookup, both).await.expect_err("both");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(fixture::logged_failure(&status).1 > 0);
+
+    // The recovery purposes on the active dossier still work.
+    fx.look_up(&lookup, fx.request(DEBTOR)).await?;
+    assert!(fx.verify().await?.intact);
+    Ok(())
+}

@@ -259,6 +259,54 @@ async fn undecided_dossiers_are_listed_by_deadline_overdue_first() -> anyhow::Re
 }
 
 #[tokio::test]
+async fn an_application_never_assessed_cannot_be_accepted() -> anyhow::Result<()> {
+    // Without the calculation service the application is stored "not assessed".
+    let suite = Suite::start(&[Svc::Intake]).await?;
+    let mut client = IntakeServiceClient::new(suite.channel(Svc::Intake).await?);
+    let token = suite.agent_token("agent-officer", &[roles::CASE_OFFICER])?;
+    let d = submitted(&suite, &mut client, &token, "nas-1", None).await?;
+    assert_eq!(
+        d.admissibility.clone().unwrap_or_default().outcome(),
+        pb::AdmissibilityOutcome::NotAssessed
+    );
+    client
+        .notify_debtor(suite.request(
+            &token,
+            pb::NotifyDebtorRequest {
+                idempotency_key: key("nas-notify"),
+                dossier: by_id(&d.application_id),
+                notified_on: date(2007, 8, 6),
+                registered_letter_reference: "RR 3".into(),
+                expected_version: 0,
+            },
+        ))
+        .await?;
+    let refused = assert_code(
+        client
+            .accept_application(suite.request(
+                &token,
+                pb::AcceptApplicationRequest {
+                    idempotency_key: key("nas-accept"),
+                    dossier: by_id(&d.application_id),
+                    decided_on: date(2007, 8, 27),
+                    ..Default::default()
+                },
+            ))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert!(
+        refused.message().contains("never assessed"),
+        "{}",
+        refused.message()
+    );
+    let after = get_dossier(&suite, &mut client, &token, &d.application_id).await?;
+    assert_eq!(after.status(), pb::DossierStatus::DebtorNotified);
+    assert!(after.dossier_number.is_empty(), "no dossier number given");
+    Ok(())
+}
+
+#[tokio::test]
 async fn an_application_found_not_admissible_cannot_be_accepted_only_refused() -> anyhow::Result<()>
 {
     let (suite, mut client, token) = setup().await?;

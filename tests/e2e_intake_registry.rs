@@ -63,6 +63,7 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
         on_date: on,
         dossier_number: String::new(),
         agent_id: "agent-lookup".into(),
+        application_id: String::new(),
     };
     let yes = persons
         .check_person_active_dossier(suite.request(&service, check(date(2007, 11, 1))))
@@ -416,5 +417,90 @@ async fn changes_are_appended_never_overwritten_and_current_values_derive_from_t
             .await,
         Code::PermissionDenied,
     );
+    Ok(())
+}
+
+/// Bad input to the registry is INVALID_ARGUMENT naming the field, and nothing is stored:
+/// impossible birth dates, a birth date contradicting the national number (it was silently
+/// replaced by the number's), an over-long profession (3 MB were stored), an undeclared
+/// change source.
+#[tokio::test]
+async fn registry_refuses_impossible_dates_long_texts_and_undeclared_enums() -> anyhow::Result<()> {
+    let suite = Suite::start(&[Svc::Intake]).await?;
+    let mut persons = PersonsServiceClient::new(suite.channel(Svc::Intake).await?);
+    let registrar = suite.agent_token("agent-reg", &[roles::REGISTRAR])?;
+    let register = |k: &str, birth: Option<pb::Date>| pb::RegisterPersonRequest {
+        idempotency_key: key(k),
+        national_number: nn(common::NISS_1985),
+        family_name: "Martin".into(),
+        given_names: "Paul".into(),
+        birth_date: birth,
+        address: None,
+        address_kind: 0,
+    };
+    let bad_dates = [(2023, 2, 30), (0, 1, 1), (1985, 13, 1), (99999, 7, 30)];
+    let contradicting = (1985, 7, 31);
+    for (i, (y, m, d)) in bad_dates.into_iter().chain([contradicting]).enumerate() {
+        let sent = register(&format!("bd-{i}"), date(y, m, d));
+        let refused = persons
+            .register_person(suite.request(&registrar, sent))
+            .await;
+        let status = assert_code(refused, Code::InvalidArgument);
+        assert_eq!(
+            common::violated_fields(&status),
+            ["birth_date"],
+            "{y}-{m}-{d}"
+        );
+    }
+    let admin = suite.admin_pool().await?;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM intake.persons")
+        .fetch_one(&admin)
+        .await?;
+    assert_eq!(stored, 0, "nothing stored for a refused registration");
+
+    let agreeing = register("bd-ok", date(1985, 7, 30));
+    let person = persons
+        .register_person(suite.request(&registrar, agreeing))
+        .await?
+        .into_inner()
+        .person
+        .unwrap_or_default();
+    assert_eq!(person.birth_date, date(1985, 7, 30));
+
+    use pb::record_person_change_request::Value;
+    let change = |k: &str, value: Value, source: i32| pb::RecordPersonChangeRequest {
+        idempotency_key: key(k),
+        person_id: person.person_id.clone(),
+        effective_from: date(2020, 1, 1),
+        value: Some(value),
+        source,
+        ..Default::default()
+    };
+    let applicant = pb::ChangeSource::Applicant as i32;
+    let cases = [
+        (
+            change("p-long", Value::Profession("x".repeat(201)), applicant),
+            "profession",
+        ),
+        (
+            change("p-nul", Value::Profession("a\0b".into()), applicant),
+            "profession",
+        ),
+        (
+            change("p-source", Value::Profession("baker".into()), 999),
+            "source",
+        ),
+    ];
+    for (request, field) in cases {
+        let refused = persons
+            .record_person_change(suite.request(&registrar, request))
+            .await;
+        let status = assert_code(refused, Code::InvalidArgument);
+        assert_eq!(common::violated_fields(&status), [field]);
+    }
+    let changes: i64 = sqlx::query_scalar("SELECT count(*) FROM intake.person_changes")
+        .fetch_one(&admin)
+        .await?;
+    assert_eq!(changes, 0, "nothing stored for a refused change");
     Ok(())
 }

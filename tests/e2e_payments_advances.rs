@@ -481,3 +481,75 @@ async fn dues_first_then_advances_never_beyond_the_creditors_open_part() -> anyh
     assert_eq!(bal("advances-funding".into()).await?, eur("275"));
     Ok(())
 }
+
+#[tokio::test]
+async fn no_advance_for_a_child_of_26_or_an_applicant_living_abroad() -> anyhow::Result<()> {
+    let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
+    let client = PaymentsClients::new(suite.channel(Svc::Payments).await?);
+    let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
+    let mut c = client.clone();
+    // child-a is 26 on 1 June 2024, still entitled to family allowance and renewed; child-b's
+    // applicant lives in France; child-c's in Belgium. Each is owed 200 for June.
+    let mut old = child("child-a", date(1998, 6, 1), "200.00", true);
+    old.entitlement_valid_until = date(2024, 12, 31);
+    let living_in = |country: &str| pb::DossierPerson {
+        person_id: "applicant".into(),
+        address: Some(pb::Address {
+            country_code: country.into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let dossiers = [
+        (21, old, "BE"),
+        (22, child("child-b", date(2015, 3, 1), "200.00", true), "FR"),
+        (23, child("child-c", date(2015, 3, 1), "200.00", true), "BE"),
+    ];
+    for (seq, creditor, country) in dossiers {
+        let id = creditor.creditor_key.clone();
+        let mut e = event(seq, JUNE, vec![creditor]);
+        if let Some(s) = e.event.as_mut().and_then(|ev| ev.snapshot.as_mut()) {
+            s.applicant = Some(living_in(country));
+        }
+        c.ledger
+            .receive_dossier_event(suite.request(&token, e))
+            .await?;
+        book_dues(
+            &suite,
+            &mut c,
+            &token,
+            &dossier(seq),
+            JUNE,
+            &[(&id, "200.00")],
+        )
+        .await?;
+    }
+    let (_, _, run) = run_month(&suite, client.clone(), token.clone(), "june-26", JUNE).await?;
+    assert_eq!(counts(&run), ((3, 1, 2, 0), eur("175")), "{run:?}");
+    use pb::AdvanceIneligibilityReason as R;
+    use pb::AdvancesRunItemStatus as S;
+    let items: Vec<_> = june_items(&suite, &mut c, &token)
+        .await?
+        .into_iter()
+        .map(|(child, status, amount, reasons, _)| (child, status, amount, reasons))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            (
+                "child-a".to_owned(),
+                S::NotEligible as i32,
+                eur("0"),
+                vec![R::ChildAged26OrOver as i32]
+            ),
+            (
+                "child-b".to_owned(),
+                S::NotEligible as i32,
+                eur("0"),
+                vec![R::ApplicantNotInBelgium as i32]
+            ),
+            ("child-c".to_owned(), S::Paid as i32, eur("175"), vec![]),
+        ]
+    );
+    Ok(())
+}

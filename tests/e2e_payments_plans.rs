@@ -305,6 +305,68 @@ async fn a_plan_sized_on_seizable_income_runs_until_settled_and_detects_missed_i
     Ok(())
 }
 
+/// The last step of a plan's explanation: how its instalment was chosen.
+fn instalment_step(plan: &pb::PaymentPlan) -> pb::RuleApplied {
+    plan.sizing_explanation
+        .as_ref()
+        .and_then(|e| e.rules.iter().rfind(|r| r.rule_id == "PLAN_INSTALMENT"))
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_default_plan_leaves_the_protected_minimum_and_an_agent_raises_it_with_a_reason()
+-> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-plans").await?;
+    let person = format!("debtor-{NISS_1985}");
+    let (d1, d2) = (
+        c.dossier_with_debt(61, NISS_1985, "5000.00").await?,
+        c.dossier_with_debt(62, NISS_1985, "5000.00").await?,
+    );
+
+    // No claim kind: the ordinary art. 1409 amount (wages 1,800, 2 children: €20.10), not
+    // the whole wage although SECAL's claims are maintenance claims.
+    let mut req = plan_request("d-1", &person, &d1);
+    req.claim_kind = pb::SeizureClaimKind::Unspecified as i32;
+    req.instalment_count = 12;
+    let plan = c.create(req).await?;
+    assert_eq!(eur(&plan.seizable_amount), dec("20.10"));
+    assert_eq!(eur(&plan.instalment_amount), dec("20.10"));
+    assert_eq!(eur(&plan.maintenance_exception_amount), dec("1800.00"));
+    assert!(plan.override_reason.is_empty());
+    let step = instalment_step(&plan);
+    assert_eq!(step.result, "20.10");
+    assert!(step.detail.contains("protected minimum"), "{step:?}");
+
+    // Raising needs a reason, and never beyond the maintenance-exception amount.
+    let mut raise = plan_request("d-2", &person, &d2);
+    raise.claim_kind = pb::SeizureClaimKind::Maintenance as i32;
+    let s = assert_code(c.create(raise.clone()).await, Code::InvalidArgument);
+    assert_eq!(violated_fields(&s), ["override_reason"]);
+    let mut beyond = plan_request("d-3", &person, &d2);
+    beyond.instalment_amount = money("1800.01");
+    beyond.override_reason = "the debtor asked".into();
+    let s = assert_code(c.create(beyond).await, Code::InvalidArgument);
+    assert_eq!(violated_fields(&s), ["instalment_amount"]);
+
+    // Raised to the maintenance-exception amount with a reason: stored and shown.
+    raise.idempotency_key = key("d-4");
+    raise.override_reason = "the debtor has other means".into();
+    raise.instalment_count = 2;
+    let plan = c.create(raise).await?;
+    assert_eq!(eur(&plan.instalment_amount), dec("1800.00"));
+    assert_eq!(eur(&plan.seizable_amount), dec("20.10"));
+    let read = c.get(&plan.plan_id).await?;
+    assert_eq!(read.override_reason, "the debtor has other means");
+    let step = instalment_step(&read);
+    assert_eq!(step.result, "1800.00");
+    assert!(
+        step.detail.contains("the debtor has other means") && step.detail.contains("20.10"),
+        "{step:?}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<()> {
     let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-plans").await?;
@@ -312,8 +374,9 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
     let person = format!("debtor-{debtor_nn}");
     let d = c.dossier_with_debt(51, debtor_nn, "400.00").await?;
 
-    // A maintenance claim (the default): everything counted is seizable, family allowance
-    // included → 1,800 + 300 = €2,100; the agent sets 6 instalments of €50 instead.
+    // By default the ordinary amount: family allowance is unseizable and the debtor keeps the
+    // protected minimum (€20.10, as below); the maintenance exception (everything counted,
+    // 1,800 + 300 = €2,100) is only the ceiling. The agent sets 6 instalments of €50 instead.
     let mut req = plan_request("m-1", &person, &d);
     req.claim_kind = pb::SeizureClaimKind::Unspecified as i32;
     req.incomes
@@ -322,7 +385,8 @@ async fn a_suspension_ends_plans_and_is_reviewed_and_listed() -> anyhow::Result<
     req.override_reason = "agreed with the debtor".into();
     req.instalment_count = 6;
     let plan = c.create(req).await?;
-    assert_eq!(eur(&plan.seizable_amount), dec("2100.00"));
+    assert_eq!(eur(&plan.seizable_amount), dec("20.10"));
+    assert_eq!(eur(&plan.maintenance_exception_amount), dec("2100.00"));
     assert_eq!(plan.instalments.len(), 6);
     assert!(plan.instalments.iter().all(|i| eur(&i.amount) == dec("50")));
 

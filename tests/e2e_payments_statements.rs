@@ -297,11 +297,13 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
     );
     assert_eq!(common::violated_fields(&st), ["note"]);
 
-    // BR-4 goes back to its sender: no payment, and the refund leaves suspense for the bank
-    // (correcting the receipt that parked it); a retry books nothing twice.
+    // BR-4 goes back to its sender: no payment, but a payout of 45 to the account the line
+    // came from, in a pain.001 file of its own; its money leaves suspense for the bank when
+    // the bank executes it, never before. A retry books nothing twice.
+    let br4 = p2.lines[0].line_id.clone();
     let ret = pb::ResolveStatementLineRequest {
         idempotency_key: key("res-4"),
-        line_id: p2.lines[0].line_id.clone(),
+        line_id: br4.clone(),
         resolution: pb::StatementLineResolutionKind::ReturnToSender as i32,
         note: "no such dossier".into(),
         ..Default::default()
@@ -312,41 +314,137 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
         .await?
         .into_inner();
     assert!(r.payment.is_none());
-    let again = c.receipts.resolve_statement_line(c.req(ret)).await?;
+    let again = c
+        .receipts
+        .resolve_statement_line(c.req(ret.clone()))
+        .await?;
     assert_eq!(again.into_inner(), r);
+    let mut twice = ret.clone();
+    twice.idempotency_key = key("res-5");
+    assert_code(
+        c.receipts.resolve_statement_line(c.req(twice)).await,
+        Code::FailedPrecondition,
+    );
+    let refund = r.refund.clone().unwrap_or_default();
+    assert_eq!(refund.refund_of_statement_line_id, br4);
+    assert_eq!(refund.state, pb::PayoutState::Pending as i32);
+    assert_eq!(
+        eur(&refund.amount.clone().unwrap_or_default().amount),
+        eur("45")
+    );
+    let payee = refund.payee.clone().unwrap_or_default();
+    assert_eq!(payee.iban.unwrap_or_default().value, "BE71096123456769");
+    assert_eq!(payee.holder_name, "Luc Maes");
+    assert!(refund.dossier_number.is_empty() && refund.payout_account_id.is_empty());
+    let file = c
+        .payouts
+        .get_payout_batch(c.req(pb::GetPayoutBatchRequest {
+            batch_id: refund.batch_id.clone(),
+            include_file: true,
+        }))
+        .await?
+        .into_inner();
+    secal_testkit::xml::validate(&file.pain001, "pain.001.001.03.xsd")?;
+    let pain = String::from_utf8(file.pain001)?;
+    assert!(pain.contains("<IBAN>BE71096123456769</IBAN>") && pain.contains(">45.00<"));
+    assert!(pain.contains(&refund.end_to_end_id));
     assert!(c.unmatched(10, "").await?.lines.is_empty());
+    // Still in suspense (pending) until the bank executes the refund.
+    assert_eq!(c.balance("suspense").await?, eur("45"));
+    let suspense_transfers = async |c: &mut Ctx| -> anyhow::Result<Vec<pb::LedgerTransfer>> {
+        let r = c.req(pb::ListLedgerTransfersRequest {
+            account_id: "suspense".into(),
+            ..Default::default()
+        });
+        Ok(c.ledger
+            .list_ledger_transfers(r)
+            .await?
+            .into_inner()
+            .transfers)
+    };
+    let out: Vec<_> = suspense_transfers(&mut c)
+        .await?
+        .into_iter()
+        .filter(|t| t.code == pb::TransferCode::Payout as i32)
+        .collect();
+    assert_eq!(out.len(), 1, "one refund: {out:?}");
+    assert_eq!(out[0].transfer_id, refund.pending_transfer_id);
+    assert_eq!(
+        (
+            out[0].debit_account_id.as_str(),
+            out[0].credit_account_id.as_str()
+        ),
+        ("suspense", "bank")
+    );
+    assert_eq!(out[0].reference, refund.end_to_end_id);
+    assert_eq!(out[0].state, pb::TransferState::Pending as i32);
+
+    // The bank returns the refund (closed account): the money is in suspense again and the
+    // line waits for a person again, saying why.
+    c.payouts
+        .record_payout_return(c.req(pb::RecordPayoutReturnRequest {
+            idempotency_key: key("ret-refund"),
+            payout_id: refund.payout_id.clone(),
+            returned_on: common::today(),
+            reason_code: "AC04".into(),
+            ..Default::default()
+        }))
+        .await?;
+    assert_eq!(c.balance("suspense").await?, eur("45"));
+    let waiting = c.unmatched(10, "").await?.lines;
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].line_id, br4);
+    assert!(waiting[0].resolution_note.contains("AC04"), "{waiting:?}");
+
+    // Returned again, to the sender's account the statement named; the bank executes it.
+    let mut ret2 = ret.clone();
+    ret2.idempotency_key = key("res-6");
+    ret2.note = "the sender gave the right account".into();
+    let r2 = c
+        .receipts
+        .resolve_statement_line(c.req(ret2))
+        .await?
+        .into_inner();
+    let refund2 = r2.refund.unwrap_or_default();
+    assert_ne!(refund2.payout_id, refund.payout_id);
+    c.payouts
+        .confirm_payouts(c.req(pb::ConfirmPayoutsRequest {
+            idempotency_key: key("conf-refund"),
+            batch_id: refund2.batch_id.clone(),
+            payout_ids: vec![],
+            booked_on: common::today(),
+            bank_reference: "bank-refund".into(),
+        }))
+        .await?;
     assert_eq!(c.balance("suspense").await?, eur("0"));
     assert_eq!(
         c.balance("bank").await?,
         eur("230"),
         "275 received − 45 sent back"
     );
-    let suspense = c
-        .ledger
-        .list_ledger_transfers(c.req(pb::ListLedgerTransfersRequest {
-            account_id: "suspense".into(),
-            ..Default::default()
-        }))
+    let (refunds, settled): (Vec<_>, Vec<_>) = suspense_transfers(&mut c)
         .await?
-        .into_inner()
-        .transfers;
-    let refund = suspense
+        .into_iter()
+        .filter(|t| t.code == pb::TransferCode::Payout as i32)
+        .partition(|t| t.pending_transfer_id.is_empty());
+    assert_eq!(refunds.len(), 2, "the returned refund and the executed one");
+    let mut states: Vec<_> = settled
         .iter()
-        .find(|t| t.code == pb::TransferCode::Correction as i32)
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(refund.debit_account_id, "suspense");
-    assert_eq!(refund.credit_account_id, "bank");
-    assert_eq!(eur(&refund.amount.unwrap_or_default().amount), eur("45"));
-    assert_eq!(
-        refund.corrects_transfer_id,
-        format!("susp/{}", p2.lines[0].line_id)
-    );
-    assert_eq!(
-        suspense.iter().filter(|t| t.code == refund.code).count(),
-        1,
-        "one refund"
-    );
+        .map(|t| (t.pending_transfer_id.clone(), t.state))
+        .collect();
+    states.sort();
+    let mut want = vec![
+        (
+            refund.pending_transfer_id.clone(),
+            pb::TransferState::Voided as i32,
+        ),
+        (
+            refund2.pending_transfer_id.clone(),
+            pb::TransferState::Posted as i32,
+        ),
+    ];
+    want.sort();
+    assert_eq!(states, want);
 
     // Re-importing the statement (another key) books nothing and answers as the first time.
     let pool = c.suite.admin_pool().await?;
@@ -596,5 +694,35 @@ async fn a_statement_of_another_account_is_refused_and_nothing_is_stored() -> an
     .fetch_one(&pool)
     .await?;
     assert_eq!(stored, 0, "nothing stored");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_line_without_the_senders_account_cannot_be_returned_and_stays_in_suspense()
+-> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
+    // The bank named no account for the sender: there is nowhere to send the money back.
+    let xml = statement(&[
+        entry("NA-1", "30.00", "CRDT", "Unknown", "<Ustrd>?</Ustrd>").replace(
+            "<DbtrAcct><Id><IBAN>BE71096123456769</IBAN></Id></DbtrAcct>",
+            "",
+        ),
+    ]);
+    let line = c.import("imp-na", &xml).await?.unmatched_lines[0].clone();
+    assert!(line.counterparty_iban.is_none(), "{line:?}");
+    let ret = pb::ResolveStatementLineRequest {
+        idempotency_key: key("res-na"),
+        line_id: line.line_id.clone(),
+        resolution: pb::StatementLineResolutionKind::ReturnToSender as i32,
+        note: "not ours".into(),
+        ..Default::default()
+    };
+    let st = assert_code(
+        c.receipts.resolve_statement_line(c.req(ret)).await,
+        Code::FailedPrecondition,
+    );
+    assert!(st.message().contains("no account"), "{st:?}");
+    assert_eq!(c.unmatched(10, "").await?.lines.len(), 1, "still waiting");
+    assert_eq!(c.balance("suspense").await?, eur("30"));
     Ok(())
 }

@@ -87,6 +87,51 @@ async fn admissibility_of_the_seed_hypotheses() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A payment tied to a month not yet due on the application date pays no older month: it
+/// stays a prepayment for its month, and September and October 2006 stay unpaid.
+#[tokio::test]
+async fn a_prepayment_for_a_month_not_yet_due_leaves_the_application_admissible()
+-> anyhow::Result<()> {
+    use pb::check_admissibility_request::Basis;
+    let mut calc = Calc::start().await?;
+    let mut case = paid_except(&[(9, "0"), (10, "0")]);
+    case.payments.push(pb::ReceivedPayment {
+        payment_id: "july-2007".into(),
+        paid_on: date(2007, 5, 20),
+        amount: money("300.00"),
+        for_month: ym(2007, 7),
+        creditor_id: String::new(),
+    });
+    let req = pb::CheckAdmissibilityRequest {
+        application_date: date(2007, 6, 1),
+        basis: Some(Basis::ArrearsCase(case.clone())),
+    };
+    let r = calc
+        .client
+        .check_admissibility(calc.req(req))
+        .await?
+        .into_inner();
+    assert_eq!((r.admissible, r.unpaid_month_count), (true, 2));
+
+    let arrears = calc
+        .arrears(pb::ComputeArrearsRequest {
+            calculation_date: date(2007, 6, 1),
+            arrears_case: Some(case),
+            ..Default::default()
+        })
+        .await?;
+    let july = arrears
+        .payment_applications
+        .iter()
+        .find(|a| a.payment_id == "july-2007")
+        .cloned()
+        .unwrap_or_default();
+    assert!(july.parts.is_empty(), "{july:?}");
+    assert_eq!(amount(&july.unapplied), "300.00");
+    assert_eq!(amount(&totals(&arrears).unpaid), "300.00");
+    Ok(())
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_naming_every_field() -> anyhow::Result<()> {
     let mut calc = Calc::start().await?;

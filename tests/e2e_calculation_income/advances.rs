@@ -18,6 +18,7 @@ pub(super) fn child(month: Option<pb::YearMonth>) -> pb::AdvanceCase {
         applicant_net_monthly_income: money("1900.00"),
         dependent_children: 2,
         disabled_dependent_children: 0,
+        applicant_country_code: "BE".into(),
     }
 }
 
@@ -118,6 +119,21 @@ async fn advances_are_granted_or_refused_for_each_reason() -> anyhow::Result<()>
                 ..child(ym(2019, 6))
             },
             R::AdultRenewalLapsed,
+        ),
+        (
+            pb::AdvanceCase {
+                child_birth_date: date(1993, 6, 1),
+                adult_entitlement_valid_until: date(2019, 12, 31),
+                ..child(ym(2019, 6))
+            },
+            R::ChildAged26OrOver,
+        ),
+        (
+            pb::AdvanceCase {
+                applicant_country_code: "NL".into(),
+                ..child(ym(2019, 6))
+            },
+            R::ApplicantNotInBelgium,
         ),
         (
             pb::AdvanceCase {

@@ -115,6 +115,7 @@ impl Fx {
                 last_month: Some(pb::YearMonth { year: y, month: 6 }),
             })),
             justification: "debtor's means for the recovery plan".into(),
+            application_id: String::new(),
         }
     }
 

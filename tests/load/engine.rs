@@ -102,6 +102,7 @@ pub async fn set_up_lookups(
                 last_month: Some(pb::YearMonth { year, month: 6 }),
             })),
             justification: "load under faults".into(),
+            application_id: String::new(),
         },
     })
 }

@@ -6,9 +6,14 @@
 //!   the application date): an application of 15 March 2021 gives advances from April 2021.
 //! - `ADVANCE_FUTURE_MAINTENANCE_CLAIMED`: the application claims future maintenance.
 //! - `ADVANCE_CHILD_AGE`: the child's age on the 1st of M; at 18 or over, entitlement to
-//!   family allowance then is required.
+//!   family allowance then is required; from 26 there is no advance at all, whatever the
+//!   family-allowance entitlement (seed 001: "par enfant de moins de 26 ans").
 //! - `ADVANCE_ADULT_RENEWAL` (18 or over only): the 6-monthly renewal must run at least to the
 //!   1st of M; a child of 18 or over with no renewal date has none on record, so it lapsed.
+//! - `ADVANCE_APPLICANT_RESIDENCE`: the applicant lives in Belgium (seed 001: "pour chaque
+//!   personne résidant sur le territoire belge"): the country of the official domicile is
+//!   Belgium. An address without a country code is a Belgian one (the form's frame 1 asks for
+//!   the domicile in Belgium, in the Belgian format).
 //! - `ADVANCE_INCOME_CEILING`: where a ceiling ([`RefKind::ApplicantIncomeCeiling`]) is in
 //!   force on the 1st of M, net income ≤ ceiling + increment × (dependent children + disabled
 //!   ones, who count twice); the applicant's income is then required. Where the ceiling is
@@ -49,6 +54,10 @@ pub const ADVANCE_MONTH_AFTER_APPLICATION: Rule = Rule {
 pub const ADVANCE_FUTURE_MAINTENANCE_CLAIMED: Rule = Rule {
     id: "ADVANCE_FUTURE_MAINTENANCE_CLAIMED",
     legal_basis: HOUSE,
+};
+pub const ADVANCE_APPLICANT_RESIDENCE: Rule = Rule {
+    id: "ADVANCE_APPLICANT_RESIDENCE",
+    legal_basis: LAW,
 };
 pub const ADVANCE_CHILD_AGE: Rule = Rule {
     id: "ADVANCE_CHILD_AGE",
@@ -102,15 +111,24 @@ pub struct AdvanceCase {
     /// Disabled ones included; checked, not assumed, to be zero or more.
     pub dependent_children: i32,
     pub disabled_dependent_children: i32,
+    /// ISO 3166-1 alpha-2 country of the applicant's official domicile, upper case; empty
+    /// for an address given without one (a Belgian address).
+    pub applicant_country: String,
 }
+
+/// The oldest a child may be on the 1st of the month and still get an advance (seed 001:
+/// "par enfant de moins de 26 ans").
+pub const MAX_CHILD_AGE: u32 = 25;
 
 /// Why a child gets no advance for a month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Ineligibility {
     MonthNotAfterApplication,
     NoFutureMaintenanceClaimed,
+    ChildAged26OrOver,
     AdultWithoutFamilyAllowance,
     AdultRenewalLapsed,
+    ApplicantNotInBelgium,
     IncomeAboveCeiling,
     NoMaintenanceDue,
 }
@@ -141,6 +159,7 @@ pub fn assess(
     let mut reasons = Vec::new();
     check_application(case, &mut reasons, &mut ex);
     check_age(case, &mut reasons, &mut ex);
+    check_residence(case, &mut reasons, &mut ex);
     let income_ceiling = check_income(case, refs, &mut reasons, &mut ex)?;
     let maintenance_due = maintenance_due(case, refs, &mut ex)?;
     if !maintenance_due.is_positive() {
@@ -248,23 +267,52 @@ fn amount(
     amount
 }
 
+/// `ADVANCE_APPLICANT_RESIDENCE`: advances only while the applicant lives in Belgium.
+fn check_residence(case: &AdvanceCase, reasons: &mut Vec<Ineligibility>, ex: &mut Explainer) {
+    let country = case.applicant_country.as_str();
+    let in_belgium = country.is_empty() || country == "BE";
+    ex.step(
+        ADVANCE_APPLICANT_RESIDENCE,
+        "",
+        || match country {
+            "" => "official domicile given without a country: a Belgian address".to_owned(),
+            "BE" => "official domicile in Belgium".to_owned(),
+            other => format!("official domicile in {other}: not in Belgium"),
+        },
+        None,
+        &[],
+    );
+    if !in_belgium {
+        reasons.push(Ineligibility::ApplicantNotInBelgium);
+    }
+}
+
 fn check_age(case: &AdvanceCase, reasons: &mut Vec<Ineligibility>, ex: &mut Explainer) {
     let first_day = case.month.first_day();
     // A child born during the month is 0 on its 1st.
     let age = first_day.years_since(case.child_birth_date).unwrap_or(0);
     let adult = age >= 18;
+    let too_old = age > MAX_CHILD_AGE;
     let allowance = case.family_allowance_entitled;
     ex.step(
         ADVANCE_CHILD_AGE,
         "",
-        || match (adult, allowance) {
-            (false, _) => format!("{age} on {first_day}: under 18"),
-            (true, true) => format!("{age} on {first_day}: entitled to family allowance"),
-            (true, false) => format!("{age} on {first_day}: not entitled to family allowance"),
+        || match (too_old, adult, allowance) {
+            (true, _, _) => format!("{age} on {first_day}: 26 or over, no advance"),
+            (_, false, _) => format!("{age} on {first_day}: under 18"),
+            (_, true, true) => format!("{age} on {first_day}: entitled to family allowance"),
+            (_, true, false) => {
+                format!("{age} on {first_day}: not entitled to family allowance")
+            }
         },
         Some(age.to_string()),
         &[],
     );
+    if too_old {
+        // The family-allowance flag and the renewal do not matter any more.
+        reasons.push(Ineligibility::ChildAged26OrOver);
+        return;
+    }
     if !adult {
         return;
     }

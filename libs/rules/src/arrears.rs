@@ -11,9 +11,10 @@
 //! - `JUDGMENT_LUMP_SUM`: a lump sum a judgment fixed replaces the instalments of the months it
 //!   covers by one line, due on the judgment's date, for the last month covered.
 //! - `PAYMENT_APPLIED`: one step per payment, in date order: a payment tied to a month pays
-//!   that month first; the rest (or an untied payment) pays the oldest instalment not fully
-//!   paid, creditors in title order on the same month; a payment tied to a creditor pays only
-//!   that creditor. A line never goes below zero; what is left is `unapplied`.
+//!   that month only (the debtor's right to say which debt he pays); an untied payment pays
+//!   the oldest instalment not fully paid, creditors in title order on the same month; a
+//!   payment tied to a creditor pays only that creditor. A line never goes below zero; what
+//!   is left is `unapplied`.
 //!   `PAYMENT_NOT_COUNTED`: a payment dated after A is left out of a table on A.
 //! - `PRESCRIPTION_FIVE_YEARS` / `PRESCRIPTION_INTERRUPTED` /
 //!   `PRESCRIPTION_ACKNOWLEDGED_BY_PAYMENT` / `PRESCRIPTION_JUDGMENT_TEN_YEARS` (see
@@ -31,7 +32,8 @@
 //!   otherwise ties the payment to a month). This also keeps the rule that an interrupting
 //!   act never makes more instalments time-barred.
 //! - A payment tied to a month with no line in the table (not due yet on A, or outside the
-//!   title) is applied like an untied payment.
+//!   title) pays nothing on A: it stays a prepayment for its month (`unapplied`) and never
+//!   pays older months, which could otherwise hide the unpaid months admissibility counts.
 //! - A payment tied to a creditor acknowledges only that creditor's debt.
 //! - Time-barred lines carry no interest: interest follows the principal.
 
@@ -44,7 +46,8 @@ mod tests;
 
 pub use crate::claim::ArrearsCase;
 pub use crate::ledger::{
-    INSTALMENT_DUE, JUDGMENT_LUMP_SUM, PAYMENT_APPLIED, PAYMENT_NOT_COUNTED, validate,
+    INSTALMENT_DUE, JUDGMENT_LUMP_SUM, MAX_ACTS, MAX_CREDITORS, MAX_PAYMENTS, PAYMENT_APPLIED,
+    PAYMENT_NOT_COUNTED, validate,
 };
 pub use totals::Totals;
 

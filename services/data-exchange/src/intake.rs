@@ -29,6 +29,9 @@ pub struct DossierFacts {
     pub agent_assigned_for_lookups: bool,
     /// Who registered the person, and who added the person to the dossier.
     pub registered_by: Vec<String>,
+    /// Asked by application (the advances income check): `party_in_active_dossier` then
+    /// means the person is the applicant of that application, under way or active.
+    pub by_application: bool,
 }
 
 impl Intake {
@@ -41,11 +44,12 @@ impl Intake {
         self.0.client(PersonsServiceClient::with_interceptor)
     }
 
+    /// `(dossier_number, application_id)`: one of them is empty.
     #[tracing::instrument(skip_all)]
     pub async fn facts(
         &self,
         subject: &pb::NationalNumber,
-        dossier_number: &str,
+        (dossier_number, application_id): (&str, &str),
         agent_id: &str,
         on: NaiveDate,
     ) -> Result<DossierFacts, Status> {
@@ -54,6 +58,7 @@ impl Intake {
             on_date: Some(wire::date_to_pb(on)),
             dossier_number: dossier_number.to_owned(),
             agent_id: agent_id.to_owned(),
+            application_id: application_id.to_owned(),
         };
         let answer = client::with_retries(RETRIES, || {
             let mut c = self.client();
@@ -62,12 +67,15 @@ impl Intake {
         })
         .await?
         .into_inner();
-        let party =
-            |r: i32| r == pb::DossierRole::Creditor as i32 || r == pb::DossierRole::Debtor as i32;
+        let by_application = !application_id.is_empty();
+        let party = |r: i32| is_party(r, by_application);
         let roles: Vec<&pb::ActiveDossierRole> = answer
             .roles
             .iter()
-            .filter(|r| r.dossier_number == dossier_number)
+            .filter(|r| match by_application {
+                true => r.application_id == application_id,
+                false => r.dossier_number == dossier_number,
+            })
             .collect();
         let mut facts = DossierFacts {
             party_in_active_dossier: roles.iter().any(|r| party(r.role)),
@@ -81,8 +89,9 @@ impl Intake {
                 .chain(roles.iter().map(|r| r.registered_by_agent_id.clone()))
                 .filter(|a| !a.is_empty())
                 .collect(),
+            by_application,
         };
-        if !facts.party_in_active_dossier && !answer.person_id.is_empty() {
+        if !facts.party_in_active_dossier && !answer.person_id.is_empty() && !by_application {
             // Not in the dossier today: is it that the dossier is not active, or that the
             // person is not in it at all? Only the refusal path asks.
             let list = pb::ListPersonDossierRolesRequest {
@@ -107,5 +116,15 @@ impl Intake {
                 .any(|r| r.dossier_number == dossier_number && party(r.role));
         }
         Ok(facts)
+    }
+}
+
+/// The roles a look-up may be about: a creditor or the debtor of a dossier; on an application
+/// only its applicant, whose means the advances income check weighs.
+fn is_party(role: i32, by_application: bool) -> bool {
+    if by_application {
+        role == pb::DossierRole::Applicant as i32
+    } else {
+        role == pb::DossierRole::Creditor as i32 || role == pb::DossierRole::Debtor as i32
     }
 }

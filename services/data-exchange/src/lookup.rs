@@ -52,13 +52,26 @@ impl TryFrom<&pb::LookUpIncomesRequest> for Asked {
     fn try_from(req: &pb::LookUpIncomesRequest) -> ServiceResult<Self> {
         let mut violations = Violations::new();
         let sources = sources_asked(&req.sources, &mut violations);
-        if req
-            .dossier_number
-            .trim()
-            .parse::<secal_domain::DossierNumber>()
-            .is_err()
-        {
-            violations.add("dossier_number", "not a dossier number");
+        match req.application_id.trim() {
+            "" if req
+                .dossier_number
+                .trim()
+                .parse::<secal_domain::DossierNumber>()
+                .is_err() =>
+            {
+                violations.add("dossier_number", "not a dossier number");
+            }
+            "" => {}
+            _ if !req.dossier_number.trim().is_empty() => {
+                violations.add(
+                    "application_id",
+                    "give dossier_number or application_id, not both",
+                );
+            }
+            a if uuid::Uuid::parse_str(a).is_err() => {
+                violations.add("application_id", "not an application id");
+            }
+            _ => {}
         }
         let scope = scope_asked(req.scope.as_ref(), &mut violations);
         violations.finish(|| {
@@ -75,6 +88,7 @@ impl TryFrom<&pb::LookUpIncomesRequest> for Asked {
 /// after the sources were asked or with the attempt unlogged.
 struct Text {
     dossier_number: Option<String>,
+    application_id: Option<String>,
     justification: Option<String>,
 }
 
@@ -97,6 +111,11 @@ impl TryFrom<&pb::LookUpIncomesRequest> for Text {
             &req.dossier_number,
             DOSSIER_NUMBER,
         ));
+        let application_id = v.take(wire::optional_text(
+            "application_id",
+            &req.application_id,
+            DOSSIER_NUMBER,
+        ));
         let justification = v.take(wire::optional_text(
             "justification",
             &req.justification,
@@ -105,6 +124,7 @@ impl TryFrom<&pb::LookUpIncomesRequest> for Text {
         v.finish(|| {
             Some(Self {
                 dossier_number: dossier_number?,
+                application_id: application_id?,
                 justification: justification?,
             })
         })
@@ -233,7 +253,11 @@ fn base_entry(
             .unwrap_or(LookupPurpose::Unspecified)
             .as_str_name()
             .into(),
-        dossier_number: text.dossier_number,
+        // An application not yet a dossier is filed under its id (advances income check).
+        dossier_number: match text.application_id {
+            Some(a) => Some(format!("application {a}")),
+            None => text.dossier_number,
+        },
         sources: req
             .sources
             .iter()
@@ -408,11 +432,13 @@ impl DataExchangeApi {
             .iter()
             .map(|s| s.as_str_name().to_owned())
             .collect();
+        let application = req.application_id.trim();
+        if !application.is_empty() && req.purpose != LookupPurpose::GrantAdvances as i32 {
+            return Err(refusal(span, rules::application_purpose()));
+        }
         let agent = caller.actor().id.clone();
-        let checked = match self
-            .dossier_facts(&subject, req.dossier_number.trim(), &agent)
-            .await
-        {
+        let on = (req.dossier_number.trim(), application);
+        let checked = match self.dossier_facts(&subject, on, &agent).await {
             Some(f) => rules::dossier(&f, &agent)
                 .and_then(|()| rules::volume(&self.rate, &agent, entry.at)),
             None => Err(rules::Refusal {
@@ -432,15 +458,16 @@ impl DataExchangeApi {
 
     /// What intake says about the dossier today; `None` when it cannot say (no intake
     /// configured, or the call failed), which refuses the look-up.
+    /// `on`: the dossier number, or the application id (the other empty).
     async fn dossier_facts(
         &self,
         subject: &NationalNumber,
-        dossier: &str,
+        on: (&str, &str),
         agent: &str,
     ) -> Option<DossierFacts> {
         let intake = self.intake.as_ref()?;
         intake
-            .facts(&wire_subject(subject), dossier, agent, self.clock.today())
+            .facts(&wire_subject(subject), on, agent, self.clock.today())
             .await
             .map_err(|e| {
                 tracing::warn!(code = ?e.code(), "intake could not confirm the dossier");

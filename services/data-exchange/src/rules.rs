@@ -73,8 +73,24 @@ pub fn caller_purpose_subject(
         })
 }
 
-/// Rules 5 to 8: what intake says about the dossier on the day.
+/// Rule 11 on the request: an application not yet an active dossier is looked at only to
+/// grant advances (seed 003: the applicant's means); the recovery purposes need an active
+/// dossier.
+pub fn application_purpose() -> Refusal {
+    refuse(
+        AccessRule::ApplicationOnlyForAdvances,
+        "an application not yet an active dossier is looked at only to grant advances",
+    )
+}
+
+/// Rules 5 to 8 (11 for an application): what intake says about the dossier on the day.
 pub fn dossier(facts: &DossierFacts, agent: &str) -> Result<(), Refusal> {
+    if facts.by_application && !facts.party_in_active_dossier {
+        return Err(refuse(
+            AccessRule::ApplicationOnlyForAdvances,
+            "on an application under way, only its applicant may be looked up",
+        ));
+    }
     if !facts.party_in_active_dossier {
         return Err(if facts.party_to_dossier {
             refuse(

@@ -55,6 +55,7 @@ impl RoleRow {
 #[derive(sqlx::FromRow)]
 struct ActiveRow {
     dossier_id: i64,
+    application_id: Uuid,
     dossier_number: Option<String>,
     role: String,
     active_from: Option<NaiveDate>,
@@ -62,15 +63,24 @@ struct ActiveRow {
 }
 
 impl ActiveRow {
-    fn into_pb(self, agent_tasks: Vec<i16>) -> ServiceResult<pb::ActiveDossierRole> {
+    /// `under_way`: asked by application, whose number is empty until it is accepted.
+    fn into_pb(
+        self,
+        agent_tasks: Vec<i16>,
+        under_way: bool,
+    ) -> ServiceResult<pb::ActiveDossierRole> {
         // A dossier that has been active was accepted, so it has a number; the
         // data-exchange service files its look-up under it.
-        let dossier_number = self.dossier_number.ok_or_else(|| {
-            ServiceError::internal(format!(
-                "dossier {} was active but has no dossier number",
-                self.dossier_id
-            ))
-        })?;
+        let dossier_number = match self.dossier_number {
+            Some(n) => n,
+            None if under_way => String::new(),
+            None => {
+                return Err(ServiceError::internal(format!(
+                    "dossier {} was active but has no dossier number",
+                    self.dossier_id
+                )));
+            }
+        };
         Ok(pb::ActiveDossierRole {
             dossier_number,
             role: role_from_db(&self.role)? as i32,
@@ -78,6 +88,7 @@ impl ActiveRow {
             registered_by_agent_id: self.registered_by,
             agent_assigned: !agent_tasks.is_empty(),
             agent_tasks: agent_tasks.into_iter().map(i32::from).collect(),
+            application_id: self.application_id.to_string(),
         })
     }
 }
@@ -153,6 +164,8 @@ struct ActiveDossierQuery {
     on: NaiveDate,
     /// Only this dossier, when given (its canonical form).
     number: Option<String>,
+    /// This application instead, under way or active (the advances income check).
+    application: Option<Uuid>,
 }
 
 impl TryFrom<&pb::CheckPersonActiveDossierRequest> for ActiveDossierQuery {
@@ -174,11 +187,28 @@ impl TryFrom<&pb::CheckPersonActiveDossierRequest> for ActiveDossierQuery {
                 )
                 .map(|n| Some(n.to_string())),
         };
+        let application =
+            match req.application_id.trim() {
+                "" => Some(None),
+                _ if !req.dossier_number.trim().is_empty() => {
+                    v.add(
+                        "application_id",
+                        "give dossier_number or application_id, not both",
+                    );
+                    None
+                }
+                a => v
+                    .take(Uuid::parse_str(a).map_err(|_| {
+                        FieldViolation::new("application_id", "not an application id")
+                    }))
+                    .map(Some),
+            };
         v.finish(|| {
             Some(ActiveDossierQuery {
                 nn: nn?,
                 on: on?.unwrap_or_else(today),
                 number: number?,
+                application: application?,
             })
         })
     }
@@ -236,7 +266,8 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::CheckPersonActiveDossierRequest,
     ) -> ServiceResult<pb::CheckPersonActiveDossierResponse> {
-        let ActiveDossierQuery { nn, on, number } = ActiveDossierQuery::try_from(&req)?;
+        let query = ActiveDossierQuery::try_from(&req)?;
+        let (nn, on) = (&query.nn, query.on);
         let mut conn = self.pool.acquire().await?;
         let person: Option<(i64, Uuid, String)> = sqlx::query_as(
             "SELECT id, public_id, registered_by FROM persons WHERE national_number = $1",
@@ -247,26 +278,12 @@ impl IntakeApi {
         let Some((person_db_id, public_id, registered_by)) = person else {
             return Ok(pb::CheckPersonActiveDossierResponse::default());
         };
-        // Active on D: activated on or before D and not closed by then (a dossier closed on
-        // D no longer justifies a look-up that day).
-        let rows: Vec<ActiveRow> = sqlx::query_as(
-            "SELECT d.id AS dossier_id, d.dossier_number, dp.role, d.active_from, dp.registered_by
-               FROM dossier_parties dp JOIN dossiers d ON d.id = dp.dossier_id
-              WHERE dp.person_id = $1 AND d.status IN ('ACTIVE', 'CLOSED')
-                AND d.active_from <= $2 AND (d.closed_on IS NULL OR d.closed_on > $2)
-                AND ($3::text IS NULL OR d.dossier_number = $3)
-              ORDER BY d.id, dp.role",
-        )
-        .bind(person_db_id)
-        .bind(on)
-        .bind(number)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = active_rows(&mut conn, person_db_id, &query).await?;
         let agent = req.agent_id.trim();
         let mut roles = Vec::with_capacity(rows.len());
         for r in rows {
             let tasks = agent_tasks(&mut conn, r.dossier_id, agent, on).await?;
-            roles.push(r.into_pb(tasks)?);
+            roles.push(r.into_pb(tasks, query.application.is_some())?);
         }
         tracing::Span::current().record("in_active_dossier", !roles.is_empty());
         Ok(pb::CheckPersonActiveDossierResponse {
@@ -276,4 +293,44 @@ impl IntakeApi {
             registered_by_agent_id: registered_by,
         })
     }
+}
+
+/// The person's roles the look-up may rest on. By dossier: in dossiers active on D —
+/// activated on or before D and not closed by then (a dossier closed on D no longer justifies
+/// a look-up that day). By application: in that application while it is under way or active
+/// (submitted, not refused nor closed), for the advances income check that precedes the
+/// dossier's activation.
+async fn active_rows(
+    conn: &mut PgConnection,
+    person_db_id: i64,
+    q: &ActiveDossierQuery,
+) -> ServiceResult<Vec<ActiveRow>> {
+    if let Some(application) = q.application {
+        return Ok(sqlx::query_as(
+            "SELECT d.id AS dossier_id, d.application_id, d.dossier_number, dp.role,
+                    d.active_from, dp.registered_by
+               FROM dossier_parties dp JOIN dossiers d ON d.id = dp.dossier_id
+              WHERE dp.person_id = $1 AND d.application_id = $2
+                AND d.status NOT IN ('REFUSED', 'CLOSED')
+              ORDER BY d.id, dp.role",
+        )
+        .bind(person_db_id)
+        .bind(application)
+        .fetch_all(&mut *conn)
+        .await?);
+    }
+    Ok(sqlx::query_as(
+        "SELECT d.id AS dossier_id, d.application_id, d.dossier_number, dp.role, d.active_from,
+                dp.registered_by
+           FROM dossier_parties dp JOIN dossiers d ON d.id = dp.dossier_id
+          WHERE dp.person_id = $1 AND d.status IN ('ACTIVE', 'CLOSED')
+            AND d.active_from <= $2 AND (d.closed_on IS NULL OR d.closed_on > $2)
+            AND ($3::text IS NULL OR d.dossier_number = $3)
+          ORDER BY d.id, dp.role",
+    )
+    .bind(person_db_id)
+    .bind(q.on)
+    .bind(q.number.as_deref())
+    .fetch_all(&mut *conn)
+    .await?)
 }

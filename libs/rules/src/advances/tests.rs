@@ -23,13 +23,14 @@ fn an_eligible_child_gets_the_cap_when_more_is_due() {
             "ADVANCE_MONTH_AFTER_APPLICATION",
             "ADVANCE_FUTURE_MAINTENANCE_CLAIMED",
             "ADVANCE_CHILD_AGE",
+            "ADVANCE_APPLICANT_RESIDENCE",
             "ADVANCE_INCOME_CEILING",
             "ADVANCE_MAINTENANCE_DUE",
             "ADVANCE_CAP",
             "ADVANCE_AMOUNT",
         ]
     );
-    let ceiling = &a.explanation.steps[3];
+    let ceiling = &a.explanation.steps[4];
     assert_eq!(ceiling.reference_ids, ["ceil-15", "inc-2019"]);
     assert_eq!(
         ceiling.detail,
@@ -90,10 +91,10 @@ fn no_income_check_once_the_ceiling_is_abolished() {
     assert!(a.eligible);
     assert_eq!(a.income_ceiling, None);
     assert_eq!(
-        a.explanation.steps[3].rule.id,
+        a.explanation.steps[4].rule.id,
         "ADVANCE_INCOME_CEILING_ABOLISHED"
     );
-    assert_eq!(a.explanation.steps[3].reference_ids, ["ceil-x"]);
+    assert_eq!(a.explanation.steps[4].reference_ids, ["ceil-x"]);
     let rich = run(&AdvanceCase {
         month: ym(2021, 2),
         applicant_net_monthly_income: Some(money("9000")),
@@ -161,6 +162,57 @@ fn only_months_after_the_application() {
 }
 
 #[test]
+fn no_advance_from_26_whatever_the_family_allowance_says() {
+    // 26 on 1 March 2021, entitled to family allowance and renewed: still no advance.
+    let old = AdvanceCase {
+        month: ym(2021, 3),
+        application_date: d(2020, 1, 10),
+        child_birth_date: d(1995, 3, 1),
+        family_allowance_entitled: true,
+        adult_entitlement_valid_until: Some(d(2021, 8, 31)),
+        ..case()
+    };
+    let a = run(&old);
+    assert!(!a.eligible);
+    assert_eq!(a.reasons, [Ineligibility::ChildAged26OrOver]);
+    assert_eq!(a.amount, Money::ZERO);
+    // The day before, 25: eligible.
+    let young = AdvanceCase {
+        child_birth_date: d(1995, 3, 2),
+        ..old.clone()
+    };
+    assert!(run(&young).eligible);
+}
+
+#[test]
+fn the_applicant_must_live_in_belgium() {
+    let abroad = AdvanceCase {
+        applicant_country: "FR".into(),
+        ..case()
+    };
+    let a = run(&abroad);
+    assert_eq!(a.reasons, [Ineligibility::ApplicantNotInBelgium]);
+    assert!(
+        a.explanation
+            .steps
+            .iter()
+            .any(|s| s.rule.id == "ADVANCE_APPLICANT_RESIDENCE")
+    );
+    for home in ["BE", ""] {
+        let c = AdvanceCase {
+            applicant_country: home.into(),
+            ..case()
+        };
+        assert!(run(&c).eligible, "{home:?}");
+    }
+    let v = violations(&AdvanceCase {
+        applicant_country: "fr".into(),
+        ..case()
+    });
+    assert_eq!(v[0].field, "applicant_country_code");
+}
+
+#[test]
 fn adults_need_family_allowance_and_a_current_renewal() {
     // 18 on 1 March 2021.
     let adult = AdvanceCase {
@@ -221,7 +273,7 @@ fn the_title_gives_the_maintenance_due_or_nothing_outside_its_periods() {
         ..case()
     });
     assert_eq!(in_title.amount, money("140.00"));
-    assert_eq!(in_title.explanation.steps[4].rule.id, "INDEXATION_EXPLICIT");
+    assert_eq!(in_title.explanation.steps[5].rule.id, "INDEXATION_EXPLICIT");
     let ended = run(&AdvanceCase {
         month: ym(2022, 1),
         application_date: d(2020, 12, 1),

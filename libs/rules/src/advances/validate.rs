@@ -4,6 +4,7 @@ use secal_domain::Money;
 
 use super::{AdvanceCase, Maintenance};
 use crate::error::Violations;
+use crate::seizable::MAX_DEPENDENT_CHILDREN;
 
 /// Largest amount accepted (1,000,000,000.00): no real maintenance or income comes near it,
 /// and products with it stay far from `Decimal`'s range.
@@ -26,9 +27,15 @@ pub fn validate(case: &AdvanceCase, v: &mut Violations) {
         check_amount(income, "applicant_net_monthly_income", v);
     }
     v.check(
-        case.dependent_children >= 0,
+        (0..=MAX_DEPENDENT_CHILDREN).contains(&case.dependent_children),
         "dependent_children",
-        "must not be negative",
+        format!("between 0 and {MAX_DEPENDENT_CHILDREN}"),
+    );
+    let country = case.applicant_country.as_bytes();
+    v.check(
+        country.is_empty() || (country.len() == 2 && country.iter().all(u8::is_ascii_uppercase)),
+        "applicant_country_code",
+        "an ISO 3166-1 alpha-2 country code (e.g. BE), or empty for a Belgian address",
     );
     if case.disabled_dependent_children < 0 {
         v.push("disabled_dependent_children", "must not be negative");

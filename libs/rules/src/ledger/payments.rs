@@ -24,6 +24,9 @@ impl Pass<'_> {
         let first_open = self.cursor;
         let mut touched: Vec<(usize, Money)> = Vec::new();
         if let Some(month) = pay.for_month {
+            // The debtor's right to say which debt he pays: that month only. A month not due
+            // on A has no line yet, so the payment stays a prepayment for it (unapplied) and
+            // never pays older months.
             let creditors = match creditor {
                 Some(c) => c..c + 1,
                 None => 0..self.creditor_of.len(),
@@ -33,13 +36,14 @@ impl Pass<'_> {
                     self.apply(i, p, &mut remaining, &mut touched);
                 }
             }
-        }
-        let mut i = self.cursor;
-        while remaining.is_positive() && i < self.lines.len() {
-            if creditor.is_none_or(|c| self.lines[i].creditor == c) {
-                self.apply(i, p, &mut remaining, &mut touched);
+        } else {
+            let mut i = self.cursor;
+            while remaining.is_positive() && i < self.lines.len() {
+                if creditor.is_none_or(|c| self.lines[i].creditor == c) {
+                    self.apply(i, p, &mut remaining, &mut touched);
+                }
+                i += 1;
             }
-            i += 1;
         }
         while self
             .lines

@@ -75,6 +75,8 @@ pub(super) fn case_from_pb(
             .flatten(),
         dependent_children: c.dependent_children,
         disabled_dependent_children: c.disabled_dependent_children,
+        // Checked by the rules' validation (named applicant_country_code).
+        applicant_country: c.applicant_country_code.trim().to_owned(),
     };
     let mut v = secal_rules::error::Violations::new();
     advances::validate(&case, &mut v);
@@ -104,6 +106,8 @@ fn reason_to_pb(r: Ineligibility) -> pb::AdvanceIneligibilityReason {
         Ineligibility::AdultRenewalLapsed => P::AdultRenewalLapsed,
         Ineligibility::IncomeAboveCeiling => P::IncomeAboveCeiling,
         Ineligibility::NoMaintenanceDue => P::NoMaintenanceDue,
+        Ineligibility::ChildAged26OrOver => P::ChildAged26OrOver,
+        Ineligibility::ApplicantNotInBelgium => P::ApplicantNotInBelgium,
     }
 }
 

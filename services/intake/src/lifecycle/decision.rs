@@ -50,12 +50,17 @@ impl TryFrom<&pb::AcceptApplicationRequest> for Acceptance {
         let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let decided_on = v.date("decided_on", req.decided_on.as_ref());
+        let motivation = v.take(wire::optional_text(
+            "motivation",
+            &req.motivation,
+            wire::NOTE,
+        ));
         v.finish(|| {
             Some(Acceptance {
                 key: key?,
                 dossier: dossier?,
                 decided_on,
-                motivation: req.motivation.trim().to_owned(),
+                motivation: motivation?.unwrap_or_default(),
             })
         })
     }
@@ -77,7 +82,11 @@ impl TryFrom<&pb::MarkApplicationIncompleteRequest> for MarkIncomplete {
         if req.missing_items.is_empty() {
             v.add("missing_items", "name at least one missing item");
         }
+        // The one text parser on what is stored with the transition (the request's texts).
+        v.take(wire::optional_text("note", &req.note, wire::NOTE));
         for (i, m) in req.missing_items.iter().enumerate() {
+            let item = format!("missing_items[{i}]");
+            crate::registry::texts(&mut v, &item, m);
             if m.field.trim().is_empty() || m.code.trim().is_empty() {
                 v.add(
                     format!("missing_items[{i}]"),
@@ -117,6 +126,11 @@ impl TryFrom<&pb::NotifyDebtorRequest> for DebtorNotice {
         }
         let notified_on = v.date("notified_on", req.notified_on.as_ref());
         let letter_reference = req.registered_letter_reference.trim();
+        v.take(wire::optional_text(
+            "registered_letter_reference",
+            letter_reference,
+            wire::LINE,
+        ));
         if letter_reference.is_empty() {
             v.add(
                 "registered_letter_reference",
@@ -168,6 +182,7 @@ impl TryFrom<&pb::RefuseApplicationRequest> for Refusal {
         if motivation.is_empty() {
             v.add("motivation", "a refusal is motivated");
         }
+        v.take(wire::optional_text("motivation", motivation, wire::NOTE));
         v.finish(|| {
             Some(Refusal {
                 key: key?,
@@ -227,9 +242,10 @@ async fn debtor_window_closed(
     }
 }
 
-/// Refuses an application found inadmissible. A reassessment made for this acceptance is
-/// stored first; a file still not assessed is the case officer's call, and the history
-/// says so.
+/// Refuses an application found inadmissible, and one whose admissibility was never
+/// assessed: acceptance rests on the rule (2 unpaid instalments in the year before), so a
+/// file the calculation service could not assess waits until it can (the acceptance
+/// reassesses it when the service answers).
 async fn admissible_on_acceptance(
     conn: &mut PgConnection,
     row: &DossierRow,
@@ -248,7 +264,6 @@ async fn admissible_on_acceptance(
             "the application is not admissible (fewer than 2 unpaid instalments in the \
              year before it): refuse it instead",
         )),
-        // The contract refuses only a negative answer.
         None => {
             let reason = match reassessed {
                 Some(a) => a.not_assessed_reason,
@@ -256,16 +271,13 @@ async fn admissible_on_acceptance(
                 // and its stored assessment says why it is not assessed.
                 None => stored_assessment(row)?.not_assessed_reason,
             };
-            store::append_history(
-                conn,
-                row.id,
-                Entry::other(
-                    caller,
-                    pb::DossierHistoryKind::AdmissibilityAssessed,
-                    format!("accepted without an admissibility assessment: {reason}"),
+            Err(ServiceError::failed_precondition(
+                "ADMISSIBILITY_NOT_ASSESSED",
+                format!(
+                    "the application's admissibility was never assessed ({reason}): accept it \
+                     once the calculation service can assess it"
                 ),
-            )
-            .await
+            ))
         }
     }
 }

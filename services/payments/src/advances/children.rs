@@ -65,6 +65,14 @@ pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> 
     // Optional in the snapshot: no title yet means no first month and no indexation.
     let title = s.title.clone().unwrap_or_default();
     let (index_base_month, first_adjustment_month) = indexation_terms(&title);
+    // Where the applicant lives decides whether advances are paid at all (the calculation
+    // service's residence rule); an address given without a country is a Belgian one.
+    let country = s
+        .applicant
+        .as_ref()
+        .and_then(|a| a.address.as_ref())
+        .map(|a| a.country_code.trim().to_ascii_uppercase())
+        .unwrap_or_default();
     s.creditors
         .iter()
         .filter(|c| requested(c))
@@ -102,6 +110,7 @@ pub fn children_of(dossier: &str, s: &pb::DossierSnapshot, month: YearMonth) -> 
                 applicant_net_monthly_income: s.applicant_net_monthly_income.clone(),
                 dependent_children: s.dependent_child_count,
                 disabled_dependent_children: s.disabled_dependent_child_count,
+                applicant_country_code: country.clone(),
             });
             Child {
                 dossier: dossier.to_owned(),

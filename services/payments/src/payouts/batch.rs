@@ -22,9 +22,9 @@ use crate::db_enum::sql_enum;
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer};
 
 /// A payout stays pending this long at most: the bank answers within days.
-const PENDING_TIMEOUT_SECS: i64 = 90 * 24 * 3600;
+pub(super) const PENDING_TIMEOUT_SECS: i64 = 90 * 24 * 3600;
 
-fn debtor() -> ServiceResult<Debtor> {
+pub(super) fn debtor() -> ServiceResult<Debtor> {
     let name = debtor_setting("SECAL_PAYOUT_DEBTOR_NAME", "SECAL - SPF Finances");
     let bic = debtor_setting("SECAL_PAYOUT_DEBTOR_BIC", "BPOTBEB1");
     let bad = |what: &str| ServiceError::internal(std::io::Error::other(format!("bad {what}")));
@@ -315,14 +315,14 @@ impl Staging {
 }
 
 /// The batch's identity and its pain.001 file.
-struct NewBatch<'a> {
-    id: &'a str,
-    message_id: &'a str,
-    exec: NaiveDate,
-    xml: &'a str,
+pub(super) struct NewBatch<'a> {
+    pub id: &'a str,
+    pub message_id: &'a str,
+    pub exec: NaiveDate,
+    pub xml: &'a str,
 }
 
-async fn insert_batch(
+pub(super) async fn insert_batch(
     conn: &mut PgConnection,
     actor: &str,
     batch: &NewBatch<'_>,
@@ -437,13 +437,10 @@ impl TryFrom<&pb::GetPayoutBatchRequest> for GetCommand {
 
     fn try_from(req: &pb::GetPayoutBatchRequest) -> ServiceResult<Self> {
         let mut v = Violations::new();
-        let batch_id = req.batch_id.trim();
-        if batch_id.is_empty() {
-            v.add("batch_id", "required");
-        }
+        let batch_id = v.take(wire::required_text("batch_id", &req.batch_id, wire::ID));
         v.finish(|| {
             Some(GetCommand {
-                batch_id: batch_id.to_owned(),
+                batch_id: batch_id?,
                 include_file: req.include_file,
             })
         })

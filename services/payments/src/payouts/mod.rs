@@ -4,12 +4,14 @@
 pub mod accounts;
 mod batch;
 mod new_account;
+mod refund;
 mod rows;
 mod settle;
 mod store;
 
 pub use batch::{create_batch, get_batch};
 pub(crate) use new_account::propose_from_intake;
+pub(crate) use refund::{Sender, pay_back};
 pub use rows::list_payouts;
 pub(crate) use settle::{PayoutBy, PayoutReturn, return_payout};
 pub use settle::{confirm, record_return};

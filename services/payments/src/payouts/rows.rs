@@ -19,7 +19,10 @@ pub(super) struct PayoutRow {
     pub batch_id: String,
     pub dossier_number: String,
     pub creditor: String,
-    pub payout_account_id: String,
+    /// `None` for a refund to the sender of a statement line.
+    pub payout_account_id: Option<String>,
+    /// The statement line a refund pays back; `None` for a payout to a creditor.
+    pub refund_of_line: Option<uuid::Uuid>,
     pub amount_cents: i64,
     pub remittance: String,
     pub state: i16,
@@ -43,9 +46,11 @@ pub(super) struct PayoutRow {
 pub(super) const PAYOUT_SELECT: &str = "SELECT p.seq, p.id, p.end_to_end_id, p.batch_id, \
     p.dossier_number, p.creditor, p.payout_account_id, p.amount_cents, p.remittance, p.state, \
     p.first_payout, p.pending_transfer_id, p.confirmed_on, p.returned_on, p.return_reason_code, \
-    p.return_reason_text, p.return_by, p.return_at, p.created_by, p.created_at, a.iban, a.bic, \
-    a.holder_name, a.holding, b.requested_execution_date \
-    FROM payouts p JOIN payout_accounts a ON a.id = p.payout_account_id \
+    p.return_reason_text, p.return_by, p.return_at, p.created_by, p.created_at, \
+    p.refund_of_line, COALESCE(a.iban, p.payee_iban) AS iban, COALESCE(a.bic, '') AS bic, \
+    COALESCE(a.holder_name, p.payee_name) AS holder_name, COALESCE(a.holding, 0::smallint) AS holding, \
+    b.requested_execution_date \
+    FROM payouts p LEFT JOIN payout_accounts a ON a.id = p.payout_account_id \
     JOIN payout_batches b ON b.id = p.batch_id";
 
 impl PayoutRow {
@@ -56,7 +61,7 @@ impl PayoutRow {
             batch_id: self.batch_id.clone(),
             dossier_number: self.dossier_number.clone(),
             creditor_person_id: self.creditor.clone(),
-            payout_account_id: self.payout_account_id.clone(),
+            payout_account_id: self.payout_account_id.clone().unwrap_or_default(),
             payee: Some(pb::BankAccount {
                 iban: Some(pb::Iban {
                     value: self.iban.clone(),
@@ -85,6 +90,10 @@ impl PayoutRow {
             }),
             pending_transfer_id: self.pending_transfer_id.clone(),
             created: Some(audit(&self.created_by, self.created_at)),
+            refund_of_statement_line_id: self
+                .refund_of_line
+                .map(|l| l.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -123,11 +132,17 @@ impl TryFrom<&pb::ListPayoutsRequest> for ListCommand {
                     .map_err(|_| FieldViolation::new("state", "unknown state")),
             )
             .map(|s| s.map_or(0, |s| s as i16));
+        let dossier = v.take(wire::optional_text(
+            "dossier_number",
+            &req.dossier_number,
+            wire::ID,
+        ));
+        let batch_id = v.take(wire::optional_text("batch_id", &req.batch_id, wire::ID));
         v.finish(|| {
             Some(ListCommand {
                 page: page?,
-                dossier: req.dossier_number.trim().to_owned(),
-                batch_id: req.batch_id.trim().to_owned(),
+                dossier: dossier?.unwrap_or_default(),
+                batch_id: batch_id?.unwrap_or_default(),
                 state: state?,
                 first_only: req.first_payouts_only,
             })

@@ -158,7 +158,9 @@ async fn confirm_one(
     )
     .await?;
     store::mark_confirmed(conn, &r.id, booked_on).await?;
-    store::mark_account_paid(conn, &r.payout_account_id).await?;
+    if let Some(account) = &r.payout_account_id {
+        store::mark_account_paid(conn, account).await?;
+    }
     Ok(())
 }
 
@@ -257,9 +259,10 @@ pub(crate) struct PayoutReturn<'a> {
 }
 
 /// The one path by which a payout comes back, inside the caller's transaction: voided while
-/// pending, else booked paid-out -> payable; the payout is marked returned and its account
-/// blocked. Used by RecordPayoutReturn and by the
-/// statement import for returns the bank reports in a camt.053.
+/// pending, else booked paid-out -> payable (bank -> suspense for a refund to a sender); the
+/// payout is marked returned and its account blocked (a refund's line waits for a person).
+/// Used by RecordPayoutReturn and by the statement import for returns the bank reports in a
+/// camt.053.
 pub(crate) async fn return_payout(
     conn: &mut PgConnection,
     actor: &str,
@@ -285,10 +288,16 @@ pub(crate) async fn return_payout(
     }
     reverse_payout(conn, actor, &p, r).await?;
     store::mark_returned(conn, &p.id, r, actor).await?;
-    let acct = accounts::by_id(conn, &p.payout_account_id).await?;
-    if acct.status == ACTIVE {
-        store::set_account_status(conn, &acct.id, BLOCKED).await?;
-    }
+    let payout_account = match (&p.payout_account_id, p.refund_of_line) {
+        (Some(account), _) => Some(block_account(conn, account).await?),
+        // A refund that did not reach the sender: its line waits for a person again.
+        (None, Some(line)) => {
+            let why = format!("the refund to the sender came back ({code})");
+            crate::receipts::statements::reopen_line(conn, line, &why).await?;
+            None
+        }
+        (None, None) => None,
+    };
     let sql = format!("{PAYOUT_SELECT} WHERE p.id = $1");
     let p: PayoutRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&p.id)
@@ -297,8 +306,17 @@ pub(crate) async fn return_payout(
     tracing::info!(reason_code = %code, "payout returned");
     Ok(pb::RecordPayoutReturnResponse {
         payout: Some(p.to_pb()),
-        payout_account: Some(accounts::by_id(conn, &acct.id).await?.to_pb()),
+        payout_account,
     })
+}
+
+/// The account a payout came back from is blocked until a person reviews it.
+async fn block_account(conn: &mut PgConnection, id: &str) -> ServiceResult<pb::PayoutAccount> {
+    let acct = accounts::by_id(conn, id).await?;
+    if acct.status == ACTIVE {
+        store::set_account_status(conn, &acct.id, BLOCKED).await?;
+    }
+    Ok(accounts::by_id(conn, &acct.id).await?.to_pb())
 }
 
 /// The money of a returned payout back to payable: its pending transfer voided while the
@@ -321,6 +339,22 @@ async fn reverse_payout(
                 "returned by the bank",
             )
             .await?;
+        }
+        CONFIRMED if p.refund_of_line.is_some() => {
+            // The refund's money is back in the bank: it waits in suspense again.
+            let back = NewTransfer {
+                reference: p.end_to_end_id.clone(),
+                description: format!("refund to sender returned ({})", r.reason_code),
+                ..NewTransfer::posted(
+                    format!("{}#returned", p.pending_transfer_id),
+                    AccountKey::service(AccountKind::Bank),
+                    AccountKey::service(AccountKind::Suspense),
+                    p.amount_cents,
+                    pb::TransferCode::PayoutReturn,
+                    r.returned_on.max(p.requested_execution_date),
+                )
+            };
+            ledger::create_transfers(conn, actor, &[back]).await?;
         }
         CONFIRMED => {
             let back = NewTransfer {

@@ -45,6 +45,45 @@ pub(super) async fn insert_payouts(
     Ok(())
 }
 
+/// Whom a refund goes to: the sender of a statement line, as the bank named them.
+pub(super) struct Payee<'a> {
+    pub line: uuid::Uuid,
+    pub iban: &'a str,
+    pub name: &'a str,
+}
+
+/// A refund of a statement line to its sender, pending, in its batch's transaction. No
+/// dossier, creditor or payout account: the payee is the line's sender.
+#[tracing::instrument(skip_all)]
+pub(super) async fn insert_refund(
+    conn: &mut PgConnection,
+    actor: &str,
+    batch_id: &str,
+    s: &Staged,
+    payee: &Payee<'_>,
+) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO payouts (id, end_to_end_id, batch_id, dossier_number, creditor, \
+         amount_cents, remittance, state, first_payout, pending_transfer_id, created_by, \
+         refund_of_line, payee_iban, payee_name) \
+         VALUES ($1, $2, $3, '', '', $4, $5, $6, false, $7, $8, $9, $10, $11)",
+    )
+    .bind(&s.payout_id)
+    .bind(&s.e2e)
+    .bind(batch_id)
+    .bind(s.cents)
+    .bind(&s.remittance)
+    .bind(pb::PayoutState::Pending as i16)
+    .bind(s.pending_id())
+    .bind(actor)
+    .bind(payee.line)
+    .bind(payee.iban)
+    .bind(payee.name)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The bank executed the payout on `booked_on`.
 #[tracing::instrument(skip_all)]
 pub(super) async fn mark_confirmed(

@@ -135,6 +135,7 @@ pub(super) fn case() -> AdvanceCase {
         applicant_net_monthly_income: Some(money("1900")),
         dependent_children: 2,
         disabled_dependent_children: 0,
+        applicant_country: String::new(),
     }
 }
 

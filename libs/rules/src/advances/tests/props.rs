@@ -29,6 +29,7 @@ proptest! {
             applicant_net_monthly_income: Some(Money::from_cents(income_cents)),
             dependent_children: children.max(disabled),
             disabled_dependent_children: disabled,
+            applicant_country: String::new(),
         };
         let a = run(&c);
         prop_assert!(a.amount <= a.cap);

@@ -5,7 +5,7 @@ use rust_decimal_macros::dec;
 use super::*;
 
 #[test]
-fn payments_pay_their_month_then_the_oldest_open_instalments() {
+fn a_tied_payment_pays_its_month_only_and_an_untied_one_the_oldest_open_instalments() {
     let mut c = two_children();
     c.payments = vec![
         Payment {
@@ -19,7 +19,8 @@ fn payments_pay_their_month_then_the_oldest_open_instalments() {
         },
     ];
     let r = run(&c, d(2020, 5, 1));
-    // The tied payment pays March for both creditors (title order), then January of c1.
+    // The tied payment pays March for both creditors (title order) and nothing else: the 20
+    // beyond March is left unapplied, never moved to January.
     let tied = &r.payment_applications[0];
     let parts: Vec<(&str, YearMonth, Money)> = tied
         .parts
@@ -31,24 +32,48 @@ fn payments_pay_their_month_then_the_oldest_open_instalments() {
         vec![
             ("c1", ym(2020, 3), money("100.00")),
             ("c2", ym(2020, 3), money("50.00")),
-            ("c1", ym(2020, 1), money("20.00")),
         ]
     );
-    // Untied: January c1 (80), January c2 (40 of 50).
+    assert_eq!(tied.unapplied, money("20.00"));
+    // Untied: January c1 (100), January c2 (20 of 50).
     let untied = &r.payment_applications[1];
     assert_eq!(untied.parts.len(), 2);
     assert_eq!(untied.parts[1].creditor_id, "c2");
-    assert_eq!(untied.parts[1].amount, money("40.00"));
-    // For c2 only: rest of January (10), February (50).
+    assert_eq!(untied.parts[1].amount, money("20.00"));
+    // For c2 only: rest of January (30), February (30 of 50).
     let for_c2 = &r.payment_applications[2];
     assert!(for_c2.parts.iter().all(|p| p.creditor_id == "c2"));
     assert_eq!(for_c2.unapplied, Money::ZERO);
-    assert_eq!(r.totals.paid, money("350.00"));
-    assert_eq!(r.totals.unpaid, money("250.00"));
+    assert_eq!(r.totals.paid, money("330.00"));
+    assert_eq!(r.totals.unpaid, money("270.00"));
+    assert_eq!(r.overpayment, money("20.00"));
     assert_eq!(line(&r, 0, ym(2020, 1)).status, LineStatus::Paid);
-    assert_eq!(line(&r, 1, ym(2020, 2)).status, LineStatus::Paid);
+    assert_eq!(line(&r, 1, ym(2020, 2)).paid, money("30.00"));
     assert_eq!(line(&r, 0, ym(2020, 2)).paid, Money::ZERO);
-    assert!(line(&r, 0, ym(2020, 1)).step_ids.len() >= 4);
+    assert!(line(&r, 0, ym(2020, 1)).step_ids.len() >= 3);
+}
+
+#[test]
+fn a_payment_tied_to_a_month_not_yet_due_stays_a_prepayment_for_it() {
+    let mut c = two_children();
+    c.payments = vec![Payment {
+        for_month: Some(ym(2020, 6)),
+        ..payment("june", d(2020, 4, 20), "150.00")
+    }];
+    // On 1 May June is not due: the payment pays no older month, it waits for June.
+    let r = run(&c, d(2020, 5, 1));
+    let june = &r.payment_applications[0];
+    assert!(june.counted && june.parts.is_empty(), "{june:?}");
+    assert_eq!(june.unapplied, money("150.00"));
+    assert_eq!(r.totals.paid, Money::ZERO);
+    assert_eq!(r.totals.unpaid, money("600.00"));
+    // Once June is due, it pays June.
+    let r = run(&c, d(2020, 6, 2));
+    let june = &r.payment_applications[0];
+    assert_eq!(june.unapplied, Money::ZERO);
+    assert!(june.parts.iter().all(|p| p.month == ym(2020, 6)));
+    assert_eq!(line(&r, 0, ym(2020, 6)).status, LineStatus::Paid);
+    assert_eq!(line(&r, 0, ym(2020, 1)).paid, Money::ZERO);
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod store;
 
 pub(crate) use import::import;
 pub(crate) use resolve::{list_unmatched, resolve};
+pub(crate) use store::reopen_line;
 
 use chrono::NaiveDate;
 use secal_domain::Money;

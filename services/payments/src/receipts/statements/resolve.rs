@@ -14,7 +14,8 @@ use super::{stable_id, store};
 use crate::api::PaymentsApi;
 use crate::db_enum::sql_enum;
 use crate::ledger::booking::Booking;
-use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
+use crate::ledger::{AccountKey, AccountKind as K};
+use crate::payouts;
 use crate::receipts::payments::{NewPayment, PaymentDetails, book_payment, dossier};
 
 const METHOD: &str = "ResolveStatementLine";
@@ -232,10 +233,10 @@ impl TryFrom<&pb::ResolveStatementLineRequest> for ResolveCommand {
 }
 
 /// Assigning books the line as a debtor payment from suspense (suspense -> money received,
-/// then the usual allocation). Returning to sender books the refund leaving: suspense ->
-/// bank, correcting the receipt that parked it, so suspense no longer holds money that has
-/// gone. "Not a debtor payment" only records the decision: the money stays in suspense until
-/// it is booked where it belongs.
+/// then the usual allocation). Returning to sender books a payout to the line's sender: the
+/// money leaves suspense for the bank once the bank executes it, never before. "Not a debtor
+/// payment" only records the decision: the money stays in suspense until it is booked where
+/// it belongs.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn resolve(
     api: &PaymentsApi,
@@ -254,9 +255,23 @@ pub(crate) async fn resolve(
         Some(dossier) => Some(assign(&mut tx, caller, &v, &row, dossier).await?),
         None => None,
     };
-    if v.kind == pb::StatementLineResolutionKind::ReturnToSender {
-        refund_to_sender(&mut tx, actor, &row).await?;
-    }
+    let refund = match v.kind {
+        pb::StatementLineResolutionKind::ReturnToSender => Some(
+            payouts::pay_back(
+                &mut tx,
+                actor,
+                &payouts::Sender {
+                    line_id: row.public_id,
+                    bank_reference: &row.bank_reference,
+                    name: &row.counterparty_name,
+                    iban: &row.counterparty_iban,
+                    cents: row.amount_cents,
+                },
+            )
+            .await?,
+        ),
+        _ => None,
+    };
     let payment_id = payment
         .as_ref()
         .and_then(|p| p.payment_id.parse::<Uuid>().ok());
@@ -264,6 +279,7 @@ pub(crate) async fn resolve(
     let resp = pb::ResolveStatementLineResponse {
         line: Some(updated.to_pb()),
         payment,
+        refund,
     };
     idempotency::complete(&mut tx, METHOD, &v.key, &resp).await?;
     tx.commit().await?;
@@ -333,28 +349,4 @@ async fn assign(
     p.statement_line_id = row.public_id.to_string();
     p.structured_reference = row.structured_reference.clone();
     Ok(p)
-}
-
-/// The refund leaves suspense for the bank, correcting the receipt that parked it.
-async fn refund_to_sender(
-    conn: &mut PgConnection,
-    actor: &str,
-    row: &LineRow,
-) -> ServiceResult<()> {
-    let parked = format!("susp/{}", row.public_id);
-    let refund = NewTransfer {
-        reference: row.public_id.to_string(),
-        description: "returned to sender".to_owned(),
-        corrects: Some(parked.clone()),
-        ..NewTransfer::posted(
-            format!("{parked}/refund"),
-            AccountKey::service(K::Suspense),
-            AccountKey::service(K::Bank),
-            row.amount_cents,
-            pb::TransferCode::Correction,
-            Utc::now().date_naive(),
-        )
-    };
-    ledger::create_transfers(conn, actor, std::slice::from_ref(&refund)).await?;
-    Ok(())
 }

@@ -83,3 +83,23 @@ pub(super) async fn mark_resolved(
     .fetch_one(conn)
     .await?)
 }
+
+/// A line returned to its sender whose refund came back: its money is in suspense again, so
+/// the line waits for a person again, saying why (the refund payout keeps the history).
+#[tracing::instrument(skip_all)]
+pub(crate) async fn reopen_line(
+    conn: &mut PgConnection,
+    line: Uuid,
+    why: &str,
+) -> ServiceResult<()> {
+    sqlx::query(
+        "UPDATE statement_lines SET status = $2, reason = $3, resolution_note = '' \
+         WHERE public_id = $1",
+    )
+    .bind(line)
+    .bind(pb::StatementLineStatus::Unmatched as i16)
+    .bind(why)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

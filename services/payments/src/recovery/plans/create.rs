@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{settle, sizing, store, to_pb};
 use crate::api::PaymentsApi;
+use crate::ledger;
 
 const METHOD: &str = "CreatePaymentPlan";
 
@@ -57,7 +58,15 @@ impl TryFrom<&pb::CreatePaymentPlanRequest> for PlanCommand {
             );
         }
         let reason = req.override_reason.trim().to_owned();
-        let override_cents = override_cents(amount.flatten(), &reason, &mut v);
+        // MAINTENANCE raises the instalment to the maintenance-exception amount.
+        let raise = match pb::SeizureClaimKind::try_from(req.claim_kind) {
+            Ok(kind) => kind == pb::SeizureClaimKind::Maintenance,
+            Err(_) => {
+                v.add("claim_kind", "unknown claim kind");
+                false
+            }
+        };
+        let override_cents = override_cents(amount.flatten(), &reason, raise, &mut v);
         v.finish(|| {
             Some(PlanCommand {
                 key: key?,
@@ -86,11 +95,27 @@ fn due_day(day: i32, v: &mut Violations) -> u32 {
     }
 }
 
-/// An agent's instalment amount, which must come with the reason for overriding the sizing.
-fn override_cents(amount: Option<Money>, reason: &str, v: &mut Violations) -> Option<i64> {
+/// An agent's instalment amount, which must come with the reason for overriding the sizing;
+/// so must `raise`, the maintenance-exception amount asked for instead of the ordinary one.
+fn override_cents(
+    amount: Option<Money>,
+    reason: &str,
+    raise: bool,
+    v: &mut Violations,
+) -> Option<i64> {
     match amount {
-        None if !reason.is_empty() => {
-            v.add("override_reason", "only with instalment_amount");
+        None if raise && reason.is_empty() => {
+            v.add(
+                "override_reason",
+                "required to raise the instalment to the maintenance-exception amount",
+            );
+            None
+        }
+        None if !raise && !reason.is_empty() => {
+            v.add(
+                "override_reason",
+                "only with instalment_amount or claim_kind MAINTENANCE",
+            );
             None
         }
         None => None,
@@ -171,7 +196,12 @@ pub(crate) async fn create(
     let plan = NewPlan {
         amount,
         sizing: &sizing,
-        explanation: settle::explain(sizing.explanation.as_ref(), &settles, &p.dossiers, today),
+        explanation: sizing::explain_instalment(
+            settle::explain(sizing.explanation.as_ref(), &settles, &p.dossiers, today),
+            &sizing,
+            amount,
+            &p.override_reason,
+        ),
         instalment_count: req.instalment_count,
         lookup_access_log_sequence: req.lookup_access_log_sequence,
         reference: plan_reference(&p),
@@ -188,16 +218,32 @@ pub(crate) async fn create(
     Ok(resp)
 }
 
-/// The agent's amount, else the seizable income; a plan of nothing is refused.
+/// The agent's amount, else the maintenance-exception amount when the agent raised to it,
+/// else the ordinary seizable amount (the debtor keeps the protected minimum). Never more
+/// than the maintenance-exception amount; a plan of nothing is refused.
 fn instalment_cents(p: &PlanCommand, sizing: &sizing::Sizing) -> ServiceResult<i64> {
-    match p.override_cents {
-        Some(c) => Ok(c),
-        None if sizing.seizable_cents > 0 => Ok(sizing.seizable_cents),
-        None => Err(ServiceError::failed_precondition(
-            "NOTHING_SEIZABLE",
-            "the seizable amount is zero: set instalment_amount with override_reason",
-        )),
+    let cents = match p.override_cents {
+        Some(c) if c > sizing.maintenance_cents => {
+            return Err(ServiceError::invalid_field(
+                "instalment_amount",
+                format!(
+                    "more than the maintenance-exception seizable amount ({})",
+                    ledger::cents_pb(sizing.maintenance_cents).amount
+                ),
+            ));
+        }
+        Some(c) => c,
+        None if sizing.raised_to_maintenance => sizing.maintenance_cents,
+        None => sizing.seizable_cents,
+    };
+    if cents > 0 {
+        return Ok(cents);
     }
+    Err(ServiceError::failed_precondition(
+        "NOTHING_SEIZABLE",
+        "the seizable amount is zero: set instalment_amount with override_reason, at most \
+         the maintenance-exception amount",
+    ))
 }
 
 /// What the plan row keeps besides the checked request.

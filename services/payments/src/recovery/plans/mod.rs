@@ -47,6 +47,7 @@ struct PlanRow {
     instalment_cents: i64,
     instalment_count: i32,
     seizable_cents: i64,
+    maintenance_seizable_cents: Option<i64>,
     sizing_explanation: Option<Vec<u8>>,
     override_reason: String,
     structured_reference: String,
@@ -67,9 +68,9 @@ struct InstalmentRow {
 }
 
 const PLAN_COLUMNS: &str = "seq, id, debtor_person_id, dossier_numbers, status, start_date, \
-     due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation, \
-     override_reason, structured_reference, end_reason, ended_on, end_note, created_by, \
-     created_via, created_at";
+     due_day, instalment_cents, instalment_count, seizable_cents, maintenance_seizable_cents, \
+     sizing_explanation, override_reason, structured_reference, end_reason, ended_on, end_note, \
+     created_by, created_via, created_at";
 
 /// What the debtor paid on `dossiers` with a receipt date from `from` to `to`.
 async fn paid_between(
@@ -160,6 +161,7 @@ async fn to_pb(
         instalment_count: row.instalment_count,
         instalments,
         seizable_amount: Some(ledger::cents_pb(row.seizable_cents)),
+        maintenance_exception_amount: row.maintenance_seizable_cents.map(ledger::cents_pb),
         sizing_explanation: explanation,
         override_reason: row.override_reason.clone(),
         structured_reference: row.structured_reference.clone(),

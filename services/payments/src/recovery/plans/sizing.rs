@@ -9,10 +9,21 @@ use tonic_types::StatusExt;
 use crate::calc_client::Calculation;
 
 pub struct Sizing {
+    /// The ordinary art. 1409 seizable amount (the debtor keeps the protected minimum): the
+    /// instalment unless an agent raises it.
     pub seizable_cents: i64,
+    /// The maintenance-exception seizable amount of the same incomes (art. 1412: all but CPAS
+    /// social aid): the most an agent may raise the instalment to.
+    pub maintenance_cents: i64,
+    /// How the ordinary amount was computed.
     pub explanation: Option<pb::Explanation>,
+    /// The agent asked for the maintenance-exception amount (claim_kind MAINTENANCE).
+    pub raised_to_maintenance: bool,
 }
 
+/// Both seizable amounts of the debtor's month: the ordinary one is the default instalment,
+/// the maintenance-exception one its ceiling. A plan by default never takes the protected
+/// minimum, although SECAL's claims are maintenance claims.
 pub async fn seizable(
     calc: Option<&Calculation>,
     req: &pb::CreatePaymentPlanRequest,
@@ -23,10 +34,9 @@ pub async fn seizable(
             "the calculation service is not configured",
         )
     })?;
-    let claim_kind = match pb::SeizureClaimKind::try_from(req.claim_kind) {
-        // SECAL's claims are maintenance claims.
-        Ok(pb::SeizureClaimKind::Unspecified) => pb::SeizureClaimKind::Maintenance,
-        Ok(k) => k,
+    let raised_to_maintenance = match pb::SeizureClaimKind::try_from(req.claim_kind) {
+        Ok(pb::SeizureClaimKind::Unspecified | pb::SeizureClaimKind::Ordinary) => false,
+        Ok(pb::SeizureClaimKind::Maintenance) => true,
         Err(_) => {
             return Err(ServiceError::invalid_field(
                 "claim_kind",
@@ -34,15 +44,64 @@ pub async fn seizable(
             ));
         }
     };
-    let resp = calc
-        .compute_seizable_income(pb::ComputeSeizableIncomeRequest {
+    let ask = |kind: pb::SeizureClaimKind| {
+        calc.compute_seizable_income(pb::ComputeSeizableIncomeRequest {
             month: req.income_month,
             incomes: req.incomes.clone(),
             dependent_children: req.dependent_children,
-            claim_kind: claim_kind as i32,
+            claim_kind: kind as i32,
         })
-        .await
-        .map_err(from_calculation)?;
+    };
+    let (ordinary, maintenance) = tokio::try_join!(
+        ask(pb::SeizureClaimKind::Ordinary),
+        ask(pb::SeizureClaimKind::Maintenance)
+    )
+    .map_err(from_calculation)?;
+    Ok(Sizing {
+        seizable_cents: cents(&ordinary)?,
+        maintenance_cents: cents(&maintenance)?,
+        explanation: ordinary.explanation,
+        raised_to_maintenance,
+    })
+}
+
+/// The plan's explanation ended by how its instalment was chosen: the ordinary seizable
+/// amount, or the agent's amount and reason beside it, with the maintenance-exception ceiling
+/// (rule PLAN_INSTALMENT). The earlier steps (the ordinary computation) stay as they are.
+pub fn explain_instalment(
+    mut e: pb::Explanation,
+    s: &Sizing,
+    instalment: i64,
+    reason: &str,
+) -> pb::Explanation {
+    let eur = |c: i64| Money::from_cents(c).to_string();
+    let (ordinary, ceiling) = (eur(s.seizable_cents), eur(s.maintenance_cents));
+    let detail = if reason.is_empty() {
+        format!(
+            "the ordinary seizable amount {ordinary} (art. 1409): the debtor keeps the \
+             protected minimum; an agent may raise it, with a reason, up to the \
+             maintenance-exception amount {ceiling} (art. 1412)"
+        )
+    } else {
+        format!(
+            "set by an agent instead of the ordinary seizable amount {ordinary} (art. 1409), \
+             at most the maintenance-exception amount {ceiling} (art. 1412); reason: {reason}"
+        )
+    };
+    e.rules.push(pb::RuleApplied {
+        step_id: "plan-instalment".into(),
+        rule_id: "PLAN_INSTALMENT".into(),
+        legal_basis: "Judicial Code art. 1409 and 1412".into(),
+        detail,
+        subject: String::new(),
+        result: eur(instalment),
+        reference_value_ids: Vec::new(),
+    });
+    e
+}
+
+/// The answer's seizable amount in cents (never below zero).
+fn cents(resp: &pb::ComputeSeizableIncomeResponse) -> ServiceResult<i64> {
     let amount = resp
         .seizable_amount
         .as_ref()
@@ -50,10 +109,7 @@ pub async fn seizable(
         .transpose()
         .map_err(ServiceError::internal)?
         .unwrap_or(Money::ZERO);
-    Ok(Sizing {
-        seizable_cents: amount.to_cents().map_err(ServiceError::internal)?.max(0),
-        explanation: resp.explanation,
-    })
+    Ok(amount.to_cents().map_err(ServiceError::internal)?.max(0))
 }
 
 /// The calculation service's answer as ours: its bad-input fields are ours too (same names,

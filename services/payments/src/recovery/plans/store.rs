@@ -27,8 +27,8 @@ pub(super) async fn insert_plan(
         "INSERT INTO payment_plans (id, debtor_person_id, dossier_numbers, status, start_date,
              due_day, instalment_cents, instalment_count, seizable_cents, sizing_explanation,
              override_reason, structured_reference, income_month, lookup_access_log_sequence,
-             created_by, created_via)
-         VALUES ($1, $2, $3, $16, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             created_by, created_via, maintenance_seizable_cents)
+         VALUES ($1, $2, $3, $16, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
          RETURNING {PLAN_COLUMNS}"
     )))
     .bind(Uuid::new_v4())
@@ -52,6 +52,7 @@ pub(super) async fn insert_plan(
     .bind(actor)
     .bind(via)
     .bind(pb::PaymentPlanStatus::Active as i16)
+    .bind(plan.sizing.maintenance_cents)
     .fetch_one(conn)
     .await?)
 }
