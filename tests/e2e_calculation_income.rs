@@ -362,3 +362,46 @@ async fn a_year_without_figures_is_a_failed_precondition() -> anyhow::Result<()>
     assert_eq!(amount(&r.seizable_amount), "2000.00");
     Ok(())
 }
+
+/// A count of dependent children beyond the stated bound (30) is refused naming the field
+/// (2147483647 was answered), and so is an amount written with a space (" 12.50" was read as
+/// 12.50 by seven methods and refused by one: one amount parser now).
+#[tokio::test]
+async fn absurd_child_counts_and_padded_amounts_are_refused() -> anyhow::Result<()> {
+    use pb::IncomeKind as K;
+    let mut calc = Calc::start().await?;
+    for children in [31, i32::MAX, -1] {
+        let request = seizable(
+            ym(2024, 6),
+            vec![income("salary", K::Wages, "2000.00")],
+            children,
+            pb::SeizureClaimKind::Ordinary,
+        );
+        let refused = calc.client.compute_seizable_income(calc.req(request)).await;
+        let status = assert_code(refused, Code::InvalidArgument);
+        assert_eq!(
+            violated_fields(&status),
+            ["dependent_children"],
+            "{children}"
+        );
+    }
+    let at_bound = seizable(
+        ym(2024, 6),
+        vec![income("salary", K::Wages, "2000.00")],
+        30,
+        pb::SeizureClaimKind::Ordinary,
+    );
+    calc.client
+        .compute_seizable_income(calc.req(at_bound))
+        .await?;
+    let padded = seizable(
+        ym(2024, 6),
+        vec![income("salary", K::Wages, " 2000.00")],
+        1,
+        pb::SeizureClaimKind::Ordinary,
+    );
+    let refused = calc.client.compute_seizable_income(calc.req(padded)).await;
+    let status = assert_code(refused, Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["incomes[0].amount"]);
+    Ok(())
+}

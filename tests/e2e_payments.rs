@@ -245,7 +245,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
             .await;
     assert!(edit.is_err());
 
-    // Bad input names the field.
+    // Bad input names every field (not only a row's first).
     let bad = spec(
         "t-bad",
         "payable/nope",
@@ -256,7 +256,7 @@ async fn transfers_are_idempotent_linked_and_kept_within_balance_rules() -> anyh
     let s = assert_code(c.transfers("k13", vec![bad]).await, Code::InvalidArgument);
     assert_eq!(
         common::violated_fields(&s),
-        ["transfers[0].debit_account_id"]
+        ["transfers[0].debit_account_id", "transfers[0].amount"]
     );
     Ok(())
 }
@@ -962,5 +962,88 @@ async fn a_certified_debt_dates_from_the_oldest_recognition_since_it_last_stood_
         eur("80")
     );
     assert_eq!(debt.since, date(2024, 5, 1));
+    Ok(())
+}
+
+/// Bad input is INVALID_ARGUMENT naming each field, with nothing stored: several bad rows of
+/// one CreateLedgerTransfers are each named (a row answered only its first problem, and a
+/// NUL in a description was INTERNAL); an amount written with a space is refused as by every
+/// method (one amount parser); impossible planned payment dates are refused (they were stored).
+#[tokio::test]
+async fn bad_rows_padded_amounts_and_impossible_dates_are_refused_by_name() -> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Payments], "agent-bad").await?;
+    let payable = format!("payable/{}/child-1", dossier(1));
+    let mut nul = spec(
+        "bad-1",
+        "advances-funding",
+        &payable,
+        "10.00",
+        pb::TransferCode::Advance,
+    );
+    nul.description = "a\0b".into();
+    let padded = spec(
+        "bad-2",
+        "advances-funding",
+        &payable,
+        " 12.50",
+        pb::TransferCode::Advance,
+    );
+    let mut many = spec("bad-3", "", "", "1e3", pb::TransferCode::Advance);
+    many.value_date = date(2023, 2, 30);
+    let refused = c.transfers("bad-rows", vec![nul, padded, many]).await;
+    let status = assert_code(refused, Code::InvalidArgument);
+    assert_eq!(
+        violated_fields(&status),
+        [
+            "transfers[0].description",
+            "transfers[1].amount",
+            "transfers[2].debit_account_id",
+            "transfers[2].credit_account_id",
+            "transfers[2].amount",
+            "transfers[2].value_date",
+        ]
+    );
+    assert!(status.message().contains("transfers[0].description"));
+
+    let payment = pb::RecordDebtorPaymentRequest {
+        idempotency_key: key("padded-payment"),
+        dossier_number: dossier(7),
+        amount: money(" 12.50"),
+        received_on: date(2024, 5, 2),
+        ..Default::default()
+    };
+    let refused = c.receipts.record_debtor_payment(c.req(payment)).await;
+    let status = assert_code(refused, Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["amount.amount"]);
+
+    for (i, (y, m, d)) in [(2023, 2, 30), (0, 1, 1), (2023, 13, 1), (99999, 1, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let propose = pb::ProposeTaxRefundOffsetRequest {
+            idempotency_key: key(&format!("planned-{i}")),
+            refund_id: format!("R-{i}"),
+            taxpayer: nn(NISS_1985),
+            refund_amount: money("100.00"),
+            assessment_year: 2025,
+            planned_payment_date: date(y, m, d),
+        };
+        let refused = c.recovery.propose_tax_refund_offset(c.req(propose)).await;
+        let status = assert_code(refused, Code::InvalidArgument);
+        assert_eq!(
+            violated_fields(&status),
+            ["planned_payment_date"],
+            "{y}-{m}-{d}"
+        );
+    }
+    let admin = c.suite.admin_pool().await?;
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM payments.ledger_transfers) \
+              + (SELECT count(*) FROM payments.debtor_payments) \
+              + (SELECT count(*) FROM payments.tax_refund_offsets)",
+    )
+    .fetch_one(&admin)
+    .await?;
+    assert_eq!(stored, 0, "nothing stored for the refused calls");
     Ok(())
 }

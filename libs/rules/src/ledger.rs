@@ -19,7 +19,7 @@ mod validate;
 
 pub use limitation::{JUDGMENT_YEARS, LimitationChange, YEARS};
 pub(crate) use limitation::{Limitation, Source, plus_years};
-pub use validate::validate;
+pub use validate::{MAX_ACTS, MAX_CREDITORS, MAX_PAYMENTS, validate};
 
 use std::collections::HashMap;
 

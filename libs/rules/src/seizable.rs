@@ -74,6 +74,11 @@ pub const MAX_COVER_MONTHS: i32 = 120;
 /// Most incomes in one request.
 pub const MAX_INCOMES: usize = 1_000;
 
+/// The most dependent children a request may count (seizable income, advances): far above
+/// any household, and a bound, so that a mistyped count (2147483647) is refused instead of
+/// silently protecting the whole income.
+pub const MAX_DEPENDENT_CHILDREN: i32 = 30;
+
 /// Largest single income accepted (1,000,000,000.00): no real income comes near it, and sums
 /// of [`MAX_INCOMES`] of them stay far from `Decimal`'s range.
 pub fn max_amount() -> Money {

@@ -59,18 +59,21 @@ pub fn money_to_pb(m: Money) -> pb::Money {
     }
 }
 
-/// A required amount; any decimal with at most 2 fraction digits.
+/// A required amount; see [`optional_money_from_pb`].
 pub fn money_from_pb(field: &str, m: Option<&pb::Money>) -> ServiceResult<Money> {
     optional_money_from_pb(field, m)?
         .ok_or_else(|| ServiceError::invalid_field(field, "an amount is required"))
 }
 
-/// An absent amount, or one with an empty string, is `None`.
+/// The one parser of amounts on the wire: the decimal string exactly as the contract writes
+/// it ("150.00", "-12.5"), at most 2 fraction digits, no spaces, sign or exponent but a
+/// leading minus ([`Money::parse`]); `" 12.50"` is refused like any other malformed amount,
+/// by every method alike. An absent amount, or an empty string, is `None`.
 pub fn optional_money_from_pb(field: &str, m: Option<&pb::Money>) -> ServiceResult<Option<Money>> {
     match m {
         None => Ok(None),
-        Some(m) if m.amount.trim().is_empty() => Ok(None),
-        Some(m) => Money::parse(m.amount.trim())
+        Some(m) if m.amount.is_empty() => Ok(None),
+        Some(m) => Money::parse(&m.amount)
             .map(Some)
             .map_err(|e| ServiceError::invalid_field(field, e.to_string())),
     }
@@ -155,6 +158,31 @@ pub fn optional_text(
     Ok(Some(value.to_owned()))
 }
 
+/// [`optional_text`] of a field that must be given: an empty (or all blank) text is refused.
+pub fn required_text(field: &str, raw: &str, limit: TextLimit) -> Result<String, FieldViolation> {
+    optional_text(field, raw, limit)?
+        .ok_or_else(|| FieldViolation::new(field, "REQUIRED: is required"))
+}
+
+/// One line of at most 200 characters: a name, a profession, an employer, a place.
+pub const LINE: TextLimit = TextLimit {
+    max_chars: 200,
+    multiline: false,
+};
+
+/// An identifier or a reference (a person or agent id, a case reference): one line of at
+/// most 128 characters.
+pub const ID: TextLimit = TextLimit {
+    max_chars: 128,
+    multiline: false,
+};
+
+/// A note, a reason, a justification: at most 2,000 characters, line breaks allowed.
+pub const NOTE: TextLimit = TextLimit {
+    max_chars: 2000,
+    multiline: true,
+};
+
 /// The one parser of enum fields: a value the contract declares. `UNSPECIFIED` (0) is
 /// `None`; a number the contract does not declare is refused, never stored.
 pub fn optional_enum<E>(field: &str, raw: i32) -> Result<Option<E>, FieldViolation>
@@ -170,6 +198,15 @@ where
             format!("UNKNOWN_VALUE: {raw} is not a value of this enum"),
         )
     })
+}
+
+/// [`optional_enum`] of a field that must be given: `UNSPECIFIED` is refused too.
+pub fn required_enum<E>(field: &str, raw: i32) -> Result<E, FieldViolation>
+where
+    E: TryFrom<i32>,
+{
+    optional_enum(field, raw)?
+        .ok_or_else(|| FieldViolation::new(field, "REQUIRED: a value of this enum is required"))
 }
 
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -324,6 +361,36 @@ mod text_and_enum_tests {
         assert!(optional_text("ref", "a\nb", REF).is_err());
         let long = optional_text("ref", "0123456789x", REF).expect_err("11 chars");
         assert_eq!(long.description, "TOO_LONG: 11 characters, at most 10");
+    }
+
+    #[test]
+    fn required_parts_are_refused_when_absent() {
+        assert_eq!(required_text("id", " a ", REF), Ok("a".into()));
+        let empty = required_text("id", "  ", REF).expect_err("blank");
+        assert!(empty.description.starts_with("REQUIRED"));
+        assert!(required_enum::<pb::DebtorPaymentChannel>("channel", 0).is_err());
+        assert!(required_enum::<pb::DebtorPaymentChannel>("channel", 999).is_err());
+    }
+
+    #[test]
+    fn one_amount_parser_takes_the_contract_form_only() {
+        let m = |a: &str| {
+            Some(pb::Money {
+                amount: a.to_owned(),
+            })
+        };
+        assert_eq!(
+            optional_money_from_pb("a", m("12.50").as_ref())
+                .ok()
+                .flatten()
+                .map(|m| m.to_string()),
+            Some("12.50".into())
+        );
+        assert_eq!(optional_money_from_pb("a", m("").as_ref()).ok(), Some(None));
+        for bad in [" 12.50", "12.50 ", "1e3", "NaN", "12.345", " "] {
+            let err = optional_money_from_pb("a", m(bad).as_ref()).expect_err(bad);
+            assert_eq!(err.violations()[0].field, "a");
+        }
     }
 
     #[test]

@@ -462,8 +462,11 @@ impl DataExchangeApi {
     pub(crate) async fn list_signing_keys(
         &self,
         _caller: &Caller,
-        _req: pb::ListSigningKeysRequest,
+        req: pb::ListSigningKeysRequest,
     ) -> ServiceResult<pb::ListSigningKeysResponse> {
+        // The keys are few (one per rotation) and fit one page, so the page is not applied;
+        // it is still read, so that a malformed size or token is refused, not ignored.
+        wire::page_from_pb("page", req.page.as_ref())?;
         Ok(pb::ListSigningKeysResponse {
             keys: self.log.list_keys().await?,
             page: Some(pb::PageResponse::default()),

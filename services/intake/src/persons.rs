@@ -68,16 +68,11 @@ pub(crate) fn parse_national_number(
         .map_err(|e| FieldViolation::new(field, e.to_string()))
 }
 
+/// A name, by the one text parser: one line of at most 200 characters.
 fn required_name(field: &str, value: &str, violations: &mut Violations) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        violations.add(field, "is required");
-    } else if v.chars().count() > 200 {
-        violations.add(field, "at most 200 characters");
-    } else if v.chars().any(char::is_control) {
-        violations.add(field, "control characters are not allowed");
-    }
-    v.to_owned()
+    violations
+        .take(wire::required_text(field, value, wire::LINE))
+        .unwrap_or_default()
 }
 
 /// A person to register, as the request gives it once checked.
@@ -86,6 +81,29 @@ struct NewPerson {
     nn: NationalNumber,
     family_name: String,
     given_names: String,
+    /// The date sent, else the one the national number gives.
+    birth_date: Option<NaiveDate>,
+}
+
+/// The birth date sent, checked against the national number's: a number that gives one
+/// (most do) must agree with it, never be silently preferred to what the caller said.
+fn birth_date(
+    sent: Option<&pb::Date>,
+    nn: Option<&NationalNumber>,
+    v: &mut Violations,
+) -> Option<NaiveDate> {
+    let sent = v.take_all(wire::optional_date_from_pb("birth_date", sent))?;
+    let from_nn = nn.and_then(NationalNumber::birth_date);
+    match (sent, from_nn) {
+        (Some(d), Some(n)) if d != n => {
+            v.add(
+                "birth_date",
+                format!("BIRTH_DATE_MISMATCH: the national number gives {n}"),
+            );
+            None
+        }
+        (d, n) => d.or(n),
+    }
 }
 
 /// The request checked whole, every problem reported at once.
@@ -101,12 +119,22 @@ impl TryFrom<&pb::RegisterPersonRequest> for NewPerson {
         ));
         let family_name = required_name("family_name", &req.family_name, &mut v);
         let given_names = required_name("given_names", &req.given_names, &mut v);
+        let birth_date = birth_date(req.birth_date.as_ref(), nn.as_ref(), &mut v);
+        // The first address is stored as the person's first change: the same checks.
+        if let Some(a) = &req.address {
+            crate::registry::texts(&mut v, "address", a);
+        }
+        v.take(wire::optional_enum::<pb::AddressKind>(
+            "address_kind",
+            req.address_kind,
+        ));
         v.finish(|| {
             Some(NewPerson {
                 key: key?,
                 nn: nn?,
                 family_name,
                 given_names,
+                birth_date,
             })
         })
     }
@@ -131,7 +159,7 @@ async fn insert_or_find(
     .bind(p.nn.as_digits())
     .bind(&p.family_name)
     .bind(&p.given_names)
-    .bind(p.nn.birth_date())
+    .bind(p.birth_date)
     .bind(&caller.actor().id)
     .bind(caller.via())
     .fetch_optional(&mut *conn)

@@ -124,9 +124,19 @@ impl TryFrom<&pb::RecordPersonChangeRequest> for NewChange {
             req.effective_from.as_ref(),
         ));
         let (kind, value) = change_value(&mut v, req);
-        let source = pb::ChangeSource::try_from(req.source).unwrap_or_default();
-        if source == pb::ChangeSource::Unspecified {
-            v.add("source", "who reported the change");
+        let source = v.take(wire::required_enum::<pb::ChangeSource>(
+            "source", req.source,
+        ));
+        let note = v.take(wire::optional_text("note", &req.note, wire::NOTE));
+        // Stored with any change; required (below) with an address.
+        if !matches!(
+            req.value,
+            Some(pb::record_person_change_request::Value::Address(_))
+        ) {
+            v.take(wire::optional_enum::<pb::AddressKind>(
+                "address_kind",
+                req.address_kind,
+            ));
         }
         v.finish(|| {
             Some(NewChange {
@@ -136,8 +146,8 @@ impl TryFrom<&pb::RecordPersonChangeRequest> for NewChange {
                 kind,
                 value: value?,
                 address_kind: req.address_kind,
-                source,
-                note: req.note.trim().to_owned(),
+                source: source?,
+                note: note?.unwrap_or_default(),
             })
         })
     }
@@ -160,30 +170,46 @@ fn change_value(
             (K::Unspecified, None)
         }
         Some(V::Address(a)) => {
-            if pb::AddressKind::try_from(req.address_kind).unwrap_or_default()
-                == pb::AddressKind::Unspecified
-            {
-                v.add("address_kind", "official, former or residence");
-            }
+            // Official, former or residence: unspecified or undeclared is refused.
+            v.take(wire::required_enum::<pb::AddressKind>(
+                "address_kind",
+                req.address_kind,
+            ));
             if a.municipality.trim().is_empty() && a.extra_lines.is_empty() {
                 v.add("address.municipality", "an address names a place");
             }
+            texts(v, "address", a);
             (K::Address, Some(Value::Address(a.clone())))
         }
-        Some(V::BankAccount(b)) => (K::BankAccount, bank_account(v, b).map(Value::BankAccount)),
+        Some(V::BankAccount(b)) => {
+            texts(v, "bank_account", b);
+            (K::BankAccount, bank_account(v, b).map(Value::BankAccount))
+        }
         Some(V::Employer(e)) => {
             if e.name.trim().is_empty() {
                 v.add("employer.name", "the employer's name is required");
             }
+            texts(v, "employer", e);
             (K::Employer, Some(Value::Employer(e.clone())))
         }
-        Some(V::EmploymentEnded(e)) => (K::Employer, Some(Value::EmploymentEnded(e.clone()))),
-        Some(V::Profession(s)) => {
-            if s.trim().is_empty() {
-                v.add("profession", "say the profession");
-            }
-            (K::Profession, Some(Value::Profession(s.trim().to_owned())))
+        Some(V::EmploymentEnded(e)) => {
+            texts(v, "employment_ended", e);
+            (K::Employer, Some(Value::EmploymentEnded(e.clone())))
         }
+        Some(V::Profession(s)) => match wire::required_text("profession", s, wire::LINE) {
+            Ok(p) => (K::Profession, Some(Value::Profession(p))),
+            Err(e) => {
+                v.add(e.field, e.description);
+                (K::Profession, None)
+            }
+        },
+    }
+}
+
+/// Every text of a change's value through the one text parser (one line, 200 characters).
+pub(crate) fn texts<M: serde::Serialize>(v: &mut Violations, path: &str, value: &M) {
+    for e in crate::validate::text_violations(path, value) {
+        v.add(e.field, e.description);
     }
 }
 

@@ -161,6 +161,8 @@ impl TryFrom<&pb::SearchDossiersRequest> for SearchQuery {
 struct DeadlineQuery {
     page: wire::Page,
     as_of: NaiveDate,
+    /// Empty: any agent.
+    agent: String,
 }
 
 impl TryFrom<&pb::ListDossiersByDecisionDeadlineRequest> for DeadlineQuery {
@@ -170,10 +172,16 @@ impl TryFrom<&pb::ListDossiersByDecisionDeadlineRequest> for DeadlineQuery {
         let mut v = Violations::new();
         let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
         let as_of = v.take_all(wire::optional_date_from_pb("as_of", req.as_of.as_ref()));
+        let agent = v.take(wire::optional_text(
+            "assigned_agent_id",
+            &req.assigned_agent_id,
+            wire::ID,
+        ));
         v.finish(|| {
             Some(DeadlineQuery {
                 page: page?,
                 as_of: as_of?.unwrap_or_else(today),
+                agent: agent?.unwrap_or_default(),
             })
         })
     }
@@ -266,8 +274,7 @@ impl IntakeApi {
         _caller: &Caller,
         req: pb::ListDossiersByDecisionDeadlineRequest,
     ) -> ServiceResult<pb::ListDossiersByDecisionDeadlineResponse> {
-        let DeadlineQuery { page, as_of } = DeadlineQuery::try_from(&req)?;
-        let agent = req.assigned_agent_id.trim();
+        let DeadlineQuery { page, as_of, agent } = DeadlineQuery::try_from(&req)?;
         // Ascending deadlines put the most overdue first, then the nearest.
         let rows: Vec<DossierRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -284,7 +291,7 @@ impl IntakeApi {
         ))
         .bind(req.overdue_only)
         .bind(as_of)
-        .bind(agent)
+        .bind(&agent)
         .bind(page.after)
         .bind(page.size)
         .fetch_all(&self.pool)

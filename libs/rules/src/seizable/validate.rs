@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use secal_domain::Money;
 
-use super::{MAX_COVER_MONTHS, MAX_INCOMES, SeizableRequest, max_amount};
+use super::{MAX_COVER_MONTHS, MAX_DEPENDENT_CHILDREN, MAX_INCOMES, SeizableRequest, max_amount};
 use crate::error::Violations;
 
 /// Checks `req`; fields are named as in `ComputeSeizableIncomeRequest`.
@@ -15,9 +15,9 @@ pub fn validate(req: &SeizableRequest, v: &mut Violations) {
         format!("at most {MAX_INCOMES} incomes"),
     );
     v.check(
-        req.dependent_children >= 0,
+        (0..=MAX_DEPENDENT_CHILDREN).contains(&req.dependent_children),
         "dependent_children",
-        "must not be negative",
+        format!("between 0 and {MAX_DEPENDENT_CHILDREN}"),
     );
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, income) in req.incomes.iter().enumerate() {

@@ -55,6 +55,17 @@ pub(super) fn date(r: &mut Reader, field: &str, d: Option<&pb::Date>) -> NaiveDa
     r.col.take_or(wire::date_from_pb(field, d), r.far_date())
 }
 
+/// The entries of a list, or none (with the violation) when there are more than the rules
+/// take: the count is refused before any entry is read, where reading and checking 100,000
+/// entries kept a server thread busy for seconds before the same refusal.
+fn bounded<'a, T>(r: &mut Reader, field: &str, items: &'a [T], max: usize) -> &'a [T] {
+    if items.len() > max {
+        r.col.push(field, format!("at most {max} entries"));
+        return &[];
+    }
+    items
+}
+
 pub(super) fn case(r: &mut Reader, f: &str, c: Option<&pb::ArrearsCase>) -> ArrearsCase {
     let (no_case, no_title);
     let c = match c {
@@ -73,8 +84,15 @@ pub(super) fn case(r: &mut Reader, f: &str, c: Option<&pb::ArrearsCase>) -> Arre
             &no_title
         }
     };
-    let creditors = title
-        .creditors
+    use secal_rules::arrears::{MAX_ACTS, MAX_CREDITORS, MAX_PAYMENTS};
+    let title_creditors = &title.creditors;
+    let creditors_field = format!("{f}.title.creditors");
+    let title_creditors = bounded(r, &creditors_field, title_creditors, MAX_CREDITORS);
+    let payments = bounded(r, &format!("{f}.payments"), &c.payments, MAX_PAYMENTS);
+    let acts = bounded(r, &format!("{f}.acts"), &c.acts, MAX_ACTS);
+    let judgments_field = format!("{f}.judgment_fixed_arrears");
+    let judgments = bounded(r, &judgments_field, &c.judgment_fixed_arrears, MAX_ACTS);
+    let creditors = title_creditors
         .iter()
         .enumerate()
         .map(|(i, tc)| creditor(r, &format!("{f}.title.creditors[{i}]"), tc))
@@ -84,20 +102,17 @@ pub(super) fn case(r: &mut Reader, f: &str, c: Option<&pb::ArrearsCase>) -> Arre
             due_day: title.due_day,
             creditors,
         },
-        payments: c
-            .payments
+        payments: payments
             .iter()
             .enumerate()
             .map(|(i, p)| payment(r, &format!("{f}.payments[{i}]"), p))
             .collect(),
-        acts: c
-            .acts
+        acts: acts
             .iter()
             .enumerate()
             .map(|(i, a)| act(r, &format!("{f}.acts[{i}]"), a))
             .collect(),
-        judgments: c
-            .judgment_fixed_arrears
+        judgments: judgments
             .iter()
             .enumerate()
             .map(|(i, j)| judgment(r, &format!("{f}.judgment_fixed_arrears[{i}]"), j))

@@ -31,8 +31,15 @@ impl TryFrom<&pb::ComputeSeizableIncomeRequest> for SeizableCommand {
                 ClaimKind::Ordinary
             }
         };
-        let incomes = req
-            .incomes
+        // The count is refused before any income is read (100,000 were read and checked first).
+        let listed = if req.incomes.len() > seizable::MAX_INCOMES {
+            let most = seizable::MAX_INCOMES;
+            col.push("incomes", format!("at most {most} incomes"));
+            &[][..]
+        } else {
+            &req.incomes[..]
+        };
+        let incomes = listed
             .iter()
             .enumerate()
             .map(|(i, item)| income_from_pb(i, item, &mut col))

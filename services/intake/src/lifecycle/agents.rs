@@ -20,12 +20,10 @@ fn task(v: &mut Violations, raw: i32) -> pb::AgentTask {
     t
 }
 
+/// An agent id, by the one text parser: one line of 1 to 128 characters.
 fn agent(v: &mut Violations, id: &str) -> String {
-    let id = id.trim();
-    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
-        v.add("agent_id", "an agent id of 1 to 128 characters");
-    }
-    id.to_owned()
+    v.take(wire::required_text("agent_id", id, wire::ID))
+        .unwrap_or_default()
 }
 
 /// An assignment, as the request gives it once checked.

@@ -63,6 +63,11 @@ impl TryFrom<&pb::ProposeMandateRequest> for Proposal {
         let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
         let proposed_on = v.date("proposed_on", req.proposed_on.as_ref());
+        v.take(wire::optional_text(
+            "proposal_document_key",
+            &req.proposal_document_key,
+            wire::LINE,
+        ));
         v.finish(|| {
             Some(Proposal {
                 key: key?,
@@ -91,6 +96,11 @@ impl TryFrom<&pb::RecordMandateSignedRequest> for Signature {
             v.add("signed_on", "the date the applicant signed is required");
         }
         let signed_on = v.date("signed_on", req.signed_on.as_ref());
+        v.take(wire::optional_text(
+            "signed_document_key",
+            &req.signed_document_key,
+            wire::LINE,
+        ));
         v.finish(|| {
             Some(Signature {
                 key: key?,
@@ -149,6 +159,7 @@ impl TryFrom<&pb::CloseDossierRequest> for Closure {
             v.add("reason", "withdrawn, title ended, settled or other");
         }
         let note = req.note.trim();
+        v.take(wire::optional_text("note", note, wire::NOTE));
         if reason == R::Other && note.is_empty() {
             v.add("note", "state the reason");
         }

@@ -6,11 +6,14 @@
 mod frames;
 mod parties;
 mod payout;
+mod texts;
+
+pub(crate) use texts::text_violations;
 
 use chrono::NaiveDate;
 use secal_domain::{Iban, Money, NationalNumber, NationalNumberError};
 use secal_proto::v1 as pb;
-use secal_runtime::{FieldViolation, ServiceError};
+use secal_runtime::{FieldViolation, ServiceError, wire};
 
 /// One problem with one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,24 +120,29 @@ impl Check {
         }
     }
 
+    /// A euro amount when given, read by the one amount parser (`wire`), its refusal under
+    /// this form's code.
+    fn amount(&mut self, field: &str, m: Option<&pb::Money>) -> Option<Money> {
+        match wire::optional_money_from_pb(field, m) {
+            Ok(m) => m,
+            Err(e) => {
+                let why = e.violations().first().map(|v| v.description.clone());
+                self.invalid(field, "AMOUNT_MALFORMED", why.unwrap_or_default());
+                None
+            }
+        }
+    }
+
     /// A euro amount that must be strictly positive when given.
     fn positive_amount(&mut self, field: &str, m: Option<&pb::Money>) -> Option<Money> {
-        let raw = m.map(|m| m.amount.trim()).unwrap_or_default();
-        if raw.is_empty() {
-            return None;
-        }
-        match Money::parse(raw) {
-            Ok(m) if m.is_positive() => Some(m),
-            Ok(_) => {
+        match self.amount(field, m)? {
+            m if m.is_positive() => Some(m),
+            _ => {
                 self.invalid(
                     field,
                     "AMOUNT_NOT_POSITIVE",
                     "must be a positive euro amount",
                 );
-                None
-            }
-            Err(e) => {
-                self.invalid(field, "AMOUNT_MALFORMED", e.to_string());
                 None
             }
         }
@@ -162,15 +170,13 @@ impl Check {
         Some(d)
     }
 
+    /// A required one-line text, read by the one text parser (`wire::optional_text`), its
+    /// refusal under this form's code.
     fn required_text(&mut self, field: &str, value: &str, code: &'static str) {
-        if value.trim().is_empty() {
-            self.missing(field, code, "is required");
-        } else if value.chars().count() > 200 || value.chars().any(char::is_control) {
-            self.invalid(
-                field,
-                "TEXT_INVALID",
-                "at most 200 characters, no control characters",
-            );
+        match wire::optional_text(field, value, wire::LINE) {
+            Ok(Some(_)) => {}
+            Ok(None) => self.missing(field, code, "is required"),
+            Err(e) => self.invalid(field, "TEXT_INVALID", e.description),
         }
     }
 }
@@ -216,6 +222,8 @@ pub fn check_form(form: Option<&pb::ApplicationForm>, received_on: NaiveDate) ->
     }
     parties::check(&mut c, form, kind);
     frames::check(&mut c, form, kind);
+    texts::check(&mut c, form);
+    texts::enums(&mut c, form);
     c.out
 }
 

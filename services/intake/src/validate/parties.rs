@@ -99,22 +99,9 @@ fn applicant_counts(c: &mut Check, a: &pb::ApplicantFrame) {
 
 /// The applicant's net income: optional on the form, zero allowed, never negative.
 fn net_income(c: &mut Check, income: Option<&pb::Money>) {
-    let raw = income.map(|m| m.amount.trim()).unwrap_or_default();
-    if raw.is_empty() {
-        return;
-    }
-    match secal_domain::Money::parse(raw) {
-        Ok(m) if m.is_negative() => c.invalid(
-            "form.applicant.net_monthly_income",
-            "AMOUNT_NEGATIVE",
-            "cannot be negative",
-        ),
-        Ok(_) => {}
-        Err(e) => c.invalid(
-            "form.applicant.net_monthly_income",
-            "AMOUNT_MALFORMED",
-            e.to_string(),
-        ),
+    let field = "form.applicant.net_monthly_income";
+    if c.amount(field, income).is_some_and(|m| m.is_negative()) {
+        c.invalid(field, "AMOUNT_NEGATIVE", "cannot be negative");
     }
 }
 

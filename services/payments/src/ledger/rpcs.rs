@@ -41,33 +41,45 @@ fn dossier(field: &str, raw: &str) -> Result<String, FieldViolation> {
     crate::receipts::payments::dossier(field, raw).map(|d| d.to_string())
 }
 
-/// Item `i` of CreateLedgerTransfers. Its first violation is the item's answer (the
-/// contract names one field per transfer); every transfer is checked.
+/// Item `i` of CreateLedgerTransfers: every violation of the transfer, each field named
+/// (`transfers[i].<field>`); every transfer is checked. Its texts go through the one text
+/// parser (a NUL in a description was INTERNAL from PostgreSQL).
 fn spec(i: usize, s: &pb::LedgerTransferSpec) -> ServiceResult<NewTransfer> {
     let f = |name: &str| format!("transfers[{i}].{name}");
-    let code = match TransferCode::try_from(s.code) {
-        Ok(TransferCode::Unspecified) | Err(_) => {
-            return Err(ServiceError::invalid_field(
-                f("code"),
-                "a transfer code is required",
-            ));
-        }
-        Ok(c) => c,
+    let mut v = Violations::new();
+    let text = |v: &mut Violations, name: &str, raw: &str, limit: wire::TextLimit| {
+        v.take(wire::optional_text(&f(name), raw, limit))
+            .map(Option::unwrap_or_default)
     };
-    let field =
-        |r: Result<AccountKey, FieldViolation>| r.map_err(|e| ServiceError::invalid(vec![e]));
-    Ok(NewTransfer {
-        id: s.transfer_id.trim().to_owned(),
-        debit: field(account(&f("debit_account_id"), &s.debit_account_id))?,
-        credit: field(account(&f("credit_account_id"), &s.credit_account_id))?,
-        cents: cents(&f("amount"), s.amount.as_ref())?,
-        code,
-        value_date: wire::date_from_pb(&f("value_date"), s.value_date.as_ref())?,
-        pending_timeout_secs: s.pending.then_some(i64::from(s.timeout_seconds)),
-        corrects: Some(s.corrects_transfer_id.trim().to_owned()).filter(|c| !c.is_empty()),
-        for_month: month(&f("for_month"), s.for_month.as_ref())?,
-        reference: s.reference.clone(),
-        description: s.description.clone(),
+    let id = text(&mut v, "transfer_id", &s.transfer_id, wire::LINE);
+    let code = v.take(wire::required_enum::<TransferCode>(&f("code"), s.code));
+    let debit = v.take(account(&f("debit_account_id"), &s.debit_account_id));
+    let credit = v.take(account(&f("credit_account_id"), &s.credit_account_id));
+    let cents = v.take_all(cents(&f("amount"), s.amount.as_ref()));
+    let value_date = v.take_all(wire::date_from_pb(&f("value_date"), s.value_date.as_ref()));
+    let corrects = text(
+        &mut v,
+        "corrects_transfer_id",
+        &s.corrects_transfer_id,
+        wire::LINE,
+    );
+    let for_month = v.take_all(month(&f("for_month"), s.for_month.as_ref()));
+    let reference = text(&mut v, "reference", &s.reference, wire::LINE);
+    let description = text(&mut v, "description", &s.description, wire::NOTE);
+    v.finish(|| {
+        Some(NewTransfer {
+            id: id?,
+            debit: debit?,
+            credit: credit?,
+            cents: cents?,
+            code: code?,
+            value_date: value_date?,
+            pending_timeout_secs: s.pending.then_some(i64::from(s.timeout_seconds)),
+            corrects: corrects.map(|c| Some(c).filter(|c| !c.is_empty()))?,
+            for_month: for_month?,
+            reference: reference?,
+            description: description?,
+        })
     })
 }
 
@@ -152,18 +164,25 @@ impl SettleCommand {
         note: &str,
     ) -> ServiceResult<Self> {
         v.idempotency_key(key);
-        if pending_id.trim().is_empty() {
-            v.add("pending_transfer_id", "required");
-        }
-        if settlement_id.trim().is_empty() {
-            v.add("transfer_id", "required");
-        }
+        // The one text parser: ids are one line (as CreateLedgerTransfers' ids), the note up
+        // to 2,000 characters; a NUL is refused here, never sent to the database.
+        let pending = v.take(wire::required_text(
+            "pending_transfer_id",
+            pending_id,
+            wire::LINE,
+        ));
+        let settlement = v.take(wire::required_text(
+            "transfer_id",
+            settlement_id,
+            wire::LINE,
+        ));
+        let note = v.take(wire::optional_text("reason", note, wire::NOTE));
         v.finish(|| {
             Some(SettleCommand {
-                pending_id: pending_id.trim().to_owned(),
-                settlement_id: settlement_id.trim().to_owned(),
+                pending_id: pending?,
+                settlement_id: settlement?,
                 how: how?,
-                note: note.to_owned(),
+                note: note?.unwrap_or_default(),
             })
         })
     }
@@ -226,10 +245,9 @@ async fn settle(
 
 /// The amount to post: none (or an empty amount) posts the whole pending amount.
 fn settle_amount(m: Option<&pb::Money>) -> ServiceResult<Option<i64>> {
-    match m {
+    match wire::optional_money_from_pb("amount", m)? {
         None => Ok(None),
-        Some(m) if m.amount.trim().is_empty() => Ok(None),
-        Some(m) => cents("amount", Some(m)).map(Some),
+        Some(_) => cents("amount", m).map(Some),
     }
 }
 

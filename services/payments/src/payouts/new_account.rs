@@ -6,19 +6,21 @@
 use secal_domain::Iban;
 use secal_proto::v1 as pb;
 use secal_rules::payout_holder::{self, Holding, Refusal};
-use secal_runtime::{ServiceError, ServiceResult, Violations};
+use secal_runtime::{ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
 use super::accounts::{ACTIVE, AccountRow, BLOCKED, PENDING};
 use super::{own_iban, store};
 
-pub(super) fn required<'a>(field: &str, v: &'a str) -> ServiceResult<&'a str> {
-    let v = v.trim();
-    if v.is_empty() || v.len() > 140 {
-        return Err(ServiceError::invalid_field(field, REQUIRED));
-    }
-    Ok(v)
+/// A required one-line text of at most 140 characters (pain.001's Max140Text), read by the
+/// one text parser: a NUL or a line break is refused naming the field, never stored.
+pub(super) fn required(field: &str, v: &str) -> ServiceResult<String> {
+    const TEXT: wire::TextLimit = wire::TextLimit {
+        max_chars: 140,
+        multiline: false,
+    };
+    wire::required_text(field, v, TEXT).map_err(|e| ServiceError::invalid(vec![e]))
 }
 
 /// An account that passed [`check`]; the holder rule needs the dossier (see [`refusal`]).
@@ -120,16 +122,24 @@ fn bank_account(
     // The pain.001 creditor name holds 70 characters once transliterated: a longer one
     // would fail every batch it is in.
     let holder = holder.and_then(|holder| {
-        if secal_iso20022::to_sepa_text(holder).chars().count() > 70 {
+        if secal_iso20022::to_sepa_text(&holder).chars().count() > 70 {
             v.add(
                 "account.holder_name",
                 "at most 70 characters as the bank will show it (accents transliterated)",
             );
             return None;
         }
-        Some(holder.to_owned())
+        Some(holder)
     });
-    Some((iban?, bic, holder?, account.bank_name.trim().to_owned()))
+    let bank_name = v
+        .take(wire::optional_text(
+            "account.bank_name",
+            &account.bank_name,
+            wire::LINE,
+        ))
+        .flatten()
+        .unwrap_or_default();
+    Some((iban?, bic, holder?, bank_name))
 }
 
 /// Why an account held by `holder` may not be paid to for `applicant` (family name); `None`

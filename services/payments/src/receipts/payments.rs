@@ -236,25 +236,21 @@ struct ValidPayment {
 /// A positive amount in whole cents, its violations named `amount` / `amount.amount`.
 fn payment_cents(amount: Option<&pb::Money>) -> Result<i64, FieldViolation> {
     let bad = |e: String| FieldViolation::new("amount.amount", e);
-    match amount.map(|m| m.amount.parse::<Money>()) {
-        None => Err(FieldViolation::new("amount", "an amount is required")),
-        Some(Err(e)) => Err(bad(e.to_string())),
-        Some(Ok(m)) if !m.is_positive() => Err(bad("must be more than zero".into())),
-        Some(Ok(m)) => m.to_cents().map_err(|e| bad(e.to_string())),
+    let Some(raw) = amount else {
+        return Err(FieldViolation::new("amount", "an amount is required"));
+    };
+    // The one amount parser; its violation renamed to this method's documented path.
+    match wire::money_from_pb("amount.amount", Some(raw)) {
+        Err(e) => Err(bad(e
+            .violations()
+            .first()
+            .map_or_else(|| e.to_string(), |v| v.description.clone()))),
+        Ok(m) if !m.is_positive() => Err(bad("must be more than zero".into())),
+        Ok(m) => m.to_cents().map_err(|e| bad(e.to_string())),
     }
 }
 
 /// The month the payment is for, when one is named.
-fn payment_month(m: Option<&pb::YearMonth>) -> Result<Option<YearMonth>, FieldViolation> {
-    m.map(|m| {
-        u32::try_from(m.month)
-            .ok()
-            .and_then(|mm| YearMonth::new(m.year, mm).ok())
-            .ok_or_else(|| FieldViolation::new("for_month", "not a month"))
-    })
-    .transpose()
-}
-
 impl TryFrom<&pb::RecordDebtorPaymentRequest> for ValidPayment {
     type Error = ServiceError;
 
@@ -264,7 +260,10 @@ impl TryFrom<&pb::RecordDebtorPaymentRequest> for ValidPayment {
         let dossier = v.take(dossier("dossier_number", &req.dossier_number));
         let cents = v.take(payment_cents(req.amount.as_ref()));
         let received_on = v.take_all(wire::date_from_pb("received_on", req.received_on.as_ref()));
-        let for_month = v.take(payment_month(req.for_month.as_ref()));
+        let for_month = v.take_all(wire::optional_year_month_from_pb(
+            "for_month",
+            req.for_month.as_ref(),
+        ));
         let details = PaymentDetails::read(req, dossier.as_ref(), &mut v);
         v.finish(|| {
             Some(ValidPayment {
@@ -426,6 +425,9 @@ async fn insert_offset_payment(
 struct ListCommand {
     dossier: DossierNumber,
     page: wire::Page,
+    /// Received on or after, on or before (the filters were read by no one before).
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
 }
 
 impl TryFrom<&pb::ListDebtorPaymentsRequest> for ListCommand {
@@ -435,10 +437,22 @@ impl TryFrom<&pb::ListDebtorPaymentsRequest> for ListCommand {
         let mut v = Violations::new();
         let dossier = v.take(dossier("dossier_number", &req.dossier_number));
         let page = v.take_all(wire::page_from_pb("page", req.page.as_ref()));
+        let from = v.take_all(wire::optional_date_from_pb(
+            "from_date",
+            req.from_date.as_ref(),
+        ));
+        let to = v.take_all(wire::optional_date_from_pb("to_date", req.to_date.as_ref()));
+        if let (Some(Some(f)), Some(Some(t))) = (from, to)
+            && t < f
+        {
+            v.add("to_date", "must not be before from_date");
+        }
         v.finish(|| {
             Some(ListCommand {
                 dossier: dossier?,
                 page: page?,
+                from: from?,
+                to: to?,
             })
         })
     }
@@ -488,18 +502,27 @@ impl PaymentsApi {
         _caller: &Caller,
         req: pb::ListDebtorPaymentsRequest,
     ) -> ServiceResult<pb::ListDebtorPaymentsResponse> {
-        let ListCommand { dossier, page } = ListCommand::try_from(&req)?;
+        let ListCommand {
+            dossier,
+            page,
+            from,
+            to,
+        } = ListCommand::try_from(&req)?;
         let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
             "SELECT ",
             listed_payment_columns!(),
             " FROM debtor_payments p
               LEFT JOIN statement_lines l ON l.debtor_payment_id = p.public_id
              WHERE p.dossier_number = $1 AND ($2::bigint IS NULL OR p.id > $2)
+               AND ($4::date IS NULL OR p.received_on >= $4)
+               AND ($5::date IS NULL OR p.received_on <= $5)
              ORDER BY p.id LIMIT $3"
         ))
         .bind(dossier.to_string())
         .bind(page.after)
         .bind(page.size)
+        .bind(from)
+        .bind(to)
         .fetch_all(&self.pool)
         .await?;
         Ok(pb::ListDebtorPaymentsResponse {

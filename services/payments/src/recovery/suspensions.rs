@@ -432,13 +432,17 @@ impl TryFrom<&pb::ListSuspensionsRequest> for ListCommand {
             "review_due_by",
             req.review_due_by.as_ref(),
         ));
-        let person = Some(req.debtor_person_id.trim().to_owned()).filter(|p| !p.is_empty());
+        let person = v.take(wire::optional_text(
+            "debtor_person_id",
+            &req.debtor_person_id,
+            wire::ID,
+        ));
         v.finish(|| {
             Some(ListCommand {
                 page: page?,
                 lifted: lifted?,
                 due_by: due_by?,
-                person,
+                person: person?,
             })
         })
     }

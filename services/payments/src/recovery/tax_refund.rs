@@ -168,6 +168,11 @@ impl TryFrom<&pb::ProposeTaxRefundOffsetRequest> for Proposal {
         if !(2000..=2999).contains(&req.assessment_year) {
             v.add("assessment_year", "a year 2000-2999");
         }
+        // Informative only (the contract), yet never an impossible date.
+        v.take_all(wire::optional_date_from_pb(
+            "planned_payment_date",
+            req.planned_payment_date.as_ref(),
+        ));
         v.finish(|| {
             Some(Proposal {
                 refund: refund?,

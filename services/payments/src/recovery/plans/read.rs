@@ -50,13 +50,17 @@ impl TryFrom<&pb::ListPaymentPlansRequest> for ListCommand {
                 .take(crate::receipts::payments::dossier("dossier_number", d))
                 .map(|d| Some(d.to_string())),
         };
-        let person = Some(req.debtor_person_id.trim().to_owned()).filter(|p| !p.is_empty());
+        let person = v.take(wire::optional_text(
+            "debtor_person_id",
+            &req.debtor_person_id,
+            wire::ID,
+        ));
         v.finish(|| {
             Some(ListCommand {
                 page: page?,
                 status: status?,
                 dossier: dossier?,
-                person,
+                person: person?,
             })
         })
     }
