@@ -44,7 +44,14 @@ async fn the_tour_plays_a_dossiers_life_and_every_example_on_the_suite() -> anyh
     let mut out = Vec::new();
     let played = tour.play(&dir, &target(&suite).await?, &mut out).await;
     let text = String::from_utf8_lossy(&out);
-    let (played, _) = played.map_err(|e| anyhow::anyhow!("{e:#}\n\n{text}"))?;
+    let outcome = played.map_err(|e| anyhow::anyhow!("{e:#}\n\n{text}"))?;
+    let played = outcome.played;
+    // The tour ends on the dossier's account.
+    let summary = outcome.summary.unwrap_or_default();
+    assert!(
+        summary.starts_with("Dossier SEC-") && summary.contains("advanced €350.00"),
+        "{summary}"
+    );
 
     // Every example file is played, and every RPC has one.
     let sent: BTreeSet<&str> = played.iter().map(|p| p.example.as_str()).collect();

@@ -59,16 +59,19 @@ pub async fn demo(dir: &Path, args: DemoArgs) -> anyhow::Result<()> {
     let played = tour::Tour::load(&args.examples)?
         .play(&args.examples, &target, &mut std::io::stdout())
         .await;
-    let (steps, vars) = played?;
+    let outcome = played?;
     let saved = dir.join("demo.env");
-    write_vars(&saved, &vars)?;
+    write_vars(&saved, &outcome.vars)?;
     println!(
-        "\n{} steps played. The data stays in the stack; the values the tour saved are in {} \
+        "\n{} calls. The data stays in the stack; the values the tour saved are in {} \
          (`set -a; source {}; envsubst < examples/<Service>/<Method>.json` fills an example).",
-        steps.len(),
+        outcome.played.len(),
         saved.display(),
         saved.display()
     );
+    if let Some(summary) = outcome.summary {
+        println!("\n{summary}");
+    }
     Ok(())
 }
 

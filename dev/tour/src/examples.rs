@@ -187,7 +187,7 @@ fn day(name: &str, today: NaiveDate) -> anyhow::Result<Option<NaiveDate>> {
 }
 
 /// A value written into a text: a string as it is, a date as `YYYY-MM-DD`, else its JSON.
-fn as_text(value: &Value) -> String {
+pub fn as_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Object(o)

@@ -74,6 +74,19 @@ pub struct Tour {
     #[serde(default)]
     pub given: Vars,
     pub steps: Vec<Step>,
+    /// The call whose answer (a debtor statement) the tour's last line summarises.
+    #[serde(default)]
+    pub summary: Option<SummaryCall>,
+}
+
+/// The statement the tour ends on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryCall {
+    /// A `GetDebtorStatement` example.
+    pub example: String,
+    #[serde(rename = "as")]
+    pub actor: String,
 }
 
 /// Mints a token for an actor of the tour.
@@ -86,6 +99,14 @@ pub struct Target<'a> {
     pub channels: BTreeMap<String, Channel>,
     pub http: BTreeMap<String, SocketAddr>,
     pub mint: Mint<'a>,
+}
+
+/// What a tour did: each step, the values saved, the line summarising the dossier.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub played: Vec<Played>,
+    pub vars: Vars,
+    pub summary: Option<String>,
 }
 
 /// What a step did.
@@ -105,13 +126,14 @@ impl Tour {
     }
 
     /// Plays every step in order, printing each to `out`; stops at the first step whose
-    /// outcome is not the expected one. Returns what each step did and the values saved.
+    /// outcome is not the expected one. Returns what each step did, the values saved and the
+    /// summary line (from the `summary` call, after the steps).
     pub async fn play(
         &self,
         dir: &Path,
         target: &Target<'_>,
         out: &mut (dyn Write + Send),
-    ) -> anyhow::Result<(Vec<Played>, Vars)> {
+    ) -> anyhow::Result<Outcome> {
         let mut vars = self.given.clone();
         let mut played = Vec::new();
         for (n, step) in self.steps.iter().enumerate() {
@@ -124,7 +146,76 @@ impl Tour {
                 code,
             });
         }
-        Ok((played, vars))
+        let mut summary = None;
+        if let Some(call) = &self.summary {
+            summary = Some(self.summarise(dir, target, call, &vars).await?);
+            played.push(Played {
+                example: call.example.clone(),
+                code: Code::Ok,
+            });
+        }
+        Ok(Outcome {
+            played,
+            vars,
+            summary,
+        })
+    }
+
+    /// One line on the dossier as its debtor statement stands: what fell due, what was paid
+    /// (tax-refund offsets included), advanced to the children, still open, still owed.
+    async fn summarise(
+        &self,
+        dir: &Path,
+        target: &Target<'_>,
+        summary: &SummaryCall,
+        vars: &Vars,
+    ) -> anyhow::Result<String> {
+        let method = call::method(examples::rpc_of(&summary.example))?;
+        let folder = dir.join(
+            examples::rpc_of(&summary.example)
+                .split('/')
+                .next()
+                .unwrap_or_default(),
+        );
+        let request =
+            examples::Filler::new(vars, &folder).fill(&examples::load(dir, &summary.example)?)?;
+        let actor = self
+            .actors
+            .get(&summary.actor)
+            .with_context(|| format!("no actor {:?}", summary.actor))?;
+        let channel = target
+            .channels
+            .get(method.parent_service().full_name())
+            .with_context(|| format!("no address for {}", method.parent_service().name()))?;
+        let answer = call::call(channel.clone(), &method, &(target.mint)(actor)?, &request)
+            .await?
+            .map_err(|s| {
+                anyhow::anyhow!(
+                    "the summary's statement was refused: {}",
+                    call::describe(&s)
+                )
+            })?;
+        let statement = answer
+            .last()
+            .and_then(|a| a.get("statement"))
+            .context("no statement")?;
+        let euro = |name: &str| {
+            let amount = statement["totals"][name]["amount"]
+                .as_str()
+                .unwrap_or("0.00");
+            format!("€{amount}")
+        };
+        Ok(format!(
+            "Dossier {} on {}: due {}, paid {} (tax-refund offsets included), advanced {}, \
+             open {}, still owed by the debtor {} (interest and fee included).",
+            statement["dossierNumber"].as_str().unwrap_or("?"),
+            examples::as_text(&statement["asOf"]),
+            euro("due"),
+            euro("paid"),
+            euro("advanced"),
+            euro("open"),
+            euro("outstanding"),
+        ))
     }
 
     async fn step(
