@@ -23,22 +23,15 @@ use std::{
     time::Instant,
 };
 
-use prost::{
-    Message,
-    bytes::{Buf, BufMut},
-};
+use prost::Message;
 use prost_reflect::{
     DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor,
     Value,
 };
 use secal_runtime::roles;
 use secal_testkit::{Suite, Svc};
-use tonic::{
-    Code, Status,
-    codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
-    codegen::http::uri::PathAndQuery,
-    transport::Channel,
-};
+use secal_tour::call::RawCodec;
+use tonic::{Code, Status, codegen::http::uri::PathAndQuery, transport::Channel};
 
 /// The largest message the servers accept (tonic's default): a 10 MB field is over it.
 const OVERSIZE: usize = 10 << 20;
@@ -49,45 +42,6 @@ const LONG_TEXT: usize = 10_000;
 const MANY: usize = 100_000;
 /// How deep the walk goes into nested messages (the request itself is depth 0).
 const MAX_DEPTH: usize = 4;
-
-/// Passes encoded messages through untouched: the walk builds its requests as dynamic
-/// messages and does not read the answers, only their status.
-#[derive(Debug, Clone, Copy, Default)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        RawCodec
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
-    }
-}
 
 /// Which process serves a gRPC service of the contract.
 fn process_of(service: &str) -> Svc {

@@ -15,7 +15,7 @@ use tower::ServiceBuilder;
 use crate::{
     auth::{AuthPolicy, Authenticator, TokenVerifier},
     config::CommonArgs,
-    connect::JsonGateway,
+    connect::{GrpcStack, JsonGateway},
     limit::ConcurrencyLimitLayer,
     middleware::{AuthLayer, RequestContextLayer},
     tls::{PeerPolicy, TlsMaterial},
@@ -240,15 +240,7 @@ fn json_gateway<S>(
     stack: S,
 ) -> Result<Option<JsonGateway<S>>, ServeError>
 where
-    S: tower::Service<
-            http::Request<tonic::body::Body>,
-            Response = http::Response<tonic::body::Body>,
-            Error = std::convert::Infallible,
-        > + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send,
+    S: GrpcStack,
 {
     if settings.http_listen.is_none() {
         return Ok(None);
@@ -271,15 +263,7 @@ fn spawn_json<S>(
     settings: &ServerSettings,
     draining: watch::Receiver<bool>,
 ) where
-    S: tower::Service<
-            http::Request<tonic::body::Body>,
-            Response = http::Response<tonic::body::Body>,
-            Error = std::convert::Infallible,
-        > + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send,
+    S: GrpcStack,
 {
     let (tls, grace) = (settings.tls.clone(), settings.shutdown_grace);
     tokio::spawn(async move {

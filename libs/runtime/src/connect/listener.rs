@@ -1,9 +1,9 @@
 //! The JSON listener: HTTP/1.1 and HTTP/2, mutual TLS whenever the gRPC listener has it (the
 //! same certificate, key and CA; a client certificate required), drained with the process.
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
-use http::{Request, Response};
+use http::Request;
 use hyper::body::Incoming;
 use hyper_util::{
     rt::{TokioExecutor, TokioIo},
@@ -14,10 +14,8 @@ use hyper_util::{
 };
 use tokio::{net::TcpListener, sync::watch};
 use tokio_rustls::TlsAcceptor;
-use tonic::body::Body;
-use tower::Service;
 
-use super::JsonGateway;
+use super::{GrpcStack, JsonGateway};
 use crate::tls::{PeerCertificate, TlsMaterial};
 
 /// Serves `gateway` on `listener` until `draining` turns true, then lets the calls in flight
@@ -30,12 +28,7 @@ pub async fn serve_json<S>(
     grace: Duration,
 ) -> Result<(), String>
 where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send,
+    S: GrpcStack,
 {
     let acceptor = tls
         .as_ref()
@@ -74,12 +67,7 @@ fn accept<S>(
     acceptor: Option<TlsAcceptor>,
     graceful: &GracefulShutdown,
 ) where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send,
+    S: GrpcStack,
 {
     let watcher = graceful.watcher();
     tokio::spawn(async move {
@@ -110,12 +98,7 @@ async fn connection<I, S>(
     watcher: Watcher,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send,
+    S: GrpcStack,
 {
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         if let Some(peer) = &peer {

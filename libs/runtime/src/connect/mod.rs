@@ -87,6 +87,25 @@ pub fn openapi_for(services: &[String]) -> Bytes {
     Bytes::from(document.to_string())
 }
 
+/// The gRPC stack a JSON front hands its calls to: the server's layers over its routes.
+pub trait GrpcStack:
+    Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> GrpcStack for S where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future: Send>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// The JSON front of one process: the services it serves, and the stack it hands calls to.
 #[derive(Clone)]
 pub struct JsonGateway<S> {
@@ -98,14 +117,7 @@ pub struct JsonGateway<S> {
     openapi: Bytes,
 }
 
-impl<S> JsonGateway<S>
-where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send,
-{
+impl<S: GrpcStack> JsonGateway<S> {
     pub fn new(
         pool: DescriptorPool,
         services: &[String],
