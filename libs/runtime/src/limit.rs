@@ -25,7 +25,10 @@ use tonic::body::Body;
 use tonic_types::{ErrorDetails, StatusExt};
 use tower::{Layer, Service};
 
-use crate::auth::AuthPolicy;
+use crate::{
+    auth::AuthPolicy,
+    middleware::{BoxFuture, refuse},
+};
 
 /// How long a shed caller is told to wait before retrying (`google.rpc.RetryInfo`): long
 /// enough for the calls in flight to finish, short enough not to look like an outage.
@@ -33,8 +36,6 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// The `google.rpc.ErrorInfo` reason of a shed call.
 pub const SHED_REASON: &str = "SERVER_OVERLOADED";
-
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 /// One limit for the whole process; clones share it.
 #[derive(Debug, Clone)]
@@ -95,7 +96,7 @@ where
         }
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             let status = overloaded(self.limit);
-            return Box::pin(async move { Ok(status.into_http()) });
+            return refuse(status);
         };
         Box::pin(async move {
             let response = inner.call(req).await?;

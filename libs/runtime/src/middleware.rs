@@ -21,7 +21,7 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+pub(crate) type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestContextLayer;
@@ -253,7 +253,10 @@ where
     }
 }
 
-fn refuse<E: Send + 'static>(status: tonic::Status) -> BoxFuture<http::Response<Body>, E> {
+/// A call answered by a layer with `status`, never reaching the routes.
+pub(crate) fn refuse<E: Send + 'static>(
+    status: tonic::Status,
+) -> BoxFuture<http::Response<Body>, E> {
     Box::pin(async move { Ok(status.into_http()) })
 }
 
