@@ -43,22 +43,6 @@ const MANY: usize = 100_000;
 /// How deep the walk goes into nested messages (the request itself is depth 0).
 const MAX_DEPTH: usize = 4;
 
-/// Which process serves a gRPC service of the contract.
-fn process_of(service: &str) -> Svc {
-    match service.rsplit('.').next().unwrap_or_default() {
-        "IntakeService" | "PersonsService" => Svc::Intake,
-        "CalculationService" => Svc::Calculation,
-        "DataExchangeService" => Svc::DataExchange,
-        "LedgerService"
-        | "ReceiptsService"
-        | "AdvancesService"
-        | "PayoutsService"
-        | "RecoveryService"
-        | "ClaimAccountService" => Svc::Payments,
-        other => panic!("the walk does not know which process serves {other}"),
-    }
-}
-
 /// One hostile request: the field it targets (its request path, as violations name it),
 /// what was put there, and whether it must be refused naming that field.
 struct Case {
@@ -641,7 +625,7 @@ async fn walk_process(suite: &Suite, svc: Svc) -> anyhow::Result<(usize, Finding
     // service (development and tests only), which no SECAL process serves.
     let services = pool
         .services()
-        .filter(|s| s.package_name() == "secal.v1" && process_of(s.full_name()) == svc);
+        .filter(|s| s.package_name() == "secal.v1" && Svc::serving(s.full_name()) == Some(svc));
     for service in services {
         for method in service.methods() {
             walked += 1;

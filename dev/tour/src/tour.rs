@@ -5,7 +5,9 @@
 use std::{collections::BTreeMap, io::Write, net::SocketAddr, path::Path, time::Duration};
 
 use anyhow::Context as _;
+use prost_reflect::MethodDescriptor;
 use serde::Deserialize;
+use serde_json::Value;
 use tonic::{Code, transport::Channel};
 
 use crate::{
@@ -170,24 +172,9 @@ impl Tour {
         summary: &SummaryCall,
         vars: &Vars,
     ) -> anyhow::Result<String> {
-        let method = call::method(examples::rpc_of(&summary.example))?;
-        let folder = dir.join(
-            examples::rpc_of(&summary.example)
-                .split('/')
-                .next()
-                .unwrap_or_default(),
-        );
-        let request =
-            examples::Filler::new(vars, &folder).fill(&examples::load(dir, &summary.example)?)?;
-        let actor = self
-            .actors
-            .get(&summary.actor)
-            .with_context(|| format!("no actor {:?}", summary.actor))?;
-        let channel = target
-            .channels
-            .get(method.parent_service().full_name())
-            .with_context(|| format!("no address for {}", method.parent_service().name()))?;
-        let answer = call::call(channel.clone(), &method, &(target.mint)(actor)?, &request)
+        let (method, request, token, channel) =
+            self.prepare(dir, target, &summary.example, &summary.actor, vars)?;
+        let answer = call::call(channel, &method, &token, &request)
             .await?
             .map_err(|s| {
                 anyhow::anyhow!(
@@ -218,6 +205,32 @@ impl Tour {
         ))
     }
 
+    /// What a call of `example` as `actor` needs: its method, the request with its
+    /// placeholders filled, the actor's token and the channel to the service.
+    fn prepare(
+        &self,
+        dir: &Path,
+        target: &Target<'_>,
+        example: &str,
+        actor: &str,
+        vars: &Vars,
+    ) -> anyhow::Result<(MethodDescriptor, Value, String, Channel)> {
+        let rpc = examples::rpc_of(example);
+        let method = call::method(rpc)?;
+        let folder = dir.join(rpc.split('/').next().unwrap_or_default());
+        let request = examples::Filler::new(vars, &folder).fill(&examples::load(dir, example)?)?;
+        let actor = self
+            .actors
+            .get(actor)
+            .with_context(|| format!("no actor {actor:?} in the tour"))?;
+        let channel = target
+            .channels
+            .get(method.parent_service().full_name())
+            .with_context(|| format!("no address for {}", method.parent_service().name()))?
+            .clone();
+        Ok((method, request, (target.mint)(actor)?, channel))
+    }
+
     async fn step(
         &self,
         dir: &Path,
@@ -228,19 +241,8 @@ impl Tour {
         out: &mut (dyn Write + Send),
     ) -> anyhow::Result<Code> {
         let rpc = examples::rpc_of(&step.example);
-        let method = call::method(rpc)?;
-        let folder = dir.join(rpc.split('/').next().unwrap_or_default());
-        let request =
-            examples::Filler::new(vars, &folder).fill(&examples::load(dir, &step.example)?)?;
-        let actor = self
-            .actors
-            .get(&step.actor)
-            .with_context(|| format!("no actor {:?} in the tour", step.actor))?;
-        let channel = target
-            .channels
-            .get(method.parent_service().full_name())
-            .with_context(|| format!("no address for {}", method.parent_service().name()))?;
-        let token = (target.mint)(actor)?;
+        let (method, request, token, channel) =
+            self.prepare(dir, target, &step.example, &step.actor, vars)?;
         writeln!(out, "\n── {n}. {}", step.say)?;
         writeln!(
             out,
