@@ -2,7 +2,7 @@
 //! not yet valid (`nbf`), and refusals that name their cause without the JWT library's
 //! internals or the token.
 
-mod common;
+use crate::common;
 
 use std::{
     collections::HashMap,

@@ -2,7 +2,7 @@
 //! calculation service, on the reference figures its migrations load: the two worked tables of
 //! seed 002 (frame 4) as proto3-JSON fixtures, to the cent.
 
-mod common;
+use crate::common;
 
 use common::*;
 use secal_proto::v1::{self as pb, calculation_service_client::CalculationServiceClient};

@@ -1,7 +1,7 @@
 //! Advances, seizable income and the surcharge through the running calculation service, on
 //! the reference figures its migrations load (DOMAIN.md).
 
-mod common;
+use crate::common;
 
 use common::*;
 use secal_proto::v1::{self as pb, calculation_service_client::CalculationServiceClient};

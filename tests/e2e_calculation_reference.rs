@@ -2,7 +2,7 @@
 //! figures the migrations load, the value in force on a date, and the administrators' way of
 //! adding, ending and correcting values (idempotent, validated, audited, all or nothing).
 
-mod common;
+use crate::common;
 #[path = "e2e_calculation_reference_import.rs"]
 mod import;
 

@@ -4,9 +4,8 @@
 //! the months since; a tax-refund offset takes at most the debt of the day; a payment through
 //! a camt.053 line shows in both statements; an act moves prescription as the rules say.
 
-mod common;
-#[path = "e2e_intake_form.rs"]
-mod form;
+use crate::common;
+use crate::form;
 
 use std::time::Duration;
 

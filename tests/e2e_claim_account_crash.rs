@@ -2,7 +2,7 @@
 //! dossier's dues are booked exactly once per creditor and month, and the run's control
 //! totals reconcile with the ledger. Needs the service binaries (`cargo build --bins`).
 
-mod common;
+use crate::common;
 
 use anyhow::Context;
 use common::{date, key, money};

@@ -6,7 +6,7 @@
 //! Lives are drawn from a seeded generator (the seed of a failing life is in the message);
 //! `SECAL_LIVES` sets how many (default 6: each life is a dozen calls through the suite).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

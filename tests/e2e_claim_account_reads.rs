@@ -3,7 +3,7 @@
 //! positions), the prescription watch (order, window, paging, totals, validation) and the
 //! claim account itself (the form's acts, the acts recorded since, the mandate as booked).
 
-mod common;
+use crate::common;
 
 use common::{assert_code, date, key, money, nn, violated_fields};
 use rust_decimal::Decimal;

@@ -1,8 +1,7 @@
 //! Income look-ups through gRPC: every access rule granted and refused, each attempt leaving
 //! its access-log entry; sources answering on their own; the simulator down.
 
-#[path = "e2e_data_exchange/fixture.rs"]
-mod fixture;
+use crate::fixture;
 
 use std::{collections::HashMap, time::Duration};
 

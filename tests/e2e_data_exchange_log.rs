@@ -2,8 +2,7 @@
 //! pointed at by `verify`, the 10-year purge with a clock 10 years ahead keeps the chain
 //! verifiable, and exports are signed files checked offline.
 
-#[path = "e2e_data_exchange/fixture.rs"]
-mod fixture;
+use crate::fixture;
 
 use std::collections::HashMap;
 

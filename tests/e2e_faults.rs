@@ -10,11 +10,9 @@
 //!
 //! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
 
-mod common;
 #[path = "load/engine.rs"]
 mod engine;
-#[path = "e2e_intake_form.rs"]
-mod form;
+use crate::form;
 
 use std::{collections::HashSet, time::Duration};
 

@@ -1,7 +1,7 @@
 //! The foundation through real gRPC on a real PostgreSQL: health, reflection, caller
 //! identity, idempotency, validation, and each service's first RPC.
 
-mod common;
+use crate::common;
 
 use common::*;
 use secal_proto::v1::{

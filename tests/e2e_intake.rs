@@ -2,9 +2,8 @@
 //! services: the seed's mother-of-three application to an active dossier and its event at
 //! payments, retries, completion later, and the lifecycle's refusals.
 
-mod common;
-#[path = "e2e_intake_form.rs"]
-mod form;
+use crate::common;
+use crate::form;
 
 use common::{assert_code, violated_fields};
 use form::*;

@@ -1,6 +1,6 @@
 //! The seed's mother-of-three application (form guide, seed 002): one title, four creditors
 //! (the mother and her three children), arrears as in the guide's example 1 for each, with
-//! advances for the children. Shared by the intake end-to-end tests (`#[path]` module).
+//! advances for the children. Shared by the end-to-end tests (`crate::form`).
 #![allow(dead_code)]
 
 use chrono::{Datelike, NaiveDate};

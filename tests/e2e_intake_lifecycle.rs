@@ -1,8 +1,7 @@
 //! Intake lifecycle rules and the decision-deadline list, through gRPC.
 
-mod common;
-#[path = "e2e_intake_form.rs"]
-mod form;
+use crate::common;
+use crate::form;
 
 use common::assert_code;
 use form::*;

@@ -2,9 +2,8 @@
 //! agent assignments, search, and the events of an amended and closed dossier reaching
 //! payments in order, through gRPC.
 
-mod common;
-#[path = "e2e_intake_form.rs"]
-mod form;
+use crate::common;
+use crate::form;
 
 use common::assert_code;
 use form::*;

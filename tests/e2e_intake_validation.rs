@@ -1,9 +1,7 @@
 //! Each validation rule of the application form has a failing case, through gRPC, with the
 //! exact field reported and its stable code (which leads the description).
 
-mod common;
-#[path = "e2e_intake_form.rs"]
-mod form;
+use crate::form;
 
 use form::*;
 use secal_proto::v1::{self as pb, intake_service_client::IntakeServiceClient};

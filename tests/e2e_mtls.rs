@@ -9,9 +9,7 @@
 //!
 //! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
 
-mod common;
-#[path = "e2e_intake_form.rs"]
-mod form;
+use crate::form;
 #[path = "e2e_mtls/pki.rs"]
 mod pki;
 

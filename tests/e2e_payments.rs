@@ -2,7 +2,7 @@
 //! linked, two-phase, balance rules in the database), a dossier's life with advances, a
 //! partial debtor payment and a tax-refund offset, checked against hand calculations.
 
-mod common;
+use crate::common;
 
 use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
 use secal_domain::DossierNumber;

@@ -3,7 +3,7 @@
 //! control totals that reconcile with the ledger. Dues first, then advances: the run pays
 //! only on the month's dues booked beforehand, never more than the creditor's open part.
 
-mod common;
+use crate::common;
 
 use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
 use secal_domain::DossierNumber;

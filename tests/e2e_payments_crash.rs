@@ -3,7 +3,7 @@
 //! The month's dues are booked before the run (dues first, then advances).
 //! Needs the service binaries (`cargo build --bins`).
 
-mod common;
+use crate::common;
 
 use anyhow::Context;
 use common::{date, key, money, nn};

@@ -5,7 +5,7 @@
 //! confirmation; then debits equal credits and every creditor's position equals the hand
 //! calculation written below.
 
-mod common;
+use crate::common;
 
 use common::{NISS_1985, assert_code, date, key, money, nn, violated_fields};
 use secal_domain::DossierNumber;

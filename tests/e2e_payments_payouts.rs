@@ -2,7 +2,7 @@
 //! agent, a pain.001 batch valid against the ISO 20022 schema, bank confirmation and
 //! returns that put the money back on the payable account, with hand-calculated balances.
 
-mod common;
+use crate::common;
 
 use chrono::Datelike;
 use common::{assert_code, date, key, money, violated_fields};

@@ -3,7 +3,7 @@
 //! is settled, missed instalments detected once, plans ended (also by a suspension), and
 //! suspensions reviewed and listed.
 
-mod common;
+use crate::common;
 
 use common::{NISS_1985, assert_code, date, key, money, nn, reason, violated_fields};
 use secal_domain::DossierNumber;

@@ -3,7 +3,7 @@
 //! wait in the unmatched list with their money in suspense, a person resolves one, a
 //! re-import changes nothing and the ledger stays balanced.
 
-mod common;
+use crate::common;
 
 use common::{assert_code, date, key, money, nn};
 use secal_domain::{DossierNumber, StructuredReference};

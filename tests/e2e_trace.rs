@@ -10,9 +10,7 @@
 //!
 //! The service binaries must be built (`cargo build --bins`; `scripts/test` does it).
 
-mod common;
-#[path = "e2e_intake_form.rs"]
-mod form;
+use crate::form;
 #[path = "e2e_trace/otlp.rs"]
 mod otlp;
 

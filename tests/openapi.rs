@@ -1,7 +1,7 @@
 //! The OpenAPI document in the repository (`openapi/secal.v1.openapi.json`) is the one the
 //! build generates from the protos (`secal_proto::OPENAPI_JSON`, which the services serve):
 //! a proto changed without it fails here. `SECAL_BLESS=1 cargo test -p secal-e2e --test
-//! openapi` writes the generated one in its place.
+//! e2e openapi::` writes the generated one in its place.
 
 use std::path::Path;
 
@@ -15,7 +15,7 @@ fn the_checked_in_openapi_document_is_the_generated_one() -> anyhow::Result<()> 
     let stored = std::fs::read_to_string(&path)?;
     anyhow::ensure!(
         stored == generated,
-        "{} is out of date: run SECAL_BLESS=1 cargo test -p secal-e2e --test openapi",
+        "{} is out of date: run SECAL_BLESS=1 cargo test -p secal-e2e --test e2e openapi::",
         path.display()
     );
     // Every RPC of the contract is an operation of the document.

@@ -12,8 +12,7 @@ use secal_testkit::{Suite, Svc};
 use tonic::{Code, Status, transport::Channel};
 use tonic_types::StatusExt;
 
-#[path = "../e2e_intake_form.rs"]
-pub mod form;
+pub(crate) use crate::form;
 
 pub use form::{CHILDREN, DEBTOR, MOTHER, date, key, nn};
 

@@ -478,5 +478,35 @@ impl Drop for Suite {
             let _ = r.stop.send(());
             r.task.abort();
         }
+        // The end-to-end binary runs hundreds of suites on one server: each test's database
+        // goes with it, or their files fill the disk. On a thread of its own, since this may
+        // run on the test's (possibly single-threaded) runtime.
+        if let Ok(pg) = pg() {
+            let url = pg.admin_url("postgres");
+            let database = std::mem::take(&mut self.database);
+            let _ = std::thread::spawn(move || drop_database(&url, &database)).join();
+        }
     }
+}
+
+/// `DROP DATABASE … WITH (FORCE)`: connections still open (a pool being torn down, a
+/// killed service's) are closed by the server. Failures only leave a database behind.
+fn drop_database(admin_url: &str, database: &str) {
+    use sqlx::{AssertSqlSafe, Connection, raw_sql};
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async {
+        if let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await {
+            // The name is the suite's own (`t_<uuid>`), never input.
+            let sql = format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            if let Err(e) = raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await {
+                eprintln!("test database {database} left behind: {e}");
+            }
+            let _ = admin.close().await;
+        }
+    });
 }
