@@ -8,10 +8,10 @@
 //! 2,000 connections at once).
 
 mod common;
-#[path = "e2e_intake_form.rs"]
-mod form;
 #[path = "e2e_data_exchange/fixture.rs"]
 mod fixture;
+#[path = "e2e_intake_form.rs"]
+mod form;
 
 mod e2e_auth_edges;
 mod e2e_calculation_arrears;
