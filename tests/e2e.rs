@@ -3,9 +3,10 @@
 //! each with line tables), and thirty-odd of them filled CI's disk and spent minutes linking.
 //! `cargo test -p secal-e2e --test e2e e2e_payments_life::` runs one area.
 //!
-//! Two walks keep binaries of their own, for what they do to their process: `e2e_hostile`
-//! (installs a panic hook that counts every panic in the process) and `e2e_overload` (opens
-//! 2,000 connections at once).
+//! Three keep binaries of their own, for what they do to their process: `e2e_faults` (stops
+//! and kills the process's PostgreSQL server, then runs it with full durability),
+//! `e2e_hostile` (installs a panic hook that counts every panic in the process) and
+//! `e2e_overload` (opens 2,000 connections at once).
 
 mod common;
 #[path = "e2e_data_exchange/fixture.rs"]
@@ -23,7 +24,6 @@ mod e2e_claim_account_lives;
 mod e2e_claim_account_reads;
 mod e2e_data_exchange;
 mod e2e_data_exchange_log;
-mod e2e_faults;
 mod e2e_foreign_client;
 mod e2e_foundation;
 mod e2e_intake;

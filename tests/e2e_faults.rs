@@ -12,7 +12,8 @@
 
 #[path = "load/engine.rs"]
 mod engine;
-use crate::form;
+#[path = "e2e_intake_form.rs"]
+mod form;
 
 use std::{collections::HashSet, time::Duration};
 
