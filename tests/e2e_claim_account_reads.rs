@@ -219,7 +219,6 @@ async fn book_ledger(x: &mut Ctx, number: &str) -> anyhow::Result<()> {
             item(C::Surcharge, "", 1, "45.50"),
         ],
         basis: "test debts".into(),
-        ..Default::default()
     });
     x.c.ledger.recognize_debtor_debt(r).await?;
     // SECAL's advance for January, booked as the advances run books it (both legs).

@@ -504,7 +504,7 @@ const KNOWN_GAPS: &[(&str, usize)] = &[
     ("IntakeService/CompleteApplication", 247),
     ("IntakeService/SubmitApplication", 32),
     ("LedgerService/ReceiveDossierEvent", 142),
-    ("LedgerService/RecognizeDebtorDebt", 84),
+    ("LedgerService/RecognizeDebtorDebt", 4),
     ("PayoutsService/ConfirmPayouts", 6),
     ("PayoutsService/CreatePayoutBatch", 2),
     ("PayoutsService/RecordPayoutReturn", 6),

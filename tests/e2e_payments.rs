@@ -383,7 +383,6 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         dossier_number: d.clone(),
         items,
         basis: "mandate".into(),
-        ..Default::default()
     };
     c.ledger.recognize_debtor_debt(c.req(r)).await?;
     // Advances of 175 for each month: SECAL steps into the creditor's rights.
@@ -811,7 +810,6 @@ async fn a_tax_refund_takes_only_the_debt_due_on_the_day_of_the_proposal() -> an
             dossier_number: d.clone(),
             items,
             basis: "judgment".into(),
-            ..Default::default()
         }))
         .await?;
     let propose = |id: &str| pb::ProposeTaxRefundOffsetRequest {
@@ -910,7 +908,6 @@ async fn a_certified_debt_dates_from_the_oldest_recognition_since_it_last_stood_
             })
             .collect(),
         basis: "judgment".into(),
-        ..Default::default()
     };
     let certified = |c: &mut Ctx| {
         let r = c.req(pb::ListCertifiedDebtsRequest {

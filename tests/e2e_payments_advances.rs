@@ -106,8 +106,8 @@ const MAY: (i32, i32) = (2024, 5);
 const JUNE: (i32, i32) = (2024, 6);
 
 /// The month's dues of a dossier's children (child, amount), booked before the advances run
-/// as the claim account books them: the maintenance recognised as the debtor's debt to each
-/// child for the month, enforceable from the 1st.
+/// by the dossier's claim account (booked to the 2nd of the month, its dues then enforceable),
+/// and checked to be what the claim account booked for each child.
 async fn book_dues(
     suite: &Suite,
     client: &mut Client,
@@ -116,27 +116,34 @@ async fn book_dues(
     (year, month): (i32, i32),
     dues: &[(&str, &str)],
 ) -> anyhow::Result<()> {
-    let items = dues
-        .iter()
-        .map(|(child, amount)| pb::DebtItem {
-            component: pb::DebtComponent::Principal as i32,
-            creditor_person_id: (*child).into(),
-            month: ym(year, month),
-            amount: money(amount),
-            enforceable_since: date(year, month, 1),
-        })
-        .collect();
-    let req = pb::RecognizeDebtorDebtRequest {
+    let req = pb::BookClaimAccountRequest {
         idempotency_key: key(&format!("dues-{d}-{year}-{month:02}")),
         dossier_number: d.into(),
-        items,
-        basis: format!("dues of {year}-{month:02}"),
-        ..Default::default()
+        booked_to: date(year, month, 2),
     };
     client
-        .ledger
-        .recognize_debtor_debt(suite.request(token, req))
+        .claims
+        .book_claim_account(suite.request(token, req))
         .await?;
+    let pool = suite.admin_pool().await?;
+    for (child, amount) in dues {
+        let booked: Option<rust_decimal::Decimal> = sqlx::query_scalar(
+            "SELECT sum(t.amount)::numeric / 100 FROM payments.ledger_transfers t
+               JOIN payments.ledger_accounts a ON a.id = t.credit_account
+              WHERE a.dossier_number = $1 AND a.party_person_id = $2 AND t.for_month = $3
+                AND t.code = $4",
+        )
+        .bind(d)
+        .bind(child)
+        .bind(chrono::NaiveDate::from_ymd_opt(year, month as u32, 1))
+        .bind(pb::TransferCode::DebtRecognition as i16)
+        .fetch_one(&pool)
+        .await?;
+        anyhow::ensure!(
+            booked == Some(amount.parse()?),
+            "{d} {child} {year}-{month:02}: the claim account booked {booked:?}, not {amount}"
+        );
+    }
     Ok(())
 }
 

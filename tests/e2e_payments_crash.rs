@@ -80,7 +80,6 @@ fn dues(seq: u32) -> pb::RecognizeDebtorDebtRequest {
             enforceable_since: date(2024, 5, 1),
         }],
         basis: "dues of 2024-05".into(),
-        ..Default::default()
     }
 }
 

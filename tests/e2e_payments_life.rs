@@ -95,8 +95,8 @@ fn child(id: &str, born: Option<pb::Date>, amount: &str) -> pb::DossierCreditor 
     }
 }
 
-/// Activated on 2 May 2024 under a title from May 2024: the claim account books May's 350
-/// (and its 13 % fee) as the mandate; April's arrears come by hand below.
+/// Activated on 2 May 2024 under a title from April 2024: the claim account books April's
+/// and May's 350 (child-1 200, child-2 150) and each month's 13 % fee as the mandate.
 fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
     let id = "00000000-0000-4000-a000-000000000071".to_owned();
     let mut event = common::dossier_event(
@@ -124,7 +124,7 @@ fn activated(d: &str) -> pb::ReceiveDossierEventRequest {
             title: Some(pb::ExecutoryTitle {
                 first_month: Some(pb::YearMonth {
                     year: 2024,
-                    month: 5,
+                    month: 4,
                 }),
                 ..Default::default()
             }),
@@ -188,30 +188,9 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     let t = run_may(&mut c).await?;
     assert_eq!((t.advances_paid, t.failed), (2, 0), "{t:?}");
     assert_eq!(eur(t.amount_paid.as_ref()), d("325"));
-    // Arrears of April for child-1 (not advanced), interest 10, surcharge 20.
-    let item = |component: pb::DebtComponent, creditor: &str, month, amount: &str| pb::DebtItem {
-        component: component as i32,
-        creditor_person_id: creditor.into(),
-        month,
-        amount: money(amount),
-        enforceable_since: date(2024, 5, 1),
-    };
-    c.ledger
-        .recognize_debtor_debt(c.req(pb::RecognizeDebtorDebtRequest {
-            idempotency_key: key("arrears"),
-            dossier_number: dn.clone(),
-            items: vec![
-                item(pb::DebtComponent::Principal, "child-1", may(4), "200.00"),
-                item(pb::DebtComponent::Interest, "child-1", None, "10.00"),
-                item(pb::DebtComponent::Surcharge, "", None, "20.00"),
-            ],
-            basis: "mandate".into(),
-            ..Default::default()
-        }))
-        .await?;
-
-    // A partial payment of 400 for May (580 is owed): May's advances back to SECAL (175 +
-    // 150), May's rest to child-1 (25), then April's arrears (50 of 200).
+    // A partial payment of 400 for May (791 is owed: 700 of maintenance and 91 of fees):
+    // May's advances back to SECAL (175 + 150), May's rest to child-1 (25), then the oldest
+    // arrears, April's, creditor by creditor: child-1's (50 of 200).
     let paid = c
         .receipts
         .record_debtor_payment(c.req(pb::RecordDebtorPaymentRequest {
@@ -286,8 +265,8 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
         Code::NotFound,
     );
 
-    // A tax refund of 100 is offset in full (180 still owed) and confirmed: untied, it
-    // pays April's arrears.
+    // A tax refund of 100 is offset in full (391 still owed) and confirmed: untied, it
+    // pays April's arrears, child-1's first.
     let offset = c
         .recovery
         .propose_tax_refund_offset(c.req(pb::ProposeTaxRefundOffsetRequest {
@@ -380,10 +359,11 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     assert_eq!(conf.payouts.len(), 2);
 
     // Every creditor's position by hand.
-    // child-1: owed 200 (May) + 200 (April) + 10 interest = 410; advanced 175; paid by the
-    // debtor 25 + 50 + 100 → still owed to child-1: 410 − 175 − 175 = 60 (April 50 and the
-    // interest 10); SECAL's advance recovered; 350 paid out.
-    // child-2: owed 150, advanced 150, recovered 150: nothing outstanding; 150 paid out.
+    // child-1: owed 200 (April) + 200 (May) = 400; advanced 175; paid by the debtor
+    // 25 + 50 + 100 → still owed to child-1: 400 − 175 − 175 = 50 (of April); SECAL's advance
+    // recovered; 350 paid out.
+    // child-2: owed 150 (April) + 150 (May); May advanced 150 and recovered: April's 150
+    // outstanding; 150 paid out.
     let ledger = c
         .ledger
         .get_dossier_ledger(c.req(pb::GetDossierLedgerRequest {
@@ -405,19 +385,19 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     assert_eq!(
         positions,
         [
-            ("child-1".into(), d("60"), d("0"), d("0"), d("350")),
-            ("child-2".into(), d("0"), d("0"), d("0"), d("150")),
+            ("child-1".into(), d("50"), d("0"), d("0"), d("350")),
+            ("child-2".into(), d("150"), d("0"), d("0"), d("150")),
         ]
     );
-    // The debtor still owes April's 50, the interest 10, the surcharge 20 and the fee the
-    // activation booked on May (13 % of 350).
-    assert_eq!(eur(ledger.debtor_outstanding.as_ref()), d("125.50"));
+    // The debtor still owes April's 50 + 150 and the fees the activation booked on April and
+    // May (13 % of 350 each): 291.
+    assert_eq!(eur(ledger.debtor_outstanding.as_ref()), d("291"));
     // Service accounts: advances funding 325 out, 325 back; 400 came through the bank, 100
-    // through the tax offset; the surcharge is SECAL's fee.
+    // through the tax offset; the fees are SECAL's (2 × 45.50).
     assert_eq!(c.balance("advances-funding").await?, d("0"));
     assert_eq!(c.balance("bank").await?, d("400"));
     assert_eq!(c.balance("tax-offset-clearing").await?, d("100"));
-    assert_eq!(c.balance("fee-income").await?, d("65.50"));
+    assert_eq!(c.balance("fee-income").await?, d("91"));
 
     // The dossier's transfers, page by page, are exactly those touching its accounts, and a
     // value-date range keeps only its own.

@@ -41,7 +41,6 @@ impl Ctx {
             dossier_number: d.clone(),
             items: vec![item],
             basis: "judgment".into(),
-            ..Default::default()
         };
         self.ledger.recognize_debtor_debt(self.req(r)).await?;
         Ok(d)
@@ -732,72 +731,80 @@ fn pb_date(d: chrono::NaiveDate) -> Option<pb::Date> {
 #[tokio::test]
 async fn a_plan_counts_the_dues_falling_due_over_it_and_flags_a_changed_debt() -> anyhow::Result<()>
 {
-    use chrono::{Datelike, Days, Months, NaiveDate, Utc};
+    use chrono::{Datelike, Months, NaiveDate, Utc};
     let mut c = Ctx::start(&[Svc::Calculation, Svc::Payments], "agent-plans").await?;
     let person = format!("debtor-{NISS_1985}");
     let today = Utc::now().date_naive();
-    let next_month = today
-        .with_day(1)
-        .and_then(|d| d.checked_add_months(Months::new(1)))
+    let this_month = today.with_day(1).unwrap_or(today);
+    let next_month = this_month
+        .checked_add_months(Months::new(1))
         .unwrap_or(today);
-    // The title: €100 a month for child-1, due on the 1st, from next month (nothing due yet).
+    let ym = |m: NaiveDate| {
+        Some(pb::YearMonth {
+            year: m.year(),
+            month: m.month() as i32,
+        })
+    };
+    // The title: €100 a month for child-1, due on the 1st, from four months ago: on its
+    // activation today the claim account books five months due (500) and their 13 % fees
+    // (65), all enforceable.
     let d = DossierNumber::new(2024, 95)?.to_string();
-    let mut snapshot = common::debtor_dossier(&d, NISS_1985);
-    snapshot.application_date = pb_date(today);
-    snapshot.active_from = pb_date(today);
-    snapshot.title = Some(pb::ExecutoryTitle {
-        kind: pb::TitleKind::Judgment as i32,
-        title_date: date(2024, 1, 10),
-        first_month: Some(pb::YearMonth {
-            year: next_month.year(),
-            month: next_month.month() as i32,
-        }),
-        due_day: 1,
-        ..Default::default()
-    });
-    snapshot.creditors = vec![pb::DossierCreditor {
-        person: Some(pb::DossierPerson {
-            person_id: "child-1".into(),
+    let snapshot = |first: NaiveDate| {
+        let mut snapshot = common::debtor_dossier(&d, NISS_1985);
+        snapshot.application_date = pb_date(today);
+        snapshot.active_from = pb_date(today);
+        snapshot.title = Some(pb::ExecutoryTitle {
+            kind: pb::TitleKind::Judgment as i32,
+            title_date: date(2024, 1, 10),
+            first_month: ym(first),
+            due_day: 1,
             ..Default::default()
-        }),
-        creditor_key: "c1".into(),
-        kind: pb::CreditorKind::Child as i32,
-        monthly_amount: money("100.00"),
-        ..Default::default()
-    }];
-    let event = common::dossier_event("00000000-0000-4000-8000-000000000095", 1, snapshot);
-    c.ledger.receive_dossier_event(c.req(event)).await?;
-    // €500 enforceable since January 2024, and €300 recognised ahead of its value date.
-    let item = |m: u32, amount: &str, on: NaiveDate| pb::DebtItem {
-        component: pb::DebtComponent::Principal as i32,
-        creditor_person_id: "child-2".into(),
-        month: Some(pb::YearMonth {
-            year: 2024,
-            month: m as i32,
-        }),
-        amount: money(amount),
-        enforceable_since: pb_date(on),
+        });
+        snapshot.creditors = vec![pb::DossierCreditor {
+            person: Some(pb::DossierPerson {
+                person_id: "child-1".into(),
+                ..Default::default()
+            }),
+            creditor_key: "c1".into(),
+            kind: pb::CreditorKind::Child as i32,
+            monthly_amount: money("100.00"),
+            ..Default::default()
+        }];
+        snapshot
     };
-    let recognise = |k: &str, items| pb::RecognizeDebtorDebtRequest {
-        idempotency_key: key(k),
-        dossier_number: d.clone(),
-        items,
-        basis: "judgment".into(),
-        ..Default::default()
+    let months_ago = |n| {
+        this_month
+            .checked_sub_months(Months::new(n))
+            .unwrap_or(today)
     };
-    let jan = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(today);
-    let r = recognise(
-        "debt-95",
-        vec![
-            item(1, "500.00", jan),
-            item(2, "300.00", today + Days::new(60)),
-        ],
+    let event = common::dossier_event(
+        "00000000-0000-4000-8000-000000000095",
+        1,
+        snapshot(months_ago(4)),
     );
-    c.ledger.recognize_debtor_debt(c.req(r)).await?;
+    c.ledger.receive_dossier_event(c.req(event)).await?;
+    // Its debt is the claim account's: none is recognised by hand on such a dossier.
+    let by_hand = pb::RecognizeDebtorDebtRequest {
+        idempotency_key: key("debt-95"),
+        dossier_number: d.clone(),
+        items: vec![pb::DebtItem {
+            component: pb::DebtComponent::Principal as i32,
+            creditor_person_id: "child-2".into(),
+            month: ym(months_ago(1)),
+            amount: money("50.00"),
+            enforceable_since: pb_date(today),
+        }],
+        basis: "judgment".into(),
+    };
+    let s = assert_code(
+        c.ledger.recognize_debtor_debt(c.req(by_hand)).await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&s), "CLAIM_ACCOUNT_KEEPS_THE_DEBT");
 
-    // €250 a month from next month's 1st: 500 alone takes 2; with the dues of the months it
-    // lasts (100 each, due on the 1st from next month) it takes 4: 500 + 4 × 100 = 900 =
-    // 3 × 250 + 150.
+    // €250 a month from next month's 1st: 565 alone takes 3; with the dues of the months it
+    // lasts (100 each, due on the 1st from next month) it takes 4: 565 + 4 × 100 = 965 =
+    // 3 × 250 + 215.
     let mut req = plan_request("d-1", &person, &d);
     req.start_date = pb_date(next_month);
     req.due_day = 1;
@@ -805,10 +812,10 @@ async fn a_plan_counts_the_dues_falling_due_over_it_and_flags_a_changed_debt() -
     req.override_reason = "agreed with the debtor".into();
     let plan = c.create(req.clone()).await?;
     let amounts: Vec<_> = plan.instalments.iter().map(|i| eur(&i.amount)).collect();
-    assert_eq!(amounts, [dec("250"), dec("250"), dec("250"), dec("150")]);
-    assert_eq!(eur(&plan.sized_debt), dec("500"));
+    assert_eq!(amounts, [dec("250"), dec("250"), dec("250"), dec("215")]);
+    assert_eq!(eur(&plan.sized_debt), dec("565"));
     assert_eq!(eur(&plan.sized_dues), dec("400"));
-    assert_eq!(eur(&plan.current_debt), dec("500"));
+    assert_eq!(eur(&plan.current_debt), dec("565"));
     assert!(!plan.debt_changed);
     let rules: Vec<_> = plan
         .sizing_explanation
@@ -821,16 +828,21 @@ async fn a_plan_counts_the_dues_falling_due_over_it_and_flags_a_changed_debt() -
     // A payment lowers the debt as the plan foresees: not a change.
     c.pay("d-pay", &d, "250.00", pb_date(today)).await?;
     let now = c.get(&plan.plan_id).await?;
-    assert_eq!(eur(&now.current_debt), dec("250"));
-    assert_eq!(eur(&now.sized_debt), dec("500"));
+    assert_eq!(eur(&now.current_debt), dec("315"));
+    assert_eq!(eur(&now.sized_debt), dec("565"));
     assert!(!now.debt_changed, "{now:?}");
 
-    // A debt the plan did not count: flagged, the plan itself unchanged (re-sizing is a new
-    // plan).
-    let r = recognise("debt-95b", vec![item(3, "50.00", jan)]);
-    c.ledger.recognize_debtor_debt(c.req(r)).await?;
+    // A debt the plan did not count: the title corrected to start a month earlier, the claim
+    // account books that month (100 and its fee 13): flagged, the plan itself unchanged
+    // (re-sizing is a new plan).
+    let event = common::dossier_event(
+        "00000000-0000-4000-8000-000000000096",
+        2,
+        snapshot(months_ago(5)),
+    );
+    c.ledger.receive_dossier_event(c.req(event)).await?;
     let now = c.get(&plan.plan_id).await?;
-    assert_eq!(eur(&now.current_debt), dec("300"));
+    assert_eq!(eur(&now.current_debt), dec("428"));
     assert!(now.debt_changed);
     assert_eq!(now.instalments.len(), 4);
     let listed = c

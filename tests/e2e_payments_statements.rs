@@ -132,7 +132,6 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
                 enforceable_since: date(2024, 5, 1),
             }],
             basis: "mandate".into(),
-            ..Default::default()
         }))
         .await?;
     // The dossier's communication: base YYYYNNNNNN = 2024000031, check digits mod 97.

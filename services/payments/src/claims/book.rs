@@ -68,6 +68,33 @@ pub(crate) fn has_claim(s: &pb::DossierSnapshot) -> bool {
     s.title.is_some() && s.creditors.iter().any(|c| c.monthly_amount.is_some())
 }
 
+/// Refuses a debt booked by hand on a dossier whose claim account keeps its debt: the
+/// account books the difference between its table and the ledger, so the next booking
+/// (the next day's run at the latest) would reverse what was recognised by hand. A dossier
+/// payments does not know, or whose title fixes no amount, is not refused.
+pub(crate) async fn refuse_if_the_account_keeps_the_debt(
+    conn: &mut PgConnection,
+    number: &str,
+) -> ServiceResult<()> {
+    let kept = match dossier(conn, number).await {
+        Ok(d) => has_claim(&d.snapshot),
+        Err(e) if e.code() == secal_runtime::ErrorCode::NotFound => false,
+        Err(e) => return Err(e),
+    };
+    if kept {
+        return Err(ServiceError::failed_precondition(
+            "CLAIM_ACCOUNT_KEEPS_THE_DEBT",
+            format!(
+                "dossier {number}'s debt is kept by its claim account, computed from its title: \
+                 a debt recognised by hand would be reversed by the account's next booking; \
+                 amend the title through intake or record a legal act (RecordLegalAct), and \
+                 the account books the change"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The account's row: booked-to date, bookings so far, fee percentages.
 struct Account {
     booked_to: Option<NaiveDate>,

@@ -650,6 +650,9 @@ pub async fn recognize(
     {
         return Ok(resp);
     }
+    // Under the dossier's lock, as a claim-account booking is: none can start in between.
+    ledger::booking::lock_dossier(&mut tx, &c.dossier).await?;
+    crate::claims::book::refuse_if_the_account_keeps_the_debt(&mut tx, &c.dossier).await?;
     let created = ledger::create_transfers(&mut tx, &caller.actor().id, &specs).await?;
     tx.touch_dossier(&c.dossier);
     let resp = pb::RecognizeDebtorDebtResponse {
