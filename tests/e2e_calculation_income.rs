@@ -330,6 +330,102 @@ async fn bad_input_names_every_offending_field() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Brackets are looked up on the first day of the asked month: a temporary increase that began
+/// or ended inside a year (migration 0010) applies from its first whole month.
+#[tokio::test]
+async fn a_month_uses_the_brackets_in_force_on_its_first_day() -> anyhow::Result<()> {
+    let mut calc = Calc::start().await?;
+    let mut wage_with_one_child = async |year, month| -> anyhow::Result<_> {
+        let r = calc
+            .client
+            .compute_seizable_income(calc.req(seizable(
+                ym(year, month),
+                vec![income("salary", pb::IncomeKind::Wages, "2000.00")],
+                1,
+                pb::SeizureClaimKind::Ordinary,
+            )))
+            .await?
+            .into_inner();
+        Ok((
+            amount(&r.seizable_before_child_deduction).to_owned(),
+            amount(&r.seizable_amount).to_owned(),
+        ))
+    };
+    let cases = [
+        // 1 November 2022 is before the energy-crisis increase of 3 November: the 2022 set
+        // 1,186/1,274/1,406/1,538, child 73. 20%×88 + 30%×132 + 40%×132 + 462
+        // = 17.60 + 39.60 + 52.80 + 462.00 = 572.00; − 73.
+        ((2022, 11), ("572.00", "499.00")),
+        // December 2022, inside the increase (1,424/1,529/1,688/1,846, child 88):
+        // 20%×105 + 30%×159 + 40%×158 + 154 = 21.00 + 47.70 + 63.20 + 154.00 = 285.90; − 88.
+        ((2022, 12), ("285.90", "197.90")),
+        // March 2023, the raised increase (1,542/1,657/1,828/2,000, child 95):
+        // 20%×115 + 30%×171 + 40%×172 = 23.00 + 51.30 + 68.80 = 143.10; − 95.
+        ((2023, 3), ("143.10", "48.10")),
+        // April 2023, the ordinary 2023 set again (1,316/1,414/1,560/1,706, child 81):
+        // 20%×98 + 30%×146 + 40%×146 + 294 = 19.60 + 43.80 + 58.40 + 294.00 = 415.80; − 81.
+        ((2023, 4), ("415.80", "334.80")),
+        // August 2020, the COVID-19 increase of 20 June–31 August 2020 (1,366/1,467/1,619/
+        // 1,770, child 84): 20%×101 + 30%×152 + 40%×151 + 230 = 20.20 + 45.60 + 60.40 + 230.00
+        // = 356.20; − 84. July 2021 is in its later extension, with the same figures.
+        ((2020, 8), ("356.20", "272.20")),
+        ((2021, 7), ("356.20", "272.20")),
+        // September 2020, the increase ended: the 2020 set 1,138/1,222/1,349/1,475, child 70.
+        // 20%×84 + 30%×127 + 40%×126 + 525 = 16.80 + 38.10 + 50.40 + 525.00 = 630.30; − 70.
+        ((2020, 9), ("630.30", "560.30")),
+        // 2025 (royal decree of 5 December 2024): 1,388/1,492/1,646/1,800, child 86.
+        // 20%×104 + 30%×154 + 40%×154 + 200 = 20.80 + 46.20 + 61.60 + 200.00 = 328.60; − 86.
+        ((2025, 6), ("328.60", "242.60")),
+    ];
+    for ((year, month), expected) in cases {
+        let (before, seizable) = wage_with_one_child(year, month).await?;
+        assert_eq!(
+            (before.as_str(), seizable.as_str()),
+            expected,
+            "{year}-{month:02}"
+        );
+    }
+    Ok(())
+}
+
+/// Every month from January 2012 through December 2025 has seizure brackets in force, exactly
+/// one set (2026, 2004, 2005, 2007, 2009 and 2011 were not found with a citable source: see
+/// migration 0010).
+#[tokio::test]
+async fn every_month_from_2012_through_2025_has_one_set_of_brackets() -> anyhow::Result<()> {
+    let calc = Calc::start().await?;
+    let admin = calc.suite.admin_pool().await?;
+    let uncovered: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT to_char(m, 'YYYY-MM'), count(l.value_id)
+         FROM generate_series(DATE '2012-01-01', DATE '2025-12-01', interval '1 month') AS m
+         LEFT JOIN calculation.reference_live l
+             ON l.validity @> m::date
+             AND l.series_id = (SELECT id FROM calculation.reference_series
+                                WHERE kind = 'seizure_brackets' AND key = '')
+         GROUP BY m
+         HAVING count(l.value_id) <> 1
+         ORDER BY m",
+    )
+    .fetch_all(&admin)
+    .await?;
+    assert!(
+        uncovered.is_empty(),
+        "months without exactly one set: {uncovered:?}"
+    );
+    // Every live set cites a publication, not only the design notes.
+    let uncited: Vec<String> = sqlx::query_scalar(
+        "SELECT v.valid_from::text FROM calculation.reference_values v
+         JOIN calculation.reference_live l ON l.value_id = v.id
+         WHERE v.kind = 'seizure_brackets' AND v.valid_from >= DATE '2020-01-01'
+             AND v.source NOT LIKE '%Moniteur belge%'
+         ORDER BY v.valid_from",
+    )
+    .fetch_all(&admin)
+    .await?;
+    assert!(uncited.is_empty(), "{uncited:?}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_year_without_figures_is_a_failed_precondition() -> anyhow::Result<()> {
     let mut calc = Calc::start().await?;
@@ -345,7 +441,7 @@ async fn a_year_without_figures_is_a_failed_precondition() -> anyhow::Result<()>
         Code::FailedPrecondition,
     );
     assert!(
-        status.message().contains("seizure_brackets") && status.message().contains("2030-01-01"),
+        status.message().contains("seizure_brackets") && status.message().contains("2030-03-01"),
         "{status:?}"
     );
     // The maintenance exception needs no brackets.

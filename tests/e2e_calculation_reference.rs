@@ -189,14 +189,23 @@ async fn the_migrated_figures_are_listed_and_found_in_force() -> anyhow::Result<
             ..Default::default()
         })
         .await?;
-    let years: Vec<_> = all_brackets
+    // In force from a date: several sets in the years of the temporary increases (2020-2023).
+    let starts: Vec<_> = all_brackets
         .iter()
-        .map(|v| v.valid_from.map(|d| d.year).unwrap_or_default())
+        .map(|v| {
+            v.valid_from
+                .map(|d| (d.year, d.month, d.day))
+                .unwrap_or_default()
+        })
         .collect();
-    assert_eq!(
-        years,
-        (2014..=2024).collect::<Vec<_>>(),
-        "oldest first, one per year"
+    assert!(starts.is_sorted(), "oldest first: {starts:?}");
+    let years: std::collections::BTreeSet<_> = starts.iter().map(|s| s.0).collect();
+    let loaded: std::collections::BTreeSet<_> =
+        [2006, 2008].into_iter().chain(2012..=2025).collect();
+    assert_eq!(years, loaded, "the years whose publication was found");
+    assert!(
+        starts.contains(&(2022, 11, 3)),
+        "the increase of 3 November 2022"
     );
 
     let rate = c

@@ -11,10 +11,12 @@
 //!    total is the sum of the figures shown).
 //! 4. Ordinary claims: `SEIZURE_REPLACEMENT_SCALE` when every counted income is a
 //!    replacement income (and there is at least one), else `SEIZURE_EARNED_SCALE`, on the
-//!    brackets in force on 1 January of the month's year; each band's seizable part is
-//!    rounded to the cent and the bands are added up. Then `SEIZURE_CHILD_DEDUCTION`: the
-//!    per-child increment × dependent children is subtracted, never below zero (the
-//!    deduction shown is what was actually subtracted).
+//!    brackets in force on the first day of the month (a set is in force from a date, not for
+//!    a year: the yearly indexation applies from 1 January, but temporary increases started
+//!    and ended inside a year); each band's seizable part is rounded to the cent and the bands
+//!    are added up. Then `SEIZURE_CHILD_DEDUCTION`: the per-child increment × dependent
+//!    children is subtracted, never below zero (the deduction shown is what was actually
+//!    subtracted).
 //!    Maintenance claims: `SEIZURE_MAINTENANCE_EXCEPTION` — everything counted is seizable,
 //!    no scale, no child deduction, and no brackets are needed.
 
@@ -26,7 +28,6 @@ pub use kinds::{IncomeCategory, IncomeKind};
 pub use scale::{Band, Scale};
 pub use validate::validate;
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use secal_domain::{Money, YearMonth};
 
@@ -324,19 +325,16 @@ fn ordinary(
     refs: &ReferenceTable,
     ex: &mut Explainer,
 ) -> Result<(Scale, Vec<Band>, Money, Money), RuleError> {
-    let year = req.month.year();
-    let missing = |date| RuleError::MissingReference {
-        kind: RefKind::SeizureBrackets,
-        key: String::new(),
-        date,
-    };
-    // The contract applies "the brackets of that month's year": they are published per
-    // calendar year, so the value in force on 1 January is the year's.
-    let jan_1 =
-        NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| missing(req.month.first_day()))?;
-    let value = refs.in_force(RefKind::SeizureBrackets, "", jan_1)?;
+    let first_day = req.month.first_day();
+    // The brackets in force on the first day of the month apply to the whole month: a value is
+    // in force from a date, and some sets (temporary increases) begin or end inside a year.
+    let value = refs.in_force(RefKind::SeizureBrackets, "", first_day)?;
     let RefPayload::Brackets(brackets) = &value.payload else {
-        return Err(missing(jan_1));
+        return Err(RuleError::MissingReference {
+            kind: RefKind::SeizureBrackets,
+            key: String::new(),
+            date: first_day,
+        });
     };
     let bands = scale::bands(scale, brackets, counted_income);
     let before: Money = bands.iter().map(|b| b.seizable).sum();
@@ -349,7 +347,7 @@ fn ordinary(
         "",
         || {
             format!(
-                "{counted_income} on the {year} brackets: {} = {before}",
+                "{counted_income} on the brackets in force on {first_day}: {} = {before}",
                 scale::describe(&bands)
             )
         },

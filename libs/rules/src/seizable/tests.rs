@@ -1,3 +1,4 @@
+use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
 
@@ -12,17 +13,18 @@ fn money(s: &str) -> Money {
     Money::parse(s).unwrap()
 }
 
-fn brackets_table() -> ReferenceTable {
-    let years = [
-        (2023, ["1316", "1414", "1560", "1706", "81"]),
-        (2024, ["1341", "1440", "1589", "1738", "83"]),
-    ];
-    ReferenceTable::new(years.map(|(y, [a, b, c, d, child])| RefValue {
-        id: format!("sb-{y}"),
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// One set of brackets in force from `from` to `to` (inclusive).
+fn brackets(id: &str, from: NaiveDate, to: NaiveDate, [a, b, c, d, child]: [&str; 5]) -> RefValue {
+    RefValue {
+        id: id.into(),
         kind: RefKind::SeizureBrackets,
         key: String::new(),
-        valid_from: NaiveDate::from_ymd_opt(y, 1, 1).unwrap(),
-        valid_to: NaiveDate::from_ymd_opt(y, 12, 31),
+        valid_from: from,
+        valid_to: Some(to),
         payload: RefPayload::Brackets(SeizureBrackets {
             a: money(a),
             b: money(b),
@@ -31,7 +33,52 @@ fn brackets_table() -> ReferenceTable {
             child_increment: money(child),
         }),
         source: "test".into(),
-    }))
+    }
+}
+
+fn brackets_table() -> ReferenceTable {
+    let years = [
+        (2023, ["1316", "1414", "1560", "1706", "81"]),
+        (2024, ["1341", "1440", "1589", "1738", "83"]),
+    ];
+    ReferenceTable::new(
+        years.map(|(y, figures)| {
+            brackets(&format!("sb-{y}"), date(y, 1, 1), date(y, 12, 31), figures)
+        }),
+    )
+    .unwrap()
+}
+
+/// 2022–2023 as published: the yearly sets, the energy-crisis increase from 3 November 2022
+/// (law of 30 October 2022), raised again for 1 January – 31 March 2023 (royal decree of
+/// 21 December 2022), then the ordinary 2023 set from 1 April 2023.
+fn mid_year_table() -> ReferenceTable {
+    ReferenceTable::new([
+        brackets(
+            "sb-2022",
+            date(2022, 1, 1),
+            date(2022, 11, 2),
+            ["1186", "1274", "1406", "1538", "73"],
+        ),
+        brackets(
+            "sb-2022-11",
+            date(2022, 11, 3),
+            date(2022, 12, 31),
+            ["1424", "1529", "1688", "1846", "88"],
+        ),
+        brackets(
+            "sb-2023-q1",
+            date(2023, 1, 1),
+            date(2023, 3, 31),
+            ["1542", "1657", "1828", "2000", "95"],
+        ),
+        brackets(
+            "sb-2023-04",
+            date(2023, 4, 1),
+            date(2023, 12, 31),
+            ["1316", "1414", "1560", "1706", "81"],
+        ),
+    ])
     .unwrap()
 }
 
@@ -100,7 +147,7 @@ fn the_domain_example_gives_303_10() {
     assert_eq!(scale_step.rule.id, "SEIZURE_EARNED_SCALE");
     assert_eq!(
         scale_step.detail,
-        "2000.00 on the 2024 brackets: 0 + 20%×99.00 + 30%×149.00 + 40%×149.00 + 262.00 = 386.10"
+        "2000.00 on the brackets in force on 2024-05-01: 0 + 20%×99.00 + 30%×149.00 + 40%×149.00 + 262.00 = 386.10"
     );
     assert_eq!(scale_step.reference_ids, ["sb-2024"]);
     let last = r.explanation.steps.last().unwrap();
@@ -177,6 +224,44 @@ fn a_lump_sum_is_spread_over_the_months_it_covers() {
 }
 
 #[test]
+fn a_month_uses_the_brackets_in_force_on_its_first_day() {
+    let table = mid_year_table();
+    let seizable = |y, m| {
+        let req = request(
+            ym(y, m),
+            vec![income("w", IncomeKind::Wages, "2000")],
+            1,
+            ClaimKind::Ordinary,
+        );
+        let r = compute(&req, &table, Explainer::new()).unwrap();
+        let scale_step = r.explanation.steps[2].clone();
+        (
+            r.seizable_amount.to_string(),
+            scale_step.reference_ids[0].clone(),
+            scale_step.detail,
+        )
+    };
+    // November 2022 began before the increase of 3 November: the ordinary 2022 brackets.
+    // 20%×88 + 30%×132 + 40%×132 + 462 = 17.60 + 39.60 + 52.80 + 462 = 572.00, − 73.
+    let (amount, id, detail) = seizable(2022, 11);
+    assert_eq!((amount.as_str(), id.as_str()), ("499.00", "sb-2022"));
+    assert!(detail.starts_with("2000.00 on the brackets in force on 2022-11-01: "));
+    // December 2022, inside the increase: 20%×105 + 30%×159 + 40%×158 + 154 =
+    // 21.00 + 47.70 + 63.20 + 154.00 = 285.90, − 88.
+    let (amount, id, _) = seizable(2022, 12);
+    assert_eq!((amount.as_str(), id.as_str()), ("197.90", "sb-2022-11"));
+    // March 2023, the raised increase: 20%×115 + 30%×171 + 40%×172 + 0 =
+    // 23.00 + 51.30 + 68.80 = 143.10, − 95.
+    let (amount, id, _) = seizable(2023, 3);
+    assert_eq!((amount.as_str(), id.as_str()), ("48.10", "sb-2023-q1"));
+    // April 2023, the month after: the ordinary 2023 brackets again, not the January ones.
+    // 20%×98 + 30%×146 + 40%×146 + 294 = 19.60 + 43.80 + 58.40 + 294.00 = 415.80, − 81.
+    let (amount, id, detail) = seizable(2023, 4);
+    assert_eq!((amount.as_str(), id.as_str()), ("334.80", "sb-2023-04"));
+    assert!(detail.starts_with("2000.00 on the brackets in force on 2023-04-01: "));
+}
+
+#[test]
 fn the_maintenance_exception_takes_everything_but_cpas_aid() {
     let r = run(&request(
         ym(2023, 11),
@@ -215,7 +300,7 @@ fn the_child_deduction_never_goes_below_zero() {
 }
 
 #[test]
-fn a_year_without_brackets_is_a_missing_reference() {
+fn a_month_without_brackets_is_a_missing_reference() {
     let req = request(
         ym(2030, 4),
         vec![income("w", IncomeKind::Wages, "2000")],
@@ -225,7 +310,7 @@ fn a_year_without_brackets_is_a_missing_reference() {
     let err = compute(&req, &brackets_table(), Explainer::new()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "no seizure_brackets value in force on 2030-01-01"
+        "no seizure_brackets value in force on 2030-04-01"
     );
     // The maintenance exception needs no brackets.
     let req = SeizableRequest {
