@@ -132,22 +132,23 @@ fn unpaid_month(
     receipt_month: Option<YearMonth>,
     first: impl FnOnce(YearMonth) -> bool,
 ) {
-    let field = at.of("month");
-    match secal_runtime::wire::optional_year_month_from_pb(&field, month) {
+    // Named only when refused: a form declares dozens of rows.
+    let field = || at.of("month");
+    match secal_runtime::wire::optional_year_month_from_pb("", month) {
         Ok(Some(m)) => {
             if receipt_month.is_some_and(|r| m > r) {
                 c.invalid(
-                    &field,
+                    field(),
                     "MONTH_AFTER_APPLICATION",
                     "arrears are months due by the application",
                 );
             }
             if !first(m) {
-                c.invalid(field, "MONTH_DUPLICATE", "one row per creditor and month");
+                c.invalid(field(), "MONTH_DUPLICATE", "one row per creditor and month");
             }
         }
-        Ok(None) => c.invalid(field, "MONTH_REQUIRED", "a month is required"),
-        Err(_) => c.invalid(field, "MONTH_INVALID", "not a month"),
+        Ok(None) => c.invalid(field(), "MONTH_REQUIRED", "a month is required"),
+        Err(_) => c.invalid(field(), "MONTH_INVALID", "not a month"),
     }
 }
 

@@ -182,16 +182,19 @@ impl Check {
 }
 
 /// The path of one entry of a list in the form (e.g. `form.creditors[2]`), which names
-/// the fields of that entry.
-pub(crate) struct At(String);
+/// the fields of that entry; written out only when a field is named.
+pub(crate) struct At {
+    list: &'static str,
+    i: usize,
+}
 
 impl At {
-    fn entry(list: &str, i: usize) -> Self {
-        Self(format!("{list}[{i}]"))
+    fn entry(list: &'static str, i: usize) -> Self {
+        Self { list, i }
     }
 
     fn of(&self, field: &str) -> String {
-        format!("{}.{field}", self.0)
+        format!("{}[{}].{field}", self.list, self.i)
     }
 }
 
