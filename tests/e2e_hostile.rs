@@ -458,16 +458,9 @@ fn judge(case: &Case, answer: &Result<(), Status>) -> Verdict {
     }
     match (case.expect, answer) {
         (Expect::Survive, _) => Verdict::Fine,
-        // tonic answers OUT_OF_RANGE for a message over the server's limit, before any
-        // service code runs; a clean refusal as much as RESOURCE_EXHAUSTED.
-        (Expect::TooLarge, Err(s))
-            if matches!(
-                s.code(),
-                Code::ResourceExhausted | Code::InvalidArgument | Code::OutOfRange
-            ) =>
-        {
-            Verdict::Fine
-        }
+        // A message over the server's limit: RESOURCE_EXHAUSTED, as gRPC says (tonic's own
+        // OUT_OF_RANGE is rewritten by the request layer).
+        (Expect::TooLarge, Err(s)) if s.code() == Code::ResourceExhausted => Verdict::Fine,
         (Expect::TooLarge, _) => Verdict::Failed(format!("10 MB not refused: {}", said(answer))),
         (Expect::Refused, Err(s)) if s.code() == Code::InvalidArgument && names(s, &case.field) => {
             Verdict::Fine

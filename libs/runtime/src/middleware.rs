@@ -89,6 +89,7 @@ where
         Box::pin(
             async move {
                 let mut res = inner.call(req).await?;
+                oversize_is_resource_exhausted(res.headers_mut());
                 // Unary errors come back "trailers-only": the status is in the headers.
                 let status = res
                     .headers()
@@ -112,6 +113,23 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+/// A request over the message-size limit is refused by tonic's decoder, before any service
+/// code, as OUT_OF_RANGE; gRPC says RESOURCE_EXHAUSTED for a message larger than the
+/// configured maximum (and grpc-core answers so), which is what clients retry-classify on.
+/// The refusal is trailers-only, so its status is in the headers; tonic's message names it.
+fn oversize_is_resource_exhausted(headers: &mut http::HeaderMap) {
+    let out_of_range = headers
+        .get("grpc-status")
+        .is_some_and(|v| v.as_bytes() == b"11");
+    let oversize = headers
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|m| m.contains("decoded%20message%20length%20too%20large"));
+    if out_of_range && oversize {
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
     }
 }
 
