@@ -341,11 +341,12 @@ async fn the_database_refuses_unknown_accounts_and_account_deletion() -> anyhow:
     Ok(())
 }
 
+/// The dossier's activation; its event id is the dossier number's twelve digits, one per
+/// dossier (a sum of its bytes made two dossiers share an id, and the second activation was
+/// taken for a replay of the first).
 fn activated(d: &str, debtor_nn: &str) -> pb::ReceiveDossierEventRequest {
-    let id = format!(
-        "00000000-0000-4000-8000-{:012}",
-        d.len() + debtor_nn.len() * 1000 + d.bytes().map(usize::from).sum::<usize>()
-    );
+    let digits: String = d.chars().filter(char::is_ascii_digit).collect();
+    let id = format!("00000000-0000-4000-8000-{digits:0>12}");
     common::dossier_event(&id, 1, common::debtor_dossier(d, debtor_nn))
 }
 
@@ -966,6 +967,67 @@ async fn a_certified_debt_dates_from_the_oldest_recognition_since_it_last_stood_
 /// one CreateLedgerTransfers are each named (a row answered only its first problem, and a
 /// NUL in a description was INTERNAL); an amount written with a space is refused as by every
 /// method (one amount parser); impossible planned payment dates are refused (they were stored).
+/// Debts recognised at the same moment on two dossiers of one debtor all reach the certified
+/// debt: each booking rewrites the debtor's certified debt before it commits, and the second
+/// of two concurrent ones must count the first (it read the ledger before the first committed
+/// and overwrote its figure, before the rewrite took the debtor's lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_debts_of_one_debtor_all_reach_the_certified_debt() -> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
+    let (d1, d2) = (dossier(93), dossier(94));
+    for d in [&d1, &d2] {
+        c.ledger
+            .receive_dossier_event(c.req(activated(d, NISS_1985)))
+            .await?;
+    }
+    let recognise = |d: &str, k: String| pb::RecognizeDebtorDebtRequest {
+        idempotency_key: key(&k),
+        dossier_number: d.to_owned(),
+        items: vec![pb::DebtItem {
+            component: pb::DebtComponent::Principal as i32,
+            creditor_person_id: "child-1".into(),
+            month: month(3),
+            amount: money("1.00"),
+            enforceable_since: date(2024, 3, 1),
+        }],
+        basis: "judgment".into(),
+    };
+    // Pairs of calls, one per dossier, 16 calls in flight (under the service's limit).
+    const ROUNDS: usize = 200;
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+    let mut calls: Vec<tokio::task::JoinHandle<Result<(), tonic::Status>>> = Vec::new();
+    for i in 0..ROUNDS {
+        for d in [&d1, &d2] {
+            let mut ledger = c.ledger.clone();
+            let r = c.req(recognise(d, format!("race-{d}-{i}")));
+            let gate = gate.clone();
+            calls.push(tokio::spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                ledger.recognize_debtor_debt(r).await.map(drop)
+            }));
+        }
+    }
+    for call in calls {
+        call.await??;
+    }
+    let debts = c
+        .recovery
+        .list_certified_debts(c.req(pb::ListCertifiedDebtsRequest {
+            page: None,
+            changed_after_sequence: 0,
+        }))
+        .await?
+        .into_inner()
+        .debts;
+    let debt = debts
+        .iter()
+        .find(|x| x.debtor.as_ref().map(|n| n.value.as_str()) == Some(NISS_1985))
+        .and_then(|x| x.amount.clone())
+        .unwrap_or_default();
+    assert_eq!(eur(&debt.amount), eur(&format!("{}", 2 * ROUNDS)));
+    Ok(())
+}
+
 #[tokio::test]
 async fn bad_rows_padded_amounts_and_impossible_dates_are_refused_by_name() -> anyhow::Result<()> {
     let mut c = Ctx::start(&[Svc::Payments], "agent-bad").await?;

@@ -358,6 +358,9 @@ impl Booking {
         .fetch_all(&mut *self.tx)
         .await?;
         self.debtors.extend(of_dossiers);
+        if !self.debtors.is_empty() {
+            lock_certified_debtors(&mut self.tx, &self.debtors).await?;
+        }
         for nn in &self.debtors {
             refresh_certified_debtor(&mut self.tx, nn).await?;
         }
@@ -377,6 +380,27 @@ impl std::ops::DerefMut for Booking {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.tx
     }
+}
+
+/// Locks the debtors' certified debts until the commit, in one order. Under read committed,
+/// two bookings on two dossiers of one debtor each computed the debt from what was committed
+/// when their rewrite began; the later writer overwrote the earlier one's figure with a sum
+/// that missed it (a lost update, found by a test of concurrent recognitions). With the lock,
+/// the second rewrite starts after the first commits, so its statement sees it. Taken last,
+/// at commit, after every dossier lock, so no cycle can form.
+async fn lock_certified_debtors(
+    conn: &mut PgConnection,
+    debtors: &BTreeSet<String>,
+) -> Result<(), LedgerError> {
+    // A sorted set: every transaction locks its debtors in the same order.
+    let ordered: Vec<&str> = debtors.iter().map(String::as_str).collect();
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtext('certified-debt:' || nn)) FROM unnest($1::text[]) nn",
+    )
+    .bind(&ordered)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Rewrites a debtor's certified debt when it changed (a new change sequence). Only
