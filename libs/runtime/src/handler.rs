@@ -49,6 +49,10 @@ impl Violations {
         self.0.push(FieldViolation::new(field, description));
     }
 
+    pub fn extend(&mut self, found: impl IntoIterator<Item = FieldViolation>) {
+        self.0.extend(found);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -13,6 +13,7 @@ pub mod limit;
 pub mod middleware;
 pub mod server;
 pub mod service;
+pub mod syntax;
 pub mod telemetry;
 pub mod tls;
 pub mod wire;

@@ -8,7 +8,7 @@ use secal_rules::lifecycle::Step;
 use secal_runtime::{
     Caller, ServiceError, ServiceResult, Violations,
     idempotency::{self, Claim},
-    wire,
+    syntax, wire,
 };
 use sqlx::PgConnection;
 
@@ -262,8 +262,11 @@ impl<'a> TryFrom<&'a pb::CompleteApplicationRequest> for Completion<'a> {
         let mut v = Violations::new();
         let key = v.idempotency_key(req.idempotency_key.as_ref());
         let dossier = v.dossier(req.dossier.as_ref());
-        if req.form.is_none() {
-            v.add("form", "FORM_REQUIRED: the whole form");
+        match &req.form {
+            None => v.add("form", "FORM_REQUIRED: the whole form"),
+            // Malformed values are named with the rest; the form as a whole is judged once
+            // the dossier (its receipt date) is read.
+            Some(form) => v.extend(syntax::violations("form", validate::FORM, form)),
         }
         v.finish(|| {
             Some(Completion {

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
-use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
+use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, syntax, wire};
 use sqlx::PgConnection;
 
 use super::{Begun, RequestParts, finish, reload};
@@ -100,6 +100,11 @@ impl TryFrom<&pb::AmendDossierRequest> for Amendment {
         let reason = req.reason.trim();
         if reason.is_empty() {
             v.add("reason", "say why the dossier is amended");
+        }
+        // Malformed values of the form are named with the rest; the form as a whole is judged
+        // once the dossier (its receipt date) is read.
+        if let Some(form) = &req.form {
+            v.extend(syntax::violations("form", validate::FORM, form));
         }
         v.finish(|| {
             Some(Amendment {

@@ -230,6 +230,9 @@ pub fn check_form(form: Option<&pb::ApplicationForm>, received_on: NaiveDate) ->
     c.out
 }
 
+/// The form's message type, for the checks by the contract's types (`secal_runtime::syntax`).
+pub(crate) const FORM: &str = "secal.v1.ApplicationForm";
+
 /// An absent date, or one with all parts zero.
 pub(crate) fn absent_date(d: Option<&pb::Date>) -> bool {
     d.is_none_or(|d| *d == pb::Date::default())

@@ -1,0 +1,158 @@
+//! The context-free checks of a whole contract message, by the contract's own types: every
+//! `Date`, `YearMonth` and `Money` it holds through the one parser of its kind, every enum
+//! against the numbers the contract declares, every text through the one text parser as one
+//! line. For a request whose other checks need stored state (an amendment's form is judged
+//! against the dossier's receipt date): these run with the request's own checks, before any
+//! look-up, so a malformed value is named even when the rest of the request is refused.
+
+use std::{fmt::Write, sync::OnceLock};
+
+use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, Kind, ReflectMessage, Value};
+use secal_proto::v1 as pb;
+
+use crate::{FieldViolation, wire};
+
+fn pool() -> Option<&'static DescriptorPool> {
+    static POOL: OnceLock<Option<DescriptorPool>> = OnceLock::new();
+    POOL.get_or_init(|| crate::connect::descriptor_pool().ok())
+        .as_ref()
+}
+
+/// The violations of `message` (of the contract's type `full_name`, e.g.
+/// `secal.v1.ApplicationForm`) at `path` in its request; none when it is well formed. A type
+/// the descriptors do not know is not checked here (its own checks still run).
+pub fn violations<M: prost::Message>(
+    path: &str,
+    full_name: &str,
+    message: &M,
+) -> Vec<FieldViolation> {
+    let mut out = Vec::new();
+    let Some(descriptor) = pool().and_then(|p| p.get_message_by_name(full_name)) else {
+        return out;
+    };
+    // The message came from the wire as this type: it decodes as it.
+    if let Ok(dynamic) = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice()) {
+        walk(&mut out, &mut String::from(path), &dynamic);
+    }
+    out
+}
+
+/// `at` is the path of `message`, one buffer for the whole walk.
+fn walk(out: &mut Vec<FieldViolation>, at: &mut String, message: &DynamicMessage) {
+    for (field, value) in message.fields() {
+        let len = at.len();
+        at.push('.');
+        at.push_str(field.name());
+        if let Value::List(items) = value {
+            for (i, item) in items.iter().enumerate() {
+                let field_len = at.len();
+                let _ = write!(at, "[{i}]");
+                one(out, at, &field, item);
+                at.truncate(field_len);
+            }
+        } else {
+            one(out, at, &field, value);
+        }
+        at.truncate(len);
+    }
+}
+
+fn one(out: &mut Vec<FieldViolation>, at: &mut String, field: &FieldDescriptor, value: &Value) {
+    let refused = match value {
+        Value::Message(m) => match m.descriptor().full_name() {
+            "secal.v1.Date" => {
+                let d = pb::Date {
+                    year: int(m, "year"),
+                    month: int(m, "month"),
+                    day: int(m, "day"),
+                };
+                wire::optional_date_from_pb(at, Some(&d)).err()
+            }
+            "secal.v1.YearMonth" => {
+                let ym = pb::YearMonth {
+                    year: int(m, "year"),
+                    month: int(m, "month"),
+                };
+                wire::optional_year_month_from_pb(at, Some(&ym)).err()
+            }
+            "secal.v1.Money" => {
+                let amount = m
+                    .get_field_by_name("amount")
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                wire::optional_money_from_pb(at, Some(&pb::Money { amount })).err()
+            }
+            _ => {
+                walk(out, at, m);
+                None
+            }
+        },
+        Value::String(s) => {
+            if let Err(e) = wire::optional_text(at, s, wire::LINE) {
+                out.push(e);
+            }
+            None
+        }
+        Value::EnumNumber(n) => {
+            if let Kind::Enum(e) = field.kind()
+                && e.get_value(*n).is_none()
+            {
+                out.push(FieldViolation::new(
+                    at.as_str(),
+                    format!("ENUM_UNKNOWN: {n} is not a value of {}", e.name()),
+                ));
+            }
+            None
+        }
+        _ => None,
+    };
+    if let Some(e) = refused {
+        out.extend(e.violations().iter().cloned());
+    }
+}
+
+fn int(m: &DynamicMessage, name: &str) -> i32 {
+    m.get_field_by_name(name)
+        .and_then(|v| v.as_i32())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_values_are_named_by_their_path_and_well_formed_ones_pass() {
+        let mut form = pb::ApplicationForm::default();
+        assert!(violations("form", "secal.v1.ApplicationForm", &form).is_empty());
+        form.kind = 999;
+        form.creditors = vec![
+            pb::CreditorEntry::default(),
+            pb::CreditorEntry {
+                family_name: "bad\u{0}".into(),
+                birth_date: Some(pb::Date {
+                    year: 2023,
+                    month: 2,
+                    day: 30,
+                }),
+                monthly_amount: Some(pb::Money {
+                    amount: "12,5".into(),
+                }),
+                ..Default::default()
+            },
+        ];
+        let found = violations("form", "secal.v1.ApplicationForm", &form);
+        let mut fields: Vec<_> = found.iter().map(|v| v.field.as_str()).collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "form.creditors[1].birth_date",
+                "form.creditors[1].family_name",
+                "form.creditors[1].monthly_amount",
+                "form.kind",
+            ]
+        );
+        assert!(violations("form", "secal.v1.NoSuchType", &form).is_empty());
+    }
+}
