@@ -163,6 +163,23 @@ async fn purge_ten_years_later_keeps_the_chain_verifiable_and_exports_check_offl
     // outcome after), and this export itself (logged before it runs).
     assert_eq!(export.entry_count, 5);
     let pk = export.signing_key.clone().unwrap_or_default().public_key;
+    // The key as the registry lists it: registered when the service started, and its last
+    // signature is the log head written by the export's own entry.
+    let keys = fx
+        .dx
+        .clone()
+        .list_signing_keys(
+            fx.suite
+                .request(&auditor, pb::ListSigningKeysRequest::default()),
+        )
+        .await?
+        .into_inner()
+        .keys;
+    assert_eq!(keys.len(), 1);
+    assert_eq!(Some(&keys[0]), export.signing_key.as_ref());
+    let registered = chrono::DateTime::parse_from_rfc3339(&keys[0].valid_from)?;
+    let last_signed = chrono::DateTime::parse_from_rfc3339(&keys[0].last_signed_at)?;
+    assert!(registered <= last_signed, "{:?}", keys[0]);
     let n = secal_data_exchange::log::verify_export(&export.content, &export.signature, &pk)?;
     assert_eq!(n, 5);
     let text = String::from_utf8(export.content.clone())?;

@@ -377,7 +377,17 @@ impl DataExchangeApi {
         let sequence = self.log.append(entry).await?;
         let now = self.clock.now();
         let export = self.log.export(filters, &request_reference, now).await?;
-        let public_key = self.log.keys().public_key().to_vec();
+        // The key as the registry lists it (when it was registered, its last signature).
+        let key_id = self.log.keys().key_id();
+        let signing_key = self
+            .log
+            .list_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.key_id == key_id)
+            .ok_or_else(|| {
+                ServiceError::internal(format!("signing key {key_id} not registered"))
+            })?;
         Ok(pb::ExportAccessLogResponse {
             file_name: format!(
                 "secal-access-log-export-{}.json",
@@ -386,13 +396,7 @@ impl DataExchangeApi {
             media_type: "application/json".into(),
             content_sha256: export.sha256,
             signature: export.signature,
-            signing_key: Some(pb::SigningKey {
-                key_id: self.log.keys().key_id().into(),
-                algorithm: crate::keys::ALGORITHM.into(),
-                public_key,
-                valid_from: String::new(),
-                valid_to: String::new(),
-            }),
+            signing_key: Some(signing_key),
             entry_count: export.entry_count,
             access_log_sequence: sequence,
             content: export.content,

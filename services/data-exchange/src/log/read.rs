@@ -78,20 +78,34 @@ impl AccessLog {
     }
 
     pub async fn list_keys(&self) -> ServiceResult<Vec<pb::SigningKey>> {
-        let rows: Vec<(String, String, Vec<u8>, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-            "SELECT key_id, algorithm, public_key, valid_from FROM signing_keys ORDER BY valid_from DESC",
+        type Row = (
+            String,
+            String,
+            Vec<u8>,
+            chrono::DateTime<chrono::Utc>,
+            Option<chrono::DateTime<chrono::Utc>>,
+        );
+        // The head is rewritten at every append; checkpoints are kept: together they hold the
+        // last signature made with each key.
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT k.key_id, k.algorithm, k.public_key, k.valid_from,
+                    GREATEST((SELECT max(c.at) FROM access_log_checkpoints c WHERE c.key_id = k.key_id),
+                             (SELECT h.at FROM access_log_head h WHERE h.key_id = k.key_id))
+               FROM signing_keys k ORDER BY k.valid_from DESC, k.key_id",
         )
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(key_id, algorithm, public_key, from)| pb::SigningKey {
-                key_id,
-                algorithm,
-                public_key,
-                valid_from: wire::timestamp(from),
-                valid_to: String::new(),
-            })
+            .map(
+                |(key_id, algorithm, public_key, from, last)| pb::SigningKey {
+                    key_id,
+                    algorithm,
+                    public_key,
+                    valid_from: wire::timestamp(from),
+                    last_signed_at: last.map(wire::timestamp).unwrap_or_default(),
+                },
+            )
             .collect())
     }
 }
