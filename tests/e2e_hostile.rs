@@ -418,6 +418,8 @@ fn names(status: &Status, field: &str) -> bool {
             && (v == field
                 || field.starts_with(&format!("{v}."))
                 || field.starts_with(&format!("{v}["))
+                // A part of the value named (`total_arrears.amount` for a Money).
+                || v.starts_with(&format!("{field}."))
                 || leaf(v) == leaf(field))
     })
 }
@@ -480,32 +482,28 @@ fn judge(case: &Case, answer: &Result<(), Status>) -> Verdict {
 /// `ComputeAdvances` answers each item on its own, with the item's violations in the answer.
 const KNOWN_GAPS: &[(&str, usize)] = &[
     ("AdvancesService/ListAdvancesRunItems", 2),
-    ("CalculationService/AddReferenceValue", 62),
-    ("CalculationService/CheckAdmissibility", 30),
-    ("CalculationService/ComputeAdvance", 8),
+    ("CalculationService/AddReferenceValue", 22),
+    ("CalculationService/CheckAdmissibility", 20),
     ("CalculationService/ComputeAdvances", 35),
-    ("CalculationService/ComputeArrears", 25),
-    ("CalculationService/ComputeInterest", 25),
-    ("CalculationService/ComputePrescription", 23),
+    ("CalculationService/ComputeArrears", 20),
+    ("CalculationService/ComputeInterest", 20),
+    ("CalculationService/ComputePrescription", 18),
     ("CalculationService/ComputeSeizableIncome", 4),
     ("CalculationService/GetReferenceValue", 2),
-    ("CalculationService/IndexAmount", 18),
     ("CalculationService/ListReferenceValues", 2),
-    ("ClaimAccountService/RecordLegalAct", 4),
     ("DataExchangeService/LookUpIncomes", 19),
     ("IntakeService/AmendDossier", 2),
-    ("IntakeService/SubmitApplication", 32),
-    ("LedgerService/ReceiveDossierEvent", 142),
+    ("LedgerService/ReceiveDossierEvent", 38),
     ("LedgerService/RecognizeDebtorDebt", 4),
     ("PayoutsService/ConfirmPayouts", 6),
     ("PayoutsService/CreatePayoutBatch", 2),
     ("PayoutsService/RecordPayoutReturn", 6),
-    ("PayoutsService/RequestPayoutAccountChange", 13),
+    ("PayoutsService/RequestPayoutAccountChange", 8),
     ("PersonsService/CheckPersonActiveDossier", 2),
     ("ReceiptsService/ImportBankStatement", 2),
     ("ReceiptsService/ResolveStatementLine", 2),
     ("RecoveryService/CancelTaxRefundOffset", 2),
-    ("RecoveryService/CreatePaymentPlan", 22),
+    ("RecoveryService/CreatePaymentPlan", 6),
     ("RecoveryService/EndPaymentPlan", 2),
     ("RecoveryService/GrantSuspension", 4),
     ("RecoveryService/ReviewSuspension", 2),

@@ -134,6 +134,35 @@ impl ServiceError {
         }
     }
 
+    /// A refusal of fields with `more` added (the fields it does not name yet), so that one
+    /// answer names every malformed value; any other error, or a full list, is unchanged.
+    pub fn naming_also(self, more: Vec<FieldViolation>) -> Self {
+        let plain_refusal = self.code == ErrorCode::InvalidArgument
+            && self.reason.is_none()
+            && !self.violations.is_empty()
+            && self.violations.len() < MAX_VIOLATIONS;
+        if !plain_refusal || more.is_empty() {
+            return self;
+        }
+        // A value is named already when its field, or a part of it or the message holding it,
+        // is (`amount.amount` names the Money `amount`).
+        let within = |a: &str, b: &str| {
+            a == b
+                || a.strip_prefix(b)
+                    .is_some_and(|rest| rest.starts_with(['.', '[']))
+        };
+        let mut all = self.violations;
+        for v in more {
+            let named = all
+                .iter()
+                .any(|n| within(&n.field, &v.field) || within(&v.field, &n.field));
+            if !named {
+                all.push(v);
+            }
+        }
+        Self::invalid(all)
+    }
+
     pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self::invalid(vec![FieldViolation::new(field, description)])
     }

@@ -104,7 +104,17 @@ macro_rules! grpc_service {
                     $crate::__tonic::Status,
                 > {
                     let caller = $crate::Caller::of(&request)?;
-                    let answer = $use_case(self, &caller, request.into_inner()).await?;
+                    let request = request.into_inner();
+                    // A refusal names every malformed value of the request, not only the
+                    // first part the use case found wrong (`syntax::name_the_rest`).
+                    let kept = request.clone();
+                    let answer = $use_case(self, &caller, request).await.map_err(|e| {
+                        $crate::syntax::name_the_rest(
+                            e,
+                            concat!("secal.v1.", stringify!($request)),
+                            &kept,
+                        )
+                    })?;
                     Ok($crate::__tonic::Response::new(answer))
                 }
             )*

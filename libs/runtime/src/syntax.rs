@@ -26,88 +26,134 @@ pub fn violations<M: prost::Message>(
     full_name: &str,
     message: &M,
 ) -> Vec<FieldViolation> {
+    found(path, full_name, message, Texts::OneLine)
+}
+
+/// A refused request's error naming also every malformed date, month, amount and enum of the
+/// request (`full_name` its type) that it does not name yet: a request refused for a missing
+/// part used to name only that part, and the next attempt found the next malformed value.
+/// Texts are left out: their limits differ by field (a note, a source citation), and only the
+/// RPC's own parser knows them. Applied to every RPC by `grpc_service!`; it never turns an
+/// accepted request into a refused one.
+pub fn name_the_rest<M: prost::Message>(
+    error: crate::ServiceError,
+    full_name: &str,
+    request: &M,
+) -> crate::ServiceError {
+    if error.code() != crate::ErrorCode::InvalidArgument || error.violations().is_empty() {
+        return error;
+    }
+    let more = found("", full_name, request, Texts::Skip);
+    error.naming_also(more)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Texts {
+    OneLine,
+    Skip,
+}
+
+fn found<M: prost::Message>(
+    path: &str,
+    full_name: &str,
+    message: &M,
+    texts: Texts,
+) -> Vec<FieldViolation> {
     let mut out = Vec::new();
     let Some(descriptor) = pool().and_then(|p| p.get_message_by_name(full_name)) else {
         return out;
     };
     // The message came from the wire as this type: it decodes as it.
     if let Ok(dynamic) = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice()) {
-        walk(&mut out, &mut String::from(path), &dynamic);
+        let mut walk = Walk {
+            out: &mut out,
+            texts,
+        };
+        walk.message(&mut String::from(path), &dynamic);
     }
     out
 }
 
-/// `at` is the path of `message`, one buffer for the whole walk.
-fn walk(out: &mut Vec<FieldViolation>, at: &mut String, message: &DynamicMessage) {
-    for (field, value) in message.fields() {
-        let len = at.len();
-        at.push('.');
-        at.push_str(field.name());
-        if let Value::List(items) = value {
-            for (i, item) in items.iter().enumerate() {
-                let field_len = at.len();
-                let _ = write!(at, "[{i}]");
-                one(out, at, &field, item);
-                at.truncate(field_len);
-            }
-        } else {
-            one(out, at, &field, value);
-        }
-        at.truncate(len);
-    }
+struct Walk<'a> {
+    out: &'a mut Vec<FieldViolation>,
+    texts: Texts,
 }
 
-fn one(out: &mut Vec<FieldViolation>, at: &mut String, field: &FieldDescriptor, value: &Value) {
-    let refused = match value {
-        Value::Message(m) => match m.descriptor().full_name() {
-            "secal.v1.Date" => {
-                let d = pb::Date {
-                    year: int(m, "year"),
-                    month: int(m, "month"),
-                    day: int(m, "day"),
-                };
-                wire::optional_date_from_pb(at, Some(&d)).err()
+impl Walk<'_> {
+    /// `at` is the path of `message`, one buffer for the whole walk.
+    fn message(&mut self, at: &mut String, message: &DynamicMessage) {
+        for (field, value) in message.fields() {
+            let len = at.len();
+            if !at.is_empty() {
+                at.push('.');
             }
-            "secal.v1.YearMonth" => {
-                let ym = pb::YearMonth {
-                    year: int(m, "year"),
-                    month: int(m, "month"),
-                };
-                wire::optional_year_month_from_pb(at, Some(&ym)).err()
+            at.push_str(field.name());
+            if let Value::List(items) = value {
+                for (i, item) in items.iter().enumerate() {
+                    let field_len = at.len();
+                    let _ = write!(at, "[{i}]");
+                    self.one(at, &field, item);
+                    at.truncate(field_len);
+                }
+            } else {
+                self.one(at, &field, value);
             }
-            "secal.v1.Money" => {
-                let amount = m
-                    .get_field_by_name("amount")
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                wire::optional_money_from_pb(at, Some(&pb::Money { amount })).err()
-            }
-            _ => {
-                walk(out, at, m);
+            at.truncate(len);
+        }
+    }
+
+    fn one(&mut self, at: &mut String, field: &FieldDescriptor, value: &Value) {
+        let refused = match value {
+            Value::Message(m) => match m.descriptor().full_name() {
+                "secal.v1.Date" => {
+                    let d = pb::Date {
+                        year: int(m, "year"),
+                        month: int(m, "month"),
+                        day: int(m, "day"),
+                    };
+                    wire::optional_date_from_pb(at, Some(&d)).err()
+                }
+                "secal.v1.YearMonth" => {
+                    let ym = pb::YearMonth {
+                        year: int(m, "year"),
+                        month: int(m, "month"),
+                    };
+                    wire::optional_year_month_from_pb(at, Some(&ym)).err()
+                }
+                "secal.v1.Money" => {
+                    let amount = m
+                        .get_field_by_name("amount")
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    wire::optional_money_from_pb(at, Some(&pb::Money { amount })).err()
+                }
+                _ => {
+                    self.message(at, m);
+                    None
+                }
+            },
+            Value::String(s) if self.texts == Texts::OneLine => {
+                if let Err(e) = wire::optional_text(at, s, wire::LINE) {
+                    self.out.push(e);
+                }
                 None
             }
-        },
-        Value::String(s) => {
-            if let Err(e) = wire::optional_text(at, s, wire::LINE) {
-                out.push(e);
+            Value::EnumNumber(n) => {
+                if let Kind::Enum(e) = field.kind()
+                    && e.get_value(*n).is_none()
+                {
+                    self.out.push(FieldViolation::new(
+                        at.as_str(),
+                        format!("ENUM_UNKNOWN: {n} is not a value of {}", e.name()),
+                    ));
+                }
+                None
             }
-            None
+            _ => None,
+        };
+        if let Some(e) = refused {
+            self.out.extend(e.violations().iter().cloned());
         }
-        Value::EnumNumber(n) => {
-            if let Kind::Enum(e) = field.kind()
-                && e.get_value(*n).is_none()
-            {
-                out.push(FieldViolation::new(
-                    at.as_str(),
-                    format!("ENUM_UNKNOWN: {n} is not a value of {}", e.name()),
-                ));
-            }
-            None
-        }
-        _ => None,
-    };
-    if let Some(e) = refused {
-        out.extend(e.violations().iter().cloned());
     }
 }
 
@@ -154,5 +200,42 @@ mod tests {
             ]
         );
         assert!(violations("form", "secal.v1.NoSuchType", &form).is_empty());
+    }
+
+    #[test]
+    fn a_field_refusal_also_names_the_malformed_dates_amounts_and_enums_but_not_texts() {
+        let request = pb::AmendDossierRequest {
+            effective_from: Some(pb::Date {
+                year: 2024,
+                month: 13,
+                day: 1,
+            }),
+            reason: "x".repeat(500),
+            ..Default::default()
+        };
+        let name = "secal.v1.AmendDossierRequest";
+        let refused = crate::ServiceError::invalid_field("dossier", "a dossier is required");
+        let named = name_the_rest(refused, name, &request);
+        let fields: Vec<_> = named
+            .violations()
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["dossier", "effective_from"]);
+        // Already named, or a part of it is: not twice.
+        for field in ["effective_from", "effective_from.month"] {
+            let refused = crate::ServiceError::invalid_field(field, "bad");
+            let named = name_the_rest(refused, name, &request);
+            assert_eq!(named.violations().len(), 1, "{field}");
+        }
+        // Another error, or a refusal with a reason, is left as it is.
+        let other = crate::ServiceError::failed_precondition("STEP", "not now");
+        assert!(name_the_rest(other, name, &request).violations().is_empty());
+        let reasoned =
+            crate::ServiceError::invalid_field("key", "reused").with_reason("KEY_REUSED");
+        assert_eq!(
+            name_the_rest(reasoned, name, &request).violations().len(),
+            1
+        );
     }
 }
