@@ -29,6 +29,16 @@ pub fn violations<M: prost::Message>(
     found(path, full_name, message, Texts::OneLine)
 }
 
+/// Only the texts of `message` that the one text parser refuses as one line of at most 200
+/// characters (a form's names, streets, references; the registry's addresses and employers).
+pub fn text_violations<M: prost::Message>(
+    path: &str,
+    full_name: &str,
+    message: &M,
+) -> Vec<FieldViolation> {
+    found(path, full_name, message, Texts::Only)
+}
+
 /// A refused request's error naming also every malformed date, month, amount and enum of the
 /// request (`full_name` its type) that it does not name yet: a request refused for a missing
 /// part used to name only that part, and the next attempt found the next malformed value.
@@ -47,10 +57,13 @@ pub fn name_the_rest<M: prost::Message>(
     error.naming_also(more)
 }
 
+/// What the walk does with texts: checks them as one line with the other values, leaves them
+/// out, or checks only them.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Texts {
     OneLine,
     Skip,
+    Only,
 }
 
 fn found<M: prost::Message>(
@@ -103,7 +116,12 @@ impl Walk<'_> {
     }
 
     fn one(&mut self, at: &mut String, field: &FieldDescriptor, value: &Value) {
+        let values = self.texts != Texts::Only;
         let refused = match value {
+            Value::Message(m) if !values => {
+                self.message(at, m);
+                None
+            }
             Value::Message(m) => match m.descriptor().full_name() {
                 "secal.v1.Date" => {
                     let d = pb::Date {
@@ -132,13 +150,13 @@ impl Walk<'_> {
                     None
                 }
             },
-            Value::String(s) if self.texts == Texts::OneLine => {
+            Value::String(s) if self.texts != Texts::Skip => {
                 if let Err(e) = wire::optional_text(at, s, wire::LINE) {
                     self.out.push(e);
                 }
                 None
             }
-            Value::EnumNumber(n) => {
+            Value::EnumNumber(n) if values => {
                 if let Kind::Enum(e) = field.kind()
                     && e.get_value(*n).is_none()
                 {

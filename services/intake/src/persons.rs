@@ -122,7 +122,7 @@ impl TryFrom<&pb::RegisterPersonRequest> for NewPerson {
         let birth_date = birth_date(req.birth_date.as_ref(), nn.as_ref(), &mut v);
         // The first address is stored as the person's first change: the same checks.
         if let Some(a) = &req.address {
-            crate::registry::texts(&mut v, "address", a);
+            crate::registry::texts(&mut v, "address", "secal.v1.Address", a);
         }
         v.take(wire::optional_enum::<pb::AddressKind>(
             "address_kind",

@@ -178,22 +178,22 @@ fn change_value(
             if a.municipality.trim().is_empty() && a.extra_lines.is_empty() {
                 v.add("address.municipality", "an address names a place");
             }
-            texts(v, "address", a);
+            texts(v, "address", "secal.v1.Address", a);
             (K::Address, Some(Value::Address(a.clone())))
         }
         Some(V::BankAccount(b)) => {
-            texts(v, "bank_account", b);
+            texts(v, "bank_account", "secal.v1.BankAccount", b);
             (K::BankAccount, bank_account(v, b).map(Value::BankAccount))
         }
         Some(V::Employer(e)) => {
             if e.name.trim().is_empty() {
                 v.add("employer.name", "the employer's name is required");
             }
-            texts(v, "employer", e);
+            texts(v, "employer", "secal.v1.Employer", e);
             (K::Employer, Some(Value::Employer(e.clone())))
         }
         Some(V::EmploymentEnded(e)) => {
-            texts(v, "employment_ended", e);
+            texts(v, "employment_ended", "secal.v1.EmploymentEnded", e);
             (K::Employer, Some(Value::EmploymentEnded(e.clone())))
         }
         Some(V::Profession(s)) => match wire::required_text("profession", s, wire::LINE) {
@@ -206,11 +206,12 @@ fn change_value(
     }
 }
 
-/// Every text of a change's value through the one text parser (one line, 200 characters).
-pub(crate) fn texts<M: serde::Serialize>(v: &mut Violations, path: &str, value: &M) {
-    for e in crate::validate::text_violations(path, value) {
-        v.add(e.field, e.description);
-    }
+/// Every text of a change's value (`full_name` its contract type) through the one text
+/// parser (one line, 200 characters).
+pub(crate) fn texts<M: prost::Message>(v: &mut Violations, path: &str, full_name: &str, value: &M) {
+    v.extend(secal_runtime::syntax::text_violations(
+        path, full_name, value,
+    ));
 }
 
 /// The account with its IBAN in electronic form, so that stored IBANs compare as equal.

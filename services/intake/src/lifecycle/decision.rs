@@ -86,7 +86,7 @@ impl TryFrom<&pb::MarkApplicationIncompleteRequest> for MarkIncomplete {
         v.take(wire::optional_text("note", &req.note, wire::NOTE));
         for (i, m) in req.missing_items.iter().enumerate() {
             let item = format!("missing_items[{i}]");
-            crate::registry::texts(&mut v, &item, m);
+            crate::registry::texts(&mut v, &item, "secal.v1.FieldViolation", m);
             if m.field.trim().is_empty() || m.code.trim().is_empty() {
                 v.add(
                     format!("missing_items[{i}]"),

@@ -8,8 +8,6 @@ mod parties;
 mod payout;
 mod texts;
 
-pub(crate) use texts::text_violations;
-
 use chrono::NaiveDate;
 use secal_domain::{Iban, Money, NationalNumber, NationalNumberError};
 use secal_proto::v1 as pb;
