@@ -1,9 +1,10 @@
-//! The context-free checks of a whole contract message, by the contract's own types: every
-//! `Date`, `YearMonth` and `Money` it holds through the one parser of its kind, every enum
-//! against the numbers the contract declares, every text through the one text parser as one
-//! line. For a request whose other checks need stored state (an amendment's form is judged
-//! against the dossier's receipt date): these run with the request's own checks, before any
-//! look-up, so a malformed value is named even when the rest of the request is refused.
+//! The context-free checks of a whole contract message, walked by the contract's own
+//! descriptors: every `Date`, `YearMonth` and `Money` it holds through the one parser of its
+//! kind, every enum against the numbers the contract declares, every text through the one text
+//! parser as one line. Three uses: a form's texts (`text_violations`, the fields added to the
+//! contract later included); a request whose other checks need stored state (`violations`: an
+//! amendment's form is judged against the dossier's receipt date, so its malformed values are
+//! named before the look-up); and every refused request (`name_the_rest`, by the RPC shape).
 
 use std::{fmt::Write, sync::OnceLock};
 
