@@ -8,7 +8,7 @@
 
 use std::{fmt::Write, sync::OnceLock};
 
-use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, Kind, ReflectMessage, Value};
+use prost_reflect::{DescriptorPool, FieldDescriptor, Kind, MessageDescriptor};
 use secal_proto::v1 as pb;
 
 use crate::{FieldViolation, wire};
@@ -77,15 +77,62 @@ fn found<M: prost::Message>(
     let Some(descriptor) = pool().and_then(|p| p.get_message_by_name(full_name)) else {
         return out;
     };
-    // The message came from the wire as this type: it decodes as it.
-    if let Ok(dynamic) = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice()) {
-        let mut walk = Walk {
-            out: &mut out,
-            texts,
-        };
-        walk.message(&mut String::from(path), &dynamic);
-    }
+    // The walk reads the message's wire encoding by the descriptor: decoding it into a
+    // reflective message first cost a quarter of the CPU of a submission (perf).
+    let bytes = message.encode_to_vec();
+    let mut walk = Walk {
+        out: &mut out,
+        texts,
+    };
+    walk.message(&mut String::from(path), &descriptor, &bytes);
     out
+}
+
+/// One field of an encoded message, as the wire holds it (the fixed-width kinds hold no value
+/// the walk checks).
+#[derive(Clone, Copy)]
+enum Raw<'b> {
+    Varint(u64),
+    Bytes(&'b [u8]),
+}
+
+/// The fields of an encoded message by field number (as a decoded message lists them), the
+/// items of a repeated field in their order; `None` when the bytes are not a message, which
+/// an encoded contract message never is.
+fn fields(mut bytes: &[u8]) -> Option<Vec<(u32, Raw<'_>)>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let key = varint(&mut bytes)?;
+        let number = u32::try_from(key >> 3).ok()?;
+        match key & 7 {
+            0 => out.push((number, Raw::Varint(varint(&mut bytes)?))),
+            1 => bytes = bytes.get(8..)?,
+            2 => {
+                let len = usize::try_from(varint(&mut bytes)?).ok()?;
+                let (value, rest) = bytes.split_at_checked(len)?;
+                out.push((number, Raw::Bytes(value)));
+                bytes = rest;
+            }
+            5 => bytes = bytes.get(4..)?,
+            _ => return None,
+        }
+    }
+    // Stable: a repeated field's items keep their order.
+    out.sort_by_key(|(number, _)| *number);
+    Some(out)
+}
+
+fn varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0_u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 struct Walk<'a> {
@@ -94,92 +141,110 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// `at` is the path of `message`, one buffer for the whole walk.
-    fn message(&mut self, at: &mut String, message: &DynamicMessage) {
-        for (field, value) in message.fields() {
-            let len = at.len();
-            if !at.is_empty() {
-                at.push('.');
-            }
-            at.push_str(field.name());
-            if let Value::List(items) = value {
-                for (i, item) in items.iter().enumerate() {
-                    let field_len = at.len();
-                    let _ = write!(at, "[{i}]");
-                    self.one(at, &field, item);
-                    at.truncate(field_len);
+    /// `at` is the path of the message `bytes` encodes, one buffer for the whole walk.
+    fn message(&mut self, at: &mut String, descriptor: &MessageDescriptor, bytes: &[u8]) {
+        let Some(fields) = fields(bytes) else {
+            return;
+        };
+        // The item number within the repeated field being read.
+        let mut item = (0_u32, 0_usize);
+        for (number, raw) in fields {
+            let Some(field) = descriptor.get_field(number) else {
+                continue;
+            };
+            let mut next = || {
+                item = if item.0 == number {
+                    (number, item.1 + 1)
+                } else {
+                    (number, 0)
+                };
+                item.1
+            };
+            match (raw, field.is_list(), field.kind()) {
+                // A packed repeated enum: its items in one value.
+                (Raw::Bytes(mut packed), true, Kind::Enum(_)) => {
+                    while let Some(n) = varint(&mut packed) {
+                        self.field(at, &field, Some(next()), Raw::Varint(n));
+                    }
                 }
-            } else {
-                self.one(at, &field, value);
+                (raw, true, _) => self.field(at, &field, Some(next()), raw),
+                (raw, false, _) => self.field(at, &field, None, raw),
             }
-            at.truncate(len);
         }
     }
 
-    fn one(&mut self, at: &mut String, field: &FieldDescriptor, value: &Value) {
+    /// One value of `field` (item `index` of a repeated one) at the path of its message.
+    fn field(&mut self, at: &mut String, field: &FieldDescriptor, index: Option<usize>, raw: Raw) {
+        let len = at.len();
+        if !at.is_empty() {
+            at.push('.');
+        }
+        at.push_str(field.name());
+        if let Some(i) = index {
+            let _ = write!(at, "[{i}]");
+        }
+        self.one(at, field, raw);
+        at.truncate(len);
+    }
+
+    fn one(&mut self, at: &mut String, field: &FieldDescriptor, raw: Raw) {
         let values = self.texts != Texts::Only;
-        let refused = match value {
-            Value::Message(m) if !values => {
-                self.message(at, m);
-                None
-            }
-            Value::Message(m) => match m.descriptor().full_name() {
-                "secal.v1.Date" => {
-                    let d = pb::Date {
-                        year: int(m, "year"),
-                        month: int(m, "month"),
-                        day: int(m, "day"),
-                    };
-                    wire::optional_date_from_pb(at, Some(&d)).err()
-                }
-                "secal.v1.YearMonth" => {
-                    let ym = pb::YearMonth {
-                        year: int(m, "year"),
-                        month: int(m, "month"),
-                    };
-                    wire::optional_year_month_from_pb(at, Some(&ym)).err()
-                }
-                "secal.v1.Money" => {
-                    let amount = m
-                        .get_field_by_name("amount")
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    wire::optional_money_from_pb(at, Some(&pb::Money { amount })).err()
-                }
-                _ => {
-                    self.message(at, m);
+        match (field.kind(), raw) {
+            (Kind::Message(m), Raw::Bytes(bytes)) => {
+                let refused = if values {
+                    value(at, m.full_name(), bytes)
+                } else {
                     None
+                };
+                match refused {
+                    Some(Err(e)) => self.out.extend(e.violations().iter().cloned()),
+                    Some(Ok(())) => {}
+                    None => self.message(at, &m, bytes),
                 }
-            },
-            Value::String(s) if self.texts != Texts::Skip => {
-                if let Err(e) = wire::optional_text(at, s, wire::LINE) {
+            }
+            (Kind::String, Raw::Bytes(bytes)) if self.texts != Texts::Skip => {
+                // Encoded from a `String`: always UTF-8.
+                if let Ok(s) = std::str::from_utf8(bytes)
+                    && let Err(e) = wire::optional_text(at, s, wire::LINE)
+                {
                     self.out.push(e);
                 }
-                None
             }
-            Value::EnumNumber(n) if values => {
-                if let Kind::Enum(e) = field.kind()
-                    && e.get_value(*n).is_none()
-                {
+            (Kind::Enum(e), Raw::Varint(n)) if values => {
+                // An enum is an int32 on the wire, sign-extended to 64 bits.
+                let n = i64::from_ne_bytes(n.to_ne_bytes());
+                let known = i32::try_from(n).is_ok_and(|n| e.get_value(n).is_some());
+                if !known {
                     self.out.push(FieldViolation::new(
                         at.as_str(),
                         format!("ENUM_UNKNOWN: {n} is not a value of {}", e.name()),
                     ));
                 }
-                None
             }
-            _ => None,
-        };
-        if let Some(e) = refused {
-            self.out.extend(e.violations().iter().cloned());
+            _ => {}
         }
     }
 }
 
-fn int(m: &DynamicMessage, name: &str) -> i32 {
-    m.get_field_by_name(name)
-        .and_then(|v| v.as_i32())
-        .unwrap_or_default()
+/// A date, month or amount (by its type's name) through the one parser of its kind; `None`
+/// for any other message, which the walk enters.
+fn value(at: &str, full_name: &str, bytes: &[u8]) -> Option<Result<(), crate::ServiceError>> {
+    use prost::Message;
+    Some(match full_name {
+        "secal.v1.Date" => {
+            let d = pb::Date::decode(bytes).unwrap_or_default();
+            wire::optional_date_from_pb(at, Some(&d)).map(drop)
+        }
+        "secal.v1.YearMonth" => {
+            let ym = pb::YearMonth::decode(bytes).unwrap_or_default();
+            wire::optional_year_month_from_pb(at, Some(&ym)).map(drop)
+        }
+        "secal.v1.Money" => {
+            let m = pb::Money::decode(bytes).unwrap_or_default();
+            wire::optional_money_from_pb(at, Some(&m)).map(drop)
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -219,6 +284,18 @@ mod tests {
             ]
         );
         assert!(violations("form", "secal.v1.NoSuchType", &form).is_empty());
+    }
+
+    #[test]
+    fn a_packed_repeated_enum_is_named_by_its_item() {
+        let request = pb::SearchDossiersRequest {
+            statuses: vec![pb::DossierStatus::Received as i32, 77, -3],
+            ..Default::default()
+        };
+        let found = violations("", "secal.v1.SearchDossiersRequest", &request);
+        let fields: Vec<_> = found.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["statuses[1]", "statuses[2]"]);
+        assert!(found[1].description.contains("-3"), "{found:?}");
     }
 
     #[test]
