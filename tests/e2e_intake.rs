@@ -425,3 +425,59 @@ async fn malformed_applications_are_refused_whole_and_store_nothing() -> anyhow:
     assert_eq!(n, 0, "no partial write");
     Ok(())
 }
+
+/// A form revision is stored as protobuf bytes; one stored as JSON before (intake migration
+/// 0008) reads as before, and the table holds exactly one encoding per revision.
+#[tokio::test]
+async fn forms_stored_as_json_before_the_bytes_still_read() -> anyhow::Result<()> {
+    let (suite, mut client, token) = setup().await?;
+    let d = client
+        .submit_application(suite.request(&token, submit("json-1", mother_of_three())))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let admin = suite.admin_pool().await?;
+    let (bytes, json): (bool, bool) = sqlx::query_as(
+        "SELECT form_protobuf IS NOT NULL, form IS NOT NULL FROM intake.application_forms",
+    )
+    .fetch_one(&admin)
+    .await?;
+    assert_eq!((bytes, json), (true, false));
+    // A revision as a service before 0008 wrote it: the proto3 JSON of the form.
+    let mut older = mother_of_three();
+    if let Some(a) = older.applicant.as_mut() {
+        a.family_name = "Janssens-Stored-As-Json".into();
+    }
+    let insert = |form: Option<serde_json::Value>, bytes: Option<Vec<u8>>| {
+        sqlx::query(
+            "INSERT INTO intake.application_forms (dossier_id, revision, form, form_protobuf,
+                                                   recorded_by)
+             SELECT id, 2, $2, $3, 'migration-test' FROM intake.dossiers
+              WHERE application_id = $1::uuid",
+        )
+        .bind(d.application_id.clone())
+        .bind(form)
+        .bind(bytes)
+    };
+    let both = insert(Some(serde_json::to_value(&older)?), Some(vec![0]))
+        .execute(&admin)
+        .await;
+    assert!(both.is_err(), "two encodings of one revision are refused");
+    insert(Some(serde_json::to_value(&older)?), None)
+        .execute(&admin)
+        .await?;
+    let read = client
+        .get_dossier(suite.request(
+            &token,
+            pb::GetDossierRequest {
+                dossier: by_id(&d.application_id),
+            },
+        ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    assert_eq!(read.form, Some(older));
+    Ok(())
+}

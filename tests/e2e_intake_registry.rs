@@ -503,3 +503,40 @@ async fn registry_refuses_impossible_dates_long_texts_and_undeclared_enums() -> 
     assert_eq!(changes, 0, "nothing stored for a refused change");
     Ok(())
 }
+
+/// Concurrent submissions naming the same new debtor: each is accepted and the debtor is
+/// registered once. A submission whose registration waited for another one's and found the
+/// person already there reads the id in a new statement (its own statement's snapshot
+/// predates that person); without it the submission failed.
+#[tokio::test]
+async fn concurrent_submissions_naming_one_new_person_register_it_once() -> anyhow::Result<()> {
+    let suite = Suite::start(&[Svc::Intake]).await?;
+    let client = IntakeServiceClient::new(suite.channel(Svc::Intake).await?);
+    let token = suite.agent_token("agent-officer", &[roles::CASE_OFFICER])?;
+    let (rounds, at_once) = (6, 12);
+    for round in 0..rounds {
+        // Each round names a debtor nobody registered yet; the rest of each form differs.
+        let debtor = form_for(5_000 + round).debtor;
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..at_once {
+            let mut client = client.clone();
+            let mut f = form_for(round * at_once + i);
+            f.debtor = debtor.clone();
+            let request = suite.request(&token, submit(&format!("same-{round}-{i}"), f));
+            calls.spawn(async move { client.submit_application(request).await });
+        }
+        while let Some(answer) = calls.join_next().await {
+            answer??;
+        }
+    }
+    let admin = suite.admin_pool().await?;
+    let (dossiers, debtors, duplicates): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM intake.dossiers),
+                (SELECT count(DISTINCT debtor_person_id) FROM intake.dossiers),
+                (SELECT count(*) - count(DISTINCT national_number) FROM intake.persons)",
+    )
+    .fetch_one(&admin)
+    .await?;
+    assert_eq!((dossiers, debtors, duplicates), (72, 6, 0));
+    Ok(())
+}

@@ -185,7 +185,7 @@ async fn main() {
     // As many connections as the service's own pool in the suite, so that both sides have
     // the same share of the database.
     let (form_bytes, admissibility_bytes, response_bytes): (f64, f64, f64) = sqlx::query_as(
-        "SELECT (SELECT avg(pg_column_size(form))::float8 FROM intake.application_forms),
+        "SELECT (SELECT avg(pg_column_size(form_protobuf))::float8 FROM intake.application_forms),
                 (SELECT avg(pg_column_size(admissibility))::float8 FROM intake.dossiers),
                 (SELECT avg(pg_column_size(response))::float8 FROM intake.idempotency_keys)",
     )

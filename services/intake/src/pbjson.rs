@@ -1,6 +1,8 @@
 //! Contract messages stored as their canonical proto3 JSON: readable and queryable in
 //! Postgres (jsonb), and decoded back without loss. The JSON comes from the serde impls that
-//! pbjson generates with the contract (`secal_proto`); `name` only labels errors.
+//! pbjson generates with the contract (`secal_proto`); `name` only labels errors. The form is
+//! the exception: large and written by every submission, it is stored as protobuf bytes
+//! (intake migration 0008); forms stored as JSON before it still decode here.
 
 use secal_runtime::ServiceError;
 use serde::{Serialize, de::DeserializeOwned};

@@ -318,14 +318,21 @@ pub(crate) async fn ensure_all(
     let family: Vec<&str> = people.iter().map(|p| p.1).collect();
     let given: Vec<&str> = people.iter().map(|p| p.2).collect();
     let births: Vec<Option<chrono::NaiveDate>> = people.iter().map(|p| p.0.birth_date()).collect();
-    sqlx::query(
-        "INSERT INTO persons (public_id, national_number, family_name, given_names, birth_date,
-                              registered_by, registered_via)
-         SELECT DISTINCT ON (n) i, n, f, g, b, $6, $7
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[])
-                AS u(i, n, f, g, b)
-          ORDER BY n
-         ON CONFLICT (national_number) DO NOTHING",
+    // One round trip: the persons this statement registers, and those registered before it
+    // (a row inserted by the CTE is not in the statement's snapshot, so none comes twice).
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "WITH new AS (
+             INSERT INTO persons (public_id, national_number, family_name, given_names,
+                                  birth_date, registered_by, registered_via)
+             SELECT DISTINCT ON (n) i, n, f, g, b, $6, $7
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[])
+                    AS u(i, n, f, g, b)
+              ORDER BY n
+             ON CONFLICT (national_number) DO NOTHING
+             RETURNING national_number, id)
+         SELECT national_number, id FROM new
+         UNION ALL
+         SELECT national_number, id FROM persons WHERE national_number = ANY($2)",
     )
     .bind(&ids)
     .bind(&digits)
@@ -334,12 +341,19 @@ pub(crate) async fn ensure_all(
     .bind(&births)
     .bind(&caller.actor().id)
     .bind(caller.via())
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let mut found: std::collections::HashMap<String, i64> = rows.into_iter().collect();
+    if digits.iter().all(|d| found.contains_key(*d)) {
+        return Ok(found);
+    }
+    // A person registered by a transaction that committed after this statement began (its
+    // insert waited for that one, then did nothing): a new statement sees it.
     let rows: Vec<(String, i64)> =
         sqlx::query_as("SELECT national_number, id FROM persons WHERE national_number = ANY($1)")
             .bind(&digits)
             .fetch_all(&mut *conn)
             .await?;
-    Ok(rows.into_iter().collect())
+    found.extend(rows);
+    Ok(found)
 }

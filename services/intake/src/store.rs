@@ -300,26 +300,47 @@ pub(crate) async fn find_by_id(conn: &mut PgConnection, id: i64) -> ServiceResul
     .await?)
 }
 
+/// A stored form revision: its protobuf bytes, or its JSON when stored before the bytes were
+/// (migration 0008); exactly one of the two (the table's check).
+#[derive(sqlx::FromRow)]
+struct StoredForm {
+    form_protobuf: Option<Vec<u8>>,
+    form: Option<Json<pb::ApplicationForm>>,
+}
+
+impl StoredForm {
+    fn decode(self) -> ServiceResult<pb::ApplicationForm> {
+        use prost::Message;
+        match (self.form_protobuf, self.form) {
+            (Some(bytes), _) => pb::ApplicationForm::decode(bytes.as_slice())
+                .map_err(|e| ServiceError::internal(format!("stored form does not decode: {e}"))),
+            (None, Some(json)) => Ok(json.0),
+            (None, None) => Err(ServiceError::internal("stored form revision holds no form")),
+        }
+    }
+}
+
 /// The current form of a dossier.
 pub(crate) async fn current_form(
     conn: &mut PgConnection,
     id: i64,
 ) -> ServiceResult<pb::ApplicationForm> {
-    // Decoded straight from the stored JSON into the contract's type.
-    let (form,): (Json<pb::ApplicationForm>,) = sqlx::query_as(
-        "SELECT form FROM application_forms WHERE dossier_id = $1 ORDER BY revision DESC LIMIT 1",
+    let stored: StoredForm = sqlx::query_as(
+        "SELECT form_protobuf, form FROM application_forms WHERE dossier_id = $1
+          ORDER BY revision DESC LIMIT 1",
     )
     .bind(id)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(form.0)
+    stored.decode()
 }
 
 #[derive(sqlx::FromRow)]
 struct RowWithForm {
     #[sqlx(flatten)]
     row: DossierRow,
-    current_form: Json<pb::ApplicationForm>,
+    #[sqlx(flatten)]
+    current_form: StoredForm,
 }
 
 /// The dossier row (not locked) and its current form, in one round trip: a dossier read.
@@ -333,8 +354,8 @@ pub(crate) async fn find_with_form(
             concat!(
                 "SELECT ",
                 dossier_columns!(),
-                ", f.form AS current_form FROM dossiers d
-                 JOIN LATERAL (SELECT form FROM application_forms
+                ", f.form_protobuf, f.form FROM dossiers d
+                 JOIN LATERAL (SELECT form_protobuf, form FROM application_forms
                                 WHERE dossier_id = d.id ORDER BY revision DESC LIMIT 1) f ON true
                  WHERE ",
                 $condition
@@ -356,7 +377,7 @@ pub(crate) async fn find_with_form(
         }
     };
     let found = found.ok_or_else(|| ServiceError::not_found("no such dossier"))?;
-    Ok((found.row, found.current_form.0))
+    Ok((found.row, found.current_form.decode()?))
 }
 
 /// Refuses a call whose expected_version is set and stale.

@@ -2,6 +2,7 @@
 //! revision of the form (completion, amendment) and the registered persons it names.
 
 use chrono::NaiveDate;
+use prost::Message;
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, ServiceError, ServiceResult};
 use sqlx::{PgConnection, types::Json};
@@ -83,7 +84,8 @@ const INSERT_APPLICATION: &str = concat!(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $13, $14, $15)
              RETURNING *
          ), form AS (
-             INSERT INTO application_forms (dossier_id, revision, form, recorded_by, recorded_via)
+             INSERT INTO application_forms (dossier_id, revision, form_protobuf, recorded_by,
+                                            recorded_via)
              SELECT d.id, d.form_revision, $16, $12, $13 FROM d
          ), parties AS (
              INSERT INTO dossier_parties (dossier_id, person_id, role, creditor_key,
@@ -134,8 +136,8 @@ pub(crate) async fn insert_application(
         .bind(new.caller.via())
         .bind(parties.applicant)
         .bind(parties.debtor)
-        // Written straight from the contract's type as JSON.
-        .bind(Json(new.form))
+        // The contract's own encoding (migration 0008 says why).
+        .bind(new.form.encode_to_vec())
         .bind(&parties.person_ids)
         .bind(&parties.roles)
         .bind(&parties.creditor_keys)
@@ -171,14 +173,14 @@ pub(crate) async fn record_form(
     caller: &Caller,
 ) -> ServiceResult<()> {
     sqlx::query(
-        "INSERT INTO application_forms (dossier_id, revision, form, effective_from, recorded_by,
-                                        recorded_via)
+        "INSERT INTO application_forms (dossier_id, revision, form_protobuf, effective_from,
+                                        recorded_by, recorded_via)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(dossier_id)
     .bind(revision)
-    // Written straight from the contract's type as JSON, as a submission's first revision.
-    .bind(Json(form))
+    // As a submission's first revision.
+    .bind(form.encode_to_vec())
     .bind(effective_from)
     .bind(&caller.actor().id)
     .bind(caller.via())
