@@ -253,8 +253,8 @@ async fn nothing_acknowledged_is_lost_or_duplicated_through_crashes() -> anyhow:
     let funds = ids.iter().filter(|id| id.ends_with("-fund")).count();
     assert_eq!(funds * 2, ids.len(), "legs stored all or none");
     let (debits, credits, posted): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT sum(debits_posted) FROM payments.ledger_accounts)::bigint,
-                (SELECT sum(credits_posted) FROM payments.ledger_accounts)::bigint,
+        "SELECT (SELECT sum(debits_posted) FROM payments.ledger_account_totals)::bigint,
+                (SELECT sum(credits_posted) FROM payments.ledger_account_totals)::bigint,
                 (SELECT COALESCE(sum(amount), 0) FROM payments.ledger_transfers
                   WHERE state = 2)::bigint",
     )

@@ -322,7 +322,7 @@ async fn the_database_refuses_unknown_accounts_and_account_deletion() -> anyhow:
     .execute(&mut *conn)
     .await?;
     let totals: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT debits_posted, credits_posted FROM payments.ledger_accounts
+        "SELECT debits_posted, credits_posted FROM payments.ledger_account_totals
          WHERE id = ANY($1) ORDER BY id",
     )
     .bind(&ids)
@@ -583,14 +583,14 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
     // Double entry: total debits = total credits, and the account totals kept by the
     // database trigger equal a recomputation from the posted transfers.
     let pool = c.suite.admin_pool().await?;
-    let (debits, credits): (i64, i64) = sqlx::query_as("SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_accounts").fetch_one(&pool).await?;
+    let (debits, credits): (i64, i64) = sqlx::query_as("SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_account_totals").fetch_one(&pool).await?;
     let posted: i64 = sqlx::query_scalar(
         "SELECT COALESCE(sum(amount), 0)::bigint FROM payments.ledger_transfers WHERE state = 2",
     )
     .fetch_one(&pool)
     .await?;
     assert_eq!((debits, credits), (posted, posted));
-    let pending: (i64, i64) = sqlx::query_as("SELECT sum(debits_pending)::bigint, sum(credits_pending)::bigint FROM payments.ledger_accounts").fetch_one(&pool).await?;
+    let pending: (i64, i64) = sqlx::query_as("SELECT sum(debits_pending)::bigint, sum(credits_pending)::bigint FROM payments.ledger_account_totals").fetch_one(&pool).await?;
     assert_eq!(pending, (0, 0), "every hold settled");
     Ok(())
 }
@@ -1104,5 +1104,105 @@ async fn bad_rows_padded_amounts_and_impossible_dates_are_refused_by_name() -> a
     .fetch_one(&admin)
     .await?;
     assert_eq!(stored, 0, "nothing stored for the refused calls");
+    Ok(())
+}
+
+/// Accounts without a balance rule (advances funding, bank, fee income, …) keep their totals
+/// in slots chosen by the booking transaction, so that concurrent bookings on them do not
+/// wait for one another (payments migration 0020). Their totals stay exact — a reservation
+/// made in one transaction and posted in another nets out — and ruled accounts keep their
+/// totals in their row, where the balance rules judge every booking.
+#[tokio::test]
+async fn hot_accounts_spread_over_slots_and_keep_exact_totals() -> anyhow::Result<()> {
+    let mut c = Ctx::start(&[Svc::Payments], "agent-pay").await?;
+    let d = dossier(77);
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..48 {
+        let payable = format!("payable/{d}/child-{}", i % 3);
+        let id = format!("hot-{i}");
+        let r = c.req(pb::CreateLedgerTransfersRequest {
+            idempotency_key: key(&id),
+            transfers: vec![spec(
+                &id,
+                "advances-funding",
+                &payable,
+                "1.75",
+                pb::TransferCode::Advance,
+            )],
+        });
+        let mut ledger = c.ledger.clone();
+        calls.spawn(async move { ledger.create_ledger_transfers(r).await });
+    }
+    while let Some(answer) = calls.join_next().await {
+        answer??;
+    }
+    let payable = format!("payable/{d}/child-0");
+    let mut hold = spec(
+        "hot-hold",
+        "advances-funding",
+        &payable,
+        "5.00",
+        pb::TransferCode::Advance,
+    );
+    hold.pending = true;
+    hold.timeout_seconds = 3600;
+    c.transfers("hot-hold", vec![hold]).await?;
+    c.ledger
+        .post_pending_transfer(c.req(pb::PostPendingTransferRequest {
+            idempotency_key: key("hot-post"),
+            pending_transfer_id: "hot-hold".into(),
+            transfer_id: "hot-hold/post".into(),
+            amount: None,
+        }))
+        .await?;
+    // A ruled account still refuses what would break its rule.
+    let beyond = spec(
+        "hot-beyond",
+        &payable,
+        &format!("paid-out/{d}/child-0"),
+        "999.00",
+        pb::TransferCode::Payout,
+    );
+    assert_code(
+        c.transfers("hot-beyond", vec![beyond]).await,
+        Code::FailedPrecondition,
+    );
+
+    let pool = c.suite.admin_pool().await?;
+    let (funding_slots, ruled_slots): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE a.code = 'advances-funding'),
+                count(*) FILTER (WHERE a.balance_rule <> 1)
+           FROM payments.ledger_account_slots s
+           JOIN payments.ledger_accounts a ON a.id = s.account_id",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert!(funding_slots > 1, "{funding_slots} slots");
+    assert_eq!(ruled_slots, 0);
+    // Every account's totals equal a recomputation from its transfers.
+    let rows: Vec<(String, [i64; 4], [i64; 4])> = sqlx::query_as::<_, (String, i64, i64, i64, i64, i64, i64, i64, i64)>(
+        "SELECT a.code, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending,
+                COALESCE(sum(t.amount) FILTER (WHERE t.debit_account = a.id AND t.state = 2), 0)::bigint,
+                COALESCE(sum(t.amount) FILTER (WHERE t.credit_account = a.id AND t.state = 2), 0)::bigint,
+                COALESCE(sum(t.amount) FILTER (WHERE t.debit_account = a.id AND t.state = 1
+                                                 AND s.id IS NULL), 0)::bigint,
+                COALESCE(sum(t.amount) FILTER (WHERE t.credit_account = a.id AND t.state = 1
+                                                 AND s.id IS NULL), 0)::bigint
+           FROM payments.ledger_account_totals a
+           LEFT JOIN payments.ledger_transfers t
+                  ON t.debit_account = a.id OR t.credit_account = a.id
+           LEFT JOIN payments.ledger_transfers s ON s.pending_id = t.id
+          GROUP BY a.code, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending",
+    )
+    .fetch_all(&pool)
+    .await?
+    .into_iter()
+    .map(|(code, a, b, e, f, g, h, i, j)| (code, [a, b, e, f], [g, h, i, j]))
+    .collect();
+    for (code, kept, recomputed) in &rows {
+        assert_eq!(kept, recomputed, "{code}");
+    }
+    let funding = rows.iter().find(|r| r.0 == "advances-funding");
+    assert_eq!(funding.map(|r| r.1), Some([48 * 175 + 500, 0, 0, 0]));
     Ok(())
 }

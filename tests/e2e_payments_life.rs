@@ -441,7 +441,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
     // Double entry: total debits = total credits = every posted transfer, nothing pending.
     let (debits, credits, pending): (i64, i64, i64) = sqlx::query_as(
         "SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint,
-                sum(debits_pending + credits_pending)::bigint FROM payments.ledger_accounts",
+                sum(debits_pending + credits_pending)::bigint FROM payments.ledger_account_totals",
     )
     .fetch_one(&pool)
     .await?;

@@ -468,7 +468,7 @@ async fn statement_credits_are_matched_parked_resolved_and_never_booked_twice() 
 
     // Double entry holds.
     let (debits, credits): (i64, i64) = sqlx::query_as(
-        "SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_accounts",
+        "SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_account_totals",
     )
     .fetch_one(&pool)
     .await?;
@@ -655,7 +655,7 @@ async fn payouts_returned_in_a_statement_go_back_to_payable_once() -> anyhow::Re
     let after: i64 = sqlx::query_scalar(count).fetch_one(&pool).await?;
     assert_eq!(before, after);
     let (debits, credits): (i64, i64) = sqlx::query_as(
-        "SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_accounts",
+        "SELECT sum(debits_posted)::bigint, sum(credits_posted)::bigint FROM payments.ledger_account_totals",
     )
     .fetch_one(&pool)
     .await?;
