@@ -105,15 +105,18 @@ macro_rules! grpc_service {
                 > {
                     let caller = $crate::Caller::of(&request)?;
                     let request = request.into_inner();
-                    // A refusal names every malformed value of the request, not only the
-                    // first part the use case found wrong (`syntax::name_the_rest`).
-                    let kept = request.clone();
+                    let name = concat!("secal.v1.", stringify!($request));
+                    // The request's wire encoding, walked by its descriptor (`syntax`): a text
+                    // no field accepts is refused before the use case, and a refusal names
+                    // every malformed value, not only the first part the use case found wrong.
+                    let encoded = $crate::syntax::encoded(&request);
+                    let texts = $crate::syntax::texts_beyond_every_limit(name, &encoded);
+                    if !texts.is_empty() {
+                        let refused = $crate::ServiceError::invalid(texts);
+                        return Err($crate::syntax::name_the_rest(refused, name, &encoded).into());
+                    }
                     let answer = $use_case(self, &caller, request).await.map_err(|e| {
-                        $crate::syntax::name_the_rest(
-                            e,
-                            concat!("secal.v1.", stringify!($request)),
-                            &kept,
-                        )
+                        $crate::syntax::name_the_rest(e, name, &encoded)
                     })?;
                     Ok($crate::__tonic::Response::new(answer))
                 }

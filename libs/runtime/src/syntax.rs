@@ -1,7 +1,9 @@
 //! The context-free checks of a whole contract message, walked by the contract's own
-//! descriptors: every `Date`, `YearMonth` and `Money` it holds through the one parser of its
-//! kind, every enum against the numbers the contract declares, every text through the one text
-//! parser as one line. Three uses: a form's texts (`text_violations`, the fields added to the
+//! descriptors over the message's wire encoding: every `Date`, `YearMonth` and `Money` it
+//! holds through the one parser of its kind, every enum against the numbers the contract
+//! declares, every text through the one text parser. Four uses: every request's texts against
+//! the widest limit the contract states (`texts_beyond_every_limit`, by the RPC shape, before
+//! the use case); a form's texts as one line each (`text_violations`, the fields added to the
 //! contract later included); a request whose other checks need stored state (`violations`: an
 //! amendment's form is judged against the dossier's receipt date, so its malformed values are
 //! named before the look-up); and every refused request (`name_the_rest`, by the RPC shape).
@@ -40,31 +42,47 @@ pub fn text_violations<M: prost::Message>(
     found(path, full_name, message, Texts::Only)
 }
 
+/// The wire encoding the RPC shape walks (once per request; kept for [`name_the_rest`]).
+pub fn encoded<M: prost::Message>(request: &M) -> Vec<u8> {
+    request.encode_to_vec()
+}
+
+/// Every text of a request (`full_name` its type, `encoded` its wire encoding) that no field
+/// of the contract accepts: a control character other than a line break or a tab, or more
+/// than 2,000 characters (the widest limit any field states: a note). Applied by the RPC shape
+/// (`grpc_service!`) before any use case, so that a text no RPC reads closely (an id echoed in
+/// an answer, a reference of a pure calculation) is refused naming its field like the others;
+/// each RPC's own parser still applies its field's narrower limit.
+pub fn texts_beyond_every_limit(full_name: &str, encoded: &[u8]) -> Vec<FieldViolation> {
+    found_in("", full_name, encoded, Texts::Widest)
+}
+
 /// A refused request's error naming also every malformed date, month, amount and enum of the
-/// request (`full_name` its type) that it does not name yet: a request refused for a missing
-/// part used to name only that part, and the next attempt found the next malformed value.
-/// Texts are left out: their limits differ by field (a note, a source citation), and only the
-/// RPC's own parser knows them. Applied to every RPC by `grpc_service!`; it never turns an
-/// accepted request into a refused one.
-pub fn name_the_rest<M: prost::Message>(
+/// request (`full_name` its type, `encoded` its wire encoding) that it does not name yet: a
+/// request refused for a missing part used to name only that part, and the next attempt found
+/// the next malformed value. Texts are left out: their limits differ by field (a note, a
+/// source citation), and only the RPC's own parser knows them. Applied to every RPC by
+/// `grpc_service!`; it never turns an accepted request into a refused one.
+pub fn name_the_rest(
     error: crate::ServiceError,
     full_name: &str,
-    request: &M,
+    encoded: &[u8],
 ) -> crate::ServiceError {
     if error.code() != crate::ErrorCode::InvalidArgument || error.violations().is_empty() {
         return error;
     }
-    let more = found("", full_name, request, Texts::Skip);
+    let more = found_in("", full_name, encoded, Texts::Skip);
     error.naming_also(more)
 }
 
 /// What the walk does with texts: checks them as one line with the other values, leaves them
-/// out, or checks only them.
+/// out, checks only them as one line, or checks only them against the widest limit.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Texts {
     OneLine,
     Skip,
     Only,
+    Widest,
 }
 
 fn found<M: prost::Message>(
@@ -73,18 +91,21 @@ fn found<M: prost::Message>(
     message: &M,
     texts: Texts,
 ) -> Vec<FieldViolation> {
+    found_in(path, full_name, &message.encode_to_vec(), texts)
+}
+
+fn found_in(path: &str, full_name: &str, encoded: &[u8], texts: Texts) -> Vec<FieldViolation> {
     let mut out = Vec::new();
     let Some(descriptor) = pool().and_then(|p| p.get_message_by_name(full_name)) else {
         return out;
     };
     // The walk reads the message's wire encoding by the descriptor: decoding it into a
     // reflective message first cost a quarter of the CPU of a submission (perf).
-    let bytes = message.encode_to_vec();
     let mut walk = Walk {
         out: &mut out,
         texts,
     };
-    walk.message(&mut String::from(path), &descriptor, &bytes);
+    walk.message(&mut String::from(path), &descriptor, encoded);
     out
 }
 
@@ -188,7 +209,7 @@ impl Walk<'_> {
     }
 
     fn one(&mut self, at: &mut String, field: &FieldDescriptor, raw: Raw) {
-        let values = self.texts != Texts::Only;
+        let values = matches!(self.texts, Texts::OneLine | Texts::Skip);
         match (field.kind(), raw) {
             (Kind::Message(m), Raw::Bytes(bytes)) => {
                 let refused = if values {
@@ -203,9 +224,14 @@ impl Walk<'_> {
                 }
             }
             (Kind::String, Raw::Bytes(bytes)) if self.texts != Texts::Skip => {
+                let limit = if self.texts == Texts::Widest {
+                    wire::NOTE
+                } else {
+                    wire::LINE
+                };
                 // Encoded from a `String`: always UTF-8.
                 if let Ok(s) = std::str::from_utf8(bytes)
-                    && let Err(e) = wire::optional_text(at, s, wire::LINE)
+                    && let Some(e) = wire::text_violation(at, s, limit)
                 {
                     self.out.push(e);
                 }
@@ -287,6 +313,44 @@ mod tests {
     }
 
     #[test]
+    fn every_text_of_a_request_is_held_to_the_widest_limit_and_no_other() {
+        let request = pb::AmendDossierRequest {
+            reason: "two lines\nof reason".into(),
+            effective_from: Some(pb::Date {
+                year: 2024,
+                month: 13,
+                day: 1,
+            }),
+            form: Some(pb::ApplicationForm {
+                creditors: vec![
+                    pb::CreditorEntry {
+                        family_name: "x".repeat(1_500),
+                        ..Default::default()
+                    },
+                    pb::CreditorEntry {
+                        family_name: "é".repeat(2_001),
+                        given_names: "a\u{0}b".into(),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let found = texts_beyond_every_limit("secal.v1.AmendDossierRequest", &encoded(&request));
+        let fields: Vec<_> = found.iter().map(|v| v.field.as_str()).collect();
+        // Line breaks and 1,500 characters pass here (each RPC's own limit may be narrower);
+        // the malformed date is not a text.
+        assert_eq!(
+            fields,
+            [
+                "form.creditors[1].family_name",
+                "form.creditors[1].given_names"
+            ]
+        );
+    }
+
+    #[test]
     fn a_packed_repeated_enum_is_named_by_its_item() {
         let request = pb::SearchDossiersRequest {
             statuses: vec![pb::DossierStatus::Received as i32, 77, -3],
@@ -311,7 +375,7 @@ mod tests {
         };
         let name = "secal.v1.AmendDossierRequest";
         let refused = crate::ServiceError::invalid_field("dossier", "a dossier is required");
-        let named = name_the_rest(refused, name, &request);
+        let named = name_the_rest(refused, name, &encoded(&request));
         let fields: Vec<_> = named
             .violations()
             .iter()
@@ -321,16 +385,22 @@ mod tests {
         // Already named, or a part of it is: not twice.
         for field in ["effective_from", "effective_from.month"] {
             let refused = crate::ServiceError::invalid_field(field, "bad");
-            let named = name_the_rest(refused, name, &request);
+            let named = name_the_rest(refused, name, &encoded(&request));
             assert_eq!(named.violations().len(), 1, "{field}");
         }
         // Another error, or a refusal with a reason, is left as it is.
         let other = crate::ServiceError::failed_precondition("STEP", "not now");
-        assert!(name_the_rest(other, name, &request).violations().is_empty());
+        assert!(
+            name_the_rest(other, name, &encoded(&request))
+                .violations()
+                .is_empty()
+        );
         let reasoned =
             crate::ServiceError::invalid_field("key", "reused").with_reason("KEY_REUSED");
         assert_eq!(
-            name_the_rest(reasoned, name, &request).violations().len(),
+            name_the_rest(reasoned, name, &encoded(&request))
+                .violations()
+                .len(),
             1
         );
     }

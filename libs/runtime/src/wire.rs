@@ -133,13 +133,19 @@ pub fn optional_text(
     raw: &str,
     limit: TextLimit,
 ) -> Result<Option<String>, FieldViolation> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Ok(None);
+    if let Some(refused) = text_violation(field, raw, limit) {
+        return Err(refused);
     }
+    let value = raw.trim();
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
+
+/// Why [`optional_text`] refuses `raw`, without copying it when it does not.
+pub fn text_violation(field: &str, raw: &str, limit: TextLimit) -> Option<FieldViolation> {
+    let value = raw.trim();
     let allowed = |c: char| limit.multiline && matches!(c, '\n' | '\r' | '\t');
     if value.chars().any(|c| c.is_control() && !allowed(c)) {
-        return Err(FieldViolation::new(
+        return Some(FieldViolation::new(
             field,
             if limit.multiline {
                 "CONTROL_CHARACTER: only line breaks and tabs are allowed"
@@ -149,13 +155,12 @@ pub fn optional_text(
         ));
     }
     let chars = value.chars().count();
-    if chars > limit.max_chars {
-        return Err(FieldViolation::new(
+    (chars > limit.max_chars).then(|| {
+        FieldViolation::new(
             field,
             format!("TOO_LONG: {chars} characters, at most {}", limit.max_chars),
-        ));
-    }
-    Ok(Some(value.to_owned()))
+        )
+    })
 }
 
 /// [`optional_text`] of a field that must be given: an empty (or all blank) text is refused.
