@@ -56,11 +56,31 @@ pub async fn demo(dir: &Path, args: DemoArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let played = tour::Tour::load(&args.examples)?
-        .play(&args.examples, &target, &mut std::io::stdout())
-        .await;
-    let outcome = played?;
+    let tour = tour::Tour::load(&args.examples)?;
     let saved = dir.join("demo.env");
+    // The tour's keys make every step idempotent: played again on the same stack it would
+    // replay some steps and find others changed (an account confirmed, a statement imported).
+    // Its dossier is there to explore; a second life needs a fresh stack.
+    if saved.exists() {
+        let vars = read_vars(&saved)?;
+        println!(
+            "The demo was played on this stack already: its data is there to explore, with the \
+             values it saved in {}.\nTo play it again from the start, start a fresh stack in \
+             another folder: scripts/stack --dir <folder>.",
+            saved.display()
+        );
+        if let Some(summary) = tour.summary_of(&args.examples, &target, &vars).await? {
+            println!("\n{summary}");
+        }
+        return Ok(());
+    }
+    let outcome = tour
+        .play(&args.examples, &target, &mut std::io::stdout())
+        .await
+        .context(
+            "the demo stopped (on a stack where an earlier demo stopped midway, its steps \
+             replay or clash: start a fresh stack in another folder, scripts/stack --dir <folder>)",
+        )?;
     write_vars(&saved, &outcome.vars)?;
     println!(
         "\n{} calls. The data stays in the stack; the values the tour saved are in {} \
@@ -99,6 +119,24 @@ fn address(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<SocketA
         .with_context(|| format!("{name} is not in stack.env"))?
         .parse()
         .with_context(|| format!("{name} is not an address"))
+}
+
+/// The values [`write_vars`] wrote, each as text (what the examples' placeholders take).
+fn read_vars(path: &Path) -> anyhow::Result<examples::Vars> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(name, value)| {
+            let value = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(value)
+                .replace(r"'\''", "'");
+            (name.to_owned(), serde_json::Value::String(value))
+        })
+        .collect())
 }
 
 /// `name=value` lines a shell sources: strings as they are, other values as JSON.

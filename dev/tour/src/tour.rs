@@ -163,6 +163,20 @@ impl Tour {
         })
     }
 
+    /// The summary line of a tour played before, from the values it saved (`None` when the
+    /// tour has no summary call).
+    pub async fn summary_of(
+        &self,
+        dir: &Path,
+        target: &Target<'_>,
+        vars: &Vars,
+    ) -> anyhow::Result<Option<String>> {
+        match &self.summary {
+            Some(call) => Ok(Some(self.summarise(dir, target, call, vars).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// One line on the dossier as its debtor statement stands: what fell due, what was paid
     /// (tax-refund offsets included), advanced to the children, still open, still owed.
     async fn summarise(
