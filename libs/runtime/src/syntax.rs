@@ -231,8 +231,15 @@ impl Walk<'_> {
                 };
                 // Encoded from a `String`: always UTF-8.
                 if let Ok(s) = std::str::from_utf8(bytes)
-                    && let Some(e) = wire::text_violation(at, s, limit)
+                    && let Some(mut e) = wire::text_violation(at, s, limit)
                 {
+                    // The widest limit is a note's; the field may be an id, which allows no
+                    // line break either: say what every field refuses.
+                    if self.texts == Texts::Widest && e.description.starts_with("CONTROL_") {
+                        e.description = "CONTROL_CHARACTER: a control character (only a note \
+                                         may hold line breaks and tabs)"
+                            .into();
+                    }
                     self.out.push(e);
                 }
             }
