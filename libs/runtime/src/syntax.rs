@@ -8,7 +8,7 @@
 //! amendment's form is judged against the dossier's receipt date, so its malformed values are
 //! named before the look-up); and every refused request (`name_the_rest`, by the RPC shape).
 
-use std::{fmt::Write, sync::OnceLock};
+use std::{collections::HashMap, fmt::Write, sync::OnceLock};
 
 use prost_reflect::{DescriptorPool, FieldDescriptor, Kind, MessageDescriptor};
 use secal_proto::v1 as pb;
@@ -96,17 +96,106 @@ fn found<M: prost::Message>(
 
 fn found_in(path: &str, full_name: &str, encoded: &[u8], texts: Texts) -> Vec<FieldViolation> {
     let mut out = Vec::new();
-    let Some(descriptor) = pool().and_then(|p| p.get_message_by_name(full_name)) else {
+    let Some(plans) = plans() else {
         return out;
     };
-    // The walk reads the message's wire encoding by the descriptor: decoding it into a
-    // reflective message first cost a quarter of the CPU of a submission (perf).
+    let Some(&message) = plans.by_name.get(full_name) else {
+        return out;
+    };
+    // The walk reads the message's wire encoding by the plans: decoding it into a reflective
+    // message first cost a quarter of the CPU of a submission (perf), and reading the
+    // descriptors field by field most of the rest.
     let mut walk = Walk {
+        plans,
         out: &mut out,
         texts,
+        root: path,
+        path: Vec::new(),
     };
-    walk.message(&mut String::from(path), &descriptor, encoded);
+    walk.message(message, encoded);
     out
+}
+
+/// The walk's view of the contract, built once from its descriptors: each message type's
+/// fields by number, with what the walk does with each.
+struct Plans {
+    by_name: HashMap<String, usize>,
+    messages: Vec<MessagePlan>,
+}
+
+struct MessagePlan {
+    /// A date, month or amount: checked whole by the parser of its kind.
+    value: Option<ValueKind>,
+    /// By field number.
+    fields: Vec<FieldPlan>,
+}
+
+struct FieldPlan {
+    number: u32,
+    name: Box<str>,
+    list: bool,
+    kind: FieldKind,
+}
+
+enum FieldKind {
+    Text,
+    Enum { name: Box<str>, known: Box<[i32]> },
+    Message(usize),
+    Other,
+}
+
+#[derive(Clone, Copy)]
+enum ValueKind {
+    Date,
+    YearMonth,
+    Money,
+}
+
+fn plans() -> Option<&'static Plans> {
+    static PLANS: OnceLock<Option<Plans>> = OnceLock::new();
+    PLANS.get_or_init(|| pool().map(plan)).as_ref()
+}
+
+fn plan(pool: &DescriptorPool) -> Plans {
+    let messages: Vec<MessageDescriptor> = pool.all_messages().collect();
+    let by_name: HashMap<String, usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.full_name().to_owned(), i))
+        .collect();
+    let field = |f: FieldDescriptor| FieldPlan {
+        number: f.number(),
+        name: f.name().into(),
+        list: f.is_list(),
+        kind: match f.kind() {
+            Kind::String => FieldKind::Text,
+            Kind::Enum(e) => FieldKind::Enum {
+                name: e.name().into(),
+                known: e.values().map(|v| v.number()).collect(),
+            },
+            Kind::Message(m) => by_name
+                .get(m.full_name())
+                .map_or(FieldKind::Other, |&i| FieldKind::Message(i)),
+            _ => FieldKind::Other,
+        },
+    };
+    let messages = messages
+        .iter()
+        .map(|m| {
+            let mut fields: Vec<FieldPlan> = m.fields().map(field).collect();
+            fields.sort_by_key(|f| f.number);
+            MessagePlan {
+                value: match m.full_name() {
+                    "secal.v1.Date" => Some(ValueKind::Date),
+                    "secal.v1.YearMonth" => Some(ValueKind::YearMonth),
+                    "secal.v1.Money" => Some(ValueKind::Money),
+                    _ => None,
+                },
+                fields,
+            }
+        })
+        .collect();
+    Plans { by_name, messages }
 }
 
 /// One field of an encoded message, as the wire holds it (the fixed-width kinds hold no value
@@ -157,22 +246,43 @@ fn varint(bytes: &mut &[u8]) -> Option<u64> {
 }
 
 struct Walk<'a> {
+    plans: &'static Plans,
     out: &'a mut Vec<FieldViolation>,
     texts: Texts,
+    /// The path of the walked message in its request.
+    root: &'a str,
+    /// The fields (and items) from there to the value read: written out as a path only
+    /// when a value is refused.
+    path: Vec<(&'static str, Option<usize>)>,
 }
 
 impl Walk<'_> {
-    /// `at` is the path of the message `bytes` encodes, one buffer for the whole walk.
-    fn message(&mut self, at: &mut String, descriptor: &MessageDescriptor, bytes: &[u8]) {
+    fn path(&self) -> String {
+        let mut at = String::from(self.root);
+        for (name, index) in &self.path {
+            if !at.is_empty() {
+                at.push('.');
+            }
+            at.push_str(name);
+            if let Some(i) = index {
+                let _ = write!(at, "[{i}]");
+            }
+        }
+        at
+    }
+
+    fn message(&mut self, message: usize, bytes: &[u8]) {
         let Some(fields) = fields(bytes) else {
             return;
         };
+        let plan = &self.plans.messages[message];
         // The item number within the repeated field being read.
         let mut item = (0_u32, 0_usize);
         for (number, raw) in fields {
-            let Some(field) = descriptor.get_field(number) else {
+            let Ok(at) = plan.fields.binary_search_by_key(&number, |f| f.number) else {
                 continue;
             };
+            let field = &plan.fields[at];
             let mut next = || {
                 item = if item.0 == number {
                     (number, item.1 + 1)
@@ -181,49 +291,43 @@ impl Walk<'_> {
                 };
                 item.1
             };
-            match (raw, field.is_list(), field.kind()) {
+            match (raw, field.list, &field.kind) {
                 // A packed repeated enum: its items in one value.
-                (Raw::Bytes(mut packed), true, Kind::Enum(_)) => {
+                (Raw::Bytes(mut packed), true, FieldKind::Enum { .. }) => {
                     while let Some(n) = varint(&mut packed) {
-                        self.field(at, &field, Some(next()), Raw::Varint(n));
+                        self.field(field, Some(next()), Raw::Varint(n));
                     }
                 }
-                (raw, true, _) => self.field(at, &field, Some(next()), raw),
-                (raw, false, _) => self.field(at, &field, None, raw),
+                (raw, true, _) => self.field(field, Some(next()), raw),
+                (raw, false, _) => self.field(field, None, raw),
             }
         }
     }
 
-    /// One value of `field` (item `index` of a repeated one) at the path of its message.
-    fn field(&mut self, at: &mut String, field: &FieldDescriptor, index: Option<usize>, raw: Raw) {
-        let len = at.len();
-        if !at.is_empty() {
-            at.push('.');
-        }
-        at.push_str(field.name());
-        if let Some(i) = index {
-            let _ = write!(at, "[{i}]");
-        }
-        self.one(at, field, raw);
-        at.truncate(len);
+    /// One value of `field` (item `index` of a repeated one).
+    fn field(&mut self, field: &'static FieldPlan, index: Option<usize>, raw: Raw) {
+        self.path.push((&field.name, index));
+        self.one(field, raw);
+        self.path.pop();
     }
 
-    fn one(&mut self, at: &mut String, field: &FieldDescriptor, raw: Raw) {
+    fn one(&mut self, field: &'static FieldPlan, raw: Raw) {
         let values = matches!(self.texts, Texts::OneLine | Texts::Skip);
-        match (field.kind(), raw) {
-            (Kind::Message(m), Raw::Bytes(bytes)) => {
-                let refused = if values {
-                    value(at, m.full_name(), bytes)
-                } else {
-                    None
-                };
-                match refused {
-                    Some(Err(e)) => self.out.extend(e.violations().iter().cloned()),
-                    Some(Ok(())) => {}
-                    None => self.message(at, &m, bytes),
+        match (&field.kind, raw) {
+            (FieldKind::Message(m), Raw::Bytes(bytes)) => {
+                let kind = self.plans.messages[*m].value.filter(|_| values);
+                match kind {
+                    // Parsed again, with its path, only when refused.
+                    Some(kind) if value(kind, "", bytes).is_err() => {
+                        if let Err(e) = value(kind, &self.path(), bytes) {
+                            self.out.extend(e.violations().iter().cloned());
+                        }
+                    }
+                    Some(_) => {}
+                    None => self.message(*m, bytes),
                 }
             }
-            (Kind::String, Raw::Bytes(bytes)) if self.texts != Texts::Skip => {
+            (FieldKind::Text, Raw::Bytes(bytes)) if self.texts != Texts::Skip => {
                 let limit = if self.texts == Texts::Widest {
                     wire::NOTE
                 } else {
@@ -231,8 +335,9 @@ impl Walk<'_> {
                 };
                 // Encoded from a `String`: always UTF-8.
                 if let Ok(s) = std::str::from_utf8(bytes)
-                    && let Some(mut e) = wire::text_violation(at, s, limit)
+                    && let Some(mut e) = wire::text_violation("", s, limit)
                 {
+                    e.field = self.path();
                     // The widest limit is a note's; the field may be an id, which allows no
                     // line break either: say what every field refuses.
                     if self.texts == Texts::Widest && e.description.starts_with("CONTROL_") {
@@ -243,14 +348,13 @@ impl Walk<'_> {
                     self.out.push(e);
                 }
             }
-            (Kind::Enum(e), Raw::Varint(n)) if values => {
+            (FieldKind::Enum { name, known }, Raw::Varint(n)) if values => {
                 // An enum is an int32 on the wire, sign-extended to 64 bits.
                 let n = i64::from_ne_bytes(n.to_ne_bytes());
-                let known = i32::try_from(n).is_ok_and(|n| e.get_value(n).is_some());
-                if !known {
+                if !i32::try_from(n).is_ok_and(|n| known.contains(&n)) {
                     self.out.push(FieldViolation::new(
-                        at.as_str(),
-                        format!("ENUM_UNKNOWN: {n} is not a value of {}", e.name()),
+                        self.path(),
+                        format!("ENUM_UNKNOWN: {n} is not a value of {name}"),
                     ));
                 }
             }
@@ -259,25 +363,23 @@ impl Walk<'_> {
     }
 }
 
-/// A date, month or amount (by its type's name) through the one parser of its kind; `None`
-/// for any other message, which the walk enters.
-fn value(at: &str, full_name: &str, bytes: &[u8]) -> Option<Result<(), crate::ServiceError>> {
+/// A date, month or amount through the one parser of its kind.
+fn value(kind: ValueKind, at: &str, bytes: &[u8]) -> Result<(), crate::ServiceError> {
     use prost::Message;
-    Some(match full_name {
-        "secal.v1.Date" => {
+    match kind {
+        ValueKind::Date => {
             let d = pb::Date::decode(bytes).unwrap_or_default();
             wire::optional_date_from_pb(at, Some(&d)).map(drop)
         }
-        "secal.v1.YearMonth" => {
+        ValueKind::YearMonth => {
             let ym = pb::YearMonth::decode(bytes).unwrap_or_default();
             wire::optional_year_month_from_pb(at, Some(&ym)).map(drop)
         }
-        "secal.v1.Money" => {
+        ValueKind::Money => {
             let m = pb::Money::decode(bytes).unwrap_or_default();
             wire::optional_money_from_pb(at, Some(&m)).map(drop)
         }
-        _ => return None,
-    })
+    }
 }
 
 #[cfg(test)]
