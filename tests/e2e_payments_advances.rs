@@ -560,3 +560,56 @@ async fn no_advance_for_a_child_of_26_or_an_applicant_living_abroad() -> anyhow:
     );
     Ok(())
 }
+
+/// The advances run reads a month's open part under its dossiers' claim-account rows (shared),
+/// which an allocation of a debtor payment locks before it reads the open debts: while an
+/// allocation of the dossier is under way, the run waits for it, and then reads what it wrote
+/// (before, a payment allocated between the run's read and its commit was not seen, and the
+/// month could be paid twice: by the debtor and by an advance).
+#[tokio::test]
+async fn the_advances_run_waits_for_an_allocation_under_way_on_its_dossiers() -> anyhow::Result<()>
+{
+    let suite = Suite::start(&[Svc::Calculation, Svc::Payments]).await?;
+    let client = PaymentsClients::new(suite.channel(Svc::Payments).await?);
+    let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
+    let mut c = client.clone();
+    let (_, db, _) = june_dossiers(&suite, &mut c, &token).await?;
+
+    // What an allocation holds while it reads and writes: the claim account's row.
+    let admin = suite.admin_pool().await?;
+    let mut allocation = admin.begin().await?;
+    sqlx::query("SELECT 1 FROM payments.claim_accounts WHERE dossier_number = $1 FOR UPDATE")
+        .bind(&db)
+        .execute(&mut *allocation)
+        .await?;
+    let run = run_month(&suite, client.clone(), token.clone(), "june-wait", JUNE);
+    // The run's batch is seen waiting for that row (a bounded poll, not a timing check);
+    // then the allocation ends.
+    let watch = async {
+        let mut waiting = false;
+        for _ in 0..300 {
+            waiting = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                                 WHERE wait_event_type = 'Lock'
+                                   AND query LIKE '%claim_accounts%FOR SHARE%')",
+            )
+            .fetch_one(&admin)
+            .await?;
+            if waiting {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        allocation.commit().await?;
+        anyhow::Ok(waiting)
+    };
+    let (done, waiting) = tokio::join!(run, watch);
+    assert!(
+        waiting?,
+        "the run did not wait for the dossier's allocation"
+    );
+    let (_, _, done) = done?;
+    assert!(done.totals.clone().unwrap_or_default().reconciled);
+    assert_eq!(counts(&done), ((3, 1, 1, 1), eur("100")), "{done:?}");
+    Ok(())
+}

@@ -23,11 +23,12 @@ use crate::ledger::AccountKind as K;
 /// and the transfers' account indexes. Write-offs are left out: a month is time-barred years
 /// after its advance run.
 ///
-/// Known limit: the run does not take the dossiers' lock (`lock_dossier`) that allocations
-/// and the claim account's bookings take, since a batch spans thousands of dossiers (one
-/// advisory lock each would exhaust the lock table). A debtor payment allocated to the month
-/// between this read and the batch's commit is not seen; the claim account's balance check
-/// only refuses an advance beyond the creditor's whole claim, not beyond the month.
+/// The batch's dossiers are locked first, shared, by their claim accounts' rows, in dossier
+/// order, until the batch commits: an allocation of a debtor payment (which locks its claim
+/// account's row before reading the open debts) and a booking (which locks it before reading)
+/// wait for the batch, or the batch waits for them and reads what they wrote. Not the
+/// dossiers' advisory lock (`lock_dossier`): a batch spans thousands of dossiers, and one
+/// advisory lock each would exhaust the lock table; row locks are kept in the rows.
 pub async fn open_parts(
     conn: &mut sqlx::PgConnection,
     month: YearMonth,
@@ -39,6 +40,13 @@ pub async fn open_parts(
     let positions: Vec<i64> = children.iter().map(|(i, _)| *i as i64).collect();
     let dossiers: Vec<&str> = children.iter().map(|(_, c)| c.dossier.as_str()).collect();
     let creditors: Vec<&str> = children.iter().map(|(_, c)| c.child.as_str()).collect();
+    sqlx::query(
+        "SELECT 1 FROM claim_accounts WHERE dossier_number = ANY($1)
+          ORDER BY dossier_number FOR SHARE",
+    )
+    .bind(&dossiers)
+    .execute(&mut *conn)
+    .await?;
     let rows: Vec<(i64, i64)> = sqlx::query_as(concat!(
         "SELECT u.i, (cr.due - dr.corrected - dr.taken)::bigint
          FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(i, d, c)

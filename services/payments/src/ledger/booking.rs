@@ -262,6 +262,15 @@ pub async fn allocate_received(
     // The claim account books under the same lock: an allocation and a booking of one
     // dossier never interleave (a booking reads the allocations as payments).
     lock_dossier(&mut *conn, dossier).await?;
+    // The claim account's interest and prescription follow the payments: its next booking
+    // is a full one. Written before the open debts are read, this locks the account's row:
+    // the advances run holds it (shared) while it reads a month's open part and writes its
+    // advances, so an allocation reads the debts after the run's advances, or the run reads
+    // them after the allocation — never both from before the other.
+    sqlx::query("UPDATE claim_accounts SET stale = true WHERE dossier_number = $1")
+        .bind(dossier)
+        .execute(&mut *conn)
+        .await?;
     let debts = open_debts(&mut *conn, dossier).await?;
     let (lines, rest) = allocation::allocate(cents, for_month, &debts);
     // The creditor deduction of the dossier's regime (none from 2015, and none before the
@@ -273,12 +282,6 @@ pub async fn allocate_received(
     .fetch_optional(&mut *conn)
     .await?
     .unwrap_or_default();
-    // The claim account's interest and prescription follow the payments: its next booking
-    // is a full one.
-    sqlx::query("UPDATE claim_accounts SET stale = true WHERE dossier_number = $1")
-        .bind(dossier)
-        .execute(&mut *conn)
-        .await?;
     let prefix = format!("alloc/{payment_id}");
     let transfers = allocation_transfers(dossier, &prefix, &lines, value_date, deduction);
     let created = ledger::create_transfers(&mut *conn, actor, &transfers).await?;
