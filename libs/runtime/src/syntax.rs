@@ -57,6 +57,21 @@ pub fn texts_beyond_every_limit(full_name: &str, encoded: &[u8]) -> Vec<FieldVio
     found_in("", full_name, encoded, Texts::Widest)
 }
 
+/// [`texts_beyond_every_limit`] as a refusal, for the RPCs the shape does not write (the
+/// streaming ones, written by hand beside it): the same answer as every other RPC gives.
+pub fn refuse_texts_beyond_every_limit<M: prost::Message>(
+    full_name: &str,
+    request: &M,
+) -> Result<(), crate::ServiceError> {
+    let encoded = encoded(request);
+    let texts = texts_beyond_every_limit(full_name, &encoded);
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let refused = crate::ServiceError::invalid(texts);
+    Err(name_the_rest(refused, full_name, &encoded))
+}
+
 /// A refused request's error naming also every malformed date, month, amount and enum of the
 /// request (`full_name` its type, `encoded` its wire encoding) that it does not name yet: a
 /// request refused for a missing part used to name only that part, and the next attempt found

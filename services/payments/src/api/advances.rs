@@ -20,6 +20,10 @@ secal_runtime::grpc_service! {
             request: Request<pb::RunMonthlyAdvancesRequest>,
         ) -> Result<Response<advances::RunStream>, Status> {
             let caller = Caller::of(&request)?;
+            secal_runtime::syntax::refuse_texts_beyond_every_limit(
+                "secal.v1.RunMonthlyAdvancesRequest",
+                request.get_ref(),
+            )?;
             let stream = advances::run_monthly(self, &caller, request.into_inner()).await?;
             Ok(Response::new(stream))
         }

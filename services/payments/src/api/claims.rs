@@ -28,6 +28,10 @@ secal_runtime::grpc_service! {
             request: Request<pb::RunMonthlyDuesRequest>,
         ) -> Result<Response<dues_run::RunStream>, Status> {
             let caller = Caller::of(&request)?;
+            secal_runtime::syntax::refuse_texts_beyond_every_limit(
+                "secal.v1.RunMonthlyDuesRequest",
+                request.get_ref(),
+            )?;
             let stream = dues_run::run_monthly(self, &caller, request.into_inner()).await?;
             Ok(Response::new(stream))
         }
