@@ -110,11 +110,7 @@ macro_rules! grpc_service {
                     // no field accepts is refused before the use case, and a refusal names
                     // every malformed value, not only the first part the use case found wrong.
                     let encoded = $crate::syntax::encoded(&request);
-                    let texts = $crate::syntax::texts_beyond_every_limit(name, &encoded);
-                    if !texts.is_empty() {
-                        let refused = $crate::ServiceError::invalid(texts);
-                        return Err($crate::syntax::name_the_rest(refused, name, &encoded).into());
-                    }
+                    $crate::syntax::refuse_texts_in(name, &encoded)?;
                     let answer = $use_case(self, &caller, request).await.map_err(|e| {
                         $crate::syntax::name_the_rest(e, name, &encoded)
                     })?;

@@ -63,13 +63,18 @@ pub fn refuse_texts_beyond_every_limit<M: prost::Message>(
     full_name: &str,
     request: &M,
 ) -> Result<(), crate::ServiceError> {
-    let encoded = encoded(request);
-    let texts = texts_beyond_every_limit(full_name, &encoded);
+    refuse_texts_in(full_name, &encoded(request))
+}
+
+/// The refusal of a request (`encoded` its wire encoding) holding a text no field accepts,
+/// naming also its malformed dates, months, amounts and enums; `Ok` when it holds none.
+pub fn refuse_texts_in(full_name: &str, encoded: &[u8]) -> Result<(), crate::ServiceError> {
+    let texts = texts_beyond_every_limit(full_name, encoded);
     if texts.is_empty() {
         return Ok(());
     }
     let refused = crate::ServiceError::invalid(texts);
-    Err(name_the_rest(refused, full_name, &encoded))
+    Err(name_the_rest(refused, full_name, encoded))
 }
 
 /// A refused request's error naming also every malformed date, month, amount and enum of the
