@@ -37,7 +37,7 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
             id: Some(pb::dossier_ref::Id::DossierNumber(number.clone())),
         })
     };
-    client
+    let assigned = client
         .assign_dossier_agent(suite.request(
             &token,
             pb::AssignDossierAgentRequest {
@@ -49,7 +49,23 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
                 end_date: None,
             },
         ))
-        .await?;
+        .await?
+        .into_inner()
+        .dossier;
+    // GetDossier reads the dossier, its parties and agents in one statement: the same
+    // dossier as the assignment answered, read the way every write reads it back.
+    let read = client
+        .get_dossier(suite.request(
+            &token,
+            pb::GetDossierRequest {
+                dossier: by_number(),
+            },
+        ))
+        .await?
+        .into_inner()
+        .dossier;
+    assert_eq!(read, assigned);
+    assert_eq!(read.as_ref().map(|d| d.agents.len()), Some(1));
 
     // The data-exchange service's question.
     let service = suite.token(
