@@ -201,7 +201,7 @@ async fn the_migrated_figures_are_listed_and_found_in_force() -> anyhow::Result<
     assert!(starts.is_sorted(), "oldest first: {starts:?}");
     let years: std::collections::BTreeSet<_> = starts.iter().map(|s| s.0).collect();
     let loaded: std::collections::BTreeSet<_> =
-        [2006, 2008].into_iter().chain(2012..=2025).collect();
+        [2006, 2008].into_iter().chain(2012..=2026).collect();
     assert_eq!(years, loaded, "the years whose publication was found");
     assert!(
         starts.contains(&(2022, 11, 3)),
