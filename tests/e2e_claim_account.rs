@@ -161,7 +161,8 @@ async fn activate(c: &mut Ctx, k: &str, form: pb::ApplicationForm) -> anyhow::Re
     let id = || by_id(&dossier.application_id);
     let kk = |s: &str| key(&format!("{k}-{s}"));
     let (suite, officer) = (&c.suite, c.officer.clone());
-    c.intake
+    let notified = c
+        .intake
         .notify_debtor(suite.request(
             &officer,
             pb::NotifyDebtorRequest {
@@ -172,6 +173,12 @@ async fn activate(c: &mut Ctx, k: &str, form: pb::ApplicationForm) -> anyhow::Re
                 expected_version: 0,
             },
         ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    suite
+        .deliver_debtor_notice(&officer, &notified, date(2026, 9, 3).unwrap_or_default())
         .await?;
     c.intake
         .accept_application(suite.request(
@@ -182,6 +189,7 @@ async fn activate(c: &mut Ctx, k: &str, form: pb::ApplicationForm) -> anyhow::Re
                 decided_on: date(2026, 9, 24),
                 motivation: "conditions met".into(),
                 expected_version: 0,
+                dispatch: None,
             },
         ))
         .await
@@ -195,6 +203,7 @@ async fn activate(c: &mut Ctx, k: &str, form: pb::ApplicationForm) -> anyhow::Re
                 proposed_on: date(2026, 9, 25),
                 proposal_document_key: "mandate-proposal".into(),
                 expected_version: 0,
+                dispatch: None,
             },
         ))
         .await?;

@@ -121,7 +121,14 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
         }
     }
 
-    let activated = to_active(&mut client, &suite, &token, &d.application_id, "m3").await?;
+    let activated = to_active(
+        &suite.channel(Svc::Intake).await?,
+        &suite,
+        &token,
+        &d.application_id,
+        "m3",
+    )
+    .await?;
     let active = activated.dossier.unwrap_or_default();
     assert_eq!(active.status(), pb::DossierStatus::Active);
     let mandate = active.mandate.clone().unwrap_or_default();

@@ -208,7 +208,7 @@ pub fn by_id(application_id: &str) -> Option<pb::DossierRef> {
 
 /// Carries a complete application through every step to ACTIVE (activated 2007-10-01).
 pub async fn to_active(
-    client: &mut IntakeServiceClient<Channel>,
+    channel: &Channel,
     suite: &secal_testkit::Suite,
     token: &str,
     application_id: &str,
@@ -216,7 +216,8 @@ pub async fn to_active(
 ) -> anyhow::Result<pb::ActivateDossierResponse> {
     let d = || by_id(application_id);
     let k = |s: &str| key(&format!("{prefix}-{s}"));
-    client
+    let mut client = IntakeServiceClient::new(channel.clone());
+    let notified = client
         .notify_debtor(suite.request(
             token,
             pb::NotifyDebtorRequest {
@@ -227,7 +228,18 @@ pub async fn to_active(
                 expected_version: 0,
             },
         ))
-        .await?;
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    secal_testkit::deliver_debtor_notice(
+        suite,
+        channel,
+        token,
+        &notified,
+        date(2007, 8, 6).unwrap_or_default(),
+    )
+    .await?;
     client
         .accept_application(suite.request(
             token,
@@ -237,6 +249,7 @@ pub async fn to_active(
                 decided_on: date(2007, 8, 27),
                 motivation: "conditions met".into(),
                 expected_version: 0,
+                dispatch: None,
             },
         ))
         .await?;
@@ -249,6 +262,7 @@ pub async fn to_active(
                 proposed_on: date(2007, 8, 28),
                 proposal_document_key: "mandate-proposal".into(),
                 expected_version: 0,
+                dispatch: None,
             },
         ))
         .await?;

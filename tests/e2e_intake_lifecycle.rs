@@ -81,7 +81,7 @@ async fn illegal_transitions_are_refused_naming_the_current_status() -> anyhow::
         status.message()
     );
     // Accepting needs the debtor notified and the 15 days passed.
-    client
+    let notified = client
         .notify_debtor(suite.request(
             &token,
             pb::NotifyDebtorRequest {
@@ -92,6 +92,12 @@ async fn illegal_transitions_are_refused_naming_the_current_status() -> anyhow::
                 expected_version: d.version,
             },
         ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    suite
+        .deliver_debtor_notice(&token, &notified, date(2007, 8, 6).unwrap_or_default())
         .await?;
     let early = assert_code(
         client
@@ -120,6 +126,7 @@ async fn illegal_transitions_are_refused_naming_the_current_status() -> anyhow::
         reasons: vec![pb::RefusalReason::DebtorProvedPayment as i32],
         motivation: "the debtor paid".into(),
         expected_version: 0,
+        dispatch: None,
     };
     let mut no_reason = refuse("ill-r0");
     no_reason.reasons.clear();
@@ -268,7 +275,7 @@ async fn an_application_never_assessed_cannot_be_accepted() -> anyhow::Result<()
         d.admissibility.clone().unwrap_or_default().outcome(),
         pb::AdmissibilityOutcome::NotAssessed
     );
-    client
+    let notified = client
         .notify_debtor(suite.request(
             &token,
             pb::NotifyDebtorRequest {
@@ -279,6 +286,12 @@ async fn an_application_never_assessed_cannot_be_accepted() -> anyhow::Result<()
                 expected_version: 0,
             },
         ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    suite
+        .deliver_debtor_notice(&token, &notified, date(2007, 8, 6).unwrap_or_default())
         .await?;
     let refused = assert_code(
         client
@@ -343,7 +356,7 @@ async fn an_application_found_not_admissible_cannot_be_accepted_only_refused() -
         assessment.explanation.is_some(),
         "the explanation is stored"
     );
-    client
+    let notified = client
         .notify_debtor(suite.request(
             &token,
             pb::NotifyDebtorRequest {
@@ -354,6 +367,12 @@ async fn an_application_found_not_admissible_cannot_be_accepted_only_refused() -
                 expected_version: 0,
             },
         ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    suite
+        .deliver_debtor_notice(&token, &notified, date(2007, 8, 6).unwrap_or_default())
         .await?;
     let refused = assert_code(
         client
@@ -384,6 +403,7 @@ async fn an_application_found_not_admissible_cannot_be_accepted_only_refused() -
                 reasons: vec![pb::RefusalReason::NotAdmissible as i32],
                 motivation: "one unpaid instalment in the year before the application".into(),
                 expected_version: 0,
+                dispatch: None,
             },
         ))
         .await?
@@ -422,7 +442,7 @@ async fn the_mandate_carries_the_claimable_arrears_and_interest_on_its_date() ->
         return Ok(()); // The calculation service does not answer yet.
     }
     let id = || by_id(&d.application_id);
-    client
+    let notified = client
         .notify_debtor(suite.request(
             &token,
             pb::NotifyDebtorRequest {
@@ -434,7 +454,13 @@ async fn the_mandate_carries_the_claimable_arrears_and_interest_on_its_date() ->
             },
         ))
         .await
-        .map_err(|s| anyhow::anyhow!("notify {:?}", common::violated_fields(&s)))?;
+        .map_err(|s| anyhow::anyhow!("notify {:?}", common::violated_fields(&s)))?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    suite
+        .deliver_debtor_notice(&token, &notified, date(2007, 6, 5).unwrap_or_default())
+        .await?;
     client
         .accept_application(suite.request(
             &token,
@@ -456,6 +482,7 @@ async fn the_mandate_carries_the_claimable_arrears_and_interest_on_its_date() ->
                 proposed_on: date(2007, 7, 2),
                 proposal_document_key: "proposal".into(),
                 expected_version: 0,
+                dispatch: None,
             },
         ))
         .await
@@ -494,7 +521,7 @@ async fn a_dossier_lists_the_steps_its_status_allows_and_a_refusal_names_what_co
             Step::Withdraw
         ]
     );
-    client
+    let notified = client
         .notify_debtor(suite.request(
             &token,
             pb::NotifyDebtorRequest {
@@ -505,6 +532,12 @@ async fn a_dossier_lists_the_steps_its_status_allows_and_a_refusal_names_what_co
                 expected_version: 0,
             },
         ))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    suite
+        .deliver_debtor_notice(&token, &notified, date(2007, 8, 6).unwrap_or_default())
         .await?;
     let accepted = client
         .accept_application(suite.request(
@@ -595,7 +628,14 @@ async fn activation_gives_the_payment_reference_and_the_claim_account_frames() -
         .into_inner()
         .dossier
         .unwrap_or_default();
-    let activated = to_active(&mut client, &suite, &token, &d.application_id, "claim").await?;
+    let activated = to_active(
+        &suite.channel(Svc::Intake).await?,
+        &suite,
+        &token,
+        &d.application_id,
+        "claim",
+    )
+    .await?;
     let number = activated.dossier.clone().unwrap_or_default().dossier_number;
     let parsed: secal_domain::DossierNumber = number.parse()?;
     let expected = parsed.payment_reference().to_string();

@@ -27,10 +27,16 @@ async fn persons_registry_search_agents_and_events_of_an_active_dossier() -> any
         .into_inner()
         .dossier
         .unwrap_or_default();
-    let active = to_active(&mut client, &suite, &token, &d.application_id, "reg")
-        .await?
-        .dossier
-        .unwrap_or_default();
+    let active = to_active(
+        &suite.channel(Svc::Intake).await?,
+        &suite,
+        &token,
+        &d.application_id,
+        "reg",
+    )
+    .await?
+    .dossier
+    .unwrap_or_default();
     let number = active.dossier_number.clone();
     let by_number = || {
         Some(pb::DossierRef {

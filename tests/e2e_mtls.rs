@@ -139,8 +139,8 @@ async fn services_talk_over_mutual_tls_and_only_along_the_call_graph() -> anyhow
     // A case officer's tool, a configured client system, submits through intake; intake asks
     // calculation over mutual TLS, and the activation's event reaches payments the same way.
     let officer = suite.agent_token("agent-mtls", &[roles::CASE_OFFICER])?;
-    let mut client =
-        IntakeServiceClient::new(tls_channel(intake.addr, Some(&portal), &portal).await?);
+    let portal_channel = tls_channel(intake.addr, Some(&portal), &portal).await?;
+    let mut client = IntakeServiceClient::new(portal_channel.clone());
     let submitted = client
         .submit_application(suite.request(&officer, submit("mtls-submit", mother_of_three())))
         .await?
@@ -155,7 +155,7 @@ async fn services_talk_over_mutual_tls_and_only_along_the_call_graph() -> anyhow
         assessment.not_assessed_reason
     );
     let activated = to_active(
-        &mut client,
+        &portal_channel,
         &suite,
         &officer,
         &submitted.application_id,

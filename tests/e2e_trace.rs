@@ -231,7 +231,8 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
     )
     .await?;
 
-    let mut client = IntakeServiceClient::new(intake.channel().await?);
+    let intake_channel = intake.channel().await?;
+    let mut client = IntakeServiceClient::new(intake_channel.clone());
     let token = suite.agent_token("agent-trace", &[roles::CASE_OFFICER])?;
     let mut submit_request = suite.request(&token, submit("trace-submit", mother_of_three()));
     submit_request.metadata_mut().insert(
@@ -273,7 +274,7 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
     );
 
     // Activation: the event's delivery to payments continues the activation's trace.
-    let activated = to_active(&mut client, &suite, &token, &application_id, "trace").await?;
+    let activated = to_active(&intake_channel, &suite, &token, &application_id, "trace").await?;
     assert!(!activated.event_id.is_empty());
     let (activate, delivery, received) = wait_for(&receiver, "the event's delivery", |spans| {
         let activate = spans.iter().find(|s| {

@@ -43,7 +43,8 @@ impl Fx {
             Svc::DataExchange,
         ])
         .await?;
-        let mut intake = IntakeServiceClient::new(suite.channel(Svc::Intake).await?);
+        let intake_channel = suite.channel(Svc::Intake).await?;
+        let mut intake = IntakeServiceClient::new(intake_channel.clone());
         let officer = suite.agent_token(OFFICER, &[roles::CASE_OFFICER])?;
         let d = intake
             .submit_application(
@@ -53,7 +54,7 @@ impl Fx {
             .into_inner()
             .dossier
             .unwrap_or_default();
-        let active = form::to_active(&mut intake, &suite, &officer, &d.application_id, "dx")
+        let active = form::to_active(&intake_channel, &suite, &officer, &d.application_id, "dx")
             .await?
             .dossier
             .unwrap_or_default();

@@ -52,7 +52,7 @@ pub async fn set_up_lookups(
     data_exchange: tonic::transport::Channel,
 ) -> anyhow::Result<Lookups> {
     use chrono::Datelike;
-    let mut client = IntakeServiceClient::new(intake);
+    let mut client = IntakeServiceClient::new(intake.clone());
     let officer = suite.agent_token("agent-officer", &[secal_runtime::roles::CASE_OFFICER])?;
     let submitted = client
         .submit_application(
@@ -62,16 +62,10 @@ pub async fn set_up_lookups(
         .into_inner()
         .dossier
         .unwrap_or_default();
-    let active = form::to_active(
-        &mut client,
-        suite,
-        &officer,
-        &submitted.application_id,
-        "fx",
-    )
-    .await?
-    .dossier
-    .unwrap_or_default();
+    let active = form::to_active(&intake, suite, &officer, &submitted.application_id, "fx")
+        .await?
+        .dossier
+        .unwrap_or_default();
     let dossier = active.dossier_number;
     client
         .assign_dossier_agent(suite.request(

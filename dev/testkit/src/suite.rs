@@ -57,6 +57,8 @@ impl Svc {
             Svc::Intake => &[
                 pb::intake_service_server::SERVICE_NAME,
                 pb::persons_service_server::SERVICE_NAME,
+                pb::correspondence_service_server::SERVICE_NAME,
+                pb::work_queue_service_server::SERVICE_NAME,
             ],
             Svc::Calculation => &[pb::calculation_service_server::SERVICE_NAME],
             Svc::DataExchange => &[pb::data_exchange_service_server::SERVICE_NAME],

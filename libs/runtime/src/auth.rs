@@ -41,6 +41,8 @@ pub mod roles {
     pub const PAYMENTS_OPERATOR: &str = "payments-operator";
     /// The tax administration's compensation system.
     pub const TAX_REFUND_SYSTEM: &str = "tax-refund-system";
+    /// Gives other agents' work-queue tasks to someone else.
+    pub const TEAM_LEAD: &str = "team-lead";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 //! to its use case, which lives in the module that owns the work.
 
 use secal_proto::v1::{
-    intake_service_server::IntakeService, persons_service_server::PersonsService,
+    correspondence_service_server::CorrespondenceService, intake_service_server::IntakeService,
+    persons_service_server::PersonsService, work_queue_service_server::WorkQueueService,
 };
 use sqlx::PgPool;
 
@@ -70,5 +71,24 @@ secal_runtime::grpc_service! {
             => IntakeApi::list_person_dossier_roles,
         check_person_active_dossier(CheckPersonActiveDossierRequest)
             -> CheckPersonActiveDossierResponse => IntakeApi::check_person_active_dossier,
+    }
+}
+
+secal_runtime::grpc_service! {
+    impl CorrespondenceService for IntakeApi {
+        list_letters(ListLettersRequest) -> ListLettersResponse => IntakeApi::list_letters,
+        get_letter(GetLetterRequest) -> GetLetterResponse => IntakeApi::get_letter,
+        record_letter_delivery(RecordLetterDeliveryRequest) -> RecordLetterDeliveryResponse
+            => IntakeApi::record_letter_delivery,
+        verify_letter(VerifyLetterRequest) -> VerifyLetterResponse => IntakeApi::verify_letter,
+    }
+}
+
+secal_runtime::grpc_service! {
+    impl WorkQueueService for IntakeApi {
+        list_tasks(ListTasksRequest) -> ListTasksResponse => IntakeApi::list_tasks,
+        get_task(GetTaskRequest) -> GetTaskResponse => IntakeApi::get_task,
+        claim_task(ClaimTaskRequest) -> ClaimTaskResponse => IntakeApi::claim_task,
+        reassign_task(ReassignTaskRequest) -> ReassignTaskResponse => IntakeApi::reassign_task,
     }
 }

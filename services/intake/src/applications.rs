@@ -152,6 +152,50 @@ fn admissible_column(a: &pb::AdmissibilityAssessment) -> Option<bool> {
     admissibility::is_assessed(a).then_some(a.admissible)
 }
 
+/// The days an agent has to get an admissibility the calculation service could not give.
+const ASSESSMENT_DAYS: u64 = 5;
+
+/// What a filed revision asks of a person: a complete file awaits its decision by the
+/// deadline; an assessment the calculation service could not make needs someone to see why.
+async fn open_filing_tasks(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    filed_on: NaiveDate,
+    decision_deadline: Option<NaiveDate>,
+    assessment: &pb::AdmissibilityAssessment,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    use crate::casework::tasks::{self, Condition, Subject, TaskKind};
+    let mut open = Vec::with_capacity(2);
+    if let Some(deadline) = decision_deadline {
+        open.push(Condition {
+            kind: TaskKind::DecisionDeadline,
+            subject: Subject::Dossier(dossier_id),
+            listed_from: filed_on,
+            due_on: deadline,
+            summary: format!(
+                "complete file: notify the debtor, then decide by {deadline} (1 month)"
+            ),
+        });
+    }
+    if !admissibility::is_assessed(assessment) {
+        let due_on = filed_on
+            .checked_add_days(chrono::Days::new(ASSESSMENT_DAYS))
+            .unwrap_or(filed_on);
+        open.push(Condition {
+            kind: TaskKind::AdmissibilityNotAssessed,
+            subject: Subject::Dossier(dossier_id),
+            listed_from: filed_on,
+            due_on,
+            summary: format!(
+                "admissibility could not be assessed ({}): have it assessed before the decision",
+                assessment.not_assessed_reason
+            ),
+        });
+    }
+    tasks::open_all(conn, open, caller).await
+}
+
 /// A submission, as the request gives it once checked.
 struct Submission<'a> {
     key: String,
@@ -333,6 +377,14 @@ async fn complete(
     link_parties(conn, row.id, revised.form, caller).await?;
     store::set_status(conn, row.id, status, caller).await?;
     completion_history(conn, row, revision, status, today, revised, caller).await?;
+    let deadline = completion.decision_deadline;
+    open_filing_tasks(conn, row.id, today, deadline, &revised.assessment, caller).await?;
+    if admissibility::is_assessed(&revised.assessment) {
+        use crate::casework::tasks::{self, Subject, TaskKind};
+        let kinds = [TaskKind::AdmissibilityNotAssessed];
+        let subject = Subject::Dossier(row.id);
+        tasks::close(conn, &kinds, subject, "CompleteApplication", caller).await?;
+    }
     Ok(status)
 }
 
@@ -387,6 +439,16 @@ impl IntakeApi {
         let missing = missing_items(&sub.missing);
         let new = new_dossier(&sub, &missing, &assessment, caller);
         let row = store::insert_application(&mut tx, &new, &linked).await?;
+        let deadline = new.decision_deadline;
+        open_filing_tasks(
+            &mut tx,
+            row.id,
+            sub.received_on,
+            deadline,
+            &assessment,
+            caller,
+        )
+        .await?;
         let resp = pb::SubmitApplicationResponse {
             dossier: Some(store::load_new(&mut tx, &row, sub.form.clone()).await?),
             created: true,

@@ -3,6 +3,7 @@
 mod admissibility;
 mod api;
 mod applications;
+mod casework;
 mod lifecycle;
 mod outbox;
 mod party_roles;
@@ -17,8 +18,10 @@ mod validate;
 use std::{future::Future, time::Duration};
 
 use secal_proto::v1::{
+    correspondence_service_server::{self, CorrespondenceServiceServer},
     intake_service_server::{self, IntakeServiceServer},
     persons_service_server::{self, PersonsServiceServer},
+    work_queue_service_server::{self, WorkQueueServiceServer},
 };
 use secal_runtime::{
     AuthPolicy,
@@ -42,7 +45,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 /// Who may call what. Reading personal data needs a role that is entitled to it; dossier
 /// work is the case officers'; the data-exchange service asks as "service".
 pub fn policy() -> AuthPolicy {
-    use roles::{AUDITOR, CASE_OFFICER, PERSONAL_DATA_READER, REGISTRAR, SERVICE};
+    use roles::{AUDITOR, CASE_OFFICER, PERSONAL_DATA_READER, REGISTRAR, SERVICE, TEAM_LEAD};
     const DOSSIER_WORK: &[&str] = &[
         "SubmitApplication",
         "CompleteApplication",
@@ -75,6 +78,20 @@ pub fn policy() -> AuthPolicy {
             &["GetPerson", "ListPersonChanges", "ListPersonDossierRoles"],
             PERSONAL_READERS,
         )
+        // Letters hold personal data: the case officers who work the dossiers and auditors.
+        .and_service(correspondence_service_server::SERVICE_NAME)
+        .allow_all(
+            &["ListLetters", "GetLetter", "VerifyLetter"],
+            &[CASE_OFFICER, AUDITOR],
+        )
+        .allow("RecordLetterDelivery", &[CASE_OFFICER])
+        .and_service(work_queue_service_server::SERVICE_NAME)
+        .allow_all(
+            &["ListTasks", "GetTask"],
+            &[CASE_OFFICER, TEAM_LEAD, AUDITOR],
+        )
+        .allow("ClaimTask", &[CASE_OFFICER, TEAM_LEAD])
+        .allow("ReassignTask", &[CASE_OFFICER, TEAM_LEAD])
 }
 
 fn parse_addr(s: &str) -> Result<String, String> {
@@ -169,7 +186,9 @@ pub async fn serve(
     // Two services of one process and schema; both servers share the state.
     let api = std::sync::Arc::new(api);
     let routes = tonic::service::Routes::new(IntakeServiceServer::from_arc(api.clone()))
-        .add_service(PersonsServiceServer::from_arc(api));
+        .add_service(PersonsServiceServer::from_arc(api.clone()))
+        .add_service(CorrespondenceServiceServer::from_arc(api.clone()))
+        .add_service(WorkQueueServiceServer::from_arc(api));
     let served = server::serve(ctx.settings, policy(), routes, listener, shutdown).await;
     let _ = stop_relay.send(true);
     if let Some(relay) = relay {

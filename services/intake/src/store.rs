@@ -8,7 +8,8 @@
 //! - `dossiers`: [`insert_application`] (the new row); [`set_status`] and [`transition`]
 //!   (status, version, who changed it); [`link_parties`] (applicant and debtor);
 //!   [`record_completion`], [`record_amendment`] (a new form revision's columns);
-//!   [`record_missing_items`]; [`record_debtor_notification`]; [`record_reassessment`];
+//!   [`record_missing_items`]; [`record_debtor_notification`],
+//!   [`record_debtor_notice_tracking`]; [`record_reassessment`];
 //!   [`record_acceptance`], [`record_refusal`] (the decision); [`record_mandate`];
 //!   [`record_activation`]; [`record_closure`].
 //! - `dossier_history`: [`insert_application`] (the first two entries), [`append_history`]
@@ -41,8 +42,9 @@ pub(crate) use forms::{
 };
 pub(crate) use history::{Entry, append_history, set_status, transition};
 pub(crate) use lifecycle::{
-    record_acceptance, record_activation, record_closure, record_debtor_notification,
-    record_mandate, record_reassessment, record_refusal,
+    debtor_notice_letter, record_acceptance, record_activation, record_closure,
+    record_debtor_notice_tracking, record_debtor_notification, record_mandate, record_reassessment,
+    record_refusal,
 };
 pub(crate) use steps::{allowed_steps, require_step};
 pub(crate) use view::{load, load_new, load_with, role_from_db};
@@ -287,6 +289,21 @@ pub(crate) async fn find(
         }
     };
     row.ok_or_else(|| ServiceError::not_found("no such dossier"))
+}
+
+/// The dossier row by its id, locked for the rest of the transaction.
+pub(crate) async fn find_by_id_locked(
+    conn: &mut PgConnection,
+    id: i64,
+) -> ServiceResult<DossierRow> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        dossier_columns!(),
+        " FROM dossiers d WHERE d.id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 pub(crate) async fn find_by_id(conn: &mut PgConnection, id: i64) -> ServiceResult<DossierRow> {

@@ -77,18 +77,17 @@ async fn an_event_committed_before_a_kill_9_is_delivered_once_after_restart() ->
     ];
     let mut child = start(&suite, dir.path(), addr, &settings).await?;
     let officer = suite.agent_token("agent-officer", &[roles::CASE_OFFICER])?;
-    let mut client = IntakeServiceClient::new(
-        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
-            .connect()
-            .await?,
-    );
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?;
+    let mut client = IntakeServiceClient::new(channel.clone());
     let d = client
         .submit_application(suite.request(&officer, form::submit("p-1", form::mother_of_three())))
         .await?
         .into_inner()
         .dossier
         .unwrap_or_default();
-    let activated = form::to_active(&mut client, &suite, &officer, &d.application_id, "p").await?;
+    let activated = form::to_active(&channel, &suite, &officer, &d.application_id, "p").await?;
     let admin = suite.admin_pool().await?;
     let pending = || async {
         sqlx::query_as::<_, (i64, i64)>(

@@ -11,13 +11,19 @@ use super::{Begun, RequestParts, finish, not_before, reload};
 use crate::{
     admissibility,
     api::IntakeApi,
+    casework::{
+        letters::{self, Dispatch, Order},
+        recipient::{self, Party},
+        tasks::{self, Condition, Subject, TaskKind},
+        wording::{self, Label},
+    },
     pbjson,
     store::{self, DossierKey, DossierRow, Entry},
 };
 use secal_rules::lifecycle::Step;
 
-/// The debtor's window to prove payment after the registered letter.
-const DEBTOR_WINDOW_DAYS: u64 = 15;
+/// The days the post's tracking of a registered notice is awaited before someone looks.
+const TRACKING_DAYS: u64 = 10;
 
 /// The next number of the decision's year; the counter row serialises concurrent decisions.
 async fn next_dossier_number(conn: &mut PgConnection, year: i32) -> ServiceResult<DossierNumber> {
@@ -40,6 +46,7 @@ struct Acceptance {
     dossier: DossierKey,
     decided_on: NaiveDate,
     motivation: String,
+    dispatch: Dispatch,
 }
 
 impl TryFrom<&pb::AcceptApplicationRequest> for Acceptance {
@@ -55,12 +62,14 @@ impl TryFrom<&pb::AcceptApplicationRequest> for Acceptance {
             &req.motivation,
             wire::NOTE,
         ));
+        let dispatch = Dispatch::parse(&mut v, "dispatch", req.dispatch.as_ref());
         v.finish(|| {
             Some(Acceptance {
                 key: key?,
                 dossier: dossier?,
                 decided_on,
                 motivation: motivation?.unwrap_or_default(),
+                dispatch: dispatch?,
             })
         })
     }
@@ -153,9 +162,9 @@ struct Refusal {
     key: String,
     dossier: DossierKey,
     decided_on: NaiveDate,
-    /// The reasons' names, for the history.
-    reasons: Vec<&'static str>,
+    reasons: Vec<pb::RefusalReason>,
     motivation: String,
+    dispatch: Dispatch,
 }
 
 impl TryFrom<&pb::RefuseApplicationRequest> for Refusal {
@@ -175,7 +184,7 @@ impl TryFrom<&pb::RefuseApplicationRequest> for Refusal {
                 Ok(pb::RefusalReason::Unspecified) | Err(_) => {
                     v.add(format!("reasons[{i}]"), "not a refusal reason");
                 }
-                Ok(reason) => reasons.push(reason.as_str_name()),
+                Ok(reason) => reasons.push(reason),
             }
         }
         let motivation = req.motivation.trim();
@@ -183,6 +192,7 @@ impl TryFrom<&pb::RefuseApplicationRequest> for Refusal {
             v.add("motivation", "a refusal is motivated");
         }
         v.take(wire::optional_text("motivation", motivation, wire::NOTE));
+        let dispatch = Dispatch::parse(&mut v, "dispatch", req.dispatch.as_ref());
         v.finish(|| {
             Some(Refusal {
                 key: key?,
@@ -190,6 +200,7 @@ impl TryFrom<&pb::RefuseApplicationRequest> for Refusal {
                 decided_on,
                 reasons,
                 motivation: motivation.to_owned(),
+                dispatch: dispatch?,
             })
         })
     }
@@ -218,7 +229,170 @@ async fn accept(
     store::record_acceptance(conn, row.id, &number, a.decided_on, &decision).await?;
     let note = format!("accepted as {number}");
     store::transition(conn, row, to, caller, Some(a.decided_on), note).await?;
+    // The letter shows the number: read the row as the acceptance left it.
+    let numbered = store::find_by_id(conn, row.id).await?;
+    issue_acceptance_letter(conn, &numbered, a, &number, caller).await?;
+    close_decision_tasks(conn, row.id, "AcceptApplication", caller).await?;
     Ok(number)
+}
+
+/// The decision closes what waited for it.
+async fn close_decision_tasks(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    action: &str,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let kinds = [
+        TaskKind::DecisionDeadline,
+        TaskKind::DebtorWindowEnded,
+        TaskKind::AdmissibilityNotAssessed,
+        TaskKind::DebtorNoticeReturned,
+    ];
+    tasks::close(conn, &kinds, Subject::Dossier(dossier_id), action, caller).await
+}
+
+async fn issue_acceptance_letter(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    a: &Acceptance,
+    number: &DossierNumber,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let form = store::current_form(conn, row.id).await?;
+    let lang = recipient::language(&form);
+    let mut facts = vec![letters::fact(
+        &wording::label(Label::DecidedOn, lang),
+        secal_letters::format_date(a.decided_on, lang),
+    )];
+    if !a.motivation.is_empty() {
+        facts.push(letters::fact(
+            &wording::label(Label::Motivation, lang),
+            &a.motivation,
+        ));
+    }
+    let order = Order {
+        kind: secal_letters::LetterKind::DecisionAccepted,
+        party: Party::Applicant,
+        issued_on: a.decided_on,
+        dispatch: a.dispatch.clone(),
+        facts,
+        figures: Vec::new(),
+        reasons: Vec::new(),
+        payment_reference: Some(number.payment_reference().to_string()),
+        respond_by: None,
+        step: "AcceptApplication",
+    };
+    letters::issue(conn, row, order, caller).await?;
+    Ok(())
+}
+
+async fn issue_refusal_letter(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    r: &Refusal,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let form = store::current_form(conn, row.id).await?;
+    let lang = recipient::language(&form);
+    let facts = vec![
+        letters::fact(
+            &wording::label(Label::DecidedOn, lang),
+            secal_letters::format_date(r.decided_on, lang),
+        ),
+        letters::fact(&wording::label(Label::Motivation, lang), &r.motivation),
+    ];
+    let order = Order {
+        kind: secal_letters::LetterKind::DecisionRefused,
+        party: Party::Applicant,
+        issued_on: r.decided_on,
+        dispatch: r.dispatch.clone(),
+        facts,
+        figures: Vec::new(),
+        reasons: r
+            .reasons
+            .iter()
+            .map(|reason| wording::refusal_reason(*reason, lang))
+            .collect(),
+        payment_reference: None,
+        respond_by: None,
+        step: "RefuseApplication",
+    };
+    letters::issue(conn, row, order, caller).await?;
+    Ok(())
+}
+
+/// The registered notice to the debtor: what the application claims, and the 15 days from
+/// its delivery to prove payment.
+async fn issue_debtor_notice(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    n: &DebtorNotice,
+    caller: &Caller,
+) -> ServiceResult<letters::Issued> {
+    let form = store::current_form(conn, row.id).await?;
+    let lang = recipient::language(&form);
+    let mut facts = vec![letters::fact(
+        &wording::label(Label::ApplicationReceived, lang),
+        secal_letters::format_date(row.received_on, lang),
+    )];
+    if let Some(t) = &form.title {
+        let date = wire::optional_date_from_pb("title_date", t.title_date.as_ref())
+            .ok()
+            .flatten()
+            .map(|d| secal_letters::format_date(d, lang))
+            .unwrap_or_default();
+        facts.push(letters::fact(
+            &wording::label(Label::Title, lang),
+            [t.reference.trim(), date.as_str()]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join(" – "),
+        ));
+    }
+    facts.push(letters::fact(
+        &wording::label(Label::CreditorCount, lang),
+        row.creditor_count.to_string(),
+    ));
+    let order = Order {
+        kind: secal_letters::LetterKind::DebtorNotice,
+        party: Party::Debtor,
+        issued_on: n.notified_on,
+        dispatch: Dispatch::RegisteredPost {
+            tracking_number: n.letter_reference.clone(),
+        },
+        facts,
+        figures: declared_arrears(&form, lang),
+        reasons: Vec::new(),
+        payment_reference: None,
+        respond_by: None,
+        step: "NotifyDebtor",
+    };
+    letters::issue(conn, row, order, caller).await
+}
+
+/// The arrears the application declares (frame 4), as one figure: what the debtor is told
+/// is claimed before the service computes it.
+fn declared_arrears(
+    form: &pb::ApplicationForm,
+    lang: secal_letters::Language,
+) -> Vec<secal_letters::Figure> {
+    let months: Vec<rust_decimal::Decimal> = form
+        .arrears
+        .iter()
+        .flat_map(|a| a.unpaid_months.iter())
+        .filter_map(|m| m.unpaid.as_ref())
+        .filter_map(|m| m.amount.trim().parse().ok())
+        .collect();
+    if months.is_empty() {
+        return Vec::new();
+    }
+    vec![secal_letters::Figure {
+        label: wording::label(Label::DeclaredArrears, lang),
+        amount: months.iter().sum(),
+        explanation: wording::declared_arrears_explanation(months.len(), lang),
+    }]
 }
 
 /// The debtor may prove payment until the end of the window the letter opened; the
@@ -238,7 +412,12 @@ async fn debtor_window_closed(
             "DEBTOR_WINDOW_OPEN",
             format!("the debtor may prove payment until {end}; decide after it"),
         )),
-        _ => Ok(()),
+        Some(_) => Ok(()),
+        None => Err(ServiceError::failed_precondition(
+            "DEBTOR_NOTICE_NOT_DELIVERED",
+            "the debtor's 15 days run from the registered notice's delivery or presentation: \
+             record the post's tracking first (CorrespondenceService.RecordLetterDelivery)",
+        )),
     }
 }
 
@@ -256,6 +435,17 @@ async fn admissible_on_acceptance(
     if let (None, Some(a)) = (admissible, &reassessed) {
         admissible = admissibility::is_assessed(a).then_some(a.admissible);
         store_reassessment(conn, row.id, admissible, a, caller).await?;
+        if admissible.is_some() {
+            let kinds = [TaskKind::AdmissibilityNotAssessed];
+            tasks::close(
+                conn,
+                &kinds,
+                Subject::Dossier(row.id),
+                "AcceptApplication",
+                caller,
+            )
+            .await?;
+        }
     }
     match admissible {
         Some(true) => Ok(()),
@@ -330,6 +520,8 @@ impl IntakeApi {
         let codes: Vec<&str> = req.missing_items.iter().map(|m| m.code.as_str()).collect();
         let note = format!("missing: {}. {}", codes.join(", "), req.note.trim());
         store::transition(&mut tx, &row, to, caller, None, note).await?;
+        let kinds = [TaskKind::DecisionDeadline];
+        tasks::close(&mut tx, &kinds, Subject::Dossier(row.id), M, caller).await?;
         let resp = pb::MarkApplicationIncompleteResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -343,46 +535,49 @@ impl IntakeApi {
         caller: &Caller,
         req: pb::NotifyDebtorRequest,
     ) -> ServiceResult<pb::NotifyDebtorResponse> {
-        let DebtorNotice {
-            key,
-            dossier,
-            notified_on,
-            letter_reference,
-        } = DebtorNotice::try_from(&req)?;
+        let notice = DebtorNotice::try_from(&req)?;
+        let (key, notified_on) = (notice.key.clone(), notice.notified_on);
         const M: &str = "NotifyDebtor";
         let (mut tx, row) = match self
-            .begin(caller, M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, &key, &req, &notice.dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),
             Begun::Go(tx, row) => (tx, row),
         };
-        let to = store::require_step(&row, Step::NotifyDebtor)?;
+        // A notice the post returned is sent again from DEBTOR_NOTIFIED, outside the lifecycle
+        // table: the step is not one the status offers, only what a returned letter asks for.
+        let to = if row.status() == pb::DossierStatus::DebtorNotified {
+            current_notice_returned(&mut tx, &row).await?;
+            pb::DossierStatus::DebtorNotified
+        } else {
+            store::require_step(&row, Step::NotifyDebtor)?
+        };
         not_before(
             "notified_on",
             notified_on,
             row.completed_on,
             "the completion",
         )?;
-        let deadline = notified_on
-            .checked_add_days(Days::new(DEBTOR_WINDOW_DAYS))
-            .ok_or_else(|| ServiceError::invalid_field("notified_on", "out of range"))?;
+        let letter = issue_debtor_notice(&mut tx, &row, &notice, caller).await?;
         let notification = pb::DebtorNotification {
             notified_on: Some(wire::date_to_pb(notified_on)),
-            registered_letter_reference: letter_reference,
-            response_deadline: Some(wire::date_to_pb(deadline)),
+            registered_letter_reference: notice.letter_reference.clone(),
+            response_deadline: None,
+            letter_id: letter.public_id.to_string(),
+            delivered_on: None,
         };
-        store::record_debtor_notification(&mut tx, row.id, notified_on, deadline, &notification)
-            .await?;
+        store::record_debtor_notification(&mut tx, row.id, notified_on, &notification).await?;
         store::transition(
             &mut tx,
             &row,
             to,
             caller,
             Some(notified_on),
-            format!("debtor may prove payment until {deadline}"),
+            "registered notice sent: the debtor's 15 days run from its delivery",
         )
         .await?;
+        track_debtor_notice(&mut tx, row.id, letter, notified_on, caller).await?;
         let resp = pb::NotifyDebtorResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
@@ -448,16 +643,18 @@ impl IntakeApi {
         caller: &Caller,
         req: pb::RefuseApplicationRequest,
     ) -> ServiceResult<pb::RefuseApplicationResponse> {
-        let Refusal {
-            key,
-            dossier,
-            decided_on,
-            reasons,
-            motivation,
-        } = Refusal::try_from(&req)?;
+        let refusal = Refusal::try_from(&req)?;
+        let (key, decided_on) = (refusal.key.clone(), refusal.decided_on);
         const M: &str = "RefuseApplication";
         let (mut tx, row) = match self
-            .begin(caller, M, &key, &req, &dossier, req.expected_version)
+            .begin(
+                caller,
+                M,
+                &key,
+                &req,
+                &refusal.dossier,
+                req.expected_version,
+            )
             .await?
         {
             Begun::Replay(r) => return Ok(r),
@@ -468,16 +665,77 @@ impl IntakeApi {
             outcome: pb::DecisionOutcome::Refused as i32,
             decided_on: Some(wire::date_to_pb(decided_on)),
             refusal_reasons: req.reasons.clone(),
-            motivation: motivation.clone(),
+            motivation: refusal.motivation.clone(),
             decided: Some(store::caller_stamp(caller)),
         };
         store::record_refusal(&mut tx, row.id, decided_on, &decision).await?;
-        let note = format!("{}: {}", reasons.join(", "), motivation);
+        let names: Vec<&str> = refusal.reasons.iter().map(|r| r.as_str_name()).collect();
+        let note = format!("{}: {}", names.join(", "), refusal.motivation);
         store::transition(&mut tx, &row, to, caller, Some(decided_on), note).await?;
+        issue_refusal_letter(&mut tx, &row, &refusal, caller).await?;
+        close_decision_tasks(&mut tx, row.id, M, caller).await?;
         let resp = pb::RefuseApplicationResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
         finish(tx, M, &key, &resp).await?;
         Ok(resp)
     }
+}
+
+/// A notice is sent again only when the post brought the last one back.
+async fn current_notice_returned(conn: &mut PgConnection, row: &DossierRow) -> ServiceResult<()> {
+    let returned = match store::debtor_notice_letter(row)? {
+        Some(letter) => sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM letters l JOIN letter_deliveries d ON d.letter_id = l.id
+                             WHERE l.public_id = $1 AND d.outcome = 'RETURNED')",
+        )
+        .bind(letter)
+        .fetch_one(&mut *conn)
+        .await?,
+        None => false,
+    };
+    if returned {
+        return Ok(());
+    }
+    Err(ServiceError::failed_precondition(
+        "DEBTOR_NOTICE_NOT_RETURNED",
+        "the debtor was notified; a new notice goes out only when the post returned the last \
+         one undelivered (RecordLetterDelivery with DELIVERY_OUTCOME_RETURNED)",
+    ))
+}
+
+/// The registered notice's tracking is awaited; a returned notice is answered by this one.
+async fn track_debtor_notice(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    letter: letters::Issued,
+    sent_on: NaiveDate,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let subject = Subject::Letter {
+        dossier_id,
+        letter_id: letter.id,
+    };
+    let due_on = sent_on
+        .checked_add_days(Days::new(TRACKING_DAYS))
+        .unwrap_or(sent_on);
+    let c = Condition {
+        kind: TaskKind::DebtorNoticeTracking,
+        subject,
+        listed_from: due_on,
+        due_on,
+        summary: "record the post's tracking of the registered notice to the debtor \
+                  (RecordLetterDelivery): the debtor's 15 days run from its delivery"
+            .to_owned(),
+    };
+    tasks::open(conn, c, caller).await?;
+    let returned = [TaskKind::DebtorNoticeReturned];
+    tasks::close(
+        conn,
+        &returned,
+        Subject::Dossier(dossier_id),
+        "NotifyDebtor",
+        caller,
+    )
+    .await
 }

@@ -8,6 +8,12 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
 use super::{Begun, RequestParts, finish, not_before, reload};
 use crate::{
     api::IntakeApi,
+    casework::{
+        letters::{self, Dispatch, Order},
+        recipient::{self, Party},
+        tasks,
+        wording::{self, Label},
+    },
     outbox, pbjson,
     store::{self, DossierKey},
 };
@@ -53,6 +59,7 @@ struct Proposal {
     key: String,
     dossier: DossierKey,
     proposed_on: NaiveDate,
+    dispatch: Dispatch,
 }
 
 impl TryFrom<&pb::ProposeMandateRequest> for Proposal {
@@ -68,11 +75,13 @@ impl TryFrom<&pb::ProposeMandateRequest> for Proposal {
             &req.proposal_document_key,
             wire::LINE,
         ));
+        let dispatch = Dispatch::parse(&mut v, "dispatch", req.dispatch.as_ref());
         v.finish(|| {
             Some(Proposal {
                 key: key?,
                 dossier: dossier?,
                 proposed_on,
+                dispatch: dispatch?,
             })
         })
     }
@@ -182,21 +191,18 @@ impl IntakeApi {
         caller: &Caller,
         req: pb::ProposeMandateRequest,
     ) -> ServiceResult<pb::ProposeMandateResponse> {
-        let Proposal {
-            key,
-            dossier,
-            proposed_on,
-        } = Proposal::try_from(&req)?;
+        let proposal = Proposal::try_from(&req)?;
+        let (key, dossier, proposed_on) = (&proposal.key, &proposal.dossier, proposal.proposed_on);
         // The figures come from the calculation service, outside the transaction.
         let figures = {
             let mut conn = self.pool.acquire().await?;
-            let row = store::find(&mut conn, &dossier, false).await?;
+            let row = store::find(&mut conn, dossier, false).await?;
             let form = store::current_form(&mut conn, row.id).await?;
             super::figures::compute(self.calculation.as_ref(), caller, &form, proposed_on).await
         };
         const M: &str = "ProposeMandate";
         let (mut tx, row) = match self
-            .begin(caller, M, &key, &req, &dossier, req.expected_version)
+            .begin(caller, M, key, &req, dossier, req.expected_version)
             .await?
         {
             Begun::Replay(r) => return Ok(r),
@@ -226,7 +232,7 @@ impl IntakeApi {
         };
         let (arrears_claimable, interest) =
             totals.map_or((None, None), |t| (t.claimable, t.interest));
-        let mandate = pb::Mandate {
+        let mut mandate = pb::Mandate {
             proposed_on: Some(wire::date_to_pb(proposed_on)),
             proposal_document_key: req.proposal_document_key.trim().to_owned(),
             arrears_claimable,
@@ -234,12 +240,14 @@ impl IntakeApi {
             explanation,
             ..Default::default()
         };
+        let letter = issue_proposal_letter(&mut tx, &row, &proposal, &mandate, caller).await?;
+        mandate.proposal_letter_id = letter.public_id.to_string();
         store::record_mandate(&mut tx, row.id, &mandate).await?;
         store::transition(&mut tx, &row, to, caller, Some(proposed_on), note).await?;
         let resp = pb::ProposeMandateResponse {
             dossier: Some(reload(&mut tx, row.id).await?),
         };
-        finish(tx, M, &key, &resp).await?;
+        finish(tx, M, key, &resp).await?;
         Ok(resp)
     }
 
@@ -363,6 +371,8 @@ impl IntakeApi {
             note: note.clone(),
         };
         store::record_closure(&mut tx, row.id, closed_on, &closure).await?;
+        // The dossier ended: nothing about it waits for anyone any more.
+        tasks::close_all_of_dossier(&mut tx, row.id, M, caller).await?;
         store::transition(
             &mut tx,
             &row,
@@ -386,4 +396,49 @@ impl IntakeApi {
         finish(tx, M, &key, &resp).await?;
         Ok(resp)
     }
+}
+
+/// The mandate proposal letter: the amounts the service will claim, computed on the proposal
+/// date, and the payment reference the debtor will pay with.
+async fn issue_proposal_letter(
+    conn: &mut sqlx::PgConnection,
+    row: &store::DossierRow,
+    p: &Proposal,
+    mandate: &pb::Mandate,
+    caller: &Caller,
+) -> ServiceResult<letters::Issued> {
+    let form = store::current_form(conn, row.id).await?;
+    let lang = recipient::language(&form);
+    let facts = vec![letters::fact(
+        &wording::label(Label::ProposedOn, lang),
+        secal_letters::format_date(p.proposed_on, lang),
+    )];
+    let on = secal_letters::format_date(p.proposed_on, lang);
+    let figures = [
+        (Label::ArrearsClaimable, &mandate.arrears_claimable),
+        (Label::InterestToDate, &mandate.interest),
+    ]
+    .into_iter()
+    .filter_map(|(label, money)| {
+        let amount = money.as_ref()?.amount.trim().parse().ok()?;
+        Some(secal_letters::Figure {
+            label: wording::label(label, lang),
+            amount,
+            explanation: wording::computed_explanation(label, &on, lang),
+        })
+    })
+    .collect();
+    let order = Order {
+        kind: secal_letters::LetterKind::MandateProposal,
+        party: Party::Applicant,
+        issued_on: p.proposed_on,
+        dispatch: p.dispatch.clone(),
+        facts,
+        figures,
+        reasons: Vec::new(),
+        payment_reference: Some(payment_reference(row)?.to_string()),
+        respond_by: None,
+        step: "ProposeMandate",
+    };
+    letters::issue(conn, row, order, caller).await
 }

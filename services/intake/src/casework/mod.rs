@@ -1,0 +1,9 @@
+//! Case work: the procedure's letters (issued by the steps, read and tracked through
+//! CorrespondenceService) and the agents' one work queue (WorkQueueService).
+
+pub(crate) mod letters;
+mod letters_api;
+pub(crate) mod recipient;
+pub(crate) mod tasks;
+mod tasks_api;
+pub(crate) mod wording;

@@ -1,0 +1,311 @@
+//! The work queue's store: a task is opened by the condition that needs a person, in the
+//! transaction that created the condition, and closed by the action that resolves it, in that
+//! action's transaction. No other module writes `tasks` or `task_events`.
+
+use chrono::NaiveDate;
+use secal_proto::v1 as pb;
+use secal_runtime::{Caller, ServiceError, ServiceResult};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The queue the intake process's conditions go to.
+pub(crate) const INTAKE_TEAM: &str = "intake";
+
+/// The kinds of condition that need a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskKind {
+    DecisionDeadline,
+    AdmissibilityNotAssessed,
+    DebtorNoticeTracking,
+    DebtorNoticeReturned,
+    DebtorWindowEnded,
+}
+
+impl TaskKind {
+    const ALL: [TaskKind; 5] = [
+        TaskKind::DecisionDeadline,
+        TaskKind::AdmissibilityNotAssessed,
+        TaskKind::DebtorNoticeTracking,
+        TaskKind::DebtorNoticeReturned,
+        TaskKind::DebtorWindowEnded,
+    ];
+
+    pub(crate) fn db(self) -> &'static str {
+        match self {
+            TaskKind::DecisionDeadline => "DECISION_DEADLINE",
+            TaskKind::AdmissibilityNotAssessed => "ADMISSIBILITY_NOT_ASSESSED",
+            TaskKind::DebtorNoticeTracking => "DEBTOR_NOTICE_TRACKING",
+            TaskKind::DebtorNoticeReturned => "DEBTOR_NOTICE_RETURNED",
+            TaskKind::DebtorWindowEnded => "DEBTOR_WINDOW_ENDED",
+        }
+    }
+
+    pub(crate) fn from_db(s: &str) -> ServiceResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.db() == s)
+            .ok_or_else(|| ServiceError::internal(format!("stored task kind {s:?}")))
+    }
+
+    pub(crate) fn to_pb(self) -> pb::TaskKind {
+        match self {
+            TaskKind::DecisionDeadline => pb::TaskKind::DecisionDeadline,
+            TaskKind::AdmissibilityNotAssessed => pb::TaskKind::AdmissibilityNotAssessed,
+            TaskKind::DebtorNoticeTracking => pb::TaskKind::DebtorNoticeTracking,
+            TaskKind::DebtorNoticeReturned => pb::TaskKind::DebtorNoticeReturned,
+            TaskKind::DebtorWindowEnded => pb::TaskKind::DebtorWindowEnded,
+        }
+    }
+
+    pub(crate) fn from_pb(k: pb::TaskKind) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.to_pb() == k)
+    }
+}
+
+/// What a task is about: a dossier, or a letter of a dossier. The subject names the
+/// condition: one open task per kind and subject.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject {
+    Dossier(i64),
+    Letter { dossier_id: i64, letter_id: i64 },
+}
+
+impl Subject {
+    fn key(self) -> String {
+        match self {
+            Subject::Dossier(id) => format!("dossier:{id}"),
+            Subject::Letter { letter_id, .. } => format!("letter:{letter_id}"),
+        }
+    }
+
+    fn dossier_id(self) -> i64 {
+        match self {
+            Subject::Dossier(id) | Subject::Letter { dossier_id: id, .. } => id,
+        }
+    }
+
+    fn letter_id(self) -> Option<i64> {
+        match self {
+            Subject::Dossier(_) => None,
+            Subject::Letter { letter_id, .. } => Some(letter_id),
+        }
+    }
+}
+
+/// A condition that needs a person.
+pub(crate) struct Condition {
+    pub kind: TaskKind,
+    pub subject: Subject,
+    /// Listed from this date: a condition that ripens on a date is known before it.
+    pub listed_from: NaiveDate,
+    pub due_on: NaiveDate,
+    pub summary: String,
+}
+
+/// Opens the condition's task, unless one is open for it already.
+pub(crate) async fn open(
+    conn: &mut PgConnection,
+    c: Condition,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    open_all(conn, vec![c], caller).await
+}
+
+/// Opens the conditions' tasks in one statement (a submission opens up to two), each unless
+/// one is open for its condition already.
+#[tracing::instrument(skip_all, fields(count = conditions.len()))]
+pub(crate) async fn open_all(
+    conn: &mut PgConnection,
+    conditions: Vec<Condition>,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    if conditions.is_empty() {
+        return Ok(());
+    }
+    let n = conditions.len();
+    let mut ids = Vec::with_capacity(n);
+    let (mut kinds, mut subjects, mut dossiers, mut letters) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut listed, mut due, mut summaries) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for c in conditions {
+        ids.push(Uuid::new_v4());
+        kinds.push(c.kind.db());
+        subjects.push(c.subject.key());
+        dossiers.push(c.subject.dossier_id());
+        letters.push(c.subject.letter_id());
+        listed.push(c.listed_from);
+        due.push(c.due_on);
+        summaries.push(c.summary);
+    }
+    sqlx::query(
+        "WITH opened AS (
+             INSERT INTO tasks (public_id, kind, subject, dossier_id, letter_id, team,
+                                listed_from, due_on, summary, opened_by, opened_via)
+             SELECT u.i, u.k, u.s, u.d, u.l, $9, u.lf, u.du, u.su, $10, $11
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+                           $6::date[], $7::date[], $8::text[]) AS u(i, k, s, d, l, lf, du, su)
+             ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING
+             RETURNING id, team)
+         INSERT INTO task_events (task_id, sequence, kind, team, actor, via)
+         SELECT id, 1, 'OPENED', team, $10, $11 FROM opened",
+    )
+    .bind(&ids)
+    .bind(&kinds)
+    .bind(&subjects)
+    .bind(&dossiers)
+    .bind(&letters)
+    .bind(&listed)
+    .bind(&due)
+    .bind(&summaries)
+    .bind(INTAKE_TEAM)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Closes the open tasks of these kinds about the subject: `action` resolved them.
+#[tracing::instrument(skip_all, fields(action))]
+pub(crate) async fn close(
+    conn: &mut PgConnection,
+    kinds: &[TaskKind],
+    subject: Subject,
+    action: &str,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.db()).collect();
+    sqlx::query(
+        "WITH closed AS (
+             UPDATE tasks SET closed_by = $3, closed_via = $4, closed_at = now(),
+                              closed_by_action = $5
+              WHERE kind = ANY($1) AND subject = $2 AND closed_at IS NULL
+              RETURNING id, owner_agent_id, team)
+         INSERT INTO task_events (task_id, sequence, kind, owner_agent_id, team, note, actor, via)
+         SELECT c.id, (SELECT max(e.sequence) + 1 FROM task_events e WHERE e.task_id = c.id),
+                'CLOSED', c.owner_agent_id, c.team, 'resolved by ' || $5, $3, $4
+           FROM closed c",
+    )
+    .bind(&kinds)
+    .bind(subject.key())
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .bind(action)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Closes every open task about a dossier (its letters' included): the dossier ended.
+pub(crate) async fn close_all_of_dossier(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    action: &str,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    sqlx::query(
+        "WITH closed AS (
+             UPDATE tasks SET closed_by = $2, closed_via = $3, closed_at = now(),
+                              closed_by_action = $4
+              WHERE dossier_id = $1 AND closed_at IS NULL
+              RETURNING id, owner_agent_id, team)
+         INSERT INTO task_events (task_id, sequence, kind, owner_agent_id, team, note, actor, via)
+         SELECT c.id, (SELECT max(e.sequence) + 1 FROM task_events e WHERE e.task_id = c.id),
+                'CLOSED', c.owner_agent_id, c.team, 'resolved by ' || $4, $2, $3
+           FROM closed c",
+    )
+    .bind(dossier_id)
+    .bind(&caller.actor().id)
+    .bind(caller.via())
+    .bind(action)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A task row with what the contract shows of its subject.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TaskRow {
+    pub id: i64,
+    pub public_id: Uuid,
+    pub kind: String,
+    pub team: String,
+    pub owner_agent_id: Option<String>,
+    pub listed_from: NaiveDate,
+    pub due_on: NaiveDate,
+    pub summary: String,
+    pub opened_by: String,
+    pub opened_via: Option<String>,
+    pub opened_at: chrono::DateTime<chrono::Utc>,
+    pub closed_by: Option<String>,
+    pub closed_via: Option<String>,
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub closed_by_action: Option<String>,
+    pub dossier_number: Option<String>,
+    pub application_id: Option<Uuid>,
+    pub letter_public_id: Option<Uuid>,
+}
+
+macro_rules! task_select {
+    () => {
+        "SELECT t.id, t.public_id, t.kind, t.team, t.owner_agent_id, t.listed_from, t.due_on,
+                t.summary, t.opened_by, t.opened_via, t.opened_at, t.closed_by, t.closed_via,
+                t.closed_at, t.closed_by_action, d.dossier_number, d.application_id,
+                l.public_id AS letter_public_id
+           FROM tasks t
+           LEFT JOIN dossiers d ON d.id = t.dossier_id
+           LEFT JOIN letters l ON l.id = t.letter_id "
+    };
+}
+pub(crate) use task_select;
+
+impl TaskRow {
+    pub(crate) fn into_pb(self, today: NaiveDate) -> ServiceResult<pb::Task> {
+        let kind = TaskKind::from_db(&self.kind)?;
+        let open = self.closed_at.is_none();
+        Ok(pb::Task {
+            task_id: self.public_id.to_string(),
+            kind: kind.to_pb() as i32,
+            state: if open {
+                pb::TaskState::Open
+            } else {
+                pb::TaskState::Closed
+            } as i32,
+            team: self.team,
+            owner_agent_id: self.owner_agent_id.unwrap_or_default(),
+            due_on: Some(secal_runtime::wire::date_to_pb(self.due_on)),
+            listed_from: Some(secal_runtime::wire::date_to_pb(self.listed_from)),
+            overdue: open && self.due_on < today,
+            dossier_number: self.dossier_number.unwrap_or_default(),
+            application_id: self
+                .application_id
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            letter_id: self
+                .letter_public_id
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            summary: self.summary,
+            opened: Some(crate::store::stamp(
+                &self.opened_by,
+                self.opened_via.as_deref(),
+                self.opened_at,
+            )),
+            closed: match (self.closed_by, self.closed_at) {
+                (Some(by), Some(at)) => {
+                    Some(crate::store::stamp(&by, self.closed_via.as_deref(), at))
+                }
+                _ => None,
+            },
+            closed_by_action: self.closed_by_action.unwrap_or_default(),
+        })
+    }
+}

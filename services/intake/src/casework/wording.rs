@@ -1,0 +1,155 @@
+//! The labels of the facts and figures the intake steps put in their letters, and the
+//! refusal reasons, in the letter's language. The templates (`secal-letters`) hold the rest
+//! of the wording; a change here changes what a letter says, so it is versioned with the data
+//! the letter is stored with (the labels are part of the stored input).
+
+use secal_letters::Language;
+use secal_proto::v1 as pb;
+
+/// A label the steps use.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Label {
+    ApplicationReceived,
+    Title,
+    CreditorCount,
+    DeclaredArrears,
+    DecidedOn,
+    Motivation,
+    ProposedOn,
+    ArrearsClaimable,
+    InterestToDate,
+}
+
+pub(crate) fn label(l: Label, lang: Language) -> String {
+    use Label as L;
+    use Language::{De, Fr, Nl};
+    let text = match (l, lang) {
+        (L::ApplicationReceived, Fr) => "Demande reçue le",
+        (L::ApplicationReceived, Nl) => "Aanvraag ontvangen op",
+        (L::ApplicationReceived, De) => "Antrag eingegangen am",
+        (L::Title, Fr) => "Titre exécutoire",
+        (L::Title, Nl) => "Uitvoerbare titel",
+        (L::Title, De) => "Vollstreckbarer Titel",
+        (L::CreditorCount, Fr) => "Nombre de créanciers",
+        (L::CreditorCount, Nl) => "Aantal schuldeisers",
+        (L::CreditorCount, De) => "Anzahl der Gläubiger",
+        (L::DeclaredArrears, Fr) => "Arriérés déclarés par le demandeur",
+        (L::DeclaredArrears, Nl) => "Door de aanvrager aangegeven achterstallen",
+        (L::DeclaredArrears, De) => "Vom Antragsteller angegebene Rückstände",
+        (L::DecidedOn, Fr) => "Date de la décision",
+        (L::DecidedOn, Nl) => "Datum van de beslissing",
+        (L::DecidedOn, De) => "Datum der Entscheidung",
+        (L::Motivation, Fr) => "Motivation",
+        (L::Motivation, Nl) => "Motivering",
+        (L::Motivation, De) => "Begründung",
+        (L::ProposedOn, Fr) => "Mandat proposé le",
+        (L::ProposedOn, Nl) => "Mandaat voorgesteld op",
+        (L::ProposedOn, De) => "Mandat vorgeschlagen am",
+        (L::ArrearsClaimable, Fr) => "Arriérés non prescrits",
+        (L::ArrearsClaimable, Nl) => "Niet-verjaarde achterstallen",
+        (L::ArrearsClaimable, De) => "Nicht verjährte Rückstände",
+        (L::InterestToDate, Fr) => "Intérêts à ce jour",
+        (L::InterestToDate, Nl) => "Interesten tot heden",
+        (L::InterestToDate, De) => "Zinsen bis heute",
+    };
+    text.to_owned()
+}
+
+/// A refusal reason as the refusal letter states it.
+pub(crate) fn refusal_reason(r: pb::RefusalReason, lang: Language) -> String {
+    use Language::{De, Fr, Nl};
+    use pb::RefusalReason as R;
+    let text = match (r, lang) {
+        (R::NotAdmissible, Fr) => {
+            "Moins de deux termes de la pension alimentaire sont restés impayés au cours des \
+             douze mois précédant la demande."
+        }
+        (R::NotAdmissible, Nl) => {
+            "Minder dan twee termijnen van het onderhoudsgeld zijn onbetaald gebleven in de \
+             twaalf maanden vóór de aanvraag."
+        }
+        (R::NotAdmissible, De) => {
+            "In den zwölf Monaten vor dem Antrag sind weniger als zwei Unterhaltsraten \
+             unbezahlt geblieben."
+        }
+        (R::NoExecutoryTitle, Fr) => {
+            "La demande ne comporte pas de titre exécutoire revêtu de la formule exécutoire."
+        }
+        (R::NoExecutoryTitle, Nl) => {
+            "De aanvraag bevat geen uitvoerbare titel met het formulier van tenuitvoerlegging."
+        }
+        (R::NoExecutoryTitle, De) => {
+            "Dem Antrag liegt kein vollstreckbarer Titel mit Vollstreckungsklausel bei."
+        }
+        (R::DebtorProvedPayment, Fr) => {
+            "Le débiteur a prouvé le paiement dans le délai de quinze jours."
+        }
+        (R::DebtorProvedPayment, Nl) => {
+            "De schuldenaar heeft binnen de termijn van vijftien dagen de betaling bewezen."
+        }
+        (R::DebtorProvedPayment, De) => {
+            "Der Schuldner hat die Zahlung innerhalb der Frist von fünfzehn Tagen nachgewiesen."
+        }
+        (R::ApplicantNotDomiciledInBelgium, Fr) => "Le demandeur n'est pas domicilié en Belgique.",
+        (R::ApplicantNotDomiciledInBelgium, Nl) => {
+            "De aanvrager heeft zijn woonplaats niet in België."
+        }
+        (R::ApplicantNotDomiciledInBelgium, De) => {
+            "Der Antragsteller hat seinen Wohnsitz nicht in Belgien."
+        }
+        (R::ArrearsTimeBarred, Fr) => "Tous les arriérés réclamés sont prescrits.",
+        (R::ArrearsTimeBarred, Nl) => "Alle gevorderde achterstallen zijn verjaard.",
+        (R::ArrearsTimeBarred, De) => "Alle geforderten Rückstände sind verjährt.",
+        (R::Other | R::Unspecified, Fr) => "Autre motif : voir la motivation.",
+        (R::Other | R::Unspecified, Nl) => "Andere reden: zie de motivering.",
+        (R::Other | R::Unspecified, De) => "Anderer Grund: siehe Begründung.",
+    };
+    text.to_owned()
+}
+
+/// Explains a figure the steps print.
+pub(crate) fn declared_arrears_explanation(months: usize, lang: Language) -> String {
+    match lang {
+        Language::Fr => format!(
+            "Somme des {months} mois impayés déclarés dans la demande (cadre 4), avant \
+             vérification par le Service."
+        ),
+        Language::Nl => format!(
+            "Som van de {months} onbetaalde maanden die in de aanvraag zijn aangegeven (kader 4), \
+             vóór controle door de Dienst."
+        ),
+        Language::De => format!(
+            "Summe der {months} im Antrag angegebenen unbezahlten Monate (Rahmen 4), vor \
+             Prüfung durch den Dienst."
+        ),
+    }
+}
+
+/// How the mandate's figures were computed, as the proposal states it.
+pub(crate) fn computed_explanation(l: Label, on: &str, lang: Language) -> String {
+    match (l, lang) {
+        (Label::InterestToDate, Language::Fr) => format!(
+            "Intérêts au taux légal sur chaque terme impayé, depuis l'acte qui les fait courir \
+             jusqu'au {on}, calculés par le Service."
+        ),
+        (Label::InterestToDate, Language::Nl) => format!(
+            "Interesten tegen de wettelijke rentevoet op elke onbetaalde termijn, vanaf de akte \
+             die ze doet lopen tot {on}, berekend door de Dienst."
+        ),
+        (Label::InterestToDate, Language::De) => format!(
+            "Zinsen zum gesetzlichen Zinssatz auf jede unbezahlte Rate, ab der Handlung, die sie \
+             laufen lässt, bis zum {on}, vom Dienst berechnet."
+        ),
+        (_, Language::Fr) => format!(
+            "Les termes impayés déclarés, sans ceux que la prescription a atteints au {on}, \
+             calculés par le Service."
+        ),
+        (_, Language::Nl) => format!(
+            "De aangegeven onbetaalde termijnen, zonder de termijnen die op {on} verjaard zijn, \
+             berekend door de Dienst."
+        ),
+        (_, Language::De) => format!(
+            "Die angegebenen unbezahlten Raten ohne die am {on} verjährten, vom Dienst berechnet."
+        ),
+    }
+}

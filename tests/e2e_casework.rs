@@ -1,0 +1,630 @@
+//! Case work end to end on a real PostgreSQL: the letters a dossier's life issues (rendered
+//! in its language, stored immutably, read back as text with `pdftotext`, page 1 rendered
+//! with `pdftoppm` and seen not to be blank, rendered again to the same bytes), the debtor's
+//! 15 days running from the notice's delivery, and the work queue's tasks opened by their
+//! conditions and closed by the actions that resolve them.
+
+use std::process::Command;
+
+use secal_proto::v1::{
+    self as pb, correspondence_service_client::CorrespondenceServiceClient,
+    intake_service_client::IntakeServiceClient, work_queue_service_client::WorkQueueServiceClient,
+};
+use secal_runtime::roles;
+use secal_testkit::{Suite, Svc};
+use tonic::{Code, transport::Channel};
+
+use crate::common::{assert_code, date, key, reason};
+use crate::form::{by_id, mother_of_three, submit};
+
+struct Desk {
+    suite: Suite,
+    intake: IntakeServiceClient<Channel>,
+    letters: CorrespondenceServiceClient<Channel>,
+    queue: WorkQueueServiceClient<Channel>,
+    officer: String,
+}
+
+async fn desk(services: &[Svc]) -> anyhow::Result<Desk> {
+    let suite = Suite::start(services).await?;
+    let channel = suite.channel(Svc::Intake).await?;
+    let officer = suite.agent_token("agent-claes", &[roles::CASE_OFFICER])?;
+    Ok(Desk {
+        intake: IntakeServiceClient::new(channel.clone()),
+        letters: CorrespondenceServiceClient::new(channel.clone()),
+        queue: WorkQueueServiceClient::new(channel),
+        suite,
+        officer,
+    })
+}
+
+impl Desk {
+    async fn tasks(&mut self, application_id: &str, closed: bool) -> anyhow::Result<Vec<pb::Task>> {
+        let req = pb::ListTasksRequest {
+            dossier: by_id(application_id),
+            include_closed: closed,
+            ..Default::default()
+        };
+        Ok(self
+            .queue
+            .list_tasks(self.suite.request(&self.officer, req))
+            .await?
+            .into_inner()
+            .tasks)
+    }
+
+    async fn open_kinds(&mut self, application_id: &str) -> anyhow::Result<Vec<pb::TaskKind>> {
+        let tasks = self.tasks(application_id, false).await?;
+        let mut kinds: Vec<pb::TaskKind> = tasks.iter().map(|t| t.kind()).collect();
+        kinds.sort();
+        Ok(kinds)
+    }
+
+    async fn notify(
+        &mut self,
+        id: &str,
+        k: &str,
+        on: (i32, i32, i32),
+    ) -> Result<pb::Dossier, tonic::Status> {
+        let req = pb::NotifyDebtorRequest {
+            idempotency_key: key(k),
+            dossier: by_id(id),
+            notified_on: date(on.0, on.1, on.2),
+            registered_letter_reference: format!("RR {k} BE"),
+            expected_version: 0,
+        };
+        let r = self
+            .intake
+            .notify_debtor(self.suite.request(&self.officer, req))
+            .await?;
+        Ok(r.into_inner().dossier.unwrap_or_default())
+    }
+
+    async fn track(
+        &mut self,
+        letter_id: &str,
+        k: &str,
+        outcome: pb::DeliveryOutcome,
+        on: (i32, i32, i32),
+    ) -> Result<pb::RecordLetterDeliveryResponse, tonic::Status> {
+        let req = pb::RecordLetterDeliveryRequest {
+            idempotency_key: key(k),
+            letter_id: letter_id.to_owned(),
+            outcome: outcome as i32,
+            on: date(on.0, on.1, on.2),
+        };
+        let r = self
+            .letters
+            .record_letter_delivery(self.suite.request(&self.officer, req))
+            .await?;
+        Ok(r.into_inner())
+    }
+
+    async fn letter(&mut self, letter_id: &str) -> anyhow::Result<pb::GetLetterResponse> {
+        let req = pb::GetLetterRequest {
+            letter_id: letter_id.to_owned(),
+        };
+        Ok(self
+            .letters
+            .get_letter(self.suite.request(&self.officer, req))
+            .await?
+            .into_inner())
+    }
+}
+
+fn notice_of(d: &pb::Dossier) -> String {
+    d.debtor_notification
+        .as_ref()
+        .map(|n| n.letter_id.clone())
+        .unwrap_or_default()
+}
+
+/// The PDF's text as `pdftotext` reads it.
+fn pdf_text(pdf: &[u8]) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("letter.pdf");
+    std::fs::write(&path, pdf)?;
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!("pdftotext ({e}): run scripts/install-deps (poppler-utils)")
+        })?;
+    anyhow::ensure!(out.status.success(), "pdftotext failed: {out:?}");
+    // Line breaks and the spaces inside amounts (narrow or no-break) as plain spaces.
+    let text = String::from_utf8(out.stdout)?;
+    Ok(text.replace(['\u{a0}', '\u{202f}', '\u{2009}'], " "))
+}
+
+/// Page 1 rendered as a grey image: how many pixels are not white.
+fn inked_pixels(pdf: &[u8]) -> anyhow::Result<usize> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("letter.pdf");
+    std::fs::write(&path, pdf)?;
+    let prefix = dir.path().join("page");
+    let status = Command::new("pdftoppm")
+        .args(["-gray", "-r", "30", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&path)
+        .arg(&prefix)
+        .status()?;
+    anyhow::ensure!(status.success(), "pdftoppm failed");
+    let pgm = std::fs::read(dir.path().join("page.pgm"))?;
+    // The header is three lines (P5, size, max value); the pixels follow.
+    let mut newlines = 0;
+    let start = pgm
+        .iter()
+        .position(|b| {
+            newlines += usize::from(*b == b'\n');
+            newlines == 3
+        })
+        .map_or(pgm.len(), |p| p + 1);
+    Ok(pgm[start..].iter().filter(|p| **p < 200).count())
+}
+
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn a_dossiers_letters_and_tasks_follow_its_life() -> anyhow::Result<()> {
+    let mut d = desk(&[Svc::Calculation, Svc::Intake]).await?;
+    let submitted = d
+        .intake
+        .submit_application(
+            d.suite
+                .request(&d.officer, submit("cw-1", mother_of_three())),
+        )
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let id = submitted.application_id.clone();
+    // A complete file: its decision deadline is a task.
+    assert_eq!(
+        d.open_kinds(&id).await?,
+        vec![pb::TaskKind::DecisionDeadline]
+    );
+
+    // The registered notice: a letter to the debtor; its tracking is awaited.
+    let notified = d.notify(&id, "cw-n1", (2007, 8, 6)).await?;
+    let first = notice_of(&notified);
+    assert!(!first.is_empty(), "the notification names its letter");
+    let kinds = d.open_kinds(&id).await?;
+    assert_eq!(
+        kinds,
+        vec![
+            pb::TaskKind::DecisionDeadline,
+            pb::TaskKind::DebtorNoticeTracking
+        ]
+    );
+    let accept = |k: &str, day: u32| pb::AcceptApplicationRequest {
+        idempotency_key: key(k),
+        dossier: by_id(&id),
+        decided_on: date(2007, 8, day as i32),
+        ..Default::default()
+    };
+    // Without the post's tracking the 15 days have not started.
+    let early = assert_code(
+        d.intake
+            .accept_application(d.suite.request(&d.officer, accept("cw-a0", 30)))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(
+        reason(&early),
+        "DEBTOR_NOTICE_NOT_DELIVERED",
+        "{}",
+        early.message()
+    );
+    // A notice is sent again only once the post returned the first one.
+    let again = assert_code(
+        d.notify(&id, "cw-n1b", (2007, 8, 7)).await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&again), "DEBTOR_NOTICE_NOT_RETURNED");
+
+    // Returned undelivered: a task asks for a new notice; the tracking task is done.
+    d.track(&first, "cw-t1", pb::DeliveryOutcome::Returned, (2007, 8, 9))
+        .await?;
+    let kinds = d.open_kinds(&id).await?;
+    assert_eq!(
+        kinds,
+        vec![
+            pb::TaskKind::DecisionDeadline,
+            pb::TaskKind::DebtorNoticeReturned
+        ]
+    );
+    let second = notice_of(&d.notify(&id, "cw-n2", (2007, 8, 10)).await?);
+    assert_ne!(first, second);
+    let kinds = d.open_kinds(&id).await?;
+    assert_eq!(
+        kinds,
+        vec![
+            pb::TaskKind::DecisionDeadline,
+            pb::TaskKind::DebtorNoticeTracking
+        ]
+    );
+
+    // Delivered on the 11th: the debtor has until the 26th; then the decision is a task.
+    let tracked = d
+        .track(
+            &second,
+            "cw-t2",
+            pb::DeliveryOutcome::Delivered,
+            (2007, 8, 11),
+        )
+        .await?;
+    assert_eq!(tracked.debtor_response_deadline, date(2007, 8, 26));
+    let replay = d
+        .track(
+            &second,
+            "cw-t2",
+            pb::DeliveryOutcome::Delivered,
+            (2007, 8, 11),
+        )
+        .await?;
+    assert_eq!(replay, tracked, "a retry is answered the same");
+    let other = assert_code(
+        d.track(
+            &second,
+            "cw-t3",
+            pb::DeliveryOutcome::Returned,
+            (2007, 8, 12),
+        )
+        .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&other), "DELIVERY_RECORDED");
+    let kinds = d.open_kinds(&id).await?;
+    assert_eq!(
+        kinds,
+        vec![
+            pb::TaskKind::DecisionDeadline,
+            pb::TaskKind::DebtorWindowEnded
+        ]
+    );
+    let in_window = assert_code(
+        d.intake
+            .accept_application(d.suite.request(&d.officer, accept("cw-a1", 26)))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&in_window), "DEBTOR_WINDOW_OPEN");
+
+    work_a_task(&mut d, &id).await?;
+
+    // The decision: the acceptance letter, and every decision task closed by it.
+    let accepted = d
+        .intake
+        .accept_application(d.suite.request(&d.officer, accept("cw-a2", 27)))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    assert!(
+        d.open_kinds(&id).await?.is_empty(),
+        "the decision closed its tasks"
+    );
+    let closed = d.tasks(&id, true).await?;
+    assert!(
+        closed
+            .iter()
+            .any(|t| t.kind() == pb::TaskKind::DebtorWindowEnded
+                && t.closed_by_action == "AcceptApplication")
+    );
+    assert!(
+        closed
+            .iter()
+            .any(|t| t.kind() == pb::TaskKind::DebtorNoticeReturned
+                && t.closed_by_action == "NotifyDebtor")
+    );
+
+    let proposal = pb::ProposeMandateRequest {
+        idempotency_key: key("cw-p"),
+        dossier: by_id(&id),
+        proposed_on: date(2007, 9, 3),
+        ..Default::default()
+    };
+    let proposed = d
+        .intake
+        .propose_mandate(d.suite.request(&d.officer, proposal))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let mandate = proposed.mandate.clone().unwrap_or_default();
+    assert!(!mandate.proposal_letter_id.is_empty());
+
+    read_the_letters(&mut d, &accepted, &mandate, [&first, &second]).await
+}
+
+/// Claimed, refused to another agent, reassigned by its owner, with its history.
+async fn work_a_task(d: &mut Desk, id: &str) -> anyhow::Result<()> {
+    let task = d.tasks(id, false).await?.remove(0);
+    let claim = |k: &str| pb::ClaimTaskRequest {
+        idempotency_key: key(k),
+        task_id: task.task_id.clone(),
+    };
+    let claimed = d
+        .queue
+        .claim_task(d.suite.request(&d.officer, claim("cw-c1")))
+        .await?;
+    assert_eq!(
+        claimed.into_inner().task.unwrap_or_default().owner_agent_id,
+        "agent-claes"
+    );
+    let renard = d
+        .suite
+        .agent_token("agent-renard", &[roles::CASE_OFFICER])?;
+    let taken = assert_code(
+        d.queue
+            .claim_task(d.suite.request(&renard, claim("cw-c2")))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&taken), "TASK_OWNED");
+    let reassign = |k: &str| pb::ReassignTaskRequest {
+        idempotency_key: key(k),
+        task_id: task.task_id.clone(),
+        to_agent_id: "agent-renard".into(),
+        note: "on leave".into(),
+        ..Default::default()
+    };
+    assert_code(
+        d.queue
+            .reassign_task(d.suite.request(&renard, reassign("cw-r0")))
+            .await,
+        Code::PermissionDenied,
+    );
+    d.queue
+        .reassign_task(d.suite.request(&d.officer, reassign("cw-r1")))
+        .await?;
+    let mine = pb::ListTasksRequest {
+        owner_agent_id: "agent-renard".into(),
+        ..Default::default()
+    };
+    let listed = d
+        .queue
+        .list_tasks(d.suite.request(&renard, mine))
+        .await?
+        .into_inner();
+    assert_eq!(listed.tasks.len(), 1);
+    assert!(listed.tasks[0].overdue, "a 2007 deadline is overdue");
+    assert_eq!(listed.counts.iter().map(|c| c.overdue).sum::<i64>(), 1);
+    let get = pb::GetTaskRequest {
+        task_id: task.task_id.clone(),
+    };
+    let history = d
+        .queue
+        .get_task(d.suite.request(&renard, get))
+        .await?
+        .into_inner()
+        .history;
+    let kinds: Vec<pb::TaskEventKind> = history.iter().map(|e| e.kind()).collect();
+    use pb::TaskEventKind as E;
+    assert_eq!(kinds, vec![E::Opened, E::Claimed, E::Reassigned]);
+    assert_eq!(history[2].note, "on leave");
+    Ok(())
+}
+
+async fn read_the_letters(
+    d: &mut Desk,
+    accepted: &pb::Dossier,
+    mandate: &pb::Mandate,
+    notices: [&str; 2],
+) -> anyhow::Result<()> {
+    let number = accepted.dossier_number.clone();
+    let list = pb::ListLettersRequest {
+        of: Some(pb::list_letters_request::Of::Dossier(pb::DossierRef {
+            id: Some(pb::dossier_ref::Id::DossierNumber(number.clone())),
+        })),
+        page: None,
+    };
+    let letters = d
+        .letters
+        .list_letters(d.suite.request(&d.officer, list))
+        .await?
+        .into_inner()
+        .letters;
+    let kinds: Vec<pb::LetterKind> = letters.iter().map(|l| l.kind()).collect();
+    use pb::LetterKind as K;
+    assert_eq!(
+        kinds,
+        vec![
+            K::MandateProposal,
+            K::DecisionAccepted,
+            K::DebtorNotice,
+            K::DebtorNotice
+        ],
+        "newest first"
+    );
+    assert_eq!(letters[0].letter_id, mandate.proposal_letter_id);
+    assert_eq!(letters[3].letter_id, notices[0]);
+    let reference = number
+        .parse::<secal_domain::DossierNumber>()?
+        .payment_reference()
+        .to_string();
+    for l in &letters {
+        assert_eq!(l.language(), pb::CorrespondenceLanguage::Fr);
+        let got = d.letter(&l.letter_id).await?;
+        let text = flat(&pdf_text(&got.pdf)?);
+        assert!(
+            inked_pixels(&got.pdf)? > 500,
+            "page 1 of {:?} is not blank",
+            l.kind()
+        );
+        let verify = pb::VerifyLetterRequest {
+            letter_id: l.letter_id.clone(),
+        };
+        let v = d
+            .letters
+            .verify_letter(d.suite.request(&d.officer, verify))
+            .await?
+            .into_inner();
+        assert!(
+            v.identical,
+            "{:?} renders again to the same bytes",
+            l.kind()
+        );
+        assert_eq!(v.stored_sha256, l.sha256);
+        let recipient = l.recipient.clone().unwrap_or_default();
+        match l.kind() {
+            K::DebtorNotice => {
+                assert_eq!(recipient.name, "Paul Martin");
+                assert!(text.contains(&l.tracking_number), "{text}");
+                assert!(text.contains("quinze jours"), "{text}");
+                let declared = flat(&secal_letters::format_amount(
+                    declared_arrears()?,
+                    secal_letters::Language::Fr,
+                ));
+                assert!(
+                    text.contains(&declared),
+                    "the declared arrears {declared}: {text}"
+                );
+            }
+            K::DecisionAccepted | K::MandateProposal => {
+                assert_eq!(recipient.name, "Marie Dupont");
+                assert!(text.contains(&number), "{text}");
+                assert!(text.contains(&reference), "{reference} in {text}");
+            }
+            other => anyhow::bail!("unexpected letter {other:?}"),
+        }
+        assert!(text.contains("21 février 2003"), "the legal basis: {text}");
+    }
+    // The proposal's figures are the mandate's.
+    let proposal = d.letter(&mandate.proposal_letter_id).await?;
+    let text = flat(&pdf_text(&proposal.pdf)?);
+    for money in [&mandate.arrears_claimable, &mandate.interest] {
+        let amount = money.clone().unwrap_or_default().amount.parse()?;
+        let shown = flat(&secal_letters::format_amount(
+            amount,
+            secal_letters::Language::Fr,
+        ));
+        assert!(text.contains(&shown), "{shown} in {text}");
+    }
+    assert!(proposal.rendered_from_json.contains("MANDATE_PROPOSAL"));
+    Ok(())
+}
+
+/// What the form declares unpaid, month by month (frame 4).
+fn declared_arrears() -> anyhow::Result<rust_decimal::Decimal> {
+    let form = mother_of_three();
+    let mut total = rust_decimal::Decimal::ZERO;
+    for m in form.arrears.iter().flat_map(|a| a.unpaid_months.iter()) {
+        total += m
+            .unpaid
+            .clone()
+            .unwrap_or_default()
+            .amount
+            .parse::<rust_decimal::Decimal>()?;
+    }
+    Ok(total)
+}
+
+#[tokio::test]
+async fn a_refusal_is_written_in_the_dossiers_language_and_a_withdrawal_closes_its_tasks()
+-> anyhow::Result<()> {
+    // Without the calculation service admissibility is not assessed: a task says so.
+    let mut d = desk(&[Svc::Intake]).await?;
+    let mut form = mother_of_three();
+    if let Some(a) = form.applicant.as_mut() {
+        a.language = pb::CorrespondenceLanguage::Nl as i32;
+    }
+    let new = |k: &str, form: pb::ApplicationForm| submit(k, form);
+    let first = d
+        .intake
+        .submit_application(d.suite.request(&d.officer, new("cw-nl-1", form.clone())))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let kinds = d.open_kinds(&first.application_id).await?;
+    assert_eq!(
+        kinds,
+        vec![
+            pb::TaskKind::DecisionDeadline,
+            pb::TaskKind::AdmissibilityNotAssessed
+        ]
+    );
+    let refuse = pb::RefuseApplicationRequest {
+        idempotency_key: key("cw-nl-r"),
+        dossier: by_id(&first.application_id),
+        decided_on: date(2007, 8, 20),
+        reasons: vec![pb::RefusalReason::ArrearsTimeBarred as i32],
+        motivation: "Alle maanden vallen buiten de verjaringstermijn.".into(),
+        dispatch: Some(pb::LetterDispatch {
+            channel: pb::LetterChannel::Ebox as i32,
+            tracking_number: String::new(),
+        }),
+        ..Default::default()
+    };
+    d.intake
+        .refuse_application(d.suite.request(&d.officer, refuse))
+        .await?;
+    assert!(d.open_kinds(&first.application_id).await?.is_empty());
+    let list = pb::ListLettersRequest {
+        of: Some(pb::list_letters_request::Of::Dossier(pb::DossierRef {
+            id: Some(pb::dossier_ref::Id::ApplicationId(
+                first.application_id.clone(),
+            )),
+        })),
+        page: None,
+    };
+    let letters = d
+        .letters
+        .list_letters(d.suite.request(&d.officer, list))
+        .await?
+        .into_inner()
+        .letters;
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].kind(), pb::LetterKind::DecisionRefused);
+    assert_eq!(letters[0].channel(), pb::LetterChannel::Ebox);
+    assert_eq!(letters[0].language(), pb::CorrespondenceLanguage::Nl);
+    let text = flat(&pdf_text(&d.letter(&letters[0].letter_id).await?.pdf)?);
+    assert!(
+        text.contains("Alle gevorderde achterstallen zijn verjaard"),
+        "{text}"
+    );
+    assert!(text.contains("verjaringstermijn"), "the motivation: {text}");
+    // A registered letter names its tracking number; e-Box does not have one to record.
+    let tracked = assert_code(
+        d.track(
+            &letters[0].letter_id,
+            "cw-nl-t",
+            pb::DeliveryOutcome::Delivered,
+            (2007, 8, 21),
+        )
+        .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&tracked), "NOT_REGISTERED");
+
+    // A second application, withdrawn: its tasks close with it.
+    let second = d
+        .intake
+        .submit_application(d.suite.request(&d.officer, new("cw-nl-2", form)))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    assert_eq!(d.open_kinds(&second.application_id).await?.len(), 2);
+    let withdraw = pb::CloseDossierRequest {
+        idempotency_key: key("cw-nl-w"),
+        dossier: by_id(&second.application_id),
+        reason: pb::ClosureReason::Withdrawn as i32,
+        ..Default::default()
+    };
+    d.intake
+        .close_dossier(d.suite.request(&d.officer, withdraw))
+        .await?;
+    let tasks = d.tasks(&second.application_id, true).await?;
+    assert_eq!(tasks.len(), 2);
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.state() == pb::TaskState::Closed && t.closed_by_action == "CloseDossier")
+    );
+    Ok(())
+}
