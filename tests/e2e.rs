@@ -19,6 +19,7 @@ mod e2e_calculation_arrears;
 mod e2e_calculation_income;
 mod e2e_calculation_reference;
 mod e2e_casework;
+mod e2e_casework_payments;
 mod e2e_claim_account;
 mod e2e_claim_account_crash;
 mod e2e_claim_account_lives;

@@ -628,3 +628,332 @@ async fn a_refusal_is_written_in_the_dossiers_language_and_a_withdrawal_closes_i
     );
     Ok(())
 }
+
+/// The tasks of a dossier, of one kind, open or all, once the pump has brought them (payments'
+/// feed is pulled every 100 ms in tests): waits up to 30 s for `ready`.
+async fn payments_tasks(
+    d: &mut Desk,
+    number: &str,
+    kind: pb::TaskKind,
+    ready: impl Fn(&[pb::Task]) -> bool,
+) -> anyhow::Result<Vec<pb::Task>> {
+    let mut tasks = Vec::new();
+    for _ in 0..300 {
+        let req = pb::ListTasksRequest {
+            team: "payments".into(),
+            kind: kind as i32,
+            include_closed: true,
+            ..Default::default()
+        };
+        tasks = d
+            .queue
+            .list_tasks(d.suite.request(&d.officer, req))
+            .await?
+            .into_inner()
+            .tasks
+            .into_iter()
+            .filter(|t| t.dossier_number == number)
+            .collect();
+        if ready(&tasks) {
+            return Ok(tasks);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the work queue never showed the payments tasks expected: {tasks:#?}")
+}
+
+#[tokio::test]
+async fn payments_conditions_reach_the_one_queue_and_close_there() -> anyhow::Result<()> {
+    use secal_proto::v1::payouts_service_client::PayoutsServiceClient;
+    let mut d = desk(&[Svc::Calculation, Svc::Payments, Svc::Intake]).await?;
+    // A title not indexed: its dues can be booked to today without the CPI series (issue 18).
+    let mut not_indexed = mother_of_three();
+    if let Some(t) = not_indexed.title.as_mut() {
+        t.indexed = false;
+    }
+    let submitted = d
+        .intake
+        .submit_application(d.suite.request(&d.officer, submit("cwp-1", not_indexed)))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let channel = d.suite.channel(Svc::Intake).await?;
+    let id = submitted.application_id.clone();
+    let active = crate::form::to_active(&channel, &d.suite, &d.officer, &id, "cwp").await?;
+    let number = active.dossier.unwrap_or_default().dossier_number;
+    let mut payouts = PayoutsServiceClient::new(d.suite.channel(Svc::Payments).await?);
+    let peeters = d
+        .suite
+        .agent_token("agent-peeters", &[roles::PAYMENTS_OPERATOR])?;
+    let janssens = d
+        .suite
+        .agent_token("agent-janssens", &[roles::PAYMENTS_OPERATOR])?;
+    let request = pb::RequestPayoutAccountChangeRequest {
+        idempotency_key: key("cwp-account"),
+        dossier_number: number.clone(),
+        account: Some(pb::BankAccount {
+            iban: Some(pb::Iban {
+                value: "BE24063987654338".into(),
+            }),
+            holder_name: "Marie Dupont".into(),
+            ..Default::default()
+        }),
+        holding: pb::AccountHolding::Sole as i32,
+        source_reference: "letter of 2007-10-05".into(),
+        ..Default::default()
+    };
+    // The ACTIVATED event reaches payments through intake's relay: asked again until it has.
+    let mut answer = Err(tonic::Status::unavailable("not asked yet"));
+    for _ in 0..300 {
+        let req = d.suite.request(&peeters, request.clone());
+        answer = payouts.request_payout_account_change(req).await;
+        match &answer {
+            Err(s) if s.code() == Code::FailedPrecondition => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            _ => break,
+        }
+    }
+    let account = answer?.into_inner().payout_account.unwrap_or_default();
+    // The second agent's confirmation is awaited: a task in the payments team's queue (its
+    // summary names the account; the account intake gave at activation awaits one too).
+    use pb::TaskKind::PayoutAccountAwaitingSecondAgent as Awaiting;
+    let id = account.payout_account_id.clone();
+    let this = |tasks: &[pb::Task], state: pb::TaskState| {
+        tasks
+            .iter()
+            .find(|t| t.summary.contains(&id) && t.state() == state)
+            .cloned()
+    };
+    let before = payments_tasks(&mut d, &number, Awaiting, |t| {
+        this(t, pb::TaskState::Open).is_some()
+    })
+    .await?;
+    assert!(before.iter().all(|t| t.team == "payments"));
+    let confirm = pb::ConfirmPayoutAccountChangeRequest {
+        idempotency_key: key("cwp-confirm"),
+        payout_account_id: account.payout_account_id.clone(),
+        method: pb::ConfirmationMethod::BankCertificate as i32,
+        evidence_reference: "bank certificate".into(),
+    };
+    payouts
+        .confirm_payout_account_change(d.suite.request(&janssens, confirm))
+        .await?;
+    // The confirmation closed it, by name, in the same queue.
+    let after = payments_tasks(&mut d, &number, Awaiting, |t| {
+        this(t, pb::TaskState::Closed).is_some()
+    })
+    .await?;
+    let closed = this(&after, pb::TaskState::Closed).unwrap_or_default();
+    assert_eq!(closed.closed_by_action, "ConfirmPayoutAccountChange");
+    offset_notices_go_out_before_and_after(&mut d, &number).await
+}
+
+/// A tax-refund offset: the debtor's pre-offset notice is issued (in the dossier's language,
+/// with the figures) before the offset can be confirmed, the post-offset notice after.
+async fn offset_notices_go_out_before_and_after(d: &mut Desk, number: &str) -> anyhow::Result<()> {
+    use secal_proto::v1::{
+        claim_account_service_client::ClaimAccountServiceClient,
+        recovery_service_client::RecoveryServiceClient,
+    };
+    let payments = d.suite.channel(Svc::Payments).await?;
+    let mut recovery = RecoveryServiceClient::new(payments.clone());
+    // The 2007 arrears are time-barred by now: the dues since are the enforceable debt.
+    let operator = d
+        .suite
+        .agent_token("agent-peeters", &[roles::PAYMENTS_OPERATOR])?;
+    let book = pb::BookClaimAccountRequest {
+        idempotency_key: key("cwp-book"),
+        dossier_number: number.to_owned(),
+        booked_to: None,
+    };
+    ClaimAccountServiceClient::new(payments)
+        .book_claim_account(d.suite.request(&operator, book))
+        .await?;
+    let tax = d.suite.token(
+        "spf-finances-ipp",
+        secal_runtime::auth::PrincipalKind::System,
+        &[roles::TAX_REFUND_SYSTEM],
+    )?;
+    let propose = pb::ProposeTaxRefundOffsetRequest {
+        idempotency_key: key("cwp-refund"),
+        refund_id: "IPP-CW-1".into(),
+        taxpayer: Some(pb::NationalNumber {
+            value: crate::form::DEBTOR.into(),
+        }),
+        refund_amount: Some(pb::Money {
+            amount: "250.00".into(),
+        }),
+        assessment_year: 2026,
+        planned_payment_date: date(2099, 1, 15),
+    };
+    let proposed = recovery
+        .propose_tax_refund_offset(d.suite.request(&tax, propose))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    let offset_amount = proposed.offset_amount.clone().unwrap_or_default().amount;
+    assert_eq!(offset_amount, "250.00", "the 2007 arrears cover the refund");
+    let get = || pb::GetTaxRefundOffsetRequest {
+        refund_id: "IPP-CW-1".into(),
+    };
+    let mut sent = proposed.pre_offset_notices_sent;
+    for _ in 0..300 {
+        if sent {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let got = recovery
+            .get_tax_refund_offset(d.suite.request(&tax, get()))
+            .await?;
+        sent = got
+            .into_inner()
+            .offset
+            .unwrap_or_default()
+            .pre_offset_notices_sent;
+    }
+    assert!(sent, "intake issued the pre-offset notice and said so");
+    let confirm = pb::ConfirmTaxRefundOffsetRequest {
+        idempotency_key: key("cwp-refund-ok"),
+        refund_id: "IPP-CW-1".into(),
+        paid_on: crate::common::today(),
+    };
+    recovery
+        .confirm_tax_refund_offset(d.suite.request(&tax, confirm))
+        .await?;
+    // Both notices in the dossier's letters, to the debtor, with the figures.
+    let mut notices = Vec::new();
+    for _ in 0..300 {
+        let list = pb::ListLettersRequest {
+            of: Some(pb::list_letters_request::Of::Dossier(pb::DossierRef {
+                id: Some(pb::dossier_ref::Id::DossierNumber(number.to_owned())),
+            })),
+            page: None,
+        };
+        let letters = d
+            .letters
+            .list_letters(d.suite.request(&d.officer, list))
+            .await?;
+        notices = letters
+            .into_inner()
+            .letters
+            .into_iter()
+            .filter(|l| {
+                matches!(
+                    l.kind(),
+                    pb::LetterKind::PreOffsetNotice | pb::LetterKind::PostOffsetNotice
+                )
+            })
+            .collect();
+        if notices.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let kinds: Vec<pb::LetterKind> = notices.iter().map(|l| l.kind()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            pb::LetterKind::PostOffsetNotice,
+            pb::LetterKind::PreOffsetNotice
+        ]
+    );
+    let amount = flat(&secal_letters::format_amount(
+        "250.00".parse()?,
+        secal_letters::Language::Fr,
+    ));
+    for l in &notices {
+        assert_eq!(l.recipient.clone().unwrap_or_default().name, "Paul Martin");
+        let text = flat(&pdf_text(&d.letter(&l.letter_id).await?.pdf)?);
+        assert!(text.contains("IPP-CW-1"), "{text}");
+        assert!(text.contains(&amount), "{amount} in {text}");
+    }
+    let pre = flat(&pdf_text(&d.letter(&notices[1].letter_id).await?.pdf)?);
+    assert!(
+        pre.contains("15 janvier 2099"),
+        "the date to object by: {pre}"
+    );
+    Ok(())
+}
+
+/// An adult child's advances need a proof every 6 months: the 18th birthday of each child
+/// with advances, then the end of each renewal, is a task (the advances rule pays nothing
+/// after it: libs/rules advances tests); the amendment recording a renewal closes that
+/// child's task and opens the next, the others stay as they were.
+#[tokio::test]
+async fn an_adult_childs_renewal_is_a_task_until_an_amendment_records_it() -> anyhow::Result<()> {
+    let mut d = desk(&[Svc::Calculation, Svc::Intake]).await?;
+    let form = mother_of_three();
+    let submitted = d
+        .intake
+        .submit_application(d.suite.request(&d.officer, submit("ren-1", form.clone())))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let id = submitted.application_id.clone();
+    let channel = d.suite.channel(Svc::Intake).await?;
+    crate::form::to_active(&channel, &d.suite, &d.officer, &id, "ren").await?;
+    let renewals = |tasks: Vec<pb::Task>| {
+        let mut open: Vec<(Option<pb::Date>, String)> = tasks
+            .into_iter()
+            .filter(|t| t.kind() == pb::TaskKind::AdultChildRenewal)
+            .filter(|t| t.state() == pb::TaskState::Open)
+            .map(|t| (t.due_on, t.task_id))
+            .collect();
+        open.sort_by_key(|(due, _)| due.map(|d| (d.year, d.month, d.day)));
+        open
+    };
+    let before = renewals(d.tasks(&id, false).await?);
+    let dues: Vec<Option<pb::Date>> = before.iter().map(|(due, _)| *due).collect();
+    // Julie, Thomas and Léa turned 18 on these days.
+    assert_eq!(
+        dues,
+        vec![date(2013, 5, 3), date(2016, 9, 21), date(2019, 12, 5)]
+    );
+
+    let today = chrono::Utc::now().date_naive();
+    let until = today + chrono::Duration::days(150);
+    let mut renewed = form.clone();
+    if let Some(lea) = renewed
+        .creditors
+        .iter_mut()
+        .find(|c| c.creditor_key == "c3")
+    {
+        lea.family_allowance_entitled = true;
+        lea.entitlement_valid_until = crate::form::pb_date(until);
+    }
+    let amend = pb::AmendDossierRequest {
+        idempotency_key: key("ren-amend"),
+        dossier: by_id(&id),
+        form: Some(renewed),
+        effective_from: crate::form::pb_date(today),
+        reason: "renewal of Léa's entitlement: school certificate".into(),
+        expected_version: 0,
+    };
+    d.intake
+        .amend_dossier(d.suite.request(&d.officer, amend))
+        .await?;
+    // Léa's next renewal is listed 30 days before its date: not yet in the queue, but there.
+    assert_eq!(renewals(d.tasks(&id, false).await?).len(), 2);
+    let after = renewals(d.tasks(&id, true).await?);
+    assert_eq!(after.len(), 3);
+    assert_eq!(after[0], before[0], "Julie's task stays as it was");
+    assert_eq!(after[1], before[1], "Thomas's task stays as it was");
+    assert_eq!(
+        after[2].0,
+        crate::form::pb_date(until),
+        "Léa's next renewal"
+    );
+    let all = d.tasks(&id, true).await?;
+    let closed = all
+        .iter()
+        .find(|t| t.task_id == before[2].1)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(closed.state(), pb::TaskState::Closed);
+    assert_eq!(closed.closed_by_action, "AmendDossier");
+    Ok(())
+}

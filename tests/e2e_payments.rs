@@ -523,6 +523,7 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         refund_id: "R-1".into(),
         paid_on: date(2024, 6, 10),
     };
+    c.acknowledge_casework().await?;
     let done = c
         .recovery
         .confirm_tax_refund_offset(c.req(confirm.clone()))
@@ -862,15 +863,41 @@ async fn a_tax_refund_takes_only_the_debt_due_on_the_day_of_the_proposal() -> an
         o2.zero_reason,
         pb::TaxRefundZeroReason::NoEnforceableDebt as i32
     );
-    // Confirmed: 339 is owed once the rest falls due (the ledger as of that day), none of it
-    // due today, so a third refund takes nothing.
-    c.recovery
-        .confirm_tax_refund_offset(c.req(pb::ConfirmTaxRefundOffsetRequest {
-            idempotency_key: key("F-1-ok"),
-            refund_id: "F-1".into(),
-            paid_on: pb_date(today),
-        }))
-        .await?;
+    // Confirmed once the debtor's pre-offset notice has gone out: before, the tax system is
+    // told to wait.
+    let confirm = pb::ConfirmTaxRefundOffsetRequest {
+        idempotency_key: key("F-1-ok"),
+        refund_id: "F-1".into(),
+        paid_on: pb_date(today),
+    };
+    let early = c
+        .recovery
+        .confirm_tax_refund_offset(c.req(confirm.clone()))
+        .await;
+    let early = early.err().map(|s| common::reason(&s));
+    assert_eq!(early.as_deref(), Some("PRE_OFFSET_NOTICE_PENDING"));
+    let feed = c.acknowledge_casework().await?;
+    let notices: Vec<&pb::LetterRequest> = feed
+        .iter()
+        .filter(|e| e.kind() == pb::CaseworkEventKind::LetterRequested)
+        .filter_map(|e| e.letter.as_ref())
+        .filter(|l| l.kind() == pb::LetterKind::PreOffsetNotice)
+        .collect();
+    assert!(
+        !notices.is_empty(),
+        "the proposal requested the debtor's notice"
+    );
+    // 339 is owed once the rest falls due (the ledger as of that day), none of it due today,
+    // so a third refund takes nothing.
+    c.recovery.confirm_tax_refund_offset(c.req(confirm)).await?;
+    let after = c.acknowledge_casework().await?;
+    assert!(
+        after.iter().any(|e| e
+            .letter
+            .as_ref()
+            .is_some_and(|l| l.kind() == pb::LetterKind::PostOffsetNotice)),
+        "the confirmation requested the post-offset notice"
+    );
     let ledger = c
         .ledger
         .get_dossier_ledger(c.req(pb::GetDossierLedgerRequest {

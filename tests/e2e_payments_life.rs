@@ -282,6 +282,7 @@ async fn a_dossier_life_from_activation_to_payout_matches_the_hand_calculation()
         .offset
         .unwrap_or_default();
     assert_eq!(eur(offset.offset_amount.as_ref()), d("100"));
+    c.acknowledge_casework().await?;
     let offset = c
         .recovery
         .confirm_tax_refund_offset(c.req(pb::ConfirmTaxRefundOffsetRequest {

@@ -365,12 +365,17 @@ async fn one_trace_runs_through_intake_calculation_and_payments() -> anyhow::Res
             "ReceiveDossierEvent",
             "0",
         );
+        // The work queue's counts, a gauge per kind and team (zero ones included).
+        let queue = points
+            .iter()
+            .any(|p| p.service == "secal-intake" && p.metric == "secal.work_queue.tasks_open");
         (ok >= 1.0
             && errors >= 1.0
             && latency >= 1.0
             && calc >= 1.0
             && received >= 1.0
-            && advances >= 1.0)
+            && advances >= 1.0
+            && queue)
             .then_some(())
     })
     .await

@@ -163,6 +163,41 @@ impl PaymentsCtx {
     pub fn req<T>(&self, m: T) -> tonic::Request<T> {
         self.suite.request(&self.token, m)
     }
+
+    /// Plays the intake pump's part where a test runs payments alone: reads payments'
+    /// case-work feed to its end and acknowledges it as applied (role "service"), so that a
+    /// step waiting for its letter (an offset's pre-offset notice) sees it gone out. Returns
+    /// the feed's events read.
+    pub async fn acknowledge_casework(&mut self) -> anyhow::Result<Vec<pb::CaseworkEvent>> {
+        use pb::casework_feed_service_client::CaseworkFeedServiceClient;
+        let channel = self.suite.channel(secal_testkit::Svc::Payments).await?;
+        let mut feed = CaseworkFeedServiceClient::new(channel);
+        let mut events = Vec::new();
+        loop {
+            let after = events.last().map_or(0, |e: &pb::CaseworkEvent| e.sequence);
+            let page = pb::ListCaseworkEventsRequest {
+                after_sequence: after,
+                limit: 500,
+            };
+            let got = feed
+                .list_casework_events(self.req(page))
+                .await?
+                .into_inner()
+                .events;
+            if got.is_empty() {
+                break;
+            }
+            events.extend(got);
+        }
+        if let Some(last) = events.last().map(|e| e.sequence) {
+            let ack = pb::AcknowledgeCaseworkEventsRequest {
+                idempotency_key: key(&format!("test-ack-{last}")),
+                applied_through: last,
+            };
+            feed.acknowledge_casework_events(self.req(ack)).await?;
+        }
+        Ok(events)
+    }
 }
 
 /// An active dossier `d` whose debtor is `debtor-<debtor_nn>`, national number `debtor_nn`.

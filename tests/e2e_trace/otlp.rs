@@ -118,6 +118,19 @@ impl MetricsService for Receiver {
                             (p.attributes, v)
                         })
                         .collect(),
+                    // A gauge's points read as a sum's: the value it states.
+                    Some(Data::Gauge(gauge)) => gauge
+                        .data_points
+                        .into_iter()
+                        .map(|p| {
+                            let v = match p.value {
+                                Some(number_data_point::Value::AsInt(i)) => i as f64,
+                                Some(number_data_point::Value::AsDouble(d)) => d,
+                                None => 0.0,
+                            };
+                            (p.attributes, v)
+                        })
+                        .collect(),
                     Some(Data::Histogram(h)) => h
                         .data_points
                         .into_iter()

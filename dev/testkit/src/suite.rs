@@ -69,6 +69,7 @@ impl Svc {
                 pb::payouts_service_server::SERVICE_NAME,
                 pb::recovery_service_server::SERVICE_NAME,
                 pb::claim_account_service_server::SERVICE_NAME,
+                pb::casework_feed_service_server::SERVICE_NAME,
             ],
         }
     }
@@ -110,6 +111,7 @@ impl Svc {
             payments_addr: peers.get(&Svc::Payments).map(ToString::to_string),
             outbox_poll_interval: std::time::Duration::from_millis(100),
             outbox_max_backoff: std::time::Duration::from_secs(2),
+            casework_poll_interval: std::time::Duration::from_millis(100),
             ..Default::default()
         }
     }

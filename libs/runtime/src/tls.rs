@@ -234,6 +234,7 @@ impl PeerPolicy {
 pub fn suite_call_graph() -> PeerPolicy {
     use secal_proto::v1::{
         calculation_service_server::SERVICE_NAME as CALCULATION,
+        casework_feed_service_server::SERVICE_NAME as CASEWORK_FEED,
         intake_service_server::SERVICE_NAME as INTAKE,
         ledger_service_server::SERVICE_NAME as LEDGER,
         persons_service_server::SERVICE_NAME as PERSONS,
@@ -246,6 +247,11 @@ pub fn suite_call_graph() -> PeerPolicy {
             &["CheckAdmissibility", "ComputeArrears", "IndexAmount"],
         )
         .allow("secal-intake", LEDGER, &["ReceiveDossierEvent"])
+        .allow(
+            "secal-intake",
+            CASEWORK_FEED,
+            &["ListCaseworkEvents", "AcknowledgeCaseworkEvents"],
+        )
         .allow(
             "secal-payments",
             CALCULATION,

@@ -193,7 +193,7 @@ async fn open_filing_tasks(
             ),
         });
     }
-    tasks::open_all(conn, open, caller).await
+    tasks::open_all(conn, open, caller.into()).await
 }
 
 /// A submission, as the request gives it once checked.

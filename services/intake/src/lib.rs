@@ -45,7 +45,10 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 /// Who may call what. Reading personal data needs a role that is entitled to it; dossier
 /// work is the case officers'; the data-exchange service asks as "service".
 pub fn policy() -> AuthPolicy {
-    use roles::{AUDITOR, CASE_OFFICER, PERSONAL_DATA_READER, REGISTRAR, SERVICE, TEAM_LEAD};
+    use roles::{
+        AUDITOR, CASE_OFFICER, PAYMENTS_OPERATOR, PERSONAL_DATA_READER, REGISTRAR, SERVICE,
+        TEAM_LEAD,
+    };
     const DOSSIER_WORK: &[&str] = &[
         "SubmitApplication",
         "CompleteApplication",
@@ -86,12 +89,15 @@ pub fn policy() -> AuthPolicy {
         )
         .allow("RecordLetterDelivery", &[CASE_OFFICER])
         .and_service(work_queue_service_server::SERVICE_NAME)
+        // The queue is every agent's: case officers and payments operators work its tasks.
         .allow_all(
             &["ListTasks", "GetTask"],
-            &[CASE_OFFICER, TEAM_LEAD, AUDITOR],
+            &[CASE_OFFICER, PAYMENTS_OPERATOR, TEAM_LEAD, AUDITOR],
         )
-        .allow("ClaimTask", &[CASE_OFFICER, TEAM_LEAD])
-        .allow("ReassignTask", &[CASE_OFFICER, TEAM_LEAD])
+        .allow_all(
+            &["ClaimTask", "ReassignTask"],
+            &[CASE_OFFICER, PAYMENTS_OPERATOR, TEAM_LEAD],
+        )
 }
 
 fn parse_addr(s: &str) -> Result<String, String> {
@@ -122,6 +128,11 @@ pub struct Config {
     #[arg(long, env = "SECAL_OUTBOX_MAX_BACKOFF", default_value = "30s",
           value_parser = parse_duration)]
     pub outbox_max_backoff: Duration,
+    /// Pause of the pump that brings payments' case work into the work queue when it found
+    /// nothing new (e.g. 2s).
+    #[arg(long, env = "SECAL_CASEWORK_POLL_INTERVAL", default_value = "2s",
+          value_parser = parse_duration)]
+    pub casework_poll_interval: Duration,
 }
 
 impl Default for Config {
@@ -132,6 +143,7 @@ impl Default for Config {
             outbox_relay_paused: false,
             outbox_poll_interval: Duration::from_millis(500),
             outbox_max_backoff: Duration::from_secs(30),
+            casework_poll_interval: Duration::from_secs(2),
         }
     }
 }
@@ -168,7 +180,23 @@ pub async fn serve(
             None
         }
     };
+    let feed = match (&config.payments_addr, token) {
+        (Some(addr), Some(token)) => Some(
+            casework::feed::Feed::new(addr, token)
+                .map_err(|e| client_error("payments feed client", e))?,
+        ),
+        _ => None,
+    };
     let (stop_relay, stopped) = tokio::sync::watch::channel(false);
+    // Payments' case work reaches the work queue only with payments configured.
+    let pump = feed.map(|feed| {
+        tokio::spawn(casework::feed::run(
+            ctx.pool.clone(),
+            feed,
+            config.casework_poll_interval,
+            stopped.clone(),
+        ))
+    });
     let relay = match payments {
         Some(payments) if !config.outbox_relay_paused => Some(tokio::spawn(relay::run(
             ctx.pool.clone(),
@@ -193,6 +221,9 @@ pub async fn serve(
     let _ = stop_relay.send(true);
     if let Some(relay) = relay {
         let _ = relay.await;
+    }
+    if let Some(pump) = pump {
+        let _ = pump.await;
     }
     served
 }

@@ -38,6 +38,9 @@ macro_rules! sql_enum {
     (PayoutState::Pending) => {
         "1"
     };
+    (PayoutState::Returned) => {
+        "3"
+    };
     (PayoutAccountStatus::Active) => {
         "2"
     };
@@ -103,7 +106,7 @@ mod tests {
             PayoutAccountStatus as Account, PayoutState as Payout, StatementLineStatus as Line,
             TaxRefundOffsetState as Offset, TransferState as T,
         };
-        let pairs: [(&str, i32); 14] = [
+        let pairs: [(&str, i32); 15] = [
             (sql_enum!(TransferState::Pending), T::Pending as i32),
             (sql_enum!(TransferState::Posted), T::Posted as i32),
             (
@@ -128,6 +131,7 @@ mod tests {
                 Item::Failed as i32,
             ),
             (sql_enum!(PayoutState::Pending), Payout::Pending as i32),
+            (sql_enum!(PayoutState::Returned), Payout::Returned as i32),
             (
                 sql_enum!(PayoutAccountStatus::Active),
                 Account::Active as i32,

@@ -1,10 +1,11 @@
 //! The payments service: ledger, advances runs, debtor payments, payouts and tax-refund
-//! compensation.
+//! compensation, and the feed of the case work its conditions need (`casework`).
 
 // One folder per gRPC service of the contract (its RPCs in `api/<service>.rs`).
 mod advances;
 mod api;
 mod calc_client;
+mod casework;
 mod claims;
 mod db_enum;
 pub mod ledger;
@@ -16,6 +17,7 @@ use std::future::Future;
 
 use secal_proto::v1::{
     advances_service_server::{self, AdvancesServiceServer},
+    casework_feed_service_server::{self, CaseworkFeedServiceServer},
     claim_account_service_server::{self, ClaimAccountServiceServer},
     ledger_service_server::{self, LedgerServiceServer},
     payouts_service_server::{self, PayoutsServiceServer},
@@ -39,7 +41,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 
 /// Who may call what, per service of the payments contract. Operators work the money;
 /// case officers and auditors read it; the tax administration works its offsets; intake's
-/// events and the runs come as "service".
+/// events and the runs come as "service", and so does intake's pump of the case-work feed.
 pub fn policy() -> AuthPolicy {
     use roles::{AUDITOR, CASE_OFFICER, PAYMENTS_OPERATOR, SERVICE, TAX_REFUND_SYSTEM};
     const READERS: &[&str] = &[PAYMENTS_OPERATOR, CASE_OFFICER, AUDITOR];
@@ -117,7 +119,12 @@ pub fn policy() -> AuthPolicy {
         .allow_all(
             &["GetPaymentPlan", "ListPaymentPlans", "ListSuspensions"],
             READERS,
-        );
+        )
+        .and_service(casework_feed_service_server::SERVICE_NAME)
+        .allow("ListCaseworkEvents", &[SERVICE, AUDITOR])
+        // Declared by the contract for the letters payments' steps will request; until that
+        // lands the generated stub answers UNIMPLEMENTED (intake's pump only logs it).
+        .allow("AcknowledgeCaseworkEvents", &[SERVICE]);
     claim_account_policy(policy)
 }
 
@@ -185,13 +192,14 @@ pub async fn serve(
     };
     tokio::spawn(expire_pending_transfers(ctx.pool.clone()));
     let api = api::PaymentsApi::new(ctx.pool.clone(), calculation);
-    // One process, one schema, six services of one contract: each server shares the state.
+    // One process, one schema, seven services of one contract: each server shares the state.
     let api = std::sync::Arc::new(api);
     let routes = tonic::service::Routes::new(LedgerServiceServer::from_arc(api.clone()))
         .add_service(ReceiptsServiceServer::from_arc(api.clone()))
         .add_service(AdvancesServiceServer::from_arc(api.clone()))
         .add_service(PayoutsServiceServer::from_arc(api.clone()))
         .add_service(RecoveryServiceServer::from_arc(api.clone()))
+        .add_service(CaseworkFeedServiceServer::from_arc(api.clone()))
         .add_service(ClaimAccountServiceServer::from_arc(api));
     server::serve(ctx.settings, policy(), routes, listener, shutdown).await
 }

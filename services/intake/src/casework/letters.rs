@@ -11,7 +11,10 @@ use sha2::Digest;
 use sqlx::{PgConnection, types::Json};
 use uuid::Uuid;
 
-use super::recipient::{self, Party};
+use super::{
+    recipient::{self, Party},
+    tasks::Stamp,
+};
 use crate::store::{self, DossierRow};
 
 /// How a step's letter is sent, as the request gives it once checked.
@@ -120,9 +123,11 @@ pub(crate) fn kind_db(kind: LetterKind) -> ServiceResult<&'static str> {
         LetterKind::DecisionAccepted => "DECISION_ACCEPTED",
         LetterKind::DecisionRefused => "DECISION_REFUSED",
         LetterKind::MandateProposal => "MANDATE_PROPOSAL",
+        LetterKind::PreOffsetNotice => "PRE_OFFSET_NOTICE",
+        LetterKind::PostOffsetNotice => "POST_OFFSET_NOTICE",
         other => {
             return Err(ServiceError::internal(format!(
-                "the intake steps do not issue {other:?} letters"
+                "no step issues {other:?} letters yet"
             )));
         }
     })
@@ -135,6 +140,16 @@ pub(crate) async fn issue(
     row: &DossierRow,
     order: Order,
     caller: &Caller,
+) -> ServiceResult<Issued> {
+    issue_by(conn, row, order, caller.into()).await
+}
+
+/// [`issue`], for whoever a feed event names.
+pub(crate) async fn issue_by(
+    conn: &mut PgConnection,
+    row: &DossierRow,
+    order: Order,
+    by: Stamp<'_>,
 ) -> ServiceResult<Issued> {
     let form = store::current_form(conn, row.id).await?;
     let to = recipient::resolve(conn, row, &form, order.party, order.issued_on).await?;
@@ -194,8 +209,8 @@ pub(crate) async fn issue(
     .bind(&rendered.pdf)
     .bind(digest)
     .bind(order.step)
-    .bind(&caller.actor().id)
-    .bind(caller.via())
+    .bind(by.actor)
+    .bind(by.via)
     .fetch_one(&mut *conn)
     .await?;
     let note = format!(
@@ -205,7 +220,8 @@ pub(crate) async fn issue(
         to.party.db().to_lowercase(),
         order.dispatch.db().to_lowercase().replace('_', " ")
     );
-    let entry = store::Entry::other(caller, pb::DossierHistoryKind::LetterIssued, note);
+    let entry =
+        store::Entry::other_by(by.actor, by.via, pb::DossierHistoryKind::LetterIssued, note);
     store::append_history(conn, row.id, entry).await?;
     Ok(Issued { id, public_id })
 }

@@ -87,6 +87,8 @@ impl LetterRow {
             "DECISION_ACCEPTED" => K::DecisionAccepted,
             "DECISION_REFUSED" => K::DecisionRefused,
             "MANDATE_PROPOSAL" => K::MandateProposal,
+            "PRE_OFFSET_NOTICE" => K::PreOffsetNotice,
+            "POST_OFFSET_NOTICE" => K::PostOffsetNotice,
             _ => K::Unspecified,
         };
         let language = match self.language.as_str() {

@@ -10,6 +10,24 @@ use uuid::Uuid;
 
 /// The queue the intake process's conditions go to.
 pub(crate) const INTAKE_TEAM: &str = "intake";
+/// The queue the payments process's conditions go to (its case-work feed).
+pub(crate) const PAYMENTS_TEAM: &str = "payments";
+
+/// Who caused a task's event: the caller of the step, or the agent a feed event names.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp<'a> {
+    pub actor: &'a str,
+    pub via: Option<&'a str>,
+}
+
+impl<'a> From<&'a Caller> for Stamp<'a> {
+    fn from(c: &'a Caller) -> Self {
+        Stamp {
+            actor: &c.actor().id,
+            via: c.via(),
+        }
+    }
+}
 
 /// The kinds of condition that need a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,16 +37,41 @@ pub(crate) enum TaskKind {
     DebtorNoticeTracking,
     DebtorNoticeReturned,
     DebtorWindowEnded,
+    UnmatchedBankLine,
+    ReturnedPayout,
+    PayoutAccountAwaitingSecondAgent,
+    MissedPlanInstalment,
+    SuspensionReview,
+    AdultChildRenewal,
 }
 
 impl TaskKind {
-    const ALL: [TaskKind; 5] = [
+    pub(crate) const ALL: [TaskKind; 11] = [
         TaskKind::DecisionDeadline,
         TaskKind::AdmissibilityNotAssessed,
         TaskKind::DebtorNoticeTracking,
         TaskKind::DebtorNoticeReturned,
         TaskKind::DebtorWindowEnded,
+        TaskKind::UnmatchedBankLine,
+        TaskKind::ReturnedPayout,
+        TaskKind::PayoutAccountAwaitingSecondAgent,
+        TaskKind::MissedPlanInstalment,
+        TaskKind::SuspensionReview,
+        TaskKind::AdultChildRenewal,
     ];
+
+    /// The team whose queue the kind's tasks go to.
+    pub(crate) fn team(self) -> &'static str {
+        match self {
+            TaskKind::DecisionDeadline
+            | TaskKind::AdmissibilityNotAssessed
+            | TaskKind::DebtorNoticeTracking
+            | TaskKind::DebtorNoticeReturned
+            | TaskKind::DebtorWindowEnded
+            | TaskKind::AdultChildRenewal => INTAKE_TEAM,
+            _ => PAYMENTS_TEAM,
+        }
+    }
 
     pub(crate) fn db(self) -> &'static str {
         match self {
@@ -37,6 +80,12 @@ impl TaskKind {
             TaskKind::DebtorNoticeTracking => "DEBTOR_NOTICE_TRACKING",
             TaskKind::DebtorNoticeReturned => "DEBTOR_NOTICE_RETURNED",
             TaskKind::DebtorWindowEnded => "DEBTOR_WINDOW_ENDED",
+            TaskKind::UnmatchedBankLine => "UNMATCHED_BANK_LINE",
+            TaskKind::ReturnedPayout => "RETURNED_PAYOUT",
+            TaskKind::PayoutAccountAwaitingSecondAgent => "PAYOUT_ACCOUNT_AWAITING_SECOND_AGENT",
+            TaskKind::MissedPlanInstalment => "MISSED_PLAN_INSTALMENT",
+            TaskKind::SuspensionReview => "SUSPENSION_REVIEW",
+            TaskKind::AdultChildRenewal => "ADULT_CHILD_RENEWAL",
         }
     }
 
@@ -54,6 +103,14 @@ impl TaskKind {
             TaskKind::DebtorNoticeTracking => pb::TaskKind::DebtorNoticeTracking,
             TaskKind::DebtorNoticeReturned => pb::TaskKind::DebtorNoticeReturned,
             TaskKind::DebtorWindowEnded => pb::TaskKind::DebtorWindowEnded,
+            TaskKind::UnmatchedBankLine => pb::TaskKind::UnmatchedBankLine,
+            TaskKind::ReturnedPayout => pb::TaskKind::ReturnedPayout,
+            TaskKind::PayoutAccountAwaitingSecondAgent => {
+                pb::TaskKind::PayoutAccountAwaitingSecondAgent
+            }
+            TaskKind::MissedPlanInstalment => pb::TaskKind::MissedPlanInstalment,
+            TaskKind::SuspensionReview => pb::TaskKind::SuspensionReview,
+            TaskKind::AdultChildRenewal => pb::TaskKind::AdultChildRenewal,
         }
     }
 
@@ -62,32 +119,54 @@ impl TaskKind {
     }
 }
 
-/// What a task is about: a dossier, or a letter of a dossier. The subject names the
-/// condition: one open task per kind and subject.
-#[derive(Debug, Clone, Copy)]
+/// What a task is about: a dossier, a letter of a dossier, or what another process's
+/// condition names (its own subject, and the dossier when there is one). The subject names
+/// the condition: one open task per kind and subject.
+#[derive(Debug, Clone)]
 pub(crate) enum Subject {
     Dossier(i64),
-    Letter { dossier_id: i64, letter_id: i64 },
+    Letter {
+        dossier_id: i64,
+        letter_id: i64,
+    },
+    Payments {
+        key: String,
+        dossier_id: Option<i64>,
+    },
+    /// A creditor of a dossier, by the form's creditor key.
+    Creditor {
+        dossier_id: i64,
+        key: String,
+    },
+    /// A subject as stored (its key), to close the task found under it.
+    Recorded(String),
 }
 
 impl Subject {
-    fn key(self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Subject::Dossier(id) => format!("dossier:{id}"),
             Subject::Letter { letter_id, .. } => format!("letter:{letter_id}"),
+            Subject::Payments { key, .. } => format!("payments:{key}"),
+            Subject::Creditor { dossier_id, key } => format!("creditor:{dossier_id}/{key}"),
+            Subject::Recorded(key) => key.clone(),
         }
     }
 
-    fn dossier_id(self) -> i64 {
+    fn dossier_id(&self) -> Option<i64> {
         match self {
-            Subject::Dossier(id) | Subject::Letter { dossier_id: id, .. } => id,
+            Subject::Dossier(id)
+            | Subject::Letter { dossier_id: id, .. }
+            | Subject::Creditor { dossier_id: id, .. } => Some(*id),
+            Subject::Payments { dossier_id, .. } => *dossier_id,
+            Subject::Recorded(_) => None,
         }
     }
 
-    fn letter_id(self) -> Option<i64> {
+    fn letter_id(&self) -> Option<i64> {
         match self {
-            Subject::Dossier(_) => None,
-            Subject::Letter { letter_id, .. } => Some(letter_id),
+            Subject::Letter { letter_id, .. } => Some(*letter_id),
+            _ => None,
         }
     }
 }
@@ -108,7 +187,7 @@ pub(crate) async fn open(
     c: Condition,
     caller: &Caller,
 ) -> ServiceResult<()> {
-    open_all(conn, vec![c], caller).await
+    open_all(conn, vec![c], caller.into()).await
 }
 
 /// Opens the conditions' tasks in one statement (a submission opens up to two), each unless
@@ -117,7 +196,7 @@ pub(crate) async fn open(
 pub(crate) async fn open_all(
     conn: &mut PgConnection,
     conditions: Vec<Condition>,
-    caller: &Caller,
+    by: Stamp<'_>,
 ) -> ServiceResult<()> {
     if conditions.is_empty() {
         return Ok(());
@@ -135,7 +214,9 @@ pub(crate) async fn open_all(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
+    let mut teams = Vec::with_capacity(n);
     for c in conditions {
+        teams.push(c.kind.team());
         ids.push(Uuid::new_v4());
         kinds.push(c.kind.db());
         subjects.push(c.subject.key());
@@ -149,9 +230,10 @@ pub(crate) async fn open_all(
         "WITH opened AS (
              INSERT INTO tasks (public_id, kind, subject, dossier_id, letter_id, team,
                                 listed_from, due_on, summary, opened_by, opened_via)
-             SELECT u.i, u.k, u.s, u.d, u.l, $9, u.lf, u.du, u.su, $10, $11
+             SELECT u.i, u.k, u.s, u.d, u.l, u.t, u.lf, u.du, u.su, $10, $11
                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
-                           $6::date[], $7::date[], $8::text[]) AS u(i, k, s, d, l, lf, du, su)
+                           $6::date[], $7::date[], $8::text[], $9::text[])
+                    AS u(i, k, s, d, l, lf, du, su, t)
              ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING
              RETURNING id, team)
          INSERT INTO task_events (task_id, sequence, kind, team, actor, via)
@@ -165,9 +247,9 @@ pub(crate) async fn open_all(
     .bind(&listed)
     .bind(&due)
     .bind(&summaries)
-    .bind(INTAKE_TEAM)
-    .bind(&caller.actor().id)
-    .bind(caller.via())
+    .bind(&teams)
+    .bind(by.actor)
+    .bind(by.via)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -181,6 +263,17 @@ pub(crate) async fn close(
     subject: Subject,
     action: &str,
     caller: &Caller,
+) -> ServiceResult<()> {
+    close_as(conn, kinds, subject, action, caller.into()).await
+}
+
+/// [`close`], by whoever a feed event names.
+pub(crate) async fn close_as(
+    conn: &mut PgConnection,
+    kinds: &[TaskKind],
+    subject: Subject,
+    action: &str,
+    by: Stamp<'_>,
 ) -> ServiceResult<()> {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.db()).collect();
     sqlx::query(
@@ -196,12 +289,58 @@ pub(crate) async fn close(
     )
     .bind(&kinds)
     .bind(subject.key())
+    .bind(by.actor)
+    .bind(by.via)
+    .bind(action)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Closes the open tasks of these kinds about a dossier, whatever their subject.
+pub(crate) async fn close_kinds_of_dossier(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    kinds: &[TaskKind],
+    action: &str,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.db()).collect();
+    sqlx::query(
+        "WITH closed AS (
+             UPDATE tasks SET closed_by = $3, closed_via = $4, closed_at = now(),
+                              closed_by_action = $5
+              WHERE dossier_id = $1 AND kind = ANY($2) AND closed_at IS NULL
+              RETURNING id, owner_agent_id, team)
+         INSERT INTO task_events (task_id, sequence, kind, owner_agent_id, team, note, actor, via)
+         SELECT c.id, (SELECT max(e.sequence) + 1 FROM task_events e WHERE e.task_id = c.id),
+                'CLOSED', c.owner_agent_id, c.team, 'resolved by ' || $5, $3, $4
+           FROM closed c",
+    )
+    .bind(dossier_id)
+    .bind(&kinds)
     .bind(&caller.actor().id)
     .bind(caller.via())
     .bind(action)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The open tasks of a kind about a dossier: each one's subject key and due date.
+pub(crate) async fn open_of_dossier(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    kind: TaskKind,
+) -> ServiceResult<Vec<(String, NaiveDate)>> {
+    Ok(sqlx::query_as(
+        "SELECT subject, due_on FROM tasks
+          WHERE dossier_id = $1 AND kind = $2 AND closed_at IS NULL",
+    )
+    .bind(dossier_id)
+    .bind(kind.db())
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Closes every open task about a dossier (its letters' included): the dossier ended.
@@ -211,24 +350,7 @@ pub(crate) async fn close_all_of_dossier(
     action: &str,
     caller: &Caller,
 ) -> ServiceResult<()> {
-    sqlx::query(
-        "WITH closed AS (
-             UPDATE tasks SET closed_by = $2, closed_via = $3, closed_at = now(),
-                              closed_by_action = $4
-              WHERE dossier_id = $1 AND closed_at IS NULL
-              RETURNING id, owner_agent_id, team)
-         INSERT INTO task_events (task_id, sequence, kind, owner_agent_id, team, note, actor, via)
-         SELECT c.id, (SELECT max(e.sequence) + 1 FROM task_events e WHERE e.task_id = c.id),
-                'CLOSED', c.owner_agent_id, c.team, 'resolved by ' || $4, $2, $3
-           FROM closed c",
-    )
-    .bind(dossier_id)
-    .bind(&caller.actor().id)
-    .bind(caller.via())
-    .bind(action)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    close_kinds_of_dossier(conn, dossier_id, &TaskKind::ALL, action, caller).await
 }
 
 /// A task row with what the contract shows of its subject.

@@ -18,6 +18,14 @@ pub(crate) enum Label {
     ProposedOn,
     ArrearsClaimable,
     InterestToDate,
+    RefundId,
+    AssessmentYear,
+    RefundAmount,
+    OffsetAmount,
+    DebtBefore,
+    DebtAfter,
+    PlannedOn,
+    PaidOn,
 }
 
 pub(crate) fn label(l: Label, lang: Language) -> String {
@@ -51,6 +59,30 @@ pub(crate) fn label(l: Label, lang: Language) -> String {
         (L::InterestToDate, Fr) => "Intérêts à ce jour",
         (L::InterestToDate, Nl) => "Interesten tot heden",
         (L::InterestToDate, De) => "Zinsen bis heute",
+        (L::RefundId, Fr) => "Remboursement d'impôt",
+        (L::RefundId, Nl) => "Belastingteruggave",
+        (L::RefundId, De) => "Steuererstattung",
+        (L::AssessmentYear, Fr) => "Exercice d'imposition",
+        (L::AssessmentYear, Nl) => "Aanslagjaar",
+        (L::AssessmentYear, De) => "Steuerjahr",
+        (L::RefundAmount, Fr) => "Montant du remboursement",
+        (L::RefundAmount, Nl) => "Bedrag van de teruggave",
+        (L::RefundAmount, De) => "Betrag der Erstattung",
+        (L::OffsetAmount, Fr) => "Montant compensé",
+        (L::OffsetAmount, Nl) => "Gecompenseerd bedrag",
+        (L::OffsetAmount, De) => "Verrechneter Betrag",
+        (L::DebtBefore, Fr) => "Dette exigible avant la compensation",
+        (L::DebtBefore, Nl) => "Opeisbare schuld vóór de compensatie",
+        (L::DebtBefore, De) => "Fällige Schuld vor der Verrechnung",
+        (L::DebtAfter, Fr) => "Solde de la dette après la compensation",
+        (L::DebtAfter, Nl) => "Saldo van de schuld na de compensatie",
+        (L::DebtAfter, De) => "Restschuld nach der Verrechnung",
+        (L::PlannedOn, Fr) => "Date prévue du remboursement",
+        (L::PlannedOn, Nl) => "Geplande datum van de teruggave",
+        (L::PlannedOn, De) => "Geplantes Datum der Erstattung",
+        (L::PaidOn, Fr) => "Remboursement versé le",
+        (L::PaidOn, Nl) => "Teruggave betaald op",
+        (L::PaidOn, De) => "Erstattung gezahlt am",
     };
     text.to_owned()
 }
@@ -152,4 +184,46 @@ pub(crate) fn computed_explanation(l: Label, on: &str, lang: Language) -> String
             "Die angegebenen unbezahlten Raten ohne die am {on} verjährten, vom Dienst berechnet."
         ),
     }
+}
+
+/// Where an offset notice's figures come from.
+pub(crate) fn offset_explanation(l: Label, lang: Language) -> String {
+    let text = match (l, lang) {
+        (Label::RefundAmount, Language::Fr) => "Remboursement d'impôt annoncé par le SPF Finances.",
+        (Label::RefundAmount, Language::Nl) => "Belastingteruggave gemeld door de FOD Financiën.",
+        (Label::RefundAmount, Language::De) => "Vom FÖD Finanzen gemeldete Steuererstattung.",
+        (Label::DebtBefore, Language::Fr) => {
+            "Dette échue et non prescrite de ce dossier (principal, intérêts et frais), au jour \
+             de la proposition."
+        }
+        (Label::DebtBefore, Language::Nl) => {
+            "Vervallen en niet-verjaarde schuld van dit dossier (hoofdsom, interesten en kosten), \
+             op de dag van het voorstel."
+        }
+        (Label::DebtBefore, Language::De) => {
+            "Fällige und nicht verjährte Schuld dieser Akte (Hauptsumme, Zinsen und Kosten) am \
+             Tag des Vorschlags."
+        }
+        (Label::DebtAfter, Language::Fr) => {
+            "Dette avant la compensation, moins le montant compensé."
+        }
+        (Label::DebtAfter, Language::Nl) => {
+            "Schuld vóór de compensatie, min het gecompenseerde bedrag."
+        }
+        (Label::DebtAfter, Language::De) => {
+            "Schuld vor der Verrechnung abzüglich des verrechneten Betrags."
+        }
+        (_, Language::Fr) => {
+            "Part du remboursement affectée à la dette de ce dossier, au plus la dette exigible."
+        }
+        (_, Language::Nl) => {
+            "Deel van de teruggave dat naar de schuld van dit dossier gaat, ten hoogste de \
+             opeisbare schuld."
+        }
+        (_, Language::De) => {
+            "Teil der Erstattung, der auf die Schuld dieser Akte entfällt, höchstens die fällige \
+             Schuld."
+        }
+    };
+    text.to_owned()
 }

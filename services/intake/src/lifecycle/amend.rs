@@ -178,6 +178,8 @@ async fn amend(
         ),
     )
     .await?;
+    // A renewal recorded (a later entitlement date) resolves the task that asked for it.
+    crate::casework::renewals::refresh(conn, row.id, form, "AmendDossier", caller).await?;
     let mut e = outbox::Emit::new(pb::DossierEventType::Changed, a.effective_from, caller);
     e.changes = changed;
     outbox::emit(conn, row.id, e).await

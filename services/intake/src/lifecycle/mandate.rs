@@ -11,7 +11,7 @@ use crate::{
     casework::{
         letters::{self, Dispatch, Order},
         recipient::{self, Party},
-        tasks,
+        renewals, tasks,
         wording::{self, Label},
     },
     outbox, pbjson,
@@ -317,6 +317,8 @@ impl IntakeApi {
             "the signed mandate",
         )?;
         store::record_activation(&mut tx, row.id, active_from).await?;
+        let form = store::current_form(&mut tx, row.id).await?;
+        renewals::refresh(&mut tx, row.id, &form, M, caller).await?;
         store::transition(&mut tx, &row, to, caller, Some(active_from), "").await?;
         let event_id = outbox::emit(
             &mut tx,

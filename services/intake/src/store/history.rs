@@ -55,7 +55,9 @@ pub(crate) struct Entry<'a> {
     pub to: Option<pb::DossierStatus>,
     pub effective_on: Option<NaiveDate>,
     pub note: String,
-    pub caller: &'a Caller,
+    /// Who made the change, and through which system.
+    pub actor: &'a str,
+    pub via: Option<&'a str>,
 }
 
 impl<'a> Entry<'a> {
@@ -72,7 +74,26 @@ impl<'a> Entry<'a> {
             to: Some(to),
             effective_on,
             note: note.into(),
-            caller,
+            actor: &caller.actor().id,
+            via: caller.via(),
+        }
+    }
+
+    /// An entry by whoever a feed event names (no caller of this process).
+    pub fn other_by(
+        actor: &'a str,
+        via: Option<&'a str>,
+        kind: pb::DossierHistoryKind,
+        note: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            from: None,
+            to: None,
+            effective_on: None,
+            note: note.into(),
+            actor,
+            via,
         }
     }
 
@@ -87,7 +108,8 @@ impl<'a> Entry<'a> {
             to: None,
             effective_on: None,
             note: note.into(),
-            caller,
+            actor: &caller.actor().id,
+            via: caller.via(),
         }
     }
 }
@@ -113,8 +135,8 @@ pub(crate) async fn append_history(
     .bind(e.from.map(status_db))
     .bind(e.to.map(status_db))
     .bind(e.effective_on)
-    .bind(&e.caller.actor().id)
-    .bind(e.caller.via())
+    .bind(e.actor)
+    .bind(e.via)
     .bind(&e.note)
     .execute(&mut *conn)
     .await?;

@@ -3,6 +3,7 @@
 //! the work, `use_case(api, &caller, request)`.
 
 mod advances;
+mod casework_feed;
 mod claims;
 mod ledger;
 mod payouts;
@@ -11,7 +12,7 @@ mod recovery;
 
 use sqlx::PgPool;
 
-/// What every RPC of the six services works with; one instance serves them all.
+/// What every RPC of the seven services works with; one instance serves them all.
 pub struct PaymentsApi {
     pub(crate) pool: PgPool,
     pub(crate) calculation: Option<crate::calc_client::Calculation>,

@@ -100,7 +100,7 @@ pub(crate) async fn receive(
     let mut resp = verdict(&mut tx, &v).await?;
     store_event(&mut tx, &v, &resp, actor).await?;
     if resp.applied {
-        apply(&mut tx, &v, actor).await?;
+        let casework = apply(&mut tx, &v, actor).await?;
         if let Some(note) = book_claim(api, &mut tx, &v, actor).await? {
             resp.note = format!("{}; {note}", resp.note);
             // A redelivery is answered with what the booking did too.
@@ -110,6 +110,10 @@ pub(crate) async fn receive(
                 .execute(&mut *tx)
                 .await?;
         }
+        // Last, as the feed's writers must: a redelivery is answered above, before any work,
+        // so it writes no second event.
+        let events = casework.into_iter().collect();
+        crate::casework::write(&mut tx, events, crate::casework::By::of(caller)).await?;
     }
     tx.commit().await?;
     span.record("outcome", if resp.applied { "applied" } else { "stale" });
@@ -281,8 +285,13 @@ fn changes(event: &pb::DossierEvent) -> String {
 }
 
 /// The dossier's new state, and what follows from it: the debtor's certified debt and the
-/// payout account the intake snapshot names.
-async fn apply(conn: &mut Booking, v: &EventCommand, actor: &str) -> ServiceResult<()> {
+/// payout account the intake snapshot names (its case work returned, for the caller to write
+/// last).
+async fn apply(
+    conn: &mut Booking,
+    v: &EventCommand,
+    actor: &str,
+) -> ServiceResult<Option<crate::casework::Event>> {
     // The snapshot is optional in the contract: an event without one records an empty state.
     let snapshot = v.event.snapshot.clone().unwrap_or_default();
     let debtor = snapshot.debtor.as_ref();
@@ -321,6 +330,5 @@ async fn apply(conn: &mut Booking, v: &EventCommand, actor: &str) -> ServiceResu
         conn.touch_debtor(nn);
     }
     let (dossier, source) = (v.number.to_string(), format!("intake event {}", v.event_id));
-    crate::payouts::propose_from_intake(&mut *conn, &dossier, &snapshot, &source, actor).await?;
-    Ok(())
+    crate::payouts::propose_from_intake(&mut *conn, &dossier, &snapshot, &source, actor).await
 }

@@ -10,6 +10,7 @@ use tracing::instrument;
 use super::new_account::{self, NewAccount, OWN_ACCOUNT, applicant_family_name, required};
 use super::{audit, run_once, store};
 use crate::api::PaymentsApi;
+use crate::casework::{self, By};
 
 pub const PENDING: i16 = pb::PayoutAccountStatus::PendingConfirmation as i16;
 pub const ACTIVE: i16 = pb::PayoutAccountStatus::Active as i16;
@@ -163,6 +164,8 @@ pub async fn request(
         let row =
             store::insert_pending_account(conn, &account, &dossier, source, &caller.actor().id)
                 .await?;
+        let opening = awaiting_second_agent(&row, "A change of payout account");
+        casework::open(conn, opening, By::of(caller)).await?;
         Ok(pb::RequestPayoutAccountChangeResponse {
             payout_account: Some(row.to_pb()),
         })
@@ -222,28 +225,30 @@ pub async fn confirm(
     } = ConfirmCommand::try_from(&req)?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
-    let resp = run_once(
-        &mut tx,
-        caller,
-        "ConfirmPayoutAccountChange",
-        &key,
-        &req,
-        async |conn| {
-            let row = decidable(conn, &id, &actor).await?;
-            let replaced = match current(conn, &row.dossier_number).await? {
-                Some(old) => {
-                    store::set_account_status(conn, &old.id, REPLACED).await?;
-                    Some(by_id(conn, &old.id).await?.to_pb())
-                }
-                None => None,
-            };
-            store::activate_account(conn, &id, method as i16, &evidence, &actor).await?;
-            Ok(pb::ConfirmPayoutAccountChangeResponse {
-                payout_account: Some(by_id(conn, &id).await?.to_pb()),
-                replaced,
-            })
-        },
-    )
+    let resp = run_once(&mut tx, caller, CONFIRM, &key, &req, async |conn| {
+        let row = decidable(conn, &id, &actor).await?;
+        let replaced = match current(conn, &row.dossier_number).await? {
+            Some(old) => {
+                store::set_account_status(conn, &old.id, REPLACED).await?;
+                Some(by_id(conn, &old.id).await?.to_pb())
+            }
+            None => None,
+        };
+        store::activate_account(conn, &id, method as i16, &evidence, &actor).await?;
+        // The change is decided, and the dossier's returned payouts have an account to
+        // go to again.
+        let mut events = decided(&id, CONFIRM);
+        events.extend(casework::closings(
+            pb::TaskKind::ReturnedPayout,
+            super::settle::returned_subjects(conn, &row.dossier_number).await?,
+            CONFIRM,
+        ));
+        casework::write(conn, events, By::of(caller)).await?;
+        Ok(pb::ConfirmPayoutAccountChangeResponse {
+            payout_account: Some(by_id(conn, &id).await?.to_pb()),
+            replaced,
+        })
+    })
     .await?;
     tx.commit().await?;
     Ok(resp)
@@ -284,23 +289,46 @@ pub async fn reject(
     let RejectCommand { key, id, reason } = RejectCommand::try_from(&req)?;
     let actor = caller.actor().id.clone();
     let mut tx = pool.begin().await?;
-    let resp = run_once(
-        &mut tx,
-        caller,
-        "RejectPayoutAccountChange",
-        &key,
-        &req,
-        async |conn| {
-            decidable(conn, &id, &actor).await?;
-            store::reject_account(conn, &id, &reason, &actor).await?;
-            Ok(pb::RejectPayoutAccountChangeResponse {
-                payout_account: Some(by_id(conn, &id).await?.to_pb()),
-            })
-        },
-    )
+    let resp = run_once(&mut tx, caller, REJECT, &key, &req, async |conn| {
+        decidable(conn, &id, &actor).await?;
+        store::reject_account(conn, &id, &reason, &actor).await?;
+        casework::write(conn, decided(&id, REJECT), By::of(caller)).await?;
+        Ok(pb::RejectPayoutAccountChangeResponse {
+            payout_account: Some(by_id(conn, &id).await?.to_pb()),
+        })
+    })
     .await?;
     tx.commit().await?;
     Ok(resp)
+}
+
+const CONFIRM: &str = "ConfirmPayoutAccountChange";
+const REJECT: &str = "RejectPayoutAccountChange";
+
+/// A pending account, as case work: due in 3 days, listed at once; closed when a second
+/// agent confirms or rejects it. `what` says where the change came from.
+pub(super) fn awaiting_second_agent(row: &AccountRow, what: &str) -> casework::Opening {
+    casework::Opening {
+        kind: pb::TaskKind::PayoutAccountAwaitingSecondAgent,
+        subject: casework::subject::payout_account_change(&row.id),
+        dossier_number: row.dossier_number.clone(),
+        listed_from: casework::today(),
+        due_on: casework::in_days(3),
+        summary: format!(
+            "{what} for dossier {} awaits a second agent: check the evidence and confirm \
+             (ConfirmPayoutAccountChange) or reject (RejectPayoutAccountChange) account {}",
+            row.dossier_number, row.id
+        ),
+    }
+}
+
+/// The pending account `id` was decided by `action`.
+fn decided(id: &str, action: &'static str) -> Vec<casework::Event> {
+    casework::closings(
+        pb::TaskKind::PayoutAccountAwaitingSecondAgent,
+        [casework::subject::payout_account_change(id)],
+        action,
+    )
 }
 
 /// A pending account, decided by someone other than its requester.

@@ -10,8 +10,9 @@ use secal_runtime::{ServiceError, ServiceResult, Violations, wire};
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
-use super::accounts::{ACTIVE, AccountRow, BLOCKED, PENDING};
+use super::accounts::{ACTIVE, AccountRow, BLOCKED, PENDING, awaiting_second_agent};
 use super::{own_iban, store};
+use crate::casework;
 
 /// A required one-line text of at most 140 characters (pain.001's Max140Text), read by the
 /// one text parser: a NUL or a line break is refused naming the field, never stored.
@@ -247,16 +248,17 @@ impl NewAccount {
 /// The account the applicant gave intake (frame 5), proposed for confirmation when a dossier
 /// event brings one payments does not hold: it is not paid to until an agent confirms it, as
 /// for any change. An account intake could not have accepted is not proposed; the event is
-/// still applied. Returns whether an account was proposed.
+/// still applied. Returns the case work of the account proposed, if one was, for the caller
+/// to write once its other writes are done (`casework::write`).
 pub(crate) async fn propose_from_intake(
     conn: &mut PgConnection,
     dossier: &str,
     snapshot: &pb::DossierSnapshot,
     source: &str,
     requested_by: &str,
-) -> ServiceResult<bool> {
+) -> ServiceResult<Option<casework::Event>> {
     let Some(frame) = &snapshot.payout else {
-        return Ok(false);
+        return Ok(None);
     };
     let applicant = snapshot.applicant.as_ref();
     // No applicant: an empty name, which no holder matches (nothing is proposed).
@@ -270,16 +272,17 @@ pub(crate) async fn propose_from_intake(
         Ok(a) if a.refusal(applicant).is_none() => a,
         _ => {
             tracing::warn!("the payout account in intake's event is not usable: not proposed");
-            return Ok(false);
+            return Ok(None);
         }
     };
     if account.is_own()? {
         tracing::warn!("the payout account in intake's event is the service's own: not proposed");
-        return Ok(false);
+        return Ok(None);
     }
     if account.known(conn, dossier).await? {
-        return Ok(false);
+        return Ok(None);
     }
-    store::insert_pending_account(conn, &account, dossier, source, requested_by).await?;
-    Ok(true)
+    let row = store::insert_pending_account(conn, &account, dossier, source, requested_by).await?;
+    let opening = awaiting_second_agent(&row, "The payout account given at intake");
+    Ok(Some(casework::Event::Opened(opening)))
 }

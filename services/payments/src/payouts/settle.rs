@@ -12,6 +12,7 @@ use super::batch::batch_pb;
 use super::rows::{PAYOUT_SELECT, PayoutRow};
 use super::{run_once, store};
 use crate::api::PaymentsApi;
+use crate::casework::{self, By};
 use crate::ledger::{self, AccountKey, AccountKind, NewTransfer, Settle};
 
 const PENDING: i16 = pb::PayoutState::Pending as i16;
@@ -234,7 +235,12 @@ pub async fn record_return(
         "RecordPayoutReturn",
         &key,
         &req,
-        async |conn| return_payout(conn, &actor, by, &back).await,
+        async |conn| {
+            let mut events = Vec::new();
+            let resp = return_payout(conn, &actor, by, &back, &mut events).await?;
+            casework::write(conn, events, By::of(caller)).await?;
+            Ok(resp)
+        },
     )
     .await?;
     tx.commit().await?;
@@ -262,12 +268,14 @@ pub(crate) struct PayoutReturn<'a> {
 /// pending, else booked paid-out -> payable (bank -> suspense for a refund to a sender); the
 /// payout is marked returned and its account blocked (a refund's line waits for a person).
 /// Used by RecordPayoutReturn and by the statement import for returns the bank reports in a
-/// camt.053.
+/// camt.053. The case work it makes is added to `casework`, for the caller to write once its
+/// other writes are done (`casework::write`).
 pub(crate) async fn return_payout(
     conn: &mut PgConnection,
     actor: &str,
     by: PayoutBy<'_>,
     r: &PayoutReturn<'_>,
+    casework: &mut Vec<casework::Event>,
 ) -> ServiceResult<pb::RecordPayoutReturnResponse> {
     let (field, by) = match by {
         PayoutBy::Id(id) => ("p.id", id),
@@ -289,11 +297,21 @@ pub(crate) async fn return_payout(
     reverse_payout(conn, actor, &p, r).await?;
     store::mark_returned(conn, &p.id, r, actor).await?;
     let payout_account = match (&p.payout_account_id, p.refund_of_line) {
-        (Some(account), _) => Some(block_account(conn, account).await?),
+        (Some(account), _) => {
+            let account = block_account(conn, account).await?;
+            // Blocked: nothing is paid to the dossier until a new account is confirmed. Not
+            // blocked: a newer account was confirmed since this payout left (the old one is
+            // replaced), so the money goes there with the next batch and no task is needed.
+            if account.status == pb::PayoutAccountStatus::Blocked as i32 {
+                casework.push(returned(&p, code));
+            }
+            Some(account)
+        }
         // A refund that did not reach the sender: its line waits for a person again.
         (None, Some(line)) => {
             let why = format!("the refund to the sender came back ({code})");
             crate::receipts::statements::reopen_line(conn, line, &why).await?;
+            casework.push(refund_returned(line, p.amount_cents, code));
             None
         }
         (None, None) => None,
@@ -308,6 +326,61 @@ pub(crate) async fn return_payout(
         payout: Some(p.to_pb()),
         payout_account,
     })
+}
+
+/// A returned payout, as case work: due in 5 days, listed at once; closed when a new payout
+/// account of the dossier is confirmed (ConfirmPayoutAccountChange).
+fn returned(p: &PayoutRow, code: &str) -> casework::Event {
+    casework::Event::Opened(casework::Opening {
+        kind: pb::TaskKind::ReturnedPayout,
+        subject: casework::subject::payout(&p.id),
+        dossier_number: p.dossier_number.clone(),
+        listed_from: casework::today(),
+        due_on: casework::in_days(5),
+        summary: format!(
+            "Payout {} of EUR {} for dossier {} came back ({code}) and its account is \
+             blocked: obtain a new payout account for the dossier and have a second agent \
+             confirm it (ConfirmPayoutAccountChange)",
+            p.id,
+            ledger::cents_pb(p.amount_cents).amount,
+            p.dossier_number
+        ),
+    })
+}
+
+/// A refund to the sender of a statement line that came back: the line waits for a person
+/// again, so its task opens again (due in 7 days as a new unmatched line).
+fn refund_returned(line: uuid::Uuid, cents: i64, code: &str) -> casework::Event {
+    casework::Event::Opened(casework::Opening {
+        kind: pb::TaskKind::UnmatchedBankLine,
+        subject: casework::subject::statement_line(line),
+        dossier_number: String::new(),
+        listed_from: casework::today(),
+        due_on: casework::in_days(7),
+        summary: format!(
+            "The refund of a bank statement line of EUR {} to its sender came back ({code}): \
+             resolve the line again (ResolveStatementLine)",
+            ledger::cents_pb(cents).amount
+        ),
+    })
+}
+
+/// The returned payouts of a dossier: the subjects of the tasks a newly confirmed payout
+/// account of the dossier closes (payout accounts are per dossier, not per creditor).
+pub(super) async fn returned_subjects(
+    conn: &mut PgConnection,
+    dossier: &str,
+) -> ServiceResult<Vec<String>> {
+    // The literal state is the predicate of the partial index `payouts_returned_by_dossier`.
+    let ids: Vec<String> = sqlx::query_scalar(concat!(
+        "SELECT id FROM payouts WHERE dossier_number = $1 AND state = ",
+        crate::db_enum::sql_enum!(PayoutState::Returned),
+        " AND payout_account_id IS NOT NULL ORDER BY seq"
+    ))
+    .bind(dossier)
+    .fetch_all(conn)
+    .await?;
+    Ok(ids.iter().map(|id| casework::subject::payout(id)).collect())
 }
 
 /// The account a payout came back from is blocked until a person reviews it.

@@ -4,6 +4,7 @@
 pub(crate) mod certified;
 pub(crate) mod debt;
 pub(crate) mod debtors;
+mod offset_notices;
 pub(crate) mod plans;
 pub(crate) mod suspensions;
 pub(crate) mod tax_refund;

@@ -11,6 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::api::PaymentsApi;
+use crate::casework::{self, By};
 use crate::ledger::booking::Booking;
 
 #[derive(sqlx::FromRow)]
@@ -213,13 +214,13 @@ pub async fn grant(
     } = GrantCommand::try_from(&req)?;
     let mut tx = Booking::begin(pool).await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, caller, "GrantSuspension", &key, &req).await?
+        idempotency::claim(&mut tx, caller, GRANT, &key, &req).await?
     {
         return Ok(resp);
     }
     let dossiers = covered(&mut tx, &person, dossiers).await?;
     let actor = &caller.actor().id;
-    let ended_plan_ids =
+    let ended_plans =
         crate::recovery::plans::end_for_suspension(&mut tx, &person, from, actor).await?;
     let id = Uuid::new_v4();
     sqlx::query(
@@ -240,15 +241,43 @@ pub async fn grant(
     refresh_certified(&mut tx, &person).await?;
     let resp = pb::GrantSuspensionResponse {
         suspension: Some(load_one(&mut tx, id).await?),
-        ended_plan_ids,
+        ended_plan_ids: ended_plans.iter().map(Uuid::to_string).collect(),
     };
-    idempotency::complete(&mut tx, "GrantSuspension", &key, &resp).await?;
+    // The ended plans leave no missed instalment to chase; the suspension is to be reviewed.
+    let mut events =
+        crate::recovery::plans::missed_instalment_closings(&mut tx, &ended_plans, GRANT).await?;
+    events.push(review_due(id, &dossiers, review));
+    casework::write(&mut tx, events, By::of(caller)).await?;
+    idempotency::complete(&mut tx, GRANT, &key, &resp).await?;
     tx.commit().await?;
     tracing::info!(
         plans_ended = resp.ended_plan_ids.len(),
         "suspension granted"
     );
     Ok(resp)
+}
+
+const GRANT: &str = "GrantSuspension";
+const REVIEW: &str = "ReviewSuspension";
+
+/// A suspension's review, as case work: due on the review date, listed 14 days before it (at
+/// once when that is past); closed by ReviewSuspension.
+fn review_due(id: Uuid, dossiers: &[String], review_on: NaiveDate) -> casework::Event {
+    let ahead = review_on
+        .checked_sub_days(chrono::Days::new(14))
+        .unwrap_or(review_on);
+    casework::Event::Opened(casework::Opening {
+        kind: pb::TaskKind::SuspensionReview,
+        subject: casework::subject::suspension(id),
+        dossier_number: dossiers.first().cloned().unwrap_or_default(),
+        listed_from: ahead.max(casework::today()),
+        due_on: review_on,
+        summary: format!(
+            "Review suspension of recovery {id} ({}) by {review_on}: continue it to a next \
+             review date or lift it (ReviewSuspension)",
+            casework::on_dossiers(dossiers)
+        ),
+    })
 }
 
 /// A review, checked.
@@ -327,7 +356,7 @@ pub async fn review(
     let r = Review::try_from(&req)?;
     let mut tx = Booking::begin(pool).await?;
     if let idempotency::Claim::Replay(resp) =
-        idempotency::claim(&mut tx, caller, "ReviewSuspension", &r.key, &req).await?
+        idempotency::claim(&mut tx, caller, REVIEW, &r.key, &req).await?
     {
         return Ok(resp);
     }
@@ -339,7 +368,14 @@ pub async fn review(
     let resp = pb::ReviewSuspensionResponse {
         suspension: Some(load_one(&mut tx, r.id).await?),
     };
-    idempotency::complete(&mut tx, "ReviewSuspension", &r.key, &resp).await?;
+    // Reviewed: its task is done; continued, the next review is the next task.
+    let subject = casework::subject::suspension(r.id);
+    let mut events = casework::closings(pb::TaskKind::SuspensionReview, [subject], REVIEW);
+    if let Some(next) = r.next {
+        events.push(review_due(r.id, &row.dossier_numbers, next));
+    }
+    casework::write(&mut tx, events, By::of(caller)).await?;
+    idempotency::complete(&mut tx, REVIEW, &r.key, &resp).await?;
     tx.commit().await?;
     Ok(resp)
 }

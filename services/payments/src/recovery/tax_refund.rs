@@ -16,11 +16,12 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::api::PaymentsApi;
+use crate::casework;
 use crate::db_enum::sql_enum;
 use crate::ledger::booking::{self, Booking};
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer, Settle};
 use crate::receipts;
-use crate::recovery::debt;
+use crate::recovery::{debt, offset_notices};
 
 const HOLD_SECS: i64 = 30 * 86_400;
 
@@ -93,6 +94,7 @@ async fn load(
             .zip(r.settled_at)
             .map(|(a, t)| stamp(a, t)),
         debtor_payment_ids: r.debtor_payment_ids.iter().map(Uuid::to_string).collect(),
+        pre_offset_notices_sent: offset_notices::pre_notices_sent(conn, &r.refund_id).await?,
     }))
 }
 
@@ -140,6 +142,8 @@ struct Proposal {
     nn: String,
     cents: i64,
     assessment_year: i32,
+    /// The pre-offset notice tells the debtor to object before it.
+    planned_on: Option<NaiveDate>,
 }
 
 impl TryFrom<&pb::ProposeTaxRefundOffsetRequest> for Proposal {
@@ -168,8 +172,7 @@ impl TryFrom<&pb::ProposeTaxRefundOffsetRequest> for Proposal {
         if !(2000..=2999).contains(&req.assessment_year) {
             v.add("assessment_year", "a year 2000-2999");
         }
-        // Informative only (the contract), yet never an impossible date.
-        v.take_all(wire::optional_date_from_pb(
+        let planned_on = v.take_all(wire::optional_date_from_pb(
             "planned_payment_date",
             req.planned_payment_date.as_ref(),
         ));
@@ -178,6 +181,7 @@ impl TryFrom<&pb::ProposeTaxRefundOffsetRequest> for Proposal {
                 refund: refund?,
                 nn: nn?,
                 cents: cents?,
+                planned_on: planned_on?,
                 assessment_year: req.assessment_year,
             })
         })
@@ -204,14 +208,18 @@ pub async fn propose(
     ledger::expire_due(&mut tx).await?;
     let (dossiers, suspended) = debtor_dossiers(&mut tx, &p.nn).await?;
     let mut parts = Vec::new();
+    // Each part's dossier's offsettable debt before the offset, for its notice.
+    let mut debts = Vec::new();
     let mut left = p.cents;
     let today = Utc::now().date_naive();
     if !suspended {
         for d in &dossiers {
-            let c = offsettable(&mut tx, d, today).await?.min(left);
+            let debt = offsettable(&mut tx, d, today).await?;
+            let c = debt.min(left);
             if c > 0 {
                 left -= c;
                 parts.push((d.clone(), c));
+                debts.push(debt);
             }
         }
     }
@@ -229,6 +237,20 @@ pub async fn propose(
         expires_at,
     };
     record_proposal(&mut tx, &caller.actor().id, &p, &recorded, &parts).await?;
+    // The debtor is told before the refund is taken: one notice per dossier part, requested
+    // last (the case-work feed's lock is held to the commit).
+    for ((dossier, cents), debt) in parts.iter().zip(&debts) {
+        let notice = offset_notices::PartNotice {
+            refund: &p.refund,
+            assessment_year: p.assessment_year,
+            refund_cents: p.cents,
+            dossier,
+            offset_cents: *cents,
+            debt_before_cents: *debt,
+        };
+        let by = casework::By::of(caller);
+        offset_notices::request_pre(&mut tx, &notice, today, p.planned_on, by).await?;
+    }
     let offset = load(&mut tx, &p.refund).await?;
     tx.commit().await?;
     tracing::info!(
@@ -453,6 +475,9 @@ async fn settle(
             format!("refund {refund} is {now}"),
         ));
     }
+    if paid_on.is_some() {
+        offset_notices::require_pre_notices_sent(&mut tx, &refund).await?;
+    }
     let parts: Vec<(String, i64)> = sqlx::query_as("SELECT dossier_number, amount_cents FROM tax_refund_offset_parts WHERE refund_id = $1 ORDER BY dossier_number")
         .bind(&refund)
         .fetch_all(&mut *tx)
@@ -489,11 +514,47 @@ async fn settle(
         .bind(&payment_ids)
         .execute(&mut *tx)
         .await?;
+    if let Some(paid_on) = paid_on {
+        request_post_notices(&mut tx, caller, &refund, &parts, paid_on).await?;
+    }
     let out = load(&mut tx, &refund)
         .await?
         .ok_or_else(|| ServiceError::not_found("offset"))?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// After the refund was paid: each part's post-offset notice (what was taken, what is left),
+/// requested last (the case-work feed's lock is held to the commit).
+async fn request_post_notices(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    refund: &str,
+    parts: &[(String, i64)],
+    paid_on: NaiveDate,
+) -> ServiceResult<()> {
+    let (year, refund_cents): (i32, i64) = sqlx::query_as(
+        "SELECT assessment_year, refund_cents FROM tax_refund_offsets WHERE refund_id = $1",
+    )
+    .bind(refund)
+    .fetch_one(&mut *conn)
+    .await?;
+    let today = Utc::now().date_naive();
+    for (dossier, cents) in parts {
+        // The debt before the offset: what is offsettable now, plus what this offset took.
+        let debt_after = offsettable(conn, dossier, today).await?;
+        let notice = offset_notices::PartNotice {
+            refund,
+            assessment_year: year,
+            refund_cents,
+            dossier,
+            offset_cents: *cents,
+            debt_before_cents: debt_after + cents,
+        };
+        let by = casework::By::of(caller);
+        offset_notices::request_post(conn, &notice, today, paid_on, by).await?;
+    }
+    Ok(())
 }
 
 /// The offset's state, its row locked for the settlement.

@@ -17,6 +17,7 @@ use tonic_prost::prost::Message;
 use super::store::{self, StoredLine};
 use super::{LineKind, ParsedLine, lines_of, stable_id};
 use crate::api::PaymentsApi;
+use crate::casework::{self, By};
 use crate::ledger::booking::Booking;
 use crate::ledger::{self, AccountKey, AccountKind as K, NewTransfer};
 use crate::payouts::{PayoutBy, PayoutReturn, own_iban, return_payout};
@@ -198,6 +199,10 @@ pub(crate) async fn import(
     for line in &cmd.lines {
         import_line(&mut tx, caller, &cmd, line, &mut summary, &mut tally).await?;
     }
+    // The lines left for a person and the payouts that came back, as case work: after
+    // every line is booked, as the feed's writers must (`casework::write`).
+    let events = std::mem::take(&mut tally.casework);
+    casework::write(&mut tx, events, By::of(caller)).await?;
     let resp = answer(&mut tx, caller, &req.camt053, summary, tally).await?;
     record_answer(&mut tx, cmd.statement_id, &req.file_name, &resp).await?;
     idempotency::complete(&mut tx, METHOD, &cmd.key, &resp).await?;
@@ -292,12 +297,13 @@ fn summary_of(cmd: &ImportCommand) -> pb::BankStatement {
     summary
 }
 
-/// The amounts booked so far and the lines left for a person.
+/// The amounts booked so far, the lines left for a person, and the case work they make.
 #[derive(Default)]
 struct Tally {
     matched_cents: i64,
     unmatched_cents: i64,
     unmatched: Vec<uuid::Uuid>,
+    casework: Vec<casework::Event>,
 }
 
 /// Stores one line (once per bank reference) and books what it became.
@@ -353,7 +359,7 @@ async fn import_line(
         }
         Outcome::PayoutReturn { payout_id, already } => {
             if !already {
-                book_return(tx, actor, line, &payout_id, on).await?;
+                book_return(tx, actor, line, &payout_id, on, &mut tally.casework).await?;
             }
             summary.matched_count += 1;
             tally.matched_cents += line.cents;
@@ -363,6 +369,7 @@ async fn import_line(
             summary.unmatched_count += 1;
             tally.unmatched_cents += line.cents;
             tally.unmatched.push(line_id);
+            tally.casework.push(unmatched_line(line_id, line.cents, on));
         }
     }
     Ok(())
@@ -405,13 +412,34 @@ fn line_status(
     }
 }
 
-/// A payout that came back: back to payable, as RecordPayoutReturn would.
+/// A line left for a person, as case work: due in 5 working days (7 calendar days), listed
+/// at once. Its reason is not in the summary: it may quote the sender's end-to-end id, a
+/// text a third party wrote (ListUnmatchedStatementLines gives it to the agent).
+fn unmatched_line(line_id: uuid::Uuid, cents: i64, on: chrono::NaiveDate) -> casework::Event {
+    casework::Event::Opened(casework::Opening {
+        kind: pb::TaskKind::UnmatchedBankLine,
+        subject: casework::subject::statement_line(line_id),
+        dossier_number: String::new(),
+        listed_from: casework::today(),
+        due_on: casework::in_days(7),
+        summary: format!(
+            "A bank statement line of EUR {} received on {on} matched no dossier: assign it \
+             to a dossier, return it to its sender or mark it as not a debtor payment \
+             (ResolveStatementLine)",
+            ledger::cents_pb(cents).amount
+        ),
+    })
+}
+
+/// A payout that came back: back to payable, as RecordPayoutReturn would (its case work
+/// added to `casework`).
 async fn book_return(
     conn: &mut PgConnection,
     actor: &str,
     line: &ParsedLine,
     payout_id: &str,
     on: chrono::NaiveDate,
+    casework: &mut Vec<casework::Event>,
 ) -> ServiceResult<()> {
     let text = match line.return_text.trim() {
         "" => "returned, reported in a bank statement",
@@ -423,7 +451,7 @@ async fn book_return(
         reason_code: return_code(line),
         reason_text: text,
     };
-    return_payout(conn, actor, PayoutBy::Id(payout_id), &back).await?;
+    return_payout(conn, actor, PayoutBy::Id(payout_id), &back, casework).await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{stable_id, store};
 use crate::api::PaymentsApi;
+use crate::casework::{self, By};
 use crate::db_enum::sql_enum;
 use crate::ledger::booking::Booking;
 use crate::ledger::{AccountKey, AccountKind as K};
@@ -276,6 +277,14 @@ pub(crate) async fn resolve(
         .as_ref()
         .and_then(|p| p.payment_id.parse::<Uuid>().ok());
     let updated = store::mark_resolved(&mut tx, v.line, v.kind, &v.note, actor, payment_id).await?;
+    casework::close(
+        &mut tx,
+        pb::TaskKind::UnmatchedBankLine,
+        casework::subject::statement_line(v.line),
+        METHOD,
+        By::of(caller),
+    )
+    .await?;
     let resp = pb::ResolveStatementLineResponse {
         line: Some(updated.to_pb()),
         payment,

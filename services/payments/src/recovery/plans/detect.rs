@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{instalments_as_of, store};
 use crate::api::PaymentsApi;
+use crate::casework::{self, By};
 use crate::db_enum::sql_enum;
 use crate::ledger;
 use secal_proto::v1::PaymentPlanEndReason as R;
@@ -99,8 +100,9 @@ pub(crate) async fn detect_missed(
     let actor = &caller.actor().id;
     let mut missed = Vec::new();
     let mut completed = Vec::new();
+    let mut events = Vec::new();
     for plan in &plans {
-        let (m, paid_up) = judge(&mut tx, plan, as_of, due_before, actor).await?;
+        let (m, paid_up) = judge(&mut tx, plan, as_of, due_before, actor, &mut events).await?;
         missed.extend(m);
         if paid_up {
             completed.push(plan.id);
@@ -117,6 +119,7 @@ pub(crate) async fn detect_missed(
         )
         .await?;
     }
+    casework::write(&mut tx, events, By::of(caller)).await?;
     let resp = pb::DetectMissedPlanInstalmentsResponse {
         missed,
         // Saturates: a count past i32 cannot be told on the wire.
@@ -134,12 +137,16 @@ pub(crate) async fn detect_missed(
 }
 
 /// Marks the plan's newly missed instalments; also says whether every instalment is paid.
+/// Their case work goes to `casework`: a task for each instalment newly missed, and the
+/// closing of the task of each instalment once missed and paid since (this detection is
+/// where the service judges instalments: a payment is allocated to dossiers, not plans).
 async fn judge(
     conn: &mut PgConnection,
     plan: &ActivePlan,
     as_of: NaiveDate,
     due_before: NaiveDate,
     actor: &str,
+    casework: &mut Vec<casework::Event>,
 ) -> ServiceResult<(Vec<pb::MissedPlanInstalment>, bool)> {
     let state = instalments_as_of(
         &mut *conn,
@@ -153,6 +160,12 @@ async fn judge(
     let mut out = Vec::new();
     for (r, c) in state {
         let (number, due, amount) = (r.number, r.due_date, r.amount_cents);
+        if r.missed_on.is_some() && c >= amount {
+            let subject = casework::subject::plan_instalment(plan.id, due);
+            let kind = pb::TaskKind::MissedPlanInstalment;
+            casework.extend(casework::closings(kind, [subject], METHOD));
+            continue;
+        }
         if r.missed_on.is_some() || due >= due_before || c >= amount {
             continue;
         }
@@ -160,6 +173,7 @@ async fn judge(
         let done =
             store::mark_missed(&mut *conn, plan.id, number, as_of, amount - c, actor).await?;
         if done {
+            casework.push(missed_instalment(plan, number, due, amount - c));
             out.push(pb::MissedPlanInstalment {
                 plan_id: plan.id.to_string(),
                 debtor_person_id: plan.debtor_person_id.clone(),
@@ -170,4 +184,28 @@ async fn judge(
         }
     }
     Ok((out, paid_up))
+}
+
+/// A missed instalment, as case work: due in 10 days, listed at once; closed when the plan
+/// ends or the instalment is found paid by a later detection.
+fn missed_instalment(
+    plan: &ActivePlan,
+    number: i32,
+    due: NaiveDate,
+    unpaid: i64,
+) -> casework::Event {
+    casework::Event::Opened(casework::Opening {
+        kind: pb::TaskKind::MissedPlanInstalment,
+        subject: casework::subject::plan_instalment(plan.id, due),
+        dossier_number: plan.dossier_numbers.first().cloned().unwrap_or_default(),
+        listed_from: casework::today(),
+        due_on: casework::in_days(10),
+        summary: format!(
+            "Instalment {number} of payment plan {} ({}) due {due} was missed, EUR {} \
+             unpaid: contact the debtor, or end the plan (EndPaymentPlan)",
+            plan.id,
+            casework::on_dossiers(&plan.dossier_numbers),
+            ledger::cents_pb(unpaid).amount
+        ),
+    })
 }

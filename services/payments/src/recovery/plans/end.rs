@@ -7,9 +7,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::api::PaymentsApi;
+use crate::casework::{self, By};
 use crate::db_enum::sql_enum;
 
-use super::{PlanRow, instalments_as_of, load, plan_id, store, to_pb, today};
+use super::{
+    PlanRow, instalments_as_of, load, missed_instalment_closings, plan_id, store, to_pb, today,
+};
 
 const METHOD: &str = "EndPaymentPlan";
 
@@ -91,6 +94,8 @@ pub(crate) async fn end(
     let resp = pb::EndPaymentPlanResponse {
         plan: Some(to_pb(&mut tx, &row, today()).await?),
     };
+    let events = missed_instalment_closings(&mut tx, &[id], METHOD).await?;
+    casework::write(&mut tx, events, By::of(caller)).await?;
     idempotency::complete(&mut tx, METHOD, &key, &resp).await?;
     tx.commit().await?;
     Ok(resp)
@@ -133,7 +138,7 @@ pub(crate) async fn end_for_suspension(
     person: &str,
     effective_from: NaiveDate,
     actor: &str,
-) -> ServiceResult<Vec<String>> {
+) -> ServiceResult<Vec<Uuid>> {
     crate::recovery::debtors::lock(&mut *conn, person).await?;
     let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
         "SELECT id FROM payment_plans WHERE debtor_person_id = $1 AND status = ",
@@ -153,5 +158,5 @@ pub(crate) async fn end_for_suspension(
         actor,
     )
     .await?;
-    Ok(ids.iter().map(Uuid::to_string).collect())
+    Ok(ids)
 }

@@ -33,6 +33,7 @@ use secal_runtime::{ServiceError, ServiceResult, wire};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::casework;
 use crate::ledger;
 
 #[derive(sqlx::FromRow)]
@@ -178,6 +179,29 @@ async fn to_pb(
         current_debt: Some(ledger::cents_pb(debt.current)),
         debt_changed: debt.changed,
     })
+}
+
+/// The closings of the tasks of the plans' missed instalments, by `action`: a plan that ends
+/// leaves no instalment to chase (those not open are skipped when written).
+pub(crate) async fn missed_instalment_closings(
+    conn: &mut PgConnection,
+    plans: &[Uuid],
+    action: &'static str,
+) -> ServiceResult<Vec<casework::Event>> {
+    let missed: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
+        "SELECT plan_id, due_date FROM plan_instalments
+          WHERE plan_id = ANY($1) AND missed_on IS NOT NULL ORDER BY plan_id, number",
+    )
+    .bind(plans)
+    .fetch_all(conn)
+    .await?;
+    Ok(casework::closings(
+        pb::TaskKind::MissedPlanInstalment,
+        missed
+            .into_iter()
+            .map(|(plan, due)| casework::subject::plan_instalment(plan, due)),
+        action,
+    ))
 }
 
 fn plan_id(raw: &str) -> ServiceResult<Uuid> {

@@ -1,0 +1,122 @@
+//! Letters payments' steps require, requested through the case-work feed (LETTER_REQUESTED:
+//! the intake process issues them to the dossier's party in the dossier's language), and how
+//! far intake has applied the feed (AcknowledgeCaseworkEvents), which tells a step waiting
+//! for its letter that the letter went out.
+
+use prost::Message;
+use secal_proto::v1 as pb;
+use secal_runtime::{
+    Caller, ServiceError, ServiceResult, Violations,
+    idempotency::{self, Claim},
+};
+use sqlx::PgConnection;
+
+use super::{By, serialise};
+use crate::api::PaymentsApi;
+
+/// The reader whose acknowledgements count: the intake process's pump.
+const READER: &str = "intake";
+
+/// Requests a letter about a dossier, in the caller's transaction (as its last writes: it
+/// takes the feed's lock); returns the event's sequence number, which the step keeps to know
+/// when the letter has gone out ([`sent`]).
+#[tracing::instrument(skip_all, fields(kind = letter.kind))]
+pub(crate) async fn request(
+    conn: &mut PgConnection,
+    dossier_number: &str,
+    subject: String,
+    letter: &pb::LetterRequest,
+    by: By<'_>,
+) -> ServiceResult<i64> {
+    serialise(conn).await?;
+    let sequence: i64 = sqlx::query_scalar(
+        "INSERT INTO casework_events (kind, subject, dossier_number, letter, actor, via)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING sequence",
+    )
+    .bind(pb::CaseworkEventKind::LetterRequested as i16)
+    .bind(subject)
+    .bind(dossier_number)
+    .bind(letter.encode_to_vec())
+    .bind(by.actor)
+    .bind(by.via)
+    .fetch_one(conn)
+    .await?;
+    Ok(sequence)
+}
+
+/// How far intake has applied the feed.
+pub(crate) async fn applied_through(conn: &mut PgConnection) -> ServiceResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT applied_through FROM casework_acknowledgements WHERE reader = $1",
+    )
+    .bind(READER)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// AcknowledgeCaseworkEvents, parsed.
+struct Acknowledgement {
+    key: String,
+    through: i64,
+}
+
+impl TryFrom<&pb::AcknowledgeCaseworkEventsRequest> for Acknowledgement {
+    type Error = ServiceError;
+
+    fn try_from(req: &pb::AcknowledgeCaseworkEventsRequest) -> ServiceResult<Self> {
+        let mut v = Violations::new();
+        let key = v.idempotency_key(req.idempotency_key.as_ref());
+        if req.applied_through < 0 {
+            v.add("applied_through", "cannot be negative");
+        }
+        v.finish(|| {
+            Some(Acknowledgement {
+                key: key?,
+                through: req.applied_through,
+            })
+        })
+    }
+}
+
+/// AcknowledgeCaseworkEvents: keeps the highest number acknowledged (a lower one changes
+/// nothing); a number beyond the feed's last event is refused.
+#[tracing::instrument(skip_all, fields(applied_through = req.applied_through))]
+pub(crate) async fn acknowledge(
+    api: &PaymentsApi,
+    caller: &Caller,
+    req: pb::AcknowledgeCaseworkEventsRequest,
+) -> ServiceResult<pb::AcknowledgeCaseworkEventsResponse> {
+    const M: &str = "AcknowledgeCaseworkEvents";
+    let a = Acknowledgement::try_from(&req)?;
+    let mut tx = api.pool.begin().await?;
+    if let Claim::Replay(resp) = idempotency::claim(&mut tx, caller, M, &a.key, &req).await? {
+        return Ok(resp);
+    }
+    let last: Option<i64> = sqlx::query_scalar("SELECT max(sequence) FROM casework_events")
+        .fetch_one(&mut *tx)
+        .await?;
+    if a.through > last.unwrap_or(0) {
+        return Err(ServiceError::failed_precondition(
+            "BEYOND_THE_FEED",
+            format!(
+                "the feed's last event is {}: nothing after it can have been applied",
+                last.unwrap_or(0)
+            ),
+        ));
+    }
+    let through: i64 = sqlx::query_scalar(
+        "UPDATE casework_acknowledgements
+            SET applied_through = GREATEST(applied_through, $2), changed_at = now()
+          WHERE reader = $1 RETURNING applied_through",
+    )
+    .bind(READER)
+    .bind(a.through)
+    .fetch_one(&mut *tx)
+    .await?;
+    let resp = pb::AcknowledgeCaseworkEventsResponse {
+        applied_through: through,
+    };
+    idempotency::complete(&mut tx, M, &a.key, &resp).await?;
+    tx.commit().await?;
+    Ok(resp)
+}
