@@ -100,6 +100,23 @@ impl Desk {
         Ok(r.into_inner())
     }
 
+    /// The dossier's letters, newest first.
+    async fn letters_of(
+        &mut self,
+        dossier: pb::dossier_ref::Id,
+    ) -> anyhow::Result<Vec<pb::Letter>> {
+        let list = pb::ListLettersRequest {
+            of: Some(pb::list_letters_request::Of::Dossier(pb::DossierRef {
+                id: Some(dossier),
+            })),
+            page: None,
+        };
+        let r = self
+            .letters
+            .list_letters(self.suite.request(&self.officer, list));
+        Ok(r.await?.into_inner().letters)
+    }
+
     async fn letter(&mut self, letter_id: &str) -> anyhow::Result<pb::GetLetterResponse> {
         let req = pb::GetLetterRequest {
             letter_id: letter_id.to_owned(),
@@ -416,18 +433,9 @@ async fn read_the_letters(
     notices: [&str; 2],
 ) -> anyhow::Result<()> {
     let number = accepted.dossier_number.clone();
-    let list = pb::ListLettersRequest {
-        of: Some(pb::list_letters_request::Of::Dossier(pb::DossierRef {
-            id: Some(pb::dossier_ref::Id::DossierNumber(number.clone())),
-        })),
-        page: None,
-    };
     let letters = d
-        .letters
-        .list_letters(d.suite.request(&d.officer, list))
-        .await?
-        .into_inner()
-        .letters;
+        .letters_of(pb::dossier_ref::Id::DossierNumber(number.clone()))
+        .await?;
     let kinds: Vec<pb::LetterKind> = letters.iter().map(|l| l.kind()).collect();
     use pb::LetterKind as K;
     assert_eq!(
@@ -564,20 +572,11 @@ async fn a_refusal_is_written_in_the_dossiers_language_and_a_withdrawal_closes_i
         .refuse_application(d.suite.request(&d.officer, refuse))
         .await?;
     assert!(d.open_kinds(&first.application_id).await?.is_empty());
-    let list = pb::ListLettersRequest {
-        of: Some(pb::list_letters_request::Of::Dossier(pb::DossierRef {
-            id: Some(pb::dossier_ref::Id::ApplicationId(
-                first.application_id.clone(),
-            )),
-        })),
-        page: None,
-    };
     let letters = d
-        .letters
-        .list_letters(d.suite.request(&d.officer, list))
-        .await?
-        .into_inner()
-        .letters;
+        .letters_of(pb::dossier_ref::Id::ApplicationId(
+            first.application_id.clone(),
+        ))
+        .await?;
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].kind(), pb::LetterKind::DecisionRefused);
     assert_eq!(letters[0].channel(), pb::LetterChannel::Ebox);
@@ -826,19 +825,10 @@ async fn offset_notices_go_out_before_and_after(d: &mut Desk, number: &str) -> a
     // Both notices in the dossier's letters, to the debtor, with the figures.
     let mut notices = Vec::new();
     for _ in 0..300 {
-        let list = pb::ListLettersRequest {
-            of: Some(pb::list_letters_request::Of::Dossier(pb::DossierRef {
-                id: Some(pb::dossier_ref::Id::DossierNumber(number.to_owned())),
-            })),
-            page: None,
-        };
         let letters = d
-            .letters
-            .list_letters(d.suite.request(&d.officer, list))
+            .letters_of(pb::dossier_ref::Id::DossierNumber(number.to_owned()))
             .await?;
         notices = letters
-            .into_inner()
-            .letters
             .into_iter()
             .filter(|l| {
                 matches!(

@@ -571,7 +571,68 @@ async fn judgment_fixed_arrears_keep_ten_years_and_the_watch_shows_what_is_about
         .map(|a| eur(&a.balance))
         .unwrap_or_default();
     assert_eq!(principal, d("2400.00") + d("100.00") * Decimal::from(56));
+    the_watch_is_a_task_until_an_act_saves_the_lines(&mut c, &number).await
+}
+
+/// The watch's dossier in the one work queue: opened when the account is booked, closed by
+/// the act that interrupts every line about to be lost.
+async fn the_watch_is_a_task_until_an_act_saves_the_lines(
+    c: &mut Ctx,
+    number: &str,
+) -> anyhow::Result<()> {
+    let book = pb::BookClaimAccountRequest {
+        idempotency_key: key("watch-book"),
+        dossier_number: number.to_owned(),
+        booked_to: None,
+    };
+    c.pay.claims.book_claim_account(c.op(book)).await?;
+    let open = watch_task(c, number, pb::TaskState::Open).await?;
+    assert_eq!(open.team, "payments");
+    assert_eq!(open.due_on, date(2027, 1, 5), "the first line's limit");
+    let summons = pb::RecordLegalActRequest {
+        idempotency_key: key("watch-summons"),
+        dossier_number: number.to_owned(),
+        kind: pb::LegalActKind::Summons as i32,
+        act_date: common::today(),
+        creditor_person_ids: vec![],
+        covered_months: None,
+        reference: "Cit. 26/5120".into(),
+    };
+    c.pay
+        .claims
+        .record_legal_act(c.suite.request(&c.officer, summons))
+        .await?;
+    let closed = watch_task(c, number, pb::TaskState::Closed).await?;
+    assert_eq!(closed.task_id, open.task_id);
+    assert_eq!(closed.closed_by_action, "RecordLegalAct");
     Ok(())
+}
+
+/// The dossier's prescription-watch task in that state, once intake's pump has brought it
+/// (payments' feed is pulled every 100 ms in tests; up to 30 s).
+async fn watch_task(c: &Ctx, number: &str, state: pb::TaskState) -> anyhow::Result<pb::Task> {
+    use secal_proto::v1::work_queue_service_client::WorkQueueServiceClient;
+    let mut queue = WorkQueueServiceClient::new(c.suite.channel(Svc::Intake).await?);
+    for _ in 0..300 {
+        let req = pb::ListTasksRequest {
+            kind: pb::TaskKind::PrescriptionWatch as i32,
+            include_closed: true,
+            ..Default::default()
+        };
+        let tasks = queue
+            .list_tasks(c.suite.request(&c.officer, req))
+            .await?
+            .into_inner()
+            .tasks;
+        let found = tasks
+            .into_iter()
+            .find(|t| t.dossier_number == number && t.state() == state);
+        if let Some(t) = found {
+            return Ok(t);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("no {state:?} prescription-watch task for {number}")
 }
 
 #[tokio::test]

@@ -43,10 +43,11 @@ pub(crate) enum TaskKind {
     MissedPlanInstalment,
     SuspensionReview,
     AdultChildRenewal,
+    PrescriptionWatch,
 }
 
 impl TaskKind {
-    pub(crate) const ALL: [TaskKind; 11] = [
+    pub(crate) const ALL: [TaskKind; 12] = [
         TaskKind::DecisionDeadline,
         TaskKind::AdmissibilityNotAssessed,
         TaskKind::DebtorNoticeTracking,
@@ -58,6 +59,7 @@ impl TaskKind {
         TaskKind::MissedPlanInstalment,
         TaskKind::SuspensionReview,
         TaskKind::AdultChildRenewal,
+        TaskKind::PrescriptionWatch,
     ];
 
     /// The team whose queue the kind's tasks go to.
@@ -86,6 +88,7 @@ impl TaskKind {
             TaskKind::MissedPlanInstalment => "MISSED_PLAN_INSTALMENT",
             TaskKind::SuspensionReview => "SUSPENSION_REVIEW",
             TaskKind::AdultChildRenewal => "ADULT_CHILD_RENEWAL",
+            TaskKind::PrescriptionWatch => "PRESCRIPTION_WATCH",
         }
     }
 
@@ -111,6 +114,7 @@ impl TaskKind {
             TaskKind::MissedPlanInstalment => pb::TaskKind::MissedPlanInstalment,
             TaskKind::SuspensionReview => pb::TaskKind::SuspensionReview,
             TaskKind::AdultChildRenewal => pb::TaskKind::AdultChildRenewal,
+            TaskKind::PrescriptionWatch => pb::TaskKind::PrescriptionWatch,
         }
     }
 

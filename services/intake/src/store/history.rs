@@ -102,15 +102,7 @@ impl<'a> Entry<'a> {
         kind: pb::DossierHistoryKind,
         note: impl Into<String>,
     ) -> Self {
-        Self {
-            kind,
-            from: None,
-            to: None,
-            effective_on: None,
-            note: note.into(),
-            actor: &caller.actor().id,
-            via: caller.via(),
-        }
+        Self::other_by(&caller.actor().id, caller.via(), kind, note)
     }
 }
 

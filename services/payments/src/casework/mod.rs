@@ -52,6 +52,10 @@ pub(crate) mod subject {
     pub(crate) fn suspension(suspension: Uuid) -> String {
         format!("suspension:{suspension}")
     }
+
+    pub(crate) fn prescription_watch(dossier: &str) -> String {
+        format!("prescription-watch:{dossier}")
+    }
 }
 
 /// Who caused an event: the accountable actor and the system the call came through.
@@ -62,6 +66,11 @@ pub(crate) struct By<'a> {
 }
 
 impl<'a> By<'a> {
+    /// A process's own work (a run), by the actor that started it.
+    pub(crate) fn actor(actor: &'a str) -> Self {
+        Self { actor, via: None }
+    }
+
     pub(crate) fn of(caller: &'a Caller) -> Self {
         Self {
             actor: &caller.actor().id,
@@ -213,6 +222,23 @@ pub(crate) async fn write(
     }
     tracing::info!(written, "casework events written");
     Ok(written)
+}
+
+/// The subjects of a kind whose task is open (their last event is an opening).
+pub(crate) async fn open_subjects(
+    conn: &mut PgConnection,
+    kind: pb::TaskKind,
+) -> ServiceResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT subject FROM (
+             SELECT DISTINCT ON (subject) subject, kind FROM casework_events
+              WHERE task_kind = $1 ORDER BY subject, sequence DESC) last
+          WHERE kind = $2",
+    )
+    .bind(kind as i16)
+    .bind(pb::CaseworkEventKind::TaskOpened as i16)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Makes the writers of the feed take their sequence numbers in commit order. A reader (the

@@ -236,6 +236,9 @@ pub(crate) async fn record(
         booking,
     };
     idempotency::complete(&mut tx, "RecordLegalAct", &c.key, &resp).await?;
+    // The act may save what the watch warned of: the dossier's task follows, last.
+    let by = crate::casework::By::of(caller);
+    super::watch::refresh_watch_tasks(&mut tx, Some(&c.dossier), "RecordLegalAct", by).await?;
     tx.commit().await?;
     Ok(resp)
 }

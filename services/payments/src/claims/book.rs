@@ -712,6 +712,8 @@ pub(crate) async fn on_request(
         booked_to: out.booked_to.map(wire::date_to_pb),
     };
     idempotency::complete(&mut tx, "BookClaimAccount", &c.key, &resp).await?;
+    let by = crate::casework::By::of(caller);
+    super::watch::refresh_watch_tasks(&mut tx, Some(&c.dossier), "BookClaimAccount", by).await?;
     tx.commit().await?;
     Ok(resp)
 }

@@ -179,6 +179,10 @@ async fn run(
     if let Err(e) = super::watch::refresh_at_risk_metric(&pool).await {
         tracing::warn!(error = %e, "the prescription gauge was not refreshed");
     }
+    // The watch's tasks likewise: the next run refreshes them again.
+    if let Err(e) = refresh_watch_tasks(&pool, &actor).await {
+        tracing::warn!(error = %e, "the prescription watch's tasks were not refreshed");
+    }
     let _ = sink.send(Ok(last)).await;
     Ok(())
 }
@@ -387,4 +391,13 @@ async fn reconciled(pool: &PgPool, run_date: NaiveDate) -> ServiceResult<bool> {
     .fetch_one(pool)
     .await?;
     Ok(count_b == count_t && sum_b == sum_t)
+}
+
+/// Every dossier's prescription-watch task as the run's bookings left the lines.
+async fn refresh_watch_tasks(pool: &PgPool, actor: &str) -> ServiceResult<()> {
+    let mut tx = pool.begin().await?;
+    let by = crate::casework::By::actor(actor);
+    super::watch::refresh_watch_tasks(&mut tx, None, "RunMonthlyDues", by).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -9,9 +9,10 @@ use chrono::{Duration, NaiveDate, Utc};
 use secal_proto::v1 as pb;
 use secal_rules::claim::ActKind;
 use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, wire};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::api::PaymentsApi;
+use crate::casework;
 use crate::ledger::{cents_pb, month_pb};
 
 /// The window of the watch when the request names none, and of the at-risk gauge.
@@ -219,6 +220,57 @@ pub(crate) async fn refresh_at_risk_metric(pool: &PgPool) -> ServiceResult<i64> 
     let cents = at_stake(pool, today, gauge_window_end(today), None).await?;
     at_risk_gauge().record(cents, &[]);
     Ok(cents)
+}
+
+/// The watch as tasks of the one work queue: a dossier with open lines becoming time-barred
+/// within 90 days gets a task (due: the first line's limit), and one whose lines are no
+/// longer at risk (an act interrupted them, they were paid or booked away) has it closed by
+/// `action`. For one dossier (after its booking or act, in that transaction) or for all (after
+/// a dues run). As the transaction's last writes: the feed's lock is held to the commit.
+pub(crate) async fn refresh_watch_tasks(
+    conn: &mut PgConnection,
+    dossier: Option<&str>,
+    action: &'static str,
+    by: casework::By<'_>,
+) -> ServiceResult<usize> {
+    let today = Utc::now().date_naive();
+    let at_risk: Vec<(String, NaiveDate, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT dossier_number, min(prescription_limit), sum(unpaid_cents)::bigint {WATCHED}
+          GROUP BY dossier_number ORDER BY dossier_number"
+    )))
+    .bind(today)
+    .bind(gauge_window_end(today))
+    .bind(dossier)
+    .fetch_all(&mut *conn)
+    .await?;
+    let kind = pb::TaskKind::PrescriptionWatch;
+    let risky: Vec<String> = at_risk
+        .iter()
+        .map(|(d, _, _)| casework::subject::prescription_watch(d))
+        .collect();
+    let watched = dossier.map(casework::subject::prescription_watch);
+    let resolved: Vec<String> = casework::open_subjects(conn, kind)
+        .await?
+        .into_iter()
+        .filter(|s| watched.as_ref().is_none_or(|w| w == s) && !risky.contains(s))
+        .collect();
+    let mut events = casework::closings(kind, resolved, action);
+    for ((dossier, first, cents), subject) in at_risk.into_iter().zip(risky) {
+        events.push(casework::Event::Opened(casework::Opening {
+            kind,
+            subject,
+            summary: format!(
+                "dossier {dossier}: EUR {} of claims become time-barred from {first}: take an \
+                 interrupting act (summons, payment order, seizure, the debtor's written \
+                 acknowledgement) and record it (RecordLegalAct)",
+                cents_pb(cents).amount
+            ),
+            dossier_number: dossier,
+            listed_from: today,
+            due_on: first,
+        }));
+    }
+    casework::write(conn, events, by).await
 }
 
 #[cfg(test)]

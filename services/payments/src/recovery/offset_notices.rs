@@ -67,18 +67,7 @@ pub(crate) async fn request_pre(
     by: By<'_>,
 ) -> ServiceResult<()> {
     let letter = notice(pb::LetterKind::PreOffsetNotice, n, today, planned_on, None);
-    let subject = format!("pre-offset-notice:{}/{}", n.refund, n.dossier);
-    let sequence = letters::request(conn, n.dossier, subject, &letter, by).await?;
-    sqlx::query(
-        "UPDATE tax_refund_offset_parts SET pre_notice_sequence = $3
-          WHERE refund_id = $1 AND dossier_number = $2",
-    )
-    .bind(n.refund)
-    .bind(n.dossier)
-    .bind(sequence)
-    .execute(conn)
-    .await?;
-    Ok(())
+    request(conn, n, &letter, Which::Pre, by).await
 }
 
 /// Requests a part's post-offset notice and keeps its feed event on the part.
@@ -96,17 +85,43 @@ pub(crate) async fn request_post(
         None,
         Some(paid_on),
     );
-    let subject = format!("post-offset-notice:{}/{}", n.refund, n.dossier);
-    let sequence = letters::request(conn, n.dossier, subject, &letter, by).await?;
-    sqlx::query(
-        "UPDATE tax_refund_offset_parts SET post_notice_sequence = $3
-          WHERE refund_id = $1 AND dossier_number = $2",
-    )
-    .bind(n.refund)
-    .bind(n.dossier)
-    .bind(sequence)
-    .execute(conn)
-    .await?;
+    request(conn, n, &letter, Which::Post, by).await
+}
+
+/// Which of a part's two notices.
+#[derive(Clone, Copy)]
+enum Which {
+    Pre,
+    Post,
+}
+
+async fn request(
+    conn: &mut PgConnection,
+    n: &PartNotice<'_>,
+    letter: &pb::LetterRequest,
+    which: Which,
+    by: By<'_>,
+) -> ServiceResult<()> {
+    let (name, store) = match which {
+        Which::Pre => (
+            "pre-offset-notice",
+            "UPDATE tax_refund_offset_parts SET pre_notice_sequence = $3
+              WHERE refund_id = $1 AND dossier_number = $2",
+        ),
+        Which::Post => (
+            "post-offset-notice",
+            "UPDATE tax_refund_offset_parts SET post_notice_sequence = $3
+              WHERE refund_id = $1 AND dossier_number = $2",
+        ),
+    };
+    let subject = format!("{name}:{}/{}", n.refund, n.dossier);
+    let sequence = letters::request(conn, n.dossier, subject, letter, by).await?;
+    sqlx::query(store)
+        .bind(n.refund)
+        .bind(n.dossier)
+        .bind(sequence)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -1,0 +1,9 @@
+-- The adult child's renewal is in 0010; the prescription watch, a payments condition, joins
+-- the work queue's kinds.
+ALTER TABLE tasks DROP CONSTRAINT tasks_kind_check;
+ALTER TABLE tasks ADD CONSTRAINT tasks_kind_check CHECK (kind IN (
+    'DECISION_DEADLINE', 'ADMISSIBILITY_NOT_ASSESSED', 'DEBTOR_NOTICE_TRACKING',
+    'DEBTOR_NOTICE_RETURNED', 'DEBTOR_WINDOW_ENDED',
+    'UNMATCHED_BANK_LINE', 'RETURNED_PAYOUT', 'PAYOUT_ACCOUNT_AWAITING_SECOND_AGENT',
+    'MISSED_PLAN_INSTALMENT', 'SUSPENSION_REVIEW', 'ADULT_CHILD_RENEWAL',
+    'PRESCRIPTION_WATCH'));
