@@ -746,7 +746,113 @@ async fn payments_conditions_reach_the_one_queue_and_close_there() -> anyhow::Re
     .await?;
     let closed = this(&after, pb::TaskState::Closed).unwrap_or_default();
     assert_eq!(closed.closed_by_action, "ConfirmPayoutAccountChange");
-    offset_notices_go_out_before_and_after(&mut d, &number).await
+    offset_notices_go_out_before_and_after(&mut d, &number).await?;
+    a_statement_is_issued_on_request(&mut d, &number).await?;
+    a_suspension_is_written_to_the_debtor(&mut d, &number).await
+}
+
+/// The debtor asks for a statement: the letter holds the claim account's figures.
+async fn a_statement_is_issued_on_request(d: &mut Desk, number: &str) -> anyhow::Result<()> {
+    use secal_proto::v1::claim_account_service_client::ClaimAccountServiceClient;
+    let operator = d
+        .suite
+        .agent_token("agent-peeters", &[roles::PAYMENTS_OPERATOR])?;
+    let mut claims = ClaimAccountServiceClient::new(d.suite.channel(Svc::Payments).await?);
+    let read = pb::GetDebtorStatementRequest {
+        dossier_number: number.to_owned(),
+        as_of: None,
+    };
+    let statement = claims
+        .get_debtor_statement(d.suite.request(&operator, read))
+        .await?
+        .into_inner()
+        .statement
+        .unwrap_or_default();
+    let ask = pb::IssueStatementRequest {
+        idempotency_key: key("cwp-statement"),
+        dossier: Some(pb::DossierRef {
+            id: Some(pb::dossier_ref::Id::DossierNumber(number.to_owned())),
+        }),
+        recipient: pb::DossierRole::Debtor as i32,
+        ..Default::default()
+    };
+    let letter = d
+        .letters
+        .issue_statement(d.suite.request(&d.officer, ask))
+        .await?
+        .into_inner()
+        .letter
+        .unwrap_or_default();
+    assert_eq!(letter.kind(), pb::LetterKind::DebtorStatement);
+    let text = flat(&pdf_text(&d.letter(&letter.letter_id).await?.pdf)?);
+    let outstanding = statement
+        .totals
+        .unwrap_or_default()
+        .outstanding
+        .unwrap_or_default();
+    let shown = flat(&secal_letters::format_amount(
+        outstanding.amount.parse()?,
+        secal_letters::Language::Fr,
+    ));
+    assert!(text.contains(&shown), "the outstanding {shown}: {text}");
+    assert!(text.contains(&statement.structured_reference), "{text}");
+    Ok(())
+}
+
+/// GrantSuspension requests the debtor's letter; intake issues it with the review date.
+async fn a_suspension_is_written_to_the_debtor(d: &mut Desk, number: &str) -> anyhow::Result<()> {
+    use secal_proto::v1::recovery_service_client::RecoveryServiceClient;
+    let get = pb::GetDossierRequest {
+        dossier: Some(pb::DossierRef {
+            id: Some(pb::dossier_ref::Id::DossierNumber(number.to_owned())),
+        }),
+    };
+    let dossier = d
+        .intake
+        .get_dossier(d.suite.request(&d.officer, get))
+        .await?;
+    let debtor = dossier
+        .into_inner()
+        .dossier
+        .unwrap_or_default()
+        .parties
+        .into_iter()
+        .find(|p| p.role() == pb::DossierRole::Debtor)
+        .map(|p| p.person_id)
+        .unwrap_or_default();
+    let operator = d
+        .suite
+        .agent_token("agent-peeters", &[roles::PAYMENTS_OPERATOR])?;
+    let grant = pb::GrantSuspensionRequest {
+        idempotency_key: key("cwp-suspension"),
+        debtor_person_id: debtor,
+        dossier_numbers: vec![number.to_owned()],
+        effective_from: crate::common::today(),
+        review_on: date(2099, 3, 1),
+        grounds: "no seizable income".into(),
+        ..Default::default()
+    };
+    let mut recovery = RecoveryServiceClient::new(d.suite.channel(Svc::Payments).await?);
+    recovery
+        .grant_suspension(d.suite.request(&operator, grant))
+        .await?;
+    for _ in 0..300 {
+        let letters = d
+            .letters_of(pb::dossier_ref::Id::DossierNumber(number.to_owned()))
+            .await?;
+        if let Some(l) = letters
+            .iter()
+            .find(|l| l.kind() == pb::LetterKind::Suspension)
+        {
+            assert_eq!(l.recipient.clone().unwrap_or_default().name, "Paul Martin");
+            let text = flat(&pdf_text(&d.letter(&l.letter_id).await?.pdf)?);
+            assert!(text.contains("1er mars 2099"), "the review date: {text}");
+            assert!(text.contains("Surséance"), "{text}");
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("no suspension letter was issued")
 }
 
 /// A tax-refund offset: the debtor's pre-offset notice is issued (in the dossier's language,

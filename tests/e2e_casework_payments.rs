@@ -99,6 +99,17 @@ fn closed(kind: K, subject: &str, dossier: &str, action: &str) -> Seen {
     (CLOSED, kind, subject.into(), dossier.into(), action.into())
 }
 
+/// A letter a step requested (intake issues it): no task kind, no action.
+fn requested(subject: &str, dossier: &str) -> Seen {
+    (
+        pb::CaseworkEventKind::LetterRequested,
+        K::Unspecified,
+        subject.into(),
+        dossier.into(),
+        String::new(),
+    )
+}
+
 fn pb_date(d: NaiveDate) -> Option<pb::Date> {
     date(
         d.year(),
@@ -893,8 +904,18 @@ async fn missed_instalments_and_suspension_reviews_open_and_close_their_tasks() 
             opened(K::MissedPlanInstalment, &june, &d2),
             closed(K::MissedPlanInstalment, &june, &d2, "GrantSuspension"),
             opened(K::SuspensionReview, &subject, &d2),
+            requested(&format!("suspension-letter:{suspension}"), &d2),
         ]
     );
+    // The debtor's letter: the suspension's dates and the plan it ended.
+    let letter = events[3].letter.clone().unwrap_or_default();
+    assert_eq!(letter.kind(), pb::LetterKind::Suspension);
+    assert_eq!(letter.recipient(), pb::DossierRole::Debtor);
+    let Some(pb::letter_request::Content::Suspension(notice)) = letter.content else {
+        anyhow::bail!("a suspension letter without its content: {letter:?}");
+    };
+    assert_eq!(notice.review_on, pb_date(review_on));
+    assert_eq!(notice.ended_plans, 1);
     check_opened(&events[2], review_on, in_days(46));
     assert!(!events[2].summary.contains(other_nn), "{:?}", events[2]);
 
@@ -909,7 +930,7 @@ async fn missed_instalments_and_suspension_reviews_open_and_close_their_tasks() 
         next_review_on: next.and_then(pb_date),
         note: String::new(),
     };
-    let mark = events[2].sequence;
+    let mark = events[3].sequence;
     let next = in_days(10);
     let cont = review("rev-1", O::Continue, Some(next));
     w.c.recovery

@@ -314,33 +314,47 @@ impl Suite {
             PrincipalKind::System,
             &["service"],
         )?;
-        let mut settings = ServerSettings::with_verifier(verifier);
-        // A free port for the JSON listener, which binds its address itself.
-        let http_addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        settings.http_listen = Some(http_addr);
-        let ctx = ServiceContext {
-            pool,
-            settings,
-            service_token: Some(service_token),
-        };
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (stop, rx) = oneshot::channel();
-        let peers: HashMap<Svc, SocketAddr> =
-            self.running.iter().map(|(s, r)| (*s, r.addr)).collect();
         if svc == Svc::DataExchange && self.simulator.is_none() {
             let sim = TcpListener::bind("127.0.0.1:0").await?;
             self.simulator = Some(secal_data_exchange::simulator::Simulator::start(sim)?);
         }
         let ssn = self.simulator.as_ref().map(|s| s.addr());
-        let task = svc.serve(ctx, listener, rx, &peers, self.options, ssn);
-        // The JSON listener binds inside the service's start: wait until it answers.
-        for _ in 0..250 {
-            if tokio::net::TcpStream::connect(http_addr).await.is_ok() {
-                break;
+        let peers: HashMap<Svc, SocketAddr> =
+            self.running.iter().map(|(s, r)| (*s, r.addr)).collect();
+        // The JSON listener binds its address itself, a port found free a moment before: under
+        // a full parallel run another test may take it in between, and the service then stops
+        // at once. Started again on other ports when that happens.
+        let mut attempt = 0;
+        let (addr, http_addr, stop, task) = loop {
+            attempt += 1;
+            let mut settings = ServerSettings::with_verifier(verifier.clone());
+            let http_addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+            settings.http_listen = Some(http_addr);
+            let ctx = ServiceContext {
+                pool: pool.clone(),
+                settings,
+                service_token: Some(service_token.clone()),
+            };
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let (stop, rx) = oneshot::channel();
+            let task = svc.serve(ctx, listener, rx, &peers, self.options, ssn);
+            for _ in 0..250 {
+                if task.is_finished() || tokio::net::TcpStream::connect(http_addr).await.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
+            // A listener of someone else's answers too: a service that failed has stopped.
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+            if !task.is_finished() {
+                break (addr, http_addr, stop, task);
+            }
+            let ended = task.await;
+            if attempt >= 5 {
+                anyhow::bail!("{svc:?} stopped at its start five times; last: {ended:?}");
+            }
+        };
         self.running.insert(
             svc,
             Running {

@@ -235,6 +235,7 @@ pub fn suite_call_graph() -> PeerPolicy {
     use secal_proto::v1::{
         calculation_service_server::SERVICE_NAME as CALCULATION,
         casework_feed_service_server::SERVICE_NAME as CASEWORK_FEED,
+        claim_account_service_server::SERVICE_NAME as CLAIM_ACCOUNT,
         intake_service_server::SERVICE_NAME as INTAKE,
         ledger_service_server::SERVICE_NAME as LEDGER,
         persons_service_server::SERVICE_NAME as PERSONS,
@@ -247,6 +248,11 @@ pub fn suite_call_graph() -> PeerPolicy {
             &["CheckAdmissibility", "ComputeArrears", "IndexAmount"],
         )
         .allow("secal-intake", LEDGER, &["ReceiveDossierEvent"])
+        .allow(
+            "secal-intake",
+            CLAIM_ACCOUNT,
+            &["GetDebtorStatement", "GetCreditorStatement"],
+        )
         .allow(
             "secal-intake",
             CASEWORK_FEED,

@@ -12,11 +12,21 @@ use crate::admissibility::Calculation;
 pub struct IntakeApi {
     pub(crate) pool: PgPool,
     pub(crate) calculation: Option<Calculation>,
+    /// The payments service, for the statements of account letters state.
+    pub(crate) payments: Option<crate::casework::feed::Feed>,
 }
 
 impl IntakeApi {
-    pub fn new(pool: PgPool, calculation: Option<Calculation>) -> Self {
-        Self { pool, calculation }
+    pub fn new(
+        pool: PgPool,
+        calculation: Option<Calculation>,
+        payments: Option<crate::casework::feed::Feed>,
+    ) -> Self {
+        Self {
+            pool,
+            calculation,
+            payments,
+        }
     }
 }
 
@@ -81,6 +91,8 @@ secal_runtime::grpc_service! {
         record_letter_delivery(RecordLetterDeliveryRequest) -> RecordLetterDeliveryResponse
             => IntakeApi::record_letter_delivery,
         verify_letter(VerifyLetterRequest) -> VerifyLetterResponse => IntakeApi::verify_letter,
+        issue_statement(IssueStatementRequest) -> IssueStatementResponse
+            => IntakeApi::issue_statement,
     }
 }
 

@@ -87,7 +87,7 @@ pub fn policy() -> AuthPolicy {
             &["ListLetters", "GetLetter", "VerifyLetter"],
             &[CASE_OFFICER, AUDITOR],
         )
-        .allow("RecordLetterDelivery", &[CASE_OFFICER])
+        .allow_all(&["RecordLetterDelivery", "IssueStatement"], &[CASE_OFFICER])
         .and_service(work_queue_service_server::SERVICE_NAME)
         // The queue is every agent's: case officers and payments operators work its tasks.
         .allow_all(
@@ -189,7 +189,7 @@ pub async fn serve(
     };
     let (stop_relay, stopped) = tokio::sync::watch::channel(false);
     // Payments' case work reaches the work queue only with payments configured.
-    let pump = feed.map(|feed| {
+    let pump = feed.clone().map(|feed| {
         tokio::spawn(casework::feed::run(
             ctx.pool.clone(),
             feed,
@@ -210,7 +210,7 @@ pub async fn serve(
         ))),
         _ => None,
     };
-    let api = api::IntakeApi::new(ctx.pool.clone(), calculation);
+    let api = api::IntakeApi::new(ctx.pool.clone(), calculation, feed.clone());
     // Two services of one process and schema; both servers share the state.
     let api = std::sync::Arc::new(api);
     let routes = tonic::service::Routes::new(IntakeServiceServer::from_arc(api.clone()))

@@ -140,14 +140,11 @@ fn claim_account_policy(policy: AuthPolicy) -> AuthPolicy {
             &[PAYMENTS_OPERATOR, SERVICE],
         )
         .allow("RecordLegalAct", &[PAYMENTS_OPERATOR, CASE_OFFICER])
+        .allow_all(&["GetClaimAccount", "ListPrescriptionWatch"], READERS)
+        // Intake asks for them (role service) to issue the statements parties ask for.
         .allow_all(
-            &[
-                "GetClaimAccount",
-                "ListPrescriptionWatch",
-                "GetDebtorStatement",
-                "GetCreditorStatement",
-            ],
-            READERS,
+            &["GetDebtorStatement", "GetCreditorStatement"],
+            &[PAYMENTS_OPERATOR, CASE_OFFICER, AUDITOR, SERVICE],
         )
 }
 

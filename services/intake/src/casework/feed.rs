@@ -19,7 +19,7 @@ const PAGE: i32 = 200;
 
 /// The payments process, as the pump reaches it.
 #[derive(Clone)]
-pub struct Feed(client::Peer);
+pub struct Feed(pub(crate) client::Peer);
 
 impl Feed {
     pub fn new(addr: &str, service_token: &str) -> Result<Self, client::ClientError> {

@@ -125,6 +125,10 @@ pub(crate) fn kind_db(kind: LetterKind) -> ServiceResult<&'static str> {
         LetterKind::MandateProposal => "MANDATE_PROPOSAL",
         LetterKind::PreOffsetNotice => "PRE_OFFSET_NOTICE",
         LetterKind::PostOffsetNotice => "POST_OFFSET_NOTICE",
+        LetterKind::PaymentPlan => "PAYMENT_PLAN",
+        LetterKind::Suspension => "SUSPENSION",
+        LetterKind::DebtorStatement => "DEBTOR_STATEMENT",
+        LetterKind::CreditorStatement => "CREDITOR_STATEMENT",
         other => {
             return Err(ServiceError::internal(format!(
                 "no step issues {other:?} letters yet"

@@ -89,6 +89,10 @@ impl LetterRow {
             "MANDATE_PROPOSAL" => K::MandateProposal,
             "PRE_OFFSET_NOTICE" => K::PreOffsetNotice,
             "POST_OFFSET_NOTICE" => K::PostOffsetNotice,
+            "PAYMENT_PLAN" => K::PaymentPlan,
+            "SUSPENSION" => K::Suspension,
+            "DEBTOR_STATEMENT" => K::DebtorStatement,
+            "CREDITOR_STATEMENT" => K::CreditorStatement,
             _ => K::Unspecified,
         };
         let language = match self.language.as_str() {
@@ -153,6 +157,11 @@ impl LetterRow {
             delivery,
         }
     }
+}
+
+/// A stored letter as the contract shows it (without its PDF).
+pub(crate) async fn letter_by_id(conn: &mut PgConnection, id: Uuid) -> ServiceResult<pb::Letter> {
+    Ok(find_letter(conn, id).await?.into_pb())
 }
 
 fn letter_id(raw: &str) -> ServiceResult<Uuid> {

@@ -8,6 +8,7 @@ mod metrics;
 pub(crate) mod recipient;
 pub(crate) mod renewals;
 mod requested;
+mod statements;
 pub(crate) mod tasks;
 mod tasks_api;
 pub(crate) mod wording;

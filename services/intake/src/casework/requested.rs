@@ -39,6 +39,8 @@ pub(crate) async fn issue(
     let kind = match request.kind() {
         pb::LetterKind::PreOffsetNotice => LetterKind::PreOffsetNotice,
         pb::LetterKind::PostOffsetNotice => LetterKind::PostOffsetNotice,
+        pb::LetterKind::PaymentPlan => LetterKind::PaymentPlan,
+        pb::LetterKind::Suspension => LetterKind::Suspension,
         other => return Err(corrupt(e, format!("payments cannot request {other:?}"))),
     };
     let party = match request.recipient() {
@@ -56,32 +58,141 @@ pub(crate) async fn issue(
         .finish(|| dispatch)
         .map_err(|err| corrupt(e, err.message().to_owned()))?;
     let issued_on = date_of(request.issued_on.as_ref()).unwrap_or_else(|| Utc::now().date_naive());
-    let Some(pb::letter_request::Content::Offset(offset)) = &request.content else {
-        return Err(corrupt(e, "an offset notice without its offset"));
-    };
-    let (facts, figures) = offset_content(offset, kind, lang);
-    let planned = date_of(offset.planned_on.as_ref()).filter(|d| *d > issued_on);
+    let content = Content::of(e, kind, request.content.as_ref(), issued_on, lang)?;
     let order = Order {
         kind,
         party,
         issued_on,
         dispatch,
-        facts,
-        figures,
+        facts: content.facts,
+        figures: content.figures,
         reasons: Vec::new(),
-        payment_reference: Some(offset.payment_reference.clone()).filter(|r| !r.is_empty()),
-        // The debtor objects before the refund is paid.
-        respond_by: (kind == LetterKind::PreOffsetNotice)
-            .then_some(planned)
-            .flatten(),
-        step: if kind == LetterKind::PreOffsetNotice {
-            "ProposeTaxRefundOffset"
-        } else {
-            "ConfirmTaxRefundOffset"
-        },
+        payment_reference: Some(content.payment_reference).filter(|r| !r.is_empty()),
+        respond_by: content.respond_by,
+        step: content.step,
     };
     letters::issue_by(conn, &row, order, by).await?;
     Ok(())
+}
+
+/// What a requested letter says, worded in its language.
+struct Content {
+    facts: Vec<secal_letters::Fact>,
+    figures: Vec<Figure>,
+    payment_reference: String,
+    respond_by: Option<NaiveDate>,
+    step: &'static str,
+}
+
+impl Content {
+    fn of(
+        e: &pb::CaseworkEvent,
+        kind: LetterKind,
+        content: Option<&pb::letter_request::Content>,
+        issued_on: NaiveDate,
+        lang: Language,
+    ) -> ServiceResult<Self> {
+        use pb::letter_request::Content as C;
+        Ok(match (kind, content) {
+            (LetterKind::PreOffsetNotice | LetterKind::PostOffsetNotice, Some(C::Offset(o))) => {
+                let (facts, figures) = offset_content(o, kind, lang);
+                let pre = kind == LetterKind::PreOffsetNotice;
+                let planned = date_of(o.planned_on.as_ref()).filter(|d| *d > issued_on);
+                Content {
+                    facts,
+                    figures,
+                    payment_reference: o.payment_reference.clone(),
+                    // The debtor objects before the refund is paid.
+                    respond_by: planned.filter(|_| pre),
+                    step: if pre {
+                        "ProposeTaxRefundOffset"
+                    } else {
+                        "ConfirmTaxRefundOffset"
+                    },
+                }
+            }
+            (LetterKind::PaymentPlan, Some(C::Plan(p))) => Content {
+                facts: plan_facts(p, lang),
+                figures: plan_figures(p, lang),
+                payment_reference: p.payment_reference.clone(),
+                respond_by: None,
+                step: "CreatePaymentPlan",
+            },
+            (LetterKind::Suspension, Some(C::Suspension(s))) => Content {
+                facts: suspension_facts(s, lang),
+                figures: Vec::new(),
+                payment_reference: String::new(),
+                respond_by: None,
+                step: "GrantSuspension",
+            },
+            _ => return Err(corrupt(e, format!("a {kind:?} letter without its content"))),
+        })
+    }
+}
+
+fn dated_fact(label: Label, d: Option<&pb::Date>, lang: Language) -> Option<secal_letters::Fact> {
+    let d = date_of(d)?;
+    Some(letters::fact(
+        &wording::label(label, lang),
+        secal_letters::format_date(d, lang),
+    ))
+}
+
+fn plan_facts(p: &pb::PlanNotice, lang: Language) -> Vec<secal_letters::Fact> {
+    let count = match p.instalment_count {
+        0 => wording::label(Label::UntilSettled, lang),
+        n => n.to_string(),
+    };
+    [
+        Some(letters::fact(
+            &wording::label(Label::PlanId, lang),
+            &p.plan_id,
+        )),
+        dated_fact(Label::FirstInstalment, p.start_date.as_ref(), lang),
+        Some(letters::fact(
+            &wording::label(Label::DueDay, lang),
+            p.due_day.to_string(),
+        )),
+        Some(letters::fact(
+            &wording::label(Label::InstalmentCount, lang),
+            count,
+        )),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn plan_figures(p: &pb::PlanNotice, lang: Language) -> Vec<Figure> {
+    [
+        (Label::SizedDebt, p.sized_debt.as_ref()),
+        (Label::SeizableAmount, p.seizable_amount.as_ref()),
+        (Label::Instalment, p.instalment_amount.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(label, m)| {
+        Some(Figure {
+            label: wording::label(label, lang),
+            amount: money(m)?,
+            explanation: wording::plan_explanation(label, lang),
+        })
+    })
+    .collect()
+}
+
+fn suspension_facts(s: &pb::SuspensionNotice, lang: Language) -> Vec<secal_letters::Fact> {
+    let mut facts: Vec<secal_letters::Fact> = [
+        dated_fact(Label::EffectiveFrom, s.effective_from.as_ref(), lang),
+        dated_fact(Label::ReviewOn, s.review_on.as_ref(), lang),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if s.ended_plans > 0 {
+        let label = wording::label(Label::EndedPlans, lang);
+        facts.push(letters::fact(&label, s.ended_plans.to_string()));
+    }
+    facts
 }
 
 fn offset_content(

@@ -3,6 +3,7 @@
 //! of the wording; a change here changes what a letter says, so it is versioned with the data
 //! the letter is stored with (the labels are part of the stored input).
 
+use rust_decimal::Decimal;
 use secal_letters::Language;
 use secal_proto::v1 as pb;
 
@@ -26,6 +27,24 @@ pub(crate) enum Label {
     DebtAfter,
     PlannedOn,
     PaidOn,
+    PlanId,
+    FirstInstalment,
+    DueDay,
+    InstalmentCount,
+    UntilSettled,
+    Instalment,
+    SizedDebt,
+    SeizableAmount,
+    EffectiveFrom,
+    ReviewOn,
+    EndedPlans,
+    AsOf,
+    TotalDue,
+    TotalPaid,
+    TotalInterest,
+    TotalFee,
+    TotalAdvanced,
+    Outstanding,
 }
 
 pub(crate) fn label(l: Label, lang: Language) -> String {
@@ -83,6 +102,60 @@ pub(crate) fn label(l: Label, lang: Language) -> String {
         (L::PaidOn, Fr) => "Remboursement versé le",
         (L::PaidOn, Nl) => "Teruggave betaald op",
         (L::PaidOn, De) => "Erstattung gezahlt am",
+        (L::PlanId, Fr) => "Plan de paiement",
+        (L::PlanId, Nl) => "Afbetalingsplan",
+        (L::PlanId, De) => "Zahlungsplan",
+        (L::FirstInstalment, Fr) => "Première mensualité le",
+        (L::FirstInstalment, Nl) => "Eerste maandelijkse termijn op",
+        (L::FirstInstalment, De) => "Erste Monatsrate am",
+        (L::DueDay, Fr) => "Jour d'échéance",
+        (L::DueDay, Nl) => "Vervaldag",
+        (L::DueDay, De) => "Fälligkeitstag",
+        (L::InstalmentCount, Fr) => "Nombre de mensualités",
+        (L::InstalmentCount, Nl) => "Aantal maandelijkse termijnen",
+        (L::InstalmentCount, De) => "Anzahl der Monatsraten",
+        (L::UntilSettled, Fr) => "jusqu'à l'apurement de la dette",
+        (L::UntilSettled, Nl) => "tot de schuld is aangezuiverd",
+        (L::UntilSettled, De) => "bis zur Tilgung der Schuld",
+        (L::Instalment, Fr) => "Mensualité",
+        (L::Instalment, Nl) => "Maandelijkse termijn",
+        (L::Instalment, De) => "Monatsrate",
+        (L::SizedDebt, Fr) => "Dette exigible à la date du plan",
+        (L::SizedDebt, Nl) => "Opeisbare schuld op de datum van het plan",
+        (L::SizedDebt, De) => "Fällige Schuld am Datum des Plans",
+        (L::SeizableAmount, Fr) => "Part saisissable de vos revenus mensuels",
+        (L::SeizableAmount, Nl) => "Voor beslag vatbaar deel van uw maandinkomen",
+        (L::SeizableAmount, De) => "Pfändbarer Teil Ihres Monatseinkommens",
+        (L::EffectiveFrom, Fr) => "Surséance à partir du",
+        (L::EffectiveFrom, Nl) => "Uitstel vanaf",
+        (L::EffectiveFrom, De) => "Aussetzung ab dem",
+        (L::ReviewOn, Fr) => "Réexamen de votre solvabilité le",
+        (L::ReviewOn, Nl) => "Herbeoordeling van uw solvabiliteit op",
+        (L::ReviewOn, De) => "Überprüfung Ihrer Zahlungsfähigkeit am",
+        (L::EndedPlans, Fr) => "Plans de paiement clôturés",
+        (L::EndedPlans, Nl) => "Beëindigde afbetalingsplannen",
+        (L::EndedPlans, De) => "Beendete Zahlungspläne",
+        (L::AsOf, Fr) => "Situation au",
+        (L::AsOf, Nl) => "Toestand op",
+        (L::AsOf, De) => "Stand am",
+        (L::TotalDue, Fr) => "Total des pensions échues",
+        (L::TotalDue, Nl) => "Totaal vervallen onderhoudsgeld",
+        (L::TotalDue, De) => "Summe der fälligen Unterhaltsbeiträge",
+        (L::TotalPaid, Fr) => "Total payé",
+        (L::TotalPaid, Nl) => "Totaal betaald",
+        (L::TotalPaid, De) => "Summe bezahlt",
+        (L::TotalInterest, Fr) => "Intérêts",
+        (L::TotalInterest, Nl) => "Interesten",
+        (L::TotalInterest, De) => "Zinsen",
+        (L::TotalFee, Fr) => "Frais de recouvrement",
+        (L::TotalFee, Nl) => "Invorderingskosten",
+        (L::TotalFee, De) => "Beitreibungskosten",
+        (L::TotalAdvanced, Fr) => "Avances versées par le Service",
+        (L::TotalAdvanced, Nl) => "Voorschotten betaald door de Dienst",
+        (L::TotalAdvanced, De) => "Vom Dienst gezahlte Vorschüsse",
+        (L::Outstanding, Fr) => "Solde restant dû",
+        (L::Outstanding, Nl) => "Nog verschuldigd saldo",
+        (L::Outstanding, De) => "Verbleibender Restbetrag",
     };
     text.to_owned()
 }
@@ -224,6 +297,95 @@ pub(crate) fn offset_explanation(l: Label, lang: Language) -> String {
             "Teil der Erstattung, der auf die Schuld dieser Akte entfällt, höchstens die fällige \
              Schuld."
         }
+    };
+    text.to_owned()
+}
+
+/// Where a plan letter's figures come from.
+pub(crate) fn plan_explanation(l: Label, lang: Language) -> String {
+    let text = match (l, lang) {
+        (Label::SizedDebt, Language::Fr) => {
+            "Principal, intérêts et frais échus de vos dossiers, au jour du plan."
+        }
+        (Label::SizedDebt, Language::Nl) => {
+            "Vervallen hoofdsom, interesten en kosten van uw dossiers, op de dag van het plan."
+        }
+        (Label::SizedDebt, Language::De) => {
+            "Fällige Hauptsumme, Zinsen und Kosten Ihrer Akten am Tag des Plans."
+        }
+        (Label::SeizableAmount, Language::Fr) => {
+            "Article 1409 du Code judiciaire : la part de vos revenus qui peut être saisie, le \
+             minimum protégé vous restant."
+        }
+        (Label::SeizableAmount, Language::Nl) => {
+            "Artikel 1409 Gerechtelijk Wetboek: het deel van uw inkomen dat vatbaar is voor \
+             beslag; het beschermde minimum blijft u."
+        }
+        (Label::SeizableAmount, Language::De) => {
+            "Artikel 1409 Gerichtsgesetzbuch: der pfändbare Teil Ihres Einkommens; das \
+             geschützte Minimum bleibt Ihnen."
+        }
+        (_, Language::Fr) => "Montant à payer à chaque échéance du plan.",
+        (_, Language::Nl) => "Bedrag te betalen op elke vervaldag van het plan.",
+        (_, Language::De) => "Bei jeder Fälligkeit des Plans zu zahlender Betrag.",
+    };
+    text.to_owned()
+}
+
+/// A statement month's line: what was due, paid and time-barred (its amount is the open part).
+pub(crate) fn statement_month(
+    due: Decimal,
+    paid: Decimal,
+    barred: Decimal,
+    lang: Language,
+) -> String {
+    let f = |d: Decimal| secal_letters::format_amount(d, lang);
+    match lang {
+        Language::Fr => format!(
+            "Dû {}, payé {}, prescrit {} : reste ouvert",
+            f(due),
+            f(paid),
+            f(barred)
+        ),
+        Language::Nl => format!(
+            "Verschuldigd {}, betaald {}, verjaard {}: blijft open",
+            f(due),
+            f(paid),
+            f(barred)
+        ),
+        Language::De => format!(
+            "Fällig {}, bezahlt {}, verjährt {}: bleibt offen",
+            f(due),
+            f(paid),
+            f(barred)
+        ),
+    }
+}
+
+/// What a statement's total counts.
+pub(crate) fn statement_total(l: Label, debtor: bool, lang: Language) -> String {
+    let text = match (l, debtor, lang) {
+        (Label::Outstanding, true, Language::Fr) => {
+            "Pensions ouvertes, intérêts et frais non encore payés."
+        }
+        (Label::Outstanding, true, Language::Nl) => {
+            "Open onderhoudsgeld, interesten en kosten die nog niet betaald zijn."
+        }
+        (Label::Outstanding, true, Language::De) => {
+            "Offene Unterhaltsbeiträge, Zinsen und Kosten, die noch nicht bezahlt sind."
+        }
+        (Label::Outstanding, false, Language::Fr) => {
+            "Ce que le créancier peut encore recevoir : principal et intérêts ouverts."
+        }
+        (Label::Outstanding, false, Language::Nl) => {
+            "Wat de schuldeiser nog kan ontvangen: open hoofdsom en interesten."
+        }
+        (Label::Outstanding, false, Language::De) => {
+            "Was der Gläubiger noch erhalten kann: offene Hauptsumme und Zinsen."
+        }
+        (_, _, Language::Fr) => "Somme des mois ci-dessus, au jour de la situation.",
+        (_, _, Language::Nl) => "Som van de maanden hierboven, op de dag van de toestand.",
+        (_, _, Language::De) => "Summe der Monate oben, am Stichtag.",
     };
     text.to_owned()
 }

@@ -248,6 +248,12 @@ pub async fn grant(
         crate::recovery::plans::missed_instalment_closings(&mut tx, &ended_plans, GRANT).await?;
     events.push(review_due(id, &dossiers, review));
     casework::write(&mut tx, events, By::of(caller)).await?;
+    // The debtor is told, in the dossier's language (intake issues the letter).
+    if let Some(dossier) = dossiers.first() {
+        let letter = suspension_letter(from, review, ended_plans.len());
+        let subject = format!("suspension-letter:{id}");
+        casework::letters::request(&mut tx, dossier, subject, &letter, By::of(caller)).await?;
+    }
     idempotency::complete(&mut tx, GRANT, &key, &resp).await?;
     tx.commit().await?;
     tracing::info!(
@@ -255,6 +261,24 @@ pub async fn grant(
         "suspension granted"
     );
     Ok(resp)
+}
+
+/// The suspension's letter to the debtor.
+fn suspension_letter(from: NaiveDate, review: NaiveDate, ended_plans: usize) -> pb::LetterRequest {
+    use secal_runtime::wire::date_to_pb;
+    pb::LetterRequest {
+        kind: pb::LetterKind::Suspension as i32,
+        recipient: pb::DossierRole::Debtor as i32,
+        issued_on: Some(date_to_pb(casework::today())),
+        dispatch: None,
+        content: Some(pb::letter_request::Content::Suspension(
+            pb::SuspensionNotice {
+                effective_from: Some(date_to_pb(from)),
+                review_on: Some(date_to_pb(review)),
+                ended_plans: i32::try_from(ended_plans).unwrap_or(i32::MAX),
+            },
+        )),
+    }
 }
 
 const GRANT: &str = "GrantSuspension";

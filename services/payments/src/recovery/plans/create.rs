@@ -212,6 +212,7 @@ pub(crate) async fn create(
     let resp = pb::CreatePaymentPlanResponse {
         plan: Some(to_pb(&mut tx, &row, today).await?),
     };
+    request_plan_letter(&mut tx, resp.plan.as_ref(), today, caller).await?;
     idempotency::complete(&mut tx, METHOD, &p.key, &resp).await?;
     tx.commit().await?;
     tracing::info!(instalments = instalments.len(), "payment plan created");
@@ -265,4 +266,41 @@ fn plan_reference(p: &PlanCommand) -> String {
         .ok()
         .map(|d| d.payment_reference().to_string())
         .unwrap_or_default()
+}
+
+/// The plan's letter to the debtor, requested through the case-work feed (intake issues it
+/// in the dossier's language), attached to the plan's first dossier; as the transaction's
+/// last writes (the feed's lock is held to the commit).
+async fn request_plan_letter(
+    conn: &mut sqlx::PgConnection,
+    plan: Option<&pb::PaymentPlan>,
+    today: chrono::NaiveDate,
+    caller: &Caller,
+) -> ServiceResult<()> {
+    let Some(plan) = plan else {
+        return Ok(());
+    };
+    let Some(dossier) = plan.dossier_numbers.first() else {
+        return Ok(());
+    };
+    let letter = pb::LetterRequest {
+        kind: pb::LetterKind::PaymentPlan as i32,
+        recipient: pb::DossierRole::Debtor as i32,
+        issued_on: Some(secal_runtime::wire::date_to_pb(today)),
+        dispatch: None,
+        content: Some(pb::letter_request::Content::Plan(pb::PlanNotice {
+            plan_id: plan.plan_id.clone(),
+            start_date: plan.start_date,
+            due_day: plan.due_day,
+            instalment_amount: plan.instalment_amount.clone(),
+            instalment_count: plan.instalment_count,
+            sized_debt: plan.sized_debt.clone(),
+            seizable_amount: plan.seizable_amount.clone(),
+            payment_reference: plan.structured_reference.clone(),
+        })),
+    };
+    let subject = format!("payment-plan:{}", plan.plan_id);
+    let by = crate::casework::By::of(caller);
+    crate::casework::letters::request(conn, dossier, subject, &letter, by).await?;
+    Ok(())
 }
