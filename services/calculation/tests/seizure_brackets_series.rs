@@ -166,24 +166,8 @@ async fn the_years_added_by_0011_are_in_force_with_their_source() -> anyhow::Res
         assert!(p.source.contains(part), "{part}: {}", p.source);
     }
 
-    // Every month from 2012 through 2026 has exactly one set in force on its first day.
-    let uncovered: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT to_char(m, 'YYYY-MM'), count(l.value_id)
-         FROM generate_series(DATE '2012-01-01', DATE '2026-12-01', interval '1 month') AS m
-         LEFT JOIN calculation.reference_live l
-             ON l.validity @> m::date
-             AND l.series_id = (SELECT id FROM calculation.reference_series
-                                WHERE kind = 'seizure_brackets' AND key = '')
-         GROUP BY m
-         HAVING count(l.value_id) <> 1
-         ORDER BY m",
-    )
-    .fetch_all(&admin)
-    .await?;
-    assert!(
-        uncovered.is_empty(),
-        "months without exactly one set: {uncovered:?}"
-    );
+    // That every month from 2012 through 2026 has exactly one set in force is checked once,
+    // over gRPC: tests/e2e_calculation_income.rs, every_month_from_2012_through_2026_….
 
     // The addition is audited like the rows of 0010.
     let audited: i64 = sqlx::query_scalar(
