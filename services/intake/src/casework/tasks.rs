@@ -279,26 +279,7 @@ pub(crate) async fn close_as(
     action: &str,
     by: Stamp<'_>,
 ) -> ServiceResult<()> {
-    let kinds: Vec<&str> = kinds.iter().map(|k| k.db()).collect();
-    sqlx::query(
-        "WITH closed AS (
-             UPDATE tasks SET closed_by = $3, closed_via = $4, closed_at = now(),
-                              closed_by_action = $5
-              WHERE kind = ANY($1) AND subject = $2 AND closed_at IS NULL
-              RETURNING id, owner_agent_id, team)
-         INSERT INTO task_events (task_id, sequence, kind, owner_agent_id, team, note, actor, via)
-         SELECT c.id, (SELECT max(e.sequence) + 1 FROM task_events e WHERE e.task_id = c.id),
-                'CLOSED', c.owner_agent_id, c.team, 'resolved by ' || $5, $3, $4
-           FROM closed c",
-    )
-    .bind(&kinds)
-    .bind(subject.key())
-    .bind(by.actor)
-    .bind(by.via)
-    .bind(action)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    close_where(conn, kinds, Closing::Subject(subject.key()), action, by).await
 }
 
 /// Closes the open tasks of these kinds about a dossier, whatever their subject.
@@ -309,22 +290,47 @@ pub(crate) async fn close_kinds_of_dossier(
     action: &str,
     caller: &Caller,
 ) -> ServiceResult<()> {
+    let closing = Closing::Dossier(dossier_id);
+    close_where(conn, kinds, closing, action, caller.into()).await
+}
+
+/// Which open tasks a closing takes: those of one subject, or every one about a dossier.
+enum Closing {
+    Subject(String),
+    Dossier(i64),
+}
+
+/// The one statement that closes tasks and writes their CLOSED events.
+async fn close_where(
+    conn: &mut PgConnection,
+    kinds: &[TaskKind],
+    closing: Closing,
+    action: &str,
+    by: Stamp<'_>,
+) -> ServiceResult<()> {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.db()).collect();
+    let (subject, dossier) = match closing {
+        Closing::Subject(s) => (Some(s), None),
+        Closing::Dossier(d) => (None, Some(d)),
+    };
     sqlx::query(
         "WITH closed AS (
-             UPDATE tasks SET closed_by = $3, closed_via = $4, closed_at = now(),
-                              closed_by_action = $5
-              WHERE dossier_id = $1 AND kind = ANY($2) AND closed_at IS NULL
+             UPDATE tasks SET closed_by = $4, closed_via = $5, closed_at = now(),
+                              closed_by_action = $6
+              WHERE kind = ANY($1) AND closed_at IS NULL
+                AND ($2::text IS NULL OR subject = $2)
+                AND ($3::bigint IS NULL OR dossier_id = $3)
               RETURNING id, owner_agent_id, team)
          INSERT INTO task_events (task_id, sequence, kind, owner_agent_id, team, note, actor, via)
          SELECT c.id, (SELECT max(e.sequence) + 1 FROM task_events e WHERE e.task_id = c.id),
-                'CLOSED', c.owner_agent_id, c.team, 'resolved by ' || $5, $3, $4
+                'CLOSED', c.owner_agent_id, c.team, 'resolved by ' || $6, $4, $5
            FROM closed c",
     )
-    .bind(dossier_id)
     .bind(&kinds)
-    .bind(&caller.actor().id)
-    .bind(caller.via())
+    .bind(subject)
+    .bind(dossier)
+    .bind(by.actor)
+    .bind(by.via)
     .bind(action)
     .execute(&mut *conn)
     .await?;
