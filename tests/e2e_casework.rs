@@ -748,7 +748,109 @@ async fn payments_conditions_reach_the_one_queue_and_close_there() -> anyhow::Re
     assert_eq!(closed.closed_by_action, "ConfirmPayoutAccountChange");
     offset_notices_go_out_before_and_after(&mut d, &number).await?;
     a_statement_is_issued_on_request(&mut d, &number).await?;
+    a_missed_instalment_is_written_to_the_debtor(&mut d, &number).await?;
     a_suspension_is_written_to_the_debtor(&mut d, &number).await
+}
+
+/// The debtor's person id in a dossier.
+async fn debtor_of(d: &mut Desk, number: &str) -> anyhow::Result<String> {
+    let get = pb::GetDossierRequest {
+        dossier: Some(pb::DossierRef {
+            id: Some(pb::dossier_ref::Id::DossierNumber(number.to_owned())),
+        }),
+    };
+    let dossier = d
+        .intake
+        .get_dossier(d.suite.request(&d.officer, get))
+        .await?;
+    Ok(dossier
+        .into_inner()
+        .dossier
+        .unwrap_or_default()
+        .parties
+        .into_iter()
+        .find(|p| p.role() == pb::DossierRole::Debtor)
+        .map(|p| p.person_id)
+        .unwrap_or_default())
+}
+
+/// A plan from January 2025 whose first two instalments were never paid: the detection
+/// of 20 February 2025 has the debtor written to, in French, with both instalments, what is
+/// unpaid, the plan's reference and 15 days from today to pay.
+async fn a_missed_instalment_is_written_to_the_debtor(
+    d: &mut Desk,
+    number: &str,
+) -> anyhow::Result<()> {
+    use secal_proto::v1::recovery_service_client::RecoveryServiceClient;
+    let debtor = debtor_of(d, number).await?;
+    let operator = d
+        .suite
+        .agent_token("agent-peeters", &[roles::PAYMENTS_OPERATOR])?;
+    let mut recovery = RecoveryServiceClient::new(d.suite.channel(Svc::Payments).await?);
+    let create = pb::CreatePaymentPlanRequest {
+        idempotency_key: key("cwp-plan"),
+        debtor_person_id: debtor,
+        dossier_numbers: vec![number.to_owned()],
+        income_month: Some(pb::YearMonth {
+            year: 2024,
+            month: 12,
+        }),
+        incomes: vec![pb::IncomeItem {
+            income_id: "w".into(),
+            kind: pb::IncomeKind::Wages as i32,
+            amount: crate::common::money("5000.00"),
+            ..Default::default()
+        }],
+        dependent_children: 0,
+        claim_kind: pb::SeizureClaimKind::Ordinary as i32,
+        start_date: date(2025, 1, 1),
+        due_day: 5,
+        ..Default::default()
+    };
+    let plan = recovery
+        .create_payment_plan(d.suite.request(&operator, create))
+        .await?
+        .into_inner()
+        .plan
+        .unwrap_or_default();
+    let detect = pb::DetectMissedPlanInstalmentsRequest {
+        idempotency_key: key("cwp-detect"),
+        as_of: date(2025, 2, 20),
+        grace_days: 0,
+    };
+    let missed = recovery
+        .detect_missed_plan_instalments(d.suite.request(&operator, detect))
+        .await?
+        .into_inner()
+        .missed;
+    assert_eq!(missed.len(), 2, "{missed:?}");
+    let letters = letters_of_kind(d, number, pb::LetterKind::PaymentPlanBreach, 1).await?;
+    assert_eq!(
+        letters[0].recipient.clone().unwrap_or_default().name,
+        "Paul Martin"
+    );
+    let text = flat(&pdf_text(&d.letter(&letters[0].letter_id).await?.pdf)?);
+    let lang = secal_letters::Language::Fr;
+    let unpaid = missed[0]
+        .unpaid
+        .clone()
+        .unwrap_or_default()
+        .amount
+        .parse()?;
+    let pay_by = chrono::Utc::now().date_naive() + chrono::Days::new(15);
+    for expected in [
+        "Non-respect de votre plan de paiement".to_owned(),
+        "Mensualité n° 1 échue le 5 janvier 2025".to_owned(),
+        "Mensualité n° 2 échue le 5 février 2025".to_owned(),
+        secal_letters::format_amount(unpaid, lang),
+        plan.plan_id.clone(),
+        plan.structured_reference.clone(),
+        secal_letters::format_date(pay_by, lang),
+    ] {
+        let expected = flat(&expected);
+        assert!(text.contains(&expected), "{expected} in {text}");
+    }
+    Ok(())
 }
 
 /// The debtor asks for a statement: the letter holds the claim account's figures.
@@ -1051,5 +1153,251 @@ async fn an_adult_childs_renewal_is_a_task_until_an_amendment_records_it() -> an
         .unwrap_or_default();
     assert_eq!(closed.state(), pb::TaskState::Closed);
     assert_eq!(closed.closed_by_action, "AmendDossier");
+    Ok(())
+}
+
+/// Waits (up to 30 s: payments' letters come through the pump) until the dossier has `n`
+/// letters of a kind; answers them, oldest first.
+async fn letters_of_kind(
+    d: &mut Desk,
+    number: &str,
+    kind: pb::LetterKind,
+    n: usize,
+) -> anyhow::Result<Vec<pb::Letter>> {
+    let mut found = Vec::new();
+    for _ in 0..300 {
+        found = d
+            .letters_of(pb::dossier_ref::Id::DossierNumber(number.to_owned()))
+            .await?
+            .into_iter()
+            .filter(|l| l.kind() == kind)
+            .collect();
+        if found.len() >= n {
+            found.reverse();
+            return Ok(found);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{} {kind:?} letters, not {n}", found.len())
+}
+
+/// The month's advances run, to its end.
+async fn run_advances(
+    d: &Desk,
+    payments: &mut secal_testkit::PaymentsClients,
+    token: &str,
+    (year, month): (i32, i32),
+) -> anyhow::Result<pb::AdvancesRun> {
+    let req = pb::RunMonthlyAdvancesRequest {
+        idempotency_key: key(&format!("adv-{year}-{month}")),
+        month: Some(pb::YearMonth { year, month }),
+        progress_every: 0,
+    };
+    let mut stream = payments
+        .advances
+        .run_monthly_advances(d.suite.request(token, req))
+        .await?
+        .into_inner();
+    let mut run = None;
+    while let Some(msg) = stream.message().await? {
+        if let Some(pb::run_monthly_advances_response::Update::Run(r)) = msg.update {
+            run = Some(r);
+        }
+    }
+    run.ok_or_else(|| anyhow::anyhow!("no final run message"))
+}
+
+/// Léa, 24, has advances while her family allowance is renewed; her renewal ran to
+/// 30 November 2026 and was not done in time. November's run pays her and her mother gets the
+/// grant; December's refuses her (renewal lapsed) and her mother gets the end, with the reason,
+/// while the renewal task is still open. Julie and Thomas, 26 and over, are never paid: no
+/// letter about them. Then the 2025 yearly statements: the debtor's and one per creditor to
+/// the applicant, each with the year's figures payments states, once whatever the reruns.
+#[tokio::test]
+async fn advances_granted_and_ended_by_the_runs_and_the_yearly_statements() -> anyhow::Result<()> {
+    let mut d = desk(&[Svc::Calculation, Svc::Payments, Svc::Intake]).await?;
+    let mut form = mother_of_three();
+    if let Some(t) = form.title.as_mut() {
+        t.indexed = false;
+    }
+    if let Some(lea) = form.creditors.iter_mut().find(|c| c.creditor_key == "c3") {
+        lea.family_allowance_entitled = true;
+        lea.entitlement_valid_until = date(2026, 11, 30);
+    }
+    let submitted = d
+        .intake
+        .submit_application(d.suite.request(&d.officer, submit("adv-1", form)))
+        .await?
+        .into_inner()
+        .dossier
+        .unwrap_or_default();
+    let id = submitted.application_id.clone();
+    let channel = d.suite.channel(Svc::Intake).await?;
+    let active = crate::form::to_active(&channel, &d.suite, &d.officer, &id, "adv").await?;
+    let number = active.dossier.unwrap_or_default().dossier_number;
+    let mut payments = secal_testkit::PaymentsClients::new(d.suite.channel(Svc::Payments).await?);
+    let operator = d
+        .suite
+        .agent_token("agent-peeters", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
+    // The dues to today, once payments has the activation (intake's relay brings it).
+    let book = pb::BookClaimAccountRequest {
+        idempotency_key: key("adv-book"),
+        dossier_number: number.clone(),
+        booked_to: None,
+    };
+    let mut booked = Err(tonic::Status::unavailable("not asked yet"));
+    for _ in 0..300 {
+        let req = d.suite.request(&operator, book.clone());
+        booked = payments.claims.book_claim_account(req).await;
+        match &booked {
+            Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::NotFound) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            _ => break,
+        }
+    }
+    booked?;
+
+    let november = run_advances(&d, &mut payments, &operator, (2026, 11)).await?;
+    let paid = |r: &pb::AdvancesRun| r.totals.as_ref().map(|t| (t.advances_paid, t.failed));
+    assert_eq!(paid(&november), Some((1, 0)), "Léa only: {november:?}");
+    let granted = letters_of_kind(&mut d, &number, pb::LetterKind::AdvancesGranted, 1).await?;
+    let to = granted[0].recipient.clone().unwrap_or_default();
+    assert_eq!(to.name, "Marie Dupont");
+    let text = flat(&pdf_text(&d.letter(&granted[0].letter_id).await?.pdf)?);
+    let amount = flat(&secal_letters::format_amount(
+        "150.00".parse()?,
+        secal_letters::Language::Fr,
+    ));
+    assert!(text.contains("Avance mensuelle pour Léa"), "{text}");
+    assert!(text.contains(&amount), "{amount} in {text}");
+    assert!(text.contains("1er novembre 2026"), "{text}");
+    assert!(
+        !text.contains("Julie") && !text.contains("Thomas"),
+        "{text}"
+    );
+
+    let december = run_advances(&d, &mut payments, &operator, (2026, 12)).await?;
+    assert_eq!(paid(&december), Some((0, 0)), "{december:?}");
+    let ended = letters_of_kind(&mut d, &number, pb::LetterKind::AdvancesEnded, 1).await?;
+    let pdf = d.letter(&ended[0].letter_id).await?.pdf;
+    let text = flat(&pdf_text(&pdf)?);
+    assert!(text.contains("1er décembre 2026"), "{text}");
+    assert!(
+        text.contains("Léa : l'enfant est majeur et la preuve semestrielle"),
+        "{text}"
+    );
+    assert!(inked_pixels(&pdf)? > 0);
+    // Her renewal was a task all along, due on the day it lapsed.
+    let renewal =
+        d.tasks(&id, false).await?.into_iter().find(|t| {
+            t.kind() == pb::TaskKind::AdultChildRenewal && t.due_on == date(2026, 11, 30)
+        });
+    assert!(renewal.is_some(), "Léa's renewal task is open");
+    // A rerun of a month requests nothing more.
+    run_advances(&d, &mut payments, &operator, (2026, 12)).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        letters_of_kind(&mut d, &number, pb::LetterKind::AdvancesEnded, 1)
+            .await?
+            .len(),
+        1
+    );
+    yearly_statements_of_2025(&mut d, &number, &mut payments, &operator).await
+}
+
+/// The 2025 statements: one to the debtor, one per creditor (four) to the applicant; the
+/// debtor's holds the year's dues as payments' statement sums them.
+async fn yearly_statements_of_2025(
+    d: &mut Desk,
+    number: &str,
+    payments: &mut secal_testkit::PaymentsClients,
+    operator: &str,
+) -> anyhow::Result<()> {
+    let run = |k: &str, year: i32| pb::IssueYearlyStatementsRequest {
+        idempotency_key: key(k),
+        year,
+        dispatch: None,
+    };
+    let this_year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    let refused = d
+        .letters
+        .issue_yearly_statements(d.suite.request(&d.officer, run("year-now", this_year)))
+        .await;
+    assert_eq!(
+        crate::common::violated_fields(&assert_code(refused, Code::InvalidArgument)),
+        ["year"]
+    );
+    let first = d
+        .letters
+        .issue_yearly_statements(d.suite.request(&d.officer, run("year-1", 2025)))
+        .await?
+        .into_inner();
+    assert_eq!(
+        (first.dossiers, first.issued, first.already_issued),
+        (1, 5, 0),
+        "{first:?}"
+    );
+    assert!(first.failed_dossier_numbers.is_empty());
+    let replay = d
+        .letters
+        .issue_yearly_statements(d.suite.request(&d.officer, run("year-1", 2025)))
+        .await?
+        .into_inner();
+    assert_eq!(replay, first);
+    let again = d
+        .letters
+        .issue_yearly_statements(d.suite.request(&d.officer, run("year-2", 2025)))
+        .await?
+        .into_inner();
+    assert_eq!((again.issued, again.already_issued), (0, 5));
+    let letters = letters_of_kind(d, number, pb::LetterKind::YearlyStatement, 5).await?;
+    let names: Vec<String> = letters
+        .iter()
+        .map(|l| l.recipient.clone().unwrap_or_default().name)
+        .collect();
+    assert_eq!(names.iter().filter(|n| *n == "Paul Martin").count(), 1);
+    assert_eq!(names.iter().filter(|n| *n == "Marie Dupont").count(), 4);
+    let statement = payments
+        .claims
+        .get_debtor_statement(d.suite.request(
+            operator,
+            pb::GetDebtorStatementRequest {
+                dossier_number: number.to_owned(),
+                as_of: date(2025, 12, 31),
+            },
+        ))
+        .await?
+        .into_inner()
+        .statement
+        .unwrap_or_default();
+    let due: rust_decimal::Decimal = statement
+        .months
+        .iter()
+        .filter(|m| m.month.is_some_and(|ym| ym.year == 2025))
+        .map(|m| {
+            m.due
+                .as_ref()
+                .and_then(|x| x.amount.parse::<rust_decimal::Decimal>().ok())
+                .unwrap_or_default()
+        })
+        .sum();
+    assert!(due > rust_decimal::Decimal::ZERO, "2025 was booked");
+    let to_debtor = letters
+        .iter()
+        .find(|l| l.recipient.clone().unwrap_or_default().name == "Paul Martin")
+        .map(|l| l.letter_id.clone())
+        .unwrap_or_default();
+    let text = flat(&pdf_text(&d.letter(&to_debtor).await?.pdf)?);
+    let due = flat(&secal_letters::format_amount(
+        due,
+        secal_letters::Language::Fr,
+    ));
+    assert!(text.contains("Relevé annuel"), "{text}");
+    assert!(
+        text.contains(&format!("Pensions échues dans l'année {due}")),
+        "{due} in {text}"
+    );
+    assert!(text.contains(&statement.structured_reference), "{text}");
     Ok(())
 }

@@ -826,14 +826,38 @@ async fn missed_instalments_and_suspension_reviews_open_and_close_their_tasks() 
     detect(&mut w, "det-1", ymd(2024, 7, 20)?).await?;
     let july = instalment(ymd(2024, 7, 5)?);
     let events = w.since(mark).await?;
-    assert_eq!(seen(&events), [opened(K::MissedPlanInstalment, &july, &d)]);
+    let breach = |on: &str, plan: &str| format!("plan-breach:{plan}/{on}");
+    assert_eq!(
+        seen(&events),
+        [
+            opened(K::MissedPlanInstalment, &july, &d),
+            requested(&breach("2024-07-20", &p.plan_id), &d),
+        ]
+    );
     check_opened(&events[0], in_days(10), in_days(0));
     assert!(events[0].summary.contains("20.10"), "{:?}", events[0]);
+    // The debtor's breach letter: the instalment, what is unpaid, 15 days to pay it (from
+    // today: the detection judged a past date), the plan's reference.
+    let letter = events[1].letter.clone().unwrap_or_default();
+    assert_eq!(letter.kind(), pb::LetterKind::PaymentPlanBreach);
+    assert_eq!(letter.recipient(), pb::DossierRole::Debtor);
+    let Some(pb::letter_request::Content::Breach(notice)) = letter.content else {
+        anyhow::bail!("a breach letter without its content: {letter:?}");
+    };
+    assert_eq!(notice.plan_id, p.plan_id);
+    assert_eq!(notice.pay_by, pb_date(in_days(15)));
+    assert_eq!(notice.payment_reference, p.structured_reference);
+    let missed: Vec<_> = notice
+        .missed
+        .iter()
+        .map(|m| (m.number, m.due_date, m.unpaid.clone()))
+        .collect();
+    assert_eq!(missed, [(2, date(2024, 7, 5), money("20.10"))]);
 
     // Paid late: the next detection finds it paid and closes its task; another detection
     // finds nothing more to say.
     pay(&mut w, "pay-2", &d, "20.10", ymd(2024, 7, 25)?).await?;
-    let mark = events[0].sequence;
+    let mark = events[1].sequence;
     detect(&mut w, "det-2", ymd(2024, 7, 30)?).await?;
     detect(&mut w, "det-3", ymd(2024, 7, 31)?).await?;
     assert_eq!(
@@ -864,6 +888,7 @@ async fn missed_instalments_and_suspension_reviews_open_and_close_their_tasks() 
         seen(&w.since(mark).await?),
         [
             opened(K::MissedPlanInstalment, &august, &d),
+            requested(&breach("2024-08-20", &p.plan_id), &d),
             closed(K::MissedPlanInstalment, &august, &d, "EndPaymentPlan"),
         ]
     );
@@ -902,13 +927,14 @@ async fn missed_instalments_and_suspension_reviews_open_and_close_their_tasks() 
         seen(&events),
         [
             opened(K::MissedPlanInstalment, &june, &d2),
+            requested(&breach("2024-06-20", &p2.plan_id), &d2),
             closed(K::MissedPlanInstalment, &june, &d2, "GrantSuspension"),
             opened(K::SuspensionReview, &subject, &d2),
             requested(&format!("suspension-letter:{suspension}"), &d2),
         ]
     );
     // The debtor's letter: the suspension's dates and the plan it ended.
-    let letter = events[3].letter.clone().unwrap_or_default();
+    let letter = events[4].letter.clone().unwrap_or_default();
     assert_eq!(letter.kind(), pb::LetterKind::Suspension);
     assert_eq!(letter.recipient(), pb::DossierRole::Debtor);
     let Some(pb::letter_request::Content::Suspension(notice)) = letter.content else {
@@ -916,8 +942,8 @@ async fn missed_instalments_and_suspension_reviews_open_and_close_their_tasks() 
     };
     assert_eq!(notice.review_on, pb_date(review_on));
     assert_eq!(notice.ended_plans, 1);
-    check_opened(&events[2], review_on, in_days(46));
-    assert!(!events[2].summary.contains(other_nn), "{:?}", events[2]);
+    check_opened(&events[3], review_on, in_days(46));
+    assert!(!events[3].summary.contains(other_nn), "{:?}", events[3]);
 
     // Continued to a next review sooner than 14 days ahead: the task closes and the next
     // one is listed at once. Lifted: it closes. Replays write nothing more.
@@ -930,7 +956,7 @@ async fn missed_instalments_and_suspension_reviews_open_and_close_their_tasks() 
         next_review_on: next.and_then(pb_date),
         note: String::new(),
     };
-    let mark = events[3].sequence;
+    let mark = events[4].sequence;
     let next = in_days(10);
     let cont = review("rev-1", O::Continue, Some(next));
     w.c.recovery

@@ -93,6 +93,8 @@ secal_runtime::grpc_service! {
         verify_letter(VerifyLetterRequest) -> VerifyLetterResponse => IntakeApi::verify_letter,
         issue_statement(IssueStatementRequest) -> IssueStatementResponse
             => IntakeApi::issue_statement,
+        issue_yearly_statements(IssueYearlyStatementsRequest) -> IssueYearlyStatementsResponse
+            => IntakeApi::issue_yearly_statements,
     }
 }
 

@@ -87,7 +87,14 @@ pub fn policy() -> AuthPolicy {
             &["ListLetters", "GetLetter", "VerifyLetter"],
             &[CASE_OFFICER, AUDITOR],
         )
-        .allow_all(&["RecordLetterDelivery", "IssueStatement"], &[CASE_OFFICER])
+        .allow_all(
+            &[
+                "RecordLetterDelivery",
+                "IssueStatement",
+                "IssueYearlyStatements",
+            ],
+            &[CASE_OFFICER],
+        )
         .and_service(work_queue_service_server::SERVICE_NAME)
         // The queue is every agent's: case officers and payments operators work its tasks.
         .allow_all(

@@ -129,11 +129,10 @@ pub(crate) fn kind_db(kind: LetterKind) -> ServiceResult<&'static str> {
         LetterKind::Suspension => "SUSPENSION",
         LetterKind::DebtorStatement => "DEBTOR_STATEMENT",
         LetterKind::CreditorStatement => "CREDITOR_STATEMENT",
-        other => {
-            return Err(ServiceError::internal(format!(
-                "no step issues {other:?} letters yet"
-            )));
-        }
+        LetterKind::AdvancesGranted => "ADVANCES_GRANTED",
+        LetterKind::AdvancesEnded => "ADVANCES_ENDED",
+        LetterKind::PaymentPlanBreach => "PAYMENT_PLAN_BREACH",
+        LetterKind::YearlyStatement => "YEARLY_STATEMENT",
     })
 }
 

@@ -93,6 +93,10 @@ impl LetterRow {
             "SUSPENSION" => K::Suspension,
             "DEBTOR_STATEMENT" => K::DebtorStatement,
             "CREDITOR_STATEMENT" => K::CreditorStatement,
+            "ADVANCES_GRANTED" => K::AdvancesGranted,
+            "ADVANCES_ENDED" => K::AdvancesEnded,
+            "PAYMENT_PLAN_BREACH" => K::PaymentPlanBreach,
+            "YEARLY_STATEMENT" => K::YearlyStatement,
             _ => K::Unspecified,
         };
         let language = match self.language.as_str() {

@@ -1,6 +1,9 @@
 //! The letters payments' steps require (its feed's LETTER_REQUESTED events), issued like the
 //! intake steps' letters: to the dossier's party as the registry names them on the issue
-//! date, in the dossier's language, the figures payments states worded here.
+//! date, in the dossier's language, the figures payments states worded here (those of the
+//! runs' letters in `run_letters`).
+
+use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -12,6 +15,7 @@ use sqlx::PgConnection;
 use super::{
     letters::{self, Dispatch, Order},
     recipient::{self, Party},
+    run_letters,
     tasks::Stamp,
     wording::{self, Label},
 };
@@ -41,6 +45,9 @@ pub(crate) async fn issue(
         pb::LetterKind::PostOffsetNotice => LetterKind::PostOffsetNotice,
         pb::LetterKind::PaymentPlan => LetterKind::PaymentPlan,
         pb::LetterKind::Suspension => LetterKind::Suspension,
+        pb::LetterKind::AdvancesGranted => LetterKind::AdvancesGranted,
+        pb::LetterKind::AdvancesEnded => LetterKind::AdvancesEnded,
+        pb::LetterKind::PaymentPlanBreach => LetterKind::PaymentPlanBreach,
         other => return Err(corrupt(e, format!("payments cannot request {other:?}"))),
     };
     let party = match request.recipient() {
@@ -58,7 +65,13 @@ pub(crate) async fn issue(
         .finish(|| dispatch)
         .map_err(|err| corrupt(e, err.message().to_owned()))?;
     let issued_on = date_of(request.issued_on.as_ref()).unwrap_or_else(|| Utc::now().date_naive());
-    let content = Content::of(e, kind, request.content.as_ref(), issued_on, lang)?;
+    let names = match kind {
+        LetterKind::AdvancesGranted | LetterKind::AdvancesEnded => {
+            run_letters::child_names(conn, row.id).await?
+        }
+        _ => Default::default(),
+    };
+    let content = Content::of(e, kind, request.content.as_ref(), issued_on, lang, &names)?;
     let order = Order {
         kind,
         party,
@@ -66,7 +79,7 @@ pub(crate) async fn issue(
         dispatch,
         facts: content.facts,
         figures: content.figures,
-        reasons: Vec::new(),
+        reasons: content.reasons,
         payment_reference: Some(content.payment_reference).filter(|r| !r.is_empty()),
         respond_by: content.respond_by,
         step: content.step,
@@ -79,6 +92,7 @@ pub(crate) async fn issue(
 struct Content {
     facts: Vec<secal_letters::Fact>,
     figures: Vec<Figure>,
+    reasons: Vec<String>,
     payment_reference: String,
     respond_by: Option<NaiveDate>,
     step: &'static str,
@@ -91,6 +105,7 @@ impl Content {
         content: Option<&pb::letter_request::Content>,
         issued_on: NaiveDate,
         lang: Language,
+        names: &HashMap<String, String>,
     ) -> ServiceResult<Self> {
         use pb::letter_request::Content as C;
         Ok(match (kind, content) {
@@ -101,6 +116,7 @@ impl Content {
                 Content {
                     facts,
                     figures,
+                    reasons: Vec::new(),
                     payment_reference: o.payment_reference.clone(),
                     // The debtor objects before the refund is paid.
                     respond_by: planned.filter(|_| pre),
@@ -114,6 +130,7 @@ impl Content {
             (LetterKind::PaymentPlan, Some(C::Plan(p))) => Content {
                 facts: plan_facts(p, lang),
                 figures: plan_figures(p, lang),
+                reasons: Vec::new(),
                 payment_reference: p.payment_reference.clone(),
                 respond_by: None,
                 step: "CreatePaymentPlan",
@@ -121,10 +138,34 @@ impl Content {
             (LetterKind::Suspension, Some(C::Suspension(s))) => Content {
                 facts: suspension_facts(s, lang),
                 figures: Vec::new(),
+                reasons: Vec::new(),
                 payment_reference: String::new(),
                 respond_by: None,
                 step: "GrantSuspension",
             },
+            (LetterKind::AdvancesGranted | LetterKind::AdvancesEnded, Some(C::Advances(a))) => {
+                let c = run_letters::advances(kind, a, names, lang)
+                    .ok_or_else(|| corrupt(e, "an advances notice without its month"))?;
+                Content {
+                    facts: c.facts,
+                    figures: c.figures,
+                    reasons: c.reasons,
+                    payment_reference: String::new(),
+                    respond_by: None,
+                    step: "RunMonthlyAdvances",
+                }
+            }
+            (LetterKind::PaymentPlanBreach, Some(C::Breach(b))) => {
+                let c = run_letters::breach(b, &wording::label(Label::PlanId, lang), lang);
+                Content {
+                    facts: c.facts,
+                    figures: c.figures,
+                    reasons: c.reasons,
+                    payment_reference: b.payment_reference.clone(),
+                    respond_by: c.pay_by.filter(|d| *d > issued_on),
+                    step: "DetectMissedPlanInstalments",
+                }
+            }
             _ => return Err(corrupt(e, format!("a {kind:?} letter without its content"))),
         })
     }

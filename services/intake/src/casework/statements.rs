@@ -76,7 +76,7 @@ impl TryFrom<&pb::IssueStatementRequest> for StatementOrder {
 }
 
 /// The statement as payments states it on the day.
-async fn fetch(
+pub(super) async fn fetch(
     feed: &Feed,
     number: &str,
     creditor: Option<Uuid>,

@@ -14,6 +14,9 @@
 //! current one is written. The transfer ids being new, the ledger skips its read-back (a
 //! duplicate would fail the batch on the unique index, never pass).
 //!
+//! When every child is done, the grants and ends of the month are noted and the applicants'
+//! letters requested (see `notices`).
+//!
 //! Dues first, then advances: the run books no debt. The claim account books each month's
 //! maintenance (RunMonthlyDues, the activation's mandate); the run reads it from the ledger in
 //! each batch's transaction and pays a child only on its month's dues, never more than the
@@ -23,6 +26,7 @@
 mod batches;
 mod children;
 mod dues;
+mod notices;
 mod store;
 
 pub use children::count_of as children_count;
@@ -362,6 +366,7 @@ pub async fn run(
     if let Some(e) = failure {
         return Err(e);
     }
+    notices::note(&pool, month, &shared.actor).await?;
     let run = store::finish(&pool, month).await?;
     tracing::info!(
         children = total,

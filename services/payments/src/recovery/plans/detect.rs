@@ -1,7 +1,9 @@
 //! DetectMissedPlanInstalments: an instalment of an active plan due before `as_of − grace`
 //! and not covered by the debtor's payments (received from the plan's start to `as_of`) is
 //! marked missed once; a later detection finds it marked and does not list it again. A plan
-//! whose every instalment is covered on `as_of` ends, completed, on that date.
+//! whose every instalment is covered on `as_of` ends, completed, on that date. A plan with
+//! instalments newly missed gets one breach letter to the debtor (through the case-work
+//! feed): what he missed and the date to pay it by, before the plan is ended.
 
 use chrono::{Days, NaiveDate};
 use secal_proto::v1 as pb;
@@ -25,6 +27,7 @@ struct ActivePlan {
     debtor_person_id: String,
     dossier_numbers: Vec<String>,
     start_date: NaiveDate,
+    structured_reference: String,
 }
 
 /// DetectMissedPlanInstalments, parsed.
@@ -90,7 +93,8 @@ pub(crate) async fn detect_missed(
     }
     // The literal status is the predicate of the partial index `payment_plans_active`.
     let plans: Vec<ActivePlan> = sqlx::query_as(concat!(
-        "SELECT id, debtor_person_id, dossier_numbers, start_date FROM payment_plans
+        "SELECT id, debtor_person_id, dossier_numbers, start_date, structured_reference
+           FROM payment_plans
          WHERE status = ",
         sql_enum!(PaymentPlanStatus::Active),
         " ORDER BY seq FOR UPDATE"
@@ -101,8 +105,12 @@ pub(crate) async fn detect_missed(
     let mut missed = Vec::new();
     let mut completed = Vec::new();
     let mut events = Vec::new();
+    let mut breaches = Vec::new();
     for plan in &plans {
         let (m, paid_up) = judge(&mut tx, plan, as_of, due_before, actor, &mut events).await?;
+        if !m.is_empty() {
+            breaches.push(breach_letter(plan, &m, as_of));
+        }
         missed.extend(m);
         if paid_up {
             completed.push(plan.id);
@@ -120,6 +128,9 @@ pub(crate) async fn detect_missed(
         .await?;
     }
     casework::write(&mut tx, events, By::of(caller)).await?;
+    for (dossier, subject, letter) in breaches {
+        casework::letters::request(&mut tx, &dossier, subject, &letter, By::of(caller)).await?;
+    }
     let resp = pb::DetectMissedPlanInstalmentsResponse {
         missed,
         // Saturates: a count past i32 cannot be told on the wire.
@@ -208,4 +219,39 @@ fn missed_instalment(
             ledger::cents_pb(unpaid).amount
         ),
     })
+}
+
+/// Days the debtor has to pay what he missed, from the detection, before the plan is ended.
+const BREACH_DAYS: u64 = 15;
+
+/// The breach letter to the debtor for a plan's newly missed instalments, attached to the
+/// plan's first dossier: (dossier, subject, request).
+fn breach_letter(
+    plan: &ActivePlan,
+    missed: &[pb::MissedPlanInstalment],
+    as_of: NaiveDate,
+) -> (String, String, pb::LetterRequest) {
+    let today = casework::today();
+    let pay_by = as_of.max(today).checked_add_days(Days::new(BREACH_DAYS));
+    let letter = pb::LetterRequest {
+        kind: pb::LetterKind::PaymentPlanBreach as i32,
+        recipient: pb::DossierRole::Debtor as i32,
+        issued_on: Some(wire::date_to_pb(today)),
+        dispatch: None,
+        content: Some(pb::letter_request::Content::Breach(pb::PlanBreachNotice {
+            plan_id: plan.id.to_string(),
+            missed: missed
+                .iter()
+                .map(|m| pb::BreachedInstalment {
+                    number: m.number,
+                    due_date: m.due_date,
+                    unpaid: m.unpaid.clone(),
+                })
+                .collect(),
+            pay_by: pay_by.map(wire::date_to_pb),
+            payment_reference: plan.structured_reference.clone(),
+        })),
+    };
+    let dossier = plan.dossier_numbers.first().cloned().unwrap_or_default();
+    (dossier, format!("plan-breach:{}/{as_of}", plan.id), letter)
 }
