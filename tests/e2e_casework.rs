@@ -1073,6 +1073,67 @@ async fn offset_notices_go_out_before_and_after(d: &mut Desk, number: &str) -> a
         pre.contains("15 janvier 2099"),
         "the date to object by: {pre}"
     );
+    an_announced_offset_cancelled_is_written_to_the_debtor(d, &mut recovery, &tax).await
+}
+
+/// A second refund is announced to the debtor, then not paid: the cancellation voids the hold
+/// and tells him nothing will be taken, with his debt as it stands.
+async fn an_announced_offset_cancelled_is_written_to_the_debtor(
+    d: &mut Desk,
+    recovery: &mut secal_proto::v1::recovery_service_client::RecoveryServiceClient<Channel>,
+    tax: &str,
+) -> anyhow::Result<()> {
+    let propose = pb::ProposeTaxRefundOffsetRequest {
+        idempotency_key: key("cwp-refund-2"),
+        refund_id: "IPP-CW-2".into(),
+        taxpayer: Some(pb::NationalNumber {
+            value: crate::form::DEBTOR.into(),
+        }),
+        refund_amount: crate::common::money("120.00"),
+        assessment_year: 2026,
+        planned_payment_date: date(2099, 2, 15),
+    };
+    let proposed = recovery
+        .propose_tax_refund_offset(d.suite.request(tax, propose))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    let number = proposed
+        .parts
+        .first()
+        .map(|p| p.dossier_number.clone())
+        .unwrap_or_default();
+    let cancel = pb::CancelTaxRefundOffsetRequest {
+        idempotency_key: key("cwp-refund-2-no"),
+        refund_id: "IPP-CW-2".into(),
+        reason: "assessment revised: no refund".into(),
+    };
+    let cancelled = recovery
+        .cancel_tax_refund_offset(d.suite.request(tax, cancel))
+        .await?
+        .into_inner()
+        .offset
+        .unwrap_or_default();
+    assert_eq!(cancelled.cancel_reason, "assessment revised: no refund");
+    let letters = letters_of_kind(d, &number, pb::LetterKind::OffsetCancelled, 1).await?;
+    assert_eq!(
+        letters[0].recipient.clone().unwrap_or_default().name,
+        "Paul Martin"
+    );
+    let text = flat(&pdf_text(&d.letter(&letters[0].letter_id).await?.pdf)?);
+    let amount = flat(&secal_letters::format_amount(
+        "120.00".parse()?,
+        secal_letters::Language::Fr,
+    ));
+    for expected in [
+        "Annulation de la compensation annoncée",
+        "IPP-CW-2",
+        &format!("Compensation annoncée, annulée {amount}"),
+        "Votre dette exigible ce jour, inchangée",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
     Ok(())
 }
 

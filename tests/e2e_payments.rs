@@ -517,6 +517,16 @@ async fn a_dossier_life_balances_to_the_hand_calculation() -> anyhow::Result<()>
         refund_id: "R-2".into(),
         reason: String::new(),
     };
+    // A reason is one parser's text: a control character is refused by name, nothing written.
+    let bad = pb::CancelTaxRefundOffsetRequest {
+        reason: "no\0refund".into(),
+        ..cancel.clone()
+    };
+    let refused = c.recovery.cancel_tax_refund_offset(c.req(bad)).await;
+    assert_eq!(
+        violated_fields(&assert_code(refused, Code::InvalidArgument)),
+        ["reason"]
+    );
     c.recovery.cancel_tax_refund_offset(c.req(cancel)).await?;
     let confirm = pb::ConfirmTaxRefundOffsetRequest {
         idempotency_key: key("tr-c1"),

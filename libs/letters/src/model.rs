@@ -70,10 +70,12 @@ pub enum LetterKind {
     CreditorStatement,
     /// To either party: the yearly statement.
     YearlyStatement,
+    /// To the debtor: the offset his pre-offset notice announced will not take place.
+    OffsetCancelled,
 }
 
 impl LetterKind {
-    pub const ALL: [LetterKind; 14] = [
+    pub const ALL: [LetterKind; 15] = [
         LetterKind::DebtorNotice,
         LetterKind::DecisionAccepted,
         LetterKind::DecisionRefused,
@@ -88,6 +90,7 @@ impl LetterKind {
         LetterKind::DebtorStatement,
         LetterKind::CreditorStatement,
         LetterKind::YearlyStatement,
+        LetterKind::OffsetCancelled,
     ];
 
     /// The kebab-case name used in template versions and file names.
@@ -107,6 +110,7 @@ impl LetterKind {
             LetterKind::DebtorStatement => "debtor-statement",
             LetterKind::CreditorStatement => "creditor-statement",
             LetterKind::YearlyStatement => "yearly-statement",
+            LetterKind::OffsetCancelled => "offset-cancelled",
         }
     }
 }

@@ -58,7 +58,7 @@ macro_rules! kind {
 /// last (checked by the tests). To release a new wording, append its number to its list;
 /// never remove one: stored letters name them.
 #[rustfmt::skip]
-static RELEASED: [[&[Source]; 3]; 14] = [
+static RELEASED: [[&[Source]; 3]; 15] = [
     kind!(DebtorNotice, "debtor-notice",             fr [1], nl [1], de [1]),
     kind!(DecisionAccepted, "decision-accepted",     fr [1], nl [1], de [1]),
     kind!(DecisionRefused, "decision-refused",       fr [1], nl [1], de [1]),
@@ -73,6 +73,7 @@ static RELEASED: [[&[Source]; 3]; 14] = [
     kind!(DebtorStatement, "debtor-statement",       fr [1], nl [1], de [1]),
     kind!(CreditorStatement, "creditor-statement",   fr [1], nl [1], de [1]),
     kind!(YearlyStatement, "yearly-statement",       fr [1], nl [1], de [1]),
+    kind!(OffsetCancelled, "offset-cancelled",       fr [1], nl [1], de [1]),
 ];
 
 /// Every released version of every kind and language, in a fixed order.

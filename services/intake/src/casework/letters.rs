@@ -133,6 +133,7 @@ pub(crate) fn kind_db(kind: LetterKind) -> ServiceResult<&'static str> {
         LetterKind::AdvancesEnded => "ADVANCES_ENDED",
         LetterKind::PaymentPlanBreach => "PAYMENT_PLAN_BREACH",
         LetterKind::YearlyStatement => "YEARLY_STATEMENT",
+        LetterKind::OffsetCancelled => "OFFSET_CANCELLED",
     })
 }
 

@@ -97,6 +97,7 @@ impl LetterRow {
             "ADVANCES_ENDED" => K::AdvancesEnded,
             "PAYMENT_PLAN_BREACH" => K::PaymentPlanBreach,
             "YEARLY_STATEMENT" => K::YearlyStatement,
+            "OFFSET_CANCELLED" => K::OffsetCancelled,
             _ => K::Unspecified,
         };
         let language = match self.language.as_str() {

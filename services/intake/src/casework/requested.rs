@@ -43,6 +43,7 @@ pub(crate) async fn issue(
     let kind = match request.kind() {
         pb::LetterKind::PreOffsetNotice => LetterKind::PreOffsetNotice,
         pb::LetterKind::PostOffsetNotice => LetterKind::PostOffsetNotice,
+        pb::LetterKind::OffsetCancelled => LetterKind::OffsetCancelled,
         pb::LetterKind::PaymentPlan => LetterKind::PaymentPlan,
         pb::LetterKind::Suspension => LetterKind::Suspension,
         pb::LetterKind::AdvancesGranted => LetterKind::AdvancesGranted,
@@ -109,6 +110,14 @@ impl Content {
     ) -> ServiceResult<Self> {
         use pb::letter_request::Content as C;
         Ok(match (kind, content) {
+            (LetterKind::OffsetCancelled, Some(C::Offset(o))) => Content {
+                facts: offset_content(o, kind, lang).0,
+                figures: cancelled_figures(o, lang),
+                reasons: Vec::new(),
+                payment_reference: o.payment_reference.clone(),
+                respond_by: None,
+                step: "CancelTaxRefundOffset",
+            },
             (LetterKind::PreOffsetNotice | LetterKind::PostOffsetNotice, Some(C::Offset(o))) => {
                 let (facts, figures) = offset_content(o, kind, lang);
                 let pre = kind == LetterKind::PreOffsetNotice;
@@ -278,4 +287,23 @@ fn offset_content(
         })
         .collect();
     (facts, figures)
+}
+
+/// A cancelled offset's figures: the refund, the part announced and not taken, the debt on
+/// the day (unchanged).
+fn cancelled_figures(o: &pb::OffsetNotice, lang: Language) -> Vec<Figure> {
+    [
+        (Label::RefundAmount, money(o.refund_amount.as_ref())),
+        (Label::AnnouncedOffset, money(o.offset_amount.as_ref())),
+        (Label::DebtNow, money(o.debt_before.as_ref())),
+    ]
+    .into_iter()
+    .filter_map(|(label, amount)| {
+        Some(Figure {
+            label: wording::label(label, lang),
+            amount: amount?,
+            explanation: wording::offset_explanation(label, lang),
+        })
+    })
+    .collect()
 }

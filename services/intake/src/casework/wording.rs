@@ -25,6 +25,8 @@ pub(crate) enum Label {
     OffsetAmount,
     DebtBefore,
     DebtAfter,
+    AnnouncedOffset,
+    DebtNow,
     PlannedOn,
     PaidOn,
     PlanId,
@@ -96,6 +98,12 @@ pub(crate) fn label(l: Label, lang: Language) -> String {
         (L::DebtAfter, Fr) => "Solde de la dette après la compensation",
         (L::DebtAfter, Nl) => "Saldo van de schuld na de compensatie",
         (L::DebtAfter, De) => "Restschuld nach der Verrechnung",
+        (L::AnnouncedOffset, Fr) => "Compensation annoncée, annulée",
+        (L::AnnouncedOffset, Nl) => "Aangekondigde verrekening, geannuleerd",
+        (L::AnnouncedOffset, De) => "Angekündigte Verrechnung, aufgehoben",
+        (L::DebtNow, Fr) => "Votre dette exigible ce jour, inchangée",
+        (L::DebtNow, Nl) => "Uw opeisbare schuld vandaag, ongewijzigd",
+        (L::DebtNow, De) => "Ihre heute fällige Schuld, unverändert",
         (L::PlannedOn, Fr) => "Date prévue du remboursement",
         (L::PlannedOn, Nl) => "Geplande datum van de teruggave",
         (L::PlannedOn, De) => "Geplantes Datum der Erstattung",
@@ -285,6 +293,30 @@ pub(crate) fn offset_explanation(l: Label, lang: Language) -> String {
         }
         (Label::DebtAfter, Language::De) => {
             "Schuld vor der Verrechnung abzüglich des verrechneten Betrags."
+        }
+        (Label::AnnouncedOffset, Language::Fr) => {
+            "Montant que le courrier précédent annonçait retenir sur le remboursement : il ne \
+             sera pas retenu."
+        }
+        (Label::AnnouncedOffset, Language::Nl) => {
+            "Bedrag dat de vorige brief aankondigde in te houden op de teruggave: het wordt \
+             niet ingehouden."
+        }
+        (Label::AnnouncedOffset, Language::De) => {
+            "Betrag, dessen Einbehaltung von der Erstattung das vorige Schreiben ankündigte: er \
+             wird nicht einbehalten."
+        }
+        (Label::DebtNow, Language::Fr) => {
+            "Dette échue et non prescrite de ce dossier (principal, intérêts et frais), au jour \
+             de l'annulation."
+        }
+        (Label::DebtNow, Language::Nl) => {
+            "Vervallen en niet-verjaarde schuld van dit dossier (hoofdsom, interesten en kosten), \
+             op de dag van de annulering."
+        }
+        (Label::DebtNow, Language::De) => {
+            "Fällige und nicht verjährte Schuld dieser Akte (Hauptsumme, Zinsen und Kosten) am \
+             Tag der Aufhebung."
         }
         (_, Language::Fr) => {
             "Part du remboursement affectée à la dette de ce dossier, au plus la dette exigible."

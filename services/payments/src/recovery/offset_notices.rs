@@ -1,6 +1,8 @@
 //! The notices of a tax-refund compensation: before it (requested with the proposal, one per
 //! dossier part; the confirmation waits until it has gone out) and after it (requested with
-//! the confirmation). Intake issues them to the debtor through the case-work feed.
+//! the confirmation), or its cancellation (requested with CancelTaxRefundOffset for the parts
+//! whose pre-offset notice was requested). Intake issues them to the debtor through the
+//! case-work feed.
 
 use chrono::NaiveDate;
 use secal_domain::DossierNumber;
@@ -88,11 +90,24 @@ pub(crate) async fn request_post(
     request(conn, n, &letter, Which::Post, by).await
 }
 
-/// Which of a part's two notices.
+/// Requests a part's cancellation notice (its pre-offset notice announced the offset); kept
+/// where the post-offset notice would be: a part has one or the other.
+pub(crate) async fn request_cancelled(
+    conn: &mut PgConnection,
+    n: &PartNotice<'_>,
+    today: NaiveDate,
+    by: By<'_>,
+) -> ServiceResult<()> {
+    let letter = notice(pb::LetterKind::OffsetCancelled, n, today, None, None);
+    request(conn, n, &letter, Which::Cancelled, by).await
+}
+
+/// Which of a part's notices: before, and after (taken, or cancelled).
 #[derive(Clone, Copy)]
 enum Which {
     Pre,
     Post,
+    Cancelled,
 }
 
 async fn request(
@@ -110,6 +125,11 @@ async fn request(
         ),
         Which::Post => (
             "post-offset-notice",
+            "UPDATE tax_refund_offset_parts SET post_notice_sequence = $3
+              WHERE refund_id = $1 AND dossier_number = $2",
+        ),
+        Which::Cancelled => (
+            "offset-cancelled",
             "UPDATE tax_refund_offset_parts SET post_notice_sequence = $3
               WHERE refund_id = $1 AND dossier_number = $2",
         ),

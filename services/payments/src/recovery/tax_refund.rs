@@ -40,6 +40,7 @@ struct Row {
     settled_by: Option<String>,
     settled_at: Option<DateTime<Utc>>,
     debtor_payment_ids: Vec<Uuid>,
+    cancel_reason: Option<String>,
 }
 
 fn hold_id(refund: &str, dossier: &str) -> String {
@@ -95,6 +96,7 @@ async fn load(
             .map(|(a, t)| stamp(a, t)),
         debtor_payment_ids: r.debtor_payment_ids.iter().map(Uuid::to_string).collect(),
         pre_offset_notices_sent: offset_notices::pre_notices_sent(conn, &r.refund_id).await?,
+        cancel_reason: r.cancel_reason.unwrap_or_default(),
     }))
 }
 
@@ -380,6 +382,8 @@ async fn record_proposal(
 struct SettleCommand {
     refund: String,
     paid_on: Option<NaiveDate>,
+    /// Cancellation: the reason given.
+    reason: Option<String>,
 }
 
 impl TryFrom<&pb::ConfirmTaxRefundOffsetRequest> for SettleCommand {
@@ -394,6 +398,7 @@ impl TryFrom<&pb::ConfirmTaxRefundOffsetRequest> for SettleCommand {
             Some(SettleCommand {
                 refund: refund?,
                 paid_on: Some(paid_on?),
+                reason: None,
             })
         })
     }
@@ -406,10 +411,14 @@ impl TryFrom<&pb::CancelTaxRefundOffsetRequest> for SettleCommand {
         let mut v = Violations::new();
         v.idempotency_key(r.idempotency_key.as_ref());
         let refund = v.take_all(refund_id(&r.refund_id));
+        let reason = v
+            .take(wire::optional_text("reason", &r.reason, wire::NOTE))
+            .flatten();
         v.finish(|| {
             Some(SettleCommand {
                 refund: refund?,
                 paid_on: None,
+                reason,
             })
         })
     }
@@ -448,7 +457,11 @@ async fn settle(
     caller: &Caller,
     c: SettleCommand,
 ) -> ServiceResult<pb::TaxRefundOffset> {
-    let SettleCommand { refund, paid_on } = c;
+    let SettleCommand {
+        refund,
+        paid_on,
+        reason,
+    } = c;
     let actor = &caller.actor().id;
     let wanted = if paid_on.is_some() {
         S::Confirmed
@@ -500,23 +513,22 @@ async fn settle(
                     &hold,
                     &format!("{hold}/void"),
                     Settle::Void,
-                    "refund not offset",
+                    reason.as_deref().unwrap_or("refund not offset"),
                 )
                 .await?;
             }
         }
         tx.touch_dossier(d);
     }
-    sqlx::query("UPDATE tax_refund_offsets SET state = $2, settled_by = $3, settled_at = now(), debtor_payment_ids = $4 WHERE refund_id = $1")
+    sqlx::query("UPDATE tax_refund_offsets SET state = $2, settled_by = $3, settled_at = now(), debtor_payment_ids = $4, cancel_reason = $5 WHERE refund_id = $1")
         .bind(&refund)
         .bind(wanted as i16)
         .bind(actor)
         .bind(&payment_ids)
+        .bind(&reason)
         .execute(&mut *tx)
         .await?;
-    if let Some(paid_on) = paid_on {
-        request_post_notices(&mut tx, caller, &refund, &parts, paid_on).await?;
-    }
+    request_post_notices(&mut tx, caller, &refund, &parts, paid_on).await?;
     let out = load(&mut tx, &refund)
         .await?
         .ok_or_else(|| ServiceError::not_found("offset"))?;
@@ -524,14 +536,16 @@ async fn settle(
     Ok(out)
 }
 
-/// After the refund was paid: each part's post-offset notice (what was taken, what is left),
-/// requested last (the case-work feed's lock is held to the commit).
+/// After the refund was paid (`Some(paid_on)`): each part's post-offset notice (what was
+/// taken, what is left); after a cancellation (`None`): each announced part's cancellation
+/// notice (the debt unchanged). Requested last (the case-work feed's lock is held to the
+/// commit).
 async fn request_post_notices(
     conn: &mut PgConnection,
     caller: &Caller,
     refund: &str,
     parts: &[(String, i64)],
-    paid_on: NaiveDate,
+    paid_on: Option<NaiveDate>,
 ) -> ServiceResult<()> {
     let (year, refund_cents): (i32, i64) = sqlx::query_as(
         "SELECT assessment_year, refund_cents FROM tax_refund_offsets WHERE refund_id = $1",
@@ -540,19 +554,35 @@ async fn request_post_notices(
     .fetch_one(&mut *conn)
     .await?;
     let today = Utc::now().date_naive();
+    let announced: Vec<String> = sqlx::query_scalar(
+        "SELECT dossier_number FROM tax_refund_offset_parts
+          WHERE refund_id = $1 AND pre_notice_sequence IS NOT NULL",
+    )
+    .bind(refund)
+    .fetch_all(&mut *conn)
+    .await?;
     for (dossier, cents) in parts {
-        // The debt before the offset: what is offsettable now, plus what this offset took.
-        let debt_after = offsettable(conn, dossier, today).await?;
-        let notice = offset_notices::PartNotice {
+        let now = offsettable(conn, dossier, today).await?;
+        let by = casework::By::of(caller);
+        let mut notice = offset_notices::PartNotice {
             refund,
             assessment_year: year,
             refund_cents,
             dossier,
             offset_cents: *cents,
-            debt_before_cents: debt_after + cents,
+            debt_before_cents: now,
         };
-        let by = casework::By::of(caller);
-        offset_notices::request_post(conn, &notice, today, paid_on, by).await?;
+        match paid_on {
+            Some(paid_on) => {
+                // The debt before the offset: what is offsettable now, plus what it took.
+                notice.debt_before_cents = now + cents;
+                offset_notices::request_post(conn, &notice, today, paid_on, by).await?;
+            }
+            None if announced.contains(dossier) => {
+                offset_notices::request_cancelled(conn, &notice, today, by).await?;
+            }
+            None => {}
+        }
     }
     Ok(())
 }
