@@ -525,10 +525,10 @@ fn judge(case: &Case, answer: &Result<Vec<u8>, Status>, method: &MethodDescripto
 /// down: more gaps than listed fail the walk, naming each. Every text of every request is held
 /// to the widest limit by the RPC shape (`syntax::texts_beyond_every_limit`), and a batch
 /// RPC's answer that names the field for its item counts as naming it (`ComputeAdvances`).
-/// Left: `LookUpIncomes` judges its access rules first — the walk's request has no lawful
-/// purpose, so each malformed date, month or source is refused PERMISSION_DENIED (and logged
-/// as such) before it is read.
-const KNOWN_GAPS: &[(&str, usize)] = &[("DataExchangeService/LookUpIncomes", 17)];
+/// None is left: `LookUpIncomes` parses its request before its access rules (the refusal of a
+/// malformed look-up is logged like a rule's), so the walk's purpose-less requests are refused
+/// for their malformed dates, months, sources and purpose, naming each.
+const KNOWN_GAPS: &[(&str, usize)] = &[];
 
 /// The tables an RPC may write to when it refuses: data-exchange logs every look-up attempt
 /// whose text can be recorded, granted or refused (its access log and signed head).

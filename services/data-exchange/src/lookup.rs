@@ -1,4 +1,4 @@
-//! LookUpIncomes: validate, apply the access rules, log, ask the sources, log what they
+//! LookUpIncomes: parse, apply the access rules, log, ask the sources, log what they
 //! answered, answer. Every attempt whose text can be recorded, granted or refused, is logged
 //! before the answer leaves, and a granted one before any source is asked.
 
@@ -44,13 +44,17 @@ struct Allowed {
 /// A refused look-up: the rule the log names, and the error the caller gets.
 type Refused = (&'static str, ServiceError);
 
-/// The request's own fields, every offending one reported at once. Parsed after the caller,
-/// purpose and subject rules (see `authorise`); a refusal here is logged like theirs.
+/// The request's own fields, every offending one reported at once: parsed with its text,
+/// before the access rules (a malformed request is refused INVALID_ARGUMENT naming each field,
+/// whoever asks it and for whatever purpose), and the refusal logged like a rule's.
 impl TryFrom<&pb::LookUpIncomesRequest> for Asked {
     type Error = ServiceError;
 
     fn try_from(req: &pb::LookUpIncomesRequest) -> ServiceResult<Self> {
         let mut violations = Violations::new();
+        // Unspecified is the purpose rule's to refuse (PURPOSE_REQUIRED); a number the
+        // contract does not declare is malformed.
+        violations.take(wire::optional_enum::<LookupPurpose>("purpose", req.purpose));
         let sources = sources_asked(&req.sources, &mut violations);
         match req.application_id.trim() {
             "" if req
@@ -396,7 +400,14 @@ impl DataExchangeApi {
         let text = Text::try_from(&req)?;
         let mut entry = base_entry(self, caller, &req, text);
         let span = tracing::Span::current();
-        let allowed = match self.authorise(caller, &req, &mut entry, &span).await {
+        let asked = match Asked::try_from(&req) {
+            Ok(asked) => asked,
+            Err(e) => {
+                span.record("outcome", "refused");
+                return Err(self.refused(entry, "INVALID_ARGUMENT", e).await);
+            }
+        };
+        let allowed = match self.authorise(caller, &req, asked, &mut entry, &span).await {
             Ok(allowed) => allowed,
             Err((rule, status)) => return Err(self.refused(entry, rule, status).await),
         };
@@ -413,20 +424,19 @@ impl DataExchangeApi {
         answer(&allowed.subject, results, &digest, sequence)
     }
 
-    /// The access rules in AccessRule order (the first that fails refuses), with the request's
-    /// own validity checked between rules 4 and 5, so that intake is never asked about a
-    /// malformed request. Records in `entry`, refused or not, the sources asked and the volume
-    /// flag.
+    /// The access rules in AccessRule order (the first that fails refuses), on a well-formed
+    /// request (intake is never asked about a malformed one). Records in `entry`, refused or
+    /// not, the sources asked and the volume flag.
     async fn authorise(
         &self,
         caller: &Caller,
         req: &pb::LookUpIncomesRequest,
+        asked: Asked,
         entry: &mut Entry,
         span: &tracing::Span,
     ) -> Result<Allowed, Refused> {
         let subject = rules::caller_purpose_subject(caller, req.purpose, req.subject.as_ref())
             .map_err(|r| refusal(span, r))?;
-        let asked = Asked::try_from(req).map_err(|e| ("INVALID_ARGUMENT", e))?;
         entry.sources = asked
             .sources
             .iter()
