@@ -12,16 +12,29 @@ use super::{Child, Outcome};
 use crate::db_enum::sql_enum;
 use crate::ledger::AccountKind as K;
 
+/// The code crediting a child's claim with the month's due (`Effect::Due` booked).
+const RECOGNISED: TransferCode = TransferCode::DebtRecognition;
+/// The code debiting the claim to the debtor's principal (`Effect::Due` reversed; the SQL
+/// names the principal's kind).
+const CORRECTED: TransferCode = TransferCode::Correction;
+/// The codes debiting the claim by what is no longer the creditor's to be paid: SECAL's
+/// advance (`Effect::Advanced`) and the creditor's share of debtor money
+/// (`Effect::PaidToCreditor` of a month).
+const TAKEN: [TransferCode; 2] = [TransferCode::Advance, TransferCode::Allocation];
+
 /// Per child of the batch that is to be paid (by its position in the batch): the creditor's
 /// open part of the month, for the children whose month is booked. A child missing from the
 /// answer has no dues booked for the month.
 ///
-/// Read as `open_debts` reads a creditor's month: due = the debt recognised on the child's
-/// claim for the month less the corrections of it; the creditor's part = due less what SECAL
-/// already stepped into (advances) and what the debtor paid the creditor (allocations). One
-/// statement for the batch, through the claim accounts' codes (one index descent per child)
-/// and the transfers' account indexes. Write-offs are left out: a month is time-barred years
-/// after its advance run.
+/// Read as `open_debts` reads a creditor's month, by the one classification of a transfer
+/// (`ledger::effect::classify`), here in SQL over the child's claim account: due = the debt
+/// recognised on it for the month (`Effect::Due` booked) less the corrections of it
+/// (`Effect::Due` reversed); the creditor's part = due less what SECAL already stepped into
+/// (`Effect::Advanced`) and what the debtor paid the creditor (`Effect::PaidToCreditor` of a
+/// month). The codes are [`RECOGNISED`], [`CORRECTED`] and [`TAKEN`], which a test ties to
+/// the classification. One statement for the batch, through the claim accounts' codes (one
+/// index descent per child) and the transfers' account indexes. Write-offs are left out: a
+/// month is time-barred years after its advance run.
 ///
 /// The batch's dossiers are locked first, shared, by their claim accounts' rows, in dossier
 /// order, until the batch commits: an allocation of a debtor payment (which locks its claim
@@ -73,10 +86,10 @@ pub async fn open_parts(
     .bind(&dossiers)
     .bind(&creditors)
     .bind(K::CreditorClaim.slug())
-    .bind(TransferCode::DebtRecognition as i16)
-    .bind(TransferCode::Correction as i16)
-    .bind(TransferCode::Advance as i16)
-    .bind(TransferCode::Allocation as i16)
+    .bind(RECOGNISED as i16)
+    .bind(CORRECTED as i16)
+    .bind(TAKEN[0] as i16)
+    .bind(TAKEN[1] as i16)
     .fetch_all(conn)
     .await?;
     // Positions are the batch's indexes, which fit a usize.
@@ -111,6 +124,49 @@ pub fn settle(month: YearMonth, outcome: &Outcome, open: Option<i64>) -> Outcome
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::effect::{Effect, Side, classify};
+
+    /// What the statement of `open_parts` adds to the open part of the month of the creditor
+    /// whose claim is on `side` of a transfer of the month.
+    fn counted_by_sql(code: TransferCode, debit: K, credit: K, side: Side) -> i64 {
+        let claim = side.pick(debit, credit) == K::CreditorClaim;
+        match side {
+            Side::Credit if claim && code == RECOGNISED => 1,
+            Side::Debit if claim && code == CORRECTED && credit == K::DebtorPrincipal => -1,
+            Side::Debit if claim && TAKEN.contains(&code) => -1,
+            _ => 0,
+        }
+    }
+
+    /// The same, as the classification says (the creditor's part of `open_debts`, write-offs
+    /// aside).
+    fn counted_by_classification(code: TransferCode, debit: K, credit: K, side: Side) -> i64 {
+        let effect = classify(code, debit, credit, true);
+        if effect.creditor() != Some(side) {
+            return 0;
+        }
+        match effect {
+            Effect::Due { sign, .. } => sign.factor(),
+            Effect::Advanced { .. } | Effect::PaidToCreditor { month: true, .. } => -1,
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn the_sql_codes_follow_the_classification() {
+        let kinds = || (1..=14).filter_map(K::from_i16);
+        for code in (0..=12).filter_map(|c| TransferCode::try_from(c).ok()) {
+            for (debit, credit) in kinds().flat_map(|d| kinds().map(move |c| (d, c))) {
+                for side in [Side::Debit, Side::Credit] {
+                    assert_eq!(
+                        counted_by_sql(code, debit, credit, side),
+                        counted_by_classification(code, debit, credit, side),
+                        "{code:?} {debit:?} -> {credit:?}, the creditor on the {side:?} side"
+                    );
+                }
+            }
+        }
+    }
 
     fn may() -> YearMonth {
         YearMonth::new(2026, 5).unwrap()

@@ -8,7 +8,8 @@ use secal_proto::v1::{self as pb, TransferCode};
 use secal_rules::allocation::Target;
 use sqlx::PgConnection;
 
-use crate::ledger::{AccountKind as K, LedgerError};
+use crate::ledger::LedgerError;
+use crate::ledger::effect::{Effect, classify_stored};
 
 /// A figure the claim account books, per creditor and month (the fee per month only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,37 +77,30 @@ pub(crate) async fn read(conn: &mut PgConnection, dossier: &str) -> Result<Booke
     Ok(booked)
 }
 
-/// Which component a transfer books, for whom, with which sign.
+/// Which component a transfer books, for whom, with which sign: the claim account's figures
+/// of the one classification of a transfer (`ledger::effect`).
 fn effect(r: &Row) -> Option<(Component, String, i64)> {
-    let is = |kind: i16, k: K| kind == k as i16;
-    let party = |p: &Option<String>| p.clone().unwrap_or_default();
     let code = TransferCode::try_from(i32::from(r.code)).ok()?;
-    let (d, c) = (r.debit_kind, r.credit_kind);
-    Some(match code {
-        TransferCode::DebtRecognition if is(c, K::CreditorClaim) => {
-            (Component::Due, party(&r.credit_party), 1)
-        }
-        TransferCode::Interest if is(c, K::CreditorClaim) => {
-            (Component::Interest, party(&r.credit_party), 1)
-        }
-        TransferCode::Surcharge if is(d, K::DebtorSurcharge) => (Component::Fee, String::new(), 1),
-        TransferCode::WriteOff if is(d, K::DebtorTimeBarred) => {
-            (Component::TimeBarred, party(&r.debit_party), 1)
-        }
-        TransferCode::Correction if is(d, K::CreditorClaim) && is(c, K::DebtorPrincipal) => {
-            (Component::Due, party(&r.debit_party), -1)
-        }
-        TransferCode::Correction if is(d, K::CreditorClaim) && is(c, K::DebtorInterest) => {
-            (Component::Interest, party(&r.debit_party), -1)
-        }
-        TransferCode::Correction if is(d, K::FeeIncome) && is(c, K::DebtorSurcharge) => {
-            (Component::Fee, String::new(), -1)
-        }
-        TransferCode::Correction if is(d, K::DebtorPrincipal) && is(c, K::DebtorTimeBarred) => {
-            (Component::TimeBarred, party(&r.credit_party), -1)
-        }
-        _ => return None,
-    })
+    let effect = classify_stored(code, r.debit_kind, r.credit_kind, r.for_month.is_some());
+    let (component, sign) = match effect {
+        Effect::Due { sign, .. } => (Component::Due, sign),
+        Effect::Interest { sign, .. } => (Component::Interest, sign),
+        Effect::Fee { sign } => (Component::Fee, sign),
+        Effect::TimeBarred { sign, .. } => (Component::TimeBarred, sign),
+        // Advances and debtor money move what is booked; they book nothing themselves.
+        Effect::Advanced { .. }
+        | Effect::Recovered { .. }
+        | Effect::PaidToCreditor { .. }
+        | Effect::FeePaid
+        | Effect::None => return None,
+    };
+    // The fee names no creditor: its key's creditor is empty.
+    let party = effect.party(&r.debit_party, &r.credit_party);
+    Some((
+        component,
+        party.unwrap_or_default().to_owned(),
+        sign.factor(),
+    ))
 }
 
 /// The principal parts of the money the ledger allocated to the dossier, each as a payment

@@ -1,9 +1,9 @@
 //! GetDebtorStatement and GetCreditorStatement: a dossier's statement of account as of a date,
 //! read from the ledger alone. One query sums the dossier's posted transfers up to the date by
 //! the kinds and parties of their two accounts, their code and their month; the statement is
-//! then assembled in plain Rust (`assemble`), by the same reading of the transfers as
-//! `ledger::booking::open_debts` (due, advanced, recovered, paid to the creditor,
-//! time-barred, interest and fee, each with its corrections).
+//! then assembled in plain Rust (`assemble`), by the classification of a transfer that
+//! `ledger::booking::open_debts` reads too (`ledger::effect::classify`: due, advanced,
+//! recovered, paid to the creditor, time-barred, interest and fee, each with its corrections).
 
 use std::collections::BTreeMap;
 
@@ -16,7 +16,8 @@ use tonic_prost::prost::Message;
 
 use crate::api::PaymentsApi;
 use crate::ledger::booking::{Sum, transfer_sums};
-use crate::ledger::{AccountKind as K, cents_pb, month_pb};
+use crate::ledger::effect::{Effect, Sign, classify_stored};
+use crate::ledger::{cents_pb, month_pb};
 
 /// A person id as the ledger stores a party (`AccountKey::parse` allows 64 characters).
 const PERSON_ID: wire::TextLimit = wire::TextLimit {
@@ -220,59 +221,27 @@ enum Figure {
 }
 
 /// The figure a sum is, the creditor it belongs to (none for the fee) and its sign; `None`
-/// for what a statement does not show (receipts, payouts, SECAL's own funding).
+/// for what a statement does not show (receipts, payouts, SECAL's own funding). The
+/// statement's columns of the one classification of a transfer (`ledger::effect`).
 fn figure(s: &Sum) -> Option<(Figure, Option<&str>, i64)> {
-    let is = |kind: i16, k: K| kind == k as i16;
-    let debit = s.debit_party.as_deref();
-    let credit = s.credit_party.as_deref();
     let code = TransferCode::try_from(i32::from(s.code)).ok()?;
-    let f = match code {
-        TransferCode::DebtRecognition if is(s.credit_kind, K::CreditorClaim) => {
-            (Figure::Due, credit, 1)
-        }
-        TransferCode::Advance if is(s.debit_kind, K::CreditorClaim) => (Figure::Advanced, debit, 1),
-        TransferCode::Allocation if is(s.debit_kind, K::ServiceAdvanceClaim) => {
-            (Figure::Recovered, debit, 1)
-        }
+    let effect = classify_stored(code, s.debit_kind, s.credit_kind, s.for_month.is_some());
+    let (figure, sign) = match effect {
+        Effect::Due { sign, .. } => (Figure::Due, sign),
+        Effect::Advanced { .. } => (Figure::Advanced, Sign::Booked),
+        Effect::Recovered { .. } => (Figure::Recovered, Sign::Booked),
+        Effect::PaidToCreditor { month: true, .. } => (Figure::PaidToCreditor, Sign::Booked),
         // A creditor's share of an allocation names its month; interest has none
         // (`ledger::booking::allocation_transfers`).
-        TransferCode::Allocation if is(s.debit_kind, K::CreditorClaim) && s.for_month.is_some() => {
-            (Figure::PaidToCreditor, debit, 1)
-        }
-        TransferCode::Allocation if is(s.debit_kind, K::CreditorClaim) => {
-            (Figure::InterestPaid, debit, 1)
-        }
-        TransferCode::Allocation if is(s.credit_kind, K::DebtorSurcharge) => {
-            (Figure::FeePaid, None, 1)
-        }
-        TransferCode::Interest if is(s.credit_kind, K::CreditorClaim) => {
-            (Figure::Interest, credit, 1)
-        }
-        TransferCode::Surcharge if is(s.debit_kind, K::DebtorSurcharge) => (Figure::Fee, None, 1),
-        TransferCode::WriteOff if is(s.debit_kind, K::DebtorTimeBarred) => {
-            (Figure::TimeBarred, debit, 1)
-        }
-        TransferCode::Correction => return correction(s),
-        _ => return None,
+        Effect::PaidToCreditor { month: false, .. } => (Figure::InterestPaid, Sign::Booked),
+        Effect::Interest { sign, .. } => (Figure::Interest, sign),
+        Effect::Fee { sign } => (Figure::Fee, sign),
+        Effect::FeePaid => (Figure::FeePaid, Sign::Booked),
+        Effect::TimeBarred { sign, .. } => (Figure::TimeBarred, sign),
+        Effect::None => return None,
     };
-    Some(f)
-}
-
-/// A correction is the reverse of the transfer it adjusts (see `claims`' conventions).
-fn correction(s: &Sum) -> Option<(Figure, Option<&str>, i64)> {
-    let is = |kind: i16, k: K| kind == k as i16;
-    let (debit, credit) = (s.debit_party.as_deref(), s.credit_party.as_deref());
-    if is(s.debit_kind, K::CreditorClaim) && is(s.credit_kind, K::DebtorPrincipal) {
-        Some((Figure::Due, debit, -1))
-    } else if is(s.debit_kind, K::CreditorClaim) && is(s.credit_kind, K::DebtorInterest) {
-        Some((Figure::Interest, debit, -1))
-    } else if is(s.debit_kind, K::FeeIncome) && is(s.credit_kind, K::DebtorSurcharge) {
-        Some((Figure::Fee, None, -1))
-    } else if is(s.debit_kind, K::DebtorPrincipal) && is(s.credit_kind, K::DebtorTimeBarred) {
-        Some((Figure::TimeBarred, credit, -1))
-    } else {
-        None
-    }
+    let party = effect.party(&s.debit_party, &s.credit_party);
+    Some((figure, party, sign.factor()))
 }
 
 /// One month of one creditor (or of the fee), in cents.
@@ -448,6 +417,7 @@ fn assemble(sums: &[Sum], view: View<'_>) -> (BTreeMap<NaiveDate, MonthFigures>,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::AccountKind as K;
 
     const C1: &str = "child-1";
     const C2: &str = "child-2";

@@ -20,6 +20,7 @@ use secal_proto::v1::TransferCode;
 use secal_rules::allocation::{self, Line, MonthDebt, OpenDebts, Target};
 use sqlx::PgConnection;
 
+use crate::ledger::effect::{self, Effect};
 use crate::ledger::{self, AccountKey, AccountKind as K, LedgerError, NewTransfer};
 
 /// Posted transfers of a dossier of one pair of account kinds and parties, one code and one
@@ -65,115 +66,109 @@ pub(crate) async fn transfer_sums(
 /// What the debtor still owes on a dossier, per creditor and month, from posted transfers.
 pub async fn open_debts(conn: &mut PgConnection, dossier: &str) -> Result<OpenDebts, LedgerError> {
     let sums = transfer_sums(conn, dossier, None).await?;
-    // (creditor, month) -> [due, advanced, reimbursed, paid to creditor, time-barred]
-    let mut months: BTreeMap<(String, NaiveDate), [i64; 5]> = BTreeMap::new();
-    let mut interest: BTreeMap<String, i64> = BTreeMap::new();
-    let mut surcharge = 0;
-    for s in sums {
-        let code = TransferCode::try_from(i32::from(s.code)).map_err(|e| {
-            LedgerError::Db(sqlx::Error::Decode(
-                format!(
-                    "dossier {dossier}: a transfer has the unknown code {}: {e}",
-                    s.code
-                )
-                .into(),
-            ))
-        })?;
-        match debt_effect(code, &s) {
-            Effect::Month(party, i, sign) => {
-                if let (Some(p), Some(m)) = (party, s.for_month) {
-                    months.entry((p.clone(), m)).or_default()[i] += sign * s.cents;
-                }
-            }
-            // A creditor-claim account always names its creditor (`AccountKey::party`).
-            Effect::Interest(party, sign) => {
-                *interest
-                    .entry(party.clone().unwrap_or_default())
-                    .or_default() += sign * s.cents
-            }
-            Effect::Surcharge(sign) => surcharge += sign * s.cents,
-            Effect::None => {}
-        }
+    let mut tally = Tally::default();
+    for s in &sums {
+        tally.add(stored_code(dossier, s.code)?, s);
     }
-    Ok(OpenDebts {
-        months: months
-            .into_iter()
-            .map(|((creditor, month), [due, adv, reimb, paid, barred])| {
-                // A time-barred part is no longer claimable: the creditor's part first.
-                let creditor_open = (due - adv - paid).max(0);
-                let service_open = (adv - reimb).max(0);
-                let barred_creditor = barred.clamp(0, creditor_open);
-                MonthDebt {
-                    month,
-                    creditor,
-                    service_open: (service_open - (barred - barred_creditor)).max(0),
-                    creditor_open: creditor_open - barred_creditor,
-                }
-            })
-            .filter(|m| m.service_open + m.creditor_open > 0)
-            .collect(),
-        interest: interest.into_iter().filter(|(_, c)| *c > 0).collect(),
-        surcharge: surcharge.max(0),
+    Ok(tally.open_debts())
+}
+
+/// A transfer's code: one this build does not know is an error, not a debt left out.
+fn stored_code(dossier: &str, code: i16) -> Result<TransferCode, LedgerError> {
+    TransferCode::try_from(i32::from(code)).map_err(|e| {
+        LedgerError::Db(sqlx::Error::Decode(
+            format!("dossier {dossier}: a transfer has the unknown code {code}: {e}").into(),
+        ))
     })
 }
 
-/// What a sum of transfers does to the open debt.
-enum Effect<'a> {
-    /// Cell of the (creditor, month): 0 due, 1 advanced, 2 reimbursed, 3 paid to the
-    /// creditor, 4 time-barred; added with the sign.
-    Month(&'a Option<String>, usize, i64),
-    Interest(&'a Option<String>, i64),
+/// The cells of a (creditor, month) in [`Tally::months`].
+const DUE: usize = 0;
+const ADVANCED: usize = 1;
+const REIMBURSED: usize = 2;
+const PAID_TO_CREDITOR: usize = 3;
+const TIME_BARRED: usize = 4;
+
+/// The open debt as summed so far.
+#[derive(Default)]
+struct Tally {
+    /// (creditor, month) -> [due, advanced, reimbursed, paid to the creditor, time-barred]
+    months: BTreeMap<(String, NaiveDate), [i64; 5]>,
+    interest: BTreeMap<String, i64>,
+    surcharge: i64,
+}
+
+impl Tally {
+    fn add(&mut self, code: TransferCode, s: &Sum) {
+        let effect =
+            effect::classify_stored(code, s.debit_kind, s.credit_kind, s.for_month.is_some());
+        let party = effect.party(&s.debit_party, &s.credit_party);
+        match debt_of(effect) {
+            Debt::Month(cell, sign) => {
+                if let (Some(p), Some(m)) = (party, s.for_month) {
+                    self.months.entry((p.to_owned(), m)).or_default()[cell] += sign * s.cents;
+                }
+            }
+            // A creditor-claim account always names its creditor (`AccountKey::party`).
+            Debt::Interest(sign) => {
+                *self
+                    .interest
+                    .entry(party.unwrap_or_default().to_owned())
+                    .or_default() += sign * s.cents
+            }
+            Debt::Surcharge(sign) => self.surcharge += sign * s.cents,
+            Debt::None => {}
+        }
+    }
+
+    fn open_debts(self) -> OpenDebts {
+        OpenDebts {
+            months: self
+                .months
+                .into_iter()
+                .map(|((creditor, month), [due, adv, reimb, paid, barred])| {
+                    // A time-barred part is no longer claimable: the creditor's part first.
+                    let creditor_open = (due - adv - paid).max(0);
+                    let service_open = (adv - reimb).max(0);
+                    let barred_creditor = barred.clamp(0, creditor_open);
+                    MonthDebt {
+                        month,
+                        creditor,
+                        service_open: (service_open - (barred - barred_creditor)).max(0),
+                        creditor_open: creditor_open - barred_creditor,
+                    }
+                })
+                .filter(|m| m.service_open + m.creditor_open > 0)
+                .collect(),
+            interest: self.interest.into_iter().filter(|(_, c)| *c > 0).collect(),
+            surcharge: self.surcharge.max(0),
+        }
+    }
+}
+
+/// What a transfer does to the open debt, added with the sign: a cell of its creditor's
+/// month, its creditor's interest, or the fee.
+enum Debt {
+    Month(usize, i64),
+    Interest(i64),
     Surcharge(i64),
     None,
 }
 
-fn debt_effect(code: TransferCode, s: &Sum) -> Effect<'_> {
-    let is = |kind: i16, k: K| kind == k as i16;
-    match code {
-        TransferCode::DebtRecognition if is(s.credit_kind, K::CreditorClaim) => {
-            Effect::Month(&s.credit_party, 0, 1)
-        }
-        TransferCode::Advance if is(s.debit_kind, K::CreditorClaim) => {
-            Effect::Month(&s.debit_party, 1, 1)
-        }
-        TransferCode::Allocation if is(s.debit_kind, K::ServiceAdvanceClaim) => {
-            Effect::Month(&s.debit_party, 2, 1)
-        }
-        TransferCode::Allocation if is(s.debit_kind, K::CreditorClaim) && s.for_month.is_some() => {
-            Effect::Month(&s.debit_party, 3, 1)
-        }
-        TransferCode::Allocation if is(s.debit_kind, K::CreditorClaim) => {
-            Effect::Interest(&s.debit_party, -1)
-        }
-        TransferCode::Allocation if is(s.credit_kind, K::DebtorSurcharge) => Effect::Surcharge(-1),
-        TransferCode::Interest if is(s.credit_kind, K::CreditorClaim) => {
-            Effect::Interest(&s.credit_party, 1)
-        }
-        TransferCode::Surcharge if is(s.debit_kind, K::DebtorSurcharge) => Effect::Surcharge(1),
-        TransferCode::WriteOff if is(s.debit_kind, K::DebtorTimeBarred) => {
-            Effect::Month(&s.debit_party, 4, 1)
-        }
-        // The claim account's corrections reverse the transfers above.
-        TransferCode::Correction => correction_effect(s),
-        _ => Effect::None,
-    }
-}
-
-/// A correction reverses a debt recognition (claim -> principal), an interest booking
-/// (claim -> interest), a fee (fee income -> surcharge) or a write-off (time-barred ->
-/// principal).
-fn correction_effect(s: &Sum) -> Effect<'_> {
-    let is = |kind: i16, k: K| kind == k as i16;
-    if is(s.debit_kind, K::CreditorClaim) && is(s.credit_kind, K::DebtorPrincipal) {
-        Effect::Month(&s.debit_party, 0, -1)
-    } else if is(s.debit_kind, K::CreditorClaim) && is(s.credit_kind, K::DebtorInterest) {
-        Effect::Interest(&s.debit_party, -1)
-    } else if is(s.debit_kind, K::FeeIncome) && is(s.credit_kind, K::DebtorSurcharge) {
-        Effect::Surcharge(-1)
-    } else if is(s.debit_kind, K::DebtorPrincipal) && is(s.credit_kind, K::DebtorTimeBarred) {
-        Effect::Month(&s.credit_party, 4, -1)
-    } else {
-        Effect::None
+/// The open debt's reading of a transfer's [`Effect`]: what is paid lowers what is owed.
+fn debt_of(effect: Effect) -> Debt {
+    match effect {
+        Effect::Due { sign, .. } => Debt::Month(DUE, sign.factor()),
+        Effect::Advanced { .. } => Debt::Month(ADVANCED, 1),
+        Effect::Recovered { .. } => Debt::Month(REIMBURSED, 1),
+        Effect::PaidToCreditor { month: true, .. } => Debt::Month(PAID_TO_CREDITOR, 1),
+        // The creditor's share of an allocation without a month paid their interest.
+        Effect::PaidToCreditor { month: false, .. } => Debt::Interest(-1),
+        Effect::Interest { sign, .. } => Debt::Interest(sign.factor()),
+        Effect::Fee { sign } => Debt::Surcharge(sign.factor()),
+        Effect::FeePaid => Debt::Surcharge(-1),
+        Effect::TimeBarred { sign, .. } => Debt::Month(TIME_BARRED, sign.factor()),
+        Effect::None => Debt::None,
     }
 }
 

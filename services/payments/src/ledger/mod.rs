@@ -6,6 +6,7 @@
 
 pub(crate) mod booking;
 pub(crate) mod dossier_events;
+pub(crate) mod effect;
 mod error;
 mod query;
 pub(crate) mod rpcs;
