@@ -18,6 +18,7 @@ mod e2e_auth_edges;
 mod e2e_calculation_arrears;
 mod e2e_calculation_income;
 mod e2e_calculation_reference;
+mod e2e_calculation_series;
 mod e2e_casework;
 mod e2e_casework_payments;
 mod e2e_claim_account;

@@ -10,7 +10,8 @@ const HEADER: &str =
     "NM_YR|NM_MTH|MS_CPI_IDX|MS_CPI_INFL|MS_HLTH_IDX|MS_SMOOTH_IDX|MS_WTHOUT_ENE_IDX|NM_BASE_YR";
 
 /// The months migration 0003 loaded with their published figures (2013 = 100), a health index
-/// published with them, and one month on base 2004 (made up for the test). March 2019 carries
+/// published with them, and one month on base 2004 (made up for the test: March 2010, a month
+/// the migrations do not hold). March 2019 carries
 /// `march_2019` as its CPI: 108.85 is the published figure, anything else a correction.
 fn statbel_file(march_2019: &str) -> String {
     format!(
@@ -19,7 +20,7 @@ fn statbel_file(march_2019: &str) -> String {
          2016|12|103.54|2.03%|104.05|101.81|.|2013\r\n\
          2019|2|108.52|2.22%|.|.|.|2013\r\n\
          2019|3|{march_2019}|2.18%|109.04|106.52|.|2013\r\n\
-         2009|5|111.00|.|.|.|.|2004\r\n"
+         2010|3|111.00|.|.|.|.|2004\r\n"
     )
 }
 
@@ -89,7 +90,7 @@ async fn a_dry_run_shows_the_one_corrected_month_and_the_import_supersedes_only_
             (cpi, s("2019-02"), unchanged, s("108.52"), s("108.52")),
             (cpi, s("2019-03"), changed, s("108.85"), s("108.86")),
             (health, s("2019-03"), unchanged, s("109.04"), s("109.04")),
-            (cpi, s("2009-05/2004"), new, s(""), s("111.00")),
+            (cpi, s("2010-03/2004"), new, s(""), s("111.00")),
         ]
     );
     assert_eq!(
@@ -115,7 +116,7 @@ async fn a_dry_run_shows_the_one_corrected_month_and_the_import_supersedes_only_
         .filter(|d| !d.written_reference_value_id.is_empty())
         .map(|d| d.key.as_str())
         .collect();
-    assert_eq!(written, ["2019-03", "2009-05/2004"]);
+    assert_eq!(written, ["2019-03", "2010-03/2004"]);
     assert_eq!(c.row_counts().await?, (before.0 + 2, before.1 + 2));
 
     let march = c.get(ReferenceKind::Cpi, "2019-03", (2019, 3, 15)).await?;
@@ -242,8 +243,8 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
                 pb::CpiIndexation {
                     base_amount: money("200.00"),
                     base_month: Some(pb::YearMonth {
-                        year: 2009,
-                        month: 5,
+                        year: 2010,
+                        month: 3,
                     }),
                     first_adjustment_month: Some(pb::YearMonth {
                         year: 2010,
@@ -257,7 +258,7 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
             month: month.1,
         }),
     };
-    // Adjusted in April 2019 on March 2019 (108.85, 2013 = 100); May 2009 is on base 2004
+    // Adjusted in April 2019 on March 2019 (108.85, 2013 = 100); March 2010 is on base 2004
     // only: 111.00 × 0.8170 (Statbel, cpi:2004:2013) = 90.687; 200 × 108.85 ÷ 90.687 =
     // 240.056…
     let calc = c
@@ -277,7 +278,7 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
         .collect();
     assert!(
         detail.iter().any(|d| d.contains(
-            "CPI 2009-05 111 (2004 = 100) × 0.817 (linking coefficient cpi:2004:2013) = 90.687 (2013 = 100)"
+            "CPI 2010-03 111 (2004 = 100) × 0.817 (linking coefficient cpi:2004:2013) = 90.687 (2013 = 100)"
         )),
         "{detail:?}"
     );
@@ -286,7 +287,7 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
         .iter()
         .map(|v| v.key.as_str())
         .collect();
-    for key in ["2019-03", "2009-05/2004", "cpi:2004:2013"] {
+    for key in ["2019-03", "2010-03/2004", "cpi:2004:2013"] {
         assert!(cited.contains(&key), "{cited:?}");
     }
 
