@@ -488,3 +488,51 @@ async fn forms_stored_as_json_before_the_bytes_still_read() -> anyhow::Result<()
     assert_eq!(read.form, Some(older));
     Ok(())
 }
+
+/// The mandate is computed from the title — SECAL indexes the title itself (seed 002) — the
+/// case payments books on activation: a judgment of €150 a month not indexed gives 48 months
+/// (September 2003 to August 2007, the proposal being of 28 August) × 4 creditors. An indexed
+/// title whose price index is not loaded falls back to the declared table, naming the month
+/// missing.
+#[tokio::test]
+async fn the_mandate_is_computed_from_the_title_and_from_the_declared_table_only_without_it()
+-> anyhow::Result<()> {
+    let (suite, mut client, token) = setup().await?;
+    let channel = suite.channel(Svc::Intake).await?;
+    let mut plain = mother_of_three();
+    if let Some(t) = plain.title.as_mut() {
+        t.indexed = false;
+    }
+    let mut mandates = Vec::new();
+    for (k, form) in [("title-plain", plain), ("title-indexed", mother_of_three())] {
+        let d = client
+            .submit_application(suite.request(&token, submit(k, form)))
+            .await?
+            .into_inner()
+            .dossier
+            .unwrap_or_default();
+        let active = to_active(&channel, &suite, &token, &d.application_id, k).await?;
+        mandates.push(
+            active
+                .dossier
+                .unwrap_or_default()
+                .mandate
+                .unwrap_or_default(),
+        );
+    }
+    let plain = &mandates[0];
+    assert_eq!(plain.basis(), pb::MandateBasis::Title, "{plain:?}");
+    assert_eq!(plain.arrears_claimable, money("28800.00"));
+    assert!(plain.basis_note.is_empty());
+    let indexed = &mandates[1];
+    assert_eq!(indexed.basis(), pb::MandateBasis::Declared);
+    assert_eq!(
+        indexed.arrears_claimable,
+        money("28699.56"),
+        "the declared table"
+    );
+    for part in ["cpi", "2003-08"] {
+        assert!(indexed.basis_note.contains(part), "{}", indexed.basis_note);
+    }
+    Ok(())
+}

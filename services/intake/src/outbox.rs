@@ -82,8 +82,9 @@ fn parties_of(
     ))
 }
 
-/// What payments needs to act on the dossier without calling back.
-async fn snapshot(
+/// What payments needs to act on the dossier without calling back (and what the mandate's
+/// figures are computed from: the same case, `secal-case`).
+pub(crate) async fn snapshot(
     conn: &mut PgConnection,
     row: &store::DossierRow,
     dossier_number: &str,

@@ -238,8 +238,15 @@ pub(crate) fn declared_arrears_explanation(months: usize, lang: Language) -> Str
     }
 }
 
-/// How the mandate's figures were computed, as the proposal states it.
-pub(crate) fn computed_explanation(l: Label, on: &str, lang: Language) -> String {
+/// How the mandate's figures were computed, as the proposal states it: from the title
+/// (indexed by the Service), or from the declared table when the title could not be used.
+pub(crate) fn computed_explanation(
+    l: Label,
+    basis: pb::MandateBasis,
+    on: &str,
+    lang: Language,
+) -> String {
+    let title = basis == pb::MandateBasis::Title;
     match (l, lang) {
         (Label::InterestToDate, Language::Fr) => format!(
             "Intérêts au taux légal sur chaque terme impayé, depuis l'acte qui les fait courir \
@@ -252,6 +259,21 @@ pub(crate) fn computed_explanation(l: Label, on: &str, lang: Language) -> String
         (Label::InterestToDate, Language::De) => format!(
             "Zinsen zum gesetzlichen Zinssatz auf jede unbezahlte Rate, ab der Handlung, die sie \
              laufen lässt, bis zum {on}, vom Dienst berechnet."
+        ),
+        (_, Language::Fr) if title => format!(
+            "Les pensions dues selon le titre exécutoire, indexées comme il le prévoit, depuis \
+             le premier mois déclaré impayé jusqu'au {on}, sans les termes que la prescription \
+             a atteints, calculées par le Service."
+        ),
+        (_, Language::Nl) if title => format!(
+            "Het onderhoudsgeld verschuldigd volgens de uitvoerbare titel, geïndexeerd zoals \
+             die bepaalt, vanaf de eerste als onbetaald aangegeven maand tot {on}, zonder de \
+             verjaarde termijnen, berekend door de Dienst."
+        ),
+        (_, Language::De) if title => format!(
+            "Der nach dem vollstreckbaren Titel geschuldete Unterhalt, indexiert wie dieser es \
+             vorsieht, vom ersten als unbezahlt angegebenen Monat bis zum {on}, ohne die \
+             verjährten Raten, vom Dienst berechnet."
         ),
         (_, Language::Fr) => format!(
             "Les termes impayés déclarés, sans ceux que la prescription a atteints au {on}, \

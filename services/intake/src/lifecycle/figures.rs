@@ -1,12 +1,14 @@
-//! The figures of the mandate: the declared arrears (frame 4) and the acts already tried
-//! (frame 6) judged by the calculation service on the proposal date — what is not time-barred
-//! and the interest so far.
+//! The figures of the mandate: the title's amounts (indexed as it says) from the first month
+//! declared unpaid, with the acts already tried (frame 6), judged by the calculation service on
+//! the proposal date — what is not time-barred and the interest so far; the declared arrears
+//! (frame 4) when the title's amounts cannot be computed.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use secal_proto::v1 as pb;
 use secal_runtime::{Caller, wire};
+use tonic::Code;
 
 use crate::admissibility::Calculation;
 
@@ -78,15 +80,42 @@ fn arrears_case(form: &pb::ApplicationForm, title: &pb::ExecutoryTitle) -> pb::A
     }
 }
 
+/// The mandate's figures and what they were computed from.
+pub(crate) struct Figures {
+    pub response: pb::ComputeArrearsResponse,
+    pub basis: pb::MandateBasis,
+    /// Declared: why the title could not be used.
+    pub note: String,
+}
+
+fn request(case: pb::ArrearsCase, proposed_on: NaiveDate) -> pb::ComputeArrearsRequest {
+    pb::ComputeArrearsRequest {
+        arrears_case: Some(case),
+        calculation_date: Some(wire::date_to_pb(proposed_on)),
+        // The mandate keeps every step (not their wording): the figures it proposes stay
+        // traceable line by line.
+        explanation: pb::ArrearsExplanationLevel::Steps as i32,
+        ..Default::default()
+    }
+}
+
+fn failed(s: &tonic::Status) -> String {
+    format!("{:?}: {}", s.code(), s.message())
+}
+
 /// The mandate's figures, or why they could not be computed (the proposal still goes out;
-/// the history says what is missing).
+/// the history says what is missing). From the title first — the case payments books on
+/// activation (`secal-case`), SECAL indexing the title itself — and from the declared table
+/// only when the title's amounts cannot be computed (a price index not loaded, a title that
+/// does not make a case), saying why.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn compute(
     calculation: Option<&Calculation>,
     caller: &Caller,
     form: &pb::ApplicationForm,
+    snapshot: &pb::DossierSnapshot,
     proposed_on: NaiveDate,
-) -> Result<pb::ComputeArrearsResponse, String> {
+) -> Result<Figures, String> {
     let Some(calculation) = calculation else {
         return Err("no calculation service is configured".into());
     };
@@ -95,16 +124,39 @@ pub(crate) async fn compute(
     let Some(title) = &form.title else {
         return Err("the current form has no executory title".into());
     };
-    let request = pb::ComputeArrearsRequest {
-        arrears_case: Some(arrears_case(form, title)),
-        calculation_date: Some(wire::date_to_pb(proposed_on)),
-        // The mandate keeps every step (not their wording): the figures it proposes stay
-        // traceable line by line.
-        explanation: pb::ArrearsExplanationLevel::Steps as i32,
-        ..Default::default()
+    let inputs = secal_case::CaseInputs {
+        snapshot,
+        recorded_acts: Vec::new(),
+        payments: Vec::new(),
+    };
+    let why = match secal_case::build(inputs) {
+        Ok(case) => match calculation
+            .compute_arrears(caller, request(case, proposed_on))
+            .await
+        {
+            Ok(response) => {
+                return Ok(Figures {
+                    response,
+                    basis: pb::MandateBasis::Title,
+                    note: String::new(),
+                });
+            }
+            // The case is refused for what it needs (a figure, a term): the declared table
+            // still gives the applicant figures, said to be the declared ones.
+            Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::InvalidArgument) => {
+                failed(&s)
+            }
+            Err(s) => return Err(failed(&s)),
+        },
+        Err(why) => why,
     };
     calculation
-        .compute_arrears(caller, request)
+        .compute_arrears(caller, request(arrears_case(form, title), proposed_on))
         .await
-        .map_err(|s| format!("{:?}: {}", s.code(), s.message()))
+        .map(|response| Figures {
+            response,
+            basis: pb::MandateBasis::Declared,
+            note: why,
+        })
+        .map_err(|s| failed(&s))
 }

@@ -198,7 +198,15 @@ impl IntakeApi {
             let mut conn = self.pool.acquire().await?;
             let row = store::find(&mut conn, dossier, false).await?;
             let form = store::current_form(&mut conn, row.id).await?;
-            super::figures::compute(self.calculation.as_ref(), caller, &form, proposed_on).await
+            // An accepted dossier has its number; before, the step is refused below anyway.
+            match row.dossier_number.clone() {
+                Some(number) => {
+                    let snapshot = crate::outbox::snapshot(&mut conn, &row, &number).await?;
+                    let calc = self.calculation.as_ref();
+                    super::figures::compute(calc, caller, &form, &snapshot, proposed_on).await
+                }
+                None => Err("the dossier has no number yet".to_owned()),
+            }
         };
         const M: &str = "ProposeMandate";
         let (mut tx, row) = match self
@@ -217,18 +225,39 @@ impl IntakeApi {
         not_before("proposed_on", proposed_on, decided_on, "the decision")?;
         // The proposal goes out without figures when they could not be computed; the
         // history says why. An answer without totals has no figures either.
-        let (totals, explanation, note) = match figures {
-            Ok(pb::ComputeArrearsResponse {
-                totals: Some(totals),
-                explanation,
-                ..
-            }) => (Some(totals), explanation, String::new()),
+        let (totals, explanation, basis, basis_note, note) = match figures {
+            Ok(super::figures::Figures {
+                response:
+                    pb::ComputeArrearsResponse {
+                        totals: Some(totals),
+                        explanation,
+                        ..
+                    },
+                basis,
+                note,
+            }) => {
+                let history = match basis {
+                    pb::MandateBasis::Declared => {
+                        format!("figures from the declared table, not the title: {note}")
+                    }
+                    _ => String::new(),
+                };
+                (Some(totals), explanation, basis, note, history)
+            }
             Ok(_) => (
                 None,
                 None,
+                pb::MandateBasis::Unspecified,
+                String::new(),
                 "figures not computed: the calculation service answered without totals".into(),
             ),
-            Err(why) => (None, None, format!("figures not computed: {why}")),
+            Err(why) => (
+                None,
+                None,
+                pb::MandateBasis::Unspecified,
+                String::new(),
+                format!("figures not computed: {why}"),
+            ),
         };
         let (arrears_claimable, interest) =
             totals.map_or((None, None), |t| (t.claimable, t.interest));
@@ -238,6 +267,8 @@ impl IntakeApi {
             arrears_claimable,
             interest,
             explanation,
+            basis: basis as i32,
+            basis_note,
             ..Default::default()
         };
         let letter = issue_proposal_letter(&mut tx, &row, &proposal, &mandate, caller).await?;
@@ -426,7 +457,7 @@ async fn issue_proposal_letter(
         Some(secal_letters::Figure {
             label: wording::label(label, lang),
             amount,
-            explanation: wording::computed_explanation(label, &on, lang),
+            explanation: wording::computed_explanation(label, mandate.basis(), &on, lang),
         })
     })
     .collect();

@@ -1,5 +1,6 @@
 //! The children a month's run considers, read from the dossier snapshots intake sent.
 
+use secal_case::indexation_terms;
 use secal_domain::YearMonth;
 use secal_proto::v1 as pb;
 
@@ -18,41 +19,6 @@ fn ym(m: YearMonth) -> pb::YearMonth {
 
 fn before(a: &pb::YearMonth, b: &pb::YearMonth) -> bool {
     (a.year, a.month) < (b.year, b.month)
-}
-
-/// The indexation terms of an indexed title, with the defaults the form leaves implicit:
-/// the base is the CPI of the month before the judgment (intake's contract says so), and the
-/// first adjustment falls on the judgment's first anniversary month — the usual clause, and
-/// the one of the seed's worked examples (judgment of September 2003, first indexed amount
-/// September 2004). Without a title date both stay unset and the calculation refuses the case
-/// by name, so the child's item fails visibly rather than being paid on a guess.
-fn indexation_terms(title: &pb::ExecutoryTitle) -> (Option<pb::YearMonth>, Option<pb::YearMonth>) {
-    let judged = title.title_date.map(|d| pb::YearMonth {
-        year: d.year,
-        month: d.month,
-    });
-    let base = title.index_base_month.or_else(|| {
-        judged.map(|j| {
-            if j.month == 1 {
-                pb::YearMonth {
-                    year: j.year - 1,
-                    month: 12,
-                }
-            } else {
-                pb::YearMonth {
-                    year: j.year,
-                    month: j.month - 1,
-                }
-            }
-        })
-    });
-    let first = title.first_adjustment_month.or_else(|| {
-        judged.map(|j| pb::YearMonth {
-            year: j.year + 1,
-            month: j.month,
-        })
-    });
-    (base, first)
 }
 
 /// The children with advances requested. House choice: the snapshot has no separate flag for

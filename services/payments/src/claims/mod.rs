@@ -18,9 +18,11 @@ mod account_pb;
 pub(crate) mod acts;
 pub(crate) mod book;
 pub(crate) mod booked;
-pub(crate) mod case;
 pub(crate) mod dues_run;
 pub(crate) mod fast;
 pub(crate) mod statements;
 pub(crate) mod target;
 pub(crate) mod watch;
+
+/// The case built from the snapshot: one construction, shared with intake (`secal-case`).
+pub(crate) use secal_case as case;

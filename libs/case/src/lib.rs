@@ -1,7 +1,9 @@
-//! The dossier's case as the arrears rules read it (`secal.v1.ArrearsCase`), built from what
-//! payments holds: the snapshot intake sent (title, creditors, declared arrears, the acts the
-//! applicant had tried), the acts recorded since, and the payments as the ledger allocated
-//! them. Pure: the reads are in `booked`, the call to the calculation service in `book`.
+//! The dossier's case as the arrears rules read it (`secal.v1.ArrearsCase`), built from the
+//! dossier's snapshot (title, creditors, declared arrears, the acts the applicant had tried),
+//! the acts recorded since, and the payments as the ledger allocated them. One construction
+//! for the two services that compute a dossier's arrears from its title: intake's mandate
+//! proposal (no acts recorded, no payments yet) and payments' claim account (which reads the
+//! acts and allocations, and calls the calculation service). Pure.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +11,7 @@ use secal_proto::v1 as pb;
 
 /// A creditor's party id in the ledger: the person id, or the form's creditor key while the
 /// person is not registered (as the advances run names children).
-pub(crate) fn party_of(c: &pb::DossierCreditor) -> String {
+pub fn party_of(c: &pb::DossierCreditor) -> String {
     match c.person.as_ref().map(|p| p.person_id.trim()) {
         Some(id) if !id.is_empty() => id.to_owned(),
         _ => c.creditor_key.trim().to_owned(),
@@ -22,7 +24,7 @@ pub(crate) fn party_of(c: &pb::DossierCreditor) -> String {
 /// the one of the seed's worked examples (judgment of September 2003, first indexed amount
 /// September 2004). Without a title date both stay unset and the calculation refuses the case
 /// by name, so the booking fails visibly rather than on a guess.
-pub(crate) fn indexation_terms(
+pub fn indexation_terms(
     title: &pb::ExecutoryTitle,
 ) -> (Option<pb::YearMonth>, Option<pb::YearMonth>) {
     let judged = title.title_date.map(|d| pb::YearMonth {
@@ -55,7 +57,7 @@ fn key(m: &pb::YearMonth) -> (i32, i32) {
 }
 
 /// What the case is built from.
-pub(crate) struct CaseInputs<'a> {
+pub struct CaseInputs<'a> {
     pub snapshot: &'a pb::DossierSnapshot,
     /// Acts recorded after activation (ids are theirs).
     pub recorded_acts: Vec<pb::LegalAct>,
@@ -64,7 +66,7 @@ pub(crate) struct CaseInputs<'a> {
 }
 
 /// The case, or why the snapshot cannot make one.
-pub(crate) fn build(inputs: CaseInputs<'_>) -> Result<pb::ArrearsCase, String> {
+pub fn build(inputs: CaseInputs<'_>) -> Result<pb::ArrearsCase, String> {
     let s = inputs.snapshot;
     let title = s
         .title
@@ -96,10 +98,7 @@ pub(crate) fn build(inputs: CaseInputs<'_>) -> Result<pb::ArrearsCase, String> {
 }
 
 /// The acts of the application form (frame 6) the rules know, ids `form-<n>` from 1.
-pub(crate) fn form_acts(
-    s: &pb::DossierSnapshot,
-    keys: &BTreeMap<String, String>,
-) -> Vec<pb::LegalAct> {
+pub fn form_acts(s: &pb::DossierSnapshot, keys: &BTreeMap<String, String>) -> Vec<pb::LegalAct> {
     s.enforcement_attempts
         .iter()
         .enumerate()
