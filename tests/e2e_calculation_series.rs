@@ -216,3 +216,113 @@ async fn the_price_index_series_agrees_with_the_publishers_links_and_yearly_infl
     );
     Ok(())
 }
+
+fn money(m: Option<&pb::Money>) -> anyhow::Result<Decimal> {
+    Ok(m.map(|m| m.amount.as_str()).unwrap_or_default().parse()?)
+}
+
+/// A set of art. 1409 thresholds in force from a date: A, B, C, D and the child increment.
+type Brackets = (chrono::NaiveDate, [Decimal; 5]);
+
+fn brackets_of(values: &[pb::ReferenceValue]) -> anyhow::Result<Vec<Brackets>> {
+    let mut out = Vec::new();
+    for v in values {
+        let Some(pb::reference_value::StructuredValue::SeizureBrackets(b)) = &v.structured_value
+        else {
+            anyhow::bail!("a seizure_brackets value without its brackets: {v:?}");
+        };
+        let from = secal_runtime::wire::date_from_pb("valid_from", v.valid_from.as_ref())?;
+        out.push((
+            from,
+            [
+                money(b.threshold_a.as_ref())?,
+                money(b.threshold_b.as_ref())?,
+                money(b.threshold_c.as_ref())?,
+                money(b.threshold_d.as_ref())?,
+                money(b.child_increment.as_ref())?,
+            ],
+        ));
+    }
+    out.sort_by_key(|(from, _)| *from);
+    Ok(out)
+}
+
+/// The seizure thresholds: each set has its child increment; the yearly indexation never
+/// lowers them (the lowest set in force in a year — the temporary COVID-19 and energy-crisis
+/// increases are above it — is at least the year before's, but for a one-euro rounding dip:
+/// 2015's B, 1,148 after 1,149); and the advances income ceiling of 2006–2014, which the law of
+/// 21 February 2003 (art. 4 § 1, until the law of 12 May 2014) set at the top threshold with
+/// its per-child amount, equals that year's D and child increment — figures read in different
+/// publications.
+#[tokio::test]
+async fn the_seizure_thresholds_rise_and_the_old_advance_ceilings_are_their_top_amounts()
+-> anyhow::Result<()> {
+    use chrono::Datelike;
+    let suite = Suite::start(&[Svc::Calculation]).await?;
+    let mut client = CalculationServiceClient::new(suite.channel(Svc::Calculation).await?);
+    let token = suite.agent_token("agent-calc", &[roles::CALCULATION_USER])?;
+    let sets = every(&suite, &mut client, &token, ReferenceKind::SeizureBrackets).await?;
+    let live: Vec<pb::ReferenceValue> = sets
+        .into_iter()
+        .filter(|v| v.superseded_by_reference_value_id.is_empty())
+        .collect();
+    let sets = brackets_of(&live)?;
+    assert!(sets.len() >= 20, "{} sets", sets.len());
+    for (from, b) in &sets {
+        assert!(
+            b[4] > Decimal::ZERO,
+            "the set from {from} has no child increment"
+        );
+    }
+    let mut lowest: BTreeMap<i32, [Decimal; 5]> = BTreeMap::new();
+    for (from, b) in &sets {
+        let year = lowest.entry(from.year()).or_insert(*b);
+        if b[0] < year[0] {
+            *year = *b;
+        }
+    }
+    let years: Vec<(i32, [Decimal; 5])> = lowest.into_iter().collect();
+    for pair in years.windows(2) {
+        let ((y0, before), (y1, after)) = (pair[0], pair[1]);
+        for i in 0..5 {
+            assert!(
+                after[i] >= before[i] - Decimal::ONE,
+                "{y1} lowers threshold {i} from {} ({y0}) to {}",
+                before[i],
+                after[i]
+            );
+        }
+    }
+    let in_force = |kind: ReferenceKind| {
+        let (suite, token) = (&suite, &token);
+        let mut client = client.clone();
+        async move { every(suite, &mut client, token, kind).await }
+    };
+    let ceilings = in_force(ReferenceKind::ApplicantIncomeCeiling).await?;
+    let increments = in_force(ReferenceKind::ApplicantIncomeCeilingChildIncrement).await?;
+    let mut compared = 0;
+    for (from, b) in sets
+        .iter()
+        .filter(|(f, _)| (2006..=2014).contains(&f.year()))
+    {
+        let on = |values: &[pb::ReferenceValue]| -> anyhow::Result<Option<Decimal>> {
+            for v in values
+                .iter()
+                .filter(|v| v.superseded_by_reference_value_id.is_empty())
+            {
+                let f = secal_runtime::wire::date_from_pb("valid_from", v.valid_from.as_ref())?;
+                if f == *from {
+                    return Ok(Some(v.value.parse()?));
+                }
+            }
+            Ok(None)
+        };
+        let (Some(ceiling), Some(increment)) = (on(&ceilings)?, on(&increments)?) else {
+            continue;
+        };
+        assert_eq!((ceiling, increment), (b[3], b[4]), "the ceiling of {from}");
+        compared += 1;
+    }
+    assert!(compared >= 6, "{compared} years of ceilings compared");
+    Ok(())
+}

@@ -177,9 +177,9 @@ async fn a_batch_answers_every_item_and_isolates_the_bad_ones() -> anyhow::Resul
         ..child(ym(2019, 6))
     };
     let too_early = pb::AdvanceCase {
-        application_date: date(2012, 1, 5),
+        application_date: date(2011, 1, 5),
         applicant_net_monthly_income: None,
-        ..child(ym(2012, 3))
+        ..child(ym(2011, 3))
     };
     let request = pb::ComputeAdvancesRequest {
         items: vec![
@@ -187,7 +187,7 @@ async fn a_batch_answers_every_item_and_isolates_the_bad_ones() -> anyhow::Resul
             item("d1/c1/2019-07", bad),
             item("d1/c1/2021-06", child(ym(2021, 6))),
             item("d1/c1/2019-06", child(ym(2019, 6))),
-            item("d2/c1/2012-03", too_early),
+            item("d2/c1/2011-03", too_early),
         ],
         compact_explanation: true,
         ..Default::default()
@@ -206,7 +206,7 @@ async fn a_batch_answers_every_item_and_isolates_the_bad_ones() -> anyhow::Resul
             "d1/c1/2019-07",
             "d1/c1/2021-06",
             "d1/c1/2019-06",
-            "d2/c1/2012-03"
+            "d2/c1/2011-03"
         ]
     );
     let ok = results[0].assessment.as_ref();
@@ -253,13 +253,14 @@ async fn a_batch_answers_every_item_and_isolates_the_bad_ones() -> anyhow::Resul
     assert!(results[2].assessment.as_ref().is_some_and(|a| a.eligible));
     assert_eq!(results[3].violations[0].field, "items[3].item_id");
     assert_eq!(results[3].violations[0].code, "DUPLICATE_ITEM_ID");
-    // No income ceiling is loaded before 2015: that item's own missing reference.
+    // No income ceiling is loaded for 2011 (not found with a citable source): that item's own
+    // missing reference.
     let missing = &results[4].violations[0];
     assert_eq!(missing.code, "REFERENCE_VALUE_MISSING");
     assert_eq!(missing.field, "items[4].advance_case.month");
     assert_eq!(
         missing.description,
-        "no applicant_income_ceiling value in force on 2012-03-01"
+        "no applicant_income_ceiling value in force on 2011-03-01"
     );
 
     // A full monthly run: 10,000 items, every one answered, in order.
