@@ -904,24 +904,7 @@ async fn a_statement_is_issued_on_request(d: &mut Desk, number: &str) -> anyhow:
 /// GrantSuspension requests the debtor's letter; intake issues it with the review date.
 async fn a_suspension_is_written_to_the_debtor(d: &mut Desk, number: &str) -> anyhow::Result<()> {
     use secal_proto::v1::recovery_service_client::RecoveryServiceClient;
-    let get = pb::GetDossierRequest {
-        dossier: Some(pb::DossierRef {
-            id: Some(pb::dossier_ref::Id::DossierNumber(number.to_owned())),
-        }),
-    };
-    let dossier = d
-        .intake
-        .get_dossier(d.suite.request(&d.officer, get))
-        .await?;
-    let debtor = dossier
-        .into_inner()
-        .dossier
-        .unwrap_or_default()
-        .parties
-        .into_iter()
-        .find(|p| p.role() == pb::DossierRole::Debtor)
-        .map(|p| p.person_id)
-        .unwrap_or_default();
+    let debtor = debtor_of(d, number).await?;
     let operator = d
         .suite
         .agent_token("agent-peeters", &[roles::PAYMENTS_OPERATOR])?;

@@ -276,7 +276,12 @@ fn offset_content(
         let after = before.zip(offset).map(|(b, x)| (b - x).max(Decimal::ZERO));
         lines.push((Label::DebtAfter, after));
     }
-    let figures = lines
+    (facts, offset_figures(lines, lang))
+}
+
+/// An offset letter's figures, each explained; an amount the notice lacks is left out.
+fn offset_figures(lines: Vec<(Label, Option<Decimal>)>, lang: Language) -> Vec<Figure> {
+    lines
         .into_iter()
         .filter_map(|(label, amount)| {
             Some(Figure {
@@ -285,25 +290,16 @@ fn offset_content(
                 explanation: wording::offset_explanation(label, lang),
             })
         })
-        .collect();
-    (facts, figures)
+        .collect()
 }
 
 /// A cancelled offset's figures: the refund, the part announced and not taken, the debt on
 /// the day (unchanged).
 fn cancelled_figures(o: &pb::OffsetNotice, lang: Language) -> Vec<Figure> {
-    [
+    let lines = vec![
         (Label::RefundAmount, money(o.refund_amount.as_ref())),
         (Label::AnnouncedOffset, money(o.offset_amount.as_ref())),
         (Label::DebtNow, money(o.debt_before.as_ref())),
-    ]
-    .into_iter()
-    .filter_map(|(label, amount)| {
-        Some(Figure {
-            label: wording::label(label, lang),
-            amount: amount?,
-            explanation: wording::offset_explanation(label, lang),
-        })
-    })
-    .collect()
+    ];
+    offset_figures(lines, lang)
 }

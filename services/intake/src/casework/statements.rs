@@ -159,6 +159,35 @@ fn figures(s: &pb::Statement, debtor: bool, lang: Language) -> Vec<Figure> {
     out
 }
 
+/// A statement's letter (on request or yearly): to the debtor, with the payment reference, or
+/// to the applicant for a creditor's part; one fact saying when or which year.
+pub(super) fn statement_order(
+    kind: LetterKind,
+    s: &pb::Statement,
+    debtor: bool,
+    when: secal_letters::Fact,
+    figures: Vec<Figure>,
+    dispatch: &Dispatch,
+    step: &'static str,
+) -> Order {
+    Order {
+        kind,
+        party: if debtor {
+            Party::Debtor
+        } else {
+            Party::Applicant
+        },
+        issued_on: Utc::now().date_naive(),
+        dispatch: dispatch.clone(),
+        facts: vec![when],
+        figures,
+        reasons: Vec::new(),
+        payment_reference: Some(s.structured_reference.clone()).filter(|r| !r.is_empty() && debtor),
+        respond_by: None,
+        step,
+    }
+}
+
 impl IntakeApi {
     #[tracing::instrument(skip_all)]
     pub(crate) async fn issue_statement(
@@ -195,30 +224,17 @@ impl IntakeApi {
         let form = store::current_form(&mut tx, row.id).await?;
         let lang = recipient::language(&form);
         let debtor = o.creditor.is_none();
-        let order = Order {
-            kind: if debtor {
-                LetterKind::DebtorStatement
-            } else {
-                LetterKind::CreditorStatement
-            },
-            party: if debtor {
-                Party::Debtor
-            } else {
-                Party::Applicant
-            },
-            issued_on: Utc::now().date_naive(),
-            dispatch: o.dispatch.clone(),
-            facts: vec![letters::fact(
-                &wording::label(Label::AsOf, lang),
-                secal_letters::format_date(o.as_of, lang),
-            )],
-            figures: figures(&statement, debtor, lang),
-            reasons: Vec::new(),
-            payment_reference: Some(statement.structured_reference.clone())
-                .filter(|r| !r.is_empty() && debtor),
-            respond_by: None,
-            step: M,
+        let kind = if debtor {
+            LetterKind::DebtorStatement
+        } else {
+            LetterKind::CreditorStatement
         };
+        let as_of = letters::fact(
+            &wording::label(Label::AsOf, lang),
+            secal_letters::format_date(o.as_of, lang),
+        );
+        let figures = figures(&statement, debtor, lang);
+        let order = statement_order(kind, &statement, debtor, as_of, figures, &o.dispatch, M);
         let issued = letters::issue(&mut tx, &row, order, caller).await?;
         let letter = super::letters_api::letter_by_id(&mut tx, issued.public_id).await?;
         let resp = pb::IssueStatementResponse {

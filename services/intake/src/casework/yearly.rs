@@ -20,9 +20,8 @@ use uuid::Uuid;
 
 use super::{
     feed::Feed,
-    letters::{self, Dispatch, Order},
-    recipient::{self, Party},
-    statements,
+    letters::{self, Dispatch},
+    recipient, statements,
     wording_runs::{self as w, RunLabel},
 };
 use crate::{api::IntakeApi, lifecycle::finish, store};
@@ -231,26 +230,10 @@ impl IntakeApi {
         let form = store::current_form(&mut tx, row.id).await?;
         let lang = recipient::language(&form);
         let debtor = matches!(of, Of::Debtor);
-        let order = Order {
-            kind: LetterKind::YearlyStatement,
-            party: if debtor {
-                Party::Debtor
-            } else {
-                Party::Applicant
-            },
-            issued_on: Utc::now().date_naive(),
-            dispatch: o.dispatch.clone(),
-            facts: vec![letters::fact(
-                &w::label(RunLabel::Year, lang),
-                o.year.to_string(),
-            )],
-            figures: year_figures(s, o.year, debtor, lang),
-            reasons: Vec::new(),
-            payment_reference: Some(s.structured_reference.clone())
-                .filter(|r| !r.is_empty() && debtor),
-            respond_by: None,
-            step: M,
-        };
+        let year = letters::fact(&w::label(RunLabel::Year, lang), o.year.to_string());
+        let figures = year_figures(s, o.year, debtor, lang);
+        let kind = LetterKind::YearlyStatement;
+        let order = statements::statement_order(kind, s, debtor, year, figures, &o.dispatch, M);
         let issued = letters::issue(&mut tx, &row, order, caller).await?;
         sqlx::query(
             "INSERT INTO yearly_statements (year, dossier_id, statement_of, letter_id)
