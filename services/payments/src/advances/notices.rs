@@ -86,20 +86,33 @@ pub(super) async fn note(pool: &PgPool, month: YearMonth, actor: &str) -> Servic
         let subject = format!("advances-{what}:{dossier}/{month}");
         let by = By::actor(actor);
         let sequence = casework::letters::request(&mut tx, &dossier, subject, &request, by).await?;
+        // Only the children this letter names: an earlier start may have noted (and written
+        // about) others of the same dossier and month.
         sqlx::query(
             "UPDATE advance_notices SET letter_sequence = $4
-              WHERE dossier_number = $1 AND month = $2 AND kind = $3",
+              WHERE dossier_number = $1 AND month = $2 AND kind = $3 AND child = ANY($5)",
         )
         .bind(&dossier)
         .bind(month.first_day())
         .bind(kind)
         .bind(sequence)
+        .bind(request_children(&request))
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
     tracing::info!(letters = count, "advances granted and ended noted");
     Ok(count)
+}
+
+/// The children a requested advances letter names.
+fn request_children(r: &pb::LetterRequest) -> Vec<String> {
+    match &r.content {
+        Some(pb::letter_request::Content::Advances(a)) => {
+            a.children.iter().map(|c| c.child.clone()).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn child_advance(child: String, kind: i16, cents: i64, reasons: &[i16]) -> pb::ChildAdvance {
