@@ -554,14 +554,23 @@ async fn request_post_notices(
     .fetch_one(&mut *conn)
     .await?;
     let today = Utc::now().date_naive();
-    let announced: Vec<String> = sqlx::query_scalar(
-        "SELECT dossier_number FROM tax_refund_offset_parts
-          WHERE refund_id = $1 AND pre_notice_sequence IS NOT NULL",
-    )
-    .bind(refund)
-    .fetch_all(&mut *conn)
-    .await?;
+    // A cancellation writes only to the debtors of the parts a pre-offset notice announced.
+    let announced: Vec<String> = match paid_on {
+        Some(_) => Vec::new(),
+        None => {
+            sqlx::query_scalar(
+                "SELECT dossier_number FROM tax_refund_offset_parts
+                  WHERE refund_id = $1 AND pre_notice_sequence IS NOT NULL",
+            )
+            .bind(refund)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
     for (dossier, cents) in parts {
+        if paid_on.is_none() && !announced.contains(dossier) {
+            continue;
+        }
         let now = offsettable(conn, dossier, today).await?;
         let by = casework::By::of(caller);
         let mut notice = offset_notices::PartNotice {
@@ -578,10 +587,7 @@ async fn request_post_notices(
                 notice.debt_before_cents = now + cents;
                 offset_notices::request_post(conn, &notice, today, paid_on, by).await?;
             }
-            None if announced.contains(dossier) => {
-                offset_notices::request_cancelled(conn, &notice, today, by).await?;
-            }
-            None => {}
+            None => offset_notices::request_cancelled(conn, &notice, today, by).await?,
         }
     }
     Ok(())
