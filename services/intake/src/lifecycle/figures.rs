@@ -160,3 +160,35 @@ pub(crate) async fn compute(
         })
         .map_err(|s| failed(&s))
 }
+
+/// The mandate's figures as the dossier keeps them, and the history's note: what they were
+/// computed from, or why there are none (an answer without totals has no figures either).
+pub(crate) fn mandate_of(figures: Result<Figures, String>) -> (pb::Mandate, String) {
+    let figures = figures.and_then(|mut f| match f.response.totals.take() {
+        Some(totals) => Ok((f, totals)),
+        None => Err("the calculation service answered without totals".to_owned()),
+    });
+    match figures {
+        Ok((f, totals)) => {
+            let note = match f.basis {
+                pb::MandateBasis::Declared => {
+                    format!("figures from the declared table, not the title: {}", f.note)
+                }
+                _ => String::new(),
+            };
+            let mandate = pb::Mandate {
+                arrears_claimable: totals.claimable,
+                interest: totals.interest,
+                explanation: f.response.explanation,
+                basis: f.basis as i32,
+                basis_note: f.note,
+                ..Default::default()
+            };
+            (mandate, note)
+        }
+        Err(why) => (
+            pb::Mandate::default(),
+            format!("figures not computed: {why}"),
+        ),
+    }
+}

@@ -224,53 +224,10 @@ impl IntakeApi {
                 .await?;
         not_before("proposed_on", proposed_on, decided_on, "the decision")?;
         // The proposal goes out without figures when they could not be computed; the
-        // history says why. An answer without totals has no figures either.
-        let (totals, explanation, basis, basis_note, note) = match figures {
-            Ok(super::figures::Figures {
-                response:
-                    pb::ComputeArrearsResponse {
-                        totals: Some(totals),
-                        explanation,
-                        ..
-                    },
-                basis,
-                note,
-            }) => {
-                let history = match basis {
-                    pb::MandateBasis::Declared => {
-                        format!("figures from the declared table, not the title: {note}")
-                    }
-                    _ => String::new(),
-                };
-                (Some(totals), explanation, basis, note, history)
-            }
-            Ok(_) => (
-                None,
-                None,
-                pb::MandateBasis::Unspecified,
-                String::new(),
-                "figures not computed: the calculation service answered without totals".into(),
-            ),
-            Err(why) => (
-                None,
-                None,
-                pb::MandateBasis::Unspecified,
-                String::new(),
-                format!("figures not computed: {why}"),
-            ),
-        };
-        let (arrears_claimable, interest) =
-            totals.map_or((None, None), |t| (t.claimable, t.interest));
-        let mut mandate = pb::Mandate {
-            proposed_on: Some(wire::date_to_pb(proposed_on)),
-            proposal_document_key: req.proposal_document_key.trim().to_owned(),
-            arrears_claimable,
-            interest,
-            explanation,
-            basis: basis as i32,
-            basis_note,
-            ..Default::default()
-        };
+        // history says why.
+        let (mut mandate, note) = super::figures::mandate_of(figures);
+        mandate.proposed_on = Some(wire::date_to_pb(proposed_on));
+        mandate.proposal_document_key = req.proposal_document_key.trim().to_owned();
         let letter = issue_proposal_letter(&mut tx, &row, &proposal, &mandate, caller).await?;
         mandate.proposal_letter_id = letter.public_id.to_string();
         store::record_mandate(&mut tx, row.id, &mandate).await?;
