@@ -32,6 +32,8 @@ const M: &str = "IssueYearlyStatements";
 struct YearlyOrder {
     key: String,
     year: i32,
+    /// 31 December of the year: what is active then, and the statements' date.
+    year_end: NaiveDate,
     dispatch: Dispatch,
 }
 
@@ -39,20 +41,22 @@ impl YearlyOrder {
     fn parse(req: &pb::IssueYearlyStatementsRequest, today: NaiveDate) -> ServiceResult<Self> {
         let mut v = Violations::new();
         let key = v.idempotency_key(req.idempotency_key.as_ref());
-        let year = if (2004..today.year()).contains(&req.year) {
-            Some(req.year)
-        } else {
+        let year_end = (2004..today.year())
+            .contains(&req.year)
+            .then(|| NaiveDate::from_ymd_opt(req.year, 12, 31))
+            .flatten();
+        if year_end.is_none() {
             v.add(
                 "year",
                 format!("a year that has ended, 2004 to {}", today.year() - 1),
             );
-            None
-        };
+        }
         let dispatch = Dispatch::parse(&mut v, "dispatch", req.dispatch.as_ref());
         v.finish(|| {
             Some(YearlyOrder {
                 key: key?,
-                year: year?,
+                year: req.year,
+                year_end: year_end?,
                 dispatch: dispatch?,
             })
         })
@@ -118,15 +122,13 @@ impl IntakeApi {
                 "no payments service is configured: statements come from its claim accounts",
             ));
         };
-        let year_end = NaiveDate::from_ymd_opt(o.year, 12, 31)
-            .ok_or_else(|| ServiceError::internal("31 December of a checked year"))?;
         let dossiers: Vec<ActiveDossier> = sqlx::query_as(
             "SELECT id, dossier_number FROM dossiers
               WHERE dossier_number IS NOT NULL AND status IN ('ACTIVE', 'CLOSED')
                 AND active_from <= $1 AND (closed_on IS NULL OR closed_on > $1)
               ORDER BY id",
         )
-        .bind(year_end)
+        .bind(o.year_end)
         .fetch_all(&self.pool)
         .await?;
         let mut counts = Counts::default();
@@ -168,13 +170,13 @@ impl IntakeApi {
         .await?;
         let whose = std::iter::once(Of::Debtor).chain(creditors.into_iter().map(Of::Creditor));
         for of in whose {
-            if self.issued(o.year, d.id, of).await? {
+            let mut conn = self.pool.acquire().await?;
+            if issued(&mut conn, o.year, d.id, of).await? {
                 counts.already += 1;
                 continue;
             }
-            let year_end = NaiveDate::from_ymd_opt(o.year, 12, 31)
-                .ok_or_else(|| ServiceError::internal("31 December of a checked year"))?;
-            let s = statements::fetch(feed, &d.dossier_number, of.creditor(), year_end).await?;
+            drop(conn);
+            let s = statements::fetch(feed, &d.dossier_number, of.creditor(), o.year_end).await?;
             if self.issue_one(caller, o, d, of, &s).await? {
                 counts.issued += 1;
             } else {
@@ -182,18 +184,6 @@ impl IntakeApi {
             }
         }
         Ok(())
-    }
-
-    async fn issued(&self, year: i32, dossier: i64, of: Of) -> ServiceResult<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM yearly_statements
-                             WHERE year = $1 AND dossier_id = $2 AND statement_of = $3)",
-        )
-        .bind(year)
-        .bind(dossier)
-        .bind(of.key())
-        .fetch_one(&self.pool)
-        .await?)
     }
 
     /// Issues one statement with its row, unless a concurrent run did (false).
@@ -214,16 +204,7 @@ impl IntakeApi {
         .bind(of.key())
         .execute(&mut *tx)
         .await?;
-        let done: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM yearly_statements
-                             WHERE year = $1 AND dossier_id = $2 AND statement_of = $3)",
-        )
-        .bind(o.year)
-        .bind(d.id)
-        .bind(of.key())
-        .fetch_one(&mut *tx)
-        .await?;
-        if done {
+        if issued(&mut tx, o.year, d.id, of).await? {
             return Ok(false);
         }
         let row = store::find_by_id(&mut tx, d.id).await?;
@@ -248,6 +229,24 @@ impl IntakeApi {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// Whether the statement of `of` for the year was issued (by this run or an earlier one).
+async fn issued(
+    conn: &mut sqlx::PgConnection,
+    year: i32,
+    dossier: i64,
+    of: Of,
+) -> ServiceResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM yearly_statements
+                         WHERE year = $1 AND dossier_id = $2 AND statement_of = $3)",
+    )
+    .bind(year)
+    .bind(dossier)
+    .bind(of.key())
+    .fetch_one(conn)
+    .await?)
 }
 
 fn money(m: Option<&pb::Money>) -> Decimal {
