@@ -8,7 +8,7 @@
 //! A month with nothing to advance — the debtor paid the creditor, or no maintenance was due —
 //! is not an end: the right stays and the next month is paid again without a new letter.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use secal_domain::YearMonth;
 use secal_proto::v1 as pb;
@@ -72,6 +72,28 @@ pub(super) async fn note(pool: &PgPool, month: YearMonth, actor: &str) -> Servic
     .bind(&ENDING[..])
     .fetch_all(&mut *tx)
     .await?;
+    let (orders, named) = orders_of(month, noted);
+    let count = orders.len();
+    let sequences = casework::letters::request_many(&mut tx, &orders, By::actor(actor)).await?;
+    keep_sequences(&mut tx, month, &named, &sequences).await?;
+    tx.commit().await?;
+    tracing::info!(letters = count, "advances granted and ended noted");
+    Ok(count)
+}
+
+/// The children a run's letters name: dossier, child and the letter's subject, column by
+/// column (one statement ... unnest).
+#[derive(Default)]
+struct Named {
+    dossiers: Vec<String>,
+    children: Vec<String>,
+    subjects: Vec<String>,
+}
+
+/// One letter per dossier and kind, naming its children. One statement requests them all and
+/// one keeps their sequence numbers: a month's first run writes to every family whose
+/// children it pays for the first time.
+fn orders_of(month: YearMonth, noted: Vec<Noted>) -> (Vec<casework::letters::LetterOrder>, Named) {
     let mut letters: BTreeMap<(String, i16), Vec<pb::ChildAdvance>> = BTreeMap::new();
     for n in noted {
         letters
@@ -79,40 +101,46 @@ pub(super) async fn note(pool: &PgPool, month: YearMonth, actor: &str) -> Servic
             .or_default()
             .push(child_advance(n.child, n.kind, n.amount_cents, &n.reasons));
     }
-    let count = letters.len();
+    let mut orders = Vec::with_capacity(letters.len());
+    let mut named = Named::default();
     for ((dossier, kind), children) in letters {
-        let request = letter(month, kind, children);
         let what = if kind == ENDED { "ended" } else { "granted" };
         let subject = format!("advances-{what}:{dossier}/{month}");
-        let by = By::actor(actor);
-        let sequence = casework::letters::request(&mut tx, &dossier, subject, &request, by).await?;
-        // Only the children this letter names: an earlier start may have noted (and written
-        // about) others of the same dossier and month.
-        sqlx::query(
-            "UPDATE advance_notices SET letter_sequence = $4
-              WHERE dossier_number = $1 AND month = $2 AND kind = $3 AND child = ANY($5)",
-        )
-        .bind(&dossier)
-        .bind(month.first_day())
-        .bind(kind)
-        .bind(sequence)
-        .bind(request_children(&request))
-        .execute(&mut *tx)
-        .await?;
+        for c in &children {
+            named.dossiers.push(dossier.clone());
+            named.children.push(c.child.clone());
+            named.subjects.push(subject.clone());
+        }
+        orders.push((dossier, subject, letter(month, kind, children)));
     }
-    tx.commit().await?;
-    tracing::info!(letters = count, "advances granted and ended noted");
-    Ok(count)
+    (orders, named)
 }
 
-/// The children a requested advances letter names.
-fn request_children(r: &pb::LetterRequest) -> Vec<String> {
-    match &r.content {
-        Some(pb::letter_request::Content::Advances(a)) => {
-            a.children.iter().map(|c| c.child.clone()).collect()
-        }
-        _ => Vec::new(),
-    }
+/// Each notice keeps the sequence of the letter that names its child (only those: an earlier
+/// start may have noted, and written about, others of the same dossier and month).
+async fn keep_sequences(
+    conn: &mut sqlx::PgConnection,
+    month: YearMonth,
+    named: &Named,
+    sequences: &HashMap<String, i64>,
+) -> ServiceResult<()> {
+    let seqs: Vec<Option<i64>> = named
+        .subjects
+        .iter()
+        .map(|s| sequences.get(s).copied())
+        .collect();
+    sqlx::query(
+        "UPDATE advance_notices n SET letter_sequence = u.seq
+           FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(d, c, seq)
+          WHERE n.dossier_number = u.d AND n.child = u.c AND n.month = $1",
+    )
+    .bind(month.first_day())
+    .bind(&named.dossiers)
+    .bind(&named.children)
+    .bind(&seqs)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 fn child_advance(child: String, kind: i16, cents: i64, reasons: &[i16]) -> pb::ChildAdvance {

@@ -44,6 +44,42 @@ pub(crate) async fn request(
     Ok(sequence)
 }
 
+/// One letter to request: the dossier, the subject naming what it is about, the letter.
+pub(crate) type LetterOrder = (String, String, pb::LetterRequest);
+
+/// Requests many letters in one statement (a run's letters), in the caller's transaction as
+/// its last writes like [`request`]; returns each subject's sequence number.
+#[tracing::instrument(skip_all, fields(letters = orders.len()))]
+pub(crate) async fn request_many(
+    conn: &mut PgConnection,
+    orders: &[LetterOrder],
+    by: By<'_>,
+) -> ServiceResult<std::collections::HashMap<String, i64>> {
+    if orders.is_empty() {
+        return Ok(Default::default());
+    }
+    serialise(conn).await?;
+    let dossiers: Vec<&str> = orders.iter().map(|(d, _, _)| d.as_str()).collect();
+    let subjects: Vec<&str> = orders.iter().map(|(_, s, _)| s.as_str()).collect();
+    let bytes: Vec<Vec<u8>> = orders.iter().map(|(_, _, l)| l.encode_to_vec()).collect();
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "INSERT INTO casework_events (kind, subject, dossier_number, letter, actor, via)
+         SELECT $1, s, d, l, $5, $6
+           FROM unnest($2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(s, d, l, n)
+          ORDER BY n
+         RETURNING subject, sequence",
+    )
+    .bind(pb::CaseworkEventKind::LetterRequested as i16)
+    .bind(&subjects)
+    .bind(&dossiers)
+    .bind(&bytes)
+    .bind(by.actor)
+    .bind(by.via)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// How far intake has applied the feed.
 pub(crate) async fn applied_through(conn: &mut PgConnection) -> ServiceResult<i64> {
     Ok(sqlx::query_scalar(
