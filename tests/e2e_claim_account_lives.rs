@@ -169,6 +169,8 @@ struct Ctx {
     calc: CalculationServiceClient<Channel>,
     pay: PaymentsClients,
     token: String,
+    /// For what no RPC shows: the summary of the booked table on the account's row.
+    admin: sqlx::PgPool,
 }
 
 impl Ctx {
@@ -450,6 +452,37 @@ async fn check(c: &mut Ctx, life: &Life, after: &str) -> anyhow::Result<()> {
          ComputeArrears\nledger: {ledger:?}\nrules:  {rules:?}\nlife: {life:?}",
         life.seed
     );
+    summary_matches_lines(c, life, after).await
+}
+
+/// What the account's row says of its booked table (the dues run's fast path decides on it
+/// alone) is what the table's lines say.
+async fn summary_matches_lines(c: &Ctx, life: &Life, after: &str) -> anyhow::Result<()> {
+    let (kept, read): (String, String) = sqlx::query_as(
+        "SELECT format('%s %s %s %s', a.line_creditors, a.line_last_months, a.lines_interest,
+                       a.next_prescription),
+                format('%s %s %s %s', COALESCE(s.creditors, '{}'), COALESCE(s.last_months, '{}'),
+                       COALESCE(s.interest, false), s.next_limit)
+           FROM payments.claim_accounts a
+           LEFT JOIN (SELECT array_agg(creditor ORDER BY creditor) AS creditors,
+                             array_agg(last_month ORDER BY creditor) AS last_months,
+                             bool_or(interest) AS interest, min(next_limit) AS next_limit
+                        FROM (SELECT creditor, max(month) AS last_month,
+                                     bool_or(interest_cents <> 0 OR interest_from IS NOT NULL) AS interest,
+                                     min(prescription_limit)
+                                         FILTER (WHERE status = 1 AND unpaid_cents > 0) AS next_limit
+                                FROM payments.claim_lines WHERE dossier_number = $1
+                               GROUP BY creditor) c) s ON true
+          WHERE a.dossier_number = $1",
+    )
+    .bind(&life.number)
+    .fetch_one(&c.admin)
+    .await?;
+    anyhow::ensure!(
+        kept == read,
+        "seed {} after {after}: the account's row keeps {kept}, its lines say {read}",
+        life.seed
+    );
     Ok(())
 }
 
@@ -468,6 +501,7 @@ async fn the_ledger_equals_the_rules_over_generated_lives_and_every_transfer_bal
     let mut c = Ctx {
         calc: CalculationServiceClient::new(suite.channel(Svc::Calculation).await?),
         pay: PaymentsClients::new(suite.channel(Svc::Payments).await?),
+        admin: suite.admin_pool().await?,
         suite,
         token,
     };

@@ -387,14 +387,19 @@ async fn seed_chunk(admin: &sqlx::PgPool, first: i64, last: i64) -> anyhow::Resu
         "{written} transfers seeded for dossiers {first} to {last}"
     );
     sqlx::query(
+        // With the summary of its table (below) the booking keeps on the row: the child's
+        // last month, no interest, January's limit the earliest.
         "INSERT INTO payments.claim_accounts (dossier_number, booked_to, bookings, fee_percent,
-             creditor_deduction_percent, mandate_booked_to, updated_at)
-         SELECT dossier_number, $3::date, 1, 13, 0, $3::date, '2026-11-06 09:00:01+00'
+             creditor_deduction_percent, mandate_booked_to, updated_at, line_creditors,
+             line_last_months, lines_interest, next_prescription)
+         SELECT dossier_number, $3::date, 1, 13, 0, $3::date, '2026-11-06 09:00:01+00', ARRAY[child],
+                ARRAY[make_date(2026, $4::int, 1)], false, make_date(2031, 1, 1)
          FROM public.bench_dossiers WHERE k BETWEEN $1 AND $2 ORDER BY k",
     )
     .bind(first)
     .bind(last)
     .bind(BOOKED_TO)
+    .bind(i32::try_from(MONTHS_BOOKED)?)
     .execute(&mut *tx)
     .await?;
     sqlx::query(

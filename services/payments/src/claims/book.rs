@@ -13,6 +13,7 @@ use secal_runtime::{Caller, ServiceError, ServiceResult, Violations, idempotency
 use sqlx::PgConnection;
 use tonic_prost::prost::Message;
 
+use super::summary::LineSummary;
 use super::{booked, case, target};
 use crate::calc_client::Calculation;
 use crate::ledger::{self, booking::Booking};
@@ -356,7 +357,14 @@ struct Plan<'a> {
 async fn write(conn: &mut PgConnection, p: &Plan<'_>) -> ServiceResult<Option<pb::ClaimBooking>> {
     let (dossier, booked_to) = (p.order.dossier, p.booked_to);
     let sequence = p.account.bookings + i64::from(!p.deltas.is_empty());
-    save_account(conn, dossier, booked_to, sequence, &p.account.fees).await?;
+    let summary = LineSummary::of(p.lines);
+    save_account(
+        conn,
+        (dossier, booked_to, sequence),
+        &p.account.fees,
+        &summary,
+    )
+    .await?;
     save_lines(conn, dossier, p.lines, booked_to).await?;
     if p.first {
         save_mandate(conn, dossier, p.snapshot, p.lines, booked_to).await?;
@@ -435,25 +443,32 @@ async fn compute(
     .map_err(|s| calculation_error(&format!("the claim account of dossier {number}"), &s))
 }
 
+/// The account's row, with the summary of the table this booking writes (`save_lines`).
 async fn save_account(
     conn: &mut PgConnection,
-    number: &str,
-    booked_to: NaiveDate,
-    bookings: i64,
+    (number, booked_to, bookings): (&str, NaiveDate, i64),
     fees: &Fees,
+    summary: &LineSummary,
 ) -> ServiceResult<()> {
     sqlx::query(
         "INSERT INTO claim_accounts (dossier_number, booked_to, bookings, fee_percent,
-                                     creditor_deduction_percent)
-         VALUES ($1, $2, $3, $4, $5)
+                                     creditor_deduction_percent, line_creditors, line_last_months,
+                                     lines_interest, next_prescription)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (dossier_number) DO UPDATE
-            SET booked_to = $2, bookings = $3, stale = false, updated_at = now()",
+            SET booked_to = $2, bookings = $3, stale = false, line_creditors = $6,
+                line_last_months = $7, lines_interest = $8, next_prescription = $9,
+                updated_at = now()",
     )
     .bind(number)
     .bind(booked_to)
     .bind(bookings)
     .bind(fees.debtor)
     .bind(fees.creditor)
+    .bind(summary.creditors())
+    .bind(summary.months())
+    .bind(summary.interest)
+    .bind(summary.next_prescription)
     .execute(conn)
     .await?;
     Ok(())

@@ -20,6 +20,7 @@ use tonic_prost::prost::Message;
 
 use super::booked::Component;
 use super::case;
+use super::summary::LineSummary;
 use super::target::{self, Delta, Line, Totals};
 use crate::ledger::{self, NewTransfer};
 
@@ -30,9 +31,10 @@ struct Row {
     snapshot: Vec<u8>,
     bookings: i64,
     fee_percent: Decimal,
-    /// creditor -> last month in the last booking's table.
-    creditors: Vec<String>,
-    last_months: Vec<NaiveDate>,
+    /// The account's table as its row keeps it (`LineSummary`).
+    line_creditors: Vec<String>,
+    line_last_months: Vec<NaiveDate>,
+    next_prescription: Option<NaiveDate>,
 }
 
 /// What the fast path booked for one dossier (`None` totals: nothing was due yet).
@@ -117,28 +119,25 @@ fn month_of(m: &pb::YearMonth) -> Option<YearMonth> {
     YearMonth::new(m.year, u32::try_from(m.month).ok()?).ok()
 }
 
-/// The accounts of `dossiers` the fast path may book, locked until the transaction ends (a
-/// full booking of the same dossier waits, and reads what this one wrote).
+/// The accounts of `dossiers` the fast path may book, locked in dossier order until the
+/// transaction ends (two starts lock in the same order; a full booking of the same dossier
+/// waits, and reads what this one wrote). What the fast path needs of each account's table is
+/// on its row (`LineSummary`): one row per dossier, whatever its history.
 async fn candidates(
     conn: &mut PgConnection,
     dossiers: &[String],
     run_date: NaiveDate,
 ) -> ServiceResult<Vec<Row>> {
     Ok(sqlx::query_as(
-        "SELECT a.dossier_number, s.snapshot, a.bookings, a.fee_percent,
-                COALESCE(array_agg(l.creditor) FILTER (WHERE l.creditor IS NOT NULL), '{}') AS creditors,
-                COALESCE(array_agg(l.last_month) FILTER (WHERE l.creditor IS NOT NULL), '{}') AS last_months
+        "SELECT a.dossier_number, s.snapshot, a.bookings, a.fee_percent, a.line_creditors,
+                a.line_last_months, a.next_prescription
            FROM claim_accounts a
            JOIN dossier_states s ON s.dossier_number = a.dossier_number AND s.status = $3
-           LEFT JOIN LATERAL (SELECT creditor, max(month) AS last_month FROM claim_lines
-                               WHERE dossier_number = a.dossier_number GROUP BY creditor) l ON true
           WHERE a.dossier_number = ANY($1) AND a.booked_to < $2 AND NOT a.stale
-            AND NOT EXISTS (SELECT 1 FROM claim_lines x WHERE x.dossier_number = a.dossier_number
-                              AND (x.interest_cents <> 0 OR x.interest_from IS NOT NULL
-                                   OR (x.status = 1 AND x.unpaid_cents > 0 AND x.prescription_limit < $2)))
+            AND NOT a.lines_interest AND (a.next_prescription IS NULL OR a.next_prescription >= $2)
             AND NOT EXISTS (SELECT 1 FROM claim_booking_failures f WHERE f.dossier_number = a.dossier_number)
-          GROUP BY a.dossier_number, s.snapshot, a.bookings, a.fee_percent
-          ORDER BY a.dossier_number",
+          ORDER BY a.dossier_number
+            FOR UPDATE OF a",
     )
     .bind(dossiers)
     .bind(run_date)
@@ -147,30 +146,23 @@ async fn candidates(
     .await?)
 }
 
-/// Locks the candidates' account rows in dossier order (two starts lock in the same order).
-async fn lock(
-    conn: &mut PgConnection,
-    dossiers: &[String],
-    run_date: NaiveDate,
-) -> ServiceResult<()> {
-    sqlx::query(
-        "SELECT 1 FROM claim_accounts WHERE dossier_number = ANY($1) AND booked_to < $2
-          ORDER BY dossier_number FOR UPDATE",
-    )
-    .bind(dossiers)
-    .bind(run_date)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// What one batch writes, column by column.
 #[derive(Default)]
 struct Writes {
     transfers: Vec<NewTransfer>,
     lines: Vec<(String, Line)>,
-    /// dossier, sequence (0: nothing booked), totals, transfers.
-    accounts: Vec<(String, i64, Totals, usize)>,
+    accounts: Vec<Account>,
+}
+
+/// What one batch writes on one account's row and in its journal.
+struct Account {
+    dossier: String,
+    /// 0: nothing booked.
+    sequence: i64,
+    totals: Totals,
+    transfers: usize,
+    /// Its table with the new months.
+    summary: LineSummary,
 }
 
 /// Books the dossiers of `dossiers` that the fast path can; returns them (the others are for
@@ -182,7 +174,6 @@ pub(crate) async fn book_batch(
     dossiers: &[String],
     run_date: NaiveDate,
 ) -> ServiceResult<Vec<Booked>> {
-    lock(conn, dossiers, run_date).await?;
     let rows = candidates(conn, dossiers, run_date).await?;
     let reference = format!("dues-run/{run_date}");
     let mut w = Writes::default();
@@ -191,17 +182,20 @@ pub(crate) async fn book_batch(
         let Ok(snapshot) = pb::DossierSnapshot::decode(r.snapshot.as_slice()) else {
             continue;
         };
-        let last: BTreeMap<String, NaiveDate> =
-            r.creditors.into_iter().zip(r.last_months).collect();
-        let Some(lines) = new_lines(&snapshot, &last, run_date) else {
+        let summary = LineSummary::from_row(
+            r.line_creditors,
+            r.line_last_months,
+            false,
+            r.next_prescription,
+        );
+        let Some(lines) = new_lines(&snapshot, &summary.last_months, run_date) else {
             continue;
         };
         let totals = plan(
             &mut w,
-            &r.dossier_number,
-            r.bookings,
-            r.fee_percent,
+            (&r.dossier_number, r.bookings, r.fee_percent),
             &reference,
+            summary,
             lines,
         );
         done.push(Booked {
@@ -250,15 +244,19 @@ async fn certify(conn: &mut crate::ledger::booking::Booking, done: &[Booked]) ->
 /// Adds one dossier's transfers, lines and account change to the batch.
 fn plan(
     w: &mut Writes,
-    dossier: &str,
-    bookings: i64,
-    fee_percent: Decimal,
+    (dossier, bookings, fee_percent): (&str, i64, Decimal),
     reference: &str,
+    mut summary: LineSummary,
     lines: Vec<Line>,
 ) -> Option<Totals> {
     if lines.is_empty() {
-        w.accounts
-            .push((dossier.to_owned(), 0, Totals::default(), 0));
+        w.accounts.push(Account {
+            dossier: dossier.to_owned(),
+            sequence: 0,
+            totals: Totals::default(),
+            transfers: 0,
+            summary,
+        });
         return None;
     }
     let deltas: Vec<Delta> = lines
@@ -282,8 +280,14 @@ fn plan(
     let sequence = bookings + 1;
     let totals = target::totals(&deltas);
     let transfers = target::transfers(dossier, sequence, reference, &deltas);
-    w.accounts
-        .push((dossier.to_owned(), sequence, totals, transfers.len()));
+    summary.extend(&lines);
+    w.accounts.push(Account {
+        dossier: dossier.to_owned(),
+        sequence,
+        totals,
+        transfers: transfers.len(),
+        summary,
+    });
     w.transfers.extend(transfers);
     w.lines
         .extend(lines.into_iter().map(|l| (dossier.to_owned(), l)));
@@ -296,55 +300,90 @@ async fn write(
     run_date: NaiveDate,
     w: &Writes,
 ) -> ServiceResult<()> {
-    let booked: Vec<&(String, i64, Totals, usize)> =
-        w.accounts.iter().filter(|a| a.1 > 0).collect();
+    let booked: Vec<&Account> = w.accounts.iter().filter(|a| a.sequence > 0).collect();
     sqlx::query(
         "INSERT INTO claim_bookings (dossier_number, sequence, kind, booked_to, reason, principal_cents,
                                      fee_cents, interest_cents, barred_cents, transfers, run_date, booked_by)
          SELECT d, s, $3, $4, $5, p, f, 0, 0, t, $4, $6
            FROM unnest($1::text[], $2::bigint[], $7::bigint[], $8::bigint[], $9::int[]) AS x(d, s, p, f, t)",
     )
-    .bind(booked.iter().map(|a| a.0.as_str()).collect::<Vec<_>>())
-    .bind(booked.iter().map(|a| a.1).collect::<Vec<_>>())
+    .bind(booked.iter().map(|a| a.dossier.as_str()).collect::<Vec<_>>())
+    .bind(booked.iter().map(|a| a.sequence).collect::<Vec<_>>())
     .bind(pb::ClaimBookingKind::DuesRun as i16)
     .bind(run_date)
     .bind(format!("dues run of {run_date}"))
     .bind(actor)
-    .bind(booked.iter().map(|a| a.2.principal).collect::<Vec<_>>())
-    .bind(booked.iter().map(|a| a.2.fee).collect::<Vec<_>>())
-    .bind(booked.iter().map(|a| i32::try_from(a.3).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+    .bind(booked.iter().map(|a| a.totals.principal).collect::<Vec<_>>())
+    .bind(booked.iter().map(|a| a.totals.fee).collect::<Vec<_>>())
+    .bind(booked.iter().map(|a| i32::try_from(a.transfers).unwrap_or(i32::MAX)).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE claim_accounts a SET booked_to = $3, bookings = GREATEST(a.bookings, x.s), updated_at = now()
-           FROM unnest($1::text[], $2::bigint[]) AS x(d, s) WHERE a.dossier_number = x.d",
-    )
-    .bind(w.accounts.iter().map(|a| a.0.as_str()).collect::<Vec<_>>())
-    .bind(w.accounts.iter().map(|a| a.1).collect::<Vec<_>>())
-    .bind(run_date)
-    .execute(&mut *conn)
-    .await?;
+    update_accounts(conn, run_date, &w.accounts).await?;
     super::book::insert_lines(conn, &w.lines, run_date).await
 }
 
-/// The batch's transfers, after everything else it writes: the fees last. Each fee credits
-/// the one fee-income account, whose row the balance trigger locks until the commit (the
-/// ledger's lock order, migration 0015); written last, it is held for the fee insert and the
-/// commit only, so that the workers' batches overlap everywhere else. Measured at 100,000
-/// dossiers: the wait for that lock was 43.5 s of the run's 65.5 s of insert time when the
-/// transfers came first.
+/// The accounts' rows: booked to the run date, their journal's sequence, their table's
+/// summary with the new months (one row per dossier and creditor, gathered per dossier).
+async fn update_accounts(
+    conn: &mut PgConnection,
+    run_date: NaiveDate,
+    accounts: &[Account],
+) -> ServiceResult<()> {
+    let heads: Vec<(&str, &str, NaiveDate)> = accounts
+        .iter()
+        .flat_map(|a| {
+            a.summary
+                .last_months
+                .iter()
+                .map(|(c, m)| (a.dossier.as_str(), c.as_str(), *m))
+        })
+        .collect();
+    sqlx::query(
+        "WITH h AS (SELECT d, array_agg(c ORDER BY c) AS cs, array_agg(m ORDER BY c) AS ms
+                      FROM unnest($4::text[], $5::text[], $6::date[]) AS h(d, c, m) GROUP BY d)
+         UPDATE claim_accounts a
+            SET booked_to = $3, bookings = GREATEST(a.bookings, x.s), next_prescription = x.np,
+                line_creditors = COALESCE(h.cs, '{}'), line_last_months = COALESCE(h.ms, '{}'),
+                updated_at = now()
+           FROM unnest($1::text[], $2::bigint[], $7::date[]) AS x(d, s, np)
+           LEFT JOIN h ON h.d = x.d
+          WHERE a.dossier_number = x.d",
+    )
+    .bind(
+        accounts
+            .iter()
+            .map(|a| a.dossier.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(accounts.iter().map(|a| a.sequence).collect::<Vec<_>>())
+    .bind(run_date)
+    .bind(heads.iter().map(|h| h.0).collect::<Vec<_>>())
+    .bind(heads.iter().map(|h| h.1).collect::<Vec<_>>())
+    .bind(heads.iter().map(|h| h.2).collect::<Vec<_>>())
+    .bind(
+        accounts
+            .iter()
+            .map(|a| a.summary.next_prescription)
+            .collect::<Vec<_>>(),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The batch's transfers, in one statement after everything else it writes. Every fee
+/// credits the one fee-income account; an account without a balance rule keeps its totals in
+/// slots taken by concurrent transactions (migration 0020), so the workers' batches do not
+/// queue on it, and one statement fires the balance trigger and looks the accounts up once
+/// (it was two, the fees apart and last, while that account's row was locked until the
+/// commit).
 async fn write_transfers(
     conn: &mut PgConnection,
     actor: &str,
     transfers: Vec<NewTransfer>,
 ) -> ServiceResult<()> {
-    let (fees, dues): (Vec<NewTransfer>, Vec<NewTransfer>) = transfers
-        .into_iter()
-        .partition(|t| t.credit.kind == crate::ledger::AccountKind::FeeIncome);
-    for part in [dues, fees] {
-        if !part.is_empty() {
-            ledger::create_new(&mut *conn, actor, &part).await?;
-        }
+    if !transfers.is_empty() {
+        ledger::create_new(&mut *conn, actor, &transfers).await?;
     }
     Ok(())
 }

@@ -21,6 +21,8 @@ pub(crate) mod booked;
 pub(crate) mod dues_run;
 pub(crate) mod fast;
 pub(crate) mod statements;
+// What the dues run's fast path needs of a booked table, kept on the account's row.
+mod summary;
 pub(crate) mod target;
 pub(crate) mod watch;
 
