@@ -218,9 +218,8 @@ impl IntakeApi {
     ) -> ServiceResult<pb::GetDossierResponse> {
         let DossierQuery { key } = DossierQuery::try_from(&req)?;
         let mut conn = self.pool.acquire().await?;
-        let (row, form) = store::find_with_form(&mut conn, &key).await?;
         Ok(pb::GetDossierResponse {
-            dossier: Some(store::load_with(&mut conn, &row, form).await?),
+            dossier: Some(store::find_whole(&mut conn, &key).await?),
         })
     }
 

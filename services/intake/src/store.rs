@@ -353,48 +353,54 @@ pub(crate) async fn current_form(
 }
 
 #[derive(sqlx::FromRow)]
-struct RowWithForm {
+struct Whole {
     #[sqlx(flatten)]
     row: DossierRow,
     #[sqlx(flatten)]
     current_form: StoredForm,
+    #[sqlx(flatten)]
+    attached: view::Attached,
 }
 
-/// The dossier row (not locked) and its current form, in one round trip: a dossier read.
+/// The dossier (not locked) with its current form, parties and agents, in one round trip:
+/// a dossier read (it was three: GetDossier waited for each).
 #[tracing::instrument(skip_all)]
-pub(crate) async fn find_with_form(
+pub(crate) async fn find_whole(
     conn: &mut PgConnection,
     key: &DossierKey,
-) -> ServiceResult<(DossierRow, pb::ApplicationForm)> {
-    macro_rules! with_form_where {
+) -> ServiceResult<pb::Dossier> {
+    macro_rules! whole_where {
         ($condition:literal) => {
             concat!(
                 "SELECT ",
                 dossier_columns!(),
-                ", f.form_protobuf, f.form FROM dossiers d
+                ", f.form_protobuf, f.form, ",
+                view::attached_columns!(),
+                " FROM dossiers d
                  JOIN LATERAL (SELECT form_protobuf, form FROM application_forms
-                                WHERE dossier_id = d.id ORDER BY revision DESC LIMIT 1) f ON true
-                 WHERE ",
+                                WHERE dossier_id = d.id ORDER BY revision DESC LIMIT 1) f ON true",
+                view::attached_joins!(),
+                " WHERE ",
                 $condition
             )
         };
     }
-    let found: Option<RowWithForm> = match key {
+    let found: Option<Whole> = match key {
         DossierKey::Application(id) => {
-            sqlx::query_as(with_form_where!("d.application_id = $1"))
+            sqlx::query_as(whole_where!("d.application_id = $1"))
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?
         }
         DossierKey::Number(n) => {
-            sqlx::query_as(with_form_where!("d.dossier_number = $1"))
+            sqlx::query_as(whole_where!("d.dossier_number = $1"))
                 .bind(n)
                 .fetch_optional(&mut *conn)
                 .await?
         }
     };
     let found = found.ok_or_else(|| ServiceError::not_found("no such dossier"))?;
-    Ok((found.row, found.current_form.decode()?))
+    view::whole(&found.row, found.current_form.decode()?, found.attached)
 }
 
 /// Refuses a call whose expected_version is set and stale.

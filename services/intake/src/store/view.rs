@@ -30,6 +30,127 @@ struct AgentRow {
     assigned_at: DateTime<Utc>,
 }
 
+/// A dossier's parties and agents as the dossier's read gives them (`store::find_whole`): a
+/// column per field, each in display order, so that the dossier, its form, its parties and
+/// its agents come in one round trip.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Attached {
+    party_ids: Vec<Uuid>,
+    party_roles: Vec<String>,
+    party_creditor_keys: Vec<String>,
+    party_bys: Vec<String>,
+    party_vias: Vec<Option<String>>,
+    party_ats: Vec<DateTime<Utc>>,
+    agent_ids: Vec<String>,
+    agent_tasks: Vec<i16>,
+    agent_starts: Vec<NaiveDate>,
+    agent_ends: Vec<Option<NaiveDate>>,
+    agent_bys: Vec<String>,
+    agent_vias: Vec<Option<String>>,
+    agent_ats: Vec<DateTime<Utc>>,
+}
+
+/// The columns of [`Attached`] (joined by [`attached_joins`]).
+macro_rules! attached_columns {
+    () => {
+        "pa.party_ids, pa.party_roles, pa.party_creditor_keys, pa.party_bys, pa.party_vias, \
+         pa.party_ats, ag.agent_ids, ag.agent_tasks, ag.agent_starts, ag.agent_ends, ag.agent_bys, \
+         ag.agent_vias, ag.agent_ats"
+    };
+}
+pub(crate) use attached_columns;
+
+/// The parties and agents of `d`, aggregated in the orders `parties` and the agents' read use.
+macro_rules! attached_joins {
+    () => {
+        " CROSS JOIN LATERAL (
+             SELECT COALESCE(array_agg(p.public_id ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_ids,
+                    COALESCE(array_agg(dp.role ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_roles,
+                    COALESCE(array_agg(dp.creditor_key ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_creditor_keys,
+                    COALESCE(array_agg(dp.registered_by ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_bys,
+                    COALESCE(array_agg(dp.registered_via ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_vias,
+                    COALESCE(array_agg(dp.registered_at ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_ats
+               FROM dossier_parties dp JOIN persons p ON p.id = dp.person_id
+              WHERE dp.dossier_id = d.id) pa
+           CROSS JOIN LATERAL (
+             SELECT COALESCE(array_agg(agent_id ORDER BY id), '{}') AS agent_ids,
+                    COALESCE(array_agg(task ORDER BY id), '{}') AS agent_tasks,
+                    COALESCE(array_agg(start_date ORDER BY id), '{}') AS agent_starts,
+                    COALESCE(array_agg(end_date ORDER BY id), '{}') AS agent_ends,
+                    COALESCE(array_agg(assigned_by ORDER BY id), '{}') AS agent_bys,
+                    COALESCE(array_agg(assigned_via ORDER BY id), '{}') AS agent_vias,
+                    COALESCE(array_agg(assigned_at ORDER BY id), '{}') AS agent_ats
+               FROM dossier_agents WHERE dossier_id = d.id) ag "
+    };
+}
+pub(crate) use attached_joins;
+
+impl Attached {
+    fn parties(self) -> (Vec<PartyRow>, Vec<AgentRow>) {
+        let parties = self
+            .party_ids
+            .into_iter()
+            .zip(self.party_roles)
+            .zip(self.party_creditor_keys)
+            .zip(self.party_bys)
+            .zip(self.party_vias)
+            .zip(self.party_ats)
+            .map(
+                |(
+                    ((((public_id, role), creditor_key), registered_by), registered_via),
+                    registered_at,
+                )| {
+                    PartyRow {
+                        public_id,
+                        role,
+                        creditor_key,
+                        registered_by,
+                        registered_via,
+                        registered_at,
+                    }
+                },
+            )
+            .collect();
+        let agents = self
+            .agent_ids
+            .into_iter()
+            .zip(self.agent_tasks)
+            .zip(self.agent_starts)
+            .zip(self.agent_ends)
+            .zip(self.agent_bys)
+            .zip(self.agent_vias)
+            .zip(self.agent_ats)
+            .map(
+                |(
+                    (((((agent_id, task), start_date), end_date), assigned_by), assigned_via),
+                    assigned_at,
+                )| {
+                    AgentRow {
+                        agent_id,
+                        task,
+                        start_date,
+                        end_date,
+                        assigned_by,
+                        assigned_via,
+                        assigned_at,
+                    }
+                },
+            )
+            .collect();
+        (parties, agents)
+    }
+}
+
+/// The dossier as one read gave it (`store::find_whole`).
+pub(crate) fn whole(
+    row: &DossierRow,
+    form: pb::ApplicationForm,
+    attached: Attached,
+) -> ServiceResult<pb::Dossier> {
+    let (parties, agents) = attached.parties();
+    assemble(row, form, parties, agents)
+}
+
 pub(crate) fn role_from_db(s: &str) -> Result<pb::DossierRole, UnknownStored> {
     pb::DossierRole::from_str_name(&format!("DOSSIER_ROLE_{s}"))
         .filter(|role| *role != pb::DossierRole::Unspecified)
