@@ -318,11 +318,11 @@ async fn the_migrated_figures_are_listed_and_found_in_force() -> anyhow::Result<
 async fn a_missing_value_is_not_found_naming_kind_key_and_date() -> anyhow::Result<()> {
     let mut c = start().await?;
     let s = c
-        .get(ReferenceKind::LegalInterestRate, "", (1989, 6, 1))
+        .get(ReferenceKind::LegalInterestRate, "", (1969, 6, 1))
         .await
         .map(|_| ());
     let s = assert_code(s, Code::NotFound);
-    for part in ["legal_interest_rate", "no key", "1989-06-01"] {
+    for part in ["legal_interest_rate", "no key", "1969-06-01"] {
         assert!(s.message().contains(part), "{}", s.message());
     }
     let s = assert_code(
