@@ -239,15 +239,18 @@ async fn reference_values_come_from_the_database_page_by_page() -> anyhow::Resul
             break;
         }
     }
-    // 1990 to August 1996, September 1996 to 2002, then one a year from 2003 to 2026.
-    assert_eq!(rates.len(), 26, "1990..=2026");
+    // Six periods from 1970 to 1989, 1990 to August 1996, September 1996 to 2002, then one a
+    // year from 2003 to 2026.
+    assert_eq!(rates.len(), 32, "1970..=2026");
+    assert_eq!(rates[0].valid_from, date(1970, 1, 1));
+    assert_eq!(rates[0].valid_to, date(1970, 6, 30));
     let y2007 = rates
         .iter()
         .find(|r| r.valid_from == date(2007, 1, 1))
         .map(|r| r.value.as_str());
     assert_eq!(y2007, Some("6"));
-    assert_eq!(rates[0].valid_to, date(1996, 8, 31));
-    assert_eq!(rates[2].valid_to, date(2003, 12, 31));
+    assert_eq!(rates[6].valid_to, date(1996, 8, 31));
+    assert_eq!(rates[8].valid_to, date(2003, 12, 31));
 
     let s = assert_code(
         client
