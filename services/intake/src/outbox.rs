@@ -83,14 +83,24 @@ fn parties_of(
 }
 
 /// What payments needs to act on the dossier without calling back (and what the mandate's
-/// figures are computed from: the same case, `secal-case`).
+/// figures are computed from: the same case, `secal-case`), from its current form.
 pub(crate) async fn snapshot(
     conn: &mut PgConnection,
     row: &store::DossierRow,
     dossier_number: &str,
 ) -> ServiceResult<pb::DossierSnapshot> {
     let form = store::current_form(conn, row.id).await?;
-    let (applicant, debtor) = parties_of(row.id, &form)?;
+    snapshot_of(conn, row, dossier_number, &form).await
+}
+
+/// [`snapshot`] of a caller that has read the current form already.
+pub(crate) async fn snapshot_of(
+    conn: &mut PgConnection,
+    row: &store::DossierRow,
+    dossier_number: &str,
+    form: &pb::ApplicationForm,
+) -> ServiceResult<pb::DossierSnapshot> {
+    let (applicant, debtor) = parties_of(row.id, form)?;
     let people: Vec<PartyPerson> = sqlx::query_as(
         "SELECT dp.role, dp.creditor_key, p.public_id, p.national_number, p.family_name,
                 p.given_names, p.birth_date

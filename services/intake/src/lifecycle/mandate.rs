@@ -201,7 +201,8 @@ impl IntakeApi {
             // An accepted dossier has its number; before, the step is refused below anyway.
             match row.dossier_number.clone() {
                 Some(number) => {
-                    let snapshot = crate::outbox::snapshot(&mut conn, &row, &number).await?;
+                    let snapshot =
+                        crate::outbox::snapshot_of(&mut conn, &row, &number, &form).await?;
                     let calc = self.calculation.as_ref();
                     super::figures::compute(calc, caller, &form, &snapshot, proposed_on).await
                 }
