@@ -86,7 +86,7 @@ macro_rules! attached_joins {
 pub(crate) use attached_joins;
 
 impl Attached {
-    fn parties(self) -> (Vec<PartyRow>, Vec<AgentRow>) {
+    fn into_rows(self) -> (Vec<PartyRow>, Vec<AgentRow>) {
         let parties = self
             .party_ids
             .into_iter()
@@ -147,7 +147,7 @@ pub(crate) fn whole(
     form: pb::ApplicationForm,
     attached: Attached,
 ) -> ServiceResult<pb::Dossier> {
-    let (parties, agents) = attached.parties();
+    let (parties, agents) = attached.into_rows();
     assemble(row, form, parties, agents)
 }
 

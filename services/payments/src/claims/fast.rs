@@ -182,6 +182,7 @@ pub(crate) async fn book_batch(
         let Ok(snapshot) = pb::DossierSnapshot::decode(r.snapshot.as_slice()) else {
             continue;
         };
+        // No interest: `candidates` leaves out the accounts whose lines carry any.
         let summary = LineSummary::from_row(
             r.line_creditors,
             r.line_last_months,
