@@ -19,7 +19,7 @@ struct PartyRow {
     registered_at: DateTime<Utc>,
 }
 
-#[derive(sqlx::FromRow)]
+/// An agent assignment, from [`Attached`].
 struct AgentRow {
     agent_id: String,
     task: i16,
@@ -170,15 +170,18 @@ pub(crate) async fn load_with(
     row: &DossierRow,
     form: pb::ApplicationForm,
 ) -> ServiceResult<pb::Dossier> {
-    let parties = parties(conn, row.id).await?;
-    let agents: Vec<AgentRow> = sqlx::query_as(
-        "SELECT agent_id, task, start_date, end_date, assigned_by, assigned_via, assigned_at
-           FROM dossier_agents WHERE dossier_id = $1 ORDER BY id",
-    )
+    // The parties and agents as GetDossier reads them (`attached_joins`), in one statement.
+    let attached: Attached = sqlx::query_as(concat!(
+        "SELECT ",
+        attached_columns!(),
+        " FROM dossiers d",
+        attached_joins!(),
+        " WHERE d.id = $1"
+    ))
     .bind(row.id)
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    assemble(row, form, parties, agents)
+    whole(row, form, attached)
 }
 
 /// A dossier created in this transaction: no agent can be assigned to it yet.
