@@ -10,8 +10,8 @@ const HEADER: &str =
     "NM_YR|NM_MTH|MS_CPI_IDX|MS_CPI_INFL|MS_HLTH_IDX|MS_SMOOTH_IDX|MS_WTHOUT_ENE_IDX|NM_BASE_YR";
 
 /// The months migration 0003 loaded with their published figures (2013 = 100), a health index
-/// published with them, and one month on base 2004 (made up for the test: March 2010, a month
-/// the migrations do not hold). March 2019 carries
+/// published with them, and one month on base 2004 (made up for the test: March 1993, a month
+/// the migrations do not hold — they load Statbel's file from 1994). March 2019 carries
 /// `march_2019` as its CPI: 108.85 is the published figure, anything else a correction.
 fn statbel_file(march_2019: &str) -> String {
     format!(
@@ -20,7 +20,7 @@ fn statbel_file(march_2019: &str) -> String {
          2016|12|103.54|2.03%|104.05|101.81|.|2013\r\n\
          2019|2|108.52|2.22%|.|.|.|2013\r\n\
          2019|3|{march_2019}|2.18%|109.04|106.52|.|2013\r\n\
-         2010|3|111.00|.|.|.|.|2004\r\n"
+         1993|3|111.00|.|.|.|.|2004\r\n"
     )
 }
 
@@ -90,7 +90,7 @@ async fn a_dry_run_shows_the_one_corrected_month_and_the_import_supersedes_only_
             (cpi, s("2019-02"), unchanged, s("108.52"), s("108.52")),
             (cpi, s("2019-03"), changed, s("108.85"), s("108.86")),
             (health, s("2019-03"), unchanged, s("109.04"), s("109.04")),
-            (cpi, s("2010-03/2004"), new, s(""), s("111.00")),
+            (cpi, s("1993-03/2004"), new, s(""), s("111.00")),
         ]
     );
     assert_eq!(
@@ -116,7 +116,7 @@ async fn a_dry_run_shows_the_one_corrected_month_and_the_import_supersedes_only_
         .filter(|d| !d.written_reference_value_id.is_empty())
         .map(|d| d.key.as_str())
         .collect();
-    assert_eq!(written, ["2019-03", "2010-03/2004"]);
+    assert_eq!(written, ["2019-03", "1993-03/2004"]);
     assert_eq!(c.row_counts().await?, (before.0 + 2, before.1 + 2));
 
     let march = c.get(ReferenceKind::Cpi, "2019-03", (2019, 3, 15)).await?;
@@ -232,6 +232,32 @@ async fn a_bad_file_is_refused_naming_line_and_column_and_nothing_is_stored() ->
     Ok(())
 }
 
+/// Statbel's own file as the migrations load it (edition to November 2023; its lines from
+/// 1994 on the bases 1996, 2004 and 2013, as published): imported as a dry run, every figure
+/// of it is already stored, with the same value.
+#[tokio::test]
+async fn the_migrations_hold_statbels_file_figure_for_figure() -> anyhow::Result<()> {
+    let mut c = start().await?;
+    let mut req = import_req("statbel-2023-11", "", true);
+    req.file = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/statbel/CPI_All_base_years_2023-11_from_1994.txt"
+    ))?;
+    let dry = c.import(req).await?;
+    let unchanged = pb::PriceIndexChange::Unchanged as i32;
+    let differing: Vec<_> = summary(&dry)
+        .into_iter()
+        .filter(|d| d.2 != unchanged)
+        .collect();
+    assert!(differing.is_empty(), "{differing:?}");
+    // 359 months × 3 bases × (CPI, health index).
+    assert_eq!(
+        (dry.new_count, dry.changed_count, dry.unchanged_count),
+        (0, 0, 2154)
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> anyhow::Result<()> {
     let mut c = start().await?;
@@ -243,11 +269,11 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
                 pb::CpiIndexation {
                     base_amount: money("200.00"),
                     base_month: Some(pb::YearMonth {
-                        year: 2010,
+                        year: 1993,
                         month: 3,
                     }),
                     first_adjustment_month: Some(pb::YearMonth {
-                        year: 2010,
+                        year: 1993,
                         month: 4,
                     }),
                 },
@@ -258,18 +284,18 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
             month: month.1,
         }),
     };
-    // Adjusted in April 2019 on March 2019 (108.85, 2013 = 100); March 2010 is on base 2004
-    // only: 111.00 × 0.8170 (Statbel, cpi:2004:2013) = 90.687; 200 × 108.85 ÷ 90.687 =
-    // 240.056…
+    // Adjusted in April 2024 on March 2024 (131.73, on base 2013 only: Statbel's file of the
+    // migrations ends in November 2023); March 1993 is on base 2004 only: 111.00 × 0.8170
+    // (Statbel, cpi:2004:2013) = 90.687; 200 × 131.73 ÷ 90.687 = 290.515…
     let calc = c
         .suite
         .agent_token("agent-calc-2", &[roles::CALCULATION_USER])?;
     let r = c
         .client
-        .index_amount(c.suite.request(&calc, req((2019, 6))))
+        .index_amount(c.suite.request(&calc, req((2024, 6))))
         .await?
         .into_inner();
-    assert_eq!(r.amount.clone().unwrap_or_default().amount, "240.06");
+    assert_eq!(r.amount.clone().unwrap_or_default().amount, "290.52");
     let explanation = r.explanation.unwrap_or_default();
     let detail: Vec<&str> = explanation
         .rules
@@ -278,7 +304,7 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
         .collect();
     assert!(
         detail.iter().any(|d| d.contains(
-            "CPI 2010-03 111 (2004 = 100) × 0.817 (linking coefficient cpi:2004:2013) = 90.687 (2013 = 100)"
+            "CPI 1993-03 111 (2004 = 100) × 0.817 (linking coefficient cpi:2004:2013) = 90.687 (2013 = 100)"
         )),
         "{detail:?}"
     );
@@ -287,7 +313,7 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
         .iter()
         .map(|v| v.key.as_str())
         .collect();
-    for key in ["2019-03", "2010-03/2004", "cpi:2004:2013"] {
+    for key in ["2024-03", "1993-03/2004", "cpi:2004:2013"] {
         assert!(cited.contains(&key), "{cited:?}");
     }
 
@@ -320,15 +346,16 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
 }
 
 #[tokio::test]
-async fn a_2012_title_is_indexed_on_published_figures_across_bases() -> anyhow::Result<()> {
+async fn a_2012_title_is_indexed_on_the_newest_base_that_holds_both_months() -> anyhow::Result<()> {
     let c = start().await?;
     let calc = c
         .suite
         .agent_token("agent-calc-3", &[roles::CALCULATION_USER])?;
     let mut client = c.client.clone();
-    // Base month April 2012: 120.93 on base 2004 only (Moniteur belge 30 Apr 2012); adjusted
-    // in September 2023 on August 2023: 129.12 on base 2013 (Moniteur belge 31 Aug 2023).
-    // 120.93 × 0.8170 = 98.79981; 200 × 129.12 ÷ 98.79981 = 261.377… → 261.38.
+    // Base month April 2012: published on base 2004 (120.93, Moniteur belge 30 Apr 2012) and,
+    // in Statbel's file, on base 2013 (98.80); adjusted in September 2023 on August 2023:
+    // 129.12 on base 2013 (Moniteur belge 31 Aug 2023). Both months on base 2013, so no
+    // coefficient: 200 × 129.12 ÷ 98.80 = 261.376… → 261.38.
     let req = pb::IndexAmountRequest {
         amount: Some(pb::MaintenanceAmount {
             method: Some(pb::maintenance_amount::Method::CpiIndexation(
@@ -361,12 +388,59 @@ async fn a_2012_title_is_indexed_on_published_figures_across_bases() -> anyhow::
         .iter()
         .map(|v| v.source.as_str())
         .collect();
-    assert_eq!(sources.len(), 3, "{sources:?}");
-    for part in ["31 Aug 2023", "30 Apr 2012", "Coëfficiënten"] {
+    assert_eq!(sources.len(), 2, "{sources:?}");
+    for part in ["31 Aug 2023", "CPI All base years"] {
         assert!(
             sources.iter().any(|s| s.contains(part)),
             "{part}: {sources:?}"
         );
     }
+    Ok(())
+}
+
+/// A title of a 2009 judgment (CPI of May 2009, adjusted every June from 2010) gets its amount
+/// for every year through 2026 from the loaded figures, each adjustment explained with the two
+/// indices it divides and where each was published.
+#[tokio::test]
+async fn a_2009_title_is_indexed_every_year_through_2026() -> anyhow::Result<()> {
+    let c = start().await?;
+    let calc = c
+        .suite
+        .agent_token("agent-calc-4", &[roles::CALCULATION_USER])?;
+    let mut client = c.client.clone();
+    let ym = |year, month| Some(pb::YearMonth { year, month });
+    let mut amounts = Vec::new();
+    for year in 2010..=2026 {
+        let req = pb::IndexAmountRequest {
+            amount: Some(pb::MaintenanceAmount {
+                method: Some(pb::maintenance_amount::Method::CpiIndexation(
+                    pb::CpiIndexation {
+                        base_amount: money("250.00"),
+                        base_month: ym(2009, 5),
+                        first_adjustment_month: ym(2010, 6),
+                    },
+                )),
+            }),
+            month: ym(year, 6),
+        };
+        let r = client
+            .index_amount(c.suite.request(&calc, req))
+            .await?
+            .into_inner();
+        let cited = r.explanation.unwrap_or_default().reference_values;
+        let figure = |key: &str| {
+            let v = cited.iter().find(|v| v.key == key);
+            let v = v.unwrap_or_else(|| panic!("{year}: {key} not cited: {cited:?}"));
+            assert!(!v.source.is_empty(), "{key} has a source");
+            v.value.parse::<rust_decimal::Decimal>()
+        };
+        let (base, reference) = (figure("2009-05")?, figure(&format!("{year}-05"))?);
+        let expected = (rust_decimal::Decimal::from(250) * reference / base).round_dp(2);
+        let amount = r.amount.unwrap_or_default().amount;
+        assert_eq!(amount, expected.to_string(), "{year}");
+        amounts.push(amount);
+    }
+    // June 2023 on May 2023: 250 × 127.30 ÷ 90.89 (Statbel's file) = 350.148…
+    assert_eq!(amounts[13], "350.15");
     Ok(())
 }

@@ -133,9 +133,13 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
     assert_eq!(active.status(), pb::DossierStatus::Active);
     let mandate = active.mandate.clone().unwrap_or_default();
     if calculation_answers {
-        // Nothing is time-barred on 28 August 2007 (the table starts in September 2003) and no
-        // act started interest: the four tables of the guide's example 1, 4 × 7,174.89.
-        assert_eq!(mandate.arrears_claimable, money("28699.56"));
+        // Computed from the title (SECAL indexes it, seed 002), not from the declared table
+        // (the guide's illustrative steps): €150 on the CPI of August 2003 (80.25, 2013 = 100,
+        // Statbel's file), adjusted each September on August's CPI (82.07, 84.62, 86.00):
+        // 150.00, 153.40, 158.17, 160.75. Nothing is time-barred on 28 August 2007 and no act
+        // started interest: 48 months (September 2003 to August 2007) × 4 creditors.
+        assert_eq!(mandate.arrears_claimable, money("29871.36"));
+        assert_eq!(mandate.basis(), pb::MandateBasis::Title);
         assert_eq!(mandate.interest, money("0.00"));
         assert!(mandate.explanation.is_some());
     }
@@ -492,8 +496,8 @@ async fn forms_stored_as_json_before_the_bytes_still_read() -> anyhow::Result<()
 /// The mandate is computed from the title — SECAL indexes the title itself (seed 002) — the
 /// case payments books on activation: a judgment of €150 a month not indexed gives 48 months
 /// (September 2003 to August 2007, the proposal being of 28 August) × 4 creditors. An indexed
-/// title whose price index is not loaded falls back to the declared table, naming the month
-/// missing.
+/// title whose price index is not loaded (here a base month of 1993: the CPI is loaded from
+/// 1994) falls back to the declared table, naming the month missing.
 #[tokio::test]
 async fn the_mandate_is_computed_from_the_title_and_from_the_declared_table_only_without_it()
 -> anyhow::Result<()> {
@@ -503,8 +507,15 @@ async fn the_mandate_is_computed_from_the_title_and_from_the_declared_table_only
     if let Some(t) = plain.title.as_mut() {
         t.indexed = false;
     }
+    let mut unloaded = mother_of_three();
+    if let Some(t) = unloaded.title.as_mut() {
+        t.index_base_month = Some(pb::YearMonth {
+            year: 1993,
+            month: 8,
+        });
+    }
     let mut mandates = Vec::new();
-    for (k, form) in [("title-plain", plain), ("title-indexed", mother_of_three())] {
+    for (k, form) in [("title-plain", plain), ("title-indexed", unloaded)] {
         let d = client
             .submit_application(suite.request(&token, submit(k, form)))
             .await?
@@ -531,7 +542,7 @@ async fn the_mandate_is_computed_from_the_title_and_from_the_declared_table_only
         money("28699.56"),
         "the declared table"
     );
-    for part in ["cpi", "2003-08"] {
+    for part in ["cpi", "1993-08"] {
         assert!(indexed.basis_note.contains(part), "{}", indexed.basis_note);
     }
     Ok(())

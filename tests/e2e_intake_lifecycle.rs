@@ -491,9 +491,12 @@ async fn the_mandate_carries_the_claimable_arrears_and_interest_on_its_date() ->
         .dossier
         .unwrap_or_default();
     let mandate = proposed.mandate.unwrap_or_default();
-    // The payment order of July 2004 saved January–June 2002 from prescription: the guide's
-    // total, and interest from the order on.
-    assert_eq!(mandate.arrears_claimable, money("8083.50"));
+    // Computed from the title: €150 on the CPI of December 2001 (77.89, Statbel's file), adjusted
+    // each January: 150.00 (2002), 152.04, 154.68, 158.20, 162.79, 165.44 (2007); the 65
+    // months of January 2002 to May 2007 (June falls due on the application's date). The
+    // payment order of July 2004 saved January–June 2002 (900.00) from prescription, and
+    // interest runs from the order on.
+    assert_eq!(mandate.arrears_claimable, money("10159.72"));
     let interest: rust_decimal::Decimal = mandate
         .interest
         .map(|m| m.amount)

@@ -184,20 +184,36 @@ fn whole(text: &str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
         .filter(|v| range.contains(v))
 }
 
-/// A positive decimal, "." or "," as separator, at most 6 decimals (the store's precision
-/// for index values).
+/// A positive decimal, "." or "," as separator, at most 6 significant decimals (the store's
+/// precision for index values). Statbel writes every figure with 8 decimals ("95.58000000"):
+/// zeros past the sixth are only the file's layout.
 fn index(text: &str) -> Option<Decimal> {
     let normalised = text.replacen(',', ".", 1);
     let (whole, fraction) = normalised.split_once('.').unwrap_or((&normalised, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let significant = fraction.trim_end_matches('0');
     let well_formed = !whole.is_empty()
         && whole.len() <= 6
         && digits(whole)
         && digits(fraction)
-        && fraction.len() <= 6
+        && fraction.len() <= 8
+        && significant.len() <= 6
         && !normalised.ends_with('.');
     well_formed
-        .then(|| Decimal::from_str_exact(&normalised).ok())
+        .then(|| {
+            // 8 decimals are read as the figure published (two decimals for an index).
+            let kept = if fraction.len() > 6 {
+                format!("{significant:0<2}")
+            } else {
+                fraction.to_owned()
+            };
+            let text = if kept.is_empty() {
+                whole.to_owned()
+            } else {
+                format!("{whole}.{kept}")
+            };
+            Decimal::from_str_exact(&text).ok()
+        })
         .flatten()
         .filter(|v| *v > Decimal::ZERO)
 }

@@ -48,6 +48,31 @@ fn the_published_layout_is_read_with_its_bases_and_both_series() {
 }
 
 #[test]
+fn statbels_eight_decimals_are_read_as_the_published_figure() {
+    let file = format!(
+        "{HEADER}\n1994|1|95.58000000|.|95.92000000|.|1996\n1994|2|95.5812340|.|.|.|1996\n\
+         1994|3|95.123456789|.|.|.|1996\n"
+    );
+    let parsed = parse(file.as_bytes(), None);
+    let Err(problems) = parsed else {
+        panic!("the nine decimals of line 4 are refused")
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .description
+            .starts_with("line 4: column MS_CPI_IDX")
+    );
+    let file = format!(
+        "{HEADER}\n1994|1|95.58000000|.|95.92000000|.|1996\n1994|2|95.5812340|.|.|.|1996\n"
+    );
+    let figures = parse(file.as_bytes(), None).expect("read").figures;
+    let values: Vec<String> = figures.iter().map(|f| f.value.to_string()).collect();
+    assert_eq!(values, ["95.58", "95.92", "95.581234"]);
+    assert_eq!(figures[0].text, "95.58000000", "as written in the file");
+}
+
+#[test]
 fn a_bad_line_is_named_with_its_column() {
     let file = format!("{HEADER}\n2016|12|103.54|x|104.05|x|2013\n2016|13|1|x|1|x|2013\n");
     assert_eq!(
