@@ -3,10 +3,12 @@
 
 use sqlx::PgPool;
 
-/// Server settings that load pg_stat_statements (nested statements counted too).
-pub const SETTINGS: [(&str, &str); 2] = [
+/// Server settings that load pg_stat_statements (nested statements counted too, and the time
+/// spent planning apart from executing: a statement planned at every call shows there).
+pub const SETTINGS: [(&str, &str); 3] = [
     ("shared_preload_libraries", "pg_stat_statements"),
     ("pg_stat_statements.track", "all"),
+    ("pg_stat_statements.track_planning", "on"),
 ];
 
 /// Whether `SECAL_BENCH_PROFILE` is set.
@@ -37,8 +39,9 @@ pub async fn reset(admin: &PgPool) -> anyhow::Result<()> {
 /// The `limit` statements that took most database time since the last reset: total time,
 /// calls, and the start of the statement.
 pub async fn print_top(admin: &PgPool, limit: i64) -> anyhow::Result<()> {
-    let rows: Vec<(String, i64, f64)> = sqlx::query_as(
-        "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110), calls, total_exec_time
+    let rows: Vec<(String, i64, f64, i64, f64)> = sqlx::query_as(
+        "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), calls, total_exec_time,
+                plans, total_plan_time
            FROM pg_stat_statements
           WHERE query NOT LIKE '%pg_stat_statements%'
           ORDER BY total_exec_time DESC LIMIT $1",
@@ -46,8 +49,8 @@ pub async fn print_top(admin: &PgPool, limit: i64) -> anyhow::Result<()> {
     .bind(limit)
     .fetch_all(admin)
     .await?;
-    for (query, calls, ms) in rows {
-        println!("{ms:>9.0} ms {calls:>8} calls  {query}");
+    for (query, calls, ms, plans, plan_ms) in rows {
+        println!("{ms:>7.0} ms {calls:>7} calls {plans:>7} plans {plan_ms:>5.0} ms  {query}");
     }
     Ok(())
 }

@@ -511,15 +511,21 @@ impl CalculationApi {
     ) -> ServiceResult<pb::CheckAdmissibilityResponse> {
         let AdmissibilityCommand { date, basis } = AdmissibilityCommand::try_from(&req)?;
         let refs = self.references.snapshot().await?;
-        blocking(move || {
+        let declared = matches!(basis, Basis::Declared(_));
+        let check = move || {
             let (rules_basis, prefix) = match &basis {
                 Basis::Case(case) => (admissibility::Basis::Case(case), CASE),
                 Basis::Declared(d) => (admissibility::Basis::Declared(d), "declared_arrears"),
             };
             admissibility::check(date, rules_basis, &refs, Explainer::new())
+                .map(to_pb::admissibility)
                 .map_err(|e| rule_error_at(prefix, e))
-        })
-        .await?
-        .map(to_pb::admissibility)
+        };
+        // A declared table is only counted (every submission asks this): handing it to another
+        // thread costs more than the count. A case is computed line by line, like arrears.
+        if declared {
+            return check();
+        }
+        blocking(check).await?
     }
 }
