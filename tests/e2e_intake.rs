@@ -87,6 +87,19 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
         .map(|p| (p.role(), p.creditor_key.as_str()))
         .collect();
     assert_eq!(d.parties.len(), 6, "{roles:?}");
+    // The submission's answer takes its parties from the statement that inserts them: the
+    // same dossier, parties in the same order, as GetDossier reads it afterwards.
+    let read = client
+        .get_dossier(suite.request(
+            &token,
+            pb::GetDossierRequest {
+                dossier: by_id(&d.application_id),
+            },
+        ))
+        .await?
+        .into_inner()
+        .dossier;
+    assert_eq!(read.as_ref(), Some(&d));
     assert!(
         d.parties
             .iter()

@@ -438,7 +438,8 @@ impl IntakeApi {
         let linked = register_parties(&mut tx, sub.form, caller).await?;
         let missing = missing_items(&sub.missing);
         let new = new_dossier(&sub, &missing, &assessment, caller);
-        let row = store::insert_application(&mut tx, &new, &linked).await?;
+        let store::InsertedApplication { row, attached } =
+            store::insert_application(&mut tx, &new, &linked).await?;
         let deadline = new.decision_deadline;
         open_filing_tasks(
             &mut tx,
@@ -450,7 +451,7 @@ impl IntakeApi {
         )
         .await?;
         let resp = pb::SubmitApplicationResponse {
-            dossier: Some(store::load_new(&mut tx, &row, sub.form.clone()).await?),
+            dossier: Some(store::whole(&row, sub.form.clone(), attached)?),
             created: true,
         };
         idempotency::complete(&mut tx, "SubmitApplication", &sub.key, &resp).await?;

@@ -37,8 +37,8 @@ mod lifecycle;
 mod steps;
 mod view;
 pub(crate) use forms::{
-    Completion, FormColumns, LinkedParties, NewDossier, insert_application, link_parties,
-    record_amendment, record_completion, record_missing_items,
+    Completion, FormColumns, InsertedApplication, LinkedParties, NewDossier, insert_application,
+    link_parties, record_amendment, record_completion, record_missing_items,
 };
 pub(crate) use history::{Entry, append_history, set_status, transition};
 pub(crate) use lifecycle::{
@@ -47,7 +47,7 @@ pub(crate) use lifecycle::{
     record_refusal,
 };
 pub(crate) use steps::{allowed_steps, require_step};
-pub(crate) use view::{load, load_new, load_with, role_from_db};
+pub(crate) use view::{load, load_with, role_from_db, whole};
 
 /// The columns every dossier read takes, as a macro so that queries stay `&'static str`.
 macro_rules! dossier_columns {

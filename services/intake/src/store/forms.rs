@@ -8,7 +8,10 @@ use secal_runtime::{Caller, ServiceError, ServiceResult};
 use sqlx::{PgConnection, types::Json};
 use uuid::Uuid;
 
-use super::{DossierRow, Entry, dossier_columns, status_db};
+use super::{
+    DossierRow, Entry, dossier_columns, status_db,
+    view::{Attached, attached_columns, no_agents, party_joins},
+};
 use crate::pbjson;
 
 /// The dossier columns a form revision sets. `validate::check_form` has refused an unknown
@@ -92,6 +95,8 @@ const INSERT_APPLICATION: &str = concat!(
                                           registered_by, registered_via)
              SELECT DISTINCT d.id, u.p, u.r, u.k, $12, $13
                FROM d, unnest($17::bigint[], $18::text[], $19::text[]) AS u(p, r, k)
+             RETURNING dossier_id, person_id, role, creditor_key, registered_by, registered_via,
+                       registered_at
          ), history AS (
              INSERT INTO dossier_history (dossier_id, sequence, kind, from_status, to_status,
                                           effective_on, actor, via, note, form_revision,
@@ -104,18 +109,32 @@ const INSERT_APPLICATION: &str = concat!(
          )
          SELECT ",
     dossier_columns!(),
-    " FROM d"
+    ", ",
+    attached_columns!(),
+    " FROM d",
+    party_joins!("parties"),
+    no_agents!()
 );
 
+/// The row of a new dossier and its parties as the dossier's reads give them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct InsertedApplication {
+    #[sqlx(flatten)]
+    pub row: DossierRow,
+    #[sqlx(flatten)]
+    pub attached: Attached,
+}
+
 /// The dossier, its first form revision, its parties and its first history entries in one
-/// statement: this is the hot path of every submission, and each statement of it was a
-/// round trip to the database.
+/// statement, which also gives back the parties as the dossier's reads show them: this is
+/// the hot path of every submission, and each statement of it was a round trip to the
+/// database.
 #[tracing::instrument(skip_all)]
 pub(crate) async fn insert_application(
     conn: &mut PgConnection,
     new: &NewDossier<'_>,
     parties: &LinkedParties,
-) -> ServiceResult<DossierRow> {
+) -> ServiceResult<InsertedApplication> {
     let history = &new.history;
     let row = sqlx::query_as(INSERT_APPLICATION)
         .bind(Uuid::new_v4())

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::{DossierRow, UnknownStored, current_form, json_opt, stamp};
 use crate::pbjson;
 
-#[derive(sqlx::FromRow)]
 struct PartyRow {
     public_id: Uuid,
     role: String,
@@ -60,19 +59,46 @@ macro_rules! attached_columns {
 }
 pub(crate) use attached_columns;
 
-/// The parties and agents of `d`, aggregated in the orders `parties` and the agents' read use.
-macro_rules! attached_joins {
-    () => {
-        " CROSS JOIN LATERAL (
+/// The parties of `d` aggregated as [`Attached`] takes them, in display order, from
+/// `$parties`: the table, or the RETURNING of the statement that inserts them (rows a
+/// statement inserts are not in its own snapshot of the table).
+macro_rules! party_joins {
+    ($parties:literal) => {
+        concat!(
+            " CROSS JOIN LATERAL (
              SELECT COALESCE(array_agg(p.public_id ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_ids,
                     COALESCE(array_agg(dp.role ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_roles,
                     COALESCE(array_agg(dp.creditor_key ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_creditor_keys,
                     COALESCE(array_agg(dp.registered_by ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_bys,
                     COALESCE(array_agg(dp.registered_via ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_vias,
                     COALESCE(array_agg(dp.registered_at ORDER BY dp.role, dp.creditor_key, p.id), '{}') AS party_ats
-               FROM dossier_parties dp JOIN persons p ON p.id = dp.person_id
-              WHERE dp.dossier_id = d.id) pa
-           CROSS JOIN LATERAL (
+               FROM ",
+            $parties,
+            " dp JOIN persons p ON p.id = dp.person_id
+              WHERE dp.dossier_id = d.id) pa "
+        )
+    };
+}
+pub(crate) use party_joins;
+
+/// A new dossier's agents: none can be assigned to it yet.
+macro_rules! no_agents {
+    () => {
+        " CROSS JOIN LATERAL (
+             SELECT '{}'::text[] AS agent_ids, '{}'::smallint[] AS agent_tasks,
+                    '{}'::date[] AS agent_starts, '{}'::date[] AS agent_ends,
+                    '{}'::text[] AS agent_bys, '{}'::text[] AS agent_vias,
+                    '{}'::timestamptz[] AS agent_ats) ag "
+    };
+}
+pub(crate) use no_agents;
+
+/// The parties and agents of `d`, aggregated in the orders the dossier's reads use.
+macro_rules! attached_joins {
+    () => {
+        concat!(
+            crate::store::view::party_joins!("dossier_parties"),
+            " CROSS JOIN LATERAL (
              SELECT COALESCE(array_agg(agent_id ORDER BY id), '{}') AS agent_ids,
                     COALESCE(array_agg(task ORDER BY id), '{}') AS agent_tasks,
                     COALESCE(array_agg(start_date ORDER BY id), '{}') AS agent_starts,
@@ -81,6 +107,7 @@ macro_rules! attached_joins {
                     COALESCE(array_agg(assigned_via ORDER BY id), '{}') AS agent_vias,
                     COALESCE(array_agg(assigned_at ORDER BY id), '{}') AS agent_ats
                FROM dossier_agents WHERE dossier_id = d.id) ag "
+        )
     };
 }
 pub(crate) use attached_joins;
@@ -182,29 +209,6 @@ pub(crate) async fn load_with(
     .fetch_one(&mut *conn)
     .await?;
     whole(row, form, attached)
-}
-
-/// A dossier created in this transaction: no agent can be assigned to it yet.
-#[tracing::instrument(skip_all)]
-pub(crate) async fn load_new(
-    conn: &mut PgConnection,
-    row: &DossierRow,
-    form: pb::ApplicationForm,
-) -> ServiceResult<pb::Dossier> {
-    let parties = parties(conn, row.id).await?;
-    assemble(row, form, parties, Vec::new())
-}
-
-async fn parties(conn: &mut PgConnection, dossier_id: i64) -> ServiceResult<Vec<PartyRow>> {
-    Ok(sqlx::query_as(
-        "SELECT p.public_id, dp.role, dp.creditor_key, dp.registered_by, dp.registered_via,
-                dp.registered_at
-           FROM dossier_parties dp JOIN persons p ON p.id = dp.person_id
-          WHERE dp.dossier_id = $1 ORDER BY dp.role, dp.creditor_key, p.id",
-    )
-    .bind(dossier_id)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 fn assemble(
