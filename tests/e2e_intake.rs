@@ -5,6 +5,7 @@
 use crate::common;
 use crate::form;
 
+use crate::e2e_intake_lifecycle::get_dossier;
 use common::{assert_code, violated_fields};
 use form::*;
 use secal_proto::v1::{
@@ -89,17 +90,8 @@ async fn mother_of_three_goes_from_submission_to_an_active_dossier_with_its_even
     assert_eq!(d.parties.len(), 6, "{roles:?}");
     // The submission's answer takes its parties from the statement that inserts them: the
     // same dossier, parties in the same order, as GetDossier reads it afterwards.
-    let read = client
-        .get_dossier(suite.request(
-            &token,
-            pb::GetDossierRequest {
-                dossier: by_id(&d.application_id),
-            },
-        ))
-        .await?
-        .into_inner()
-        .dossier;
-    assert_eq!(read.as_ref(), Some(&d));
+    let read = get_dossier(&suite, &mut client, &token, &d.application_id).await?;
+    assert_eq!(read, d);
     assert!(
         d.parties
             .iter()
@@ -491,17 +483,7 @@ async fn forms_stored_as_json_before_the_bytes_still_read() -> anyhow::Result<()
     insert(Some(serde_json::to_value(&older)?), None)
         .execute(&admin)
         .await?;
-    let read = client
-        .get_dossier(suite.request(
-            &token,
-            pb::GetDossierRequest {
-                dossier: by_id(&d.application_id),
-            },
-        ))
-        .await?
-        .into_inner()
-        .dossier
-        .unwrap_or_default();
+    let read = get_dossier(&suite, &mut client, &token, &d.application_id).await?;
     assert_eq!(read.form, Some(older));
     Ok(())
 }

@@ -39,7 +39,8 @@ async fn submitted(
         .unwrap_or_default())
 }
 
-async fn get_dossier(
+/// The dossier as GetDossier reads it.
+pub(crate) async fn get_dossier(
     suite: &Suite,
     client: &mut Client,
     token: &str,
