@@ -136,7 +136,7 @@ pub(crate) async fn insert_application(
     parties: &LinkedParties,
 ) -> ServiceResult<InsertedApplication> {
     let history = &new.history;
-    let row = sqlx::query_as(INSERT_APPLICATION)
+    let inserted = sqlx::query_as(INSERT_APPLICATION)
         .bind(Uuid::new_v4())
         .bind(status_db(new.status))
         .bind(new.columns.kind)
@@ -178,7 +178,7 @@ pub(crate) async fn insert_application(
         .bind(history.iter().map(|e| e.note.as_str()).collect::<Vec<_>>())
         .fetch_one(&mut *conn)
         .await?;
-    Ok(row)
+    Ok(inserted)
 }
 
 /// Stores a revision of the form, effective from a date when it amends an active dossier.
