@@ -36,6 +36,29 @@ fn import_req(k: &str, file: &str, dry_run: bool) -> pb::ImportPriceIndexFileReq
     }
 }
 
+/// IndexAmount of a CPI-indexed title: `base_amount` on the CPI of `base_month`, adjusted
+/// every twelve months from `first_adjustment`, for `month`; months as (year, month).
+fn cpi_index_request(
+    base_amount: &str,
+    base_month: (i32, i32),
+    first_adjustment: (i32, i32),
+    month: (i32, i32),
+) -> pb::IndexAmountRequest {
+    let ym = |(year, month)| Some(pb::YearMonth { year, month });
+    pb::IndexAmountRequest {
+        amount: Some(pb::MaintenanceAmount {
+            method: Some(pb::maintenance_amount::Method::CpiIndexation(
+                pb::CpiIndexation {
+                    base_amount: money(base_amount),
+                    base_month: ym(base_month),
+                    first_adjustment_month: ym(first_adjustment),
+                },
+            )),
+        }),
+        month: ym(month),
+    }
+}
+
 impl Ctx {
     async fn import(
         &mut self,
@@ -263,27 +286,7 @@ async fn an_indexation_across_two_bases_uses_the_publishers_coefficient() -> any
     let mut c = start().await?;
     let file = statbel_file("108.85");
     c.import(import_req("bases", &file, false)).await?;
-    let req = |month: (i32, i32)| pb::IndexAmountRequest {
-        amount: Some(pb::MaintenanceAmount {
-            method: Some(pb::maintenance_amount::Method::CpiIndexation(
-                pb::CpiIndexation {
-                    base_amount: money("200.00"),
-                    base_month: Some(pb::YearMonth {
-                        year: 1993,
-                        month: 3,
-                    }),
-                    first_adjustment_month: Some(pb::YearMonth {
-                        year: 1993,
-                        month: 4,
-                    }),
-                },
-            )),
-        }),
-        month: Some(pb::YearMonth {
-            year: month.0,
-            month: month.1,
-        }),
-    };
+    let req = |month| cpi_index_request("200.00", (1993, 3), (1993, 4), month);
     // Adjusted in April 2024 on March 2024 (131.73, on base 2013 only: Statbel's file of the
     // migrations ends in November 2023); March 1993 is on base 2004 only: 111.00 × 0.8170
     // (Statbel, cpi:2004:2013) = 90.687; 200 × 131.73 ÷ 90.687 = 290.515…
@@ -356,27 +359,7 @@ async fn a_2012_title_is_indexed_on_the_newest_base_that_holds_both_months() -> 
     // in Statbel's file, on base 2013 (98.80); adjusted in September 2023 on August 2023:
     // 129.12 on base 2013 (Moniteur belge 31 Aug 2023). Both months on base 2013, so no
     // coefficient: 200 × 129.12 ÷ 98.80 = 261.376… → 261.38.
-    let req = pb::IndexAmountRequest {
-        amount: Some(pb::MaintenanceAmount {
-            method: Some(pb::maintenance_amount::Method::CpiIndexation(
-                pb::CpiIndexation {
-                    base_amount: money("200.00"),
-                    base_month: Some(pb::YearMonth {
-                        year: 2012,
-                        month: 4,
-                    }),
-                    first_adjustment_month: Some(pb::YearMonth {
-                        year: 2012,
-                        month: 9,
-                    }),
-                },
-            )),
-        }),
-        month: Some(pb::YearMonth {
-            year: 2023,
-            month: 10,
-        }),
-    };
+    let req = cpi_index_request("200.00", (2012, 4), (2012, 9), (2023, 10));
     let r = client
         .index_amount(c.suite.request(&calc, req))
         .await?
@@ -408,21 +391,9 @@ async fn a_2009_title_is_indexed_every_year_through_2026() -> anyhow::Result<()>
         .suite
         .agent_token("agent-calc-4", &[roles::CALCULATION_USER])?;
     let mut client = c.client.clone();
-    let ym = |year, month| Some(pb::YearMonth { year, month });
     let mut amounts = Vec::new();
     for year in 2010..=2026 {
-        let req = pb::IndexAmountRequest {
-            amount: Some(pb::MaintenanceAmount {
-                method: Some(pb::maintenance_amount::Method::CpiIndexation(
-                    pb::CpiIndexation {
-                        base_amount: money("250.00"),
-                        base_month: ym(2009, 5),
-                        first_adjustment_month: ym(2010, 6),
-                    },
-                )),
-            }),
-            month: ym(year, 6),
-        };
+        let req = cpi_index_request("250.00", (2009, 5), (2010, 6), (year, 6));
         let r = client
             .index_amount(c.suite.request(&calc, req))
             .await?
