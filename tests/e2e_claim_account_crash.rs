@@ -71,8 +71,14 @@ async fn a_dues_run_killed_midway_and_restarted_books_every_month_once() -> anyh
     let dir = tempfile::tempdir()?;
     let addr = secal_testkit::process::free_addr()?;
     let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
-    let process =
-        common::payments_process(&suite, dir.path(), addr, suite.addr(Svc::Calculation)?).await?;
+    let process = common::payments_process_with(
+        &suite,
+        dir.path(),
+        (addr, suite.addr(Svc::Calculation)?),
+        // Ten chunks: the kill comes after the first, with most still to book.
+        &[("SECAL_DUES_RUN_CHUNK", "100")],
+    )
+    .await?;
     let client = PaymentsClients::new(process.channel().await?);
     let mut seeders = tokio::task::JoinSet::new();
     for w in 0..8 {
@@ -92,7 +98,7 @@ async fn a_dues_run_killed_midway_and_restarted_books_every_month_once() -> anyh
         r??;
     }
 
-    // First start: wait for the first progress message (a chunk of 200), then kill -9.
+    // First start: wait for the first progress message (a chunk of 100), then kill -9.
     let mut c = client.clone();
     let mut stream = c
         .claims
@@ -103,8 +109,14 @@ async fn a_dues_run_killed_midway_and_restarted_books_every_month_once() -> anyh
     assert_eq!(first.state(), pb::DuesRunState::Running);
     process.kill9().await?;
 
-    let process =
-        common::payments_process(&suite, dir.path(), addr, suite.addr(Svc::Calculation)?).await?;
+    let process = common::payments_process_with(
+        &suite,
+        dir.path(),
+        (addr, suite.addr(Svc::Calculation)?),
+        // Ten chunks: the kill comes after the first, with most still to book.
+        &[("SECAL_DUES_RUN_CHUNK", "100")],
+    )
+    .await?;
     let mut c = PaymentsClients::new(process.channel().await?);
     let mut stream = c
         .claims

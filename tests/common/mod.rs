@@ -277,6 +277,16 @@ pub async fn payments_process(
     addr: std::net::SocketAddr,
     calc: std::net::SocketAddr,
 ) -> anyhow::Result<secal_testkit::process::ServiceProcess> {
+    payments_process_with(suite, dir, (addr, calc), &[]).await
+}
+
+/// As [`payments_process`], with settings (`SECAL_…` variables) added to its environment.
+pub async fn payments_process_with(
+    suite: &secal_testkit::Suite,
+    dir: &std::path::Path,
+    (addr, calc): (std::net::SocketAddr, std::net::SocketAddr),
+    settings: &[(&str, &str)],
+) -> anyhow::Result<secal_testkit::process::ServiceProcess> {
     use secal_runtime::{auth::PrincipalKind, roles};
     let token_file = dir.join("payments.token");
     std::fs::write(
@@ -290,6 +300,14 @@ pub async fn payments_process(
             token_file.display().to_string(),
         ),
     ];
+    let env: Vec<(String, String)> = env
+        .into_iter()
+        .chain(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .collect();
     secal_testkit::process::ServiceProcess::start_with_env(
         &payments_binary()?,
         suite,

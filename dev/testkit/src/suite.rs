@@ -172,6 +172,7 @@ impl Svc {
                 ctx,
                 secal_payments::Config {
                     calculation_addr: peers.get(&Svc::Calculation).map(ToString::to_string),
+                    ..secal_payments::Config::default()
                 },
                 listener,
                 stop,

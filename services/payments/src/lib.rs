@@ -148,11 +148,30 @@ fn claim_account_policy(policy: AuthPolicy) -> AuthPolicy {
         )
 }
 
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address of the calculation service, asked for advance eligibility (host:port).
     #[arg(long, env = "SECAL_CALCULATION_ADDR")]
     pub calculation_addr: Option<String>,
+    /// Dossiers the monthly dues run books per transaction (its fast path) and per progress
+    /// message. Larger chunks cost fewer statements per dossier; each holds its dossiers'
+    /// claim accounts locked for its transaction (a few tenths of a second at 1,000).
+    #[arg(long, env = "SECAL_DUES_RUN_CHUNK", default_value_t = DUES_RUN_CHUNK,
+          value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub dues_run_chunk: u16,
+}
+
+/// The default of [`Config::dues_run_chunk`]: measured with `claims_dues` (README), 1,000
+/// dossiers per transaction took 14 % less database CPU than 200.
+pub const DUES_RUN_CHUNK: u16 = 1_000;
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            calculation_addr: None,
+            dues_run_chunk: DUES_RUN_CHUNK,
+        }
+    }
 }
 
 /// Voids pending transfers whose timeout passed, every 10 seconds, so that balances release
@@ -188,7 +207,7 @@ pub async fn serve(
         }
     };
     tokio::spawn(expire_pending_transfers(ctx.pool.clone()));
-    let api = api::PaymentsApi::new(ctx.pool.clone(), calculation);
+    let api = api::PaymentsApi::new(ctx.pool.clone(), calculation, config.dues_run_chunk);
     // One process, one schema, seven services of one contract: each server shares the state.
     let api = std::sync::Arc::new(api);
     let routes = tonic::service::Routes::new(LedgerServiceServer::from_arc(api.clone()))

@@ -16,11 +16,21 @@ use sqlx::PgPool;
 pub struct PaymentsApi {
     pub(crate) pool: PgPool,
     pub(crate) calculation: Option<crate::calc_client::Calculation>,
+    /// Dossiers per transaction of the dues run (`Config::dues_run_chunk`).
+    pub(crate) dues_run_chunk: usize,
 }
 
 impl PaymentsApi {
-    pub fn new(pool: PgPool, calculation: Option<crate::calc_client::Calculation>) -> Self {
-        Self { pool, calculation }
+    pub fn new(
+        pool: PgPool,
+        calculation: Option<crate::calc_client::Calculation>,
+        dues_run_chunk: u16,
+    ) -> Self {
+        Self {
+            pool,
+            calculation,
+            dues_run_chunk: usize::from(dues_run_chunk.max(1)),
+        }
     }
 }
 

@@ -32,8 +32,6 @@ type Sink = mpsc::Sender<Result<pb::RunMonthlyDuesResponse, Status>>;
 /// Chunks booked at once (each holds a connection; a full booking waits on the calculation
 /// service).
 const WORKERS: usize = 4;
-/// Dossiers per chunk: one fast-path transaction, and one progress message.
-const CHUNK: usize = 200;
 /// Failures listed in the last message.
 const MAX_FAILURES: i64 = 100;
 
@@ -67,13 +65,14 @@ pub(crate) async fn run_monthly(
     req: pb::RunMonthlyDuesRequest,
 ) -> ServiceResult<RunStream> {
     let cmd = RunCommand::try_from(&req)?;
-    let (pool, calc, actor) = (
+    let (pool, calc, actor, chunk) = (
         api.pool.clone(),
         api.calculation.clone(),
         caller.actor().id.clone(),
+        api.dues_run_chunk,
     );
     Ok(crate::api::background_run(|sink| {
-        run(pool, calc, actor, cmd, sink)
+        run(pool, calc, actor, (cmd, chunk), sink)
     }))
 }
 
@@ -138,12 +137,13 @@ async fn run(
     pool: PgPool,
     calc: Option<Calculation>,
     actor: String,
-    cmd: RunCommand,
+    (cmd, chunk): (RunCommand, usize),
     sink: Sink,
 ) -> ServiceResult<()> {
     let dossiers = start(&pool, &cmd, &actor).await?;
     let total = i64::try_from(dossiers.len()).map_err(ServiceError::internal)?;
-    let chunks: Vec<Vec<String>> = dossiers.chunks(CHUNK).map(<[String]>::to_vec).collect();
+    // Dossiers per chunk: one fast-path transaction, and one progress message.
+    let chunks: Vec<Vec<String>> = dossiers.chunks(chunk).map(<[String]>::to_vec).collect();
     let (results, mut done) = mpsc::channel::<Vec<(String, Done)>>(16);
     let mut workers = tokio::task::JoinSet::new();
     for w in 0..WORKERS {
