@@ -65,20 +65,29 @@ fn run(k: &str) -> pb::RunMonthlyDuesRequest {
     }
 }
 
+/// The payments process of the test, at `addr`, with chunks of 100 dossiers: ten chunks, so
+/// that the kill comes after the first with most still to book.
+async fn payments(
+    suite: &Suite,
+    dir: &std::path::Path,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<secal_testkit::process::ServiceProcess> {
+    common::payments_process_with(
+        suite,
+        dir,
+        (addr, suite.addr(Svc::Calculation)?),
+        &[("SECAL_DUES_RUN_CHUNK", "100")],
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dues_run_killed_midway_and_restarted_books_every_month_once() -> anyhow::Result<()> {
     let suite = Suite::start(&[Svc::Calculation]).await?;
     let dir = tempfile::tempdir()?;
     let addr = secal_testkit::process::free_addr()?;
     let token = suite.agent_token("agent-run", &[roles::PAYMENTS_OPERATOR, roles::SERVICE])?;
-    let process = common::payments_process_with(
-        &suite,
-        dir.path(),
-        (addr, suite.addr(Svc::Calculation)?),
-        // Ten chunks: the kill comes after the first, with most still to book.
-        &[("SECAL_DUES_RUN_CHUNK", "100")],
-    )
-    .await?;
+    let process = payments(&suite, dir.path(), addr).await?;
     let client = PaymentsClients::new(process.channel().await?);
     let mut seeders = tokio::task::JoinSet::new();
     for w in 0..8 {
@@ -109,14 +118,7 @@ async fn a_dues_run_killed_midway_and_restarted_books_every_month_once() -> anyh
     assert_eq!(first.state(), pb::DuesRunState::Running);
     process.kill9().await?;
 
-    let process = common::payments_process_with(
-        &suite,
-        dir.path(),
-        (addr, suite.addr(Svc::Calculation)?),
-        // Ten chunks: the kill comes after the first, with most still to book.
-        &[("SECAL_DUES_RUN_CHUNK", "100")],
-    )
-    .await?;
+    let process = payments(&suite, dir.path(), addr).await?;
     let mut c = PaymentsClients::new(process.channel().await?);
     let mut stream = c
         .claims
