@@ -137,9 +137,10 @@ async fn a_dues_run_killed_midway_and_restarted_books_every_month_once() -> anyh
         last.failures
     );
     assert!(last.reconciled);
-    // The restart booked only what the killed start had not: together, every dossier.
+    // The restart booked only what the killed start had not (some, or the kill did not come
+    // midway): together, every dossier.
     assert!(
-        last.dossiers_total < i64::from(DOSSIERS),
+        (1..i64::from(DOSSIERS)).contains(&last.dossiers_total),
         "{}",
         last.dossiers_total
     );
