@@ -7,6 +7,7 @@ mod api;
 mod calc_client;
 mod casework;
 mod claims;
+mod copy;
 mod db_enum;
 pub mod ledger;
 mod payouts;

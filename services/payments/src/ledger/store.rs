@@ -242,11 +242,9 @@ pub async fn create_new(
     Ok(())
 }
 
-/// As `insert` with [`Returning::Nothing`], for posted transfers, through `COPY`: PostgreSQL
-/// writes a `COPY`'s rows a page at a time (one write-ahead record per page, not per row),
-/// and parses no arrays of parameters. The balance trigger and every check and index apply
-/// as to an `INSERT`: the trigger reads the statement's rows from its transition table,
-/// which `COPY` fills too.
+/// As `insert` with [`Returning::Nothing`], for posted transfers, through `COPY`
+/// (`crate::copy` says why): the balance trigger reads the rows from the `COPY`'s transition
+/// table as from an insert's.
 async fn copy(
     conn: &mut PgConnection,
     actor: &str,
@@ -256,84 +254,38 @@ async fn copy(
     let accounts = open_accounts(conn, actor, &keys).await?;
     let corrected = corrected_ids(conn, new).await?;
     let cols = columns(new, &accounts, &corrected)?;
-    let text = copy_text(&cols, &Uuid::new_v4().to_string(), actor);
-    let mut copy = conn
-        .copy_in_raw(
-            "COPY ledger_transfers (transfer_id, debit_account, credit_account, amount, code,
+    let rows = copy_rows(&cols, &Uuid::new_v4().to_string(), actor);
+    rows.send(
+        conn,
+        "COPY ledger_transfers (transfer_id, debit_account, credit_account, amount, code,
                  value_date, state, corrects_id, for_month, reference, description,
                  dossier_number, linked_group, recorded_by) FROM STDIN (FORMAT text)",
-        )
-        .await?;
-    copy.send(text.into_bytes()).await?;
-    if copy.finish().await? != new.len() as u64 {
-        return Err(LedgerError::Db(sqlx::Error::RowNotFound));
-    }
+    )
+    .await?;
     Ok(())
 }
 
-/// The rows of `cols` in `COPY`'s text format: tab-separated, `\N` for null, the text
-/// fields escaped.
-fn copy_text(cols: &Columns, group: &str, actor: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(cols.id.len() * 160);
-    let text = |out: &mut String, v: &str| {
-        for c in v.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\t' => out.push_str("\\t"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                c => out.push(c),
-            }
-        }
-    };
-    let actor_and_group = {
-        let mut s = String::new();
-        text(&mut s, group);
-        s.push('\t');
-        text(&mut s, actor);
-        s
-    };
+/// The rows of `cols` for [`copy`].
+fn copy_rows(cols: &Columns, group: &str, actor: &str) -> crate::copy::CopyRows {
+    let mut rows = crate::copy::CopyRows::with_capacity(cols.id.len() * 160);
     for i in 0..cols.id.len() {
-        text(&mut out, &cols.id[i]);
-        // Writing to a String cannot fail.
-        let _ = write!(
-            out,
-            "\t{}\t{}\t{}\t{}\t{}\t{}\t",
-            cols.debit[i],
-            cols.credit[i],
-            cols.amount[i],
-            cols.code[i],
-            cols.value_date[i],
-            cols.state[i]
-        );
-        match cols.corrects[i] {
-            Some(id) => {
-                let _ = write!(out, "{id}");
-            }
-            None => out.push_str("\\N"),
-        }
-        out.push('\t');
-        match cols.for_month[i] {
-            Some(m) => {
-                let _ = write!(out, "{m}");
-            }
-            None => out.push_str("\\N"),
-        }
-        out.push('\t');
-        text(&mut out, &cols.reference[i]);
-        out.push('\t');
-        text(&mut out, &cols.description[i]);
-        out.push('\t');
-        match &cols.dossier[i] {
-            Some(d) => text(&mut out, d),
-            None => out.push_str("\\N"),
-        }
-        out.push('\t');
-        out.push_str(&actor_and_group);
-        out.push('\n');
+        rows.text(&cols.id[i])
+            .value(cols.debit[i])
+            .value(cols.credit[i])
+            .value(cols.amount[i])
+            .value(cols.code[i])
+            .value(cols.value_date[i])
+            .value(cols.state[i])
+            .opt(cols.corrects[i])
+            .opt(cols.for_month[i])
+            .text(&cols.reference[i])
+            .text(&cols.description[i])
+            .opt_text(cols.dossier[i].as_deref())
+            .text(group)
+            .text(actor);
+        rows.end_row();
     }
-    out
+    rows
 }
 
 /// What an insert gives back.
@@ -648,33 +600,28 @@ async fn earlier_settlement(
 mod tests {
     use super::*;
 
-    fn day(m: u32) -> chrono::NaiveDate {
-        chrono::NaiveDate::from_ymd_opt(2026, m, 1).expect("a date")
-    }
-
     #[test]
-    fn copy_rows_escape_text_and_write_nulls_as_copy_reads_them() {
+    fn a_copied_transfer_has_its_columns_in_the_statements_order() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date");
         let cols = Columns {
-            id: vec!["a\\b".into(), "t2".into()],
-            debit: vec![1, 3],
-            credit: vec![2, 4],
-            amount: vec![15_000, 1_950],
-            code: vec![1, 5],
-            value_date: vec![day(12), day(11)],
-            state: vec![2, 2],
-            timeout: vec![None, None],
-            corrects: vec![None, Some(7)],
-            for_month: vec![Some(day(12)), None],
-            reference: vec!["dues-run/2026-12-06".into(), "r".into()],
-            description: vec!["line\tone\nline two\r".into(), String::new()],
-            dossier: vec![Some("2000-000001".into()), None],
+            id: vec!["t1".into()],
+            debit: vec![1],
+            credit: vec![2],
+            amount: vec![15_000],
+            code: vec![1],
+            value_date: vec![day],
+            state: vec![2],
+            timeout: vec![None],
+            corrects: vec![Some(7)],
+            for_month: vec![None],
+            reference: vec!["dues-run/2026-12-06".into()],
+            description: vec!["maintenance due".into()],
+            dossier: vec![None],
         };
-        let text = copy_text(&cols, "g", "act\\or");
+        let rows = copy_rows(&cols, "g", "actor");
         assert_eq!(
-            text,
-            "a\\\\b\t1\t2\t15000\t1\t2026-12-01\t2\t\\N\t2026-12-01\tdues-run/2026-12-06\t\
-             line\\tone\\nline two\\r\t2000-000001\tg\tact\\\\or\n\
-             t2\t3\t4\t1950\t5\t2026-11-01\t2\t7\t\\N\tr\t\t\\N\tg\tact\\\\or\n"
+            rows.into_string(),
+            "t1\t1\t2\t15000\t1\t2026-12-01\t2\t7\t\\N\tdues-run/2026-12-06\tmaintenance due\t\\N\tg\tactor\n"
         );
     }
 }
