@@ -72,7 +72,7 @@ pub(crate) async fn run_monthly(
         api.dues_run_chunk,
     );
     Ok(crate::api::background_run(|sink| {
-        run(pool, calc, actor, (cmd, chunk), sink)
+        run(pool, calc, actor, cmd, chunk, sink)
     }))
 }
 
@@ -137,7 +137,8 @@ async fn run(
     pool: PgPool,
     calc: Option<Calculation>,
     actor: String,
-    (cmd, chunk): (RunCommand, usize),
+    cmd: RunCommand,
+    chunk: usize,
     sink: Sink,
 ) -> ServiceResult<()> {
     let dossiers = start(&pool, &cmd, &actor).await?;
