@@ -250,10 +250,7 @@ async fn copy(
     actor: &str,
     new: &[&NewTransfer],
 ) -> Result<(), LedgerError> {
-    let keys: HashSet<&AccountKey> = new.iter().flat_map(|s| [&s.debit, &s.credit]).collect();
-    let accounts = open_accounts(conn, actor, &keys).await?;
-    let corrected = corrected_ids(conn, new).await?;
-    let cols = columns(new, &accounts, &corrected)?;
+    let cols = resolved_columns(conn, actor, new).await?;
     let rows = copy_rows(&cols, &Uuid::new_v4().to_string(), actor);
     rows.send(
         conn,
@@ -342,10 +339,7 @@ async fn insert(
     new: &[&NewTransfer],
     returning: Returning,
 ) -> Result<Vec<Transfer>, LedgerError> {
-    let keys: HashSet<&AccountKey> = new.iter().flat_map(|s| [&s.debit, &s.credit]).collect();
-    let accounts = open_accounts(conn, actor, &keys).await?;
-    let corrected = corrected_ids(conn, new).await?;
-    let cols = columns(new, &accounts, &corrected)?;
+    let cols = resolved_columns(conn, actor, new).await?;
     let group = Uuid::new_v4();
     let (written, rows) = match returning {
         Returning::Nothing => {
@@ -373,6 +367,19 @@ async fn insert(
         return Err(LedgerError::Db(sqlx::Error::RowNotFound));
     }
     Ok(rows)
+}
+
+/// The columns of `new` as [`columns`] gives them, its accounts opened or found and the
+/// transfers it corrects looked up first: what an insert and a `COPY` both write.
+async fn resolved_columns(
+    conn: &mut PgConnection,
+    actor: &str,
+    new: &[&NewTransfer],
+) -> Result<Columns, LedgerError> {
+    let keys: HashSet<&AccountKey> = new.iter().flat_map(|s| [&s.debit, &s.credit]).collect();
+    let accounts = open_accounts(conn, actor, &keys).await?;
+    let corrected = corrected_ids(conn, new).await?;
+    columns(new, &accounts, &corrected)
 }
 
 /// The statement's columns, one entry per new transfer, accounts and corrected transfers
